@@ -1,0 +1,310 @@
+//! `trawl capture`: Arkime's capture command line, offline files for now.
+//!
+//! Threads follow the capture design: this (main) thread is the reader: it reads
+//! records, runs the enqueue phase, and hands packets in batches to the packet thread
+//! that owns each session, through bounded queues (offline reading waits when a queue
+//! is full instead of dropping). Packet threads save sessions into the output.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use crossbeam_channel::{bounded, Sender};
+use trawl_config::{Config, Settings};
+use trawl_output::{DocBuilder, DocConfig, DocOutput, DocSink, NullOutput, TestsOutput};
+use trawl_packet::{DecodeTables, Decoder, Packet, PacketRc};
+use trawl_readers::{expand_inputs, InputSpec, OfflineReader};
+use trawl_session::{Command, InplaceWriter, PacketThread, ThreadStats};
+
+use super::setup;
+
+/// Arkime capture's options.
+#[derive(Args, Debug, Default)]
+pub struct CaptureArgs {
+    /// Config file (Arkime config.ini format); built-in defaults when absent.
+    #[arg(short = 'c', long = "config")]
+    pub config: Option<PathBuf>,
+    /// Node name; its section of the config overrides [default].
+    #[arg(short = 'n', long = "node")]
+    pub node: Option<String>,
+    /// Offline pcap file (repeatable).
+    #[arg(short = 'r', long = "pcapfile")]
+    pub pcapfile: Vec<PathBuf>,
+    /// Offline pcap directory (repeatable); files matching offlineFilenameRegex.
+    #[arg(short = 'R', long = "pcapdir")]
+    pub pcapdir: Vec<PathBuf>,
+    /// With -R, descend into subdirectories.
+    #[arg(long)]
+    pub recursive: bool,
+    /// With -R, process files in name order.
+    #[arg(long)]
+    pub sorted: bool,
+    /// File listing pcap files, one per line (repeatable).
+    #[arg(short = 'F', long = "filelist")]
+    pub filelist: Vec<PathBuf>,
+    /// key=value overriding the config file (repeatable).
+    #[arg(short = 'o', long = "option")]
+    pub option: Vec<String>,
+    /// Print the session documents as JSON on stdout (Arkime's --tests); implies --dryrun.
+    #[arg(long)]
+    pub tests: bool,
+    /// Write nothing: no pcap, no documents stored.
+    #[arg(long)]
+    pub dryrun: bool,
+    /// Save every session between files.
+    #[arg(long)]
+    pub flush: bool,
+    /// Read at most this many packets from each file.
+    #[arg(long = "packetcnt")]
+    pub packetcnt: Option<u64>,
+    /// Tag added to every session (repeatable).
+    #[arg(short = 't', long = "tag")]
+    pub tag: Vec<String>,
+    /// FieldExpr=Value set on every session (repeatable).
+    #[arg(long = "op")]
+    pub op: Vec<String>,
+    /// Only log errors.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Copy offline pcap into pcapDir (with a store).
+    #[arg(long)]
+    pub copy: bool,
+}
+
+fn parse_kv(list: &[String], what: &str) -> Result<Vec<(String, String)>> {
+    list.iter()
+        .map(|s| {
+            s.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .with_context(|| format!("{what} '{s}' is not key=value"))
+        })
+        .collect()
+}
+
+/// Runs a capture.
+pub fn run(args: CaptureArgs) -> Result<ExitCode> {
+    setup::init_logging(args.quiet);
+    let node = args.node.clone().unwrap_or_else(setup::default_node_name);
+    let overrides = parse_kv(&args.option, "-o")?;
+    let cfg = Config::load(args.config.as_deref(), &node, &overrides)?;
+    let settings = Settings::from_config(&cfg)?;
+    for k in cfg.unknown_keys(trawl_config::KNOWN_KEYS) {
+        tracing::warn!("unknown config key '{k}' ignored");
+    }
+    let ops = parse_kv(&args.op, "--op")?;
+    let dry_run = args.dryrun || args.tests;
+
+    let spec = InputSpec {
+        files: args.pcapfile.clone(),
+        dirs: args.pcapdir.clone(),
+        recursive: args.recursive,
+        sorted: args.sorted,
+        file_lists: args.filelist.clone(),
+        name_regex: settings.offline_filename_regex.as_str().to_string(),
+    };
+    let files = expand_inputs(&spec)?;
+    if files.is_empty() {
+        anyhow::bail!("nothing to read: give pcap files with -r, -R or -F (live capture is not supported yet)");
+    }
+
+    let built = setup::build(&cfg, &settings, &args.tag, &ops)?;
+    let output: Arc<dyn DocOutput> = if args.tests {
+        Arc::new(TestsOutput::stdout())
+    } else {
+        if !dry_run {
+            tracing::warn!("no session store is configured yet; documents are built and discarded (as --dryrun)");
+        }
+        Arc::new(NullOutput::default())
+    };
+
+    let doc_cfg = DocConfig {
+        node: node.clone(),
+        prefix: settings.prefix.clone(),
+        rotate: settings.rotate,
+        gap_packet_pos: settings.gap_packet_pos,
+        enable_packet_len: settings.enable_packet_len,
+        auto_generate_id: u8::from(settings.auto_generate_id == trawl_config::AutoGenerateId::On),
+    };
+
+    let threads = (settings.packet_threads as usize).max(1);
+    let mut senders: Vec<Sender<Command>> = Vec::with_capacity(threads);
+    let mut handles = Vec::with_capacity(threads);
+    for t in 0..threads {
+        let (tx, rx) = bounded::<Command>(64);
+        let shared = Arc::clone(&built.shared);
+        let sink = DocSink::new(DocBuilder::new(doc_cfg.clone(), &shared, t as u16), Arc::clone(&output));
+        let pt = PacketThread::new(t as u16, shared, Box::new(sink), Box::new(InplaceWriter));
+        handles.push(
+            std::thread::Builder::new()
+                .name(format!("trawl-pkt{t}"))
+                .spawn(move || pt.run(rx))
+                .context("starting a packet thread")?,
+        );
+        senders.push(tx);
+    }
+
+    let started = Instant::now();
+    let mut reader = ReaderLoop::new(Decoder::new(Arc::clone(&built.tables)), senders, args.packetcnt);
+    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let bar = (std::io::stderr().is_terminal() && total_bytes > 64 << 20 && !args.quiet).then(|| {
+        let b = indicatif::ProgressBar::new(total_bytes);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let mut failed_files = 0u32;
+    for (pos, f) in files.iter().enumerate() {
+        if let Some(b) = &bar {
+            b.set_message(f.display().to_string());
+        }
+        if let Err(e) = reader.read_file(f, pos as u16, bar.as_ref()) {
+            failed_files += 1;
+            tracing::error!("{e:#}");
+        }
+        if args.flush {
+            reader.flush_sessions();
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let decoder_stats = reader.decoder.stats;
+    let frag = reader.decoder.frag_stats();
+    let packets_read = reader.packets_read;
+    let bytes_read = reader.bytes_read;
+    drop(reader);
+    let mut stats = ThreadStats::default();
+    for h in handles {
+        match h.join() {
+            Ok(s) => {
+                stats.packets += s.packets;
+                stats.saves += s.saves;
+                stats.early_saves += s.early_saves;
+            }
+            Err(_) => anyhow::bail!("a packet thread panicked"),
+        }
+    }
+    output.finish();
+
+    let secs = started.elapsed().as_secs_f64();
+    let mut drops = String::new();
+    for (i, n) in decoder_stats.iter().enumerate() {
+        if i != PacketRc::DoProcess as usize && *n > 0 {
+            drops.push_str(&format!(" {}={}", PacketRc::NAMES[i], n));
+        }
+    }
+    tracing::info!(
+        "read {} files, {} packets, {} bytes in {:.2}s; processed {} packets, saved {} documents{}{}{}",
+        files.len(),
+        packets_read,
+        bytes_read,
+        secs,
+        stats.packets,
+        stats.saves,
+        if drops.is_empty() { String::new() } else { format!("; not processed:{drops}") },
+        if frag.dropped > 0 { format!("; fragments dropped={}", frag.dropped) } else { String::new() },
+        if stats.early_saves > 0 { format!("; sessions saved early (maxStreams)={}", stats.early_saves) } else { String::new() },
+    );
+    Ok(if failed_files > 0 && failed_files as usize == files.len() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// The reader side: reads records, runs the enqueue phase and batches packets per
+/// packet thread.
+struct ReaderLoop {
+    decoder: Decoder,
+    senders: Vec<Sender<Command>>,
+    batches: Vec<Vec<Packet>>,
+    packetcnt: Option<u64>,
+    packets_read: u64,
+    bytes_read: u64,
+}
+
+const BATCH: usize = 256;
+
+impl ReaderLoop {
+    fn new(decoder: Decoder, senders: Vec<Sender<Command>>, packetcnt: Option<u64>) -> Self {
+        let n = senders.len();
+        ReaderLoop {
+            decoder,
+            senders,
+            batches: (0..n).map(|_| Vec::with_capacity(BATCH)).collect(),
+            packetcnt,
+            packets_read: 0,
+            bytes_read: 0,
+        }
+    }
+
+    fn read_file(&mut self, path: &std::path::Path, pos: u16, bar: Option<&indicatif::ProgressBar>) -> Result<()> {
+        let mut r = OfflineReader::open(path).with_context(|| format!("opening {}", path.display()))?;
+        if !DecodeTables::supports_linktype(r.linktype()) {
+            anyhow::bail!("{}: link type {} is not supported", path.display(), r.linktype());
+        }
+        let mut n = 0u64;
+        let mut last_pos = 0u64;
+        loop {
+            if self.packetcnt.is_some_and(|max| n >= max) {
+                break;
+            }
+            let rec = match r.next_record() {
+                Ok(Some(rec)) => rec,
+                Ok(None) => break,
+                Err(e) => {
+                    self.flush_batches();
+                    return Err(anyhow::Error::new(e).context(format!("{} packets read before the error", n)));
+                }
+            };
+            n += 1;
+            self.packets_read += 1;
+            self.bytes_read += u64::from(rec.caplen) + 16;
+            if let Some(b) = bar {
+                if rec.file_pos > last_pos + (1 << 20) {
+                    b.inc(rec.file_pos - last_pos);
+                    last_pos = rec.file_pos;
+                }
+            }
+            let pkt = Packet::from_record(rec, pos);
+            if let Some(p) = self.decoder.enqueue(pkt) {
+                let t = (p.meta.hash as usize) % self.senders.len();
+                self.batches[t].push(p);
+                if self.batches[t].len() >= BATCH {
+                    self.send(t);
+                }
+            }
+        }
+        self.flush_batches();
+        Ok(())
+    }
+
+    fn send(&mut self, t: usize) {
+        let batch = std::mem::replace(&mut self.batches[t], Vec::with_capacity(BATCH));
+        // Offline: block until the packet thread has room rather than drop.
+        let _ = self.senders[t].send(Command::Batch(batch));
+    }
+
+    fn flush_batches(&mut self) {
+        for t in 0..self.senders.len() {
+            if !self.batches[t].is_empty() {
+                self.send(t);
+            }
+        }
+    }
+
+    fn flush_sessions(&mut self) {
+        self.flush_batches();
+        for s in &self.senders {
+            let _ = s.send(Command::Func(Box::new(|pt: &mut PacketThread| pt.flush_all())));
+        }
+    }
+}
+
+impl Drop for ReaderLoop {
+    fn drop(&mut self) {
+        self.flush_batches();
+    }
+}

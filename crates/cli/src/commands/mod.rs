@@ -1,0 +1,5 @@
+//! The subcommands.
+
+pub mod capture;
+pub mod sample;
+pub mod setup;

@@ -1,0 +1,118 @@
+//! Start-up shared by commands: logging, and building the capture's read-mostly data
+//! (fields, mprotocols, decode tables, lookups) from the configuration.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use trawl_config::{Config, Settings};
+use trawl_fields::FieldRegistry;
+use trawl_lookup::{LookupFiles, Lookups};
+use trawl_packet::{DecodeTables, DecoderOptions, SessionIdTracking, TrackingConfig};
+use trawl_session::{define_core_fields, register_builtin, CoreSettings, MProtocols, Shared};
+
+/// Logs to stderr; `RUST_LOG` refines the level.
+pub fn init_logging(quiet: bool) {
+    let default = if quiet { "error" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).try_init();
+}
+
+/// The host name, Arkime's default node name.
+pub fn default_node_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "trawl".to_string())
+}
+
+/// What the capture shares between threads.
+pub struct Built {
+    /// Packet-thread data.
+    pub shared: Arc<Shared>,
+    /// Reader-thread data.
+    pub tables: Arc<DecodeTables>,
+}
+
+/// Builds fields, mprotocols, decode tables and lookups.
+pub fn build(cfg: &Config, st: &Settings, tags: &[String], ops: &[(String, String)]) -> Result<Built> {
+    let core_settings = core_settings(st);
+    let tracking = TrackingConfig {
+        mode: match st.session_id_tracking {
+            trawl_config::SessionIdTracking::None => SessionIdTracking::None,
+            trawl_config::SessionIdTracking::Vlan => SessionIdTracking::Vlan,
+            trawl_config::SessionIdTracking::Vni => SessionIdTracking::Vni,
+        },
+        collapse: st
+            .vlan_vni_collapse
+            .iter()
+            .flat_map(|(to, from)| from.iter().map(move |f| (*f, *to)))
+            .collect(),
+    };
+    let opts = DecoderOptions {
+        tracking: tracking.clone(),
+        save: st.save_unknown_packets.clone(),
+        disable_ip4_defrag: st.disable_ip4_defrag,
+        trim_ethernet_padding: st.trim_ethernet_padding,
+        frags_timeout: st.frags_timeout,
+        max_frags: st.max_frags as usize,
+    };
+    let mut tables = DecodeTables::new(opts);
+    trawl_packet::encap::register_all(&mut tables);
+    let mut mprotocols = MProtocols::new();
+    register_builtin(&mut mprotocols, &mut tables, &core_settings);
+
+    let mut fields = FieldRegistry::new();
+    let core = define_core_fields(&mut fields);
+
+    let country: Vec<PathBuf> = st.geolite2_country.iter().map(PathBuf::from).collect();
+    let asn: Vec<PathBuf> = st.geolite2_asn.iter().map(PathBuf::from).collect();
+    let override_ips: Vec<(String, String)> = cfg.section("override-ips").map(|s| s.to_vec()).unwrap_or_default();
+    let oui = st.oui_file.as_ref().map(PathBuf::from);
+    let rir = st.rir_file.as_ref().map(PathBuf::from);
+    let lookups = Lookups::load(&LookupFiles {
+        oui_file: oui.as_deref(),
+        rir_file: rir.as_deref(),
+        geo_country: &country,
+        geo_asn: &asn,
+        override_ips: &override_ips,
+    })
+    .context("loading lookup tables")?;
+
+    let mut initial_ops = Vec::new();
+    for (k, v) in ops {
+        let id = fields.by_expression(k).with_context(|| format!("--op: unknown field '{k}'"))?;
+        initial_ops.push((id, v.clone()));
+    }
+    let shared = Shared {
+        settings: core_settings,
+        fields,
+        core,
+        mprotocols,
+        lookups: Arc::new(lookups),
+        tracking,
+        initial_tags: tags.to_vec(),
+        initial_ops,
+    };
+    Ok(Built { shared: Arc::new(shared), tables: Arc::new(tables) })
+}
+
+/// The packet threads' settings from the config.
+pub fn core_settings(st: &Settings) -> CoreSettings {
+    let mut c = CoreSettings::new(st.packet_threads as usize);
+    let caps = st.session_caps();
+    c.max_streams = [caps.tcp, caps.udp, caps.icmp, caps.sctp, caps.esp, caps.other];
+    c.max_tcp_out_of_order = st.max_tcp_out_of_order_packets as usize;
+    c.tcp_save_timeout = st.tcp_save_timeout;
+    c.tcp_closing_timeout = st.tcp_closing_timeout;
+    c.max_packets = st.max_packets;
+    c.enable_packet_len = st.enable_packet_len;
+    c.tcp_timeout = st.tcp_timeout;
+    c.udp_timeout = st.udp_timeout;
+    c.icmp_timeout = st.icmp_timeout;
+    c.sctp_timeout = st.sctp_timeout;
+    c.esp_timeout = st.esp_timeout;
+    c
+}

@@ -1,0 +1,35 @@
+//! `trawl`: capture packets into sessions and pcap, search them, export them.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "trawl", version, about = "Full packet capture and session indexing, compatible with Arkime")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Read pcap files (or interfaces) and write session documents and pcap, as Arkime's capture does.
+    Capture(commands::capture::CaptureArgs),
+    /// Write a small sample pcap made by trawl itself (for trying trawl out).
+    Sample(commands::sample::SampleArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Capture(a) => commands::capture::run(a),
+        Cmd::Sample(a) => commands::sample::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("trawl: {e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

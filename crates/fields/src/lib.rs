@@ -1,0 +1,238 @@
+//! The field registry: every value a session document can carry is a field with an
+//! expression name (what analysts search), a database name (where it lands in the
+//! document), a storage type and flags, as in Arkime's `arkime_field_define`.
+//!
+//! Sessions store their values in a [`Fields`] table indexed by [`FieldId`].
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+mod values;
+pub use values::{FieldValue, Fields};
+
+/// Index of a field in the registry and in every session's [`Fields`] table.
+pub type FieldId = u16;
+
+/// How a field's values are kept in a session (Arkime's `ARKIME_FIELD_TYPE_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    /// One integer; the last write wins.
+    Int,
+    /// Integers in arrival order, duplicates kept.
+    IntArray,
+    /// Integers in arrival order, duplicates dropped.
+    IntArrayUnique,
+    /// A set of integers.
+    IntHash,
+    /// A set of integers (Arkime's GHashTable variant; same output).
+    IntGHash,
+    /// One string; the first write wins.
+    Str,
+    /// Strings in arrival order, duplicates kept.
+    StrArray,
+    /// A set of strings, in first-seen order.
+    StrHash,
+    /// A set of strings (GHashTable variant; same output).
+    StrGHash,
+    /// One IP address.
+    Ip,
+    /// A set of IP addresses.
+    IpGHash,
+    /// One float.
+    Float,
+    /// Floats in arrival order.
+    FloatArray,
+    /// A set of floats.
+    FloatGHash,
+    /// Structured values written by a parser's own serializer.
+    Object,
+}
+
+/// Field flags (Arkime's `ARKIME_FIELD_FLAG_*`).
+pub mod flags {
+    /// Kept across a mid-session save: linked sessions carry it in every segment.
+    pub const LINKED_SESSIONS: u32 = 0x0001;
+    /// Strings are already UTF-8; write them without re-encoding.
+    pub const FORCE_UTF8: u32 = 0x0004;
+    /// Not stored in the database at all.
+    pub const NODB: u32 = 0x0008;
+    /// Only a definition for the viewer; the document writer fills it itself.
+    pub const FAKE: u32 = 0x0010;
+    /// Turned off by configuration.
+    pub const DISABLED: u32 = 0x0020;
+    /// Stored in the session but written by special code, not the generic loop.
+    pub const NOSAVE: u32 = 0x0040;
+    /// Also write `<name>Cnt` with the number of values.
+    pub const CNT: u32 = 0x1000;
+    /// Also write `<name>-cnt` (ECS style) with the number of values.
+    pub const ECS_CNT: u32 = 0x2000;
+}
+
+/// One field definition.
+#[derive(Clone, Debug)]
+pub struct FieldDef {
+    /// Viewer group ("general", "http", ...).
+    pub group: String,
+    /// Viewer kind ("integer", "termfield", "lotermfield", "ip", ...).
+    pub kind: String,
+    /// Expression name used in searches ("ip.src", "http.host").
+    pub expression: String,
+    /// Human name.
+    pub friendly: String,
+    /// Full database name ("dot1q.id", "http.host", "srcOui").
+    pub db_field: String,
+    /// Help text.
+    pub help: String,
+    /// Storage type.
+    pub ty: FieldType,
+    /// `flags::*` bits.
+    pub flags: u32,
+}
+
+impl FieldDef {
+    /// The document object this field is written inside, if its database name has a dot
+    /// (`dot1q.id` lives in `dot1q`).
+    pub fn db_group(&self) -> Option<&str> {
+        self.db_field.split_once('.').map(|(g, _)| g)
+    }
+
+    /// The key inside [`Self::db_group`], or the whole name when there is no group.
+    pub fn db_leaf(&self) -> &str {
+        self.db_field.split_once('.').map_or(self.db_field.as_str(), |(_, l)| l)
+    }
+
+    /// Whether this field has storage in a session (fake fields do not).
+    pub fn has_storage(&self) -> bool {
+        self.flags & flags::FAKE == 0
+    }
+}
+
+/// All field definitions; built at start-up, then shared read-only.
+#[derive(Clone, Debug, Default)]
+pub struct FieldRegistry {
+    defs: Vec<FieldDef>,
+    by_expression: HashMap<String, FieldId>,
+    by_db: HashMap<String, FieldId>,
+}
+
+impl FieldRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Defines a field, or returns the existing one with that expression. As in Arkime,
+    /// a redefinition keeps the original type and flags.
+    #[allow(clippy::too_many_arguments)]
+    pub fn define(
+        &mut self,
+        group: &str,
+        kind: &str,
+        expression: &str,
+        friendly: &str,
+        db_field: &str,
+        help: &str,
+        ty: FieldType,
+        flags: u32,
+    ) -> FieldId {
+        if let Some(&id) = self.by_expression.get(expression) {
+            return id;
+        }
+        let id = FieldId::try_from(self.defs.len()).unwrap_or(FieldId::MAX);
+        self.defs.push(FieldDef {
+            group: group.to_string(),
+            kind: kind.to_string(),
+            expression: expression.to_string(),
+            friendly: friendly.to_string(),
+            db_field: db_field.to_string(),
+            help: help.to_string(),
+            ty,
+            flags,
+        });
+        self.by_expression.insert(expression.to_string(), id);
+        self.by_db.insert(db_field.to_string(), id);
+        id
+    }
+
+    /// The definition of `id`.
+    pub fn get(&self, id: FieldId) -> Option<&FieldDef> {
+        self.defs.get(usize::from(id))
+    }
+
+    /// The field searched as `expression`.
+    pub fn by_expression(&self, expression: &str) -> Option<FieldId> {
+        self.by_expression.get(expression).copied()
+    }
+
+    /// The field stored as `db_field`.
+    pub fn by_db(&self, db_field: &str) -> Option<FieldId> {
+        self.by_db.get(db_field).copied()
+    }
+
+    /// Number of fields defined.
+    pub fn len(&self) -> usize {
+        self.defs.len()
+    }
+
+    /// Whether no field is defined.
+    pub fn is_empty(&self) -> bool {
+        self.defs.is_empty()
+    }
+
+    /// All definitions with their ids, in definition order.
+    pub fn iter(&self) -> impl Iterator<Item = (FieldId, &FieldDef)> {
+        self.defs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (FieldId::try_from(i).unwrap_or(FieldId::MAX), d))
+    }
+
+    /// Ids of the fields the generic document writer emits, sorted by database name as
+    /// Arkime's writer sorts them (so fields of one group are adjacent).
+    pub fn save_order(&self) -> Vec<FieldId> {
+        let mut ids: Vec<FieldId> = self
+            .iter()
+            .filter(|(_, d)| {
+                d.has_storage() && d.flags & (flags::NOSAVE | flags::DISABLED | flags::NODB) == 0
+            })
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort_by(|a, b| {
+            let da = self.get(*a).map(|d| d.db_field.as_str()).unwrap_or("");
+            let db = self.get(*b).map(|d| d.db_field.as_str()).unwrap_or("");
+            da.cmp(db)
+        });
+        ids
+    }
+}
+
+/// Parses an address as Arkime stores it: IPv4 stays IPv4, IPv4-mapped IPv6 becomes IPv4.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn define_is_idempotent_and_groups_split_on_first_dot() {
+        let mut r = FieldRegistry::new();
+        let a = r.define("general", "integer", "vlan.dot1q", "VLAN", "dot1q.id", "", FieldType::IntArrayUnique, flags::CNT);
+        let b = r.define("general", "termfield", "vlan.dot1q", "x", "other", "", FieldType::Str, 0);
+        assert_eq!(a, b);
+        let d = r.get(a).unwrap();
+        assert_eq!(d.db_group(), Some("dot1q"));
+        assert_eq!(d.db_leaf(), "id");
+        assert_eq!(r.by_db("dot1q.id"), Some(a));
+        let c = r.define("general", "termfield", "oui.src", "", "srcOui", "", FieldType::StrHash, 0);
+        assert_eq!(r.get(c).unwrap().db_group(), None);
+        assert_eq!(r.save_order(), vec![a, c]);
+    }
+}

@@ -1,0 +1,344 @@
+//! Per-session field values.
+
+use std::collections::HashSet;
+use std::hash::Hash;
+use std::net::IpAddr;
+
+use crate::{FieldId, FieldRegistry, FieldType};
+
+/// A set that remembers first-seen order; linear while small, hashed once large.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderedSet<T: Eq + Hash + Clone> {
+    items: Vec<T>,
+    index: Option<HashSet<T>>,
+}
+
+impl<T: Eq + Hash + Clone> Default for OrderedSet<T> {
+    fn default() -> Self {
+        OrderedSet { items: Vec::new(), index: None }
+    }
+}
+
+const LINEAR_MAX: usize = 16;
+
+impl<T: Eq + Hash + Clone> OrderedSet<T> {
+    /// Adds `v`; false if it was already present.
+    pub fn insert(&mut self, v: T) -> bool {
+        match &mut self.index {
+            Some(idx) => {
+                if !idx.insert(v.clone()) {
+                    return false;
+                }
+            }
+            None => {
+                if self.items.contains(&v) {
+                    return false;
+                }
+                if self.items.len() >= LINEAR_MAX {
+                    let mut idx: HashSet<T> = self.items.iter().cloned().collect();
+                    idx.insert(v.clone());
+                    self.index = Some(idx);
+                }
+            }
+        }
+        self.items.push(v);
+        true
+    }
+
+    /// Whether `v` is present.
+    pub fn contains(&self, v: &T) -> bool {
+        match &self.index {
+            Some(idx) => idx.contains(v),
+            None => self.items.contains(v),
+        }
+    }
+
+    /// Values in first-seen order.
+    pub fn as_slice(&self) -> &[T] {
+        &self.items
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Removes `v` if present.
+    pub fn remove(&mut self, v: &T) -> bool {
+        let Some(pos) = self.items.iter().position(|x| x == v) else {
+            return false;
+        };
+        self.items.remove(pos);
+        if let Some(idx) = &mut self.index {
+            idx.remove(v);
+        }
+        true
+    }
+}
+
+/// The values one session holds for one field.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldValue {
+    /// [`FieldType::Int`].
+    Int(i64),
+    /// [`FieldType::IntArray`] and [`FieldType::IntArrayUnique`].
+    IntList(Vec<u32>),
+    /// [`FieldType::IntHash`] and [`FieldType::IntGHash`].
+    IntSet(OrderedSet<u32>),
+    /// [`FieldType::Str`].
+    Str(String),
+    /// [`FieldType::StrArray`].
+    StrList(Vec<String>),
+    /// [`FieldType::StrHash`] and [`FieldType::StrGHash`].
+    StrSet(OrderedSet<String>),
+    /// [`FieldType::Ip`].
+    Ip(IpAddr),
+    /// [`FieldType::IpGHash`].
+    IpSet(OrderedSet<IpAddr>),
+    /// Float types.
+    FloatList(Vec<f64>),
+}
+
+/// A session's field table, indexed by [`FieldId`].
+#[derive(Clone, Debug, Default)]
+pub struct Fields {
+    slots: Vec<Option<FieldValue>>,
+}
+
+impl Fields {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn slot(&mut self, id: FieldId) -> &mut Option<FieldValue> {
+        let i = usize::from(id);
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, None);
+        }
+        &mut self.slots[i]
+    }
+
+    /// The values of `id`, if any were added.
+    pub fn get(&self, id: FieldId) -> Option<&FieldValue> {
+        self.slots.get(usize::from(id)).and_then(|s| s.as_ref())
+    }
+
+    /// Removes and returns the values of `id`.
+    pub fn take(&mut self, id: FieldId) -> Option<FieldValue> {
+        self.slots.get_mut(usize::from(id)).and_then(|s| s.take())
+    }
+
+    /// Ids that hold values.
+    pub fn present(&self) -> impl Iterator<Item = FieldId> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_some())
+            .map(|(i, _)| FieldId::try_from(i).unwrap_or(FieldId::MAX))
+    }
+
+    /// Drops every value.
+    pub fn clear(&mut self) {
+        self.slots.clear();
+    }
+
+    /// Keeps only the fields for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(FieldId) -> bool) {
+        for (i, s) in self.slots.iter_mut().enumerate() {
+            if s.is_some() && !keep(FieldId::try_from(i).unwrap_or(FieldId::MAX)) {
+                *s = None;
+            }
+        }
+    }
+
+    /// Adds a string value; returns false if the field's type holds no strings or the
+    /// value was already there (for set types).
+    pub fn string_add(&mut self, reg: &FieldRegistry, id: FieldId, v: &str) -> bool {
+        let Some(def) = reg.get(id) else { return false };
+        let ty = def.ty;
+        let slot = self.slot(id);
+        match ty {
+            FieldType::Str => {
+                if slot.is_some() {
+                    return false;
+                }
+                *slot = Some(FieldValue::Str(v.to_string()));
+                true
+            }
+            FieldType::StrArray => {
+                match slot {
+                    Some(FieldValue::StrList(l)) => l.push(v.to_string()),
+                    _ => *slot = Some(FieldValue::StrList(vec![v.to_string()])),
+                }
+                true
+            }
+            FieldType::StrHash | FieldType::StrGHash => match slot {
+                Some(FieldValue::StrSet(s)) => {
+                    if s.contains(&v.to_string()) {
+                        false
+                    } else {
+                        s.insert(v.to_string())
+                    }
+                }
+                _ => {
+                    let mut s = OrderedSet::default();
+                    s.insert(v.to_string());
+                    *slot = Some(FieldValue::StrSet(s));
+                    true
+                }
+            },
+            _ => false,
+        }
+    }
+
+    /// Removes a string from a set field.
+    pub fn string_remove(&mut self, id: FieldId, v: &str) -> bool {
+        match self.slots.get_mut(usize::from(id)) {
+            Some(Some(FieldValue::StrSet(s))) => s.remove(&v.to_string()),
+            _ => false,
+        }
+    }
+
+    /// Whether a set field holds `v`.
+    pub fn string_contains(&self, id: FieldId, v: &str) -> bool {
+        match self.get(id) {
+            Some(FieldValue::StrSet(s)) => s.contains(&v.to_string()),
+            Some(FieldValue::StrList(l)) => l.iter().any(|x| x == v),
+            Some(FieldValue::Str(s)) => s == v,
+            _ => false,
+        }
+    }
+
+    /// Adds an integer value.
+    pub fn int_add(&mut self, reg: &FieldRegistry, id: FieldId, v: u32) -> bool {
+        let Some(def) = reg.get(id) else { return false };
+        let ty = def.ty;
+        let slot = self.slot(id);
+        match ty {
+            FieldType::Int => {
+                *slot = Some(FieldValue::Int(i64::from(v)));
+                true
+            }
+            FieldType::IntArray => {
+                match slot {
+                    Some(FieldValue::IntList(l)) => l.push(v),
+                    _ => *slot = Some(FieldValue::IntList(vec![v])),
+                }
+                true
+            }
+            FieldType::IntArrayUnique => match slot {
+                Some(FieldValue::IntList(l)) => {
+                    if l.contains(&v) {
+                        false
+                    } else {
+                        l.push(v);
+                        true
+                    }
+                }
+                _ => {
+                    *slot = Some(FieldValue::IntList(vec![v]));
+                    true
+                }
+            },
+            FieldType::IntHash | FieldType::IntGHash => match slot {
+                Some(FieldValue::IntSet(s)) => s.insert(v),
+                _ => {
+                    let mut s = OrderedSet::default();
+                    s.insert(v);
+                    *slot = Some(FieldValue::IntSet(s));
+                    true
+                }
+            },
+            _ => false,
+        }
+    }
+
+    /// Adds an IP value (IPv4-mapped IPv6 is stored as IPv4).
+    pub fn ip_add(&mut self, reg: &FieldRegistry, id: FieldId, ip: IpAddr) -> bool {
+        let Some(def) = reg.get(id) else { return false };
+        let ty = def.ty;
+        let ip = crate::canonical_ip(ip);
+        let slot = self.slot(id);
+        match ty {
+            FieldType::Ip => {
+                *slot = Some(FieldValue::Ip(ip));
+                true
+            }
+            FieldType::IpGHash => match slot {
+                Some(FieldValue::IpSet(s)) => s.insert(ip),
+                _ => {
+                    let mut s = OrderedSet::default();
+                    s.insert(ip);
+                    *slot = Some(FieldValue::IpSet(s));
+                    true
+                }
+            },
+            _ => false,
+        }
+    }
+
+    /// Adds a float value.
+    pub fn float_add(&mut self, reg: &FieldRegistry, id: FieldId, v: f64) -> bool {
+        let Some(def) = reg.get(id) else { return false };
+        if !matches!(def.ty, FieldType::Float | FieldType::FloatArray | FieldType::FloatGHash) {
+            return false;
+        }
+        let set = def.ty == FieldType::FloatGHash;
+        let single = def.ty == FieldType::Float;
+        let slot = self.slot(id);
+        match slot {
+            Some(FieldValue::FloatList(l)) if !single => {
+                if set && l.contains(&v) {
+                    return false;
+                }
+                l.push(v);
+            }
+            _ => *slot = Some(FieldValue::FloatList(vec![v])),
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags;
+
+    fn reg() -> (FieldRegistry, FieldId, FieldId, FieldId) {
+        let mut r = FieldRegistry::new();
+        let s = r.define("g", "termfield", "s", "", "s", "", FieldType::StrHash, flags::CNT);
+        let i = r.define("g", "integer", "i", "", "i", "", FieldType::IntArrayUnique, 0);
+        let ip = r.define("g", "ip", "ip", "", "ip", "", FieldType::IpGHash, 0);
+        (r, s, i, ip)
+    }
+
+    #[test]
+    fn sets_dedupe_and_keep_order() {
+        let (r, s, i, ip) = reg();
+        let mut f = Fields::new();
+        for v in ["b", "a", "b", "c"] {
+            f.string_add(&r, s, v);
+        }
+        for n in 0..40u32 {
+            f.string_add(&r, s, &format!("n{}", n % 20));
+        }
+        match f.get(s) {
+            Some(FieldValue::StrSet(set)) => {
+                assert_eq!(&set.as_slice()[..3], ["b", "a", "c"]);
+                assert_eq!(set.len(), 23);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(f.int_add(&r, i, 5));
+        assert!(!f.int_add(&r, i, 5));
+        assert!(f.ip_add(&r, ip, "::ffff:10.0.0.1".parse().unwrap()));
+        assert!(!f.ip_add(&r, ip, "10.0.0.1".parse().unwrap()));
+        assert!(!f.int_add(&r, s, 1), "a string field takes no ints");
+    }
+}

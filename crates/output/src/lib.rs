@@ -1,0 +1,9 @@
+//! Output: the session documents the capture writes (exactly Arkime's `sessions3`
+//! bodies) and the sinks they go to.
+
+pub mod document;
+pub mod json;
+pub mod sinks;
+
+pub use document::{index_suffix, Doc, DocBuilder, DocConfig};
+pub use sinks::{DocOutput, DocSink, NullOutput, TestsOutput};

@@ -1,0 +1,180 @@
+//! The enqueue phase on hand-built packets: link layers, VLANs, IPv4/IPv6, TCP/UDP
+//! validation, fragments, and corrupt input.
+
+use std::sync::Arc;
+
+use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet, PacketRc};
+
+const TCP_MP: u8 = 5;
+const UDP_MP: u8 = 6;
+
+fn tables(opts: DecoderOptions) -> Arc<DecodeTables> {
+    let mut t = DecodeTables::new(opts);
+    t.set_tcp_udp_mprotocols(TCP_MP, UDP_MP);
+    Arc::new(t)
+}
+
+fn decoder() -> Decoder {
+    Decoder::new(tables(DecoderOptions::default()))
+}
+
+fn ipv4(proto: u8, src: [u8; 4], dst: [u8; 4], id: u16, frag: u16, payload: &[u8]) -> Vec<u8> {
+    let mut h = vec![0x45, 0xb8, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0];
+    h[2..4].copy_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
+    h[4..6].copy_from_slice(&id.to_be_bytes());
+    h[6..8].copy_from_slice(&frag.to_be_bytes());
+    h.extend_from_slice(&src);
+    h.extend_from_slice(&dst);
+    h.extend_from_slice(payload);
+    h
+}
+
+fn tcp(sport: u16, dport: u16, flags: u8, data: &[u8]) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(&sport.to_be_bytes());
+    t.extend_from_slice(&dport.to_be_bytes());
+    t.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(data);
+    t
+}
+
+fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
+    let mut u = Vec::new();
+    u.extend_from_slice(&sport.to_be_bytes());
+    u.extend_from_slice(&dport.to_be_bytes());
+    u.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(data);
+    u
+}
+
+fn ether(ethertype: u16, vlans: &[u16], payload: &[u8]) -> Vec<u8> {
+    let mut f = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+    for v in vlans {
+        f.extend_from_slice(&[0x81, 0x00]);
+        f.extend_from_slice(&v.to_be_bytes());
+    }
+    f.extend_from_slice(&ethertype.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+#[test]
+fn ethernet_vlan_ipv4_tcp() {
+    let mut d = decoder();
+    let ip = ipv4(6, [10, 0, 0, 1], [10, 0, 0, 2], 1, 0, &tcp(1234, 80, 0x02, b""));
+    let p = d.enqueue(Packet::from_bytes(&ether(0x0800, &[100, 200], &ip), 1, 1, 0)).expect("processed");
+    let m = &p.meta;
+    assert_eq!(m.mprotocol, TCP_MP);
+    assert_eq!(m.ip_protocol, 6);
+    assert_eq!(m.ether_offset, 0);
+    assert_eq!(m.ip_offset, 22);
+    assert_eq!(m.payload_offset, 42);
+    assert_eq!(m.payload_len, 20);
+    assert_eq!(m.vlan, 100, "the first VLAN tag is the packet's VLAN");
+    assert!(m.vlan_copy);
+    assert!(!m.v6);
+    assert_eq!(m.session_id.len(), 16);
+    assert_ne!(m.hash, 0);
+    assert_eq!(d.stats[PacketRc::DoProcess as usize], 1);
+}
+
+#[test]
+fn both_directions_share_a_hash() {
+    let mut d = decoder();
+    let a = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 1, 0, &udp(5000, 53, b"q"));
+    let b = ipv4(17, [10, 0, 0, 2], [10, 0, 0, 1], 2, 0, &udp(53, 5000, b"r"));
+    let pa = d.enqueue(Packet::from_bytes(&a, 228, 1, 0)).expect("a");
+    let pb = d.enqueue(Packet::from_bytes(&b, 228, 1, 0)).expect("b");
+    assert_eq!(pa.meta.mprotocol, UDP_MP);
+    assert_eq!(pa.meta.session_id, pb.meta.session_id);
+    assert_eq!(pa.meta.hash, pb.meta.hash);
+}
+
+#[test]
+fn null_and_sll_link_types() {
+    let mut d = decoder();
+    let ip = ipv4(17, [1, 1, 1, 1], [2, 2, 2, 2], 1, 0, &udp(1, 2, b"x"));
+    let mut null = vec![2, 0, 0, 0];
+    null.extend_from_slice(&ip);
+    assert!(d.enqueue(Packet::from_bytes(&null, 0, 1, 0)).is_some());
+    let mut sll = vec![0, 0, 0, 1, 0, 6, 0, 1, 2, 3, 4, 5, 0, 0, 0x08, 0x00];
+    sll.extend_from_slice(&ip);
+    let p = d.enqueue(Packet::from_bytes(&sll, 113, 1, 0)).expect("sll");
+    assert_eq!(p.meta.ip_offset, 16);
+}
+
+#[test]
+fn ipv6_with_hop_by_hop_then_udp() {
+    let mut d = decoder();
+    let u = udp(1000, 2000, b"hello");
+    let mut ip6 = vec![0x60, 0, 0, 0];
+    ip6.extend_from_slice(&((8 + u.len()) as u16).to_be_bytes());
+    ip6.extend_from_slice(&[0, 64]);
+    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    ip6.extend_from_slice(&[17, 0, 0, 0, 0, 0, 0, 0]);
+    ip6.extend_from_slice(&u);
+    let p = d.enqueue(Packet::from_bytes(&ether(0x86dd, &[], &ip6), 1, 1, 0)).expect("v6");
+    assert!(p.meta.v6);
+    assert_eq!(p.meta.ip_protocol, 17);
+    assert_eq!(p.meta.payload_offset, 14 + 40 + 8);
+    assert_eq!(p.meta.session_id.len(), 40);
+}
+
+#[test]
+fn fragments_are_reassembled_in_any_order() {
+    let mut d = decoder();
+    let payload = udp(7, 9, &[0xab; 40]);
+    let (first, second) = payload.split_at(24);
+    let f1 = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 77, 0x2000, first);
+    let f2 = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 77, 3, second);
+    assert!(d.enqueue(Packet::from_bytes(&ether(0x0800, &[], &f1), 1, 5, 0)).is_none());
+    let p = d.enqueue(Packet::from_bytes(&ether(0x0800, &[], &f2), 1, 6, 0)).expect("whole datagram");
+    assert!(p.meta.was_frag);
+    assert_eq!(p.meta.mprotocol, UDP_MP);
+    assert_eq!(p.payload().len(), payload.len());
+    assert_eq!(&p.payload()[8..], &[0xab; 40]);
+    assert_eq!(p.meta.ts_sec, 6, "the rebuilt packet has the completing fragment's time");
+    assert_eq!(d.frag_stats().reassembled, 1);
+    assert_eq!(d.frag_stats().pending, 0);
+}
+
+#[test]
+fn a_hole_keeps_fragments_waiting() {
+    let mut d = decoder();
+    let f1 = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 5, 0x2000, &[0; 16]);
+    let f3 = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 5, 4, &[0; 8]);
+    assert!(d.enqueue(Packet::from_bytes(&ether(0x0800, &[], &f1), 1, 1, 0)).is_none());
+    assert!(d.enqueue(Packet::from_bytes(&ether(0x0800, &[], &f3), 1, 1, 0)).is_none());
+    assert_eq!(d.frag_stats().pending, 1);
+}
+
+#[test]
+fn corrupt_packets_are_counted_not_panicking() {
+    let mut d = decoder();
+    let good = ether(0x0800, &[7], &ipv4(6, [10, 0, 0, 1], [10, 0, 0, 2], 1, 0, &tcp(1, 2, 0x10, b"data")));
+    // Every truncation of a good packet decodes without panicking; most are corrupt.
+    for n in 0..good.len() {
+        let _ = d.enqueue(Packet::from_bytes(&good[..n], 1, 1, 0));
+    }
+    // A TCP data offset past the packet is corrupt.
+    let mut bad = good.clone();
+    bad[18 + 20 + 12] = 0xf0;
+    assert!(d.enqueue(Packet::from_bytes(&bad, 1, 1, 0)).is_none());
+    assert!(d.stats[PacketRc::Corrupt as usize] > 10);
+    // Every link type with garbage.
+    for lt in [0u32, 1, 12, 101, 107, 113, 127, 228, 229, 239, 274, 276, 9999] {
+        for len in [5usize, 20, 60] {
+            let junk: Vec<u8> = (0..len).map(|i| (i * 37 + lt as usize) as u8).collect();
+            let _ = d.enqueue(Packet::from_bytes(&junk, lt, 1, 0));
+        }
+    }
+}
+
+#[test]
+fn unknown_ethertype_is_counted() {
+    let mut d = decoder();
+    assert!(d.enqueue(Packet::from_bytes(&ether(0x88b5, &[], &[0; 30]), 1, 1, 0)).is_none());
+    assert_eq!(d.stats[PacketRc::UnknownEther as usize], 1);
+}

@@ -1,0 +1,165 @@
+//! Packet threads: the second phase of a packet's life. Each packet thread owns the
+//! sessions hashed to it, with no locks; other threads act on a session only through a
+//! command queued to its thread ([`Command`], Arkime's `session_add_cmd`).
+//!
+//! Per packet the thread finds or creates the session, lets the session's mprotocol
+//! pre-process it, counts it, records where the writer put it, takes the core SPI data
+//! from the first packets of each direction (MACs, OUIs, VLANs, TTLs, DSCP, tunnels),
+//! then hands it to the mprotocol's process callback. Idle, closing and long-open
+//! sessions are saved as packet time moves on.
+
+mod core_fields;
+mod lists;
+mod mprotocol;
+pub mod protocols;
+mod session;
+mod thread;
+
+use std::sync::Arc;
+
+pub use core_fields::{define_core_fields, CoreFields};
+pub use lists::{Lists, NIL};
+pub use mprotocol::{
+    CreateSessionIdFn, FreeFn, MProtocol, MProtocols, MidSaveFn, PreProcessFn, ProcessFn,
+    MPROTOCOL_MAX,
+};
+pub use session::{mapped, RootId, Session, SessionType, Timeval};
+pub use thread::{
+    Command, InplaceWriter, PacketThread, PacketWriter, SessionSink, ThreadStats,
+};
+
+use trawl_fields::FieldRegistry;
+use trawl_lookup::Lookups;
+use trawl_packet::{DecodeTables, TrackingConfig};
+
+/// Session settings the packet threads use.
+#[derive(Clone, Debug)]
+pub struct CoreSettings {
+    /// `packetThreads`.
+    pub packet_threads: usize,
+    /// `tcpSaveTimeout`: seconds after which a long TCP session is saved in segments.
+    pub tcp_save_timeout: u32,
+    /// `tcpClosingTimeout`.
+    pub tcp_closing_timeout: u32,
+    /// `maxPackets`: a session is saved in segments of at most this many packets.
+    pub max_packets: u32,
+    /// Per-session-type caps derived from `maxStreams`, per thread.
+    pub max_streams: [u32; SessionType::COUNT],
+    /// `enablePacketLen`.
+    pub enable_packet_len: bool,
+    /// `maxTcpOutOfOrderPackets`.
+    pub max_tcp_out_of_order: usize,
+    /// Timeouts per mprotocol name from the config (tcpTimeout, udpTimeout, ...).
+    pub tcp_timeout: u32,
+    /// `udpTimeout`.
+    pub udp_timeout: u32,
+    /// `icmpTimeout`.
+    pub icmp_timeout: u32,
+    /// `sctpTimeout`.
+    pub sctp_timeout: u32,
+    /// `espTimeout`.
+    pub esp_timeout: u32,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        CoreSettings::new(1)
+    }
+}
+
+impl CoreSettings {
+    /// Arkime's defaults for `threads` packet threads; `max_streams` per session type
+    /// comes from the config (`Settings::session_caps`), here generous.
+    pub fn new(threads: usize) -> Self {
+        CoreSettings {
+            packet_threads: threads.max(1),
+            tcp_save_timeout: 480,
+            tcp_closing_timeout: 5,
+            max_packets: 10_000,
+            max_streams: [1_875_000, 75_000, 7_500, 75_000, 7_500, 75_000],
+            enable_packet_len: false,
+            max_tcp_out_of_order: 256,
+            tcp_timeout: 480,
+            udp_timeout: 60,
+            icmp_timeout: 10,
+            sctp_timeout: 60,
+            esp_timeout: 600,
+        }
+    }
+}
+
+/// Read-mostly data every packet thread shares: settings, fields, mprotocols, lookups.
+pub struct Shared {
+    /// Settings.
+    pub settings: CoreSettings,
+    /// Field registry.
+    pub fields: FieldRegistry,
+    /// Ids of the core fields.
+    pub core: CoreFields,
+    /// mprotocols.
+    pub mprotocols: MProtocols,
+    /// OUI, RIR, GeoIP, override-ips.
+    pub lookups: Arc<Lookups>,
+    /// Session id tracking (for create_session_id).
+    pub tracking: TrackingConfig,
+    /// Tags every new session gets (`--tag`).
+    pub initial_tags: Vec<String>,
+    /// Field values every new session gets (`--op`).
+    pub initial_ops: Vec<(trawl_fields::FieldId, String)>,
+}
+
+/// What an mprotocol callback may touch besides its session: the shared data and the
+/// thread's queues.
+pub struct Cx<'a> {
+    /// Shared data.
+    pub shared: &'a Shared,
+    /// The thread's idle/closing queues.
+    pub(crate) q: &'a mut Lists,
+    /// The thread's long-open TCP queue.
+    pub(crate) tcpq: &'a mut Lists,
+    /// Slab index of the session being worked on.
+    pub(crate) idx: u32,
+    /// Time of the thread's latest packet.
+    pub last_packet_secs: u32,
+}
+
+impl Cx<'_> {
+    /// Adds `tag` to the session's tags.
+    pub fn add_tag(&self, s: &mut Session, tag: &str) {
+        s.fields.string_add(&self.shared.fields, self.shared.core.tags, tag);
+    }
+
+    /// Adds `p` to the session's protocols.
+    pub fn add_protocol(&self, s: &mut Session, p: &str) {
+        s.fields.string_add(&self.shared.fields, self.shared.core.protocols, p);
+    }
+
+    /// Whether the session has protocol `p`.
+    pub fn has_protocol(&self, s: &Session, p: &str) -> bool {
+        s.fields.string_contains(self.shared.core.protocols, p)
+    }
+
+    /// Moves the session to the closing queue: it is saved `tcpClosingTimeout` seconds
+    /// after its last packet.
+    pub fn mark_for_close(&mut self, s: &mut Session) {
+        if s.closing {
+            return;
+        }
+        s.closing = true;
+        s.save_time = u64::from(s.last_packet.sec) + u64::from(self.shared.settings.tcp_closing_timeout);
+        self.q.push_tail(MPROTOCOL_MAX as u32, self.idx);
+        self.tcpq.remove(self.idx);
+    }
+
+    /// Puts the session on the long-open TCP queue if it is not there yet.
+    pub fn tcp_write_q_add(&mut self, _s: &Session) {
+        if self.tcpq.list_of(self.idx).is_none() {
+            self.tcpq.push_tail(0, self.idx);
+        }
+    }
+}
+
+/// Registers the built-in mprotocols and their enqueue callbacks.
+pub fn register_builtin(m: &mut MProtocols, t: &mut DecodeTables, s: &CoreSettings) {
+    protocols::register_all(m, t, s);
+}
