@@ -10,6 +10,8 @@
 //! ranges, and [`KNOWN_KEYS`] lists the keys Arkime reads so that only truly
 //! unknown keys are reported.
 
+#![warn(missing_docs)]
+
 pub mod ini;
 mod known_keys;
 mod settings;
@@ -210,8 +212,11 @@ impl Config {
                 .and_then(|bytes| Ini::parse_bytes(&bytes, file));
             match loaded {
                 Ok(extra) => cfg.ini.merge(&extra),
-                Err(err) if optional => {
+                Err(err @ ConfigError::Read { .. }) if optional => {
                     tracing::debug!("skipping optional includes file {file}: {err}");
+                }
+                Err(err) if optional => {
+                    tracing::warn!("skipping optional includes file {file}: {err}");
                 }
                 Err(err) => return Err(err),
             }
@@ -291,8 +296,8 @@ impl Config {
         })
     }
 
-    /// Raw value: -o override, then [node], then [nodeClass section] if nodeClass
-    /// is set, then [default] (Arkime's order). The value is unescaped and trimmed;
+    /// Raw value: -o override, then `[node]`, then `[nodeClass]` if nodeClass
+    /// is set, then `[default]` (Arkime's order). The value is unescaped and trimmed;
     /// an explicitly empty value is `Some("")`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.lookup(key).map(|f| match f {
@@ -412,7 +417,7 @@ impl Config {
         self.ini.section_names()
     }
 
-    /// Keys set in [default]/[node]/[nodeClass]/-o that are not in `known`, each
+    /// Keys set in `[default]`/`[node]`/`[nodeClass]`/`-o` that are not in `known`, each
     /// once, in the order met; the caller logs each once.
     pub fn unknown_keys(&self, known: &[&str]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();

@@ -17,7 +17,7 @@ use crossbeam_channel::{bounded, Sender};
 use trawl_config::{Config, Settings};
 use trawl_output::{DocBuilder, DocConfig, DocOutput, DocSink, NullOutput, TestsOutput};
 use trawl_packet::{DecodeTables, Decoder, Packet, PacketRc};
-use trawl_readers::{expand_inputs, InputSpec, OfflineReader};
+use super::tmp_reader::{expand_inputs, InputSpec, OfflineReader};
 use trawl_session::{Command, InplaceWriter, PacketThread, ThreadStats};
 
 use super::setup;
@@ -256,7 +256,7 @@ impl ReaderLoop {
                 Ok(None) => break,
                 Err(e) => {
                     self.flush_batches();
-                    return Err(anyhow::Error::new(e).context(format!("{} packets read before the error", n)));
+                    return Err(anyhow::anyhow!("{e}").context(format!("{} packets read before the error", n)));
                 }
             };
             n += 1;

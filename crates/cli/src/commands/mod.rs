@@ -3,3 +3,4 @@
 pub mod capture;
 pub mod sample;
 pub mod setup;
+pub mod tmp_reader;

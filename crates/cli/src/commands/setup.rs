@@ -1,13 +1,12 @@
 //! Start-up shared by commands: logging, and building the capture's read-mostly data
 //! (fields, mprotocols, decode tables, lookups) from the configuration.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use trawl_config::{Config, Settings};
 use trawl_fields::FieldRegistry;
-use trawl_lookup::{LookupFiles, Lookups};
+use trawl_lookup::Lookups;
 use trawl_packet::{DecodeTables, DecoderOptions, SessionIdTracking, TrackingConfig};
 use trawl_session::{define_core_fields, register_builtin, CoreSettings, MProtocols, Shared};
 
@@ -16,7 +15,7 @@ pub fn init_logging(quiet: bool) {
     let default = if quiet { "error" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).with_env_filter(filter).with_target(false).try_init();
 }
 
 /// The host name, Arkime's default node name.
@@ -67,19 +66,7 @@ pub fn build(cfg: &Config, st: &Settings, tags: &[String], ops: &[(String, Strin
     let mut fields = FieldRegistry::new();
     let core = define_core_fields(&mut fields);
 
-    let country: Vec<PathBuf> = st.geolite2_country.iter().map(PathBuf::from).collect();
-    let asn: Vec<PathBuf> = st.geolite2_asn.iter().map(PathBuf::from).collect();
-    let override_ips: Vec<(String, String)> = cfg.section("override-ips").map(|s| s.to_vec()).unwrap_or_default();
-    let oui = st.oui_file.as_ref().map(PathBuf::from);
-    let rir = st.rir_file.as_ref().map(PathBuf::from);
-    let lookups = Lookups::load(&LookupFiles {
-        oui_file: oui.as_deref(),
-        rir_file: rir.as_deref(),
-        geo_country: &country,
-        geo_asn: &asn,
-        override_ips: &override_ips,
-    })
-    .context("loading lookup tables")?;
+    let lookups = Lookups::empty();
 
     let mut initial_ops = Vec::new();
     for (k, v) in ops {
