@@ -6,7 +6,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use trawl_config::{Config, Settings};
 use trawl_fields::FieldRegistry;
-use trawl_lookup::Lookups;
+use std::path::PathBuf;
+
+use trawl_lookup::{LookupFiles, Lookups};
 use trawl_packet::{DecodeTables, DecoderOptions, SessionIdTracking, TrackingConfig};
 use trawl_session::{define_core_fields, register_builtin, CoreSettings, MProtocols, Shared};
 
@@ -66,7 +68,19 @@ pub fn build(cfg: &Config, st: &Settings, tags: &[String], ops: &[(String, Strin
     let mut fields = FieldRegistry::new();
     let core = define_core_fields(&mut fields);
 
-    let lookups = Lookups::empty();
+    let country: Vec<PathBuf> = st.geolite2_country.iter().map(PathBuf::from).collect();
+    let asn: Vec<PathBuf> = st.geolite2_asn.iter().map(PathBuf::from).collect();
+    let override_ips: Vec<(String, String)> = cfg.section("override-ips").map(|s| s.to_vec()).unwrap_or_default();
+    let oui = st.oui_file.as_ref().map(PathBuf::from);
+    let rir = st.rir_file.as_ref().map(PathBuf::from);
+    let lookups = Lookups::load(&LookupFiles {
+        oui_file: oui.as_deref(),
+        rir_file: rir.as_deref(),
+        geo_country: &country,
+        geo_asn: &asn,
+        override_ips: &override_ips,
+    })
+    .context("loading lookup tables")?;
 
     let mut initial_ops = Vec::new();
     for (k, v) in ops {
