@@ -12,6 +12,7 @@ mod core_fields;
 mod lists;
 mod mprotocol;
 pub mod protocols;
+mod rules;
 mod session;
 mod thread;
 
@@ -23,6 +24,7 @@ pub use mprotocol::{
     CreateSessionIdFn, FreeFn, MProtocol, MProtocols, MidSaveFn, PreProcessFn, ProcessFn,
     MPROTOCOL_MAX,
 };
+pub use rules::{PacketFilter, SetupAction, SetupRule};
 pub use session::{mapped, RootId, Session, SessionType, Timeval};
 pub use thread::{
     Command, InplaceWriter, PacketThread, PacketWriter, SessionSink, ThreadStats,
@@ -106,6 +108,8 @@ pub struct Shared {
     pub initial_tags: Vec<String>,
     /// Field values every new session gets (`--op`).
     pub initial_ops: Vec<(trawl_fields::FieldId, String)>,
+    /// Rules checked on the first packet of each direction.
+    pub setup_rules: Vec<SetupRule>,
 }
 
 /// What an mprotocol callback may touch besides its session: the shared data and the

@@ -252,6 +252,9 @@ impl PacketThread {
                     }
                 }
             }
+            if s.packets[dir] == 0 && s.stop_saving == 0xffff && !shared.setup_rules.is_empty() {
+                crate::rules::run_session_setup(&shared, s, pkt.meta.linktype, pkt.bytes());
+            }
             s.packets[dir] += 1;
             s.bytes[dir] += u64::from(pkt.meta.len);
             let total = s.packets[0] + s.packets[1];

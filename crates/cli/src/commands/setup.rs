@@ -87,6 +87,7 @@ pub fn build(cfg: &Config, st: &Settings, tags: &[String], ops: &[(String, Strin
         let id = fields.by_expression(k).with_context(|| format!("--op: unknown field '{k}'"))?;
         initial_ops.push((id, v.clone()));
     }
+    let setup_rules = trawl_rules::setup_rules(&st.dont_save_bpfs, &st.min_packets_save_bpfs)?;
     let shared = Shared {
         settings: core_settings,
         fields,
@@ -96,6 +97,7 @@ pub fn build(cfg: &Config, st: &Settings, tags: &[String], ops: &[(String, Strin
         tracking,
         initial_tags: tags.to_vec(),
         initial_ops,
+        setup_rules,
     };
     Ok(Built { shared: Arc::new(shared), tables: Arc::new(tables) })
 }
