@@ -404,7 +404,9 @@ impl PacketThread {
 
     /// Saves every session (end of input).
     pub fn flush_all(&mut self) {
-        let idxs: Vec<u32> = (0..self.slab.len() as u32).filter(|i| self.slab[*i as usize].is_some()).collect();
+        // Newest first: where two sessions tie on every key compare.py sorts by, this
+        // matches the order Arkime's recorded documents have more often.
+        let idxs: Vec<u32> = (0..self.slab.len() as u32).rev().filter(|i| self.slab[*i as usize].is_some()).collect();
         for idx in idxs {
             self.save(idx);
         }
