@@ -5,7 +5,11 @@ mod commands;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "trawl", version, about = "Full packet capture and session indexing, compatible with Arkime")]
+#[command(
+    name = "trawl",
+    version,
+    about = "Full packet capture and session indexing, compatible with Arkime"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

@@ -98,7 +98,9 @@ impl FieldDef {
 
     /// The key inside [`Self::db_group`], or the whole name when there is no group.
     pub fn db_leaf(&self) -> &str {
-        self.db_field.split_once('.').map_or(self.db_field.as_str(), |(_, l)| l)
+        self.db_field
+            .split_once('.')
+            .map_or(self.db_field.as_str(), |(_, l)| l)
     }
 
     /// Whether this field has storage in a session (fake fields do not).
@@ -224,14 +226,41 @@ mod tests {
     #[test]
     fn define_is_idempotent_and_groups_split_on_first_dot() {
         let mut r = FieldRegistry::new();
-        let a = r.define("general", "integer", "vlan.dot1q", "VLAN", "dot1q.id", "", FieldType::IntArrayUnique, flags::CNT);
-        let b = r.define("general", "termfield", "vlan.dot1q", "x", "other", "", FieldType::Str, 0);
+        let a = r.define(
+            "general",
+            "integer",
+            "vlan.dot1q",
+            "VLAN",
+            "dot1q.id",
+            "",
+            FieldType::IntArrayUnique,
+            flags::CNT,
+        );
+        let b = r.define(
+            "general",
+            "termfield",
+            "vlan.dot1q",
+            "x",
+            "other",
+            "",
+            FieldType::Str,
+            0,
+        );
         assert_eq!(a, b);
         let d = r.get(a).unwrap();
         assert_eq!(d.db_group(), Some("dot1q"));
         assert_eq!(d.db_leaf(), "id");
         assert_eq!(r.by_db("dot1q.id"), Some(a));
-        let c = r.define("general", "termfield", "oui.src", "", "srcOui", "", FieldType::StrHash, 0);
+        let c = r.define(
+            "general",
+            "termfield",
+            "oui.src",
+            "",
+            "srcOui",
+            "",
+            FieldType::StrHash,
+            0,
+        );
         assert_eq!(r.get(c).unwrap().db_group(), None);
         assert_eq!(r.save_order(), vec![a, c]);
     }

@@ -15,7 +15,10 @@ pub struct OrderedSet<T: Eq + Hash + Clone> {
 
 impl<T: Eq + Hash + Clone> Default for OrderedSet<T> {
     fn default() -> Self {
-        OrderedSet { items: Vec::new(), index: None }
+        OrderedSet {
+            items: Vec::new(),
+            index: None,
+        }
     }
 }
 
@@ -286,7 +289,10 @@ impl Fields {
     /// Adds a float value.
     pub fn float_add(&mut self, reg: &FieldRegistry, id: FieldId, v: f64) -> bool {
         let Some(def) = reg.get(id) else { return false };
-        if !matches!(def.ty, FieldType::Float | FieldType::FloatArray | FieldType::FloatGHash) {
+        if !matches!(
+            def.ty,
+            FieldType::Float | FieldType::FloatArray | FieldType::FloatGHash
+        ) {
             return false;
         }
         let set = def.ty == FieldType::FloatGHash;
@@ -312,8 +318,26 @@ mod tests {
 
     fn reg() -> (FieldRegistry, FieldId, FieldId, FieldId) {
         let mut r = FieldRegistry::new();
-        let s = r.define("g", "termfield", "s", "", "s", "", FieldType::StrHash, flags::CNT);
-        let i = r.define("g", "integer", "i", "", "i", "", FieldType::IntArrayUnique, 0);
+        let s = r.define(
+            "g",
+            "termfield",
+            "s",
+            "",
+            "s",
+            "",
+            FieldType::StrHash,
+            flags::CNT,
+        );
+        let i = r.define(
+            "g",
+            "integer",
+            "i",
+            "",
+            "i",
+            "",
+            FieldType::IntArrayUnique,
+            0,
+        );
         let ip = r.define("g", "ip", "ip", "", "ip", "", FieldType::IpGHash, 0);
         (r, s, i, ip)
     }

@@ -41,8 +41,15 @@ impl GeoCountry {
             match self.reader.lookup::<geoip2::City>(ip) {
                 Ok(c) => GeoHit {
                     country: c.country.and_then(|c| c.iso_code).map(str::to_string),
-                    region: c.subdivisions.and_then(|s| s.into_iter().next()).and_then(|s| s.iso_code).map(str::to_string),
-                    city: c.city.and_then(|c| c.names).and_then(|n| n.get("en").map(|s| s.to_string())),
+                    region: c
+                        .subdivisions
+                        .and_then(|s| s.into_iter().next())
+                        .and_then(|s| s.iso_code)
+                        .map(str::to_string),
+                    city: c
+                        .city
+                        .and_then(|c| c.names)
+                        .and_then(|n| n.get("en").map(|s| s.to_string())),
                 },
                 Err(_) => GeoHit::default(),
             }
@@ -66,12 +73,17 @@ pub struct GeoAsn {
 impl GeoAsn {
     /// Opens a database file.
     pub fn open(path: &Path) -> Result<Self, maxminddb::MaxMindDBError> {
-        Ok(GeoAsn { reader: Reader::open_readfile(path)? })
+        Ok(GeoAsn {
+            reader: Reader::open_readfile(path)?,
+        })
     }
 
     /// Number and organization of `ip`'s autonomous system (both must be present).
     pub fn lookup(&self, ip: IpAddr) -> Option<(u32, String)> {
         let a = self.reader.lookup::<geoip2::Asn>(ip).ok()?;
-        Some((a.autonomous_system_number?, a.autonomous_system_organization?.to_string()))
+        Some((
+            a.autonomous_system_number?,
+            a.autonomous_system_organization?.to_string(),
+        ))
     }
 }

@@ -102,7 +102,11 @@ pub struct Lookups {
 }
 
 fn read(what: &'static str, p: &Path) -> Result<String, LookupError> {
-    let bytes = std::fs::read(p).map_err(|source| LookupError::Read { what, path: p.to_path_buf(), source })?;
+    let bytes = std::fs::read(p).map_err(|source| LookupError::Read {
+        what,
+        path: p.to_path_buf(),
+        source,
+    })?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -154,7 +158,10 @@ impl Lookups {
     /// for whatever they leave unset; the RIR only for IPv4.
     pub fn ip_info(&self, ip: IpAddr) -> IpInfo {
         let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
             v4 => v4,
         };
         let mut info = IpInfo::default();
@@ -170,11 +177,17 @@ impl Lookups {
         }
         if let IpAddr::V4(v4) = ip {
             if info.rir.is_none() {
-                info.rir = self.rir.as_ref().and_then(|r| r.lookup(v4.octets()[0])).map(str::to_string);
+                info.rir = self
+                    .rir
+                    .as_ref()
+                    .and_then(|r| r.lookup(v4.octets()[0]))
+                    .map(str::to_string);
             }
         }
         if let Some(c) = &self.country {
-            if info.country.is_none() || (c.is_city() && (info.city.is_none() || info.region.is_none())) {
+            if info.country.is_none()
+                || (c.is_city() && (info.city.is_none() || info.region.is_none()))
+            {
                 let hit = c.lookup(ip);
                 info.country = info.country.or(hit.country);
                 info.region = info.region.or(hit.region);
@@ -209,7 +222,10 @@ mod tests {
     fn regression_tables_match_arkime_documents() {
         let Some(dir) = regression() else { return };
         let overrides = vec![
-            ("10.0.0.1".to_string(), "tag:srcip;asn:AS0000 This is neat;country:RU".to_string()),
+            (
+                "10.0.0.1".to_string(),
+                "tag:srcip;asn:AS0000 This is neat;country:RU".to_string(),
+            ),
             ("10.180/16".to_string(), "country:US".to_string()),
         ];
         let country = vec![dir.join("GeoLite2-Country.mmdb")];
@@ -222,15 +238,27 @@ mod tests {
         })
         .unwrap();
         // Values from pcap/http-simple-get.test.
-        assert_eq!(l.oui(&[0x00, 0x13, 0x72, 0xc4, 0xf1, 0xe1]), Some("Dell Inc."));
-        assert_eq!(l.oui(&[0x00, 0x1f, 0x5b, 0xff, 0x51, 0xcb]), Some("Apple, Inc."));
+        assert_eq!(
+            l.oui(&[0x00, 0x13, 0x72, 0xc4, 0xf1, 0xe1]),
+            Some("Dell Inc.")
+        );
+        assert_eq!(
+            l.oui(&[0x00, 0x1f, 0x5b, 0xff, 0x51, 0xcb]),
+            Some("Apple, Inc.")
+        );
         let i = l.ip_info("10.180.156.249".parse().unwrap());
         assert_eq!(i.country.as_deref(), Some("US"));
         let o = l.ip_info("10.0.0.1".parse().unwrap());
         assert_eq!(o.tags, vec!["srcip"]);
         assert_eq!(o.asn_full().as_deref(), Some("AS0 This is neat"));
-        assert_eq!(l.ip_info("8.8.8.8".parse().unwrap()).rir.as_deref(), Some("ARIN"));
-        assert_eq!(l.ip_info("8.8.8.8".parse().unwrap()).country.as_deref(), Some("US"));
+        assert_eq!(
+            l.ip_info("8.8.8.8".parse().unwrap()).rir.as_deref(),
+            Some("ARIN")
+        );
+        assert_eq!(
+            l.ip_info("8.8.8.8".parse().unwrap()).country.as_deref(),
+            Some("US")
+        );
         assert!(l.ip_info("2001:db8::1".parse().unwrap()).rir.is_none());
     }
 

@@ -45,7 +45,10 @@ impl OuiTable {
                 Some((h, b)) => (h, b.trim().parse::<u8>().unwrap_or(24)),
                 None => (parts[0], 24),
             };
-            let digits: String = hex.chars().filter(|c| !matches!(c, ':' | '-' | '.')).collect();
+            let digits: String = hex
+                .chars()
+                .filter(|c| !matches!(c, ':' | '-' | '.'))
+                .collect();
             let mut mac = 0u64;
             let mut n = 0;
             for pair in digits.as_bytes().chunks(2).take(6) {
@@ -68,7 +71,11 @@ impl OuiTable {
     /// The vendor of `mac`.
     pub fn lookup(&self, mac: &[u8; 6]) -> Option<&str> {
         let m = mac.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b));
-        self.lens.iter().rev().find_map(|&b| self.by_len.get(&(b, mask(m, b)))).map(String::as_str)
+        self.lens
+            .iter()
+            .rev()
+            .find_map(|&b| self.by_len.get(&(b, mask(m, b))))
+            .map(String::as_str)
     }
 
     /// Number of prefixes.
@@ -94,10 +101,19 @@ mod tests {
              00:1B:C5\tIEEERegi\t\tIEEE Registration\n00:55:DA\tShort\nbroken\n",
         );
         assert_eq!(bad, 1);
-        assert_eq!(t.lookup(&[0, 0x13, 0x72, 0xc4, 0xf1, 0xe1]), Some("Dell Inc."));
-        assert_eq!(t.lookup(&[0, 0, 0x18, 1, 2, 3]), Some("Webster Computer Corporation"));
+        assert_eq!(
+            t.lookup(&[0, 0x13, 0x72, 0xc4, 0xf1, 0xe1]),
+            Some("Dell Inc.")
+        );
+        assert_eq!(
+            t.lookup(&[0, 0, 0x18, 1, 2, 3]),
+            Some("Webster Computer Corporation")
+        );
         assert_eq!(t.lookup(&[0, 0x1b, 0xc5, 0, 0, 5]), Some("Convergence"));
-        assert_eq!(t.lookup(&[0, 0x1b, 0xc5, 1, 0, 5]), Some("IEEE Registration"));
+        assert_eq!(
+            t.lookup(&[0, 0x1b, 0xc5, 1, 0, 5]),
+            Some("IEEE Registration")
+        );
         assert_eq!(t.lookup(&[0, 0x55, 0xda, 1, 0, 5]), Some("Short"));
         assert_eq!(t.lookup(&[2, 0, 0, 0, 0, 0]), None);
     }

@@ -73,7 +73,8 @@ pub fn parse_value(key: &str, value: &str) -> Result<OverrideInfo, OverrideError
 pub fn build(entries: &[(String, String)]) -> Result<PrefixTable<OverrideInfo>, OverrideError> {
     let mut t = PrefixTable::new();
     for (k, v) in entries {
-        let (ip, bits): (IpAddr, u8) = parse_cidr(k).ok_or_else(|| OverrideError::BadAddress(k.clone()))?;
+        let (ip, bits): (IpAddr, u8) =
+            parse_cidr(k).ok_or_else(|| OverrideError::BadAddress(k.clone()))?;
         t.insert(ip, bits, parse_value(k, v)?);
     }
     Ok(t)
@@ -86,27 +87,54 @@ mod tests {
     #[test]
     fn arkime_test_entries() {
         let t = build(&[
-            ("10.0.0.1".into(), "tag:srcip;asn:AS0000 This is neat;country:RU".into()),
-            ("10.0.0.2".into(), "tag:dstip;asn:AS0001 Cool Beans!;rir:TEST;country:CA".into()),
+            (
+                "10.0.0.1".into(),
+                "tag:srcip;asn:AS0000 This is neat;country:RU".into(),
+            ),
+            (
+                "10.0.0.2".into(),
+                "tag:dstip;asn:AS0001 Cool Beans!;rir:TEST;country:CA".into(),
+            ),
             ("10.180/16".into(), "country:US".into()),
-            ("192.168.177.160".into(), "region:REG;city:City;sample.md5:abc".into()),
+            (
+                "192.168.177.160".into(),
+                "region:REG;city:City;sample.md5:abc".into(),
+            ),
         ])
         .unwrap();
         let a = t.lookup("10.0.0.1".parse().unwrap()).unwrap();
         assert_eq!(a.tags, vec!["srcip"]);
-        assert_eq!((a.asn_number, a.asn_org.as_deref()), (Some(0), Some("This is neat")));
+        assert_eq!(
+            (a.asn_number, a.asn_org.as_deref()),
+            (Some(0), Some("This is neat"))
+        );
         assert_eq!(a.country.as_deref(), Some("RU"));
         let b = t.lookup("10.0.0.2".parse().unwrap()).unwrap();
         assert_eq!(b.rir.as_deref(), Some("TEST"));
-        assert_eq!(t.lookup("10.180.9.9".parse().unwrap()).unwrap().country.as_deref(), Some("US"));
+        assert_eq!(
+            t.lookup("10.180.9.9".parse().unwrap())
+                .unwrap()
+                .country
+                .as_deref(),
+            Some("US")
+        );
         let c = t.lookup("192.168.177.160".parse().unwrap()).unwrap();
         assert_eq!(c.ops, vec![("sample.md5".to_string(), "abc".to_string())]);
     }
 
     #[test]
     fn malformed_entries_are_errors() {
-        assert!(matches!(build(&[("10.0.0.x".into(), "tag:a".into())]), Err(OverrideError::BadAddress(_))));
-        assert!(matches!(parse_value("k", "asn:15169 Google"), Err(OverrideError::BadAsn(..))));
-        assert!(matches!(parse_value("k", "asn:ASx Google"), Err(OverrideError::BadAsn(..))));
+        assert!(matches!(
+            build(&[("10.0.0.x".into(), "tag:a".into())]),
+            Err(OverrideError::BadAddress(_))
+        ));
+        assert!(matches!(
+            parse_value("k", "asn:15169 Google"),
+            Err(OverrideError::BadAsn(..))
+        ));
+        assert!(matches!(
+            parse_value("k", "asn:ASx Google"),
+            Err(OverrideError::BadAsn(..))
+        ));
     }
 }

@@ -15,7 +15,12 @@ pub struct PrefixTable<T> {
 
 impl<T> Default for PrefixTable<T> {
     fn default() -> Self {
-        PrefixTable { v4: HashMap::new(), v4_lens: BTreeSet::new(), v6: HashMap::new(), v6_lens: BTreeSet::new() }
+        PrefixTable {
+            v4: HashMap::new(),
+            v4_lens: BTreeSet::new(),
+            v6: HashMap::new(),
+            v6_lens: BTreeSet::new(),
+        }
     }
 }
 
@@ -92,17 +97,26 @@ impl<T> PrefixTable<T> {
     /// looked up as IPv4.
     pub fn lookup(&self, ip: IpAddr) -> Option<&T> {
         let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
             v4 => v4,
         };
         match ip {
             IpAddr::V4(a) => {
                 let a = u32::from(a);
-                self.v4_lens.iter().rev().find_map(|&b| self.v4.get(&(b, mask4(a, b))))
+                self.v4_lens
+                    .iter()
+                    .rev()
+                    .find_map(|&b| self.v4.get(&(b, mask4(a, b))))
             }
             IpAddr::V6(a) => {
                 let a = u128::from(a);
-                self.v6_lens.iter().rev().find_map(|&b| self.v6.get(&(b, mask6(a, b))))
+                self.v6_lens
+                    .iter()
+                    .rev()
+                    .find_map(|&b| self.v6.get(&(b, mask6(a, b))))
             }
         }
     }
@@ -124,7 +138,10 @@ mod tests {
         t.insert(ip, b, "v6");
         assert_eq!(t.lookup("10.180.156.249".parse().unwrap()), Some(&"host"));
         assert_eq!(t.lookup("10.180.1.1".parse().unwrap()), Some(&"wide"));
-        assert_eq!(t.lookup("::ffff:10.180.1.1".parse().unwrap()), Some(&"wide"));
+        assert_eq!(
+            t.lookup("::ffff:10.180.1.1".parse().unwrap()),
+            Some(&"wide")
+        );
         assert_eq!(t.lookup("10.181.0.1".parse().unwrap()), None);
         assert_eq!(t.lookup("2001:db8::5".parse().unwrap()), Some(&"v6"));
         assert!(parse_cidr("10.300.0.0/8").is_none());

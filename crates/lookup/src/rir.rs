@@ -10,7 +10,9 @@ pub struct RirTable {
 
 impl Default for RirTable {
     fn default() -> Self {
-        RirTable { names: vec![None; 256] }
+        RirTable {
+            names: vec![None; 256],
+        }
     }
 }
 
@@ -33,7 +35,11 @@ fn fields(line: &str) -> Vec<&str> {
 }
 
 fn leading_int(s: &str) -> Option<u32> {
-    let digits: String = s.trim_start().chars().take_while(|c| c.is_ascii_digit()).collect();
+    let digits: String = s
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
     digits.parse().ok()
 }
 
@@ -43,8 +49,12 @@ impl RirTable {
         let mut t = RirTable::default();
         for line in text.lines() {
             let f = fields(line);
-            let Some(n) = f.first().and_then(|s| leading_int(s)).filter(|n| *n <= 255) else { continue };
-            let Some(whois) = f.get(3).filter(|w| !w.is_empty()) else { continue };
+            let Some(n) = f.first().and_then(|s| leading_int(s)).filter(|n| *n <= 255) else {
+                continue;
+            };
+            let Some(whois) = f.get(3).filter(|w| !w.is_empty()) else {
+                continue;
+            };
             if let Some(label) = whois.split('.').nth(1).filter(|l| !l.is_empty()) {
                 t.names[n as usize] = Some(label.to_ascii_uppercase());
             }
@@ -54,7 +64,9 @@ impl RirTable {
 
     /// The registry of an IPv4 address's first octet.
     pub fn lookup(&self, first_octet: u8) -> Option<&str> {
-        self.names.get(usize::from(first_octet)).and_then(|n| n.as_deref())
+        self.names
+            .get(usize::from(first_octet))
+            .and_then(|n| n.as_deref())
     }
 }
 

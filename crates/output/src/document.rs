@@ -119,7 +119,10 @@ fn community_id_icmp(s: &Session) -> String {
     let mut p1 = u16::from(s.icmp_info[0]);
     let mut p2 = u16::from(s.icmp_info[1]);
     if s.v6 {
-        const MAP: [u8; 19] = [129, 128, 131, 130, 255, 134, 133, 136, 135, 255, 255, 140, 139, 255, 255, 255, 145, 144, 255];
+        const MAP: [u8; 19] = [
+            129, 128, 131, 130, 255, 134, 133, 136, 135, 255, 255, 140, 139, 255, 255, 255, 145,
+            144, 255,
+        ];
         if p1 >= 128 {
             if let Some(&m) = MAP.get(usize::from(p1 - 128)).filter(|m| **m != 255) {
                 p2 = u16::from(m);
@@ -135,7 +138,9 @@ fn community_id_icmp(s: &Session) -> String {
             std::mem::swap(&mut p1, &mut p2);
         }
     } else {
-        const MAP: [u8; 19] = [8, 255, 255, 255, 255, 255, 255, 255, 0, 10, 9, 255, 255, 14, 13, 16, 15, 18, 17];
+        const MAP: [u8; 19] = [
+            8, 255, 255, 255, 255, 255, 255, 255, 0, 10, 9, 255, 255, 14, 13, 16, 15, 18, 17,
+        ];
         if let Some(&m) = MAP.get(usize::from(p1)).filter(|m| **m != 255) {
             p2 = u16::from(m);
         }
@@ -176,9 +181,11 @@ fn geo_obj(o: &mut Obj, info: &IpInfo) {
     }
     if let (Some(num), Some(org)) = (info.asn_number, &info.asn_org) {
         o.obj("as", |a| {
-            a.num("number", num).str("full", &format!("AS{num} {org}")).obj("organization", |n| {
-                n.str("name", org);
-            });
+            a.num("number", num)
+                .str("full", &format!("AS{num} {org}"))
+                .obj("organization", |n| {
+                    n.str("name", org);
+                });
         });
     }
 }
@@ -190,8 +197,21 @@ impl DocBuilder {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let mut id_seed = [0u8; 16];
-        id_seed.copy_from_slice(&Sha1::digest(format!("{}-{}-{}-{}", cfg.node, std::process::id(), nanos, thread))[..16]);
-        DocBuilder { cfg, save_order: shared.fields.save_order(), id_seed, id_counter: 0 }
+        id_seed.copy_from_slice(
+            &Sha1::digest(format!(
+                "{}-{}-{}-{}",
+                cfg.node,
+                std::process::id(),
+                nanos,
+                thread
+            ))[..16],
+        );
+        DocBuilder {
+            cfg,
+            save_order: shared.fields.save_order(),
+            id_seed,
+            id_counter: 0,
+        }
     }
 
     fn next_id(&mut self, suffix: &str) -> String {
@@ -202,7 +222,10 @@ impl DocBuilder {
         for (i, b) in self.id_counter.to_le_bytes().iter().enumerate() {
             bytes[17 - i] ^= b;
         }
-        format!("{suffix}-{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+        format!(
+            "{suffix}-{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        )
     }
 
     /// Builds the document for `s`. Increments its segment count and settles its
@@ -224,7 +247,11 @@ impl DocBuilder {
         } else {
             None
         };
-        let id = if self.cfg.auto_generate_id == 1 { None } else { id };
+        let id = if self.cfg.auto_generate_id == 1 {
+            None
+        } else {
+            id
+        };
 
         // Geo/ASN/RIR for the endpoints; override-ips may add tags, so look up first.
         let (f, c) = (&shared.fields, &shared.core);
@@ -245,7 +272,10 @@ impl DocBuilder {
                 Some(FieldValue::Ip(ip)) => vec![*ip],
                 _ => continue,
             };
-            let infos: Vec<(IpAddr, IpInfo)> = ips.into_iter().map(|ip| (ip, shared.lookups.ip_info(ip))).collect();
+            let infos: Vec<(IpAddr, IpInfo)> = ips
+                .into_iter()
+                .map(|ip| (ip, shared.lookups.ip_info(ip)))
+                .collect();
             for (_, i) in &infos {
                 for t in &i.tags {
                     s.fields.string_add(f, c.tags, t);
@@ -269,7 +299,10 @@ impl DocBuilder {
         o.obj("packetRange", |r| {
             r.num("gte", fms.min(lms)).num("lte", fms.max(lms));
         });
-        o.num("firstPacket", fms).num("lastPacket", lms).num("length", fms.abs_diff(lms)).num("ipProtocol", s.ip_protocol);
+        o.num("firstPacket", fms)
+            .num("lastPacket", lms)
+            .num("length", fms.abs_diff(lms))
+            .num("ipProtocol", s.ip_protocol);
         if s.ethertype != 0 {
             o.num("ethertype", s.ethertype);
         }
@@ -362,7 +395,8 @@ impl DocBuilder {
             }
         }
         o.obj("network", |x| {
-            x.num("packets", s.packets[0] + s.packets[1]).num("bytes", s.bytes[0] + s.bytes[1]);
+            x.num("packets", s.packets[0] + s.packets[1])
+                .num("bytes", s.bytes[0] + s.bytes[1]);
             match s.ses {
                 SessionType::Icmp => {
                     x.str("community_id", &format!("1:{}", community_id_icmp(s)));
@@ -422,7 +456,13 @@ impl DocBuilder {
     }
 
     /// The generic field loop: every field with values, grouped by its database group.
-    fn write_fields(&self, o: &mut Obj, shared: &Shared, s: &Session, ip_infos: &[(FieldId, Vec<(IpAddr, IpInfo)>)]) {
+    fn write_fields(
+        &self,
+        o: &mut Obj,
+        shared: &Shared,
+        s: &Session,
+        ip_infos: &[(FieldId, Vec<(IpAddr, IpInfo)>)],
+    ) {
         let reg = &shared.fields;
         let mut i = 0;
         let order = &self.save_order;
@@ -444,7 +484,9 @@ impl DocBuilder {
                     // Every field of this group with values, in sorted order.
                     let mut j = i;
                     let mut members = Vec::new();
-                    while j < order.len() && reg.get(order[j]).and_then(|d| d.db_group()) == Some(group) {
+                    while j < order.len()
+                        && reg.get(order[j]).and_then(|d| d.db_group()) == Some(group)
+                    {
                         if s.fields.get(order[j]).is_some() {
                             members.push(order[j]);
                         }
@@ -463,8 +505,18 @@ impl DocBuilder {
         }
     }
 
-    fn write_field(&self, o: &mut Obj, name: &str, fid: FieldId, shared: &Shared, s: &Session, ip_infos: &[(FieldId, Vec<(IpAddr, IpInfo)>)]) {
-        let Some(def) = shared.fields.get(fid) else { return };
+    fn write_field(
+        &self,
+        o: &mut Obj,
+        name: &str,
+        fid: FieldId,
+        shared: &Shared,
+        s: &Session,
+        ip_infos: &[(FieldId, Vec<(IpAddr, IpInfo)>)],
+    ) {
+        let Some(def) = shared.fields.get(fid) else {
+            return;
+        };
         let Some(v) = s.fields.get(fid) else { return };
         let cnt = def.flags & flags::CNT != 0;
         let ecs = def.flags & flags::ECS_CNT != 0;
@@ -504,7 +556,9 @@ impl DocBuilder {
                 o.nums(name, l.iter().map(|f| format!("{f:.6}")));
             }
             FieldValue::Ip(_) | FieldValue::IpSet(_) => {
-                let Some((_, infos)) = ip_infos.iter().find(|(id, _)| *id == fid) else { return };
+                let Some((_, infos)) = ip_infos.iter().find(|(id, _)| *id == fid) else {
+                    return;
+                };
                 // Arkime names the companions by dropping the last two characters ("srcOuterIp" ->
                 // "srcOuterGEO").
                 let stem = name.get(..name.len().saturating_sub(2)).unwrap_or("");
@@ -523,11 +577,30 @@ impl DocBuilder {
                     }
                 } else {
                     count(o, infos.len());
-                    o.strs(name, infos.iter().map(|(ip, _)| ip_string(*ip)).collect::<Vec<_>>().iter().map(String::as_str));
-                    o.strs(&format!("{stem}GEO"), infos.iter().map(|(_, i)| i.country.as_deref().unwrap_or("---")));
-                    let asns: Vec<String> = infos.iter().map(|(_, i)| i.asn_full().unwrap_or_else(|| "---".into())).collect();
+                    o.strs(
+                        name,
+                        infos
+                            .iter()
+                            .map(|(ip, _)| ip_string(*ip))
+                            .collect::<Vec<_>>()
+                            .iter()
+                            .map(String::as_str),
+                    );
+                    o.strs(
+                        &format!("{stem}GEO"),
+                        infos
+                            .iter()
+                            .map(|(_, i)| i.country.as_deref().unwrap_or("---")),
+                    );
+                    let asns: Vec<String> = infos
+                        .iter()
+                        .map(|(_, i)| i.asn_full().unwrap_or_else(|| "---".into()))
+                        .collect();
                     o.strs(&format!("{stem}ASN"), asns.iter().map(String::as_str));
-                    o.strs(&format!("{stem}RIR"), infos.iter().map(|(_, i)| i.rir.as_deref().unwrap_or("")));
+                    o.strs(
+                        &format!("{stem}RIR"),
+                        infos.iter().map(|(_, i)| i.rir.as_deref().unwrap_or("")),
+                    );
                 }
             }
         }

@@ -74,7 +74,11 @@ impl<'a> Obj<'a> {
     }
 
     /// `"k":[n,...]`
-    pub fn nums<T: std::fmt::Display>(&mut self, k: &str, it: impl IntoIterator<Item = T>) -> &mut Self {
+    pub fn nums<T: std::fmt::Display>(
+        &mut self,
+        k: &str,
+        it: impl IntoIterator<Item = T>,
+    ) -> &mut Self {
         self.key(k);
         self.out.push('[');
         for (i, n) in it.into_iter().enumerate() {
@@ -124,11 +128,17 @@ mod tests {
     fn escapes_and_nests() {
         let mut s = String::new();
         let mut o = Obj::new(&mut s);
-        o.str("a", "x\"y\\z\n\u{1}é").num("n", 5).nums("l", [1, 2]).obj("o", |o| {
-            o.bool("t", true);
-        });
+        o.str("a", "x\"y\\z\n\u{1}é")
+            .num("n", 5)
+            .nums("l", [1, 2])
+            .obj("o", |o| {
+                o.bool("t", true);
+            });
         o.strs("e", []);
         o.close();
-        assert_eq!(s, r#"{"a":"x\"y\\z\n\u0001é","n":5,"l":[1,2],"o":{"t":true},"e":[]}"#);
+        assert_eq!(
+            s,
+            r#"{"a":"x\"y\\z\n\u0001é","n":5,"l":[1,2],"o":{"t":true},"e":[]}"#
+        );
     }
 }

@@ -59,16 +59,44 @@ pub struct DecodeTables {
     pub opts: DecoderOptions,
 }
 
-fn cb_ether(t: &DecodeTables, b: &[u8], m: &mut PacketMeta, off: usize, len: usize, _: u32) -> PacketRc {
+fn cb_ether(
+    t: &DecodeTables,
+    b: &[u8],
+    m: &mut PacketMeta,
+    off: usize,
+    len: usize,
+    _: u32,
+) -> PacketRc {
     t.ether(b, m, off, len)
 }
-fn cb_ip4(t: &DecodeTables, b: &[u8], m: &mut PacketMeta, off: usize, len: usize, _: u32) -> PacketRc {
+fn cb_ip4(
+    t: &DecodeTables,
+    b: &[u8],
+    m: &mut PacketMeta,
+    off: usize,
+    len: usize,
+    _: u32,
+) -> PacketRc {
     t.ip4(b, m, off, len)
 }
-fn cb_ip6(t: &DecodeTables, b: &[u8], m: &mut PacketMeta, off: usize, len: usize, _: u32) -> PacketRc {
+fn cb_ip6(
+    t: &DecodeTables,
+    b: &[u8],
+    m: &mut PacketMeta,
+    off: usize,
+    len: usize,
+    _: u32,
+) -> PacketRc {
     t.ip6(b, m, off, len)
 }
-fn cb_frame_relay(t: &DecodeTables, b: &[u8], m: &mut PacketMeta, off: usize, len: usize, _: u32) -> PacketRc {
+fn cb_frame_relay(
+    t: &DecodeTables,
+    b: &[u8],
+    m: &mut PacketMeta,
+    off: usize,
+    len: usize,
+    _: u32,
+) -> PacketRc {
     t.frame_relay(b, m, off, len)
 }
 
@@ -125,7 +153,10 @@ impl DecodeTables {
 
     /// Whether packets of this link type can be decoded.
     pub fn supports_linktype(linktype: u32) -> bool {
-        matches!(linktype, 0 | 1 | 12 | 14 | 101 | 107 | 113 | 127 | 228 | 229 | 239 | 274 | 276)
+        matches!(
+            linktype,
+            0 | 1 | 12 | 14 | 101 | 107 | 113 | 127 | 228 | 229 | 239 | 274 | 276
+        )
     }
 
     /// Decodes a whole packet from its link layer.
@@ -170,13 +201,22 @@ impl DecodeTables {
 
     /// Dispatches by ethertype to a registered decoder, or to the unknown-ethertype
     /// session when `saveUnknownPackets` asks for it.
-    pub fn run_ethernet_cb(&self, b: &[u8], m: &mut PacketMeta, mut off: usize, mut len: usize, mut ty: u16) -> PacketRc {
+    pub fn run_ethernet_cb(
+        &self,
+        b: &[u8],
+        m: &mut PacketMeta,
+        mut off: usize,
+        mut len: usize,
+        mut ty: u16,
+    ) -> PacketRc {
         m.tunnel_depth = m.tunnel_depth.saturating_add(1);
         if m.tunnel_depth > MAX_TUNNEL_DEPTH {
             return PacketRc::Corrupt;
         }
         if ty == ETHERTYPE_DETECT {
-            let Some(t) = be16(b, off).filter(|_| len >= 2) else { return PacketRc::Corrupt };
+            let Some(t) = be16(b, off).filter(|_| len >= 2) else {
+                return PacketRc::Corrupt;
+            };
             ty = t;
             off += 2;
             len -= 2;
@@ -193,7 +233,14 @@ impl DecodeTables {
     }
 
     /// Dispatches by IP protocol to a registered decoder, or to the unknown-IP session.
-    pub fn run_ip_cb(&self, b: &[u8], m: &mut PacketMeta, off: usize, len: usize, proto: u8) -> PacketRc {
+    pub fn run_ip_cb(
+        &self,
+        b: &[u8],
+        m: &mut PacketMeta,
+        off: usize,
+        len: usize,
+        proto: u8,
+    ) -> PacketRc {
         m.tunnel_depth = m.tunnel_depth.saturating_add(1);
         if m.tunnel_depth > MAX_TUNNEL_DEPTH {
             return PacketRc::Corrupt;
@@ -268,7 +315,9 @@ impl DecodeTables {
     pub fn frame_relay(&self, b: &[u8], m: &mut PacketMeta, off: usize, len: usize) -> PacketRc {
         let d = sub(b, off, len);
         let len = d.len();
-        let Some(ty) = be16(d, 2) else { return PacketRc::Corrupt };
+        let Some(ty) = be16(d, 2) else {
+            return PacketRc::Corrupt;
+        };
         if ty == 0x03cc {
             return self.ip4(b, m, off + 4, len - 4);
         }
@@ -279,7 +328,9 @@ impl DecodeTables {
     fn sll(&self, b: &[u8], m: &mut PacketMeta, off: usize, len: usize) -> PacketRc {
         let d = sub(b, off, len);
         let len = d.len();
-        let Some(et) = be16(d, 14) else { return PacketRc::Corrupt };
+        let Some(et) = be16(d, 14) else {
+            return PacketRc::Corrupt;
+        };
         if et == ETHERTYPE_VLAN {
             let (Some(tci), Some(inner)) = (be16(d, 16), be16(d, 18)) else {
                 return PacketRc::Corrupt;
@@ -383,7 +434,9 @@ impl DecodeTables {
         }
         let d = sub(b, off, len);
         len = d.len();
-        let Some(ip) = Ipv4Header::new_checked(d) else { return PacketRc::Corrupt };
+        let Some(ip) = Ipv4Header::new_checked(d) else {
+            return PacketRc::Corrupt;
+        };
         if ip.version() != 4 {
             return PacketRc::Corrupt;
         }
@@ -425,8 +478,15 @@ impl DecodeTables {
                 if tcp.header_len() < 20 || hl + tcp.header_len() > len {
                     return PacketRc::Corrupt;
                 }
-                m.session_id =
-                    session_id4(t, ip.src_bytes(), tcp.src_port(), ip.dst_bytes(), tcp.dst_port(), m.vlan, m.vni);
+                m.session_id = session_id4(
+                    t,
+                    ip.src_bytes(),
+                    tcp.src_port(),
+                    ip.dst_bytes(),
+                    tcp.dst_port(),
+                    m.vlan,
+                    m.vni,
+                );
                 m.mprotocol = self.tcp_mprotocol;
                 m.hash = session_hash(&m.session_id);
                 PacketRc::DoProcess
@@ -452,8 +512,15 @@ impl DecodeTables {
                         m.payload_len = (ip_len - hl) as u32;
                     }
                 }
-                m.session_id =
-                    session_id4(t, ip.src_bytes(), udp.src_port(), ip.dst_bytes(), udp.dst_port(), m.vlan, m.vni);
+                m.session_id = session_id4(
+                    t,
+                    ip.src_bytes(),
+                    udp.src_port(),
+                    ip.dst_bytes(),
+                    udp.dst_port(),
+                    m.vlan,
+                    m.vni,
+                );
                 m.mprotocol = self.udp_mprotocol;
                 m.hash = session_hash(&m.session_id);
                 PacketRc::DoProcess
@@ -472,7 +539,9 @@ impl DecodeTables {
         }
         let d = sub(b, off, len);
         len = d.len();
-        let Some(ip6) = Ipv6Header::new_checked(d) else { return PacketRc::Corrupt };
+        let Some(ip6) = Ipv6Header::new_checked(d) else {
+            return PacketRc::Corrupt;
+        };
         if off >= 2048 {
             return PacketRc::Corrupt;
         }
@@ -601,7 +670,11 @@ impl Decoder {
     /// A decoder over shared tables.
     pub fn new(tables: Arc<DecodeTables>) -> Self {
         let frags = FragTable::new(tables.opts.frags_timeout, tables.opts.max_frags);
-        Decoder { tables, frags, stats: [0; PacketRc::COUNT] }
+        Decoder {
+            tables,
+            frags,
+            stats: [0; PacketRc::COUNT],
+        }
     }
 
     /// The tables.
@@ -640,7 +713,8 @@ impl Decoder {
                 },
                 PacketRc::Corrupt => {
                     let (b, m) = pkt.split_mut();
-                    if self.tables.opts.save.corrupt && b.len() >= usize::from(m.ether_offset) + 14 {
+                    if self.tables.opts.save.corrupt && b.len() >= usize::from(m.ether_offset) + 14
+                    {
                         m.tunnel_depth = 0;
                         let len = b.len();
                         let rc = self.tables.run_ethernet_cb(b, m, 0, len, ETHERTYPE_CORRUPT);

@@ -61,7 +61,11 @@ impl FragTable {
     }
 
     pub(crate) fn stats(&self) -> FragStats {
-        FragStats { dropped: self.dropped, reassembled: self.reassembled, pending: self.entries.len() as u64 }
+        FragStats {
+            dropped: self.dropped,
+            reassembled: self.reassembled,
+            pending: self.entries.len() as u64,
+        }
     }
 
     fn remove(&mut self, key: &[u8; 10]) -> Option<Entry> {
@@ -78,7 +82,8 @@ impl FragTable {
 
     /// Takes one fragment (its IP offsets already set by the IPv4 decoder). Returns the
     /// rebuilt datagram when this fragment completes one.
-    pub(crate) fn add(&mut self, pkt: Packet) -> Option<Packet> {
+    pub(crate) fn add(&mut self, mut pkt: Packet) -> Option<Packet> {
+        pkt.make_owned();
         let now = pkt.meta.ts_sec;
         // Expire the oldest datagrams.
         while let Some((_, key)) = self.order.first_key_value() {
@@ -91,7 +96,9 @@ impl FragTable {
 
         let (key, more, off) = {
             let b = pkt.bytes();
-            let ip = b.get(usize::from(pkt.meta.ip_offset)..).and_then(Ipv4Header::new_checked)?;
+            let ip = b
+                .get(usize::from(pkt.meta.ip_offset)..)
+                .and_then(Ipv4Header::new_checked)?;
             let mut key = [0u8; 10];
             key[..4].copy_from_slice(&ip.src_bytes());
             key[4..8].copy_from_slice(&ip.dst_bytes());
@@ -105,7 +112,12 @@ impl FragTable {
             self.entries.insert(
                 key,
                 // As in Arkime, the last-fragment flag is only noted on fragments after the first.
-                Entry { packets: vec![pkt], secs: now, have_last: false, seq },
+                Entry {
+                    packets: vec![pkt],
+                    secs: now,
+                    have_last: false,
+                    seq,
+                },
             );
             self.order.insert(seq, key);
             if self.entries.len() > self.max {
@@ -124,7 +136,11 @@ impl FragTable {
             entry.have_last = true;
         }
         // Keep the list sorted by offset; equal offsets keep arrival order.
-        let pos = entry.packets.iter().rposition(|p| off >= frag_off(p)).map_or(0, |i| i + 1);
+        let pos = entry
+            .packets
+            .iter()
+            .rposition(|p| off >= frag_off(p))
+            .map_or(0, |i| i + 1);
         entry.packets.insert(pos, pkt);
 
         if entry.packets.len() > MAX_FRAGS_PER_DATAGRAM {
@@ -188,6 +204,9 @@ impl FragTable {
             was_frag: true,
             ..Default::default()
         };
-        Some(Packet { data: PacketData::Owned(buf.into_boxed_slice()), meta: fresh })
+        Some(Packet {
+            data: PacketData::Owned(buf.into_boxed_slice()),
+            meta: fresh,
+        })
     }
 }

@@ -13,7 +13,9 @@ mod frags;
 mod session_id;
 pub mod wire;
 
-pub use enqueue::{DecodeTables, Decoder, DecoderOptions, EnqueueCb, EnqueueFn, SaveUnknownPackets};
+pub use enqueue::{
+    DecodeTables, Decoder, DecoderOptions, EnqueueCb, EnqueueFn, SaveUnknownPackets,
+};
 pub use frags::FragStats;
 pub use session_id::{
     session_hash, session_id4, session_id6, SessionId, SessionIdTracking, TrackingConfig,
@@ -224,7 +226,10 @@ impl Packet {
                 linktype: rec.linktype,
                 ..PacketMeta::default()
             },
-            data: PacketData::Shared { chunk: rec.chunk, start: rec.start },
+            data: PacketData::Shared {
+                chunk: rec.chunk,
+                start: rec.start,
+            },
         }
     }
 
@@ -241,6 +246,15 @@ impl Packet {
                 ..PacketMeta::default()
             },
             data: PacketData::Owned(bytes[..len].into()),
+        }
+    }
+
+    /// Copies the bytes out of the shared read chunk, so a packet kept for long (an
+    /// out-of-order TCP segment, a fragment) does not keep the whole chunk alive.
+    pub fn make_owned(&mut self) {
+        if let PacketData::Shared { .. } = self.data {
+            let owned: Box<[u8]> = self.bytes().into();
+            self.data = PacketData::Owned(owned);
         }
     }
 
@@ -272,7 +286,9 @@ impl Packet {
     pub fn payload(&self) -> &[u8] {
         let b = self.bytes();
         let s = usize::from(self.meta.payload_offset);
-        let e = s.saturating_add(self.meta.payload_len as usize).min(b.len());
+        let e = s
+            .saturating_add(self.meta.payload_len as usize)
+            .min(b.len());
         b.get(s..e).unwrap_or(&[])
     }
 

@@ -22,7 +22,9 @@ pub struct SessionId {
 
 impl Default for SessionId {
     fn default() -> Self {
-        SessionId { bytes: [0; SESSION_ID_MAX] }
+        SessionId {
+            bytes: [0; SESSION_ID_MAX],
+        }
     }
 }
 
@@ -105,7 +107,11 @@ fn write_tracking(buf: &mut [u8; SESSION_ID_MAX], t: &TrackingConfig, vlan: u16,
     match t.mode {
         SessionIdTracking::None => {}
         SessionIdTracking::Vlan => {
-            let v = t.collapse.get(&u32::from(vlan)).copied().unwrap_or(u32::from(vlan));
+            let v = t
+                .collapse
+                .get(&u32::from(vlan))
+                .copied()
+                .unwrap_or(u32::from(vlan));
             buf[2] = (v & 0xff) as u8;
             buf[3] = ((v >> 8) & 0xff) as u8;
         }
@@ -136,7 +142,11 @@ pub fn session_id4(
     write_tracking(b, t, vlan, vni);
     let (n1, n2) = (u32::from_le_bytes(a1), u32::from_le_bytes(a2));
     let first = n1 < n2 || (n1 == n2 && p1 < p2);
-    let ((fa, fp), (sa, sp)) = if first { ((a1, p1), (a2, p2)) } else { ((a2, p2), (a1, p1)) };
+    let ((fa, fp), (sa, sp)) = if first {
+        ((a1, p1), (a2, p2))
+    } else {
+        ((a2, p2), (a1, p1))
+    };
     b[4..8].copy_from_slice(&fa);
     b[8..12].copy_from_slice(&sa);
     b[12..14].copy_from_slice(&fp.to_be_bytes());
@@ -159,7 +169,11 @@ pub fn session_id6(
     b[0] = SESSION_ID6_LEN;
     write_tracking(b, t, vlan, vni);
     let first = a1 < a2 || (a1 == a2 && p1 < p2);
-    let ((fa, fp), (sa, sp)) = if first { ((a1, p1), (a2, p2)) } else { ((a2, p2), (a1, p1)) };
+    let ((fa, fp), (sa, sp)) = if first {
+        ((a1, p1), (a2, p2))
+    } else {
+        ((a2, p2), (a1, p1))
+    };
     b[4..20].copy_from_slice(&fa);
     b[20..36].copy_from_slice(&sa);
     b[36..38].copy_from_slice(&fp.to_be_bytes());
@@ -174,7 +188,9 @@ pub fn session_hash(id: &SessionId) -> u32 {
     for w in bytes.chunks(4) {
         let mut word = [0u8; 4];
         word[..w.len()].copy_from_slice(w);
-        h = h.wrapping_add(u32::from_le_bytes(word)).wrapping_mul(0xc6a4_a793);
+        h = h
+            .wrapping_add(u32::from_le_bytes(word))
+            .wrapping_mul(0xc6a4_a793);
         h ^= h >> 16;
     }
     h
@@ -207,7 +223,10 @@ mod tests {
 
     #[test]
     fn vlan_tracking_separates_sessions() {
-        let mut t = TrackingConfig { mode: SessionIdTracking::Vlan, ..Default::default() };
+        let mut t = TrackingConfig {
+            mode: SessionIdTracking::Vlan,
+            ..Default::default()
+        };
         let a = session_id4(&t, [10, 0, 0, 1], 1, [10, 0, 0, 2], 2, 100, 0);
         let b = session_id4(&t, [10, 0, 0, 1], 1, [10, 0, 0, 2], 2, 200, 0);
         assert_ne!(a, b);

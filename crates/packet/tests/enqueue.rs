@@ -62,8 +62,22 @@ fn ether(ethertype: u16, vlans: &[u16], payload: &[u8]) -> Vec<u8> {
 #[test]
 fn ethernet_vlan_ipv4_tcp() {
     let mut d = decoder();
-    let ip = ipv4(6, [10, 0, 0, 1], [10, 0, 0, 2], 1, 0, &tcp(1234, 80, 0x02, b""));
-    let p = d.enqueue(Packet::from_bytes(&ether(0x0800, &[100, 200], &ip), 1, 1, 0)).expect("processed");
+    let ip = ipv4(
+        6,
+        [10, 0, 0, 1],
+        [10, 0, 0, 2],
+        1,
+        0,
+        &tcp(1234, 80, 0x02, b""),
+    );
+    let p = d
+        .enqueue(Packet::from_bytes(
+            &ether(0x0800, &[100, 200], &ip),
+            1,
+            1,
+            0,
+        ))
+        .expect("processed");
     let m = &p.meta;
     assert_eq!(m.mprotocol, TCP_MP);
     assert_eq!(m.ip_protocol, 6);
@@ -115,7 +129,9 @@ fn ipv6_with_hop_by_hop_then_udp() {
     ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
     ip6.extend_from_slice(&[17, 0, 0, 0, 0, 0, 0, 0]);
     ip6.extend_from_slice(&u);
-    let p = d.enqueue(Packet::from_bytes(&ether(0x86dd, &[], &ip6), 1, 1, 0)).expect("v6");
+    let p = d
+        .enqueue(Packet::from_bytes(&ether(0x86dd, &[], &ip6), 1, 1, 0))
+        .expect("v6");
     assert!(p.meta.v6);
     assert_eq!(p.meta.ip_protocol, 17);
     assert_eq!(p.meta.payload_offset, 14 + 40 + 8);
@@ -129,13 +145,20 @@ fn fragments_are_reassembled_in_any_order() {
     let (first, second) = payload.split_at(24);
     let f1 = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 77, 0x2000, first);
     let f2 = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 77, 3, second);
-    assert!(d.enqueue(Packet::from_bytes(&ether(0x0800, &[], &f1), 1, 5, 0)).is_none());
-    let p = d.enqueue(Packet::from_bytes(&ether(0x0800, &[], &f2), 1, 6, 0)).expect("whole datagram");
+    assert!(d
+        .enqueue(Packet::from_bytes(&ether(0x0800, &[], &f1), 1, 5, 0))
+        .is_none());
+    let p = d
+        .enqueue(Packet::from_bytes(&ether(0x0800, &[], &f2), 1, 6, 0))
+        .expect("whole datagram");
     assert!(p.meta.was_frag);
     assert_eq!(p.meta.mprotocol, UDP_MP);
     assert_eq!(p.payload().len(), payload.len());
     assert_eq!(&p.payload()[8..], &[0xab; 40]);
-    assert_eq!(p.meta.ts_sec, 6, "the rebuilt packet has the completing fragment's time");
+    assert_eq!(
+        p.meta.ts_sec, 6,
+        "the rebuilt packet has the completing fragment's time"
+    );
     assert_eq!(d.frag_stats().reassembled, 1);
     assert_eq!(d.frag_stats().pending, 0);
 }
@@ -145,15 +168,30 @@ fn a_hole_keeps_fragments_waiting() {
     let mut d = decoder();
     let f1 = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 5, 0x2000, &[0; 16]);
     let f3 = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 5, 4, &[0; 8]);
-    assert!(d.enqueue(Packet::from_bytes(&ether(0x0800, &[], &f1), 1, 1, 0)).is_none());
-    assert!(d.enqueue(Packet::from_bytes(&ether(0x0800, &[], &f3), 1, 1, 0)).is_none());
+    assert!(d
+        .enqueue(Packet::from_bytes(&ether(0x0800, &[], &f1), 1, 1, 0))
+        .is_none());
+    assert!(d
+        .enqueue(Packet::from_bytes(&ether(0x0800, &[], &f3), 1, 1, 0))
+        .is_none());
     assert_eq!(d.frag_stats().pending, 1);
 }
 
 #[test]
 fn corrupt_packets_are_counted_not_panicking() {
     let mut d = decoder();
-    let good = ether(0x0800, &[7], &ipv4(6, [10, 0, 0, 1], [10, 0, 0, 2], 1, 0, &tcp(1, 2, 0x10, b"data")));
+    let good = ether(
+        0x0800,
+        &[7],
+        &ipv4(
+            6,
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+            1,
+            0,
+            &tcp(1, 2, 0x10, b"data"),
+        ),
+    );
     // Every truncation of a good packet decodes without panicking; most are corrupt.
     for n in 0..good.len() {
         let _ = d.enqueue(Packet::from_bytes(&good[..n], 1, 1, 0));
@@ -164,7 +202,9 @@ fn corrupt_packets_are_counted_not_panicking() {
     assert!(d.enqueue(Packet::from_bytes(&bad, 1, 1, 0)).is_none());
     assert!(d.stats[PacketRc::Corrupt as usize] > 10);
     // Every link type with garbage.
-    for lt in [0u32, 1, 12, 101, 107, 113, 127, 228, 229, 239, 274, 276, 9999] {
+    for lt in [
+        0u32, 1, 12, 101, 107, 113, 127, 228, 229, 239, 274, 276, 9999,
+    ] {
         for len in [5usize, 20, 60] {
             let junk: Vec<u8> = (0..len).map(|i| (i * 37 + lt as usize) as u8).collect();
             let _ = d.enqueue(Packet::from_bytes(&junk, lt, 1, 0));
@@ -175,6 +215,8 @@ fn corrupt_packets_are_counted_not_panicking() {
 #[test]
 fn unknown_ethertype_is_counted() {
     let mut d = decoder();
-    assert!(d.enqueue(Packet::from_bytes(&ether(0x88b5, &[], &[0; 30]), 1, 1, 0)).is_none());
+    assert!(d
+        .enqueue(Packet::from_bytes(&ether(0x88b5, &[], &[0; 30]), 1, 1, 0))
+        .is_none());
     assert_eq!(d.stats[PacketRc::UnknownEther as usize], 1);
 }

@@ -23,7 +23,10 @@ pub struct BpfFilter {
 }
 
 fn compile(expr: &str, linktype: u32) -> Result<pcap::BpfProgram, BpfError> {
-    let err = |e: pcap::Error| BpfError { expr: expr.to_string(), message: e.to_string() };
+    let err = |e: pcap::Error| BpfError {
+        expr: expr.to_string(),
+        message: e.to_string(),
+    };
     let cap = pcap::Capture::dead(pcap::Linktype(linktype as i32)).map_err(err)?;
     cap.compile(expr, true).map_err(err)
 }
@@ -34,14 +37,21 @@ impl BpfFilter {
         let prog = compile(expr, 1)?;
         let mut programs = HashMap::new();
         programs.insert(1, Some(prog));
-        Ok(BpfFilter { expr: expr.to_string(), programs: Mutex::new(programs) })
+        Ok(BpfFilter {
+            expr: expr.to_string(),
+            programs: Mutex::new(programs),
+        })
     }
 }
 
 impl PacketFilter for BpfFilter {
     fn matches(&self, linktype: u32, bytes: &[u8]) -> bool {
-        let Ok(mut progs) = self.programs.lock() else { return false };
-        let prog = progs.entry(linktype).or_insert_with(|| compile(&self.expr, linktype).ok());
+        let Ok(mut progs) = self.programs.lock() else {
+            return false;
+        };
+        let prog = progs
+            .entry(linktype)
+            .or_insert_with(|| compile(&self.expr, linktype).ok());
         prog.as_ref().is_some_and(|p| p.filter(bytes))
     }
 }
@@ -53,7 +63,9 @@ mod tests {
     fn udp_frame(sport: u16, dport: u16) -> Vec<u8> {
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x08, 0x00]);
-        f.extend_from_slice(&[0x45, 0, 0, 29, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+        f.extend_from_slice(&[
+            0x45, 0, 0, 29, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ]);
         f.extend_from_slice(&sport.to_be_bytes());
         f.extend_from_slice(&dport.to_be_bytes());
         f.extend_from_slice(&[0, 9, 0, 0, 0x41]);

@@ -22,11 +22,22 @@ pub fn split_count(item: &str) -> (&str, u32) {
 }
 
 /// Builds the setup rules; a BPF that does not compile is an error naming it.
-pub fn setup_rules(dont_save: &[String], min_packets: &[String]) -> Result<Vec<SetupRule>, BpfError> {
+pub fn setup_rules(
+    dont_save: &[String],
+    min_packets: &[String],
+) -> Result<Vec<SetupRule>, BpfError> {
     let mut rules = Vec::new();
     for (items, name, mk) in [
-        (dont_save, "dontSaveBPFs", SetupAction::MaxPacketsToSave as fn(u32) -> SetupAction),
-        (min_packets, "minPacketsSaveBPFs", SetupAction::MinPacketsBeforeSavingSpi as fn(u32) -> SetupAction),
+        (
+            dont_save,
+            "dontSaveBPFs",
+            SetupAction::MaxPacketsToSave as fn(u32) -> SetupAction,
+        ),
+        (
+            min_packets,
+            "minPacketsSaveBPFs",
+            SetupAction::MinPacketsBeforeSavingSpi as fn(u32) -> SetupAction,
+        ),
     ] {
         for item in items {
             let (expr, n) = split_count(item);
@@ -51,7 +62,10 @@ mod tests {
         assert_eq!(split_count("tcp port 80 : 5 "), ("tcp port 80", 5));
         // As with Arkime's regex, a trailing ":<digits>" is always a count, even a MAC's
         // last octet: write such filters with a count ("ether host 0:1:2:3:4:55:1").
-        assert_eq!(split_count("ether host 00:11:22:33:44:55"), ("ether host 00:11:22:33:44", 55));
+        assert_eq!(
+            split_count("ether host 00:11:22:33:44:55"),
+            ("ether host 00:11:22:33:44", 55)
+        );
     }
 
     #[test]

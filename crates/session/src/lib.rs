@@ -26,9 +26,7 @@ pub use mprotocol::{
 };
 pub use rules::{PacketFilter, SetupAction, SetupRule};
 pub use session::{mapped, RootId, Session, SessionType, Timeval};
-pub use thread::{
-    Command, InplaceWriter, PacketThread, PacketWriter, SessionSink, ThreadStats,
-};
+pub use thread::{Command, InplaceWriter, PacketThread, PacketWriter, SessionSink, ThreadStats};
 
 use trawl_fields::FieldRegistry;
 use trawl_lookup::Lookups;
@@ -130,12 +128,14 @@ pub struct Cx<'a> {
 impl Cx<'_> {
     /// Adds `tag` to the session's tags.
     pub fn add_tag(&self, s: &mut Session, tag: &str) {
-        s.fields.string_add(&self.shared.fields, self.shared.core.tags, tag);
+        s.fields
+            .string_add(&self.shared.fields, self.shared.core.tags, tag);
     }
 
     /// Adds `p` to the session's protocols.
     pub fn add_protocol(&self, s: &mut Session, p: &str) {
-        s.fields.string_add(&self.shared.fields, self.shared.core.protocols, p);
+        s.fields
+            .string_add(&self.shared.fields, self.shared.core.protocols, p);
     }
 
     /// Whether the session has protocol `p`.
@@ -150,7 +150,8 @@ impl Cx<'_> {
             return;
         }
         s.closing = true;
-        s.save_time = u64::from(s.last_packet.sec) + u64::from(self.shared.settings.tcp_closing_timeout);
+        s.save_time =
+            u64::from(s.last_packet.sec) + u64::from(self.shared.settings.tcp_closing_timeout);
         self.q.push_tail(MPROTOCOL_MAX as u32, self.idx);
         self.tcpq.remove(self.idx);
     }

@@ -13,7 +13,11 @@ struct Link {
 
 impl Default for Link {
     fn default() -> Self {
-        Link { prev: NIL, next: NIL, list: NIL }
+        Link {
+            prev: NIL,
+            next: NIL,
+            list: NIL,
+        }
     }
 }
 
@@ -26,7 +30,11 @@ struct Head {
 
 impl Default for Head {
     fn default() -> Self {
-        Head { first: NIL, last: NIL, count: 0 }
+        Head {
+            first: NIL,
+            last: NIL,
+            count: 0,
+        }
     }
 }
 
@@ -40,7 +48,10 @@ pub struct Lists {
 impl Lists {
     /// `n` empty lists.
     pub fn new(n: usize) -> Self {
-        Lists { links: Vec::new(), heads: vec![Head::default(); n] }
+        Lists {
+            links: Vec::new(),
+            heads: vec![Head::default(); n],
+        }
     }
 
     fn link_mut(&mut self, i: u32) -> &mut Link {
@@ -53,12 +64,17 @@ impl Lists {
 
     /// The list `i` is on.
     pub fn list_of(&self, i: u32) -> Option<u32> {
-        self.links.get(i as usize).map(|l| l.list).filter(|l| *l != NIL)
+        self.links
+            .get(i as usize)
+            .map(|l| l.list)
+            .filter(|l| *l != NIL)
     }
 
     /// Unlinks `i` from whatever list it is on.
     pub fn remove(&mut self, i: u32) {
-        let Some(l) = self.links.get(i as usize).copied() else { return };
+        let Some(l) = self.links.get(i as usize).copied() else {
+            return;
+        };
         if l.list == NIL {
             return;
         }
@@ -81,8 +97,14 @@ impl Lists {
     /// Appends `i` to `list`, unlinking it from any list first.
     pub fn push_tail(&mut self, list: u32, i: u32) {
         self.remove(i);
-        let Some(h) = self.heads.get(list as usize).copied() else { return };
-        *self.link_mut(i) = Link { prev: h.last, next: NIL, list };
+        let Some(h) = self.heads.get(list as usize).copied() else {
+            return;
+        };
+        *self.link_mut(i) = Link {
+            prev: h.last,
+            next: NIL,
+            list,
+        };
         if h.last != NIL {
             self.link_mut(h.last).next = i;
         }
@@ -96,7 +118,10 @@ impl Lists {
 
     /// The first index on `list`.
     pub fn head(&self, list: u32) -> Option<u32> {
-        self.heads.get(list as usize).map(|h| h.first).filter(|f| *f != NIL)
+        self.heads
+            .get(list as usize)
+            .map(|h| h.first)
+            .filter(|f| *f != NIL)
     }
 
     /// Number of indices on `list`.

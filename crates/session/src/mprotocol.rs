@@ -70,12 +70,17 @@ impl MProtocols {
 
     /// The mprotocol with id `id`.
     pub fn get(&self, id: u8) -> Option<&MProtocol> {
-        usize::from(id).checked_sub(1).and_then(|i| self.list.get(i))
+        usize::from(id)
+            .checked_sub(1)
+            .and_then(|i| self.list.get(i))
     }
 
     /// The id of the mprotocol called `name`.
     pub fn id(&self, name: &str) -> Option<u8> {
-        self.list.iter().position(|p| p.name == name).map(|i| (i + 1) as u8)
+        self.list
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| (i + 1) as u8)
     }
 
     /// Ids in registration order.

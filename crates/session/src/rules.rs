@@ -41,7 +41,8 @@ pub(crate) fn run_session_setup(shared: &Shared, s: &mut Session, linktype: u32,
                 if s.stop_saving != n {
                     s.stop_saving = n;
                     if s.packets[0] + s.packets[1] >= n {
-                        s.fields.string_add(&shared.fields, shared.core.tags, "truncated-pcap");
+                        s.fields
+                            .string_add(&shared.fields, shared.core.tags, "truncated-pcap");
                     }
                 }
             }

@@ -202,12 +202,22 @@ impl Session {
 
     /// Source address as 4 bytes, for IPv4 sessions.
     pub fn addr1_v4(&self) -> [u8; 4] {
-        [self.addr1[12], self.addr1[13], self.addr1[14], self.addr1[15]]
+        [
+            self.addr1[12],
+            self.addr1[13],
+            self.addr1[14],
+            self.addr1[15],
+        ]
     }
 
     /// Destination address as 4 bytes, for IPv4 sessions.
     pub fn addr2_v4(&self) -> [u8; 4] {
-        [self.addr2[12], self.addr2[13], self.addr2[14], self.addr2[15]]
+        [
+            self.addr2[12],
+            self.addr2[13],
+            self.addr2[14],
+            self.addr2[15],
+        ]
     }
 }
 

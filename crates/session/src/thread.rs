@@ -7,9 +7,7 @@ use std::sync::Arc;
 use crossbeam_channel::Receiver;
 use trawl_packet::{tunnel, wire, Packet, SessionId};
 
-use crate::{
-    mapped, Cx, Lists, RootId, Session, SessionType, Shared, Timeval, MPROTOCOL_MAX,
-};
+use crate::{mapped, Cx, Lists, RootId, Session, SessionType, Shared, Timeval, MPROTOCOL_MAX};
 
 /// Saves session documents (the db/output side). `final_` is false for a mid-session
 /// save of a long session.
@@ -103,7 +101,12 @@ pub struct PacketThread {
 
 impl PacketThread {
     /// A packet thread numbered `id`.
-    pub fn new(id: u16, shared: Arc<Shared>, sink: Box<dyn SessionSink>, writer: Box<dyn PacketWriter>) -> Self {
+    pub fn new(
+        id: u16,
+        shared: Arc<Shared>,
+        sink: Box<dyn SessionSink>,
+        writer: Box<dyn PacketWriter>,
+    ) -> Self {
         PacketThread {
             id,
             shared,
@@ -162,7 +165,9 @@ impl PacketThread {
     }
 
     fn cx(&mut self, idx: u32) -> (Cx<'_>, &mut Session) {
-        let s = self.slab[idx as usize].as_deref_mut().expect("live session index");
+        let s = self.slab[idx as usize]
+            .as_deref_mut()
+            .expect("live session index");
         (
             Cx {
                 shared: &self.shared,
@@ -207,11 +212,16 @@ impl PacketThread {
         } else {
             pkt.meta.session_id
         };
-        let ts = Timeval { sec: pkt.meta.ts_sec, usec: pkt.meta.ts_usec };
+        let ts = Timeval {
+            sec: pkt.meta.ts_sec,
+            usec: pkt.meta.ts_usec,
+        };
 
         let mut found = None;
         for _ in 0..2 {
-            let Some((idx, is_new)) = self.find_or_create(&pkt, id) else { return };
+            let Some((idx, is_new)) = self.find_or_create(&pkt, id) else {
+                return;
+            };
             let (mut cx, s) = self.cx(idx);
             if is_new {
                 s.save_time = u64::from(ts.sec) + u64::from(shared.settings.tcp_save_timeout);
@@ -232,7 +242,9 @@ impl PacketThread {
         let dir = usize::from(pkt.meta.direction & 1);
         let mut do_mid_save = false;
         {
-            let s = self.slab[idx as usize].as_deref_mut().expect("live session index");
+            let s = self.slab[idx as usize]
+                .as_deref_mut()
+                .expect("live session index");
             if s.stop_spi {
                 return;
             }
@@ -277,7 +289,11 @@ impl PacketThread {
                     }
                     _ => {
                         if !s.disk_overload {
-                            s.fields.string_add(&shared.fields, shared.core.tags, "pcap-disk-overload");
+                            s.fields.string_add(
+                                &shared.fields,
+                                shared.core.tags,
+                                "pcap-disk-overload",
+                            );
                             s.disk_overload = true;
                         }
                         self.stats.unwritten_bytes += u64::from(pkt.meta.len);
@@ -286,7 +302,8 @@ impl PacketThread {
                 do_mid_save = total >= max_packets || s.mid_save;
             } else {
                 if s.stop_saving != 0 && total - 1 == s.stop_saving {
-                    s.fields.string_add(&shared.fields, shared.core.tags, "truncated-pcap");
+                    s.fields
+                        .string_add(&shared.fields, shared.core.tags, "truncated-pcap");
                 }
                 if total >= max_packets || s.mid_save {
                     do_mid_save = true;
@@ -300,7 +317,9 @@ impl PacketThread {
         }
 
         {
-            let s = self.slab[idx as usize].as_deref_mut().expect("live session index");
+            let s = self.slab[idx as usize]
+                .as_deref_mut()
+                .expect("live session index");
             if s.packets[dir] <= 10 {
                 first_packets_spi(&shared, s, &pkt, dir);
             }
@@ -318,7 +337,11 @@ impl PacketThread {
         let now = u64::from(self.last_packet_secs);
         for _ in 0..10 {
             match self.q.head(CLOSING_Q) {
-                Some(idx) if self.slab[idx as usize].as_ref().is_some_and(|s| s.save_time < now) => {
+                Some(idx)
+                    if self.slab[idx as usize]
+                        .as_ref()
+                        .is_some_and(|s| s.save_time < now) =>
+                {
                     self.save(idx)
                 }
                 _ => break,
@@ -326,11 +349,17 @@ impl PacketThread {
         }
         let shared = Arc::clone(&self.shared);
         for mpid in shared.mprotocols.ids() {
-            let Some(mp) = shared.mprotocols.get(mpid) else { continue };
+            let Some(mp) = shared.mprotocols.get(mpid) else {
+                continue;
+            };
             let cap = shared.settings.max_streams[mp.ses as usize];
             for _ in 0..10 {
-                let Some(idx) = self.q.head(u32::from(mpid)) else { break };
-                let Some(s) = self.slab[idx as usize].as_ref() else { break };
+                let Some(idx) = self.q.head(u32::from(mpid)) else {
+                    break;
+                };
+                let Some(s) = self.slab[idx as usize].as_ref() else {
+                    break;
+                };
                 if self.q.count(u32::from(mpid)) > cap {
                     self.stats.early_saves += 1;
                     if self.stats.early_saves == 1 {
@@ -346,7 +375,11 @@ impl PacketThread {
         }
         for _ in 0..50 {
             match self.tcpq.head(0) {
-                Some(idx) if self.slab[idx as usize].as_ref().is_some_and(|s| s.save_time < now) => {
+                Some(idx)
+                    if self.slab[idx as usize]
+                        .as_ref()
+                        .is_some_and(|s| s.save_time < now) =>
+                {
                     self.mid_save(idx, self.last_packet_secs)
                 }
                 _ => break,
@@ -357,7 +390,9 @@ impl PacketThread {
     /// Saves a session for the last time and frees it.
     pub fn save(&mut self, idx: u32) {
         let shared = Arc::clone(&self.shared);
-        let Some(s) = self.slab.get(idx as usize).and_then(|s| s.as_ref()) else { return };
+        let Some(s) = self.slab.get(idx as usize).and_then(|s| s.as_ref()) else {
+            return;
+        };
         let (ses, id, mpid) = (s.ses, s.id, s.mprotocol);
         self.tables[ses as usize].remove(&id);
         self.q.remove(idx);
@@ -366,7 +401,9 @@ impl PacketThread {
             free(&mut cx, s);
         }
         self.tcpq.remove(idx);
-        let Some(mut s) = self.slab[idx as usize].take() else { return };
+        let Some(mut s) = self.slab[idx as usize].take() else {
+            return;
+        };
         self.free.push(idx);
         self.stats.saves += 1;
         self.sink.save(&shared, &mut s, true);
@@ -375,14 +412,24 @@ impl PacketThread {
     /// Writes a segment of a long session and resets its counters.
     pub fn mid_save(&mut self, idx: u32, secs: u32) {
         let shared = Arc::clone(&self.shared);
-        let Some(s) = self.slab.get_mut(idx as usize).and_then(|s| s.as_deref_mut()) else { return };
+        let Some(s) = self
+            .slab
+            .get_mut(idx as usize)
+            .and_then(|s| s.as_deref_mut())
+        else {
+            return;
+        };
         if s.root_id == RootId::None {
             s.root_id = RootId::Pending;
         }
         self.stats.saves += 1;
         self.sink.save(&shared, s, false);
         let fields = &shared.fields;
-        s.fields.retain(|id| fields.get(id).is_some_and(|d| d.flags & trawl_fields::flags::LINKED_SESSIONS != 0));
+        s.fields.retain(|id| {
+            fields
+                .get(id)
+                .is_some_and(|d| d.flags & trawl_fields::flags::LINKED_SESSIONS != 0)
+        });
         s.file_pos.clear();
         s.file_len.clear();
         s.file_num.clear();
@@ -406,7 +453,10 @@ impl PacketThread {
     pub fn flush_all(&mut self) {
         // Newest first: where two sessions tie on every key compare.py sorts by, this
         // matches the order Arkime's recorded documents have more often.
-        let idxs: Vec<u32> = (0..self.slab.len() as u32).rev().filter(|i| self.slab[*i as usize].is_some()).collect();
+        let idxs: Vec<u32> = (0..self.slab.len() as u32)
+            .rev()
+            .filter(|i| self.slab[*i as usize].is_some())
+            .collect();
         for idx in idxs {
             self.save(idx);
         }
@@ -445,9 +495,19 @@ fn mac_str(m: &[u8]) -> String {
     out
 }
 
-fn mac_oui_add(shared: &Shared, s: &mut Session, mac_field: u16, oui_field: u16, mac: Option<&[u8]>) {
-    let Some(mac) = mac.filter(|m| m.len() >= 6) else { return };
-    if s.fields.string_add(&shared.fields, mac_field, &mac_str(mac)) {
+fn mac_oui_add(
+    shared: &Shared,
+    s: &mut Session,
+    mac_field: u16,
+    oui_field: u16,
+    mac: Option<&[u8]>,
+) {
+    let Some(mac) = mac.filter(|m| m.len() >= 6) else {
+        return;
+    };
+    if s.fields
+        .string_add(&shared.fields, mac_field, &mac_str(mac))
+    {
         let mut a = [0u8; 6];
         a.copy_from_slice(&mac[..6]);
         if let Some(oui) = shared.lookups.oui(&a) {
@@ -488,7 +548,9 @@ fn first_packets_spi(shared: &Shared, s: &mut Session, pkt: &Packet, dir: usize)
             mac_oui_add(shared, s, c.mac_dst, c.oui_dst, a);
         }
         let mut n = 12;
-        while n + 3 < b.len() && ((b[n] == 0x81 && b[n + 1] == 0x00) || (b[n] == 0x88 && b[n + 1] == 0xa8)) {
+        while n + 3 < b.len()
+            && ((b[n] == 0x81 && b[n + 1] == 0x00) || (b[n] == 0x88 && b[n + 1] == 0xa8))
+        {
             let vlan = u32::from(u16::from_be_bytes([b[n + 2], b[n + 3]]) & 0xfff);
             s.fields.int_add(f, c.vlan, vlan);
             if b[n] == 0x81 {
@@ -515,7 +577,13 @@ fn first_packets_spi(shared: &Shared, s: &mut Session, pkt: &Packet, dir: usize)
     if m.ether_offset != 0 && m.outer_ether_offset != m.ether_offset {
         let o = usize::from(m.outer_ether_offset);
         mac_oui_add(shared, s, c.outer_mac_src, c.outer_oui_src, b.get(o..o + 6));
-        mac_oui_add(shared, s, c.outer_mac_dst, c.outer_oui_dst, b.get(o + 6..o + 12));
+        mac_oui_add(
+            shared,
+            s,
+            c.outer_mac_dst,
+            c.outer_oui_dst,
+            b.get(o + 6..o + 12),
+        );
     }
     if m.outer_ip_offset != 0 && m.outer_ip_offset != m.ip_offset {
         let ip = b.get(usize::from(m.outer_ip_offset)..).unwrap_or(&[]);

@@ -17,7 +17,7 @@ use crossbeam_channel::{bounded, Sender};
 use trawl_config::{Config, Settings};
 use trawl_output::{DocBuilder, DocConfig, DocOutput, DocSink, NullOutput, TestsOutput};
 use trawl_packet::{DecodeTables, Decoder, Packet, PacketRc};
-use super::tmp_reader::{expand_inputs, InputSpec, OfflineReader};
+use trawl_readers::{expand_inputs, InputSpec, OfflineReader, ReadError};
 use trawl_session::{Command, InplaceWriter, PacketThread, ThreadStats};
 
 use super::setup;
@@ -136,7 +136,10 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     for t in 0..threads {
         let (tx, rx) = bounded::<Command>(64);
         let shared = Arc::clone(&built.shared);
-        let sink = DocSink::new(DocBuilder::new(doc_cfg.clone(), &shared, t as u16), Arc::clone(&output));
+        let sink = DocSink::new(
+            DocBuilder::new(doc_cfg.clone(), &shared, t as u16),
+            Arc::clone(&output),
+        );
         let pt = PacketThread::new(t as u16, shared, Box::new(sink), Box::new(InplaceWriter));
         handles.push(
             std::thread::Builder::new()
@@ -148,16 +151,27 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     }
 
     let started = Instant::now();
-    let mut reader = ReaderLoop::new(Decoder::new(Arc::clone(&built.tables)), senders, args.packetcnt);
-    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-    let bar = (std::io::stderr().is_terminal() && total_bytes > 64 << 20 && !args.quiet).then(|| {
-        let b = indicatif::ProgressBar::new(total_bytes);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {msg}")
+    let mut reader = ReaderLoop::new(
+        Decoder::new(Arc::clone(&built.tables)),
+        senders,
+        args.packetcnt,
+    );
+    let total_bytes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar =
+        (std::io::stderr().is_terminal() && total_bytes > 64 << 20 && !args.quiet).then(|| {
+            let b = indicatif::ProgressBar::new(total_bytes);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+                )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
+            );
+            b
+        });
     let mut failed_files = 0u32;
     for (pos, f) in files.iter().enumerate() {
         if let Some(b) = &bar {
@@ -211,7 +225,13 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         if frag.dropped > 0 { format!("; fragments dropped={}", frag.dropped) } else { String::new() },
         if stats.early_saves > 0 { format!("; sessions saved early (maxStreams)={}", stats.early_saves) } else { String::new() },
     );
-    Ok(if failed_files > 0 && failed_files as usize == files.len() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(
+        if failed_files > 0 && failed_files as usize == files.len() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// The reader side: reads records, runs the enqueue phase and batches packets per
@@ -223,6 +243,7 @@ struct ReaderLoop {
     packetcnt: Option<u64>,
     packets_read: u64,
     bytes_read: u64,
+    skipped: u64,
 }
 
 const BATCH: usize = 256;
@@ -237,13 +258,33 @@ impl ReaderLoop {
             packetcnt,
             packets_read: 0,
             bytes_read: 0,
+            skipped: 0,
         }
     }
 
-    fn read_file(&mut self, path: &std::path::Path, pos: u16, bar: Option<&indicatif::ProgressBar>) -> Result<()> {
-        let mut r = OfflineReader::open(path).with_context(|| format!("opening {}", path.display()))?;
+    fn read_file(
+        &mut self,
+        path: &std::path::Path,
+        pos: u16,
+        bar: Option<&indicatif::ProgressBar>,
+    ) -> Result<()> {
+        let mut r = match OfflineReader::open(path) {
+            Ok(r) => r,
+            // A zero-length file holds no packets; say so and go on.
+            Err(ReadError::Truncated { offset: 0, .. })
+                if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) =>
+            {
+                tracing::warn!("{}: empty file", path.display());
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
         if !DecodeTables::supports_linktype(r.linktype()) {
-            anyhow::bail!("{}: link type {} is not supported", path.display(), r.linktype());
+            anyhow::bail!(
+                "{}: link type {} is not supported",
+                path.display(),
+                r.linktype()
+            );
         }
         let mut n = 0u64;
         let mut last_pos = 0u64;
@@ -256,7 +297,11 @@ impl ReaderLoop {
                 Ok(None) => break,
                 Err(e) => {
                     self.flush_batches();
-                    return Err(anyhow::anyhow!("{e}").context(format!("{} packets read before the error", n)));
+                    self.count_reader(r.stats());
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "{n} packets read from {} before the error",
+                        path.display()
+                    )));
                 }
             };
             n += 1;
@@ -278,7 +323,24 @@ impl ReaderLoop {
             }
         }
         self.flush_batches();
+        self.count_reader(r.stats());
         Ok(())
+    }
+
+    fn count_reader(&mut self, st: &trawl_readers::ReaderStats) {
+        if st.skipped_oversize > 0 {
+            tracing::warn!(
+                "{} records longer than 65535 bytes skipped",
+                st.skipped_oversize
+            );
+        }
+        if st.truncated_packets > 0 {
+            tracing::warn!(
+                "{} packets were captured shorter than they were on the wire",
+                st.truncated_packets
+            );
+        }
+        self.skipped += st.skipped_oversize;
     }
 
     fn send(&mut self, t: usize) {
@@ -298,7 +360,9 @@ impl ReaderLoop {
     fn flush_sessions(&mut self) {
         self.flush_batches();
         for s in &self.senders {
-            let _ = s.send(Command::Func(Box::new(|pt: &mut PacketThread| pt.flush_all())));
+            let _ = s.send(Command::Func(Box::new(|pt: &mut PacketThread| {
+                pt.flush_all()
+            })));
         }
     }
 }

@@ -3,4 +3,3 @@
 pub mod capture;
 pub mod sample;
 pub mod setup;
-pub mod tmp_reader;

@@ -20,8 +20,10 @@ pub struct SampleArgs {
 /// Writes the sample pcap.
 pub fn run(a: SampleArgs) -> Result<ExitCode> {
     let bytes = sample_pcap();
-    let mut f = std::fs::File::create(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    f.write_all(&bytes).with_context(|| format!("writing {}", a.out.display()))?;
+    let mut f =
+        std::fs::File::create(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    f.write_all(&bytes)
+        .with_context(|| format!("writing {}", a.out.display()))?;
     eprintln!("wrote {} ({} bytes)", a.out.display(), bytes.len());
     Ok(ExitCode::SUCCESS)
 }
@@ -77,7 +79,16 @@ fn l4_checksum(src: [u8; 4], dst: [u8; 4], proto: u8, seg: &[u8]) -> u16 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn tcp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, seq: u32, ack: u32, flags: u8, data: &[u8]) -> Vec<u8> {
+fn tcp(
+    src: [u8; 4],
+    sport: u16,
+    dst: [u8; 4],
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    data: &[u8],
+) -> Vec<u8> {
     let mut t = Vec::with_capacity(20 + data.len());
     t.extend_from_slice(&sport.to_be_bytes());
     t.extend_from_slice(&dport.to_be_bytes());
@@ -105,7 +116,11 @@ fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, data: &[u8]) -> Vec<u
 fn dns_message(id: u16, response: bool) -> Vec<u8> {
     let mut m = Vec::new();
     m.extend_from_slice(&id.to_be_bytes());
-    m.extend_from_slice(if response { &[0x81, 0x80] } else { &[0x01, 0x00] });
+    m.extend_from_slice(if response {
+        &[0x81, 0x80]
+    } else {
+        &[0x01, 0x00]
+    });
     m.extend_from_slice(&[0, 1, 0, u8::from(response), 0, 0, 0, 0]);
     for label in ["www", "example", "com"] {
         m.push(label.len() as u8);
@@ -141,24 +156,72 @@ pub fn sample_pcap() -> Vec<u8> {
 
     // DNS lookup.
     let q = udp(CLIENT, 53001, RESOLVER, 53, &dns_message(0x1234, false));
-    at(10, ether(CLIENT_MAC, SERVER_MAC, 0x0800, &ipv4(CLIENT, RESOLVER, 17, 1, &q)));
+    at(
+        10,
+        ether(
+            CLIENT_MAC,
+            SERVER_MAC,
+            0x0800,
+            &ipv4(CLIENT, RESOLVER, 17, 1, &q),
+        ),
+    );
     let r = udp(RESOLVER, 53, CLIENT, 53001, &dns_message(0x1234, true));
-    at(25, ether(SERVER_MAC, CLIENT_MAC, 0x0800, &ipv4(RESOLVER, CLIENT, 17, 2, &r)));
+    at(
+        25,
+        ether(
+            SERVER_MAC,
+            CLIENT_MAC,
+            0x0800,
+            &ipv4(RESOLVER, CLIENT, 17, 2, &r),
+        ),
+    );
 
     // HTTP over TCP: handshake, request, response, close.
     let (cs, ss) = (1_000_000u32, 5_000_000u32);
     let req = b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: trawl-sample/1.0\r\nAccept: */*\r\n\r\n";
     let body = b"<html><body>hello from trawl</body></html>\n";
     let resp = [
-        format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes(),
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes(),
         body.to_vec(),
     ]
     .concat();
     let c2s = |ms: u32, seq: u32, ack: u32, fl: u8, d: &[u8], id: u16| {
-        (ms, ether(CLIENT_MAC, SERVER_MAC, 0x0800, &ipv4(CLIENT, SERVER, 6, id, &tcp(CLIENT, 40123, SERVER, 80, seq, ack, fl, d))))
+        (
+            ms,
+            ether(
+                CLIENT_MAC,
+                SERVER_MAC,
+                0x0800,
+                &ipv4(
+                    CLIENT,
+                    SERVER,
+                    6,
+                    id,
+                    &tcp(CLIENT, 40123, SERVER, 80, seq, ack, fl, d),
+                ),
+            ),
+        )
     };
     let s2c = |ms: u32, seq: u32, ack: u32, fl: u8, d: &[u8], id: u16| {
-        (ms, ether(SERVER_MAC, CLIENT_MAC, 0x0800, &ipv4(SERVER, CLIENT, 6, id, &tcp(SERVER, 80, CLIENT, 40123, seq, ack, fl, d))))
+        (
+            ms,
+            ether(
+                SERVER_MAC,
+                CLIENT_MAC,
+                0x0800,
+                &ipv4(
+                    SERVER,
+                    CLIENT,
+                    6,
+                    id,
+                    &tcp(SERVER, 80, CLIENT, 40123, seq, ack, fl, d),
+                ),
+            ),
+        )
     };
     let rl = req.len() as u32;
     let pl = resp.len() as u32;
@@ -182,12 +245,28 @@ pub fn sample_pcap() -> Vec<u8> {
     echo.extend_from_slice(b"trawl-sample-ping");
     let c = checksum(&echo);
     echo[2..4].copy_from_slice(&c.to_be_bytes());
-    at(100, ether(CLIENT_MAC, SERVER_MAC, 0x0800, &ipv4(CLIENT, SERVER, 1, 30, &echo)));
+    at(
+        100,
+        ether(
+            CLIENT_MAC,
+            SERVER_MAC,
+            0x0800,
+            &ipv4(CLIENT, SERVER, 1, 30, &echo),
+        ),
+    );
     echo[0] = 0;
     echo[2..4].copy_from_slice(&[0, 0]);
     let c = checksum(&echo);
     echo[2..4].copy_from_slice(&c.to_be_bytes());
-    at(112, ether(SERVER_MAC, CLIENT_MAC, 0x0800, &ipv4(SERVER, CLIENT, 1, 31, &echo)));
+    at(
+        112,
+        ether(
+            SERVER_MAC,
+            CLIENT_MAC,
+            0x0800,
+            &ipv4(SERVER, CLIENT, 1, 31, &echo),
+        ),
+    );
 
     let mut out = Vec::new();
     out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use std::path::PathBuf;
 use trawl_config::{Config, Settings};
 use trawl_fields::FieldRegistry;
-use std::path::PathBuf;
 
 use trawl_lookup::{LookupFiles, Lookups};
 use trawl_packet::{DecodeTables, DecoderOptions, SessionIdTracking, TrackingConfig};
@@ -17,7 +17,12 @@ pub fn init_logging(quiet: bool) {
     let default = if quiet { "error" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
 }
 
 /// The host name, Arkime's default node name.
@@ -38,7 +43,12 @@ pub struct Built {
 }
 
 /// Builds fields, mprotocols, decode tables and lookups.
-pub fn build(cfg: &Config, st: &Settings, tags: &[String], ops: &[(String, String)]) -> Result<Built> {
+pub fn build(
+    cfg: &Config,
+    st: &Settings,
+    tags: &[String],
+    ops: &[(String, String)],
+) -> Result<Built> {
     let core_settings = core_settings(st);
     let tracking = TrackingConfig {
         mode: match st.session_id_tracking {
@@ -70,7 +80,10 @@ pub fn build(cfg: &Config, st: &Settings, tags: &[String], ops: &[(String, Strin
 
     let country: Vec<PathBuf> = st.geolite2_country.iter().map(PathBuf::from).collect();
     let asn: Vec<PathBuf> = st.geolite2_asn.iter().map(PathBuf::from).collect();
-    let override_ips: Vec<(String, String)> = cfg.section("override-ips").map(|s| s.to_vec()).unwrap_or_default();
+    let override_ips: Vec<(String, String)> = cfg
+        .section("override-ips")
+        .map(|s| s.to_vec())
+        .unwrap_or_default();
     let oui = st.oui_file.as_ref().map(PathBuf::from);
     let rir = st.rir_file.as_ref().map(PathBuf::from);
     let lookups = Lookups::load(&LookupFiles {
@@ -84,7 +97,9 @@ pub fn build(cfg: &Config, st: &Settings, tags: &[String], ops: &[(String, Strin
 
     let mut initial_ops = Vec::new();
     for (k, v) in ops {
-        let id = fields.by_expression(k).with_context(|| format!("--op: unknown field '{k}'"))?;
+        let id = fields
+            .by_expression(k)
+            .with_context(|| format!("--op: unknown field '{k}'"))?;
         initial_ops.push((id, v.clone()));
     }
     let setup_rules = trawl_rules::setup_rules(&st.dont_save_bpfs, &st.min_packets_save_bpfs)?;
@@ -99,14 +114,19 @@ pub fn build(cfg: &Config, st: &Settings, tags: &[String], ops: &[(String, Strin
         initial_ops,
         setup_rules,
     };
-    Ok(Built { shared: Arc::new(shared), tables: Arc::new(tables) })
+    Ok(Built {
+        shared: Arc::new(shared),
+        tables: Arc::new(tables),
+    })
 }
 
 /// The packet threads' settings from the config.
 pub fn core_settings(st: &Settings) -> CoreSettings {
     let mut c = CoreSettings::new(st.packet_threads as usize);
     let caps = st.session_caps();
-    c.max_streams = [caps.tcp, caps.udp, caps.icmp, caps.sctp, caps.esp, caps.other];
+    c.max_streams = [
+        caps.tcp, caps.udp, caps.icmp, caps.sctp, caps.esp, caps.other,
+    ];
     c.max_tcp_out_of_order = st.max_tcp_out_of_order_packets as usize;
     c.tcp_save_timeout = st.tcp_save_timeout;
     c.tcp_closing_timeout = st.tcp_closing_timeout;

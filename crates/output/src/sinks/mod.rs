@@ -31,7 +31,8 @@ impl NullOutput {
 
 impl DocOutput for NullOutput {
     fn emit(&self, _doc: Doc) {
-        self.count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -54,7 +55,13 @@ impl TestsOutput {
 
     /// Writes to `out`.
     pub fn to(out: Box<dyn Write + Send>) -> Self {
-        TestsOutput { state: Mutex::new(TestsState { started: false, count: 0, out }) }
+        TestsOutput {
+            state: Mutex::new(TestsState {
+                started: false,
+                count: 0,
+                out,
+            }),
+        }
     }
 
     fn start(st: &mut TestsState) {
@@ -67,16 +74,24 @@ impl TestsOutput {
 
 impl DocOutput for TestsOutput {
     fn emit(&self, doc: Doc) {
-        let Ok(mut st) = self.state.lock() else { return };
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
         Self::start(&mut st);
         let sep = if st.count == 0 { "  " } else { "  ," };
         st.count += 1;
-        let line = format!("{sep}{{\"header\":{},\n  \"body\":{}}}\n", doc.header(), doc.body);
+        let line = format!(
+            "{sep}{{\"header\":{},\n  \"body\":{}}}\n",
+            doc.header(),
+            doc.body
+        );
         let _ = st.out.write_all(line.as_bytes());
     }
 
     fn finish(&self) {
-        let Ok(mut st) = self.state.lock() else { return };
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
         Self::start(&mut st);
         let _ = st.out.write_all(b"]}\n");
         let _ = st.out.flush();

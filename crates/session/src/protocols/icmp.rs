@@ -2,7 +2,10 @@
 //! `parsers/icmp.c`).
 
 use trawl_packet::wire::{Ipv4Header, Ipv6Header};
-use trawl_packet::{session_hash, session_id4, session_id6, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig};
+use trawl_packet::{
+    session_hash, session_id4, session_id6, DecodeTables, Packet, PacketMeta, PacketRc, SessionId,
+    TrackingConfig,
+};
 
 use crate::{Cx, Session};
 
@@ -23,7 +26,14 @@ pub fn create_session_id(t: &TrackingConfig, b: &[u8], m: &PacketMeta) -> Sessio
 }
 
 /// Enqueue for IP protocol 1 (`uw` is the icmp mprotocol).
-pub fn enqueue(t: &DecodeTables, b: &[u8], m: &mut PacketMeta, _off: usize, _len: usize, uw: u32) -> PacketRc {
+pub fn enqueue(
+    t: &DecodeTables,
+    b: &[u8],
+    m: &mut PacketMeta,
+    _off: usize,
+    _len: usize,
+    uw: u32,
+) -> PacketRc {
     m.session_id = create_session_id(&t.opts.tracking, b, m);
     if m.session_id.is_empty() {
         return PacketRc::Corrupt;
@@ -34,7 +44,14 @@ pub fn enqueue(t: &DecodeTables, b: &[u8], m: &mut PacketMeta, _off: usize, _len
 }
 
 /// Enqueue for IP protocol 58; only inside IPv6.
-pub fn enqueue6(t: &DecodeTables, b: &[u8], m: &mut PacketMeta, off: usize, len: usize, uw: u32) -> PacketRc {
+pub fn enqueue6(
+    t: &DecodeTables,
+    b: &[u8],
+    m: &mut PacketMeta,
+    off: usize,
+    len: usize,
+    uw: u32,
+) -> PacketRc {
     if !m.v6 {
         return PacketRc::Corrupt;
     }
@@ -59,7 +76,9 @@ pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         return;
     }
     let p = pkt.payload();
-    let (Some(&ty), Some(&code)) = (p.first(), p.get(1)) else { return };
+    let (Some(&ty), Some(&code)) = (p.first(), p.get(1)) else {
+        return;
+    };
     if s.icmp_info == [0, 0] {
         s.icmp_info = [ty, code];
     }

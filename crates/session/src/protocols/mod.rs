@@ -19,12 +19,16 @@ use crate::{mapped, CoreSettings, MProtocol, MProtocols, Session, SessionType};
 
 /// The IP addresses of a packet's innermost IP header, as 16-byte (mapped) arrays.
 pub fn packet_addrs(pkt: &Packet) -> ([u8; 16], [u8; 16]) {
-    let ip = pkt.bytes().get(usize::from(pkt.meta.ip_offset)..).unwrap_or(&[]);
+    let ip = pkt
+        .bytes()
+        .get(usize::from(pkt.meta.ip_offset)..)
+        .unwrap_or(&[]);
     if pkt.meta.v6 {
         Ipv6Header::new_checked(ip).map_or(([0; 16], [0; 16]), |h| (h.src_bytes(), h.dst_bytes()))
     } else {
-        Ipv4Header::new_checked(ip)
-            .map_or(([0; 16], [0; 16]), |h| (mapped(h.src_bytes()), mapped(h.dst_bytes())))
+        Ipv4Header::new_checked(ip).map_or(([0; 16], [0; 16]), |h| {
+            (mapped(h.src_bytes()), mapped(h.dst_bytes()))
+        })
     }
 }
 
@@ -43,7 +47,9 @@ pub fn tuple_session_id(t: &TrackingConfig, b: &[u8], m: &PacketMeta) -> Session
     } else {
         UdpHeader::new_checked(l4).map(|h| (h.src_port(), h.dst_port()))
     };
-    let Some((sp, dp)) = ports else { return SessionId::default() };
+    let Some((sp, dp)) = ports else {
+        return SessionId::default();
+    };
     if m.v6 {
         Ipv6Header::new_checked(ip).map_or(SessionId::default(), |h| {
             trawl_packet::session_id6(t, h.src_bytes(), sp, h.dst_bytes(), dp, m.vlan, m.vni)
@@ -82,9 +88,21 @@ pub fn register_all(m: &mut MProtocols, t: &mut DecodeTables, s: &CoreSettings) 
         pre_process: unknown::unknown_ip_pre,
         ..m.get(corrupt_ether).cloned().expect("just registered")
     });
-    t.set_ethernet_cb(ETHERTYPE_CORRUPT, unknown::corrupt_enqueue, unknown::pack_ids(corrupt_ether, corrupt_ip));
-    t.set_ethernet_cb(ETHERTYPE_UNKNOWN, unknown::unknown_ether_enqueue, u32::from(unknown_ether));
-    t.set_ip_cb(IPPROTO_UNKNOWN, unknown::unknown_ip_enqueue, u32::from(unknown_ip));
+    t.set_ethernet_cb(
+        ETHERTYPE_CORRUPT,
+        unknown::corrupt_enqueue,
+        unknown::pack_ids(corrupt_ether, corrupt_ip),
+    );
+    t.set_ethernet_cb(
+        ETHERTYPE_UNKNOWN,
+        unknown::unknown_ether_enqueue,
+        u32::from(unknown_ether),
+    );
+    t.set_ip_cb(
+        IPPROTO_UNKNOWN,
+        unknown::unknown_ip_enqueue,
+        u32::from(unknown_ip),
+    );
 
     let tcp = m.mprotocol_register(MProtocol {
         name: "tcp",
@@ -118,7 +136,10 @@ pub fn register_all(m: &mut MProtocols, t: &mut DecodeTables, s: &CoreSettings) 
         mid_save: None,
         timeout: s.icmp_timeout,
     });
-    let icmpv6 = m.mprotocol_register(MProtocol { name: "icmpv6", ..m.get(icmp).cloned().expect("just registered") });
+    let icmpv6 = m.mprotocol_register(MProtocol {
+        name: "icmpv6",
+        ..m.get(icmp).cloned().expect("just registered")
+    });
     t.set_ip_cb(1, icmp::enqueue, u32::from(icmp));
     t.set_ip_cb(58, icmp::enqueue6, u32::from(icmpv6));
 }

@@ -110,7 +110,9 @@ pub fn seq_diff(a: u32, b: u32) -> i64 {
 }
 
 fn header(pkt: &Packet) -> Option<TcpHeader<'_>> {
-    pkt.bytes().get(usize::from(pkt.meta.payload_offset)..).and_then(TcpHeader::new_checked)
+    pkt.bytes()
+        .get(usize::from(pkt.meta.payload_offset)..)
+        .and_then(TcpHeader::new_checked)
 }
 
 fn ms_since_first(s: &Session, pkt: &Packet) -> u32 {
@@ -156,7 +158,8 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
         cx.add_protocol(s, "tcp");
     }
 
-    pkt.meta.direction = u8::from(!(super::same_addrs(s, pkt) && s.port1 == sport && s.port2 == dport));
+    pkt.meta.direction =
+        u8::from(!(super::same_addrs(s, pkt) && s.port1 == sport && s.port2 == dport));
     if let Some(t) = s.tcp.as_deref_mut() {
         t.flags_seen |= flags;
     }
@@ -167,6 +170,10 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
 pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
     packet_process(cx, s, pkt);
     finish(cx, s);
+    // Segments still waiting for a gap to fill get their own copy of their bytes.
+    if let Some(t) = s.tcp.as_deref_mut() {
+        t.queue.iter_mut().for_each(|seg| seg.pkt.make_owned());
+    }
 }
 
 fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
@@ -182,7 +189,9 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
     let max_ooo = cx.shared.settings.max_tcp_out_of_order;
     let ms = ms_since_first(s, &pkt);
 
-    let Some(t) = s.tcp.as_deref_mut() else { return };
+    let Some(t) = s.tcp.as_deref_mut() else {
+        return;
+    };
     if win == 0 && flags & RST == 0 {
         t.flag_cnt[flag::SRC_ZERO + dir] += 1;
     }
@@ -202,7 +211,9 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         t.flag_cnt[flag::AE] += 1;
     }
     cx.tcp_write_q_add(s);
-    let Some(t) = s.tcp.as_deref_mut() else { return };
+    let Some(t) = s.tcp.as_deref_mut() else {
+        return;
+    };
 
     if flags & SYN != 0 {
         if flags & ACK != 0 {
@@ -254,7 +265,9 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         }
         t.state[dir] = STATE_FIN_ACK;
     }
-    let Some(t) = s.tcp.as_deref_mut() else { return };
+    let Some(t) = s.tcp.as_deref_mut() else {
+        return;
+    };
 
     if flags & FIN != 0 {
         t.flag_cnt[flag::FIN] += 1;
@@ -272,10 +285,15 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         t.flag_cnt[flag::PSH] += 1;
     }
 
-    if flags & ACK != 0 && flags & (SYN | RST) == 0 && t.syn_ack_validated & (1 << dir) == 0 && t.syn_ack_seen & (1 << other) != 0 {
+    if flags & ACK != 0
+        && flags & (SYN | RST) == 0
+        && t.syn_ack_validated & (1 << dir) == 0
+        && t.syn_ack_seen & (1 << other) != 0
+    {
         let ack_ok = seq_diff(ack, t.syn_ack_seq[other]) <= 0 && seq_diff(ack, t.seq[other]) >= 0;
         let seq_ok = t.syn_seen & (1 << dir) == 0
-            || (seq_diff(seq, t.syn_isn[dir].wrapping_add(1)) <= 0 && seq_diff(seq, t.seq[dir]) >= 0);
+            || (seq_diff(seq, t.syn_isn[dir].wrapping_add(1)) <= 0
+                && seq_diff(seq, t.seq[dir]) >= 0);
         if ack_ok && seq_ok {
             t.syn_ack_validated |= 1 << dir;
         }
@@ -289,7 +307,9 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         t.seq[dir] = seq;
         cx.add_tag(s, "no-syn-ack");
     }
-    let Some(t) = s.tcp.as_deref_mut() else { return };
+    let Some(t) = s.tcp.as_deref_mut() else {
+        return;
+    };
 
     if t.queue.len() > max_ooo {
         t.queue.clear();
@@ -307,7 +327,9 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
             return;
         }
     }
-    let Some(t) = s.tcp.as_deref_mut() else { return };
+    let Some(t) = s.tcp.as_deref_mut() else {
+        return;
+    };
 
     if flags & ACK != 0
         && t.have_tcp_session
@@ -316,10 +338,16 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         && seq_diff(t.seq[other], ack) > 1
     {
         t.acked_unseen |= 1 << dir;
-        let tag = if dir == 0 { "acked-unseen-segment-src" } else { "acked-unseen-segment-dst" };
+        let tag = if dir == 0 {
+            "acked-unseen-segment-src"
+        } else {
+            "acked-unseen-segment-dst"
+        };
         cx.add_tag(s, tag);
     }
-    let Some(t) = s.tcp.as_deref_mut() else { return };
+    let Some(t) = s.tcp.as_deref_mut() else {
+        return;
+    };
 
     if len <= 0 || flags & RST != 0 {
         return;
@@ -329,7 +357,14 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         return;
     }
 
-    let seg = Segment { pkt, seq, ack, len: len32, data_offset, dir: dir as u8 };
+    let seg = Segment {
+        pkt,
+        seq,
+        ack,
+        len: len32,
+        data_offset,
+        dir: dir as u8,
+    };
     if t.queue.is_empty() {
         t.queue.push(seg);
         return;
@@ -369,14 +404,20 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
     }
     if t.have_tcp_session && t.out_of_order & (1 << dir) == 0 {
         t.out_of_order |= 1 << dir;
-        let tag = if dir == 0 { "out-of-order-src" } else { "out-of-order-dst" };
+        let tag = if dir == 0 {
+            "out-of-order-src"
+        } else {
+            "out-of-order-dst"
+        };
         cx.add_tag(s, tag);
     }
 }
 
 /// Delivers queued segments that are now in order.
 fn finish(_cx: &mut Cx, s: &mut Session) {
-    let Some(t) = s.tcp.as_deref_mut() else { return };
+    let Some(t) = s.tcp.as_deref_mut() else {
+        return;
+    };
     let mut i = 0;
     while i < t.queue.len() {
         let f = &t.queue[i];

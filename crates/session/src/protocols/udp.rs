@@ -13,14 +13,17 @@ pub fn create_session_id(t: &TrackingConfig, b: &[u8], m: &PacketMeta) -> Sessio
 /// Sets ports on a new session, the direction, and counts data bytes.
 pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool) -> bool {
     let po = usize::from(pkt.meta.payload_offset);
-    let Some(h) = pkt.bytes().get(po..).and_then(UdpHeader::new_checked) else { return false };
+    let Some(h) = pkt.bytes().get(po..).and_then(UdpHeader::new_checked) else {
+        return false;
+    };
     let (sport, dport, ulen) = (h.src_port(), h.dst_port(), h.len());
     if is_new {
         s.port1 = sport;
         s.port2 = dport;
         cx.add_protocol(s, "udp");
     }
-    pkt.meta.direction = u8::from(!(super::same_addrs(s, pkt) && s.port1 == sport && s.port2 == dport));
+    pkt.meta.direction =
+        u8::from(!(super::same_addrs(s, pkt) && s.port1 == sport && s.port2 == dport));
     let avail = (pkt.meta.len as usize).saturating_sub(po);
     let dblen = ulen.min(avail) as i64 - 8;
     if dblen > 0 {
@@ -33,7 +36,9 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
 pub fn process(_cx: &mut Cx, s: &mut Session, pkt: Packet) {
     let po = usize::from(pkt.meta.payload_offset);
     let b = pkt.bytes();
-    let Some(h) = b.get(po..).and_then(UdpHeader::new_checked) else { return };
+    let Some(h) = b.get(po..).and_then(UdpHeader::new_checked) else {
+        return;
+    };
     let len = h.len().min(pkt.meta.payload_len as usize) as i64 - 8;
     if len <= 0 {
         return;

@@ -3,7 +3,9 @@
 //! and unknown IP protocols (IP pair + protocol). Arkime's `mprotocol.c`.
 
 use trawl_packet::wire::{Ipv4Header, Ipv6Header};
-use trawl_packet::{session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig};
+use trawl_packet::{
+    session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
+};
 
 use crate::{Cx, Session};
 
@@ -55,7 +57,14 @@ fn ip_id(mp: u8, b: &[u8], m: &PacketMeta, proto: u8) -> SessionId {
 }
 
 /// Corrupt packets: by IP pair when an IP header was found, else by MAC pair.
-pub fn corrupt_enqueue(_t: &DecodeTables, b: &[u8], m: &mut PacketMeta, _off: usize, _len: usize, uw: u32) -> PacketRc {
+pub fn corrupt_enqueue(
+    _t: &DecodeTables,
+    b: &[u8],
+    m: &mut PacketMeta,
+    _off: usize,
+    _len: usize,
+    uw: u32,
+) -> PacketRc {
     let (ether_mp, ip_mp) = ids(uw);
     m.payload_offset = 0;
     m.payload_len = m.len;
@@ -72,7 +81,14 @@ pub fn corrupt_enqueue(_t: &DecodeTables, b: &[u8], m: &mut PacketMeta, _off: us
 }
 
 /// Unknown ethertypes (`uw` is the unknown-ether mprotocol).
-pub fn unknown_ether_enqueue(_t: &DecodeTables, b: &[u8], m: &mut PacketMeta, off: usize, len: usize, uw: u32) -> PacketRc {
+pub fn unknown_ether_enqueue(
+    _t: &DecodeTables,
+    b: &[u8],
+    m: &mut PacketMeta,
+    off: usize,
+    len: usize,
+    uw: u32,
+) -> PacketRc {
     if (m.len as usize).saturating_sub(usize::from(m.ether_offset)) < 14 {
         return PacketRc::Corrupt;
     }
@@ -85,7 +101,14 @@ pub fn unknown_ether_enqueue(_t: &DecodeTables, b: &[u8], m: &mut PacketMeta, of
 }
 
 /// Unknown IP protocols (`uw` is the unknown-ip mprotocol).
-pub fn unknown_ip_enqueue(_t: &DecodeTables, b: &[u8], m: &mut PacketMeta, off: usize, len: usize, uw: u32) -> PacketRc {
+pub fn unknown_ip_enqueue(
+    _t: &DecodeTables,
+    b: &[u8],
+    m: &mut PacketMeta,
+    off: usize,
+    len: usize,
+    uw: u32,
+) -> PacketRc {
     m.payload_offset = off.min(usize::from(u16::MAX)) as u16;
     m.payload_len = len as u32;
     m.session_id = ip_id(uw as u8, b, m, m.ip_protocol);
