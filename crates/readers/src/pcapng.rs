@@ -135,7 +135,7 @@ impl PcapNg {
             }
         };
         let len = rd32(h, 4, self.big_endian).unwrap_or(0);
-        if !(28..=MAX_BLOCK).contains(&len) || len % 4 != 0 {
+        if !(28..=MAX_BLOCK).contains(&len) || !len.is_multiple_of(4) {
             return Err(ReadError::Corrupt {
                 file: name.into(),
                 offset: at,
@@ -193,7 +193,7 @@ impl PcapNg {
                 continue;
             }
             let len = rd32(h, 4, self.big_endian).unwrap_or(0);
-            if !(12..=MAX_BLOCK).contains(&len) || len % 4 != 0 {
+            if !(12..=MAX_BLOCK).contains(&len) || !len.is_multiple_of(4) {
                 return Err(ReadError::Corrupt {
                     file: name.into(),
                     offset: at,

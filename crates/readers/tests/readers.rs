@@ -34,7 +34,10 @@ fn reader(bytes: Vec<u8>) -> Result<OfflineReader, ReadError> {
     OfflineReader::from_read(Box::new(Cursor::new(bytes)), "test.pcap")
 }
 
-fn all(r: &mut OfflineReader) -> (Vec<(u32, u32, Vec<u8>, u64, u32)>, Option<ReadError>) {
+/// (seconds, microseconds, bytes, file position, link type) of each record.
+type Got = (u32, u32, Vec<u8>, u64, u32);
+
+fn all(r: &mut OfflineReader) -> (Vec<Got>, Option<ReadError>) {
     let mut out = Vec::new();
     loop {
         match r.next_record() {

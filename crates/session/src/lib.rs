@@ -59,6 +59,12 @@ pub struct CoreSettings {
     pub sctp_timeout: u32,
     /// `espTimeout`.
     pub esp_timeout: u32,
+    /// `dhcpTimeout`.
+    pub dhcp_timeout: u32,
+    /// `trackESP`: make ESP sessions.
+    pub track_esp: bool,
+    /// `espSavePackets`: write ESP packets to pcap.
+    pub esp_save_packets: bool,
 }
 
 impl Default for CoreSettings {
@@ -84,6 +90,9 @@ impl CoreSettings {
             icmp_timeout: 10,
             sctp_timeout: 60,
             esp_timeout: 600,
+            dhcp_timeout: 60,
+            track_esp: false,
+            esp_save_packets: false,
         }
     }
 }
@@ -164,7 +173,12 @@ impl Cx<'_> {
     }
 }
 
-/// Registers the built-in mprotocols and their enqueue callbacks.
-pub fn register_builtin(m: &mut MProtocols, t: &mut DecodeTables, s: &CoreSettings) {
-    protocols::register_all(m, t, s);
+/// Registers the built-in mprotocols, their enqueue callbacks and their fields.
+pub fn register_builtin(
+    m: &mut MProtocols,
+    t: &mut DecodeTables,
+    f: &mut FieldRegistry,
+    s: &CoreSettings,
+) {
+    protocols::register_all(m, t, f, s);
 }

@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use trawl_fields::Fields;
 use trawl_packet::SessionId;
 
+use crate::protocols::sctp::SctpState;
 use crate::protocols::tcp::TcpState;
 
 /// Session tables are separate per type (Arkime's `SESSION_*`).
@@ -137,6 +138,8 @@ pub struct Session {
     pub icmp_info: [u8; 2],
     /// TCP state, for TCP sessions.
     pub tcp: Option<Box<TcpState>>,
+    /// SCTP state, for SCTP sessions.
+    pub sctp: Option<Box<SctpState>>,
 }
 
 impl Session {
@@ -181,6 +184,7 @@ impl Session {
             min_saving: 0,
             icmp_info: [0; 2],
             tcp: None,
+            sctp: None,
         }
     }
 

@@ -72,11 +72,10 @@ pub fn build(
     };
     let mut tables = DecodeTables::new(opts);
     trawl_packet::encap::register_all(&mut tables);
-    let mut mprotocols = MProtocols::new();
-    register_builtin(&mut mprotocols, &mut tables, &core_settings);
-
     let mut fields = FieldRegistry::new();
     let core = define_core_fields(&mut fields);
+    let mut mprotocols = MProtocols::new();
+    register_builtin(&mut mprotocols, &mut tables, &mut fields, &core_settings);
 
     let country: Vec<PathBuf> = st.geolite2_country.iter().map(PathBuf::from).collect();
     let asn: Vec<PathBuf> = st.geolite2_asn.iter().map(PathBuf::from).collect();
@@ -137,5 +136,8 @@ pub fn core_settings(st: &Settings) -> CoreSettings {
     c.icmp_timeout = st.icmp_timeout;
     c.sctp_timeout = st.sctp_timeout;
     c.esp_timeout = st.esp_timeout;
+    c.dhcp_timeout = st.dhcp_timeout;
+    c.track_esp = st.track_esp;
+    c.esp_save_packets = st.esp_save_packets;
     c
 }

@@ -4,7 +4,13 @@
 //! [`MProtocols::mprotocol_register`] and hooks its enqueue callback into the
 //! [`DecodeTables`].
 
+pub mod arp;
+pub mod dhcp;
+pub mod esp;
 pub mod icmp;
+pub mod lumped;
+pub mod ospf;
+pub mod sctp;
 pub mod tcp;
 pub mod udp;
 pub mod unknown;
@@ -14,6 +20,8 @@ use trawl_packet::{
     DecodeTables, Packet, PacketMeta, SessionId, TrackingConfig, ETHERTYPE_CORRUPT,
     ETHERTYPE_UNKNOWN, IPPROTO_UNKNOWN,
 };
+
+use trawl_fields::FieldRegistry;
 
 use crate::{mapped, CoreSettings, MProtocol, MProtocols, Session, SessionType};
 
@@ -62,7 +70,12 @@ pub fn tuple_session_id(t: &TrackingConfig, b: &[u8], m: &PacketMeta) -> Session
 }
 
 /// Registers every built-in mprotocol and its enqueue callbacks.
-pub fn register_all(m: &mut MProtocols, t: &mut DecodeTables, s: &CoreSettings) {
+pub fn register_all(
+    m: &mut MProtocols,
+    t: &mut DecodeTables,
+    f: &mut FieldRegistry,
+    s: &CoreSettings,
+) {
     let corrupt_ether = m.mprotocol_register(MProtocol {
         name: "corrupt-ether",
         ses: SessionType::Other,
@@ -142,4 +155,90 @@ pub fn register_all(m: &mut MProtocols, t: &mut DecodeTables, s: &CoreSettings) 
     });
     t.set_ip_cb(1, icmp::enqueue, u32::from(icmp));
     t.set_ip_cb(58, icmp::enqueue6, u32::from(icmpv6));
+
+    let other = |name: &'static str, create: crate::CreateSessionIdFn, pre: crate::PreProcessFn| {
+        MProtocol {
+            name,
+            ses: SessionType::Other,
+            create_session_id: create,
+            pre_process: pre,
+            process: None,
+            free: None,
+            mid_save: None,
+            timeout: 600,
+        }
+    };
+    arp::define_fields(f);
+    let arp_mp = m.mprotocol_register(other("arp", arp::create_session_id, arp::pre_process));
+    t.set_ethernet_cb(0x0806, arp::enqueue, u32::from(arp_mp));
+    for (name, pre, kind) in [
+        (
+            "igmp",
+            lumped::igmp_pre as crate::PreProcessFn,
+            Lumped::Ip(2),
+        ),
+        ("pim", lumped::pim_pre, Lumped::Ip(103)),
+        ("lldp", lumped::lldp_pre, Lumped::Ether(0x88cc)),
+        ("isis", lumped::isis_pre, Lumped::Ether(0x83)),
+        ("xid", lumped::xid_pre, Lumped::Xid),
+        ("esis", lumped::esis_pre, Lumped::Ether(0x890d)),
+    ] {
+        let id = u32::from(m.mprotocol_register(other(name, lumped::create_session_id, pre)));
+        match kind {
+            Lumped::Ip(p) => t.set_ip_cb(p, lumped::enqueue, id),
+            Lumped::Ether(e) => t.set_ethernet_cb(e, lumped::enqueue, id),
+            Lumped::Xid => t.set_ethernet_cb(trawl_packet::ETHERTYPE_XID, lumped::enqueue_xid, id),
+        }
+    }
+    let ospf_mp = m.mprotocol_register(other("ospf", ospf::create_session_id, ospf::pre_process));
+    t.set_ip_cb(89, ospf::enqueue, u32::from(ospf_mp));
+
+    sctp::define_fields(f);
+    let sctp_mp = m.mprotocol_register(MProtocol {
+        name: "sctp",
+        ses: SessionType::Sctp,
+        create_session_id: sctp::create_session_id,
+        pre_process: sctp::pre_process,
+        process: Some(sctp::process),
+        free: Some(sctp::free),
+        mid_save: None,
+        timeout: s.sctp_timeout,
+    });
+    t.set_ip_cb(132, sctp::enqueue, u32::from(sctp_mp));
+
+    if s.track_esp {
+        let esp_mp = m.mprotocol_register(MProtocol {
+            name: "esp",
+            ses: SessionType::Esp,
+            create_session_id: esp::create_session_id,
+            pre_process: esp::pre_process,
+            process: None,
+            free: None,
+            mid_save: None,
+            timeout: s.esp_timeout,
+        });
+        t.set_ip_cb(50, esp::enqueue, u32::from(esp_mp));
+    }
+
+    let dhcp_mp = m.mprotocol_register(MProtocol {
+        timeout: s.dhcp_timeout,
+        ..other("dhcp", dhcp::create_session_id, dhcp::pre_process)
+    });
+    let dhcp6_mp = m.mprotocol_register(MProtocol {
+        timeout: s.dhcp_timeout,
+        ..other("dhcpv6", dhcp::create_session_id6, dhcp::pre_process6)
+    });
+    for port in [67, 68] {
+        t.set_udpport_enqueue_cb(port, dhcp::enqueue, u32::from(dhcp_mp));
+    }
+    for port in [546, 547] {
+        t.set_udpport_enqueue_cb(port, dhcp::enqueue6, u32::from(dhcp6_mp));
+    }
+}
+
+/// Where a lumped protocol registers.
+enum Lumped {
+    Ip(u16),
+    Ether(u16),
+    Xid,
 }

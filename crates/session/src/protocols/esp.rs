@@ -1,0 +1,48 @@
+//! ESP (IP protocol 50), when `trackESP` is on: sessions per address pair, packets not
+//! written to pcap unless `espSavePackets`.
+
+use trawl_packet::{
+    session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
+};
+
+use crate::{Cx, Session};
+
+/// Address pair with zero ports.
+pub fn create_session_id(t: &TrackingConfig, b: &[u8], m: &PacketMeta) -> SessionId {
+    super::icmp::create_session_id(t, b, m)
+}
+
+/// Enqueue (`uw` bit 8 set: save packets).
+pub fn enqueue(
+    t: &DecodeTables,
+    b: &[u8],
+    m: &mut PacketMeta,
+    _off: usize,
+    _len: usize,
+    uw: u32,
+) -> PacketRc {
+    m.session_id = create_session_id(&t.opts.tracking, b, m);
+    if m.session_id.is_empty() {
+        return PacketRc::Corrupt;
+    }
+    m.mprotocol = (uw & 0xff) as u8;
+    m.hash = session_hash(&m.session_id);
+    PacketRc::DoProcess
+}
+
+/// Direction and data bytes (past the 8-byte ESP header).
+pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool) -> bool {
+    if is_new {
+        cx.add_protocol(s, "esp");
+        if !cx.shared.settings.esp_save_packets {
+            s.stop_saving = 1;
+        }
+    }
+    let (src, dst) = super::packet_addrs(pkt);
+    pkt.meta.direction = u8::from(!(src == s.addr1 && dst == s.addr2));
+    let po = usize::from(pkt.meta.payload_offset) + 8;
+    if pkt.meta.len as usize >= po {
+        s.databytes[usize::from(pkt.meta.direction & 1)] += (pkt.meta.len as usize - po) as u64;
+    }
+    false
+}
