@@ -182,6 +182,8 @@ impl DecodeTables {
                 }
             }
             107 => self.frame_relay(b, m, 0, len),
+            // PPP and PPP in HDLC framing: decoded as PPP over GRE is.
+            9 | 50 => self.run_ethernet_cb(b, m, 0, len, 0x880b),
             113 => {
                 if b[0] == 0 && b[1] <= 4 {
                     self.sll(b, m, 0, len)

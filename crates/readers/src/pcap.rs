@@ -40,18 +40,20 @@ fn u32_at(b: &[u8], off: usize, be: bool) -> u32 {
 }
 
 pub(crate) fn read_header(src: &mut ChunkedSource, name: &str) -> Result<Header, ReadError> {
-    if !src.ensure(24).map_err(|e| ReadError::io(name, e))? {
+    // The magic decides first, so a file that is not a pcap says so even when short.
+    let full = src.ensure(24).map_err(|e| ReadError::io(name, e))?;
+    let h = src.peek(24);
+    let m = [0, 1, 2, 3].map(|i| h.get(i).copied().unwrap_or(0));
+    let (big_endian, nanos) = magic(m).ok_or_else(|| ReadError::BadMagic {
+        file: name.to_string(),
+    })?;
+    if !full {
         return Err(ReadError::Truncated {
             file: name.to_string(),
             offset: 0,
             what: "pcap file header".into(),
         });
     }
-    let h = src.peek(24);
-    let (big_endian, nanos) =
-        magic([h[0], h[1], h[2], h[3]]).ok_or_else(|| ReadError::BadMagic {
-            file: name.to_string(),
-        })?;
     let snaplen = u32_at(h, 16, big_endian);
     // The upper bits of the link type field carry FCS information in some files.
     let linktype = u32_at(h, 20, big_endian) & 0x03ff_ffff;

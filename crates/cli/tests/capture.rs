@@ -1,0 +1,249 @@
+//! `trawl capture` end to end: documents for the shipped sample, and clear messages
+//! (not panics) for bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn trawl() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trawl"))
+}
+
+fn sample(dir: &Path) -> PathBuf {
+    let p = dir.join("sample.pcap");
+    let out = trawl().arg("sample").arg(&p).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    p
+}
+
+fn docs(stdout: &[u8]) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_slice(stdout).expect("one JSON object");
+    v["sessions3"]
+        .as_array()
+        .expect("sessions3")
+        .iter()
+        .map(|s| s["body"].clone())
+        .collect()
+}
+
+#[test]
+fn sample_pcap_gives_arkime_documents() {
+    let t = tempfile::tempdir().unwrap();
+    let pcap = sample(t.path());
+    let out = trawl()
+        .args([
+            "capture",
+            "--tests",
+            "-n",
+            "n1",
+            "-o",
+            "saveUnknownPackets=all",
+            "-r",
+        ])
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d = docs(&out.stdout);
+    let by = |proto: &str| {
+        d.iter()
+            .find(|b| b["protocol"].as_array().unwrap().iter().any(|p| p == proto))
+            .unwrap_or_else(|| panic!("no {proto} session"))
+    };
+    assert_eq!(d.len(), 4, "arp, dns/udp, http/tcp, icmp");
+
+    let tcp = by("tcp");
+    assert_eq!(tcp["source"]["ip"], "10.1.0.10");
+    assert_eq!(tcp["source"]["port"], 40123);
+    assert_eq!(tcp["destination"]["port"], 80);
+    assert_eq!(tcp["source"]["packets"], 6);
+    assert_eq!(tcp["destination"]["packets"], 4);
+    assert_eq!(tcp["tcpflags"]["syn"], 1);
+    assert_eq!(tcp["tcpflags"]["syn-ack"], 1);
+    assert_eq!(tcp["tcpflags"]["fin"], 2);
+    assert_eq!(tcp["tcpSynValidated"], true);
+    assert_eq!(tcp["srcPayload8"], hex(b"GET /ind"));
+    assert_eq!(tcp["dstPayload8"], hex(b"HTTP/1.1"));
+    assert_eq!(
+        tcp["initRTT"], 6,
+        "(43 ms ack - 30 ms syn) / 2, as Arkime computes it"
+    );
+    assert_eq!(tcp["node"], "n1");
+    assert_eq!(tcp["network"]["packets"], 10);
+
+    let udp = by("udp");
+    assert_eq!(udp["destination"]["port"], 53);
+    assert_eq!(udp["client"]["bytes"], 33);
+
+    let icmp = by("icmp");
+    assert_eq!(icmp["icmp"]["type"].as_array().unwrap().len(), 2);
+
+    let arp = by("arp");
+    assert_eq!(arp["ipProtocol"], 0);
+    assert_eq!(arp["arp"]["opcode"].as_array().unwrap().len(), 2);
+    assert_eq!(arp["arp"]["ip"][0], "10.1.0.1");
+
+    // Default gapPacketPos: the query is the third record (after two 42-byte ARP
+    // frames: 24 + 2 × 58 = 140), the answer 75 + 16 bytes later, written as the gap.
+    assert_eq!(udp["packetPos"], serde_json::json!([140, 91]));
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn packet_threads_do_not_change_the_documents() {
+    let t = tempfile::tempdir().unwrap();
+    let pcap = sample(t.path());
+    let run = |threads: &str| {
+        let out = trawl()
+            .args([
+                "capture",
+                "--tests",
+                "-n",
+                "n",
+                "-o",
+                &format!("packetThreads={threads}"),
+                "-r",
+            ])
+            .arg(&pcap)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let mut d: Vec<String> = docs(&out.stdout)
+            .into_iter()
+            .map(|mut b| {
+                b.as_object_mut().unwrap().remove("@timestamp");
+                b.to_string()
+            })
+            .collect();
+        d.sort();
+        d
+    };
+    assert_eq!(run("1"), run("4"));
+}
+
+#[test]
+fn bad_config_value_names_key_and_value() {
+    let t = tempfile::tempdir().unwrap();
+    let pcap = sample(t.path());
+    let cfg = t.path().join("config.ini");
+    std::fs::write(&cfg, "[default]\npacketThreads=lots\n").unwrap();
+    let out = trawl()
+        .args(["capture", "--tests", "-c"])
+        .arg(&cfg)
+        .arg("-r")
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("packetThreads") && err.contains("lots"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn truncated_pcap_keeps_what_it_read_and_says_where() {
+    let t = tempfile::tempdir().unwrap();
+    let pcap = sample(t.path());
+    let bytes = std::fs::read(&pcap).unwrap();
+    let cut = t.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 30]).unwrap();
+    let out = trawl()
+        .args(["capture", "--tests", "-n", "n", "-r"])
+        .arg(&cut)
+        .arg("-r")
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "one good file: success\n{err}");
+    assert!(err.contains("truncated at byte"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // Sessions from both files: the cut file's packets before the cut are kept.
+    let d = docs(&out.stdout);
+    let icmp: Vec<_> = d.iter().filter(|b| b["ipProtocol"] == 1).collect();
+    assert_eq!(icmp.len(), 1, "both files' ICMP packets are one session");
+    assert_eq!(
+        icmp[0]["network"]["packets"], 3,
+        "the cut file lost only its last packet"
+    );
+}
+
+#[test]
+fn corrupt_packets_are_counted() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("junk.pcap");
+    let mut v = Vec::new();
+    v.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    v.extend_from_slice(&[
+        2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+    ]);
+    for i in 0..5u8 {
+        let frame = [i; 40];
+        v.extend_from_slice(&1u32.to_le_bytes());
+        v.extend_from_slice(&0u32.to_le_bytes());
+        v.extend_from_slice(&40u32.to_le_bytes());
+        v.extend_from_slice(&40u32.to_le_bytes());
+        v.extend_from_slice(&frame);
+    }
+    std::fs::write(&p, v).unwrap();
+    let out = trawl()
+        .args(["capture", "--tests", "-n", "n", "-r"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("read 1 files, 5 packets"), "{err}");
+    assert!(err.contains("not processed:"), "{err}");
+    assert!(!err.contains("panicked"));
+    assert_eq!(docs(&out.stdout).len(), 0);
+    // With saveUnknownPackets=corrupt they become corrupt-ether sessions.
+    let out = trawl()
+        .args([
+            "capture",
+            "--tests",
+            "-n",
+            "n",
+            "-o",
+            "saveUnknownPackets=corrupt;all",
+            "-r",
+        ])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(!docs(&out.stdout).is_empty());
+}
+
+#[test]
+fn missing_and_non_pcap_inputs_are_errors_with_the_file_name() {
+    let t = tempfile::tempdir().unwrap();
+    let txt = t.path().join("notes.pcap");
+    std::fs::write(&txt, "not a capture").unwrap();
+    let out = trawl()
+        .args(["capture", "--tests", "-r"])
+        .arg(&txt)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("notes.pcap") && err.contains("magic"), "{err}");
+    let out = trawl()
+        .args(["capture", "--tests", "-r", "/nonexistent/x.pcap"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.pcap"));
+}

@@ -1,0 +1,179 @@
+//! The packet thread on hand-built packets: idle timeouts as packet time moves,
+//! maxPackets segments, maxStreams early saves, TCP close.
+
+use std::sync::{Arc, Mutex};
+
+use trawl_fields::FieldRegistry;
+use trawl_lookup::Lookups;
+use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet, TrackingConfig};
+use trawl_session::{
+    define_core_fields, register_builtin, CoreSettings, InplaceWriter, MProtocols, PacketThread,
+    RootId, Session, SessionSink, Shared,
+};
+
+#[derive(Clone, Debug, PartialEq)]
+struct Saved {
+    ports: (u16, u16),
+    packets: [u32; 2],
+    first_final: bool,
+    root: RootId,
+    closing: bool,
+}
+
+struct Collect(Arc<Mutex<Vec<Saved>>>);
+
+impl SessionSink for Collect {
+    fn save(&mut self, _shared: &Shared, s: &mut Session, final_: bool) {
+        self.0.lock().unwrap().push(Saved {
+            ports: (s.port1, s.port2),
+            packets: s.packets,
+            first_final: final_,
+            root: s.root_id.clone(),
+            closing: s.closing,
+        });
+    }
+}
+
+fn setup(settings: CoreSettings) -> (Decoder, PacketThread, Arc<Mutex<Vec<Saved>>>) {
+    let mut tables = DecodeTables::new(DecoderOptions::default());
+    trawl_packet::encap::register_all(&mut tables);
+    let mut fields = FieldRegistry::new();
+    let core = define_core_fields(&mut fields);
+    let mut mps = MProtocols::new();
+    register_builtin(&mut mps, &mut tables, &mut fields, &settings);
+    let shared = Arc::new(Shared {
+        settings,
+        fields,
+        core,
+        mprotocols: mps,
+        lookups: Arc::new(Lookups::empty()),
+        tracking: TrackingConfig::default(),
+        initial_tags: vec![],
+        initial_ops: vec![],
+        setup_rules: vec![],
+    });
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let pt = PacketThread::new(
+        0,
+        shared,
+        Box::new(Collect(Arc::clone(&out))),
+        Box::new(InplaceWriter),
+    );
+    (Decoder::new(Arc::new(tables)), pt, out)
+}
+
+fn frame(proto: u8, sport: u16, dport: u16, flags: u8, seq: u32) -> Vec<u8> {
+    let l4 = if proto == 17 {
+        let mut u = Vec::new();
+        u.extend_from_slice(&sport.to_be_bytes());
+        u.extend_from_slice(&dport.to_be_bytes());
+        u.extend_from_slice(&[0, 12, 0, 0, 1, 2, 3, 4]);
+        u
+    } else {
+        let mut t = Vec::new();
+        t.extend_from_slice(&sport.to_be_bytes());
+        t.extend_from_slice(&dport.to_be_bytes());
+        t.extend_from_slice(&seq.to_be_bytes());
+        t.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        t
+    };
+    let (src, dst) = if sport < dport {
+        ([10, 0, 0, 2], [10, 0, 0, 1])
+    } else {
+        ([10, 0, 0, 1], [10, 0, 0, 2])
+    };
+    let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0];
+    ip[2..4].copy_from_slice(&((20 + l4.len()) as u16).to_be_bytes());
+    ip.extend_from_slice(&src);
+    ip.extend_from_slice(&dst);
+    ip.extend_from_slice(&l4);
+    ip
+}
+
+fn feed(d: &mut Decoder, pt: &mut PacketThread, bytes: &[u8], sec: u32) {
+    let p = d
+        .enqueue(Packet::from_bytes(bytes, 228, sec, 0))
+        .expect("decodes");
+    pt.process_commands();
+    pt.process_packet(p);
+}
+
+#[test]
+fn idle_udp_sessions_time_out_by_packet_time() {
+    let (mut d, mut pt, out) = setup(CoreSettings::new(1));
+    feed(&mut d, &mut pt, &frame(17, 1000, 53, 0, 0), 0);
+    feed(&mut d, &mut pt, &frame(17, 1000, 53, 0, 0), 1);
+    // Another session moves time to 100: A (last seen at 1) is now idle > 60 s, but
+    // the check runs before each packet with the previous packet's time.
+    feed(&mut d, &mut pt, &frame(17, 2000, 53, 0, 0), 100);
+    assert!(out.lock().unwrap().is_empty());
+    feed(&mut d, &mut pt, &frame(17, 1000, 53, 0, 0), 101);
+    {
+        let o = out.lock().unwrap();
+        assert_eq!(o.len(), 1);
+        assert_eq!(o[0].ports, (1000, 53));
+        assert_eq!(o[0].packets, [2, 0]);
+    }
+    pt.flush_all();
+    let o = out.lock().unwrap();
+    assert_eq!(o.len(), 3, "the late A packet made a new session");
+}
+
+#[test]
+fn max_packets_saves_segments_sharing_a_root_id() {
+    let mut st = CoreSettings::new(1);
+    st.max_packets = 3;
+    let (mut d, mut pt, out) = setup(st);
+    for i in 0..7 {
+        feed(&mut d, &mut pt, &frame(17, 1000, 53, 0, 0), i);
+    }
+    pt.flush_all();
+    let o = out.lock().unwrap();
+    let counts: Vec<u32> = o.iter().map(|s| s.packets[0]).collect();
+    assert_eq!(counts, vec![3, 3, 1]);
+    assert_eq!(
+        o.iter().map(|s| s.first_final).collect::<Vec<_>>(),
+        vec![false, false, true]
+    );
+    assert!(o.iter().all(|s| s.root != RootId::None));
+}
+
+#[test]
+fn max_streams_saves_the_oldest_early() {
+    let mut st = CoreSettings::new(1);
+    st.max_streams[1] = 2; // UDP
+    let (mut d, mut pt, out) = setup(st);
+    for (i, port) in [1001u16, 1002, 1003, 1004].into_iter().enumerate() {
+        feed(&mut d, &mut pt, &frame(17, port, 53, 0, 0), i as u32);
+    }
+    // Before the fourth session's packet three were open: the oldest was saved.
+    let early: Vec<u16> = out.lock().unwrap().iter().map(|s| s.ports.0).collect();
+    assert_eq!(early, vec![1001], "oldest saved first, not dropped");
+    // The cap is checked before every packet: three open again, the next oldest goes.
+    feed(&mut d, &mut pt, &frame(17, 1004, 53, 0, 0), 5);
+    let early: Vec<u16> = out.lock().unwrap().iter().map(|s| s.ports.0).collect();
+    assert_eq!(early, vec![1001, 1002]);
+    assert_eq!(pt.stats.early_saves, 2);
+    pt.flush_all();
+    assert_eq!(out.lock().unwrap().len(), 4);
+}
+
+#[test]
+fn tcp_fin_handshake_closes_after_the_closing_timeout() {
+    let (mut d, mut pt, out) = setup(CoreSettings::new(1));
+    // Client 1000 -> server 80 (the frame helper orders addresses by port).
+    feed(&mut d, &mut pt, &frame(6, 1000, 80, 0x02, 100), 0);
+    feed(&mut d, &mut pt, &frame(6, 80, 1000, 0x12, 500), 0);
+    feed(&mut d, &mut pt, &frame(6, 1000, 80, 0x11, 101), 1);
+    feed(&mut d, &mut pt, &frame(6, 80, 1000, 0x11, 501), 1);
+    feed(&mut d, &mut pt, &frame(6, 1000, 80, 0x10, 102), 1);
+    assert!(out.lock().unwrap().is_empty());
+    // Time passes beyond tcpClosingTimeout (5 s) on another session.
+    feed(&mut d, &mut pt, &frame(17, 3000, 53, 0, 0), 7);
+    feed(&mut d, &mut pt, &frame(17, 3000, 53, 0, 0), 8);
+    let o = out.lock().unwrap();
+    assert_eq!(o.len(), 1);
+    assert_eq!(o[0].ports, (1000, 80));
+    assert_eq!(o[0].packets, [3, 2]);
+    assert!(o[0].closing);
+}
