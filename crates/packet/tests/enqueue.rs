@@ -220,3 +220,110 @@ fn unknown_ethertype_is_counted() {
         .is_none());
     assert_eq!(d.stats[PacketRc::UnknownEther as usize], 1);
 }
+
+fn udp_ip() -> Vec<u8> {
+    ipv4(
+        17,
+        [10, 9, 9, 1],
+        [10, 9, 9, 2],
+        1,
+        0,
+        &udp(4000, 53, b"query"),
+    )
+}
+
+fn decode_link(linktype: u32, frame: &[u8]) -> Option<Packet> {
+    decoder().enqueue(Packet::from_bytes(frame, linktype, 1, 0))
+}
+
+#[test]
+fn sll2_link_type() {
+    let mut f = vec![
+        0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+    ];
+    f.extend_from_slice(&udp_ip());
+    let p = decode_link(276, &f).expect("sll2");
+    assert_eq!((p.meta.ip_offset, p.meta.mprotocol), (20, UDP_MP));
+}
+
+#[test]
+fn frame_relay_with_nlpid_ip() {
+    let mut f = vec![0x18, 0x41, 0x03, 0xcc];
+    f.extend_from_slice(&udp_ip());
+    let p = decode_link(107, &f).expect("frame relay");
+    assert_eq!(p.meta.ip_offset, 4);
+}
+
+#[test]
+fn nflog_finds_the_payload_tlv() {
+    // family AF_INET, version 0, resource id; then a prefix TLV and the payload TLV (type 9).
+    let mut f = vec![2, 0, 0, 1];
+    f.extend_from_slice(&[8, 0, 10, 0, b'f', b'w', 0, 0]);
+    let ip = udp_ip();
+    f.extend_from_slice(&((ip.len() + 4) as u16).to_le_bytes());
+    f.extend_from_slice(&[9, 0]);
+    f.extend_from_slice(&ip);
+    let p = decode_link(239, &f).expect("nflog");
+    assert_eq!(p.meta.ip_offset, 16);
+    assert!(
+        decode_link(239, &[7, 0, 0, 0, 4, 0, 9, 0, 1, 2, 3, 4, 5, 6]).is_none(),
+        "unknown family"
+    );
+}
+
+#[test]
+fn radiotap_80211_data_with_snap() {
+    let mut f = vec![0, 0, 8, 0, 0, 0, 0, 0]; // radiotap header, 8 bytes
+    f.push(8); // data frame
+    f.extend_from_slice(&[0; 23]); // rest of the 24-byte 802.11 header
+    f.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00]);
+    f.extend_from_slice(&udp_ip());
+    let p = decode_link(127, &f).expect("radiotap");
+    assert_eq!(p.meta.ip_offset, 8 + 24 + 8);
+}
+
+#[test]
+fn raw_ipv6_and_null_ipv6() {
+    let u = udp(1000, 2000, b"x");
+    let mut ip6 = vec![0x60, 0, 0, 0];
+    ip6.extend_from_slice(&(u.len() as u16).to_be_bytes());
+    ip6.extend_from_slice(&[17, 64]);
+    ip6.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    ip6.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    ip6.extend_from_slice(&u);
+    assert!(decode_link(229, &ip6).expect("raw v6").meta.v6);
+    assert!(
+        decode_link(101, &ip6)
+            .expect("linktype raw, version nibble 6")
+            .meta
+            .v6
+    );
+    let mut null = vec![30, 0, 0, 0];
+    null.extend_from_slice(&ip6);
+    assert!(decode_link(0, &null).expect("null v6").meta.v6);
+}
+
+#[test]
+fn ipv6_in_ipv4_records_the_outer_header() {
+    let u = udp(1000, 2000, b"x");
+    let mut ip6 = vec![0x60, 0, 0, 0];
+    ip6.extend_from_slice(&(u.len() as u16).to_be_bytes());
+    ip6.extend_from_slice(&[17, 64]);
+    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    ip6.extend_from_slice(&u);
+    let outer = ipv4(41, [192, 0, 2, 1], [192, 0, 2, 2], 1, 0, &ip6);
+    let p = decode_link(228, &outer).expect("6in4");
+    assert!(p.meta.v6 && !p.meta.outer_v6);
+    assert_eq!((p.meta.outer_ip_offset, p.meta.ip_offset), (0, 20));
+}
+
+#[test]
+fn unsupported_link_type_is_corrupt_not_a_panic() {
+    assert!(!DecodeTables::supports_linktype(147));
+    let mut d = decoder();
+    assert!(d
+        .enqueue(Packet::from_bytes(&udp_ip(), 147, 1, 0))
+        .is_none());
+    assert_eq!(d.stats[PacketRc::Corrupt as usize], 1);
+}
