@@ -58,6 +58,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "demoMode",
     "dhcpTimeout",
     "disableIp4Defrag",
+    "disableIp6Defrag",
     "disableParsers",
     "disablePython",
     "disableUserPasswordUI",

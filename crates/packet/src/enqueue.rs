@@ -40,6 +40,8 @@ pub struct DecoderOptions {
     pub save: SaveUnknownPackets,
     /// `disableIp4Defrag`.
     pub disable_ip4_defrag: bool,
+    /// `disableIp6Defrag` (trawl's own: Arkime never reassembles IPv6 fragments).
+    pub disable_ip6_defrag: bool,
     /// `trimEthernetPadding`.
     pub trim_ethernet_padding: bool,
     /// `fragsTimeout`, seconds.
@@ -571,6 +573,8 @@ impl DecodeTables {
         m.mprotocol = 0;
         let t = &self.opts.tracking;
         let mut nxt = ip6.next_header();
+        // Where the byte naming the current header is, to patch it when defragmenting.
+        let mut nxt_at = off + 6;
         let mut ext = 0;
         loop {
             m.ip_protocol = nxt;
@@ -586,6 +590,7 @@ impl DecodeTables {
                         return PacketRc::Corrupt;
                     }
                     nxt = d[hl];
+                    nxt_at = off + hl;
                     hl = new_hl;
                     m.payload_offset = (off + hl) as u16;
                     m.payload_len = (ip_len + 40 - hl) as u32;
@@ -593,7 +598,30 @@ impl DecodeTables {
                         return PacketRc::Corrupt;
                     }
                 }
-                44 => return PacketRc::UnknownIp,
+                44 => {
+                    // Arkime drops IPv6 fragments as unknown IP; trawl reassembles them
+                    // unless disableIp6Defrag is set.
+                    if self.opts.disable_ip6_defrag {
+                        return PacketRc::UnknownIp;
+                    }
+                    let (Some(&next), Some(fo)) = (d.get(hl), crate::wire::be16(d, hl + 2)) else {
+                        return PacketRc::Corrupt;
+                    };
+                    if hl + 8 > ip_len + 40 {
+                        return PacketRc::Corrupt;
+                    }
+                    m.frag6 = Some(crate::Frag6 {
+                        header_at: (off + hl) as u16,
+                        next_header_at: nxt_at as u16,
+                        next,
+                        offset: fo >> 3,
+                        more: fo & 1 != 0,
+                        ident: crate::wire::be32(d, hl + 4).unwrap_or(0),
+                    });
+                    m.payload_offset = (off + hl + 8) as u16;
+                    m.payload_len = (ip_len + 40 - hl - 8) as u32;
+                    return PacketRc::DontProcessOrFree;
+                }
                 6 => {
                     let Some(tcp) = d.get(hl..).and_then(TcpHeader::new_checked) else {
                         return PacketRc::Corrupt;

@@ -148,6 +148,23 @@ pub enum PacketData {
     Owned(Box<[u8]>),
 }
 
+/// An IPv6 fragment header, with where it sits in the packet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Frag6 {
+    /// Offset of the fragment header in the packet.
+    pub header_at: u16,
+    /// Offset of the byte that names the fragment header (to patch on reassembly).
+    pub next_header_at: u16,
+    /// The header after the fragment header.
+    pub next: u8,
+    /// Fragment offset in 8-byte units.
+    pub offset: u16,
+    /// More fragments follow.
+    pub more: bool,
+    /// Identification.
+    pub ident: u32,
+}
+
 /// Everything the enqueue phase learns about a packet.
 #[derive(Clone, Debug, Default)]
 pub struct PacketMeta {
@@ -195,8 +212,10 @@ pub struct PacketMeta {
     pub ip_protocol: u8,
     /// 0: from the session's source; 1: from its destination.
     pub direction: u8,
-    /// Rebuilt from IPv4 fragments.
+    /// Rebuilt from IPv4 or IPv6 fragments.
     pub was_frag: bool,
+    /// The IPv6 fragment header, when the packet is an IPv6 fragment.
+    pub frag6: Option<Frag6>,
     /// Hash of the session id.
     pub hash: u32,
     /// The session id.

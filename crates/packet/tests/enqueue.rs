@@ -327,3 +327,74 @@ fn unsupported_link_type_is_corrupt_not_a_panic() {
         .is_none());
     assert_eq!(d.stats[PacketRc::Corrupt as usize], 1);
 }
+
+/// An IPv6 packet whose payload is a fragment header then `data`.
+fn ip6_fragment(ident: u32, offset_units: u16, more: bool, next: u8, data: &[u8]) -> Vec<u8> {
+    let mut frag = vec![next, 0];
+    frag.extend_from_slice(&((offset_units << 3) | u16::from(more)).to_be_bytes());
+    frag.extend_from_slice(&ident.to_be_bytes());
+    frag.extend_from_slice(data);
+    let mut ip6 = vec![0x60, 0, 0, 0];
+    ip6.extend_from_slice(&(frag.len() as u16).to_be_bytes());
+    ip6.extend_from_slice(&[44, 64]);
+    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    ip6.extend_from_slice(&frag);
+    ether(0x86dd, &[], &ip6)
+}
+
+#[test]
+fn ipv6_fragments_are_reassembled() {
+    let mut d = decoder();
+    let dgram = udp(3000, 4000, &[0x5a; 40]);
+    let (a, b) = dgram.split_at(16);
+    // Second half first.
+    assert!(d
+        .enqueue(Packet::from_bytes(
+            &ip6_fragment(9, 2, false, 17, b),
+            1,
+            1,
+            0
+        ))
+        .is_none());
+    let p = d
+        .enqueue(Packet::from_bytes(
+            &ip6_fragment(9, 0, true, 17, a),
+            1,
+            2,
+            0,
+        ))
+        .expect("whole");
+    assert!(p.meta.v6 && p.meta.was_frag);
+    assert_eq!(p.meta.mprotocol, UDP_MP);
+    assert_eq!(p.meta.ip_protocol, 17);
+    assert_eq!(p.payload(), dgram.as_slice());
+    assert_eq!(
+        p.bytes().len(),
+        14 + 40 + dgram.len(),
+        "the fragment header is gone"
+    );
+    // An atomic fragment (offset 0, no more) is whole at once.
+    let p = d
+        .enqueue(Packet::from_bytes(
+            &ip6_fragment(10, 0, false, 17, &dgram),
+            1,
+            3,
+            0,
+        ))
+        .expect("atomic");
+    assert_eq!(p.payload(), dgram.as_slice());
+}
+
+#[test]
+fn ipv6_fragments_as_arkime_when_disabled() {
+    let mut t = DecodeTables::new(DecoderOptions {
+        disable_ip6_defrag: true,
+        ..Default::default()
+    });
+    t.set_tcp_udp_mprotocols(TCP_MP, UDP_MP);
+    let mut d = Decoder::new(Arc::new(t));
+    let frame = ip6_fragment(11, 0, false, 17, &udp(1, 2, b"x"));
+    assert!(d.enqueue(Packet::from_bytes(&frame, 1, 1, 0)).is_none());
+    assert_eq!(d.stats[PacketRc::UnknownIp as usize], 1);
+}
