@@ -362,6 +362,8 @@ pub struct Settings {
     pub tcp_save_timeout: u32,
     /// `maxTcpOutOfOrderPackets` (default 256, 64-10000).
     pub max_tcp_out_of_order_packets: u32,
+    /// `maxSctpOutOfOrderPackets` (default 256, 64-10000).
+    pub max_sctp_out_of_order_packets: u32,
     /// `fragsTimeout` seconds (default 480, 60-65535).
     pub frags_timeout: u32,
     /// `maxFrags` fragment lists kept (default 10000, 100-16777215).
@@ -713,6 +715,7 @@ impl Settings {
             tcp_closing_timeout: uint("tcpClosingTimeout", 5, 1, 255)?,
             tcp_save_timeout: uint("tcpSaveTimeout", 480, 10, 7200)?,
             max_tcp_out_of_order_packets: uint("maxTcpOutOfOrderPackets", 256, 64, 10_000)?,
+            max_sctp_out_of_order_packets: uint("maxSctpOutOfOrderPackets", 256, 64, 10_000)?,
             frags_timeout: uint("fragsTimeout", 480, 60, 0xffff)?,
             max_frags: uint("maxFrags", 10_000, 100, 0xff_ffff)?,
             snap_len: uint("snapLen", 16_384, 1, PACKET_MAX_LEN)?,

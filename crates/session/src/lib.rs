@@ -49,6 +49,8 @@ pub struct CoreSettings {
     pub enable_packet_len: bool,
     /// `maxTcpOutOfOrderPackets`.
     pub max_tcp_out_of_order: usize,
+    /// `maxSctpOutOfOrderPackets` (Arkime: default 256, 64..=10000).
+    pub max_sctp_out_of_order: usize,
     /// Timeouts per mprotocol name from the config (tcpTimeout, udpTimeout, ...).
     pub tcp_timeout: u32,
     /// `udpTimeout`.
@@ -85,6 +87,7 @@ impl CoreSettings {
             max_streams: [1_875_000, 75_000, 7_500, 75_000, 7_500, 75_000],
             enable_packet_len: false,
             max_tcp_out_of_order: 256,
+            max_sctp_out_of_order: 256,
             tcp_timeout: 480,
             udp_timeout: 60,
             icmp_timeout: 10,

@@ -128,6 +128,7 @@ pub fn core_settings(st: &Settings) -> CoreSettings {
         caps.tcp, caps.udp, caps.icmp, caps.sctp, caps.esp, caps.other,
     ];
     c.max_tcp_out_of_order = st.max_tcp_out_of_order_packets as usize;
+    c.max_sctp_out_of_order = st.max_sctp_out_of_order_packets as usize;
     c.tcp_save_timeout = st.tcp_save_timeout;
     c.tcp_closing_timeout = st.tcp_closing_timeout;
     c.max_packets = st.max_packets;

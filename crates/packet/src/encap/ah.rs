@@ -10,14 +10,15 @@ fn enqueue(
     len: usize,
     _uw: u32,
 ) -> PacketRc {
-    let Some(d) = b.get(off..off + len).filter(|d| d.len() >= 2) else {
+    // Next header, then the payload length in 32-bit words minus 2.
+    let Some([next, plen]) = super::header::<2>(b, off, len) else {
         return PacketRc::Corrupt;
     };
-    let hl = (usize::from(d[1]) + 2) * 4;
+    let hl = (usize::from(plen) + 2) * 4;
     if hl >= len {
         return PacketRc::Corrupt;
     }
-    t.run_ip_cb(b, m, off + hl, len - hl, d[0])
+    t.run_ip_cb(b, m, off + hl, len - hl, next)
 }
 
 pub(super) fn register(t: &mut DecodeTables) {
@@ -37,5 +38,30 @@ mod tests {
         let frame = ether(0x0800, &ipv4(51, [10, 0, 0, 1], [10, 0, 0, 2], &ah));
         assert_eq!(decode(&frame).0, PacketRc::UnknownIp);
         truncations_are_safe(&frame);
+    }
+
+    #[test]
+    fn header_length_past_the_end_is_corrupt() {
+        // Payload length 4 means a 24-byte header, but only 8 bytes follow.
+        let frame = ether(
+            0x0800,
+            &ipv4(51, [10, 0, 0, 1], [10, 0, 0, 2], &[50, 4, 0, 0, 1, 2, 3, 4]),
+        );
+        assert_eq!(decode(&frame).0, PacketRc::Corrupt);
+        let frame = ether(0x0800, &ipv4(51, [10, 0, 0, 1], [10, 0, 0, 2], &[50]));
+        assert_eq!(decode(&frame).0, PacketRc::Corrupt);
+    }
+
+    #[test]
+    fn ah_hands_on_through_the_ip_callbacks_only() {
+        // AH (next header 4, payload length 1: a 12-byte header) before an IPv4 packet.
+        // As in Arkime, AH continues through the IP protocol callbacks, and IP-in-IP is
+        // not one of them (the IP decoders handle it themselves): unknown IP.
+        let mut ah = vec![4, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2];
+        ah.extend_from_slice(&inner());
+        let frame = ether(0x0800, &ipv4(51, [10, 0, 0, 1], [10, 0, 0, 2], &ah));
+        let (rc, m) = decode(&frame);
+        assert_eq!(rc, PacketRc::UnknownIp);
+        assert_eq!((m.ip_offset, m.ip_protocol), (14, 51));
     }
 }

@@ -10,7 +10,7 @@ fn enqueue(
     len: usize,
     _uw: u32,
 ) -> PacketRc {
-    if len < 8 || b.len() < off + 8 {
+    if len < 8 || super::region(b, off, len).is_none() {
         return PacketRc::Corrupt;
     }
     t.run_ethernet_cb(b, m, off + 6, len - 6, ETHERTYPE_DETECT)
@@ -32,5 +32,18 @@ mod tests {
         let frame = ether(0x8909, &p);
         assert_eq!(decode(&frame).0, PacketRc::DoProcess);
         truncations_are_safe(&frame);
+    }
+
+    #[test]
+    fn short_metadata_is_corrupt() {
+        let frame = ether(0x8909, &[1, 1, 0, 1, 0, 2, 0x08]);
+        assert_eq!(decode(&frame).0, PacketRc::Corrupt);
+    }
+
+    #[test]
+    fn metadata_then_unknown_ethertype() {
+        let mut p = vec![1, 1, 0, 1, 0, 2, 0x12, 0x34];
+        p.extend_from_slice(&[0; 20]);
+        assert_eq!(decode(&ether(0x8909, &p)).0, PacketRc::UnknownEther);
     }
 }

@@ -12,13 +12,14 @@ fn type2(
     len: usize,
     _uw: u32,
 ) -> PacketRc {
-    let Some(d) = b.get(off..off + len).filter(|d| d.len() >= 8) else {
+    let Some(h) = super::header::<8>(b, off, len) else {
         return PacketRc::Corrupt;
     };
-    if d[0] >> 4 != 1 {
+    if h[0] >> 4 != 1 {
         return PacketRc::UnknownEther;
     }
-    m.vlan = u16::from_be_bytes([d[0], d[1]]) & 0xfff;
+    // Version (4 bits) and the mirrored session's VLAN (12 bits).
+    m.vlan = u16::from_be_bytes([h[0], h[1]]) & 0xfff;
     t.run_ethernet_cb(b, m, off + 8, len - 8, ETHERTYPE_ETHER)
 }
 
@@ -30,10 +31,10 @@ fn type3(
     len: usize,
     _uw: u32,
 ) -> PacketRc {
-    let Some(d) = b.get(off..off + len).filter(|d| d.len() >= 12) else {
+    let (Some(h), Some(d)) = (super::header::<12>(b, off, len), super::region(b, off, len)) else {
         return PacketRc::Corrupt;
     };
-    if d[0] >> 4 != 2 {
+    if h[0] >> 4 != 2 {
         return PacketRc::UnknownEther;
     }
     let mut c = Cursor::new(d);
@@ -72,5 +73,57 @@ mod tests {
         assert_eq!(m.outer_ether_offset, 0);
         assert_eq!(m.ether_offset, 14 + 20 + 8 + 8);
         truncations_are_safe(&frame);
+    }
+
+    fn erspan3(subheader: u16, optional: bool) -> Vec<u8> {
+        let mut er = vec![0x20, 0x2a, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+        er[10..12].copy_from_slice(&subheader.to_be_bytes());
+        if optional {
+            er.extend_from_slice(&[0xee; 8]);
+        }
+        er.extend_from_slice(&ether(0x0800, &inner()));
+        ether(0x22eb, &er)
+    }
+
+    #[test]
+    fn erspan3_with_and_without_platform_subheader() {
+        for (sub, opt) in [(0u16, false), (1, true)] {
+            let frame = erspan3(sub, opt);
+            let (rc, m) = decode(&frame);
+            assert_eq!(rc, PacketRc::DoProcess);
+            assert_eq!(m.vlan, 42);
+            assert_eq!(
+                usize::from(m.ether_offset),
+                14 + 12 + if opt { 8 } else { 0 }
+            );
+            assert_eq!(m.mprotocol, UDP);
+            truncations_are_safe(&frame);
+        }
+    }
+
+    #[test]
+    fn wrong_versions_are_unknown_and_short_headers_corrupt() {
+        let mut bad2 = vec![0x20, 0x64, 0, 0, 0, 0, 0, 0];
+        bad2.extend_from_slice(&ether(0x0800, &inner()));
+        assert_eq!(decode(&ether(0x88be, &bad2)).0, PacketRc::UnknownEther);
+        let mut bad3 = erspan3(0, false);
+        bad3[14] = 0x10;
+        assert_eq!(decode(&bad3).0, PacketRc::UnknownEther);
+        assert_eq!(
+            decode(&ether(0x88be, &[0x10, 0, 0, 0, 0, 0, 0])).0,
+            PacketRc::Corrupt
+        );
+        assert_eq!(decode(&ether(0x22eb, &[0x20; 11])).0, PacketRc::Corrupt);
+    }
+
+    #[test]
+    fn gre_without_sequence_is_erspan_type1() {
+        // Type I: GRE protocol 0x88be without the sequence bit, no ERSPAN header.
+        let mut gre = vec![0x00, 0x00, 0x88, 0xbe];
+        gre.extend_from_slice(&ether(0x0800, &inner()));
+        let frame = ether(0x0800, &ipv4(47, [10, 0, 0, 1], [10, 0, 0, 2], &gre));
+        let (rc, m) = decode(&frame);
+        assert_eq!(rc, PacketRc::DoProcess);
+        assert_eq!((m.ether_offset, m.vlan), (14 + 20 + 4, 0));
     }
 }

@@ -14,7 +14,21 @@ mod nsh;
 mod ppp;
 mod vxlan;
 
-use crate::DecodeTables;
+use crate::{wire, DecodeTables};
+
+/// The first `N` bytes of the `len` bytes at `off`, when all `len` are there and
+/// `len >= N`: a fixed-size header whose constant indices cannot go out of bounds.
+pub(crate) fn header<const N: usize>(b: &[u8], off: usize, len: usize) -> Option<[u8; N]> {
+    if len < N || off.checked_add(len)? > b.len() {
+        return None;
+    }
+    wire::array::<N>(b, off)
+}
+
+/// The `len` bytes at `off`, if all there.
+pub(crate) fn region(b: &[u8], off: usize, len: usize) -> Option<&[u8]> {
+    b.get(off..off.checked_add(len)?)
+}
 
 /// A read cursor that, like Arkime's BSB, turns an overrun into an error flag
 /// instead of a panic.
@@ -33,7 +47,7 @@ impl<'a> Cursor<'a> {
         }
     }
     pub(crate) fn skip(&mut self, n: usize) {
-        if self.err || self.pos + n > self.b.len() {
+        if self.err || n > self.remaining() {
             self.err = true;
         } else {
             self.pos += n;
@@ -124,6 +138,21 @@ pub(crate) mod test_util {
         f.extend_from_slice(&ethertype.to_be_bytes());
         f.extend_from_slice(payload);
         f
+    }
+
+    pub fn ipv6(next: u8, payload: &[u8]) -> Vec<u8> {
+        let mut h = vec![0x60, 0, 0, 0];
+        h.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        h.extend_from_slice(&[next, 64]);
+        h.extend_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        h.extend_from_slice(&[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        h.extend_from_slice(payload);
+        h
+    }
+
+    /// An inner UDP datagram in IPv6.
+    pub fn inner6() -> Vec<u8> {
+        ipv6(17, &udp(3333, 4444, b"inner6"))
     }
 
     /// An inner UDP datagram in IPv4 the tunnels carry.

@@ -53,4 +53,29 @@ mod tests {
         assert_eq!(m.ip_offset, 14 + 8);
         truncations_are_safe(&frame);
     }
+
+    #[test]
+    fn one_label_then_ipv6() {
+        let mut p = vec![0, 0x10, 0x01, 64];
+        p.extend_from_slice(&inner6());
+        let (rc, m) = decode(&ether(0x8847, &p));
+        assert_eq!(rc, PacketRc::DoProcess);
+        assert!(m.v6);
+        assert_eq!(m.ip_offset, 14 + 4);
+    }
+
+    #[test]
+    fn unknown_payload_and_short_stacks() {
+        let mut p = vec![0, 0x10, 0x01, 64];
+        p.extend_from_slice(&[0x55; 40]);
+        let (rc, m) = decode(&ether(0x8847, &p));
+        assert_eq!(rc, PacketRc::UnknownEther);
+        assert_eq!(m.tunnel, tunnel::MPLS);
+        // Labels without a bottom of stack run out of bytes.
+        assert_eq!(decode(&ether(0x8847, &[0; 40])).0, PacketRc::Corrupt);
+        // An IPv6 version nibble with fewer than 40 bytes behind it.
+        let mut p = vec![0, 0x10, 0x01, 64];
+        p.extend_from_slice(&[0x60; 30]);
+        assert_eq!(decode(&ether(0x8847, &p)).0, PacketRc::Corrupt);
+    }
 }

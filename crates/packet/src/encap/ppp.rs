@@ -104,4 +104,41 @@ mod tests {
         assert_eq!(m.tunnel, tunnel::GRE | tunnel::PPP);
         truncations_are_safe(&frame);
     }
+
+    #[test]
+    fn pfc_protocol_and_ipv6() {
+        // PPP without HDLC framing, one-byte (compressed) protocol 0x21.
+        let mut gre = vec![0x30, 0x01, 0x88, 0x0b, 0, 0, 0, 0, 0, 0, 0, 1, 0x21];
+        gre.extend_from_slice(&inner());
+        let frame = ether(0x0800, &ipv4(47, [10, 0, 0, 1], [10, 0, 0, 2], &gre));
+        let (rc, m) = decode(&frame);
+        assert_eq!(rc, PacketRc::DoProcess);
+        assert_eq!(m.ip_offset, 14 + 20 + 12 + 1);
+        // Two-byte protocol 0x0057: IPv6.
+        let mut gre = vec![0x30, 0x01, 0x88, 0x0b, 0, 0, 0, 0, 0, 0, 0, 1, 0x00, 0x57];
+        gre.extend_from_slice(&inner6());
+        let frame = ether(0x0800, &ipv4(47, [10, 0, 0, 1], [10, 0, 0, 2], &gre));
+        let (rc, m) = decode(&frame);
+        assert_eq!(rc, PacketRc::DoProcess);
+        assert!(m.v6);
+    }
+
+    #[test]
+    fn pppoe_rejects_what_arkime_rejects() {
+        let inner = inner();
+        let pppoe = |ver: u8, code: u8, plen: usize, proto: u16| {
+            let mut p = vec![ver, code, 0, 1];
+            p.extend_from_slice(&(plen as u16).to_be_bytes());
+            p.extend_from_slice(&proto.to_be_bytes());
+            p.extend_from_slice(&inner);
+            ether(0x8864, &p)
+        };
+        let ok = inner.len() + 2;
+        assert_eq!(decode(&pppoe(0x12, 0, ok, 0x21)).0, PacketRc::Corrupt);
+        assert_eq!(decode(&pppoe(0x11, 9, ok, 0x21)).0, PacketRc::Corrupt);
+        assert_eq!(decode(&pppoe(0x11, 0, 1, 0x21)).0, PacketRc::Corrupt);
+        assert_eq!(decode(&pppoe(0x11, 0, ok + 100, 0x21)).0, PacketRc::Corrupt);
+        let (rc, m) = decode(&pppoe(0x11, 0, ok, 0xc021));
+        assert_eq!((rc, m.tunnel), (PacketRc::UnknownEther, tunnel::PPPOE));
+    }
 }

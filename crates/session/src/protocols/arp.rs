@@ -8,7 +8,10 @@ use trawl_packet::{
     session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
 };
 
-use crate::{Cx, Session};
+use crate::{Cx, MProtocols, Session};
+
+/// ARP's ethertype.
+pub const ETHERTYPE_ARP: u16 = 0x0806;
 
 /// Defines ARP's fields.
 pub fn define_fields(r: &mut FieldRegistry) {
@@ -132,4 +135,15 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
         }
     }
     false
+}
+
+/// Registers the mprotocol, its fields and the ethertype.
+pub fn register(m: &mut MProtocols, t: &mut DecodeTables, f: &mut FieldRegistry) {
+    define_fields(f);
+    let mp = m.mprotocol_register(super::other_mprotocol(
+        "arp",
+        create_session_id,
+        pre_process,
+    ));
+    t.set_ethernet_cb(ETHERTYPE_ARP, enqueue, u32::from(mp));
 }

@@ -6,7 +6,10 @@ use trawl_packet::{
     session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
 };
 
-use crate::{Cx, Session};
+use crate::{CoreSettings, Cx, MProtocol, MProtocols, Session};
+
+/// DHCPv6 message types Arkime names (1 to 21); others are not DHCPv6.
+const DHCPV6_TYPES: u8 = 22;
 
 fn id4(mp: u8, d: &[u8]) -> SessionId {
     let mut raw = [0u8; 8];
@@ -83,7 +86,7 @@ pub fn enqueue6(
     let Some(d) = b.get(off..off + len).filter(|d| d.len() >= 4) else {
         return PacketRc::UnknownIp;
     };
-    if d[0] == 0 || d[0] >= 17 {
+    if d[0] == 0 || d[0] >= DHCPV6_TYPES {
         return PacketRc::UnknownIp;
     }
     m.payload_offset = off as u16;
@@ -122,4 +125,22 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
 /// DHCPv6 pre-process.
 pub fn pre_process6(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool) -> bool {
     pre(cx, s, pkt, is_new, "dhcpv6")
+}
+
+/// Registers the dhcp and dhcpv6 mprotocols and their UDP ports.
+pub fn register(m: &mut MProtocols, t: &mut DecodeTables, s: &CoreSettings) {
+    let dhcp = m.mprotocol_register(MProtocol {
+        timeout: s.dhcp_timeout,
+        ..super::other_mprotocol("dhcp", create_session_id, pre_process)
+    });
+    let dhcp6 = m.mprotocol_register(MProtocol {
+        timeout: s.dhcp_timeout,
+        ..super::other_mprotocol("dhcpv6", create_session_id6, pre_process6)
+    });
+    for port in [67, 68] {
+        t.set_udpport_enqueue_cb(port, enqueue, u32::from(dhcp));
+    }
+    for port in [546, 547] {
+        t.set_udpport_enqueue_cb(port, enqueue6, u32::from(dhcp6));
+    }
 }

@@ -5,14 +5,14 @@ use trawl_packet::{
     session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
 };
 
-use crate::{Cx, Session};
+use crate::{CoreSettings, Cx, MProtocol, MProtocols, Session, SessionType};
 
 /// Address pair with zero ports.
 pub fn create_session_id(t: &TrackingConfig, b: &[u8], m: &PacketMeta) -> SessionId {
     super::icmp::create_session_id(t, b, m)
 }
 
-/// Enqueue (`uw` bit 8 set: save packets).
+/// Enqueue (`uw` is the esp mprotocol): the address pair is the id; nothing is checked.
 pub fn enqueue(
     t: &DecodeTables,
     b: &[u8],
@@ -45,4 +45,19 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
         s.databytes[usize::from(pkt.meta.direction & 1)] += (pkt.meta.len as usize - po) as u64;
     }
     false
+}
+
+/// Registers the mprotocol and IP protocol 50 (only called when `trackESP` is on).
+pub fn register(m: &mut MProtocols, t: &mut DecodeTables, s: &CoreSettings) {
+    let mp = m.mprotocol_register(MProtocol {
+        name: "esp",
+        ses: SessionType::Esp,
+        create_session_id,
+        pre_process,
+        process: None,
+        free: None,
+        mid_save: None,
+        timeout: s.esp_timeout,
+    });
+    t.set_ip_cb(50, enqueue, u32::from(mp));
 }

@@ -6,24 +6,53 @@
 
 pub mod arp;
 pub mod dhcp;
+pub mod esis;
 pub mod esp;
 pub mod icmp;
-pub mod lumped;
+pub mod igmp;
+pub mod isis;
+pub mod lldp;
 pub mod ospf;
+pub mod pim;
 pub mod sctp;
 pub mod tcp;
 pub mod udp;
 pub mod unknown;
+pub mod xid;
 
 use trawl_packet::wire::{Ipv4Header, Ipv6Header, TcpHeader, UdpHeader};
 use trawl_packet::{
-    DecodeTables, Packet, PacketMeta, SessionId, TrackingConfig, ETHERTYPE_CORRUPT,
-    ETHERTYPE_UNKNOWN, IPPROTO_UNKNOWN,
+    session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
+    ETHERTYPE_CORRUPT, ETHERTYPE_UNKNOWN, IPPROTO_UNKNOWN,
 };
 
 use trawl_fields::FieldRegistry;
 
 use crate::{mapped, CoreSettings, MProtocol, MProtocols, Session, SessionType};
+
+/// Ends an enqueue callback that claims the packet for mprotocol `mp` (the callback's
+/// user word) with session id `id`; an empty id (no room for it) is corrupt.
+pub fn claim(m: &mut PacketMeta, mp: u32, id: SessionId) -> PacketRc {
+    if id.is_empty() {
+        return PacketRc::Corrupt;
+    }
+    m.session_id = id;
+    m.mprotocol = (mp & 0xff) as u8;
+    m.hash = trawl_packet::session_hash(&id);
+    PacketRc::DoProcess
+}
+
+/// Marks `off..off+len` of the packet as the mprotocol's payload.
+pub fn set_payload(m: &mut PacketMeta, off: usize, len: usize) {
+    m.payload_offset = off.min(usize::from(u16::MAX)) as u16;
+    m.payload_len = len as u32;
+}
+
+/// Direction of a packet of an address-pair session (ICMP, ESP): 0 when it goes from
+/// the session's source address to its destination.
+pub fn addr_direction(s: &Session, pkt: &Packet) -> u8 {
+    u8::from(!same_addrs(s, pkt))
+}
 
 /// The IP addresses of a packet's innermost IP header, as 16-byte (mapped) arrays.
 pub fn packet_addrs(pkt: &Packet) -> ([u8; 16], [u8; 16]) {
@@ -156,89 +185,61 @@ pub fn register_all(
     t.set_ip_cb(1, icmp::enqueue, u32::from(icmp));
     t.set_ip_cb(58, icmp::enqueue6, u32::from(icmpv6));
 
-    let other = |name: &'static str, create: crate::CreateSessionIdFn, pre: crate::PreProcessFn| {
-        MProtocol {
-            name,
-            ses: SessionType::Other,
-            create_session_id: create,
-            pre_process: pre,
-            process: None,
-            free: None,
-            mid_save: None,
-            timeout: 600,
-        }
-    };
-    arp::define_fields(f);
-    let arp_mp = m.mprotocol_register(other("arp", arp::create_session_id, arp::pre_process));
-    t.set_ethernet_cb(0x0806, arp::enqueue, u32::from(arp_mp));
-    for (name, pre, kind) in [
-        (
-            "igmp",
-            lumped::igmp_pre as crate::PreProcessFn,
-            Lumped::Ip(2),
-        ),
-        ("pim", lumped::pim_pre, Lumped::Ip(103)),
-        ("lldp", lumped::lldp_pre, Lumped::Ether(0x88cc)),
-        ("isis", lumped::isis_pre, Lumped::Ether(0x83)),
-        ("xid", lumped::xid_pre, Lumped::Xid),
-        ("esis", lumped::esis_pre, Lumped::Ether(0x890d)),
-    ] {
-        let id = u32::from(m.mprotocol_register(other(name, lumped::create_session_id, pre)));
-        match kind {
-            Lumped::Ip(p) => t.set_ip_cb(p, lumped::enqueue, id),
-            Lumped::Ether(e) => t.set_ethernet_cb(e, lumped::enqueue, id),
-            Lumped::Xid => t.set_ethernet_cb(trawl_packet::ETHERTYPE_XID, lumped::enqueue_xid, id),
-        }
-    }
-    let ospf_mp = m.mprotocol_register(other("ospf", ospf::create_session_id, ospf::pre_process));
-    t.set_ip_cb(89, ospf::enqueue, u32::from(ospf_mp));
-
-    sctp::define_fields(f);
-    let sctp_mp = m.mprotocol_register(MProtocol {
-        name: "sctp",
-        ses: SessionType::Sctp,
-        create_session_id: sctp::create_session_id,
-        pre_process: sctp::pre_process,
-        process: Some(sctp::process),
-        free: Some(sctp::free),
-        mid_save: None,
-        timeout: s.sctp_timeout,
-    });
-    t.set_ip_cb(132, sctp::enqueue, u32::from(sctp_mp));
-
+    // The special protocols that make sessions of their own.
+    arp::register(m, t, f);
+    igmp::register(m, t);
+    pim::register(m, t);
+    lldp::register(m, t);
+    isis::register(m, t, f);
+    xid::register(m, t);
+    esis::register(m, t, f);
+    ospf::register(m, t, f);
+    sctp::register(m, t, f, s);
     if s.track_esp {
-        let esp_mp = m.mprotocol_register(MProtocol {
-            name: "esp",
-            ses: SessionType::Esp,
-            create_session_id: esp::create_session_id,
-            pre_process: esp::pre_process,
-            process: None,
-            free: None,
-            mid_save: None,
-            timeout: s.esp_timeout,
-        });
-        t.set_ip_cb(50, esp::enqueue, u32::from(esp_mp));
+        esp::register(m, t, s);
     }
+    dhcp::register(m, t, s);
+}
 
-    let dhcp_mp = m.mprotocol_register(MProtocol {
-        timeout: s.dhcp_timeout,
-        ..other("dhcp", dhcp::create_session_id, dhcp::pre_process)
-    });
-    let dhcp6_mp = m.mprotocol_register(MProtocol {
-        timeout: s.dhcp_timeout,
-        ..other("dhcpv6", dhcp::create_session_id6, dhcp::pre_process6)
-    });
-    for port in [67, 68] {
-        t.set_udpport_enqueue_cb(port, dhcp::enqueue, u32::from(dhcp_mp));
-    }
-    for port in [546, 547] {
-        t.set_udpport_enqueue_cb(port, dhcp::enqueue6, u32::from(dhcp6_mp));
+/// An mprotocol of the "other" session table with Arkime's 600 s timeout and no
+/// process, free or mid-save callbacks (ARP, IGMP, PIM, LLDP, ...).
+pub fn other_mprotocol(
+    name: &'static str,
+    create_session_id: crate::CreateSessionIdFn,
+    pre_process: crate::PreProcessFn,
+) -> MProtocol {
+    MProtocol {
+        name,
+        ses: SessionType::Other,
+        create_session_id,
+        pre_process,
+        process: None,
+        free: None,
+        mid_save: None,
+        timeout: 600,
     }
 }
 
-/// Where a lumped protocol registers.
-enum Lumped {
-    Ip(u16),
-    Ether(u16),
-    Xid,
+/// The id of protocols that put all their packets in one session: the length (4) and
+/// the mprotocol id (IGMP, PIM, LLDP, IS-IS, XID, ES-IS).
+pub fn single_session_id(mprotocol: u8) -> SessionId {
+    SessionId::from_raw(&[4, mprotocol, 0, 0])
+}
+
+/// Enqueue for a one-session protocol (`uw` is its mprotocol): no checks; the bytes
+/// from `off` on are the payload.
+pub fn single_session_enqueue(
+    _t: &DecodeTables,
+    _b: &[u8],
+    m: &mut PacketMeta,
+    off: usize,
+    len: usize,
+    uw: u32,
+) -> PacketRc {
+    m.payload_offset = off.min(usize::from(u16::MAX)) as u16;
+    m.payload_len = len as u32;
+    m.session_id = single_session_id(uw as u8);
+    m.mprotocol = uw as u8;
+    m.hash = session_hash(&m.session_id);
+    PacketRc::DoProcess
 }

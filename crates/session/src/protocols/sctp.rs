@@ -1,6 +1,6 @@
 //! SCTP (IP protocol 132): sessions per 5-tuple; DATA chunks are put back in TSN
 //! order and whole messages (their first bytes, for payload8) delivered per
-//! direction; SHUTDOWN COMPLETE closes the session (Arkime's `parsers/sctp.c`).
+//! direction; chunk type 9 closes the session (Arkime's `parsers/sctp.c`).
 
 use trawl_fields::{FieldRegistry, FieldType};
 use trawl_packet::wire::{Ipv4Header, Ipv6Header};
@@ -9,7 +9,7 @@ use trawl_packet::{
     TrackingConfig,
 };
 
-use crate::{Cx, Session};
+use crate::{CoreSettings, Cx, MProtocol, MProtocols, Session, SessionType};
 
 const FLAG_E: u8 = 0x01;
 const FLAG_B: u8 = 0x02;
@@ -208,10 +208,10 @@ fn maybe_send(cx: &Cx, s: &mut Session, which: u32) {
     }
 }
 
-/// Walks the chunks: DATA (ordered delivery), INIT/INIT ACK (initial TSNs),
-/// SHUTDOWN COMPLETE (close).
+/// Walks the chunks: DATA (ordered delivery), INIT/INIT ACK (initial TSNs), and
+/// type 9 (close, as in Arkime).
 pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
-    let max_ooo = cx.shared.settings.max_tcp_out_of_order;
+    let max_ooo = cx.shared.settings.max_sctp_out_of_order;
     let dir = usize::from(pkt.meta.direction & 1);
     let body = pkt.payload().get(12..).unwrap_or(&[]);
     if s.sctp.as_ref().is_none_or(|st| st.stopped) {
@@ -294,7 +294,10 @@ pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
                     }
                 }
             }
-            14 => cx.mark_for_close(s),
+            // Arkime closes on chunk type 9 (its comment says SHUTDOWN COMPLETE, which
+            // RFC 9260 numbers 14; 9 is ERROR). Kept as Arkime does it so sessions end
+            // where its documents do.
+            9 => cx.mark_for_close(s),
             _ => {}
         }
     }
@@ -303,4 +306,20 @@ pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
 /// Frees queued chunks.
 pub fn free(_cx: &mut Cx, s: &mut Session) {
     s.sctp = None;
+}
+
+/// Registers the mprotocol, its field and IP protocol 132.
+pub fn register(m: &mut MProtocols, t: &mut DecodeTables, f: &mut FieldRegistry, s: &CoreSettings) {
+    define_fields(f);
+    let mp = m.mprotocol_register(MProtocol {
+        name: "sctp",
+        ses: SessionType::Sctp,
+        create_session_id,
+        pre_process,
+        process: Some(process),
+        free: Some(free),
+        mid_save: None,
+        timeout: s.sctp_timeout,
+    });
+    t.set_ip_cb(132, enqueue, u32::from(mp));
 }
