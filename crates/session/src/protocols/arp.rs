@@ -4,9 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use trawl_fields::{flags::CNT, FieldRegistry, FieldType};
-use trawl_packet::{
-    session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
-};
+use trawl_packet::{DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig};
 
 use crate::{Cx, MProtocols, Session};
 
@@ -91,12 +89,9 @@ pub fn enqueue(
     if d[..7] != [0, 1, 8, 0, 6, 4, 0] || !(1..=2).contains(&d[7]) {
         return PacketRc::Corrupt;
     }
-    m.payload_offset = off as u16;
-    m.payload_len = len as u32;
-    m.session_id = id(uw as u8, d);
-    m.mprotocol = uw as u8;
-    m.hash = session_hash(&m.session_id);
-    PacketRc::DoProcess
+    super::set_payload(m, off, len);
+    let id = id(uw as u8, d);
+    super::claim(m, uw, id)
 }
 
 /// Opcode of every packet; sender IP and MAC of replies.

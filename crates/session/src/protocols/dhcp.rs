@@ -2,9 +2,7 @@
 //! DHCP and by transaction id for DHCPv6, as Arkime does. (Their fields belong to the
 //! parser framework.)
 
-use trawl_packet::{
-    session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
-};
+use trawl_packet::{DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig};
 
 use crate::{CoreSettings, Cx, MProtocol, MProtocols, Session};
 
@@ -66,12 +64,9 @@ pub fn enqueue(
     {
         return PacketRc::UnknownIp;
     }
-    m.payload_offset = off as u16;
-    m.payload_len = len as u32;
-    m.session_id = id4(uw as u8, d);
-    m.mprotocol = uw as u8;
-    m.hash = session_hash(&m.session_id);
-    PacketRc::DoProcess
+    super::set_payload(m, off, len);
+    let id = id4(uw as u8, d);
+    super::claim(m, uw, id)
 }
 
 /// DHCPv6 messages of a known type.
@@ -89,12 +84,9 @@ pub fn enqueue6(
     if d[0] == 0 || d[0] >= DHCPV6_TYPES {
         return PacketRc::UnknownIp;
     }
-    m.payload_offset = off as u16;
-    m.payload_len = len as u32;
-    m.session_id = id6(uw as u8, d);
-    m.mprotocol = uw as u8;
-    m.hash = session_hash(&m.session_id);
-    PacketRc::DoProcess
+    super::set_payload(m, off, len);
+    let id = id6(uw as u8, d);
+    super::claim(m, uw, id)
 }
 
 fn pre(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool, name: &str) -> bool {

@@ -1,9 +1,7 @@
 //! ESP (IP protocol 50), when `trackESP` is on: sessions per address pair, packets not
 //! written to pcap unless `espSavePackets`.
 
-use trawl_packet::{
-    session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
-};
+use trawl_packet::{DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig};
 
 use crate::{CoreSettings, Cx, MProtocol, MProtocols, Session, SessionType};
 
@@ -21,13 +19,8 @@ pub fn enqueue(
     _len: usize,
     uw: u32,
 ) -> PacketRc {
-    m.session_id = create_session_id(&t.opts.tracking, b, m);
-    if m.session_id.is_empty() {
-        return PacketRc::Corrupt;
-    }
-    m.mprotocol = (uw & 0xff) as u8;
-    m.hash = session_hash(&m.session_id);
-    PacketRc::DoProcess
+    let id = create_session_id(&t.opts.tracking, b, m);
+    super::claim(m, uw, id)
 }
 
 /// Direction and data bytes (past the 8-byte ESP header).
@@ -38,8 +31,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
             s.stop_saving = 1;
         }
     }
-    let (src, dst) = super::packet_addrs(pkt);
-    pkt.meta.direction = u8::from(!(src == s.addr1 && dst == s.addr2));
+    pkt.meta.direction = super::addr_direction(s, pkt);
     let po = usize::from(pkt.meta.payload_offset) + 8;
     if pkt.meta.len as usize >= po {
         s.databytes[usize::from(pkt.meta.direction & 1)] += (pkt.meta.len as usize - po) as u64;

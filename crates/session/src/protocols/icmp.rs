@@ -3,8 +3,7 @@
 
 use trawl_packet::wire::{Ipv4Header, Ipv6Header};
 use trawl_packet::{
-    session_hash, session_id4, session_id6, DecodeTables, Packet, PacketMeta, PacketRc, SessionId,
-    TrackingConfig,
+    session_id4, session_id6, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
 };
 
 use crate::{Cx, Session};
@@ -34,13 +33,8 @@ pub fn enqueue(
     _len: usize,
     uw: u32,
 ) -> PacketRc {
-    m.session_id = create_session_id(&t.opts.tracking, b, m);
-    if m.session_id.is_empty() {
-        return PacketRc::Corrupt;
-    }
-    m.mprotocol = uw as u8;
-    m.hash = session_hash(&m.session_id);
-    PacketRc::DoProcess
+    let id = create_session_id(&t.opts.tracking, b, m);
+    super::claim(m, uw, id)
 }
 
 /// Enqueue for IP protocol 58; only inside IPv6.
@@ -63,8 +57,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
     if is_new {
         cx.add_protocol(s, "icmp");
     }
-    let (src, dst) = super::packet_addrs(pkt);
-    pkt.meta.direction = u8::from(!(src == s.addr1 && dst == s.addr2));
+    pkt.meta.direction = super::addr_direction(s, pkt);
     let n = (pkt.meta.len as usize).saturating_sub(usize::from(pkt.meta.payload_offset));
     s.databytes[usize::from(pkt.meta.direction & 1)] += n as u64;
     false

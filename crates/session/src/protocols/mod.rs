@@ -22,8 +22,8 @@ pub mod xid;
 
 use trawl_packet::wire::{Ipv4Header, Ipv6Header, TcpHeader, UdpHeader};
 use trawl_packet::{
-    session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
-    ETHERTYPE_CORRUPT, ETHERTYPE_UNKNOWN, IPPROTO_UNKNOWN,
+    DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig, ETHERTYPE_CORRUPT,
+    ETHERTYPE_UNKNOWN, IPPROTO_UNKNOWN,
 };
 
 use trawl_fields::FieldRegistry;
@@ -236,10 +236,7 @@ pub fn single_session_enqueue(
     len: usize,
     uw: u32,
 ) -> PacketRc {
-    m.payload_offset = off.min(usize::from(u16::MAX)) as u16;
-    m.payload_len = len as u32;
-    m.session_id = single_session_id(uw as u8);
-    m.mprotocol = uw as u8;
-    m.hash = session_hash(&m.session_id);
-    PacketRc::DoProcess
+    set_payload(m, off, len);
+    let id = single_session_id(uw as u8);
+    claim(m, uw, id)
 }

@@ -3,9 +3,7 @@
 //! OSPFv2 authentication (Arkime's `parsers/ospf.c`).
 
 use trawl_fields::{FieldRegistry, FieldType};
-use trawl_packet::{
-    session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
-};
+use trawl_packet::{DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig};
 
 use crate::{Cx, MProtocols, Session};
 
@@ -23,15 +21,9 @@ pub fn enqueue(
     len: usize,
     uw: u32,
 ) -> PacketRc {
-    m.payload_offset = off.min(usize::from(u16::MAX)) as u16;
-    m.payload_len = len as u32;
-    m.session_id = create_session_id(&t.opts.tracking, b, m);
-    if m.session_id.is_empty() {
-        return PacketRc::Corrupt;
-    }
-    m.mprotocol = uw as u8;
-    m.hash = session_hash(&m.session_id);
-    PacketRc::DoProcess
+    super::set_payload(m, off, len);
+    let id = create_session_id(&t.opts.tracking, b, m);
+    super::claim(m, uw, id)
 }
 
 /// The name Arkime gives a message type.

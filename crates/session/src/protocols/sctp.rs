@@ -5,8 +5,7 @@
 use trawl_fields::{FieldRegistry, FieldType};
 use trawl_packet::wire::{Ipv4Header, Ipv6Header};
 use trawl_packet::{
-    session_hash, session_id4, session_id6, DecodeTables, Packet, PacketMeta, PacketRc, SessionId,
-    TrackingConfig,
+    session_id4, session_id6, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
 };
 
 use crate::{CoreSettings, Cx, MProtocol, MProtocols, Session, SessionType};
@@ -86,13 +85,8 @@ pub fn enqueue(
     if m.payload_len < 12 {
         return PacketRc::Corrupt;
     }
-    m.session_id = create_session_id(&t.opts.tracking, b, m);
-    if m.session_id.is_empty() {
-        return PacketRc::Corrupt;
-    }
-    m.mprotocol = uw as u8;
-    m.hash = session_hash(&m.session_id);
-    PacketRc::DoProcess
+    let id = create_session_id(&t.opts.tracking, b, m);
+    super::claim(m, uw, id)
 }
 
 /// Ports, direction, data bytes.

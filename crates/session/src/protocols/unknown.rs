@@ -3,9 +3,7 @@
 //! and unknown IP protocols (IP pair + protocol). Arkime's `mprotocol.c`.
 
 use trawl_packet::wire::{Ipv4Header, Ipv6Header};
-use trawl_packet::{
-    session_hash, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
-};
+use trawl_packet::{DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig};
 
 use crate::{Cx, Session};
 
@@ -70,14 +68,12 @@ pub fn corrupt_enqueue(
     m.payload_len = m.len;
     let min = if m.v6 { 40 } else { 20 };
     if m.ip_offset != 0 && usize::from(m.ip_offset) + min <= m.len as usize {
-        m.session_id = ip_id(ip_mp, b, m, 0);
-        m.mprotocol = ip_mp;
+        let id = ip_id(ip_mp, b, m, 0);
+        super::claim(m, u32::from(ip_mp), id)
     } else {
-        m.session_id = ether_id(ether_mp, b, m, false);
-        m.mprotocol = ether_mp;
+        let id = ether_id(ether_mp, b, m, false);
+        super::claim(m, u32::from(ether_mp), id)
     }
-    m.hash = session_hash(&m.session_id);
-    PacketRc::DoProcess
 }
 
 /// Unknown ethertypes (`uw` is the unknown-ether mprotocol).
@@ -92,12 +88,9 @@ pub fn unknown_ether_enqueue(
     if (m.len as usize).saturating_sub(usize::from(m.ether_offset)) < 14 {
         return PacketRc::Corrupt;
     }
-    m.payload_offset = off.min(usize::from(u16::MAX)) as u16;
-    m.payload_len = len as u32;
-    m.session_id = ether_id(uw as u8, b, m, true);
-    m.mprotocol = uw as u8;
-    m.hash = session_hash(&m.session_id);
-    PacketRc::DoProcess
+    super::set_payload(m, off, len);
+    let id = ether_id(uw as u8, b, m, true);
+    super::claim(m, uw, id)
 }
 
 /// Unknown IP protocols (`uw` is the unknown-ip mprotocol).
@@ -109,12 +102,9 @@ pub fn unknown_ip_enqueue(
     len: usize,
     uw: u32,
 ) -> PacketRc {
-    m.payload_offset = off.min(usize::from(u16::MAX)) as u16;
-    m.payload_len = len as u32;
-    m.session_id = ip_id(uw as u8, b, m, m.ip_protocol);
-    m.mprotocol = uw as u8;
-    m.hash = session_hash(&m.session_id);
-    PacketRc::DoProcess
+    super::set_payload(m, off, len);
+    let id = ip_id(uw as u8, b, m, m.ip_protocol);
+    super::claim(m, uw, id)
 }
 
 /// The enqueue callbacks set the id; this only rebuilds it for completeness.
