@@ -8,6 +8,7 @@ mod oui;
 mod override_ips;
 pub mod prefix;
 mod rir;
+mod source;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ pub use oui::OuiTable;
 pub use override_ips::{OverrideError, OverrideInfo};
 pub use prefix::PrefixTable;
 pub use rir::RirTable;
+pub use source::LookupSource;
 
 /// Why a table could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -255,9 +255,10 @@ impl DocBuilder {
 
         // Geo/ASN/RIR for the endpoints; override-ips may add tags, so look up first.
         let (f, c) = (&shared.fields, &shared.core);
+        let lookups = shared.lookups.load();
         let ends = if s.ip_protocol != 0 {
-            let a = shared.lookups.ip_info(s.src_ip());
-            let b = shared.lookups.ip_info(s.dst_ip());
+            let a = lookups.ip_info(s.src_ip());
+            let b = lookups.ip_info(s.dst_ip());
             for t in a.tags.iter().chain(b.tags.iter()) {
                 s.fields.string_add(f, c.tags, t);
             }
@@ -274,7 +275,7 @@ impl DocBuilder {
             };
             let infos: Vec<(IpAddr, IpInfo)> = ips
                 .into_iter()
-                .map(|ip| (ip, shared.lookups.ip_info(ip)))
+                .map(|ip| (ip, lookups.ip_info(ip)))
                 .collect();
             for (_, i) in &infos {
                 for t in &i.tags {

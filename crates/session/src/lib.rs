@@ -18,6 +18,8 @@ mod thread;
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 pub use core_fields::{define_core_fields, CoreFields};
 pub use lists::{Lists, NIL};
 pub use mprotocol::{
@@ -111,7 +113,9 @@ pub struct Shared {
     /// mprotocols.
     pub mprotocols: MProtocols,
     /// OUI, RIR, GeoIP, override-ips.
-    pub lookups: Arc<Lookups>,
+    /// OUI, RIR, GeoIP, override-ips: swapped whole when their files change, read
+    /// without locks (a snapshot per use).
+    pub lookups: Arc<ArcSwap<Lookups>>,
     /// Session id tracking (for create_session_id).
     pub tracking: TrackingConfig,
     /// Tags every new session gets (`--tag`).

@@ -510,7 +510,7 @@ fn mac_oui_add(
     {
         let mut a = [0u8; 6];
         a.copy_from_slice(&mac[..6]);
-        if let Some(oui) = shared.lookups.oui(&a) {
+        if let Some(oui) = shared.lookups.load().oui(&a) {
             s.fields.string_add(&shared.fields, oui_field, oui);
         }
     }

@@ -109,7 +109,7 @@ impl Rig {
             fields,
             core,
             mprotocols: mps.clone(),
-            lookups: Arc::new(Lookups::empty()),
+            lookups: Arc::new(arc_swap::ArcSwap::from_pointee(Lookups::empty())),
             tracking: TrackingConfig::default(),
             initial_tags: vec![],
             initial_ops: vec![],

@@ -18,35 +18,54 @@ struct Saved {
     first_final: bool,
     root: RootId,
     closing: bool,
+    oui: Option<String>,
 }
 
 struct Collect(Arc<Mutex<Vec<Saved>>>);
 
 impl SessionSink for Collect {
-    fn save(&mut self, _shared: &Shared, s: &mut Session, final_: bool) {
+    fn save(&mut self, shared: &Shared, s: &mut Session, final_: bool) {
+        let oui = match s.fields.get(shared.core.oui_src) {
+            Some(trawl_fields::FieldValue::StrSet(v)) => v.as_slice().first().cloned(),
+            _ => None,
+        };
         self.0.lock().unwrap().push(Saved {
             ports: (s.port1, s.port2),
             packets: s.packets,
             first_final: final_,
             root: s.root_id.clone(),
             closing: s.closing,
+            oui,
         });
     }
 }
 
+type Setup = (
+    Decoder,
+    PacketThread,
+    Arc<Mutex<Vec<Saved>>>,
+    Arc<arc_swap::ArcSwap<Lookups>>,
+);
+
 fn setup(settings: CoreSettings) -> (Decoder, PacketThread, Arc<Mutex<Vec<Saved>>>) {
+    let (d, pt, out, _) = setup_with_lookups(settings);
+    (d, pt, out)
+}
+
+fn setup_with_lookups(settings: CoreSettings) -> Setup {
     let mut tables = DecodeTables::new(DecoderOptions::default());
     trawl_packet::encap::register_all(&mut tables);
     let mut fields = FieldRegistry::new();
     let core = define_core_fields(&mut fields);
     let mut mps = MProtocols::new();
     register_builtin(&mut mps, &mut tables, &mut fields, &settings);
+    let lookups = Arc::new(arc_swap::ArcSwap::from_pointee(Lookups::empty()));
     let shared = Arc::new(Shared {
         settings,
         fields,
         core,
         mprotocols: mps,
-        lookups: Arc::new(Lookups::empty()),
+        lookups: Arc::clone(&lookups),
         tracking: TrackingConfig::default(),
         initial_tags: vec![],
         initial_ops: vec![],
@@ -59,7 +78,7 @@ fn setup(settings: CoreSettings) -> (Decoder, PacketThread, Arc<Mutex<Vec<Saved>
         Box::new(Collect(Arc::clone(&out))),
         Box::new(InplaceWriter),
     );
-    (Decoder::new(Arc::new(tables)), pt, out)
+    (Decoder::new(Arc::new(tables)), pt, out, lookups)
 }
 
 fn frame(proto: u8, sport: u16, dport: u16, flags: u8, seq: u32) -> Vec<u8> {
@@ -176,4 +195,33 @@ fn tcp_fin_handshake_closes_after_the_closing_timeout() {
     assert_eq!(o[0].ports, (1000, 80));
     assert_eq!(o[0].packets, [3, 2]);
     assert!(o[0].closing);
+}
+
+#[test]
+fn swapped_lookup_tables_apply_without_stopping_the_thread() {
+    let (mut d, mut pt, out, lookups) = setup_with_lookups(CoreSettings::new(1));
+    let eth = |sport: u16| {
+        let mut f = vec![0, 0x11, 0x22, 0, 0, 1, 0, 0x11, 0x22, 0, 0, 2, 0x08, 0x00];
+        f.extend_from_slice(&frame(17, sport, 53, 0, 0));
+        f
+    };
+    let feed_eth = |d: &mut Decoder, pt: &mut PacketThread, sport: u16| {
+        let p = d
+            .enqueue(Packet::from_bytes(&eth(sport), 1, 1, 0))
+            .expect("decodes");
+        pt.process_commands();
+        pt.process_packet(p);
+    };
+    feed_eth(&mut d, &mut pt, 1000);
+    let t = tempfile::tempdir().unwrap();
+    let oui = t.path().join("oui.txt");
+    std::fs::write(&oui, "00:11:22\tVend\tVendor Inc.\n").unwrap();
+    let mut src = trawl_lookup::LookupSource::new(Some(oui), None, vec![], vec![], vec![]);
+    lookups.store(Arc::new(src.load().unwrap()));
+    feed_eth(&mut d, &mut pt, 2000);
+    pt.flush_all();
+    let o = out.lock().unwrap();
+    let by_port = |p: u16| o.iter().find(|s| s.ports.0 == p).unwrap().oui.clone();
+    assert_eq!(by_port(1000), None, "looked up before the swap");
+    assert_eq!(by_port(2000).as_deref(), Some("Vendor Inc."));
 }

@@ -150,6 +150,16 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         senders.push(tx);
     }
 
+    // Lookup files are watched while capturing (Arkime checks every minute too).
+    let (stop_monitor, monitor_rx) = crossbeam_channel::bounded::<()>(0);
+    let monitor = setup::monitor_lookups(
+        built.lookup_source.clone(),
+        Arc::clone(&built.shared.lookups),
+        std::time::Duration::from_secs(60),
+        monitor_rx,
+    )
+    .context("starting the lookup monitor")?;
+
     let started = Instant::now();
     let mut reader = ReaderLoop::new(
         Decoder::new(Arc::clone(&built.tables)),
@@ -205,6 +215,8 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         }
     }
     output.finish();
+    drop(stop_monitor);
+    let _ = monitor.join();
 
     let secs = started.elapsed().as_secs_f64();
     let mut drops = String::new();

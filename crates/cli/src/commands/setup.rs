@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use trawl_config::{Config, Settings};
 use trawl_fields::FieldRegistry;
 
-use trawl_lookup::{LookupFiles, Lookups};
+use arc_swap::ArcSwap;
+use trawl_lookup::LookupSource;
 use trawl_packet::{DecodeTables, DecoderOptions, SessionIdTracking, TrackingConfig};
 use trawl_session::{define_core_fields, register_builtin, CoreSettings, MProtocols, Shared};
 
@@ -40,6 +41,8 @@ pub struct Built {
     pub shared: Arc<Shared>,
     /// Reader-thread data.
     pub tables: Arc<DecodeTables>,
+    /// Where the lookup tables came from, to reload them when they change.
+    pub lookup_source: LookupSource,
 }
 
 /// Builds fields, mprotocols, decode tables and lookups.
@@ -78,22 +81,16 @@ pub fn build(
     let mut mprotocols = MProtocols::new();
     register_builtin(&mut mprotocols, &mut tables, &mut fields, &core_settings);
 
-    let country: Vec<PathBuf> = st.geolite2_country.iter().map(PathBuf::from).collect();
-    let asn: Vec<PathBuf> = st.geolite2_asn.iter().map(PathBuf::from).collect();
-    let override_ips: Vec<(String, String)> = cfg
-        .section("override-ips")
-        .map(|s| s.to_vec())
-        .unwrap_or_default();
-    let oui = st.oui_file.as_ref().map(PathBuf::from);
-    let rir = st.rir_file.as_ref().map(PathBuf::from);
-    let lookups = Lookups::load(&LookupFiles {
-        oui_file: oui.as_deref(),
-        rir_file: rir.as_deref(),
-        geo_country: &country,
-        geo_asn: &asn,
-        override_ips: &override_ips,
-    })
-    .context("loading lookup tables")?;
+    let mut source = LookupSource::new(
+        st.oui_file.as_ref().map(PathBuf::from),
+        st.rir_file.as_ref().map(PathBuf::from),
+        st.geolite2_country.iter().map(PathBuf::from).collect(),
+        st.geolite2_asn.iter().map(PathBuf::from).collect(),
+        cfg.section("override-ips")
+            .map(|s| s.to_vec())
+            .unwrap_or_default(),
+    );
+    let lookups = source.load().context("loading lookup tables")?;
 
     let mut initial_ops = Vec::new();
     for (k, v) in ops {
@@ -108,7 +105,7 @@ pub fn build(
         fields,
         core,
         mprotocols,
-        lookups: Arc::new(lookups),
+        lookups: Arc::new(ArcSwap::from_pointee(lookups)),
         tracking,
         initial_tags: tags.to_vec(),
         initial_ops,
@@ -117,6 +114,7 @@ pub fn build(
     Ok(Built {
         shared: Arc::new(shared),
         tables: Arc::new(tables),
+        lookup_source: source,
     })
 }
 
@@ -142,4 +140,33 @@ pub fn core_settings(st: &Settings) -> CoreSettings {
     c.track_esp = st.track_esp;
     c.esp_save_packets = st.esp_save_packets;
     c
+}
+
+/// Reloads the lookup tables when one of their files changes, checking every
+/// `every`, until `stop` is dropped. The new tables are swapped in whole; a file that
+/// fails to load keeps the old tables and is logged.
+pub fn monitor_lookups(
+    mut source: LookupSource,
+    target: Arc<ArcSwap<trawl_lookup::Lookups>>,
+    every: std::time::Duration,
+    stop: crossbeam_channel::Receiver<()>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("trawl-lookups".into())
+        .spawn(move || {
+            while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = stop.recv_timeout(every) {
+                if !source.changed() {
+                    continue;
+                }
+                match source.load() {
+                    Ok(l) => {
+                        target.store(Arc::new(l));
+                        tracing::info!("lookup tables reloaded");
+                    }
+                    Err(e) => {
+                        tracing::error!("lookup tables not reloaded, keeping the old ones: {e}")
+                    }
+                }
+            }
+        })
 }

@@ -123,7 +123,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
                 .collect::<Vec<_>>()
                 .join(":");
             if s.fields.string_add(f, mid, &text) {
-                if let Some(o) = cx.shared.lookups.oui(&a) {
+                if let Some(o) = cx.shared.lookups.load().oui(&a) {
                     s.fields.string_add(f, oid, o);
                 }
             }
