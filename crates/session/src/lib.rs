@@ -11,6 +11,7 @@
 mod core_fields;
 mod lists;
 mod mprotocol;
+pub mod parsers;
 pub mod protocols;
 mod rules;
 mod session;
@@ -124,6 +125,8 @@ pub struct Shared {
     pub initial_ops: Vec<(trawl_fields::FieldId, String)>,
     /// Rules checked on the first packet of each direction.
     pub setup_rules: Vec<SetupRule>,
+    /// TCP/UDP/SCTP classifiers that attach parsers.
+    pub classifiers: parsers::Classifiers,
 }
 
 /// What an mprotocol callback may touch besides its session: the shared data and the

@@ -140,6 +140,8 @@ pub struct Session {
     pub tcp: Option<Box<TcpState>>,
     /// SCTP state, for SCTP sessions.
     pub sctp: Option<Box<SctpState>>,
+    /// Parsers attached by classifiers.
+    pub parsers: Vec<Box<dyn crate::parsers::Parser>>,
 }
 
 impl Session {
@@ -185,6 +187,7 @@ impl Session {
             icmp_info: [0; 2],
             tcp: None,
             sctp: None,
+            parsers: Vec::new(),
         }
     }
 

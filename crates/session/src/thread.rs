@@ -396,9 +396,12 @@ impl PacketThread {
         let (ses, id, mpid) = (s.ses, s.id, s.mprotocol);
         self.tables[ses as usize].remove(&id);
         self.q.remove(idx);
-        if let Some(free) = shared.mprotocols.get(mpid).and_then(|m| m.free) {
+        {
             let (mut cx, s) = self.cx(idx);
-            free(&mut cx, s);
+            if let Some(free) = shared.mprotocols.get(mpid).and_then(|m| m.free) {
+                free(&mut cx, s);
+            }
+            crate::parsers::save(&mut cx, s, true);
         }
         self.tcpq.remove(idx);
         let Some(mut s) = self.slab[idx as usize].take() else {
@@ -412,6 +415,10 @@ impl PacketThread {
     /// Writes a segment of a long session and resets its counters.
     pub fn mid_save(&mut self, idx: u32, secs: u32) {
         let shared = Arc::clone(&self.shared);
+        if self.slab.get(idx as usize).is_some_and(|s| s.is_some()) {
+            let (mut cx, s) = self.cx(idx);
+            crate::parsers::save(&mut cx, s, false);
+        }
         let Some(s) = self
             .slab
             .get_mut(idx as usize)

@@ -114,6 +114,7 @@ impl Rig {
             initial_tags: vec![],
             initial_ops: vec![],
             setup_rules: vec![],
+            classifiers: Default::default(),
         });
         let out = Arc::new(Mutex::new(Vec::new()));
         let pt = PacketThread::new(

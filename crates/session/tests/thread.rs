@@ -70,6 +70,7 @@ fn setup_with_lookups(settings: CoreSettings) -> Setup {
         initial_tags: vec![],
         initial_ops: vec![],
         setup_rules: vec![],
+        classifiers: Default::default(),
     });
     let out = Arc::new(Mutex::new(Vec::new()));
     let pt = PacketThread::new(

@@ -100,6 +100,7 @@ pub fn build(
         initial_ops.push((id, v.clone()));
     }
     let setup_rules = trawl_rules::setup_rules(&st.dont_save_bpfs, &st.min_packets_save_bpfs)?;
+    let classifiers = trawl_session::parsers::Classifiers::new(&st.disable_parsers);
     let shared = Shared {
         settings: core_settings,
         fields,
@@ -110,6 +111,7 @@ pub fn build(
         initial_tags: tags.to_vec(),
         initial_ops,
         setup_rules,
+        classifiers,
     };
     Ok(Built {
         shared: Arc::new(shared),

@@ -8,6 +8,7 @@ use trawl_packet::{
     session_id4, session_id6, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
 };
 
+use crate::parsers::{self, Transport};
 use crate::{CoreSettings, Cx, MProtocol, MProtocols, Session, SessionType};
 
 const FLAG_E: u8 = 0x01;
@@ -110,7 +111,7 @@ fn tsn_diff(a: u32, b: u32) -> i64 {
     super::tcp::seq_diff(a, b)
 }
 
-fn send(cx: &Cx, s: &mut Session, data: &[u8], proto_id: u32, which: u32) {
+fn send(cx: &mut Cx, s: &mut Session, data: &[u8], proto_id: u32, which: u32) {
     let dir = (which & 1) as usize;
     if s.first_bytes_len[dir] == 0 {
         let n = data.len().min(8);
@@ -120,8 +121,9 @@ fn send(cx: &Cx, s: &mut Session, data: &[u8], proto_id: u32, which: u32) {
         if let Some(id) = f.by_expression("sctp.protoId") {
             s.fields.int_add(f, id, proto_id);
         }
-        // Parsers classify the message here (parser framework).
+        parsers::classify(cx, s, data, dir, Transport::Sctp);
     }
+    parsers::process_data(cx, s, data, dir);
 }
 
 fn add_chunk(st: &mut SctpState, c: Chunk) {
@@ -138,7 +140,7 @@ fn add_chunk(st: &mut SctpState, c: Chunk) {
     st.chunks.insert(at, c);
 }
 
-fn maybe_send(cx: &Cx, s: &mut Session, which: u32) {
+fn maybe_send(cx: &mut Cx, s: &mut Session, which: u32) {
     let dir = which & 1;
     let Some(st) = s.sctp.as_deref_mut() else {
         return;

@@ -5,6 +5,7 @@
 use trawl_packet::wire::{tcp_flags::*, TcpHeader};
 use trawl_packet::{Packet, PacketMeta, SessionId, TrackingConfig};
 
+use crate::parsers::{self, Transport};
 use crate::{Cx, Session};
 
 /// Flag counter slots.
@@ -414,50 +415,71 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
 }
 
 /// Delivers queued segments that are now in order.
-fn finish(_cx: &mut Cx, s: &mut Session) {
-    let Some(t) = s.tcp.as_deref_mut() else {
-        return;
-    };
+fn finish(cx: &mut Cx, s: &mut Session) {
     let mut i = 0;
-    while i < t.queue.len() {
-        let f = &t.queue[i];
+    loop {
+        let Some(t) = s.tcp.as_deref_mut() else {
+            return;
+        };
+        let Some(f) = t.queue.get(i) else {
+            return;
+        };
         let dir = usize::from(f.dir);
         let want = t.seq[dir];
-        if want >= f.seq {
-            if seq_diff(want, f.seq.wrapping_add(f.len)) <= 0 {
-                t.queue.remove(i);
-                continue;
-            }
-            let off = seq_diff(f.seq, want);
-            if off < 0 || off >= i64::from(f.len) {
-                i += 1;
-                continue;
-            }
-            let off = off as usize;
-            let start = f.data_offset as usize + off;
-            let n = f.len as usize - off;
-            let data = f.pkt.bytes().get(start..start + n).unwrap_or(&[]);
-            let fb = usize::from(s.first_bytes_len[dir]);
-            if fb < 8 {
-                let copy = (8 - fb).min(data.len());
-                s.first_bytes[dir][fb..fb + copy].copy_from_slice(&data[..copy]);
-                s.first_bytes_len[dir] += copy as u8;
-            }
-            // Parsers classify and consume `data` here (issue: parser framework).
-            t.seq[dir] = t.seq[dir].wrapping_add(n as u32);
-            s.databytes[dir] += n as u64;
-            s.total_databytes[dir] += n as u64;
-            t.queue.remove(i);
-        } else {
+        if want < f.seq {
             return;
         }
+        if seq_diff(want, f.seq.wrapping_add(f.len)) <= 0 {
+            t.queue.remove(i);
+            continue;
+        }
+        let off = seq_diff(f.seq, want);
+        if off < 0 || off >= i64::from(f.len) {
+            i += 1;
+            continue;
+        }
+        let seg = t.queue.remove(i);
+        let off = off as usize;
+        let start = seg.data_offset as usize + off;
+        let n = seg.len as usize - off;
+        let data = seg.pkt.bytes().get(start..start + n).unwrap_or(&[]);
+        let fb = usize::from(s.first_bytes_len[dir]);
+        if fb < 8 {
+            let copy = (8 - fb).min(data.len());
+            s.first_bytes[dir][fb..fb + copy].copy_from_slice(&data[..copy]);
+            s.first_bytes_len[dir] += copy as u8;
+        }
+        if s.total_databytes[dir] == s.consumed[dir] {
+            parsers::classify(cx, s, data, dir, Transport::Tcp);
+        }
+        parsers::process_data(cx, s, data, dir);
+        if let Some(t) = s.tcp.as_deref_mut() {
+            t.seq[dir] = t.seq[dir].wrapping_add(n as u32);
+        }
+        s.databytes[dir] += n as u64;
+        s.total_databytes[dir] += n as u64;
     }
 }
 
 /// On the last save: a lone pushed segment still queued is handed to the parsers.
-pub fn free(_cx: &mut Cx, s: &mut Session) {
-    if let Some(t) = s.tcp.as_deref_mut() {
-        t.queue.clear();
+pub fn free(cx: &mut Cx, s: &mut Session) {
+    let Some(t) = s.tcp.as_deref_mut() else {
+        return;
+    };
+    let lone = t.queue.len() == 1 && t.flag_cnt[flag::PSH] == 1;
+    let queued = std::mem::take(&mut t.queue);
+    if lone {
+        if let Some(seg) = queued.first() {
+            let start = seg.data_offset as usize;
+            let data = seg
+                .pkt
+                .bytes()
+                .get(start..start + seg.len as usize)
+                .unwrap_or(&[]);
+            let dir = usize::from(seg.dir);
+            parsers::classify(cx, s, data, dir, Transport::Tcp);
+            parsers::process_data(cx, s, data, dir);
+        }
     }
 }
 

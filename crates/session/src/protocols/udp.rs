@@ -3,6 +3,7 @@
 use trawl_packet::wire::UdpHeader;
 use trawl_packet::{Packet, PacketMeta, SessionId, TrackingConfig};
 
+use crate::parsers::{self, Transport};
 use crate::{Cx, Session};
 
 /// Session id of a UDP packet.
@@ -33,7 +34,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
 }
 
 /// Records the first payload bytes of each direction.
-pub fn process(_cx: &mut Cx, s: &mut Session, pkt: Packet) {
+pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
     let po = usize::from(pkt.meta.payload_offset);
     let b = pkt.bytes();
     let Some(h) = b.get(po..).and_then(UdpHeader::new_checked) else {
@@ -50,6 +51,7 @@ pub fn process(_cx: &mut Cx, s: &mut Session, pkt: Packet) {
         let n = data.len().min(8);
         s.first_bytes[dir][..n].copy_from_slice(&data[..n]);
         s.first_bytes_len[dir] = n as u8;
-        // Parsers classify the datagram here (parser framework).
+        parsers::classify(cx, s, data, dir, Transport::Udp);
     }
+    parsers::process_data(cx, s, data, dir);
 }

@@ -1,0 +1,346 @@
+//! The parser framework, Arkime's second phase for TCP, UDP and SCTP payloads:
+//!
+//! * **Classifiers** look at the first payload bytes of a session (each direction) and
+//!   at its ports, and decide what protocol it carries: a content classifier matches a
+//!   byte pattern at an offset; a port classifier matches the source or destination
+//!   port. A classifier typically adds the protocol and attaches a parser.
+//! * **Parsers** hold their own per-session state and get each direction's bytes in
+//!   order (TCP after reassembly, UDP one datagram at a time). They fill fields and
+//!   say how much they consumed; a parser that has seen enough unregisters itself.
+//!
+//! Classifiers are registered at start-up into [`Classifiers`], part of the read-only
+//! [`crate::Shared`] data; parsers live in their session.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::{Cx, Session};
+
+/// A classifier: the session, the first bytes of one direction, that direction, and
+/// the user word given at registration.
+pub type ClassifyFn = fn(&mut Cx, &mut Session, &[u8], usize, u32);
+
+/// What a parser did with a run of bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// It used this many bytes (0 is fine: it only looked).
+    Consumed(usize),
+    /// It is done with this session: drop it.
+    Unregister,
+}
+
+/// A per-session parser.
+pub trait Parser: Send + std::fmt::Debug {
+    /// Its name, for logs and `disableParsers`.
+    fn name(&self) -> &'static str;
+    /// Bytes of direction `dir` (0 from the session's source, 1 from its destination).
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed;
+    /// Called before each document is written (`final_` false for a mid-session save),
+    /// to flush what the parser holds into fields.
+    fn save(&mut self, _cx: &mut Cx, _s: &mut Session, _final: bool) {}
+}
+
+/// Port classifier kinds (Arkime's `ARKIME_PARSERS_PORT_*`), combinable.
+pub mod port {
+    /// UDP source port.
+    pub const UDP_SRC: u32 = 0x01;
+    /// UDP destination port.
+    pub const UDP_DST: u32 = 0x02;
+    /// UDP either port.
+    pub const UDP: u32 = UDP_SRC | UDP_DST;
+    /// TCP source port.
+    pub const TCP_SRC: u32 = 0x04;
+    /// TCP destination port.
+    pub const TCP_DST: u32 = 0x08;
+    /// TCP either port.
+    pub const TCP: u32 = TCP_SRC | TCP_DST;
+    /// SCTP source port.
+    pub const SCTP_SRC: u32 = 0x10;
+    /// SCTP destination port.
+    pub const SCTP_DST: u32 = 0x20;
+    /// SCTP either port.
+    pub const SCTP: u32 = SCTP_SRC | SCTP_DST;
+}
+
+#[derive(Clone)]
+struct Classifier {
+    name: &'static str,
+    uw: u32,
+    offset: usize,
+    pattern: Vec<u8>,
+    f: ClassifyFn,
+}
+
+impl Classifier {
+    fn matches(&self, data: &[u8]) -> bool {
+        data.get(self.offset..self.offset + self.pattern.len()) == Some(self.pattern.as_slice())
+    }
+}
+
+/// Content classifiers of one transport, indexed by their first bytes when they
+/// match at offset 0 (so classifying costs a lookup, not a scan of all of them).
+#[derive(Clone, Default)]
+struct ContentTable {
+    any: Vec<Classifier>,
+    by1: HashMap<u8, Vec<Classifier>>,
+    by2: HashMap<[u8; 2], Vec<Classifier>>,
+}
+
+impl ContentTable {
+    fn add(&mut self, c: Classifier) {
+        match (c.offset, c.pattern.as_slice()) {
+            (0, [a]) => self.by1.entry(*a).or_default().push(c),
+            (0, [a, b, ..]) => self.by2.entry([*a, *b]).or_default().push(c),
+            _ => self.any.push(c),
+        }
+    }
+
+    /// The classifiers whose pattern matches `data`, in Arkime's order.
+    fn matching<'a>(&'a self, data: &'a [u8]) -> impl Iterator<Item = &'a Classifier> + 'a {
+        let one = data
+            .first()
+            .and_then(|a| self.by1.get(a))
+            .into_iter()
+            .flatten();
+        let two = data
+            .get(..2)
+            .and_then(|k| self.by2.get(&[k[0], k[1]]))
+            .into_iter()
+            .flatten();
+        self.any
+            .iter()
+            .chain(one)
+            .chain(two)
+            .filter(move |c| c.matches(data))
+    }
+}
+
+/// Every registered classifier.
+#[derive(Clone, Default)]
+pub struct Classifiers {
+    tcp: ContentTable,
+    udp: ContentTable,
+    ports: HashMap<(u16, u32), Vec<Classifier>>,
+    disabled: HashSet<String>,
+}
+
+impl Classifiers {
+    /// No classifiers; `disabled` names parsers not to register (`disableParsers`,
+    /// with or without Arkime's `.so` suffix).
+    pub fn new(disabled: &[String]) -> Self {
+        Classifiers {
+            disabled: disabled
+                .iter()
+                .map(|d| d.trim_end_matches(".so").to_string())
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn enabled(&self, name: &str) -> bool {
+        !self.disabled.contains(name)
+    }
+
+    /// Classifies TCP sessions whose first bytes in a direction have `pattern` at `offset`.
+    pub fn register_tcp(
+        &mut self,
+        name: &'static str,
+        uw: u32,
+        offset: usize,
+        pattern: &[u8],
+        f: ClassifyFn,
+    ) {
+        if self.enabled(name) {
+            self.tcp.add(Classifier {
+                name,
+                uw,
+                offset,
+                pattern: pattern.to_vec(),
+                f,
+            });
+        }
+    }
+
+    /// Classifies UDP sessions likewise.
+    pub fn register_udp(
+        &mut self,
+        name: &'static str,
+        uw: u32,
+        offset: usize,
+        pattern: &[u8],
+        f: ClassifyFn,
+    ) {
+        if self.enabled(name) {
+            self.udp.add(Classifier {
+                name,
+                uw,
+                offset,
+                pattern: pattern.to_vec(),
+                f,
+            });
+        }
+    }
+
+    /// Classifies sessions by port; `kinds` is a combination of [`port`] bits.
+    pub fn register_port(
+        &mut self,
+        name: &'static str,
+        uw: u32,
+        p: u16,
+        kinds: u32,
+        f: ClassifyFn,
+    ) {
+        if !self.enabled(name) {
+            return;
+        }
+        for bit in [
+            port::UDP_SRC,
+            port::UDP_DST,
+            port::TCP_SRC,
+            port::TCP_DST,
+            port::SCTP_SRC,
+            port::SCTP_DST,
+        ] {
+            if kinds & bit != 0 {
+                self.ports.entry((p, bit)).or_default().push(Classifier {
+                    name,
+                    uw,
+                    offset: 0,
+                    pattern: Vec::new(),
+                    f,
+                });
+            }
+        }
+    }
+
+    /// Number of classifiers registered.
+    pub fn len(&self) -> usize {
+        let t = |c: &ContentTable| {
+            c.any.len()
+                + c.by1.values().map(Vec::len).sum::<usize>()
+                + c.by2.values().map(Vec::len).sum::<usize>()
+        };
+        t(&self.tcp) + t(&self.udp) + self.ports.values().map(Vec::len).sum::<usize>()
+    }
+
+    /// Names of the registered classifiers, sorted, without repeats.
+    pub fn names(&self) -> Vec<&'static str> {
+        let t = |c: &ContentTable| {
+            c.any
+                .iter()
+                .chain(c.by1.values().flatten())
+                .chain(c.by2.values().flatten())
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+        };
+        let mut v = t(&self.tcp);
+        v.extend(t(&self.udp));
+        v.extend(self.ports.values().flatten().map(|c| c.name));
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Whether none is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn by_port(&self, p: u16, kind: u32) -> &[Classifier] {
+        self.ports.get(&(p, kind)).map_or(&[], Vec::as_slice)
+    }
+
+    /// Runs the classifiers of a transport on the first bytes of one direction.
+    /// (`udp`: skips content classifiers on DNS's port, as Arkime does.)
+    fn classify(
+        &self,
+        cx: &mut Cx,
+        s: &mut Session,
+        data: &[u8],
+        dir: usize,
+        transport: Transport,
+    ) {
+        if data.len() < 2 {
+            return;
+        }
+        let (src, dst, table) = match transport {
+            Transport::Tcp => (port::TCP_SRC, port::TCP_DST, Some(&self.tcp)),
+            Transport::Udp => (port::UDP_SRC, port::UDP_DST, Some(&self.udp)),
+            Transport::Sctp => (port::SCTP_SRC, port::SCTP_DST, None),
+        };
+        let mut run: Vec<(ClassifyFn, u32)> = Vec::new();
+        run.extend(self.by_port(s.port1, src).iter().map(|c| (c.f, c.uw)));
+        run.extend(self.by_port(s.port2, dst).iter().map(|c| (c.f, c.uw)));
+        let dns = transport == Transport::Udp && (s.port1 == 53 || s.port2 == 53);
+        if let (Some(t), false) = (table, dns) {
+            run.extend(t.matching(data).map(|c| (c.f, c.uw)));
+        }
+        for (f, uw) in run {
+            f(cx, s, data, dir, uw);
+        }
+    }
+}
+
+/// Which transport's classifiers run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+/// Attaches a parser to the session (Arkime's `arkime_parsers_register`).
+pub fn register_parser(s: &mut Session, p: Box<dyn Parser>) {
+    s.parsers.push(p);
+}
+
+/// Whether the session already has a parser called `name`.
+pub fn has_parser(s: &Session, name: &str) -> bool {
+    s.parsers.iter().any(|p| p.name() == name)
+}
+
+/// Classifies a session from the first bytes of one direction.
+pub(crate) fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, t: Transport) {
+    let shared = cx.shared;
+    shared.classifiers.classify(cx, s, data, dir, t);
+}
+
+/// Hands bytes of one direction to the session's parsers, in order, until one
+/// consumes them all (Arkime's `arkime_packet_process_data`).
+pub(crate) fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
+    if s.parsers.is_empty() {
+        return;
+    }
+    let mut list = std::mem::take(&mut s.parsers);
+    let mut i = 0;
+    while i < list.len() {
+        match list[i].parse(cx, s, data, dir) {
+            Parsed::Unregister => {
+                list.remove(i);
+                continue;
+            }
+            Parsed::Consumed(n) => {
+                s.consumed[dir & 1] += n as u64;
+                if n >= data.len() {
+                    break;
+                }
+            }
+        }
+        i += 1;
+    }
+    // Parsers a parser attached meanwhile go after the existing ones.
+    list.append(&mut s.parsers);
+    s.parsers = list;
+}
+
+/// Lets every parser flush into fields before a document is written.
+pub(crate) fn save(cx: &mut Cx, s: &mut Session, final_: bool) {
+    if s.parsers.is_empty() {
+        return;
+    }
+    let mut list = std::mem::take(&mut s.parsers);
+    for p in &mut list {
+        p.save(cx, s, final_);
+    }
+    list.append(&mut s.parsers);
+    s.parsers = list;
+}

@@ -1,0 +1,214 @@
+//! The parser framework through the packet thread: classifiers by content and port,
+//! parsers fed each direction's bytes in order (TCP reassembled), unregistering, and
+//! disableParsers.
+
+use std::sync::{Arc, Mutex};
+
+use trawl_fields::{FieldRegistry, FieldValue};
+use trawl_lookup::Lookups;
+use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet, TrackingConfig};
+use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
+use trawl_session::{
+    define_core_fields, register_builtin, CoreSettings, Cx, InplaceWriter, MProtocols,
+    PacketThread, Session, SessionSink, Shared,
+};
+
+/// What the test parser saw, per session (by source port).
+type Seen = Arc<Mutex<Vec<(u16, [Vec<u8>; 2], Vec<String>)>>>;
+
+struct Collect(Seen);
+
+impl SessionSink for Collect {
+    fn save(&mut self, shared: &Shared, s: &mut Session, _final: bool) {
+        let protos = match s.fields.get(shared.core.protocols) {
+            Some(FieldValue::StrSet(v)) => v.as_slice().to_vec(),
+            _ => vec![],
+        };
+        let seen = SEEN.lock().unwrap().remove(&s.port1).unwrap_or_default();
+        self.0.lock().unwrap().push((s.port1, seen, protos));
+    }
+}
+
+static SEEN: Mutex<std::collections::BTreeMap<u16, [Vec<u8>; 2]>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+/// Records every byte it is given; unregisters after `limit` bytes in total.
+#[derive(Debug)]
+struct Recorder {
+    limit: usize,
+    got: usize,
+}
+
+impl Parser for Recorder {
+    fn name(&self) -> &'static str {
+        "recorder"
+    }
+    fn parse(&mut self, _cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        SEEN.lock().unwrap().entry(s.port1).or_default()[dir].extend_from_slice(data);
+        self.got += data.len();
+        if self.got >= self.limit {
+            Parsed::Unregister
+        } else {
+            Parsed::Consumed(data.len())
+        }
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, uw: u32) {
+    cx.add_protocol(s, if uw == 1 { "hello" } else { "portproto" });
+    register_parser(
+        s,
+        Box::new(Recorder {
+            limit: 1000,
+            got: 0,
+        }),
+    );
+}
+
+fn classify_small(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
+    cx.add_protocol(s, "small");
+    register_parser(s, Box::new(Recorder { limit: 3, got: 0 }));
+}
+
+fn setup(disabled: &[String]) -> (Decoder, PacketThread, Seen) {
+    let settings = CoreSettings::new(1);
+    let mut tables = DecodeTables::new(DecoderOptions::default());
+    let mut fields = FieldRegistry::new();
+    let core = define_core_fields(&mut fields);
+    let mut mps = MProtocols::new();
+    register_builtin(&mut mps, &mut tables, &mut fields, &settings);
+    let mut classifiers = Classifiers::new(disabled);
+    classifiers.register_tcp("hello", 1, 0, b"HELLO", classify);
+    classifiers.register_port("portproto", 2, 7000, port::UDP, classify);
+    classifiers.register_port("portproto", 2, 7001, port::UDP, classify);
+    classifiers.register_udp("small", 3, 1, b"\xab", classify_small);
+    let shared = Arc::new(Shared {
+        settings,
+        fields,
+        core,
+        mprotocols: mps,
+        lookups: Arc::new(arc_swap::ArcSwap::from_pointee(Lookups::empty())),
+        tracking: TrackingConfig::default(),
+        initial_tags: vec![],
+        initial_ops: vec![],
+        setup_rules: vec![],
+        classifiers,
+    });
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let pt = PacketThread::new(
+        0,
+        shared,
+        Box::new(Collect(Arc::clone(&out))),
+        Box::new(InplaceWriter),
+    );
+    (Decoder::new(Arc::new(tables)), pt, out)
+}
+
+fn ip(proto: u8, src: u8, dst: u8, l4: &[u8]) -> Vec<u8> {
+    let mut v = vec![
+        0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 10, 0, 0, src, 10, 0, 0, dst,
+    ];
+    v[2..4].copy_from_slice(&((20 + l4.len()) as u16).to_be_bytes());
+    v.extend_from_slice(l4);
+    v
+}
+
+fn tcp(sport: u16, dport: u16, seq: u32, flags: u8, data: &[u8]) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(&sport.to_be_bytes());
+    t.extend_from_slice(&dport.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(data);
+    ip(
+        6,
+        if sport > dport { 1 } else { 2 },
+        if sport > dport { 2 } else { 1 },
+        &t,
+    )
+}
+
+fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
+    let mut u = Vec::new();
+    u.extend_from_slice(&sport.to_be_bytes());
+    u.extend_from_slice(&dport.to_be_bytes());
+    u.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(data);
+    ip(17, 1, 2, &u)
+}
+
+fn feed(d: &mut Decoder, pt: &mut PacketThread, bytes: &[u8]) {
+    let p = d
+        .enqueue(Packet::from_bytes(bytes, 228, 1, 0))
+        .expect("decodes");
+    pt.process_commands();
+    pt.process_packet(p);
+}
+
+#[test]
+fn tcp_content_classifier_and_in_order_delivery() {
+    let (mut d, mut pt, out) = setup(&[]);
+    feed(&mut d, &mut pt, &tcp(40001, 25, 100, 0x02, b""));
+    feed(&mut d, &mut pt, &tcp(25, 40001, 900, 0x12, b""));
+    // Client data arrives out of order: "WORLD" before "HELLO ".
+    feed(&mut d, &mut pt, &tcp(40001, 25, 107, 0x18, b"WORLD"));
+    feed(&mut d, &mut pt, &tcp(40001, 25, 101, 0x18, b"HELLO "));
+    feed(&mut d, &mut pt, &tcp(25, 40001, 901, 0x18, b"250 ok"));
+    pt.flush_all();
+    let o = out.lock().unwrap();
+    let (_, seen, protos) = o.iter().find(|x| x.0 == 40001).expect("session");
+    assert!(protos.contains(&"hello".to_string()), "{protos:?}");
+    assert_eq!(seen[0], b"HELLO WORLD", "reassembled in sequence order");
+    assert_eq!(seen[1], b"250 ok");
+}
+
+#[test]
+fn udp_port_classifier_and_unregister() {
+    let (mut d, mut pt, out) = setup(&[]);
+    feed(&mut d, &mut pt, &udp(7000, 9, b"abcd"));
+    feed(&mut d, &mut pt, &udp(7000, 9, b"efgh"));
+    feed(&mut d, &mut pt, &udp(5555, 9, b"\x00\xab\x01"));
+    feed(&mut d, &mut pt, &udp(5555, 9, b"more"));
+    pt.flush_all();
+    let o = out.lock().unwrap();
+    let by = |p: u16| o.iter().find(|x| x.0 == p).expect("session");
+    assert_eq!(by(7000).1[0], b"abcdefgh");
+    assert!(by(7000).2.contains(&"portproto".to_string()));
+    // The small parser unregistered after its 3-byte limit: it never saw "more".
+    assert_eq!(by(5555).1[0], b"\x00\xab\x01");
+    assert!(by(5555).2.contains(&"small".to_string()));
+}
+
+#[test]
+fn disabled_parsers_do_not_classify() {
+    let (mut d, mut pt, out) = setup(&["hello".to_string(), "portproto.so".to_string()]);
+    // Ports of its own: the recorder is shared by the tests running in parallel.
+    feed(&mut d, &mut pt, &udp(7001, 9, b"abcd"));
+    feed(&mut d, &mut pt, &tcp(40002, 25, 1, 0x18, b"HELLO"));
+    pt.flush_all();
+    let o = out.lock().unwrap();
+    assert!(
+        o.iter().all(|x| x.1 == [Vec::<u8>::new(), Vec::new()]),
+        "{o:?}"
+    );
+    assert!(o
+        .iter()
+        .all(|x| !x.2.iter().any(|p| p == "hello" || p == "portproto")));
+}
+
+#[test]
+fn registry_reports_its_classifiers() {
+    let mut c = Classifiers::new(&["x".to_string()]);
+    assert!(c.is_empty());
+    c.register_tcp("a", 0, 0, b"GET ", classify);
+    c.register_tcp("b", 0, 4, b"\x01", classify);
+    c.register_port("a", 0, 80, port::TCP, classify);
+    c.register_udp("x", 0, 0, b"zz", classify);
+    assert_eq!(
+        c.len(),
+        4,
+        "two content classifiers and one port classifier on both ports"
+    );
+    assert_eq!(c.names(), vec!["a", "b"]);
+}
