@@ -100,7 +100,8 @@ pub fn build(
         initial_ops.push((id, v.clone()));
     }
     let setup_rules = trawl_rules::setup_rules(&st.dont_save_bpfs, &st.min_packets_save_bpfs)?;
-    let classifiers = trawl_session::parsers::Classifiers::new(&st.disable_parsers);
+    let mut classifiers = trawl_session::parsers::Classifiers::new(&st.disable_parsers);
+    trawl_parsers::register_all(&mut classifiers, &mut fields, st);
     let shared = Shared {
         settings: core_settings,
         fields,
