@@ -105,6 +105,9 @@ pub enum FieldValue {
     IpSet(OrderedSet<IpAddr>),
     /// Float types.
     FloatList(Vec<f64>),
+    /// [`FieldType::Object`]: JSON objects the parser rendered itself, written as an
+    /// array with a `<name>Cnt` count (Arkime's object fields, such as `dns`).
+    Objects(Vec<String>),
 }
 
 /// A session's field table, indexed by [`FieldId`].
@@ -286,6 +289,19 @@ impl Fields {
         }
     }
 
+    /// Adds one JSON object (already rendered, e.g. `{"a":1}`) to an object field.
+    pub fn object_add(&mut self, reg: &FieldRegistry, id: FieldId, json: String) -> bool {
+        let Some(def) = reg.get(id) else { return false };
+        if def.ty != FieldType::Object {
+            return false;
+        }
+        match self.slot(id) {
+            Some(FieldValue::Objects(v)) => v.push(json),
+            slot => *slot = Some(FieldValue::Objects(vec![json])),
+        }
+        true
+    }
+
     /// Adds a float value.
     pub fn float_add(&mut self, reg: &FieldRegistry, id: FieldId, v: f64) -> bool {
         let Some(def) = reg.get(id) else { return false };
@@ -364,5 +380,38 @@ mod tests {
         assert!(f.ip_add(&r, ip, "::ffff:10.0.0.1".parse().unwrap()));
         assert!(!f.ip_add(&r, ip, "10.0.0.1".parse().unwrap()));
         assert!(!f.int_add(&r, s, 1), "a string field takes no ints");
+    }
+}
+
+#[cfg(test)]
+mod object_tests {
+    use super::*;
+    use crate::flags;
+
+    #[test]
+    fn objects_only_go_to_object_fields() {
+        let mut r = FieldRegistry::new();
+        let o = r.define(
+            "dns",
+            "notreal",
+            "dns",
+            "",
+            "dns",
+            "",
+            FieldType::Object,
+            flags::CNT,
+        );
+        let s = r.define("g", "termfield", "s", "", "s", "", FieldType::StrHash, 0);
+        let mut f = Fields::new();
+        assert!(f.object_add(&r, o, r#"{"a":1}"#.into()));
+        assert!(f.object_add(&r, o, r#"{"a":2}"#.into()));
+        assert!(!f.object_add(&r, s, "{}".into()));
+        assert_eq!(
+            f.get(o),
+            Some(&FieldValue::Objects(vec![
+                r#"{"a":1}"#.into(),
+                r#"{"a":2}"#.into()
+            ]))
+        );
     }
 }

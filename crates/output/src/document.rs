@@ -552,6 +552,11 @@ impl DocBuilder {
                 count(o, set.len());
                 o.strs(name, set.as_slice().iter().map(String::as_str));
             }
+            FieldValue::Objects(v) => {
+                // Object fields always carry their count, as Arkime writes them.
+                o.num(&format!("{name}Cnt"), v.len());
+                o.raw_list(name, v.iter().map(String::as_str));
+            }
             FieldValue::FloatList(l) => {
                 count(o, l.len());
                 o.nums(name, l.iter().map(|f| format!("{f:.6}")));

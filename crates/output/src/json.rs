@@ -105,6 +105,20 @@ impl<'a> Obj<'a> {
         self
     }
 
+    /// `"k":[raw,...]` where each item is already JSON.
+    pub fn raw_list<'s>(&mut self, k: &str, it: impl IntoIterator<Item = &'s str>) -> &mut Self {
+        self.key(k);
+        self.out.push('[');
+        for (i, s) in it.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            self.out.push_str(s);
+        }
+        self.out.push(']');
+        self
+    }
+
     /// `"k":{...}` built by `f`.
     pub fn obj(&mut self, k: &str, f: impl FnOnce(&mut Obj)) -> &mut Self {
         self.key(k);

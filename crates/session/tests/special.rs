@@ -54,6 +54,7 @@ fn strings(v: &FieldValue) -> Vec<String> {
         FieldValue::Ip(ip) => vec![ip.to_string()],
         FieldValue::IpSet(s) => s.as_slice().iter().map(IpAddr::to_string).collect(),
         FieldValue::FloatList(l) => l.iter().map(f64::to_string).collect(),
+        FieldValue::Objects(v) => v.clone(),
     };
     out.sort();
     out
