@@ -23,16 +23,33 @@ pub trait PacketWriter: Send {
     /// Writes `pkt` of session `s`; returns (file number, position) or None when the
     /// packet could not be written.
     fn write(&mut self, s: &Session, pkt: &Packet) -> Option<(u32, u64)>;
+    /// Called when the thread has no more packets: flush and close.
+    fn finish(&mut self) {}
 }
 
 /// The writer for offline files that are not copied: positions point into the file
-/// that was read (Arkime's inplace writer in dry-run mode: file number 0).
-#[derive(Default)]
-pub struct InplaceWriter;
+/// that was read (Arkime's inplace writer). Each input has the file number it was
+/// registered under; a dry run has none (file number 0, as Arkime's dry run).
+#[derive(Clone, Default)]
+pub struct InplaceWriter {
+    nums: Arc<[u32]>,
+}
+
+impl InplaceWriter {
+    /// Input `i` (the packets' `reader_pos`) is file number `nums[i]`.
+    pub fn new(nums: Arc<[u32]>) -> Self {
+        InplaceWriter { nums }
+    }
+}
 
 impl PacketWriter for InplaceWriter {
     fn write(&mut self, _s: &Session, pkt: &Packet) -> Option<(u32, u64)> {
-        Some((0, pkt.meta.file_pos))
+        let num = self
+            .nums
+            .get(usize::from(pkt.meta.reader_pos))
+            .copied()
+            .unwrap_or(0);
+        Some((num, pkt.meta.file_pos))
     }
 }
 
@@ -146,6 +163,7 @@ impl PacketThread {
             }
         }
         self.flush_all();
+        self.writer.finish();
         self.sink.finish();
         self.stats
     }

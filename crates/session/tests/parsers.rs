@@ -99,7 +99,7 @@ fn setup(disabled: &[String]) -> (Decoder, PacketThread, Seen) {
         0,
         shared,
         Box::new(Collect(Arc::clone(&out))),
-        Box::new(InplaceWriter),
+        Box::new(InplaceWriter::default()),
     );
     (Decoder::new(Arc::new(tables)), pt, out)
 }

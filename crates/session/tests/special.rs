@@ -122,7 +122,7 @@ impl Rig {
             0,
             shared,
             Box::new(Collect(Arc::clone(&out))),
-            Box::new(InplaceWriter),
+            Box::new(InplaceWriter::default()),
         );
         Rig {
             dec: Decoder::new(Arc::new(tables)),

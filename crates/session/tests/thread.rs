@@ -77,7 +77,7 @@ fn setup_with_lookups(settings: CoreSettings) -> Setup {
         0,
         shared,
         Box::new(Collect(Arc::clone(&out))),
-        Box::new(InplaceWriter),
+        Box::new(InplaceWriter::default()),
     );
     (Decoder::new(Arc::new(tables)), pt, out, lookups)
 }

@@ -130,6 +130,10 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         auto_generate_id: u8::from(settings.auto_generate_id == trawl_config::AutoGenerateId::On),
     };
 
+    // Where packets go: nowhere in a dry run; with --copy into pcapDir through the
+    // simple writer; otherwise they stay in the files read, registered as locked files.
+    let pcap = PcapOutput::new(&cfg, &settings, &node, &files, dry_run, args.copy)?;
+
     let threads = (settings.packet_threads as usize).max(1);
     let mut senders: Vec<Sender<Command>> = Vec::with_capacity(threads);
     let mut handles = Vec::with_capacity(threads);
@@ -140,7 +144,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             DocBuilder::new(doc_cfg.clone(), &shared, t as u16),
             Arc::clone(&output),
         );
-        let pt = PacketThread::new(t as u16, shared, Box::new(sink), Box::new(InplaceWriter));
+        let pt = PacketThread::new(t as u16, shared, Box::new(sink), pcap.writer(t));
         handles.push(
             std::thread::Builder::new()
                 .name(format!("trawl-pkt{t}"))
@@ -215,6 +219,14 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         }
     }
     output.finish();
+    let written = pcap.finish();
+    if written.write_errors > 0 {
+        tracing::error!(
+            "pcap writing failed on {} files; {} bytes of packets were not written",
+            written.write_errors,
+            written.dropped_bytes
+        );
+    }
     drop(stop_monitor);
     let _ = monitor.join();
 
@@ -382,5 +394,104 @@ impl ReaderLoop {
 impl Drop for ReaderLoop {
     fn drop(&mut self) {
         self.flush_batches();
+    }
+}
+
+/// Where a capture's packets are written.
+enum PcapOutput {
+    /// Positions into the files read (dry runs: file number 0).
+    InPlace(Arc<[u32]>),
+    /// Copies into pcapDir.
+    Copy {
+        cfg: Arc<trawl_writer::SimpleConfig>,
+        registry: Arc<trawl_writer::FilesRegistry>,
+        thread: trawl_writer::WriterThread,
+    },
+}
+
+impl PcapOutput {
+    fn new(
+        cfg: &Config,
+        st: &Settings,
+        node: &str,
+        inputs: &[PathBuf],
+        dry_run: bool,
+        copy: bool,
+    ) -> Result<Self> {
+        if dry_run {
+            return Ok(PcapOutput::InPlace(Arc::from(Vec::new())));
+        }
+        let registry = Arc::new(
+            trawl_writer::FilesRegistry::open(&st.data_dir.join("files"), node)
+                .context("opening the files registry")?,
+        );
+        if copy {
+            // pcapDir defaults to the data directory when the config does not set it.
+            let dirs: Vec<PathBuf> = if cfg.get("pcapDir").is_some() {
+                st.pcap_dir.iter().map(PathBuf::from).collect()
+            } else {
+                vec![st.data_dir.join("raw")]
+            };
+            let wcfg = Arc::new(trawl_writer::SimpleConfig {
+                dirs,
+                node: node.to_string(),
+                max_file_size: st.max_file_size_bytes(),
+                max_file_time: (st.max_file_time_m > 0)
+                    .then(|| std::time::Duration::from_secs(u64::from(st.max_file_time_m) * 60)),
+                write_size: 0x40000,
+                gap_packet_pos: st.gap_packet_pos,
+            });
+            let thread = trawl_writer::WriterThread::start(
+                Arc::clone(&registry),
+                Box::new(trawl_writer::create_file),
+                2000,
+            )
+            .context("starting the pcap writer")?;
+            return Ok(PcapOutput::Copy {
+                cfg: wcfg,
+                registry,
+                thread,
+            });
+        }
+        let mut nums = Vec::with_capacity(inputs.len());
+        for p in inputs {
+            let num = registry.next_num()?;
+            let name = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            registry.put(&trawl_writer::FileInfo {
+                num,
+                name: name.display().to_string(),
+                node: node.to_string(),
+                locked: 1,
+                filesize: std::fs::metadata(p).ok().map(|m| m.len()),
+                packet_pos_encoding: st.gap_packet_pos.then(|| "gap0".to_string()),
+                ..Default::default()
+            })?;
+            nums.push(num);
+        }
+        Ok(PcapOutput::InPlace(Arc::from(nums)))
+    }
+
+    fn writer(&self, t: usize) -> Box<dyn trawl_session::PacketWriter> {
+        match self {
+            PcapOutput::InPlace(nums) => Box::new(InplaceWriter::new(Arc::clone(nums))),
+            PcapOutput::Copy {
+                cfg,
+                registry,
+                thread,
+            } => Box::new(trawl_writer::SimpleWriter::new(
+                Arc::clone(cfg),
+                Arc::clone(registry),
+                thread,
+                t,
+            )),
+        }
+    }
+
+    /// Waits for the writes (after every packet thread has finished).
+    fn finish(self) -> trawl_writer::WriterStats {
+        match self {
+            PcapOutput::InPlace(_) => trawl_writer::WriterStats::default(),
+            PcapOutput::Copy { thread, .. } => thread.finish(),
+        }
     }
 }

@@ -1,0 +1,9 @@
+//! Writing packets to pcap files: Arkime's simple writer (per-thread files in
+//! `pcapDir`, rotation, a writer thread doing the I/O) and the files registry that
+//! lets packets be found again.
+
+mod files;
+mod simple;
+
+pub use files::{FileInfo, FilesError, FilesRegistry};
+pub use simple::{create_file, Opener, SimpleConfig, SimpleWriter, WriterStats, WriterThread};

@@ -1,0 +1,152 @@
+//! The simple writer end to end: positions point at the records, files rotate, a
+//! failing disk is counted and does not stop the caller.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use trawl_packet::{Packet, SessionId};
+use trawl_readers::OfflineReader;
+use trawl_session::{PacketWriter, Session, SessionType};
+use trawl_writer::{create_file, FilesRegistry, SimpleConfig, SimpleWriter, WriterThread};
+
+fn cfg(dir: &Path, max: u64) -> Arc<SimpleConfig> {
+    Arc::new(SimpleConfig {
+        dirs: vec![dir.join("raw")],
+        node: "n1".into(),
+        max_file_size: max,
+        max_file_time: None,
+        write_size: 256,
+        gap_packet_pos: true,
+    })
+}
+
+fn session() -> Session {
+    Session::new(SessionId::default(), 0, SessionType::Udp, 1, 0)
+}
+
+fn pkt(i: u8, len: usize, linktype: u32) -> Packet {
+    Packet::from_bytes(&vec![i; len], linktype, 1_700_000_000 + u32::from(i), 10)
+}
+
+/// The record at `pos` of `file`: its bytes.
+fn record_at(file: &str, pos: u64) -> Vec<u8> {
+    let mut r = OfflineReader::open(Path::new(file)).unwrap();
+    while let Some(rec) = r.next_record().unwrap() {
+        if rec.file_pos == pos {
+            return rec.data().to_vec();
+        }
+    }
+    panic!("no record at {pos} in {file}");
+}
+
+#[test]
+fn positions_point_at_records_and_files_rotate_by_size() {
+    let t = tempfile::tempdir().unwrap();
+    let reg = Arc::new(FilesRegistry::open(&t.path().join("files"), "n1").unwrap());
+    let wt = WriterThread::start(Arc::clone(&reg), Box::new(create_file), 16).unwrap();
+    let mut w = SimpleWriter::new(cfg(t.path(), 1000), Arc::clone(&reg), &wt, 0);
+    let s = session();
+    let mut placed = Vec::new();
+    for i in 0..20u8 {
+        let p = pkt(i, 100 + usize::from(i), 1);
+        placed.push((w.write(&s, &p).expect("written"), p.bytes().to_vec()));
+    }
+    w.finish();
+    drop(w);
+    let stats = wt.finish();
+    assert_eq!(stats.write_errors, 0);
+    assert!(
+        stats.files >= 2,
+        "1000-byte files hold about 8 of these packets"
+    );
+    assert_eq!(
+        placed[0].0,
+        (1, 24),
+        "first file, first record after the pcap header"
+    );
+    let files = reg.list();
+    assert_eq!(files.len() as u64, stats.files);
+    for ((num, pos), bytes) in &placed {
+        let f = files.iter().find(|f| f.num == *num).expect("file document");
+        assert_eq!(&record_at(&f.name, *pos), bytes, "file {num} at {pos}");
+    }
+    let f1 = &files[0];
+    assert!(f1.name.ends_with("n1-231114-00000001.pcap"), "{}", f1.name);
+    assert_eq!(
+        f1.filesize,
+        Some(std::fs::metadata(&f1.name).unwrap().len())
+    );
+    assert_eq!(f1.packet_pos_encoding.as_deref(), Some("gap0"));
+    assert!(files.iter().map(|f| f.packets.unwrap()).sum::<u64>() == 20);
+}
+
+#[test]
+fn a_new_link_type_starts_a_new_file() {
+    let t = tempfile::tempdir().unwrap();
+    let reg = Arc::new(FilesRegistry::open(t.path(), "n1").unwrap());
+    let wt = WriterThread::start(Arc::clone(&reg), Box::new(create_file), 16).unwrap();
+    let mut w = SimpleWriter::new(cfg(t.path(), 1 << 30), Arc::clone(&reg), &wt, 0);
+    let s = session();
+    let a = w.write(&s, &pkt(1, 60, 1)).unwrap();
+    let b = w.write(&s, &pkt(2, 60, 228)).unwrap();
+    w.finish();
+    drop(w);
+    wt.finish();
+    assert_ne!(a.0, b.0);
+    let f2 = reg.get(b.0).unwrap();
+    assert_eq!(
+        OfflineReader::open(Path::new(&f2.name)).unwrap().linktype(),
+        228
+    );
+}
+
+/// A disk that fills up after `room` bytes.
+struct FullDisk {
+    room: usize,
+}
+
+impl Write for FullDisk {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if b.len() > self.room {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "no space left on device",
+            ));
+        }
+        self.room -= b.len();
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_full_disk_is_counted_and_the_caller_goes_on() {
+    let t = tempfile::tempdir().unwrap();
+    let reg = Arc::new(FilesRegistry::open(t.path(), "n1").unwrap());
+    let wt = WriterThread::start(
+        Arc::clone(&reg),
+        Box::new(|_p: &Path| Ok(Box::new(FullDisk { room: 600 }) as Box<dyn Write + Send>)),
+        4,
+    )
+    .unwrap();
+    let mut w = SimpleWriter::new(cfg(t.path(), 1 << 30), Arc::clone(&reg), &wt, 0);
+    let s = session();
+    for i in 0..50u8 {
+        assert!(
+            w.write(&s, &pkt(i, 100, 1)).is_some(),
+            "packet threads never block on a failing disk"
+        );
+    }
+    w.finish();
+    drop(w);
+    let stats = wt.finish();
+    assert_eq!(
+        stats.write_errors, 1,
+        "one log line and one count for the file"
+    );
+    assert!(stats.dropped_bytes > 0);
+    assert!(stats.bytes <= 600);
+}
