@@ -1,0 +1,281 @@
+//! Resolving a parsed expression against the field registry into a typed query: field
+//! names (and Arkime's shorthands such as `ip`, `port`, `mac`, `host`) become database
+//! fields, values are checked and typed by the field's kind.
+
+use std::net::IpAddr;
+
+use trawl_fields::FieldRegistry;
+
+use crate::parser::{Expr, Op, RawValue};
+
+/// How one field's values are matched.
+#[derive(Clone, Debug)]
+pub enum Match {
+    /// Equal to this string.
+    Exact(String),
+    /// Shell-style pattern (`*`, `?`).
+    Wildcard(String),
+    /// A regular expression matching the whole value.
+    Regex(regex::Regex),
+    /// An integer in `lo..=hi`.
+    IntRange(i64, i64),
+    /// An address in this network.
+    Cidr(IpAddr, u8),
+}
+
+impl PartialEq for Match {
+    fn eq(&self, o: &Self) -> bool {
+        match (self, o) {
+            (Match::Exact(a), Match::Exact(b)) | (Match::Wildcard(a), Match::Wildcard(b)) => a == b,
+            (Match::Regex(a), Match::Regex(b)) => a.as_str() == b.as_str(),
+            (Match::IntRange(a, b), Match::IntRange(c, d)) => a == c && b == d,
+            (Match::Cidr(a, b), Match::Cidr(c, d)) => a == c && b == d,
+            _ => false,
+        }
+    }
+}
+
+/// A typed query.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Query {
+    /// All of.
+    And(Vec<Query>),
+    /// Any of.
+    Or(Vec<Query>),
+    /// Not.
+    Not(Box<Query>),
+    /// The database field has a value.
+    Exists(String),
+    /// The database field has a value that matches.
+    Field {
+        /// Database field name ("source.ip", "http.host").
+        db: String,
+        /// The match.
+        m: Match,
+    },
+}
+
+/// A semantic error: where and what.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("at character {pos}: {message}")]
+pub struct ResolveError {
+    /// Character offset of the comparison.
+    pub pos: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A field as a query sees it.
+struct Target {
+    db: String,
+    kind: String,
+}
+
+fn targets(reg: &FieldRegistry, name: &str) -> Vec<Target> {
+    let t = |db: &str, kind: &str| Target {
+        db: db.to_string(),
+        kind: kind.to_string(),
+    };
+    if let Some(db) = name.strip_prefix("db:") {
+        return reg
+            .by_db(db)
+            .and_then(|id| reg.get(id))
+            .map(|d| vec![t(&d.db_field, &d.kind)])
+            .unwrap_or_default();
+    }
+    if let Some(d) = reg.by_expression(name).and_then(|id| reg.get(id)) {
+        return vec![t(&d.db_field, &d.kind)];
+    }
+    match name {
+        // Every IP field, as Arkime's `ip` does.
+        "ip" => reg
+            .iter()
+            .filter(|(_, d)| d.kind == "ip")
+            .map(|(_, d)| t(&d.db_field, &d.kind))
+            .collect(),
+        "port" => ["port.src", "port.dst"]
+            .iter()
+            .filter_map(|e| reg.by_expression(e))
+            .filter_map(|id| reg.get(id))
+            .map(|d| t(&d.db_field, &d.kind))
+            .collect(),
+        // Shorthands for a family: `mac` is mac.src or mac.dst, `host` every host.* field.
+        _ => {
+            let prefix = format!("{name}.");
+            reg.iter()
+                .filter(|(_, d)| {
+                    d.expression.starts_with(&prefix) && !d.expression.ends_with(".cnt")
+                })
+                .map(|(_, d)| t(&d.db_field, &d.kind))
+                .collect()
+        }
+    }
+}
+
+fn parse_ip(v: &str) -> Option<(IpAddr, u8)> {
+    let (addr, bits) = match v.split_once('/') {
+        Some((a, b)) => (a, Some(b.parse::<u8>().ok()?)),
+        None => (v, None),
+    };
+    if addr.contains(':') {
+        let ip: std::net::Ipv6Addr = addr.parse().ok()?;
+        let bits = bits.unwrap_or(128);
+        return (bits <= 128).then_some((IpAddr::V6(ip), bits));
+    }
+    // Partial addresses ("10.1" or "10.1.") stand for their network, as in Arkime.
+    let parts: Vec<&str> = addr.trim_end_matches('.').split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut o = [0u8; 4];
+    for (i, p) in parts.iter().enumerate() {
+        o[i] = p.parse().ok()?;
+    }
+    let bits = bits.unwrap_or(8 * parts.len() as u8);
+    (bits <= 32).then_some((IpAddr::V4(o.into()), bits))
+}
+
+fn parse_int(v: &str) -> Option<i64> {
+    v.parse().ok()
+}
+
+/// One value against one field kind.
+fn value_match(kind: &str, op: Op, v: &RawValue, pos: usize) -> Result<Vec<Match>, ResolveError> {
+    let bad = |m: String| ResolveError { pos, message: m };
+    let items: Vec<(String, bool)> = match v {
+        RawValue::Str(s) => vec![(s.clone(), false)],
+        RawValue::Quoted(s) => vec![(s.clone(), true)],
+        RawValue::List(l) | RawValue::ListAll(l) => l.iter().map(|s| (s.clone(), false)).collect(),
+        RawValue::Regex(r) => {
+            if !matches!(op, Op::Eq | Op::Ne) {
+                return Err(bad("a regex can only be compared with == or !=".into()));
+            }
+            let re = regex::Regex::new(&format!("^(?:{r})$"))
+                .map_err(|e| bad(format!("bad regex /{r}/: {e}")))?;
+            return Ok(vec![Match::Regex(re)]);
+        }
+    };
+    let mut out = Vec::new();
+    for (s, quoted) in items {
+        let m = match kind {
+            "ip" => {
+                if !matches!(op, Op::Eq | Op::Ne) {
+                    return Err(bad("IP fields only compare with == or !=".into()));
+                }
+                let (ip, bits) = parse_ip(&s)
+                    .ok_or_else(|| bad(format!("'{s}' is not an IP address or CIDR")))?;
+                Match::Cidr(ip, bits)
+            }
+            "integer" | "seconds" | "date" => {
+                let range = |lo: i64, hi: i64| Match::IntRange(lo, hi);
+                match op {
+                    Op::Eq | Op::Ne => match s.split_once('-').filter(|(a, _)| !a.is_empty()) {
+                        Some((a, b)) => {
+                            let (lo, hi) = parse_int(a).zip(parse_int(b)).ok_or_else(|| {
+                                bad(format!("'{s}' is not a number or a range a-b"))
+                            })?;
+                            range(lo, hi)
+                        }
+                        None => {
+                            let n = parse_int(&s)
+                                .ok_or_else(|| bad(format!("'{s}' is not a number")))?;
+                            range(n, n)
+                        }
+                    },
+                    _ => {
+                        let n =
+                            parse_int(&s).ok_or_else(|| bad(format!("'{s}' is not a number")))?;
+                        match op {
+                            Op::Lt => range(i64::MIN, n.saturating_sub(1)),
+                            Op::Lte => range(i64::MIN, n),
+                            Op::Gt => range(n.saturating_add(1), i64::MAX),
+                            _ => range(n, i64::MAX),
+                        }
+                    }
+                }
+            }
+            _ => {
+                if !matches!(op, Op::Eq | Op::Ne) {
+                    return Err(bad("text fields only compare with == or !=".into()));
+                }
+                let s = match kind {
+                    "lotermfield" => s.to_lowercase(),
+                    "uptermfield" => s.to_uppercase(),
+                    _ => s,
+                };
+                if !quoted && (s.contains('*') || s.contains('?')) {
+                    Match::Wildcard(s)
+                } else {
+                    Match::Exact(s)
+                }
+            }
+        };
+        out.push(m);
+    }
+    Ok(out)
+}
+
+fn either(mut v: Vec<Query>) -> Query {
+    if v.len() == 1 {
+        v.pop().unwrap_or(Query::Or(Vec::new()))
+    } else {
+        Query::Or(v)
+    }
+}
+
+/// Resolves `e` against the fields of `reg`.
+pub fn resolve(e: &Expr, reg: &FieldRegistry) -> Result<Query, ResolveError> {
+    Ok(match e {
+        Expr::And(a, b) => Query::And(vec![resolve(a, reg)?, resolve(b, reg)?]),
+        Expr::Or(a, b) => Query::Or(vec![resolve(a, reg)?, resolve(b, reg)?]),
+        Expr::Not(a) => Query::Not(Box::new(resolve(a, reg)?)),
+        Expr::Exists { field, exists, pos } => {
+            let ts = targets(reg, field);
+            if ts.is_empty() {
+                return Err(ResolveError {
+                    pos: *pos,
+                    message: format!("unknown field '{field}'"),
+                });
+            }
+            let q = either(ts.into_iter().map(|t| Query::Exists(t.db)).collect());
+            if *exists {
+                q
+            } else {
+                Query::Not(Box::new(q))
+            }
+        }
+        Expr::Cmp {
+            field,
+            op,
+            value,
+            pos,
+        } => {
+            let ts = targets(reg, field);
+            if ts.is_empty() {
+                return Err(ResolveError {
+                    pos: *pos,
+                    message: format!("unknown field '{field}'"),
+                });
+            }
+            let all = matches!(value, RawValue::ListAll(_));
+            let mut per_field = Vec::new();
+            for t in ts {
+                let ms = value_match(&t.kind, *op, value, *pos)?;
+                let qs: Vec<Query> = ms
+                    .into_iter()
+                    .map(|m| Query::Field {
+                        db: t.db.clone(),
+                        m,
+                    })
+                    .collect();
+                per_field.push(if all { Query::And(qs) } else { either(qs) });
+            }
+            let q = either(per_field);
+            if *op == Op::Ne {
+                Query::Not(Box::new(q))
+            } else {
+                q
+            }
+        }
+    })
+}

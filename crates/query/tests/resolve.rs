@@ -1,0 +1,194 @@
+//! Resolution against a registry holding the kinds of fields Arkime has.
+
+use trawl_fields::{flags, FieldRegistry, FieldType};
+use trawl_query::{compile, parse, resolve, Match, Query};
+
+fn reg() -> FieldRegistry {
+    let mut r = FieldRegistry::new();
+    for (exp, db, kind) in [
+        ("ip.src", "source.ip", "ip"),
+        ("ip.dst", "destination.ip", "ip"),
+        ("port.src", "source.port", "integer"),
+        ("port.dst", "destination.port", "integer"),
+        ("host.http", "http.host", "lotermfield"),
+        ("host.dns", "dns.host", "lotermfield"),
+        ("tags", "tags", "termfield"),
+        ("protocols", "protocol", "termfield"),
+        ("country.src", "source.geo.country_iso_code", "uptermfield"),
+        ("mac.src", "source.mac", "lotermfield"),
+        ("mac.dst", "destination.mac", "lotermfield"),
+        ("dns.ip", "dns.ip", "ip"),
+    ] {
+        r.define(
+            "general",
+            kind,
+            exp,
+            exp,
+            db,
+            "",
+            FieldType::StrHash,
+            flags::CNT,
+        );
+    }
+    r
+}
+
+fn field(db: &str, m: Match) -> Query {
+    Query::Field { db: db.into(), m }
+}
+
+#[test]
+fn cidr_port_range_wildcard_and_negation() {
+    let r = reg();
+    let q = compile(
+        "ip.src == 10.0.0.0/8 && port.dst == 400-500 && host.http == *.Example.COM && tags != foo",
+        &r,
+    )
+    .unwrap();
+    assert_eq!(
+        q,
+        Query::And(vec![
+            Query::And(vec![
+                Query::And(vec![
+                    field("source.ip", Match::Cidr("10.0.0.0".parse().unwrap(), 8)),
+                    field("destination.port", Match::IntRange(400, 500)),
+                ]),
+                field("http.host", Match::Wildcard("*.example.com".into())),
+            ]),
+            Query::Not(Box::new(field("tags", Match::Exact("foo".into())))),
+        ])
+    );
+}
+
+#[test]
+fn shorthands_expand_to_every_matching_field() {
+    let r = reg();
+    let q = compile("ip == 1.2.3.4", &r).unwrap();
+    let Query::Or(v) = q else { panic!("{q:?}") };
+    assert_eq!(v.len(), 3, "ip.src, ip.dst, dns.ip");
+    let q = compile("port == 53", &r).unwrap();
+    assert_eq!(
+        q,
+        Query::Or(vec![
+            field("source.port", Match::IntRange(53, 53)),
+            field("destination.port", Match::IntRange(53, 53))
+        ])
+    );
+    let q = compile("host == a.com", &r).unwrap();
+    assert!(matches!(q, Query::Or(ref v) if v.len() == 2));
+    let q = compile("mac != EXISTS!", &r).unwrap();
+    assert!(matches!(q, Query::Not(_)));
+    assert_eq!(
+        compile("db:http.host == x", &r).unwrap(),
+        field("http.host", Match::Exact("x".into()))
+    );
+}
+
+#[test]
+fn lists_regex_ranges_and_case() {
+    let r = reg();
+    assert_eq!(
+        compile("protocols == [http, dns]", &r).unwrap(),
+        Query::Or(vec![
+            field("protocol", Match::Exact("http".into())),
+            field("protocol", Match::Exact("dns".into()))
+        ])
+    );
+    assert!(
+        matches!(compile("protocols == ]http,tcp[", &r).unwrap(), Query::And(ref v) if v.len() == 2)
+    );
+    let Query::Field {
+        m: Match::Regex(re),
+        ..
+    } = compile("host.http == /www\\.[a-z]+\\.com/", &r).unwrap()
+    else {
+        panic!()
+    };
+    assert!(re.is_match("www.example.com") && !re.is_match("xwww.example.com"));
+    assert_eq!(
+        compile("port.src >= 1024", &r).unwrap(),
+        field("source.port", Match::IntRange(1024, i64::MAX))
+    );
+    assert_eq!(
+        compile("port.src < 1024", &r).unwrap(),
+        field("source.port", Match::IntRange(i64::MIN, 1023))
+    );
+    assert_eq!(
+        compile("country.src == us", &r).unwrap(),
+        field("source.geo.country_iso_code", Match::Exact("US".into()))
+    );
+    assert_eq!(
+        compile("tags == \"a*b\"", &r).unwrap(),
+        field("tags", Match::Exact("a*b".into())),
+        "quoted: no wildcard"
+    );
+    assert_eq!(
+        compile("ip.dst == 192.168", &r).unwrap(),
+        field(
+            "destination.ip",
+            Match::Cidr("192.168.0.0".parse().unwrap(), 16)
+        )
+    );
+}
+
+#[test]
+fn semantic_errors_say_where() {
+    let r = reg();
+    let e = resolve(&parse("tags == a && nosuch == 1").unwrap(), &r).unwrap_err();
+    assert_eq!(e.pos, 13);
+    assert!(e.message.contains("unknown field 'nosuch'"));
+    for (s, what) in [
+        ("ip.src == 300.1.1.1", "not an IP"),
+        ("port.src == abc", "not a number"),
+        ("port.src == 5-x", "range"),
+        ("host.http > a", "only compare"),
+        ("ip.src < 1.2.3.4", "only compare"),
+        ("tags == /(/", "bad regex"),
+    ] {
+        let e = compile(s, &r).unwrap_err();
+        assert!(e.contains(what), "{s}: {e}");
+    }
+}
+
+#[test]
+fn arbitrary_input_never_panics() {
+    let r = reg();
+    let atoms = [
+        "ip",
+        "==",
+        "!=",
+        "<",
+        ">=",
+        "(",
+        ")",
+        "!",
+        "&&",
+        "||",
+        "\"",
+        "/",
+        "[",
+        "]",
+        ",",
+        "EXISTS!",
+        "1.2.3.4/33",
+        "a*",
+        " ",
+        "é",
+        "\\",
+        "port.dst",
+        "5-",
+        "-",
+    ];
+    let mut seed = 7u64;
+    for _ in 0..20_000 {
+        let mut s = String::new();
+        for _ in 0..(seed % 9) {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            s.push_str(atoms[(seed >> 33) as usize % atoms.len()]);
+        }
+        seed = seed.wrapping_add(1);
+        let _ = compile(&s, &r);
+    }
+}
