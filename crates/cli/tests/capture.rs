@@ -254,24 +254,56 @@ fn copy_writes_pcap_that_reads_back_to_the_same_sessions() {
     let pcap = sample(t.path());
     let data = t.path().join("data");
     let out = trawl()
-        .args(["capture", "--copy", "-n", "n1", "-o", "saveUnknownPackets=all", "-o"])
+        .args([
+            "capture",
+            "--copy",
+            "-n",
+            "n1",
+            "-o",
+            "saveUnknownPackets=all",
+            "-o",
+        ])
         .arg(format!("dataDir={}", data.display()))
         .arg("-r")
         .arg(&pcap)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let raw: Vec<_> = std::fs::read_dir(data.join("raw")).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let raw: Vec<_> = std::fs::read_dir(data.join("raw"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     assert_eq!(raw.len(), 1, "one packet thread, one file");
     let name = raw[0].file_name().unwrap().to_string_lossy().into_owned();
-    assert!(name.starts_with("n1-231114-") && name.ends_with(".pcap"), "{name}");
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(data.join("files/n1-1.json")).unwrap()).unwrap();
+    assert!(
+        name.starts_with("n1-231114-") && name.ends_with(".pcap"),
+        "{name}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("files/n1-1.json")).unwrap()).unwrap();
     assert_eq!(doc["num"], 1);
     assert_eq!(doc["packets"], 16);
     assert_eq!(doc["filesize"], std::fs::metadata(&raw[0]).unwrap().len());
 
     let docs_of = |p: &Path| {
-        let o = trawl().args(["capture", "--tests", "-n", "n1", "-o", "saveUnknownPackets=all", "-r"]).arg(p).output().unwrap();
+        let o = trawl()
+            .args([
+                "capture",
+                "--tests",
+                "-n",
+                "n1",
+                "-o",
+                "saveUnknownPackets=all",
+                "-r",
+            ])
+            .arg(p)
+            .output()
+            .unwrap();
         let mut d: Vec<String> = docs(&o.stdout)
             .into_iter()
             .map(|mut b| {
@@ -293,10 +325,24 @@ fn reading_in_place_registers_the_input_as_a_locked_file() {
     let t = tempfile::tempdir().unwrap();
     let pcap = sample(t.path());
     let data = t.path().join("data");
-    let out = trawl().args(["capture", "-n", "n1", "-o"]).arg(format!("dataDir={}", data.display())).arg("-r").arg(&pcap).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(data.join("files/n1-1.json")).unwrap()).unwrap();
+    let out = trawl()
+        .args(["capture", "-n", "n1", "-o"])
+        .arg(format!("dataDir={}", data.display()))
+        .arg("-r")
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("files/n1-1.json")).unwrap()).unwrap();
     assert_eq!(doc["locked"], 1);
-    assert_eq!(doc["name"], std::fs::canonicalize(&pcap).unwrap().display().to_string());
+    assert_eq!(
+        doc["name"],
+        std::fs::canonicalize(&pcap).unwrap().display().to_string()
+    );
     assert!(!data.join("raw").exists(), "nothing copied");
 }

@@ -87,6 +87,9 @@ pub struct FieldDef {
     pub ty: FieldType,
     /// `flags::*` bits.
     pub flags: u32,
+    /// Viewer category ("host", "url", "md5", "user", ...), which plugins such as
+    /// zeekintel use to pick the fields they match.
+    pub category: Option<String>,
 }
 
 impl FieldDef {
@@ -150,10 +153,28 @@ impl FieldRegistry {
             help: help.to_string(),
             ty,
             flags,
+            category: None,
         });
         self.by_expression.insert(expression.to_string(), id);
         self.by_db.insert(db_field.to_string(), id);
         id
+    }
+
+    /// Sets the viewer category of `id` (a word, or several separated by commas).
+    pub fn set_category(&mut self, id: FieldId, category: &str) {
+        if let Some(d) = self.defs.get_mut(usize::from(id)) {
+            d.category = Some(category.to_string());
+        }
+    }
+
+    /// Whether `id`'s category includes `word`.
+    pub fn has_category(&self, id: FieldId, word: &str) -> bool {
+        self.get(id)
+            .and_then(|d| d.category.as_deref())
+            .is_some_and(|c| {
+                c.split(|ch: char| !ch.is_ascii_alphanumeric())
+                    .any(|w| w == word)
+            })
     }
 
     /// The definition of `id`.

@@ -127,6 +127,18 @@ pub struct Shared {
     pub setup_rules: Vec<SetupRule>,
     /// TCP/UDP/SCTP classifiers that attach parsers.
     pub classifiers: parsers::Classifiers,
+    /// Plugins called before each document is written.
+    pub plugins: Vec<Box<dyn Plugin>>,
+}
+
+/// A capture plugin (Arkime's `arkime_plugins_set_cb`): today the save callback, run
+/// just before each document of a session is written.
+pub trait Plugin: Send + Sync {
+    /// Its name (as listed in `plugins=`, without `.so`).
+    fn name(&self) -> &'static str;
+    /// Adds what the plugin knows about `s` (tags, fields) before it is saved;
+    /// `final_` is false for a mid-session save.
+    fn save(&self, shared: &Shared, s: &mut Session, final_: bool);
 }
 
 /// What an mprotocol callback may touch besides its session: the shared data and the

@@ -427,6 +427,9 @@ impl PacketThread {
         };
         self.free.push(idx);
         self.stats.saves += 1;
+        for p in &shared.plugins {
+            p.save(&shared, &mut s, true);
+        }
         self.sink.save(&shared, &mut s, true);
     }
 
@@ -448,6 +451,9 @@ impl PacketThread {
             s.root_id = RootId::Pending;
         }
         self.stats.saves += 1;
+        for p in &shared.plugins {
+            p.save(&shared, s, false);
+        }
         self.sink.save(&shared, s, false);
         let fields = &shared.fields;
         s.fields.retain(|id| {

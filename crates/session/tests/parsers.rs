@@ -93,6 +93,7 @@ fn setup(disabled: &[String]) -> (Decoder, PacketThread, Seen) {
         initial_ops: vec![],
         setup_rules: vec![],
         classifiers,
+        plugins: vec![],
     });
     let out = Arc::new(Mutex::new(Vec::new()));
     let pt = PacketThread::new(

@@ -116,6 +116,7 @@ impl Rig {
             initial_ops: vec![],
             setup_rules: vec![],
             classifiers: Default::default(),
+            plugins: vec![],
         });
         let out = Arc::new(Mutex::new(Vec::new()));
         let pt = PacketThread::new(

@@ -71,6 +71,7 @@ fn setup_with_lookups(settings: CoreSettings) -> Setup {
         initial_ops: vec![],
         setup_rules: vec![],
         classifiers: Default::default(),
+        plugins: vec![],
     });
     let out = Arc::new(Mutex::new(Vec::new()));
     let pt = PacketThread::new(

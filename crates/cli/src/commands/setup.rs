@@ -102,6 +102,7 @@ pub fn build(
     let setup_rules = trawl_rules::setup_rules(&st.dont_save_bpfs, &st.min_packets_save_bpfs)?;
     let mut classifiers = trawl_session::parsers::Classifiers::new(&st.disable_parsers);
     trawl_parsers::register_all(&mut classifiers, &mut fields, st);
+    let plugins = load_plugins(st, &mut fields)?;
     let shared = Shared {
         settings: core_settings,
         fields,
@@ -113,6 +114,7 @@ pub fn build(
         initial_ops,
         setup_rules,
         classifiers,
+        plugins,
     };
     Ok(Built {
         shared: Arc::new(shared),
@@ -172,4 +174,27 @@ pub fn monitor_lookups(
                 }
             }
         })
+}
+
+/// The plugins `plugins=` names that trawl has (others are reported and skipped).
+fn load_plugins(
+    st: &Settings,
+    fields: &mut FieldRegistry,
+) -> Result<Vec<Box<dyn trawl_session::Plugin>>> {
+    let mut out: Vec<Box<dyn trawl_session::Plugin>> = Vec::new();
+    for name in &st.plugins {
+        match name.trim_end_matches(".so") {
+            "zeekintel" => {
+                trawl_plugins::zeekintel::define_fields(fields);
+                let z = trawl_plugins::zeekintel::ZeekIntel::new(
+                    &st.zeek_intel_files,
+                    &st.zeek_intel_tag,
+                    fields,
+                )?;
+                out.push(Box::new(z));
+            }
+            other => tracing::warn!("plugin '{other}' is not available in trawl; skipped"),
+        }
+    }
+    Ok(out)
 }

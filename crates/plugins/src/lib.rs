@@ -1,0 +1,3 @@
+//! Capture plugins (Arkime's `capture/plugins`) that need no outside service.
+
+pub mod zeekintel;
