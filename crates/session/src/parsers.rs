@@ -312,6 +312,13 @@ pub fn has_parser(s: &Session, name: &str) -> bool {
     s.parsers.iter().any(|p| p.name() == name)
 }
 
+/// Runs the TCP port and content classifiers on bytes a parser hands on, such as the
+/// first bytes after a SOCKS handshake, an HTTP CONNECT or STARTTLS (Arkime's
+/// `arkime_parsers_classify_tcp`).
+pub fn classify_tcp(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
+    classify(cx, s, data, dir, Transport::Tcp);
+}
+
 /// Classifies a session from the first bytes of one direction.
 pub(crate) fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, t: Transport) {
     let shared = cx.shared;

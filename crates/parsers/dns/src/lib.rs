@@ -1,8 +1,10 @@
-//! HTTP (being written).
+//! DNS, LLMNR, mDNS and NetBIOS name service parsers (Arkime's dns.c, nbns.c).
+//!
+//! Being written: registers nothing yet.
 
 use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
-/// Registers the HTTP classifiers and fields.
+/// Registers this crate's classifiers and fields.
 pub fn register(_c: &mut Classifiers, _f: &mut FieldRegistry, _st: &Settings) {}

@@ -1,8 +1,10 @@
-//! DNS (being written).
+//! SMTP, IMAP and POP3 parsers with email fields (Arkime's smtp.c, imap.c, pop3.c).
+//!
+//! Being written: registers nothing yet.
 
 use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
-/// Registers the DNS classifiers and fields.
+/// Registers this crate's classifiers and fields.
 pub fn register(_c: &mut Classifiers, _f: &mut FieldRegistry, _st: &Settings) {}

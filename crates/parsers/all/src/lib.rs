@@ -1,0 +1,22 @@
+//! Protocol parsers (Arkime's `capture/parsers`). Each protocol family is a crate of
+//! its own under `crates/parsers/` (one protocol per file inside it), so a change to
+//! one parser rebuilds one small crate. Each registers its classifiers and fields and
+//! attaches a parser with its own per-session state to the sessions it recognizes;
+//! the framework (`trawl_session::parsers`) delivers each direction's bytes in order.
+
+use trawl_config::Settings;
+use trawl_fields::FieldRegistry;
+use trawl_session::parsers::Classifiers;
+
+/// Registers every parser's fields and classifiers.
+pub fn register_all(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
+    trawl_parser_dns::register(c, f, st);
+    trawl_parser_web::register(c, f, st);
+    trawl_parser_tls::register(c, f, st);
+    trawl_parser_email::register(c, f, st);
+    trawl_parser_misc::register(c, f, st);
+    trawl_parser_db::register(c, f, st);
+    trawl_parser_vpn::register(c, f, st);
+    trawl_parser_ics::register(c, f, st);
+    trawl_parser_smb::register(c, f, st);
+}

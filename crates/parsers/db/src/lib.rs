@@ -1,0 +1,10 @@
+//! Database and directory protocols: MySQL, PostgreSQL, TDS, Oracle, LDAP, Kerberos, RADIUS, SNMP, NTP.
+//!
+//! Being written: registers nothing yet.
+
+use trawl_config::Settings;
+use trawl_fields::FieldRegistry;
+use trawl_session::parsers::Classifiers;
+
+/// Registers this crate's classifiers and fields.
+pub fn register(_c: &mut Classifiers, _f: &mut FieldRegistry, _st: &Settings) {}
