@@ -1,3 +1,4 @@
 //! Capture plugins (Arkime's `capture/plugins`) that need no outside service.
 
+pub mod test;
 pub mod zeekintel;

@@ -184,6 +184,7 @@ fn load_plugins(
     let mut out: Vec<Box<dyn trawl_session::Plugin>> = Vec::new();
     for name in &st.plugins {
         match name.trim_end_matches(".so") {
+            "test" => out.push(Box::new(trawl_plugins::test::TestPlugin::new(fields))),
             "zeekintel" => {
                 trawl_plugins::zeekintel::define_fields(fields);
                 let z = trawl_plugins::zeekintel::ZeekIntel::new(
