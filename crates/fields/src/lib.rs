@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 mod values;
-pub use values::{FieldValue, Fields};
+pub use values::{FieldValue, Fields, SetValue};
 
 /// Index of a field in the registry and in every session's [`Fields`] table.
 pub type FieldId = u16;
@@ -90,6 +90,9 @@ pub struct FieldDef {
     /// Viewer category ("host", "url", "md5", "user", ...), which plugins such as
     /// zeekintel use to pick the fields they match.
     pub category: Option<String>,
+    /// A `fieldSet` rule watches this field: each new value is queued for the rules
+    /// engine (Arkime's `ruleEnabled`).
+    pub rule_enabled: bool,
 }
 
 impl FieldDef {
@@ -154,6 +157,7 @@ impl FieldRegistry {
             ty,
             flags,
             category: None,
+            rule_enabled: false,
         });
         self.by_expression.insert(expression.to_string(), id);
         self.by_db.insert(db_field.to_string(), id);
@@ -164,6 +168,13 @@ impl FieldRegistry {
     pub fn set_category(&mut self, id: FieldId, category: &str) {
         if let Some(d) = self.defs.get_mut(usize::from(id)) {
             d.category = Some(category.to_string());
+        }
+    }
+
+    /// Makes new values of `id` queue a field-set event for the rules engine.
+    pub fn enable_rules(&mut self, id: FieldId) {
+        if let Some(d) = self.defs.get_mut(usize::from(id)) {
+            d.rule_enabled = true;
         }
     }
 

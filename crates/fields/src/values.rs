@@ -110,10 +110,25 @@ pub enum FieldValue {
     Objects(Vec<String>),
 }
 
+/// A value just added to a field a rule watches (see [`crate::FieldDef::rule_enabled`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SetValue {
+    /// A string.
+    Str(String),
+    /// An integer.
+    Int(u32),
+    /// An address.
+    Ip(IpAddr),
+    /// A float.
+    Float(f64),
+}
+
 /// A session's field table, indexed by [`FieldId`].
 #[derive(Clone, Debug, Default)]
 pub struct Fields {
     slots: Vec<Option<FieldValue>>,
+    /// New values of rule-watched fields, waiting for the rules engine.
+    pending: Vec<(FieldId, SetValue)>,
 }
 
 impl Fields {
@@ -152,6 +167,31 @@ impl Fields {
     /// Drops every value.
     pub fn clear(&mut self) {
         self.slots.clear();
+        self.pending.clear();
+    }
+
+    /// Takes the field-set events queued since the last call (empty unless a rule
+    /// watches a field).
+    pub fn take_pending(&mut self) -> Vec<(FieldId, SetValue)> {
+        std::mem::take(&mut self.pending)
+    }
+
+    /// Whether field-set events are waiting.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    fn queue(
+        &mut self,
+        reg: &FieldRegistry,
+        id: FieldId,
+        added: bool,
+        v: impl FnOnce() -> SetValue,
+    ) -> bool {
+        if added && reg.get(id).is_some_and(|d| d.rule_enabled) {
+            self.pending.push((id, v()));
+        }
+        added
     }
 
     /// Keeps only the fields for which `keep` is true.
@@ -166,6 +206,11 @@ impl Fields {
     /// Adds a string value; returns false if the field's type holds no strings or the
     /// value was already there (for set types).
     pub fn string_add(&mut self, reg: &FieldRegistry, id: FieldId, v: &str) -> bool {
+        let added = self.string_add_value(reg, id, v);
+        self.queue(reg, id, added, || SetValue::Str(v.to_string()))
+    }
+
+    fn string_add_value(&mut self, reg: &FieldRegistry, id: FieldId, v: &str) -> bool {
         let Some(def) = reg.get(id) else { return false };
         let ty = def.ty;
         let slot = self.slot(id);
@@ -223,6 +268,11 @@ impl Fields {
 
     /// Adds an integer value.
     pub fn int_add(&mut self, reg: &FieldRegistry, id: FieldId, v: u32) -> bool {
+        let added = self.int_add_value(reg, id, v);
+        self.queue(reg, id, added, || SetValue::Int(v))
+    }
+
+    fn int_add_value(&mut self, reg: &FieldRegistry, id: FieldId, v: u32) -> bool {
         let Some(def) = reg.get(id) else { return false };
         let ty = def.ty;
         let slot = self.slot(id);
@@ -267,6 +317,11 @@ impl Fields {
 
     /// Adds an IP value (IPv4-mapped IPv6 is stored as IPv4).
     pub fn ip_add(&mut self, reg: &FieldRegistry, id: FieldId, ip: IpAddr) -> bool {
+        let added = self.ip_add_value(reg, id, ip);
+        self.queue(reg, id, added, || SetValue::Ip(crate::canonical_ip(ip)))
+    }
+
+    fn ip_add_value(&mut self, reg: &FieldRegistry, id: FieldId, ip: IpAddr) -> bool {
         let Some(def) = reg.get(id) else { return false };
         let ty = def.ty;
         let ip = crate::canonical_ip(ip);
@@ -304,6 +359,11 @@ impl Fields {
 
     /// Adds a float value.
     pub fn float_add(&mut self, reg: &FieldRegistry, id: FieldId, v: f64) -> bool {
+        let added = self.float_add_value(reg, id, v);
+        self.queue(reg, id, added, || SetValue::Float(v))
+    }
+
+    fn float_add_value(&mut self, reg: &FieldRegistry, id: FieldId, v: f64) -> bool {
         let Some(def) = reg.get(id) else { return false };
         if !matches!(
             def.ty,

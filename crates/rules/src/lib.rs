@@ -1,11 +1,17 @@
-//! Acting on sessions. Today: the BPF session-setup rules Arkime builds from
-//! `dontSaveBPFs` and `minPacketsSaveBPFs` (`"<bpf>[:N]"`, N defaulting to 1).
+//! Acting on sessions: builds the rules engine's rules from `rulesFiles` (Arkime's
+//! rules.yaml format) and from `dontSaveBPFs` / `minPacketsSaveBPFs` (`"<bpf>[:N]"`, N
+//! defaulting to 1). The engine itself runs on the packet threads
+//! (`trawl_session::rules`).
 
 mod bpf;
+pub mod filename_ops;
+pub mod load;
+pub mod yaml;
 
 pub use bpf::{BpfError, BpfFilter};
 
-use trawl_session::{SetupAction, SetupRule};
+use trawl_fields::FieldRegistry;
+use trawl_session::{Op, OpTarget, Rule, RuleSet, When};
 
 /// Splits `"<bpf>:N"` into the expression and N (1 when absent), as Arkime does.
 pub fn split_count(item: &str) -> (&str, u32) {
@@ -21,34 +27,74 @@ pub fn split_count(item: &str) -> (&str, u32) {
     (item, 1)
 }
 
-/// Builds the setup rules; a BPF that does not compile is an error naming it.
-pub fn setup_rules(
+/// Why the rules could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// A BPF of `dontSaveBPFs`/`minPacketsSaveBPFs` does not compile.
+    #[error(transparent)]
+    Bpf(#[from] BpfError),
+    /// A rules file cannot be read.
+    #[error("rulesFiles: cannot read {file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A rules file is not valid.
+    #[error("rulesFiles: {0}")]
+    Invalid(String),
+}
+
+/// Builds every rule: `dontSaveBPFs` and `minPacketsSaveBPFs` (session-setup BPF rules
+/// with a `_maxPacketsToSave` / `_minPacketsBeforeSavingSPI` op, in that order, as
+/// Arkime adds them after the files), then each of `files`. `var` looks up config
+/// values for `${name}` in rules files. Fields that `fieldSet` rules watch are marked
+/// in `reg`.
+pub fn build_rules(
+    files: &[String],
     dont_save: &[String],
     min_packets: &[String],
-) -> Result<Vec<SetupRule>, BpfError> {
-    let mut rules = Vec::new();
-    for (items, name, mk) in [
-        (
-            dont_save,
-            "dontSaveBPFs",
-            SetupAction::MaxPacketsToSave as fn(u32) -> SetupAction,
-        ),
+    var: &dyn Fn(&str) -> Option<String>,
+    reg: &mut FieldRegistry,
+) -> Result<RuleSet, RulesError> {
+    let mut set = RuleSet::default();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|source| RulesError::Io {
+            file: f.clone(),
+            source,
+        })?;
+        let root = yaml::parse(&text, var).map_err(|e| RulesError::Invalid(format!("{f}: {e}")))?;
+        let rules = load::file(f, &root, reg).map_err(|e| RulesError::Invalid(e.message))?;
+        tracing::debug!("{f}: {} rules", rules.len());
+        for r in rules {
+            set.add(r, reg);
+        }
+    }
+    for (items, name, target) in [
+        (dont_save, "dontSaveBPFs", OpTarget::MaxPacketsToSave),
         (
             min_packets,
             "minPacketsSaveBPFs",
-            SetupAction::MinPacketsBeforeSavingSpi as fn(u32) -> SetupAction,
+            OpTarget::MinPacketsBeforeSavingSpi,
         ),
     ] {
         for item in items {
             let (expr, n) = split_count(item);
-            rules.push(SetupRule {
-                name: format!("{name} {item}"),
-                filter: Box::new(BpfFilter::new(expr)?),
-                action: mk(n),
-            });
+            set.add(
+                Rule {
+                    name: format!("{name} {item}"),
+                    when: When::SessionSetup,
+                    bpf: Some(Box::new(BpfFilter::new(expr)?)),
+                    conds: Vec::new(),
+                    ops: vec![Op::new(target.clone(), &n.to_string())],
+                    log: false,
+                },
+                reg,
+            );
         }
     }
-    Ok(rules)
+    Ok(set)
 }
 
 #[cfg(test)]
@@ -70,9 +116,22 @@ mod tests {
 
     #[test]
     fn bad_bpf_is_an_error() {
-        assert!(setup_rules(&["port nonsense here".into()], &[]).is_err());
-        let r = setup_rules(&["port 12345".into()], &["udp:3".into()]).unwrap();
-        assert_eq!(r.len(), 2);
-        assert_eq!(r[1].action, SetupAction::MinPacketsBeforeSavingSpi(3));
+        let none = |_: &str| None;
+        let mut reg = FieldRegistry::new();
+        assert!(build_rules(&[], &["port nonsense here".into()], &[], &none, &mut reg).is_err());
+        let r = build_rules(
+            &[],
+            &["port 12345".into()],
+            &["udp:3".into()],
+            &none,
+            &mut reg,
+        )
+        .unwrap();
+        assert_eq!(r.setup.len(), 2);
+        assert_eq!(
+            r.setup[1].ops[0].target,
+            OpTarget::MinPacketsBeforeSavingSpi
+        );
+        assert_eq!(r.setup[1].ops[0].int, 3);
     }
 }

@@ -8,6 +8,7 @@
 //! then hands it to the mprotocol's process callback. Idle, closing and long-open
 //! sessions are saved as packet time moves on.
 
+mod community_id;
 mod core_fields;
 mod lists;
 mod mprotocol;
@@ -27,7 +28,10 @@ pub use mprotocol::{
     CreateSessionIdFn, FreeFn, MProtocol, MProtocols, MidSaveFn, PreProcessFn, ProcessFn,
     MPROTOCOL_MAX,
 };
-pub use rules::{PacketFilter, SetupAction, SetupRule};
+pub use rules::{
+    drain_field_set, leading_int, run_ops, Cond, IntMode, Internal, Key, Kind, Matcher, Op,
+    OpTarget, PacketFilter, Rule, RuleSet, StrMatch, When,
+};
 pub use session::{mapped, RootId, Session, SessionType, Timeval};
 pub use thread::{Command, InplaceWriter, PacketThread, PacketWriter, SessionSink, ThreadStats};
 
@@ -121,10 +125,13 @@ pub struct Shared {
     pub tracking: TrackingConfig,
     /// Tags every new session gets (`--tag`).
     pub initial_tags: Vec<String>,
-    /// Field values every new session gets (`--op`).
-    pub initial_ops: Vec<(trawl_fields::FieldId, String)>,
-    /// Rules checked on the first packet of each direction.
-    pub setup_rules: Vec<SetupRule>,
+    /// Operations run on every new session (`--op`).
+    pub initial_ops: Vec<Op>,
+    /// Operations run on each new session of input `i` (`filenameOps`), by the
+    /// packets' reader position.
+    pub reader_ops: Vec<Vec<Op>>,
+    /// The rules engine's rules (`rulesFiles`, `dontSaveBPFs`, `minPacketsSaveBPFs`).
+    pub rules: RuleSet,
     /// TCP/UDP/SCTP classifiers that attach parsers.
     pub classifiers: parsers::Classifiers,
     /// Plugins called before each document is written.

@@ -323,6 +323,7 @@ pub fn classify_tcp(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
 pub(crate) fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, t: Transport) {
     let shared = cx.shared;
     shared.classifiers.classify(cx, s, data, dir, t);
+    crate::rules::run_after_classify(shared, s);
 }
 
 /// Hands bytes of one direction to the session's parsers, in order, until one
@@ -351,6 +352,7 @@ pub(crate) fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize
     // Parsers a parser attached meanwhile go after the existing ones.
     list.append(&mut s.parsers);
     s.parsers = list;
+    crate::rules::drain_field_set(cx.shared, s);
 }
 
 /// Lets every parser flush into fields before a document is written.

@@ -271,18 +271,13 @@ impl PacketThread {
                 for t in &shared.initial_tags {
                     s.fields.string_add(&shared.fields, shared.core.tags, t);
                 }
-                for (fid, v) in &shared.initial_ops {
-                    match v.parse::<u32>() {
-                        Ok(n) if !s.fields.string_add(&shared.fields, *fid, v) => {
-                            s.fields.int_add(&shared.fields, *fid, n);
-                        }
-                        _ => {
-                            s.fields.string_add(&shared.fields, *fid, v);
-                        }
-                    }
+                crate::rules::run_ops(&shared, s, &shared.initial_ops);
+                if let Some(ops) = shared.reader_ops.get(usize::from(pkt.meta.reader_pos)) {
+                    crate::rules::run_ops(&shared, s, ops);
                 }
+                crate::rules::run_session_create(&shared, s);
             }
-            if s.packets[dir] == 0 && s.stop_saving == 0xffff && !shared.setup_rules.is_empty() {
+            if s.packets[dir] == 0 && s.stop_saving == 0xffff && !shared.rules.setup.is_empty() {
                 crate::rules::run_session_setup(&shared, s, pkt.meta.linktype, pkt.bytes());
             }
             s.packets[dir] += 1;
@@ -343,10 +338,11 @@ impl PacketThread {
             }
         }
 
+        let (mut cx, s) = self.cx(idx);
         if let Some(process) = mp.process {
-            let (mut cx, s) = self.cx(idx);
             process(&mut cx, s, pkt);
         }
+        crate::rules::drain_field_set(&shared, s);
     }
 
     /// Saves idle, closing and long-open sessions as packet time passes (Arkime's
@@ -430,6 +426,7 @@ impl PacketThread {
         for p in &shared.plugins {
             p.save(&shared, &mut s, true);
         }
+        crate::rules::run_before_save(&shared, &mut s, true);
         self.sink.save(&shared, &mut s, true);
     }
 
@@ -454,6 +451,7 @@ impl PacketThread {
         for p in &shared.plugins {
             p.save(&shared, s, false);
         }
+        crate::rules::run_before_save(&shared, s, false);
         self.sink.save(&shared, s, false);
         let fields = &shared.fields;
         s.fields.retain(|id| {

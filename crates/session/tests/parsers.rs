@@ -91,7 +91,8 @@ fn setup(disabled: &[String]) -> (Decoder, PacketThread, Seen) {
         tracking: TrackingConfig::default(),
         initial_tags: vec![],
         initial_ops: vec![],
-        setup_rules: vec![],
+        reader_ops: vec![],
+        rules: Default::default(),
         classifiers,
         plugins: vec![],
     });

@@ -41,7 +41,8 @@ fn thread_and_decoder() -> (Decoder, PacketThread) {
         tracking: TrackingConfig::default(),
         initial_tags: vec![],
         initial_ops: vec![],
-        setup_rules: vec![],
+        reader_ops: vec![],
+        rules: Default::default(),
         classifiers: Default::default(),
         plugins: vec![],
     });

@@ -114,7 +114,8 @@ impl Rig {
             tracking: TrackingConfig::default(),
             initial_tags: vec![],
             initial_ops: vec![],
-            setup_rules: vec![],
+            reader_ops: vec![],
+            rules: Default::default(),
             classifiers: Default::default(),
             plugins: vec![],
         });

@@ -69,7 +69,8 @@ fn setup_with_lookups(settings: CoreSettings) -> Setup {
         tracking: TrackingConfig::default(),
         initial_tags: vec![],
         initial_ops: vec![],
-        setup_rules: vec![],
+        reader_ops: vec![],
+        rules: Default::default(),
         classifiers: Default::default(),
         plugins: vec![],
     });

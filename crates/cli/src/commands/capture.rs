@@ -111,7 +111,8 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         anyhow::bail!("nothing to read: give pcap files with -r, -R or -F (live capture is not supported yet)");
     }
 
-    let built = setup::build(&cfg, &settings, &args.tag, &ops)?;
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let built = setup::build(&cfg, &settings, &args.tag, &ops, &names)?;
     let output: Arc<dyn DocOutput> = if args.tests {
         Arc::new(TestsOutput::stdout())
     } else {

@@ -51,6 +51,7 @@ pub fn build(
     st: &Settings,
     tags: &[String],
     ops: &[(String, String)],
+    inputs: &[String],
 ) -> Result<Built> {
     let core_settings = core_settings(st);
     let tracking = TrackingConfig {
@@ -92,17 +93,33 @@ pub fn build(
     );
     let lookups = source.load().context("loading lookup tables")?;
 
+    let mut classifiers = trawl_session::parsers::Classifiers::new(&st.disable_parsers);
+    trawl_parsers::register_all(&mut classifiers, &mut fields, st);
+    let plugins = load_plugins(st, &mut fields)?;
     let mut initial_ops = Vec::new();
     for (k, v) in ops {
         let id = fields
             .by_expression(k)
             .with_context(|| format!("--op: unknown field '{k}'"))?;
-        initial_ops.push((id, v.clone()));
+        initial_ops.push(trawl_session::Op::new(
+            trawl_session::OpTarget::Field(id),
+            v,
+        ));
     }
-    let setup_rules = trawl_rules::setup_rules(&st.dont_save_bpfs, &st.min_packets_save_bpfs)?;
-    let mut classifiers = trawl_session::parsers::Classifiers::new(&st.disable_parsers);
-    trawl_parsers::register_all(&mut classifiers, &mut fields, st);
-    let plugins = load_plugins(st, &mut fields)?;
+    let filename_ops = trawl_rules::filename_ops::compile(&st.filename_ops, &fields)
+        .map_err(anyhow::Error::msg)?;
+    let reader_ops = inputs
+        .iter()
+        .map(|f| trawl_rules::filename_ops::ops_for(&filename_ops, f))
+        .collect();
+    let var = |name: &str| cfg.get(name).map(str::to_string);
+    let rules = trawl_rules::build_rules(
+        &st.rules_files,
+        &st.dont_save_bpfs,
+        &st.min_packets_save_bpfs,
+        &var,
+        &mut fields,
+    )?;
     let shared = Shared {
         settings: core_settings,
         fields,
@@ -112,7 +129,8 @@ pub fn build(
         tracking,
         initial_tags: tags.to_vec(),
         initial_ops,
-        setup_rules,
+        reader_ops,
+        rules,
         classifiers,
         plugins,
     };

@@ -1,0 +1,266 @@
+//! The rules engine through the packet thread: rules read from YAML act on sessions
+//! at session creation (fieldSet on ports and addresses), when a classifier adds a
+//! protocol (fieldSet on a stored field), and before the final save (counts, NOT
+//! conditions, `_flipSrcDst`, `_dontSaveSPI`), plus `filenameOps`.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use trawl_fields::{FieldRegistry, FieldValue};
+use trawl_lookup::Lookups;
+use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet, TrackingConfig};
+use trawl_session::parsers::Classifiers;
+use trawl_session::{
+    define_core_fields, register_builtin, CoreSettings, Cx, InplaceWriter, MProtocols,
+    PacketThread, Session, SessionSink, Shared,
+};
+
+/// What was saved: (source port, destination port, tags, protocols, stop_spi).
+type Saved = Arc<Mutex<Vec<(u16, u16, Vec<String>, Vec<String>, bool)>>>;
+
+struct Collect(Saved);
+
+fn strs(s: &Session, id: u16) -> Vec<String> {
+    match s.fields.get(id) {
+        Some(FieldValue::StrSet(v)) => v.as_slice().to_vec(),
+        _ => vec![],
+    }
+}
+
+impl SessionSink for Collect {
+    fn save(&mut self, shared: &Shared, s: &mut Session, _final: bool) {
+        let c = &shared.core;
+        self.0.lock().unwrap().push((
+            s.port1,
+            s.port2,
+            strs(s, c.tags),
+            strs(s, c.protocols),
+            s.stop_spi,
+        ));
+    }
+}
+
+fn hello(cx: &mut Cx, s: &mut Session, _d: &[u8], _dir: usize, _uw: u32) {
+    cx.add_protocol(s, "hello");
+}
+
+const RULES: &str = r#"---
+version: 1
+rules:
+  - name: "port range and count"
+    when: "fieldSet"
+    fields:
+      port.dst:
+        - 400-500
+      port.dst:
+        - 7000-7001
+      protocols.cnt: 1
+    ops:
+      "protocols": "portrule"
+  - name: "protocol set"
+    when: "fieldSet"
+    fields:
+      protocols:
+        - hello
+    ops:
+      tags: "saw-hello"
+  - name: "not"
+    when: "beforeFinalSave"
+    fields:
+      packets.src: ${two}
+      "!packets.dst": 1
+    ops:
+      tags: "src-2-not-dst-1"
+  - name: "flip"
+    when: "beforeFinalSave"
+    fields:
+      port.dst: 9999
+      ip.src: 10.0.0.0/24
+    ops:
+      _flipSrcDst: 1
+  - name: "unknown field is skipped"
+    when: "fieldSet"
+    fields:
+      no.such.field: 1
+    ops:
+      tags: "never"
+"#;
+
+fn setup(
+    rules: &str,
+    inputs: &[String],
+    filename_ops: &[String],
+) -> (Decoder, PacketThread, Saved) {
+    let settings = CoreSettings::new(1);
+    let mut tables = DecodeTables::new(DecoderOptions::default());
+    let mut fields = FieldRegistry::new();
+    let core = define_core_fields(&mut fields);
+    let mut mps = MProtocols::new();
+    register_builtin(&mut mps, &mut tables, &mut fields, &settings);
+    let mut classifiers = Classifiers::new(&[]);
+    classifiers.register_tcp("hello", 1, 0, b"HELLO", hello);
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(rules.as_bytes()).unwrap();
+    let var = |n: &str| (n == "two").then(|| "2".to_string());
+    let rules = trawl_rules::build_rules(
+        &[f.path().display().to_string()],
+        &[],
+        &[],
+        &var,
+        &mut fields,
+    )
+    .expect("rules load");
+    let fops = trawl_rules::filename_ops::compile(filename_ops, &fields).unwrap();
+    let reader_ops = inputs
+        .iter()
+        .map(|i| trawl_rules::filename_ops::ops_for(&fops, i))
+        .collect();
+    let shared = Arc::new(Shared {
+        settings,
+        fields,
+        core,
+        mprotocols: mps,
+        lookups: Arc::new(arc_swap::ArcSwap::from_pointee(Lookups::empty())),
+        tracking: TrackingConfig::default(),
+        initial_tags: vec![],
+        initial_ops: vec![],
+        reader_ops,
+        rules,
+        classifiers,
+        plugins: vec![],
+    });
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let pt = PacketThread::new(
+        0,
+        shared,
+        Box::new(Collect(Arc::clone(&out))),
+        Box::new(InplaceWriter::default()),
+    );
+    (Decoder::new(Arc::new(tables)), pt, out)
+}
+
+fn ip(proto: u8, src: u8, dst: u8, l4: &[u8]) -> Vec<u8> {
+    let mut v = vec![
+        0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 10, 0, 0, src, 10, 0, 0, dst,
+    ];
+    v[2..4].copy_from_slice(&((20 + l4.len()) as u16).to_be_bytes());
+    v.extend_from_slice(l4);
+    v
+}
+
+fn tcp(sport: u16, dport: u16, seq: u32, flags: u8, data: &[u8], fwd: bool) -> Vec<u8> {
+    let mut t = Vec::new();
+    t.extend_from_slice(&sport.to_be_bytes());
+    t.extend_from_slice(&dport.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(data);
+    if fwd {
+        ip(6, 1, 2, &t)
+    } else {
+        ip(6, 2, 1, &t)
+    }
+}
+
+fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
+    let mut u = Vec::new();
+    u.extend_from_slice(&sport.to_be_bytes());
+    u.extend_from_slice(&dport.to_be_bytes());
+    u.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+    u.extend_from_slice(&[0, 0]);
+    u.extend_from_slice(data);
+    ip(17, 1, 2, &u)
+}
+
+fn feed(d: &mut Decoder, pt: &mut PacketThread, bytes: &[u8], reader_pos: u16) {
+    let mut pkt = Packet::from_bytes(bytes, 228, 1, 0);
+    pkt.meta.reader_pos = reader_pos;
+    let p = d.enqueue(pkt).expect("decodes");
+    pt.process_packet(p);
+}
+
+fn saved_for(out: &Saved, port: u16) -> (u16, u16, Vec<String>, Vec<String>, bool) {
+    out.lock()
+        .unwrap()
+        .iter()
+        .find(|s| s.0 == port || s.1 == port)
+        .cloned()
+        .unwrap_or_else(|| panic!("no session on port {port}"))
+}
+
+#[test]
+fn rules_act_at_each_stage() {
+    let (mut d, mut pt, out) = setup(RULES, &[], &[]);
+    // UDP to 7000: port.dst in range and one protocol (udp) at creation.
+    feed(&mut d, &mut pt, &udp(5000, 7000, b"x"), 0);
+    // UDP to 8000: no port match.
+    feed(&mut d, &mut pt, &udp(5001, 8000, b"x"), 0);
+    // TCP whose first bytes are HELLO: the classifier adds "hello", a fieldSet rule tags.
+    feed(&mut d, &mut pt, &tcp(40000, 80, 0, 0x02, b"", true), 0);
+    feed(&mut d, &mut pt, &tcp(80, 40000, 500, 0x12, b"", false), 0);
+    feed(&mut d, &mut pt, &tcp(40000, 80, 1, 0x18, b"HELLO", true), 0);
+    feed(&mut d, &mut pt, &tcp(80, 40000, 501, 0x18, b"ok", false), 0);
+    // Two packets one way, none back: the NOT rule tags it; it goes to 9999 from
+    // 10.0.0.1, so the flip rule swaps its ends.
+    feed(&mut d, &mut pt, &udp(5002, 9999, b"a"), 0);
+    feed(&mut d, &mut pt, &udp(5002, 9999, b"b"), 0);
+    pt.flush_all();
+
+    let a = saved_for(&out, 7000);
+    assert!(a.3.contains(&"portrule".to_string()), "{a:?}");
+    let b = saved_for(&out, 8000);
+    assert!(!b.3.contains(&"portrule".to_string()), "{b:?}");
+    let c = saved_for(&out, 40000);
+    assert!(c.3.contains(&"hello".to_string()));
+    assert!(c.2.contains(&"saw-hello".to_string()), "{c:?}");
+    assert!(
+        !c.3.contains(&"portrule".to_string()),
+        "80 is not in a range"
+    );
+    let e = saved_for(&out, 9999);
+    assert!(e.2.contains(&"src-2-not-dst-1".to_string()), "{e:?}");
+    assert_eq!((e.0, e.1), (9999, 5002), "flipped");
+    assert!(out
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|s| !s.2.contains(&"never".to_string())));
+}
+
+#[test]
+fn dont_save_spi_and_filename_ops() {
+    let rules = "version: 1\nrules:\n  - name: drop\n    when: beforeFinalSave\n    fields:\n      port.dst: 53\n    ops:\n      _dontSaveSPI: 1\n";
+    let inputs = vec![
+        "in/gre-sample.pcap".to_string(),
+        "in/other.pcap".to_string(),
+    ];
+    let (mut d, mut pt, out) = setup(rules, &inputs, &[r"tags=/gre-(.*)\.pcap%gretest-\1".into()]);
+    feed(&mut d, &mut pt, &udp(5000, 53, b"x"), 0);
+    feed(&mut d, &mut pt, &udp(5001, 54, b"x"), 0);
+    feed(&mut d, &mut pt, &udp(5002, 55, b"x"), 1);
+    pt.flush_all();
+    assert!(saved_for(&out, 53).4, "_dontSaveSPI set");
+    assert!(!saved_for(&out, 54).4);
+    assert_eq!(saved_for(&out, 54).2, vec!["gretest-sample".to_string()]);
+    assert!(saved_for(&out, 55).2.is_empty(), "other file: no op");
+}
+
+#[test]
+fn structural_errors_stop_loading() {
+    let none = |_: &str| None;
+    for bad in [
+        "rules: []\n",
+        "version: 1\nrules:\n  - when: fieldSet\n    fields:\n      port.dst: 1\n    ops:\n      tags: x\n",
+        "version: 1\nrules:\n  - name: a\n    when: sometimes\n    fields:\n      port.dst: 1\n    ops:\n      tags: x\n",
+        "version: 1\nrules:\n  - name: a\n    when: fieldSet\n    fields:\n      \"!port.dst\": 1\n    ops:\n      tags: x\n",
+        "version: 1\nrules:\n  - name: a\n    when: fieldSet\n    fields:\n      port.dst: 9-1\n    ops:\n      tags: x\n",
+        "version: 1\nrules:\n  - name: a\n    when: fieldSet\n    fields:\n      ip.src: 10.0.0.0/40\n    ops:\n      tags: x\n",
+    ] {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bad.as_bytes()).unwrap();
+        let mut reg = FieldRegistry::new();
+        define_core_fields(&mut reg);
+        let r = trawl_rules::build_rules(&[f.path().display().to_string()], &[], &[], &none, &mut reg);
+        assert!(r.is_err(), "{bad}");
+    }
+}
