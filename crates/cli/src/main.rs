@@ -21,6 +21,13 @@ enum Cmd {
     Capture(commands::capture::CaptureArgs),
     /// Write a small sample pcap made by trawl itself (for trying trawl out).
     Sample(commands::sample::SampleArgs),
+    /// Search the session store with Arkime's expression language.
+    Sessions(commands::sessions::SessionsArgs),
+    /// Write the packets of the sessions an expression matches to a pcap file.
+    Pcap(commands::pcap::PcapArgs),
+    /// The session store's partitions: info and expiry.
+    #[command(subcommand)]
+    Db(commands::db::DbCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -28,6 +35,9 @@ fn main() -> std::process::ExitCode {
     let result = match cli.cmd {
         Cmd::Capture(a) => commands::capture::run(a),
         Cmd::Sample(a) => commands::sample::run(a),
+        Cmd::Sessions(a) => commands::sessions::run(a),
+        Cmd::Db(c) => commands::db::run(c),
+        Cmd::Pcap(a) => commands::pcap::run(a),
     };
     match result {
         Ok(code) => code,

@@ -19,6 +19,7 @@ use trawl_output::{DocBuilder, DocConfig, DocOutput, DocSink, NullOutput, TestsO
 use trawl_packet::{DecodeTables, Decoder, Packet, PacketRc};
 use trawl_readers::{expand_inputs, InputSpec, OfflineReader, ReadError};
 use trawl_session::{Command, InplaceWriter, PacketThread, ThreadStats};
+use trawl_store::StoreOutput;
 
 use super::setup;
 
@@ -113,13 +114,34 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
 
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let built = setup::build(&cfg, &settings, &args.tag, &ops, &names)?;
+    // Where documents go: stdout for --tests, nowhere for --dryrun, else the embedded
+    // store under dataDir (an Elasticsearch/OpenSearch client is not written yet).
+    let mut store: Option<Arc<StoreOutput>> = None;
     let output: Arc<dyn DocOutput> = if args.tests {
         Arc::new(TestsOutput::stdout())
-    } else {
-        if !dry_run {
-            tracing::warn!("no session store is configured yet; documents are built and discarded (as --dryrun)");
-        }
+    } else if dry_run {
         Arc::new(NullOutput::default())
+    } else if cfg
+        .get("elasticsearch")
+        .is_some_and(|v| v.split(',').any(|u| !u.trim().is_empty()))
+    {
+        tracing::warn!(
+            "elasticsearch={} is configured but trawl cannot write to Elasticsearch/OpenSearch yet; documents are discarded (remove the setting, or give -o elasticsearch= , to use the embedded store)",
+            settings.elasticsearch
+        );
+        Arc::new(NullOutput::default())
+    } else {
+        let fields = trawl_store::fields_of(&built.shared.fields);
+        let s = Arc::new(
+            StoreOutput::start(&settings.data_dir, fields).with_context(|| {
+                format!(
+                    "opening the session store in {}",
+                    settings.data_dir.display()
+                )
+            })?,
+        );
+        store = Some(Arc::clone(&s));
+        s
     };
 
     let doc_cfg = DocConfig {
@@ -220,6 +242,23 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         }
     }
     output.finish();
+    if let Some(st) = &store {
+        let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        let failed = n(&st.stats.failed);
+        if failed > 0 {
+            tracing::error!("session store: {failed} documents could not be indexed");
+        }
+        tracing::info!(
+            "session store {}: {} documents indexed, {} commits{}",
+            trawl_store::sessions_dir(&settings.data_dir).display(),
+            n(&st.stats.indexed),
+            n(&st.stats.commits),
+            match n(&st.stats.queue_full) {
+                0 => String::new(),
+                q => format!(", queue full {q} times"),
+            }
+        );
+    }
     let written = pcap.finish();
     if written.write_errors > 0 {
         tracing::error!(

@@ -1,5 +1,8 @@
 //! The subcommands.
 
 pub mod capture;
+pub mod db;
+pub mod pcap;
 pub mod sample;
+pub mod sessions;
 pub mod setup;

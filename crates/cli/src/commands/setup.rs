@@ -194,6 +194,31 @@ pub fn monitor_lookups(
         })
 }
 
+/// The field registry a capture with these settings would have (core, mprotocol,
+/// parser and plugin fields), for commands that search rather than capture.
+pub fn field_registry(st: &Settings) -> FieldRegistry {
+    let core_settings = core_settings(st);
+    let mut tables = DecodeTables::new(DecoderOptions::default());
+    let mut fields = FieldRegistry::new();
+    define_core_fields(&mut fields);
+    let mut mprotocols = MProtocols::new();
+    register_builtin(&mut mprotocols, &mut tables, &mut fields, &core_settings);
+    let mut classifiers = trawl_session::parsers::Classifiers::new(&[]);
+    trawl_parsers::register_all(&mut classifiers, &mut fields, st);
+    for name in &st.plugins {
+        match name.trim_end_matches(".so") {
+            "test" => {
+                trawl_plugins::test::TestPlugin::new(&mut fields);
+            }
+            "zeekintel" => {
+                trawl_plugins::zeekintel::define_fields(&mut fields);
+            }
+            _ => {}
+        }
+    }
+    fields
+}
+
 /// The plugins `plugins=` names that trawl has (others are reported and skipped).
 fn load_plugins(
     st: &Settings,

@@ -1,0 +1,295 @@
+//! `trawl pcap EXPR -o out.pcap`: the packets of the matching sessions, read back from
+//! the pcap files their `packetPos` points into, written in time order.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use trawl_store::{SearchOpts, Store};
+use trawl_writer::FilesRegistry;
+
+use super::sessions::{compile, StoreArgs, WindowArgs};
+use super::setup;
+
+/// Options of `trawl pcap`.
+#[derive(Args, Debug)]
+pub struct PcapArgs {
+    /// The search expression (Arkime's syntax); empty matches every session.
+    pub expression: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Where to write the pcap ("-" for stdout). `-o out.pcap` works too: a `-o`
+    /// value without `=` is the output file, one with `=` a config override.
+    #[arg(long = "out", short = 'w')]
+    pub out: Option<PathBuf>,
+    /// Most sessions exported.
+    #[arg(long, default_value_t = 100_000)]
+    pub limit: usize,
+}
+
+/// One file position per packet: (file number, byte offset of its record header).
+pub fn decode_positions(pos: &[i64], gap_encoded: impl Fn(u32) -> bool) -> Vec<(u32, u64)> {
+    let mut out = Vec::with_capacity(pos.len());
+    let (mut file, mut last, mut last_gap, mut gap) = (0u32, 0i64, 0i64, false);
+    for &v in pos {
+        if v < 0 {
+            file = u32::try_from(-v).unwrap_or(0);
+            gap = gap_encoded(file);
+            // As Arkime's viewer: a new file restarts positions, not the last gap.
+            last = 0;
+            continue;
+        }
+        let p = if gap {
+            let g = if v == 0 { last_gap } else { v };
+            last_gap = g;
+            last += g;
+            last
+        } else {
+            v
+        };
+        if file != 0 && p > 0 {
+            out.push((file, p as u64));
+        }
+    }
+    out
+}
+
+/// The global header of a classic pcap file: (swapped byte order, nanoseconds).
+fn pcap_header(h: &[u8; 24]) -> Option<(bool, bool)> {
+    match h[..4] {
+        [0xd4, 0xc3, 0xb2, 0xa1] => Some((false, false)),
+        [0x4d, 0x3c, 0xb2, 0xa1] => Some((false, true)),
+        [0xa1, 0xb2, 0xc3, 0xd4] => Some((true, false)),
+        [0xa1, 0xb2, 0x3c, 0x4d] => Some((true, true)),
+        _ => None,
+    }
+}
+
+struct Source {
+    file: File,
+    header: [u8; 24],
+    swapped: bool,
+    nanos: bool,
+}
+
+impl Source {
+    fn open(path: &str) -> Result<Source> {
+        let mut file = File::open(path).with_context(|| format!("opening {path}"))?;
+        let mut header = [0u8; 24];
+        file.read_exact(&mut header)
+            .with_context(|| format!("{path}: too short for a pcap header"))?;
+        let (swapped, nanos) = pcap_header(&header).with_context(|| {
+            format!("{path}: not a classic pcap file (compressed files cannot be exported yet)")
+        })?;
+        Ok(Source {
+            file,
+            header,
+            swapped,
+            nanos,
+        })
+    }
+
+    fn u32_at(&self, b: &[u8]) -> u32 {
+        let a = [b[0], b[1], b[2], b[3]];
+        if self.swapped {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        }
+    }
+
+    /// The record at `pos`: (time in ns, record header, data).
+    fn record(&mut self, pos: u64) -> Result<(u128, [u8; 16], Vec<u8>)> {
+        self.file.seek(SeekFrom::Start(pos))?;
+        let mut h = [0u8; 16];
+        self.file.read_exact(&mut h)?;
+        let caplen = self.u32_at(&h[8..12]);
+        if caplen > 0x0400_0000 {
+            anyhow::bail!("record at {pos} claims {caplen} bytes");
+        }
+        let mut data = vec![0u8; caplen as usize];
+        self.file.read_exact(&mut data)?;
+        let sec = u128::from(self.u32_at(&h[0..4]));
+        let frac = u128::from(self.u32_at(&h[4..8]));
+        let ns = sec * 1_000_000_000 + if self.nanos { frac } else { frac * 1000 };
+        Ok((ns, h, data))
+    }
+}
+
+/// A packet read back: (time in ns, record header, data).
+type Exported = (u128, [u8; 16], Vec<u8>);
+
+/// Runs `trawl pcap`.
+pub fn run(mut a: PcapArgs) -> Result<ExitCode> {
+    let (paths, overrides): (Vec<String>, Vec<String>) =
+        a.store.option.drain(..).partition(|o| !o.contains('='));
+    a.store.option = overrides;
+    let out = match (a.out.take(), paths.as_slice()) {
+        (Some(o), []) => o,
+        (None, [p]) => PathBuf::from(p),
+        (None, []) => anyhow::bail!("give the output file: -o out.pcap (or -w)"),
+        _ => anyhow::bail!("give one output file"),
+    };
+    let (_cfg, st) = a.store.load()?;
+    let reg = setup::field_registry(&st);
+    let q = compile(a.expression.as_deref(), &reg)?;
+    let (start_ms, stop_ms) = a.window.range()?;
+    let store = Store::open(&st.data_dir)?;
+    let (total, hits) = store.search(
+        &q,
+        &SearchOpts {
+            start_ms,
+            stop_ms,
+            limit: a.limit,
+            ..SearchOpts::default()
+        },
+    )?;
+    if (hits.len() as u64) < total {
+        tracing::warn!(
+            "{total} sessions match; exporting the first {} (--limit)",
+            hits.len()
+        );
+    }
+    let files_dir = st.data_dir.join("files");
+    let mut registries: HashMap<String, FilesRegistry> = HashMap::new();
+    let mut sources: HashMap<(String, u32), Option<Source>> = HashMap::new();
+    let mut packets: Vec<Exported> = Vec::new();
+    let mut out_header: Option<[u8; 24]> = None;
+    let (mut bad_sessions, mut bad_packets, mut other_link) = (0u64, 0u64, 0u64);
+    for h in &hits {
+        let v: serde_json::Value = serde_json::from_str(&h.source).unwrap_or_default();
+        let node = v
+            .get("node")
+            .and_then(|n| n.as_str())
+            .unwrap_or("")
+            .to_string();
+        let pos: Vec<i64> = v
+            .get("packetPos")
+            .and_then(|p| p.as_array())
+            .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
+            .unwrap_or_default();
+        if !registries.contains_key(&node) {
+            registries.insert(node.clone(), FilesRegistry::open(&files_dir, &node)?);
+        }
+        let registry = &registries[&node];
+        let gap = |num: u32| {
+            registry
+                .get(num)
+                .and_then(|f| f.packet_pos_encoding)
+                .is_some_and(|e| e == "gap0")
+        };
+        let mut session_bad = false;
+        for (num, p) in decode_positions(&pos, gap) {
+            let src = sources.entry((node.clone(), num)).or_insert_with(|| {
+                let Some(info) = registry.get(num) else {
+                    tracing::error!(
+                        "session {}: file {node}-{num} is not in the files registry",
+                        h.id
+                    );
+                    return None;
+                };
+                match Source::open(&info.name) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        tracing::error!("session {}: {e:#}", h.id);
+                        None
+                    }
+                }
+            });
+            let Some(src) = src else {
+                session_bad = true;
+                bad_packets += 1;
+                continue;
+            };
+            let header = *out_header.get_or_insert(src.header);
+            let same_link = header[20..24] == src.header[20..24] && header[..4] == src.header[..4];
+            match src.record(p) {
+                Ok((ns, rh, data)) => {
+                    if !same_link {
+                        other_link += 1;
+                        continue;
+                    }
+                    packets.push((ns, rh, data));
+                }
+                Err(e) => {
+                    tracing::error!("session {}: packet at {node}-{num}:{p}: {e:#}", h.id);
+                    session_bad = true;
+                    bad_packets += 1;
+                }
+            }
+        }
+        if session_bad {
+            bad_sessions += 1;
+        }
+    }
+    // Time order; a packet shared by two matching sessions (never, for one capture)
+    // would appear twice.
+    packets.sort_by_key(|p| p.0);
+    let header = out_header.unwrap_or_else(|| {
+        let mut h = [0u8; 24];
+        h[..4].copy_from_slice(&[0xd4, 0xc3, 0xb2, 0xa1]);
+        h[4..6].copy_from_slice(&2u16.to_le_bytes());
+        h[6..8].copy_from_slice(&4u16.to_le_bytes());
+        h[16..20].copy_from_slice(&262_144u32.to_le_bytes());
+        h[20..24].copy_from_slice(&1u32.to_le_bytes());
+        h
+    });
+    let sink: Box<dyn Write> = if out.as_os_str() == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(File::create(&out).with_context(|| format!("creating {}", out.display()))?)
+    };
+    let mut w = BufWriter::new(sink);
+    w.write_all(&header)?;
+    for (_, rh, data) in &packets {
+        w.write_all(rh)?;
+        w.write_all(data)?;
+    }
+    w.flush()?;
+    if other_link > 0 {
+        tracing::warn!(
+            "{other_link} packets from files of another link type or byte order were left out"
+        );
+    }
+    if bad_sessions > 0 {
+        tracing::error!("{bad_sessions} sessions had {bad_packets} packets that could not be read; the rest were exported");
+    }
+    tracing::info!(
+        "{} packets of {} sessions written",
+        packets.len(),
+        hits.len()
+    );
+    Ok(if bad_sessions > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_and_gap_positions() {
+        assert_eq!(
+            decode_positions(&[-3, 24, 100, -4, 24], |_| false),
+            vec![(3, 24), (3, 100), (4, 24)]
+        );
+        // gap0: 24, then +76 (100), then 0 = the same gap again (176).
+        assert_eq!(
+            decode_positions(&[-1, 24, 76, 0, -2, 24, 0], |_| true),
+            vec![(1, 24), (1, 100), (1, 176), (2, 24), (2, 48)]
+        );
+        assert!(
+            decode_positions(&[24, 100], |_| false).is_empty(),
+            "no file yet"
+        );
+    }
+}

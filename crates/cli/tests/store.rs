@@ -1,0 +1,228 @@
+//! One host, nothing else installed: capture the sample into an empty data directory,
+//! search it with Arkime expressions (checking exactly which sessions come back), and
+//! export the packets of matches, byte for byte as captured.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn trawl() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trawl"))
+}
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+struct Env {
+    _t: tempfile::TempDir,
+    pcap: PathBuf,
+    data: PathBuf,
+}
+
+fn captured(tag: &str) -> Env {
+    let t = tempfile::tempdir().unwrap();
+    let pcap = t.path().join("sample.pcap");
+    ok(trawl().arg("sample").arg(&pcap).output().unwrap());
+    let data = t.path().join("data");
+    ok(trawl()
+        .args(["capture", "-q", "-n", "node1", "--tag", tag, "-o"])
+        .arg(format!("dataDir={}", data.display()))
+        .arg("-r")
+        .arg(&pcap)
+        .output()
+        .unwrap());
+    Env { _t: t, pcap, data }
+}
+
+/// The sessions an expression finds, as "src:port>dst:port" strings.
+fn find(e: &Env, expr: &str, extra: &[&str]) -> BTreeSet<String> {
+    let out = ok(trawl()
+        .args(["sessions", "-q", "-n", "node1", "--json", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .args(extra)
+        .arg(expr)
+        .output()
+        .unwrap());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            let s = &v["_source"];
+            format!(
+                "{}:{}>{}:{}",
+                s["source"]["ip"].as_str().unwrap_or("-"),
+                s["source"]["port"],
+                s["destination"]["ip"].as_str().unwrap_or("-"),
+                s["destination"]["port"]
+            )
+        })
+        .collect()
+}
+
+fn set(v: &[&str]) -> BTreeSet<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+const ICMP: &str = "10.1.0.10:0>192.0.2.80:0";
+const WEB: &str = "10.1.0.10:40123>192.0.2.80:80";
+const DNS: &str = "10.1.0.10:53001>192.0.2.53:53";
+
+#[test]
+fn searches_find_exactly_the_matching_sessions() {
+    let e = captured("run-1");
+    let ip_sessions = set(&[ICMP, WEB, DNS]);
+    let all = find(&e, "", &[]);
+    assert!(all.is_superset(&ip_sessions), "{all:?}");
+    assert_eq!(find(&e, "ip.dst == 192.0.2.80", &[]), set(&[ICMP, WEB]));
+    assert_eq!(find(&e, "ip == 192.0.2.53", &[]), set(&[DNS]));
+    assert_eq!(find(&e, "ip.src == 10.0.0.0/8", &[]), ip_sessions);
+    assert_eq!(find(&e, "ip.src == 10.2.0.0/16", &[]), set(&[]));
+    assert_eq!(find(&e, "port.dst == 50-100", &[]), set(&[WEB, DNS]));
+    assert_eq!(find(&e, "port.dst >= 80", &[]), set(&[WEB]));
+    assert_eq!(find(&e, "port == [53, 443]", &[]), set(&[DNS]));
+    assert_eq!(find(&e, "protocols == udp", &[]), set(&[DNS]));
+    assert_eq!(find(&e, "protocols == [tcp,icmp]", &[]), set(&[ICMP, WEB]));
+    assert_eq!(
+        find(&e, "ip.src == 10.1.0.10 && !protocols == tcp", &[]),
+        set(&[ICMP, DNS])
+    );
+    assert_eq!(
+        find(&e, "ip.src == 10.1.0.10 && protocols != tcp", &[]),
+        set(&[ICMP, DNS])
+    );
+    assert_eq!(
+        find(&e, "tags == run-1 && port.dst == 80", &[]),
+        set(&[WEB])
+    );
+    assert_eq!(find(&e, "tags == run-*", &[]), all);
+    assert_eq!(find(&e, "tags == /run-[0-9]/", &[]), all);
+    assert_eq!(find(&e, "tags == run-2", &[]), set(&[]));
+    assert_eq!(
+        find(&e, "port.src == EXISTS! && ip.protocol == udp", &[]),
+        set(&[DNS])
+    );
+    // The sample's sessions: dns 10-25 ms, web 30-81 ms, icmp 100-112 ms after
+    // 1700000000 (2023-11-14 22:13:20 UTC). A window keeps the sessions overlapping it.
+    let w = |a: &str, b: &str| find(&e, "ip.src == 10.1.0.10", &["--start", a, "--stop", b]);
+    assert_eq!(w("1700000000.026", "1700000000.05"), set(&[WEB]));
+    assert_eq!(w("1700000000", "1700000000.05"), set(&[WEB, DNS]));
+    assert_eq!(w("1700000000.082", "1700000001"), set(&[ICMP]));
+    assert_eq!(w("2023-11-14T22:13:20", "2023-11-14T22:13:21"), ip_sessions);
+    assert_eq!(
+        find(&e, "ip.src == 10.1.0.10", &["--start", "2024-01-01"]),
+        set(&[])
+    );
+}
+
+#[test]
+fn bad_expressions_say_where() {
+    let e = captured("x");
+    let out = trawl()
+        .args(["sessions", "-q", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .arg("ip.src == 10.0.0.1 &&")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at character"), "{err}");
+    let out = trawl()
+        .args(["sessions", "-q", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .arg("no.such.field == 1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no.such.field"));
+}
+
+/// The pcap records of a file (header and data), in order.
+fn records(p: &Path) -> Vec<Vec<u8>> {
+    let b = std::fs::read(p).unwrap();
+    assert_eq!(&b[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "little-endian pcap");
+    let mut o = 24;
+    let mut out = Vec::new();
+    while o + 16 <= b.len() {
+        let caplen = u32::from_le_bytes([b[o + 8], b[o + 9], b[o + 10], b[o + 11]]) as usize;
+        out.push(b[o..o + 16 + caplen].to_vec());
+        o += 16 + caplen;
+    }
+    out
+}
+
+#[test]
+fn pcap_export_is_byte_identical_and_reports_missing_files() {
+    let e = captured("x");
+    let out_pcap = e.data.join("web.pcap");
+    ok(trawl()
+        .args(["pcap", "-q", "-n", "node1", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .arg("-o")
+        .arg(&out_pcap)
+        .arg("port.dst == 80 || port.dst == 53")
+        .output()
+        .unwrap());
+    let got = records(&out_pcap);
+    let orig = records(&e.pcap);
+    assert_eq!(got.len(), 12, "10 web and 2 dns packets");
+    assert!(
+        got.iter().all(|r| orig.contains(r)),
+        "every record as captured"
+    );
+    let times: Vec<&[u8]> = got.iter().map(|r| &r[..8]).collect();
+    let mut sorted = times.clone();
+    sorted.sort_by_key(|t| {
+        (
+            u32::from_le_bytes([t[0], t[1], t[2], t[3]]),
+            u32::from_le_bytes([t[4], t[5], t[6], t[7]]),
+        )
+    });
+    assert_eq!(times, sorted, "time order");
+
+    // The input is gone: the export says so and fails, without a panic.
+    std::fs::remove_file(&e.pcap).unwrap();
+    let out = trawl()
+        .args(["pcap", "-q", "-n", "node1", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .args(["-w", "-"])
+        .arg("port.dst == 80")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sample.pcap"));
+}
+
+#[test]
+fn db_info_and_expire() {
+    let e = captured("x");
+    let info = ok(trawl()
+        .args(["db", "info", "-q", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .output()
+        .unwrap());
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(text.contains("sessions3-"), "{text}");
+    assert!(text.contains("1 partitions"), "{text}");
+    // Keep 100000 days: nothing goes; keep 0 days: the 2023 partition goes.
+    let keep = ok(trawl()
+        .args(["db", "expire", "-q", "--days", "100000", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .output()
+        .unwrap());
+    assert!(String::from_utf8_lossy(&keep.stdout).contains("0 partitions deleted"));
+    let gone = ok(trawl()
+        .args(["db", "expire", "-q", "--days", "0", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .output()
+        .unwrap());
+    assert!(String::from_utf8_lossy(&gone.stdout).contains("1 partitions deleted"));
+    assert!(find(&e, "", &[]).is_empty());
+}

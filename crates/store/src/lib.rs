@@ -1,0 +1,312 @@
+//! The embedded session store, the default when no Elasticsearch/OpenSearch is
+//! configured: session documents indexed with tantivy under `<dataDir>/sessions/`, one
+//! index per partition named like Arkime's rotated indices (`sessions3-261124`), and
+//! searched with Arkime's expression language.
+//!
+//! Writing goes through [`StoreOutput`] (a queue and an indexing thread); reading
+//! through [`Store`]. A partition is a tantivy index, so a capture that is killed
+//! leaves every committed batch searchable and the rest simply absent.
+
+pub mod doc;
+pub mod schema;
+pub mod translate;
+pub mod writer;
+
+use std::path::{Path, PathBuf};
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query as TQuery};
+use tantivy::schema::Value as _;
+use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocument};
+use trawl_query::Query;
+
+pub use schema::{fields_of, Kind};
+pub use writer::{StoreOutput, WriterStats};
+
+/// Store failures, naming the path involved.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A file system error.
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    /// A tantivy error on a partition.
+    #[error("index {0}: {1}")]
+    Index(PathBuf, String),
+    /// A partition name that cannot be a directory name, or a partition without the
+    /// store's fields.
+    #[error("bad partition '{0}'")]
+    BadPartition(String),
+    /// A sort field that is not a numeric field of the store.
+    #[error("cannot sort by '{0}': only numeric fields sort")]
+    BadSort(String),
+}
+
+/// Where the partitions live.
+pub fn sessions_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("sessions")
+}
+
+/// The directory of partition `name`, if the name is safe as one path component.
+pub fn partition_dir(root: &Path, name: &str) -> Option<PathBuf> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    ok.then(|| root.join(name))
+}
+
+/// One open partition.
+struct Part {
+    name: String,
+    dir: PathBuf,
+    reader: IndexReader,
+    fields: schema::Fields,
+}
+
+/// The store, opened for searching.
+pub struct Store {
+    parts: Vec<Part>,
+}
+
+/// How to search.
+#[derive(Clone, Debug)]
+pub struct SearchOpts {
+    /// Sessions whose last packet is at or after this time (ms).
+    pub start_ms: Option<i64>,
+    /// Sessions whose first packet is at or before this time (ms).
+    pub stop_ms: Option<i64>,
+    /// Most hits returned.
+    pub limit: usize,
+    /// Numeric database field to sort by, and descending.
+    pub sort: (String, bool),
+}
+
+impl Default for SearchOpts {
+    fn default() -> Self {
+        SearchOpts {
+            start_ms: None,
+            stop_ms: None,
+            limit: 100,
+            sort: ("firstPacket".into(), false),
+        }
+    }
+}
+
+/// One matching session.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// Its partition.
+    pub partition: String,
+    /// Its id.
+    pub id: String,
+    /// The document as written (Arkime's `_source`).
+    pub source: String,
+    /// The value it was sorted by.
+    pub sort_value: i64,
+}
+
+/// What `trawl db info` shows for a partition.
+#[derive(Clone, Debug)]
+pub struct PartitionInfo {
+    /// Name.
+    pub name: String,
+    /// Documents.
+    pub docs: u64,
+    /// Bytes on disk.
+    pub bytes: u64,
+    /// Earliest first packet and latest last packet (ms), if it has documents.
+    pub span: Option<(i64, i64)>,
+}
+
+fn dir_bytes(p: &Path) -> u64 {
+    std::fs::read_dir(p)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+impl Store {
+    /// Opens every partition under `<data_dir>/sessions` (none yet is an empty store).
+    /// A partition that does not open is skipped with a warning.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let root = sessions_dir(data_dir);
+        let mut parts = Vec::new();
+        let rd = match std::fs::read_dir(&root) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Store { parts }),
+            Err(e) => return Err(StoreError::Io(root, e)),
+        };
+        let mut names: Vec<String> = rd
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_dir())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        for name in names {
+            let dir = root.join(&name);
+            let opened = Index::open_in_dir(&dir).and_then(|i| {
+                let r = i
+                    .reader_builder()
+                    .reload_policy(ReloadPolicy::Manual)
+                    .try_into()?;
+                Ok((i, r))
+            });
+            match opened {
+                Ok((index, reader)) => match schema::Fields::new(index.schema()) {
+                    Some(fields) => parts.push(Part {
+                        name,
+                        dir,
+                        reader,
+                        fields,
+                    }),
+                    None => tracing::warn!("{}: not a session partition; skipped", dir.display()),
+                },
+                Err(e) => tracing::warn!("{}: cannot open ({e}); skipped", dir.display()),
+            }
+        }
+        Ok(Store { parts })
+    }
+
+    /// Partition names.
+    pub fn partition_names(&self) -> Vec<&str> {
+        self.parts.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    fn full_query(p: &Part, q: &Query, o: &SearchOpts) -> Box<dyn TQuery> {
+        let main = translate::translate(q, &p.fields);
+        match translate::time_range(&p.fields, o.start_ms, o.stop_ms) {
+            Some(t) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, main),
+                (Occur::Must, t),
+            ])),
+            None => main,
+        }
+    }
+
+    /// Searches every partition: the total number of matches and the first `limit`
+    /// hits in sort order.
+    pub fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), StoreError> {
+        let (sort_field, desc) = (&o.sort.0, o.sort.1);
+        let mut total = 0u64;
+        let mut hits: Vec<Hit> = Vec::new();
+        let limit = o.limit.max(1);
+        for p in &self.parts {
+            match p.fields.get(sort_field) {
+                Some((_, Kind::Int)) => {}
+                Some(_) => return Err(StoreError::BadSort(sort_field.clone())),
+                None => continue,
+            }
+            let tq = Self::full_query(p, q, o);
+            let searcher = p.reader.searcher();
+            let order = if desc { Order::Desc } else { Order::Asc };
+            let top = TopDocs::with_limit(limit).order_by_fast_field::<i64>(sort_field, order);
+            let (n, found) = searcher
+                .search(&tq, &(Count, top))
+                .map_err(|e| StoreError::Index(p.dir.clone(), e.to_string()))?;
+            total += n as u64;
+            for (v, addr) in found {
+                if let Some(h) = Self::hit(p, &searcher, addr, v) {
+                    hits.push(h);
+                }
+            }
+        }
+        hits.sort_by(|a, b| {
+            let c = a
+                .sort_value
+                .cmp(&b.sort_value)
+                .then_with(|| a.id.cmp(&b.id));
+            if desc {
+                c.reverse()
+            } else {
+                c
+            }
+        });
+        hits.truncate(limit);
+        Ok((total, hits))
+    }
+
+    fn hit(p: &Part, searcher: &tantivy::Searcher, addr: DocAddress, v: i64) -> Option<Hit> {
+        let d: TantivyDocument = searcher.doc(addr).ok()?;
+        let id = d.get_first(p.fields.id)?.as_str()?.to_string();
+        let source = d.get_first(p.fields.source)?.as_str()?.to_string();
+        Some(Hit {
+            partition: p.name.clone(),
+            id,
+            source,
+            sort_value: v,
+        })
+    }
+
+    /// The session with id `id`, if any partition has it.
+    pub fn get(&self, id: &str) -> Option<Hit> {
+        for p in &self.parts {
+            let q = tantivy::query::TermQuery::new(
+                tantivy::Term::from_field_text(p.fields.id, id),
+                tantivy::schema::IndexRecordOption::Basic,
+            );
+            let searcher = p.reader.searcher();
+            let found = searcher.search(&q, &TopDocs::with_limit(1)).ok()?;
+            if let Some((_, addr)) = found.first() {
+                return Self::hit(p, &searcher, *addr, 0);
+            }
+        }
+        None
+    }
+
+    /// Documents, size and time span of each partition.
+    pub fn info(&self) -> Vec<PartitionInfo> {
+        self.parts
+            .iter()
+            .map(|p| {
+                let searcher = p.reader.searcher();
+                let docs = searcher.num_docs();
+                let edge = |field: &str, order: Order| -> Option<i64> {
+                    let top = TopDocs::with_limit(1).order_by_fast_field::<i64>(field, order);
+                    searcher
+                        .search(&tantivy::query::AllQuery, &top)
+                        .ok()?
+                        .first()
+                        .map(|(v, _)| *v)
+                };
+                let span = if docs == 0 {
+                    None
+                } else {
+                    edge("firstPacket", Order::Asc).zip(edge("lastPacket", Order::Desc))
+                };
+                PartitionInfo {
+                    name: p.name.clone(),
+                    docs,
+                    bytes: dir_bytes(&p.dir),
+                    span,
+                }
+            })
+            .collect()
+    }
+
+    /// Deletes the partitions whose newest session ended before `cutoff_ms`; returns
+    /// their names.
+    pub fn expire(self, cutoff_ms: i64) -> Result<Vec<String>, StoreError> {
+        let info = self.info();
+        let mut gone = Vec::new();
+        for (p, i) in self.parts.into_iter().zip(info) {
+            let old = match i.span {
+                Some((_, last)) => last < cutoff_ms,
+                None => false,
+            };
+            if old {
+                drop(p.reader);
+                std::fs::remove_dir_all(&p.dir).map_err(|e| StoreError::Io(p.dir.clone(), e))?;
+                gone.push(p.name);
+            }
+        }
+        Ok(gone)
+    }
+}

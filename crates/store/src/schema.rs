@@ -1,0 +1,135 @@
+//! A partition's tantivy schema, made from the field registry: one indexed field per
+//! database field name, typed by the field's viewer kind (ip, integer/seconds/date,
+//! term kinds, text), plus the stored document, its id, and the names of the fields it
+//! holds (for `EXISTS!`).
+
+use std::collections::HashMap;
+
+use tantivy::schema::{
+    Field, FieldType as TType, IpAddrOptions, NumericOptions, Schema, SchemaBuilder, STORED, STRING,
+};
+use trawl_fields::FieldRegistry;
+
+/// The stored document body (`_source`).
+pub const SOURCE: &str = "_source";
+/// The document id.
+pub const ID: &str = "_id";
+/// Names of every field the document has a value for.
+pub const EXISTS: &str = "_exists";
+
+/// How a database field is indexed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// IP addresses (IPv4 stored mapped into IPv6), indexed and fast: CIDR ranges.
+    Ip,
+    /// Integers (and times in ms), indexed and fast: ranges and sorting.
+    Int,
+    /// Untokenized strings: exact, wildcard and regex matches.
+    Term,
+}
+
+/// The kind a viewer kind maps to.
+pub fn kind_of(viewer_kind: &str) -> Kind {
+    match viewer_kind {
+        "ip" => Kind::Ip,
+        "integer" | "seconds" | "date" => Kind::Int,
+        _ => Kind::Term,
+    }
+}
+
+/// The fields of the registry that go into a schema: (database name, kind), with the
+/// document's time fields always present.
+pub fn fields_of(reg: &FieldRegistry) -> Vec<(String, Kind)> {
+    let mut out: Vec<(String, Kind)> = vec![
+        ("firstPacket".into(), Kind::Int),
+        ("lastPacket".into(), Kind::Int),
+    ];
+    for (_, d) in reg.iter() {
+        if d.db_field.is_empty()
+            || d.db_field.starts_with('_')
+            || d.ty == trawl_fields::FieldType::Object
+            || out.iter().any(|(n, _)| *n == d.db_field)
+        {
+            continue;
+        }
+        // Start and stop times are written in ms whatever their viewer kind says.
+        let kind = match d.db_field.as_str() {
+            "firstPacket" | "lastPacket" => continue,
+            // The document writes ipProtocol as a number.
+            "ipProtocol" => Kind::Int,
+            _ => kind_of(&d.kind),
+        };
+        out.push((d.db_field.clone(), kind));
+    }
+    out
+}
+
+/// Builds the schema for `fields`.
+pub fn build(fields: &[(String, Kind)]) -> Schema {
+    let mut b = SchemaBuilder::new();
+    b.add_text_field(ID, STRING | STORED);
+    b.add_text_field(SOURCE, STORED);
+    b.add_text_field(EXISTS, STRING);
+    for (name, kind) in fields {
+        match kind {
+            Kind::Ip => {
+                b.add_ip_addr_field(name, IpAddrOptions::default().set_indexed().set_fast());
+            }
+            Kind::Int => {
+                b.add_i64_field(name, NumericOptions::default().set_indexed().set_fast());
+            }
+            Kind::Term => {
+                b.add_text_field(name, STRING);
+            }
+        }
+    }
+    b.build()
+}
+
+/// A schema with its fields looked up by name.
+#[derive(Clone, Debug)]
+pub struct Fields {
+    /// The schema.
+    pub schema: Schema,
+    /// `_id`.
+    pub id: Field,
+    /// `_source`.
+    pub source: Field,
+    /// `_exists`.
+    pub exists: Field,
+    by_name: HashMap<String, (Field, Kind)>,
+}
+
+impl Fields {
+    /// Looks up the fields of `schema` (a partition's, possibly made by an older
+    /// registry); None if it lacks the store's own fields.
+    pub fn new(schema: Schema) -> Option<Fields> {
+        let id = schema.get_field(ID).ok()?;
+        let source = schema.get_field(SOURCE).ok()?;
+        let exists = schema.get_field(EXISTS).ok()?;
+        let mut by_name = HashMap::new();
+        for (f, e) in schema.fields() {
+            if e.name().starts_with('_') {
+                continue;
+            }
+            let kind = match e.field_type() {
+                TType::IpAddr(_) => Kind::Ip,
+                TType::I64(_) => Kind::Int,
+                _ => Kind::Term,
+            };
+            by_name.insert(e.name().to_string(), (f, kind));
+        }
+        Some(Fields {
+            schema,
+            id,
+            source,
+            exists,
+            by_name,
+        })
+    }
+
+    /// The field called `name` and its kind.
+    pub fn get(&self, name: &str) -> Option<(Field, Kind)> {
+        self.by_name.get(name).copied()
+    }
+}

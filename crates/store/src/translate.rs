@@ -1,0 +1,225 @@
+//! A resolved Arkime expression ([`trawl_query::Query`]) as a tantivy query over one
+//! partition's schema. A field the partition does not have matches nothing.
+
+use std::net::{IpAddr, Ipv6Addr};
+use std::ops::Bound;
+
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, Occur, Query as TQuery, RangeQuery, RegexQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::Term;
+use trawl_query::{Match, Query};
+
+use crate::doc::to_v6;
+use crate::schema::{Fields, Kind};
+
+/// Translates `q` for a partition with `fields`.
+pub fn translate(q: &Query, fields: &Fields) -> Box<dyn TQuery> {
+    match q {
+        Query::And(v) if v.is_empty() => Box::new(AllQuery),
+        Query::And(v) => Box::new(BooleanQuery::new(
+            v.iter()
+                .map(|x| (Occur::Must, translate(x, fields)))
+                .collect(),
+        )),
+        Query::Or(v) => Box::new(BooleanQuery::new(
+            v.iter()
+                .map(|x| (Occur::Should, translate(x, fields)))
+                .collect(),
+        )),
+        Query::Not(x) => not(translate(x, fields)),
+        Query::Exists(db) => term(fields.exists, db),
+        Query::Field { db, m } => match fields.get(db) {
+            Some((f, kind)) => field(db, f, kind, m),
+            None => Box::new(EmptyQuery),
+        },
+    }
+}
+
+fn not(q: Box<dyn TQuery>) -> Box<dyn TQuery> {
+    Box::new(BooleanQuery::new(vec![
+        (Occur::Must, Box::new(AllQuery) as Box<dyn TQuery>),
+        (Occur::MustNot, q),
+    ]))
+}
+
+fn term(f: Field, s: &str) -> Box<dyn TQuery> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(f, s),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn int_range(f: Field, lo: i64, hi: i64) -> Box<dyn TQuery> {
+    if lo > hi {
+        return Box::new(EmptyQuery);
+    }
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_i64(f, lo)),
+        Bound::Included(Term::from_field_i64(f, hi)),
+    ))
+}
+
+/// IP protocol names the viewer accepts for `ip.protocol`.
+fn ip_protocol_number(name: &str) -> Option<i64> {
+    Some(match name {
+        "icmp" => 1,
+        "igmp" => 2,
+        "tcp" => 6,
+        "udp" => 17,
+        "gre" => 47,
+        "esp" => 50,
+        "icmpv6" => 58,
+        "pim" => 103,
+        "sctp" => 132,
+        n => return n.parse().ok(),
+    })
+}
+
+/// The first and last address of a network, in tantivy's IPv6 space.
+pub fn cidr_bounds(ip: IpAddr, bits: u8) -> (Ipv6Addr, Ipv6Addr) {
+    let (base, host_bits) = match ip {
+        IpAddr::V4(a) => (
+            u128::from(to_v6(IpAddr::V4(a))),
+            32 - u32::from(bits.min(32)),
+        ),
+        IpAddr::V6(a) => (u128::from(a), 128 - u32::from(bits.min(128))),
+    };
+    let mask = if host_bits >= 128 {
+        0
+    } else {
+        u128::MAX << host_bits
+    };
+    let lo = base & mask;
+    (Ipv6Addr::from(lo), Ipv6Addr::from(lo | !mask))
+}
+
+/// A shell pattern (`*`, `?`) as a regex over the whole term.
+fn wildcard_regex(p: &str) -> String {
+    let mut out = String::with_capacity(p.len() + 8);
+    for c in p.chars() {
+        match c {
+            '*' => out.push_str(".*"),
+            '?' => out.push('.'),
+            c if c.is_alphanumeric() || c == '_' || c == '-' || c == ' ' => out.push(c),
+            c => {
+                out.push('\\');
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The resolver anchors regexes as `^(?:…)$`; tantivy matches whole terms already.
+fn unanchored(re: &str) -> &str {
+    re.strip_prefix('^')
+        .and_then(|r| r.strip_suffix('$'))
+        .unwrap_or(re)
+}
+
+fn regex(f: Field, re: &str) -> Box<dyn TQuery> {
+    match RegexQuery::from_pattern(re, f) {
+        Ok(q) => Box::new(q),
+        Err(e) => {
+            tracing::warn!("regex /{re}/ not usable on the index: {e}");
+            Box::new(EmptyQuery)
+        }
+    }
+}
+
+fn field(db: &str, f: Field, kind: Kind, m: &Match) -> Box<dyn TQuery> {
+    match (kind, m) {
+        (Kind::Term, Match::Exact(s)) => term(f, s),
+        (Kind::Term, Match::Wildcard(p)) => regex(f, &wildcard_regex(p)),
+        (Kind::Term, Match::Regex(r)) => regex(f, unanchored(r.as_str())),
+        (Kind::Term, Match::IntRange(lo, hi)) if lo == hi => term(f, &lo.to_string()),
+        (Kind::Int, Match::IntRange(lo, hi)) => {
+            // Start and stop times are searched in seconds and stored in ms.
+            if matches!(db, "firstPacket" | "lastPacket") {
+                int_range(
+                    f,
+                    lo.saturating_mul(1000),
+                    hi.saturating_mul(1000).saturating_add(999),
+                )
+            } else {
+                int_range(f, *lo, *hi)
+            }
+        }
+        (Kind::Int, Match::Exact(s)) => {
+            let n = if db == "ipProtocol" {
+                ip_protocol_number(&s.to_lowercase())
+            } else {
+                s.parse().ok()
+            };
+            match n {
+                Some(n) => int_range(f, n, n),
+                None => Box::new(EmptyQuery),
+            }
+        }
+        (Kind::Ip, Match::Cidr(ip, bits)) => {
+            let (lo, hi) = cidr_bounds(*ip, *bits);
+            Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_ip_addr(f, lo)),
+                Bound::Included(Term::from_field_ip_addr(f, hi)),
+            ))
+        }
+        (Kind::Ip, Match::Exact(s)) => match s.parse::<IpAddr>() {
+            Ok(ip) => {
+                let a = to_v6(ip);
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_ip_addr(f, a)),
+                    Bound::Included(Term::from_field_ip_addr(f, a)),
+                ))
+            }
+            Err(_) => Box::new(EmptyQuery),
+        },
+        _ => Box::new(EmptyQuery),
+    }
+}
+
+/// Sessions overlapping `[start_ms, stop_ms]` (either bound optional).
+pub fn time_range(
+    fields: &Fields,
+    start_ms: Option<i64>,
+    stop_ms: Option<i64>,
+) -> Option<Box<dyn TQuery>> {
+    let mut parts: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+    if let (Some(s), Some((f, _))) = (start_ms, fields.get("lastPacket")) {
+        parts.push((Occur::Must, int_range(f, s, i64::MAX)));
+    }
+    if let (Some(s), Some((f, _))) = (stop_ms, fields.get("firstPacket")) {
+        parts.push((Occur::Must, int_range(f, i64::MIN, s)));
+    }
+    (!parts.is_empty()).then(|| Box::new(BooleanQuery::new(parts)) as Box<dyn TQuery>)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs() {
+        let (lo, hi) = cidr_bounds("10.0.0.0".parse().unwrap(), 8);
+        assert_eq!(lo, "::ffff:10.0.0.0".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(hi, "::ffff:10.255.255.255".parse::<Ipv6Addr>().unwrap());
+        let (lo, hi) = cidr_bounds("2001:db8::1".parse().unwrap(), 32);
+        assert_eq!(lo, "2001:db8::".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(
+            hi,
+            "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"
+                .parse::<Ipv6Addr>()
+                .unwrap()
+        );
+        let (lo, hi) = cidr_bounds("1.2.3.4".parse().unwrap(), 32);
+        assert_eq!(lo, hi);
+    }
+
+    #[test]
+    fn wildcards_escape_the_rest() {
+        assert_eq!(wildcard_regex("*.example.com"), ".*\\.example\\.com");
+        assert_eq!(wildcard_regex("a?c"), "a.c");
+        assert_eq!(unanchored("^(?:ab+)$"), "(?:ab+)");
+    }
+}

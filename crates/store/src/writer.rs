@@ -1,0 +1,225 @@
+//! The store's writer: a [`DocOutput`] whose `emit` only queues the document; a thread
+//! of its own indexes the queue into the partition each document names (its index,
+//! e.g. `sessions3-261124`), committing in batches and at the end.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use tantivy::{Index, IndexWriter};
+use trawl_output::{Doc, DocOutput};
+
+use crate::schema::{self, Fields, Kind};
+use crate::{partition_dir, StoreError};
+
+/// Documents waiting for the indexing thread before `emit` blocks.
+const QUEUE: usize = 8192;
+/// Documents per commit.
+const COMMIT_DOCS: u64 = 50_000;
+/// Longest time between commits while documents arrive.
+const COMMIT_EVERY: Duration = Duration::from_secs(10);
+/// Memory of each partition's tantivy writer.
+const WRITER_BYTES: usize = 64 << 20;
+
+/// Counters of the store writer.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Documents indexed.
+    pub indexed: AtomicU64,
+    /// Documents that could not be indexed (not JSON, or an index error).
+    pub failed: AtomicU64,
+    /// Times `emit` found the queue full and waited.
+    pub queue_full: AtomicU64,
+    /// Commits done.
+    pub commits: AtomicU64,
+}
+
+/// Sends documents to the indexing thread.
+pub struct StoreOutput {
+    tx: Mutex<Option<Sender<Doc>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    /// Counters.
+    pub stats: Arc<WriterStats>,
+}
+
+impl StoreOutput {
+    /// Starts the indexing thread for the store under `data_dir`; new partitions get
+    /// the schema of `fields` (from the field registry).
+    pub fn start(data_dir: &Path, fields: Vec<(String, Kind)>) -> Result<StoreOutput, StoreError> {
+        let root = crate::sessions_dir(data_dir);
+        std::fs::create_dir_all(&root).map_err(|e| StoreError::Io(root.clone(), e))?;
+        let (tx, rx) = bounded::<Doc>(QUEUE);
+        let stats = Arc::new(WriterStats::default());
+        let st = Arc::clone(&stats);
+        let thread = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(&root, &fields, &rx, &st))
+            .map_err(|e| StoreError::Io(PathBuf::from("store-writer thread"), e))?;
+        Ok(StoreOutput {
+            tx: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
+            stats,
+        })
+    }
+}
+
+impl DocOutput for StoreOutput {
+    fn emit(&self, doc: Doc) {
+        let tx = match self.tx.lock() {
+            Ok(g) => g.clone(),
+            Err(_) => None,
+        };
+        let Some(tx) = tx else { return };
+        match tx.try_send(doc) {
+            Ok(()) => {}
+            Err(TrySendError::Full(doc)) => {
+                self.stats.queue_full.fetch_add(1, Ordering::Relaxed);
+                if tx.send(doc).is_err() {
+                    self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Ok(mut g) = self.tx.lock() {
+            g.take();
+        }
+        let t = self.thread.lock().ok().and_then(|mut g| g.take());
+        if let Some(t) = t {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Partition {
+    writer: IndexWriter,
+    fields: Fields,
+    pending: u64,
+}
+
+fn open_partition(
+    root: &Path,
+    name: &str,
+    fields: &[(String, Kind)],
+) -> Result<Partition, StoreError> {
+    let dir =
+        partition_dir(root, name).ok_or_else(|| StoreError::BadPartition(name.to_string()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| StoreError::Io(dir.clone(), e))?;
+    let index = match Index::open_in_dir(&dir) {
+        Ok(i) => i,
+        Err(_) => Index::create_in_dir(&dir, schema::build(fields))
+            .map_err(|e| StoreError::Index(dir.clone(), e.to_string()))?,
+    };
+    let f =
+        Fields::new(index.schema()).ok_or_else(|| StoreError::BadPartition(name.to_string()))?;
+    let writer = index
+        .writer_with_num_threads(1, WRITER_BYTES)
+        .map_err(|e| StoreError::Index(dir.clone(), e.to_string()))?;
+    Ok(Partition {
+        writer,
+        fields: f,
+        pending: 0,
+    })
+}
+
+fn commit(name: &str, p: &mut Partition, stats: &WriterStats) {
+    if p.pending == 0 {
+        return;
+    }
+    match p.writer.commit() {
+        Ok(_) => {
+            stats.commits.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(e) => {
+            tracing::error!("store: commit of {name} failed: {e}");
+            stats.failed.fetch_add(p.pending, Ordering::Relaxed);
+            stats.indexed.fetch_sub(
+                p.pending.min(stats.indexed.load(Ordering::Relaxed)),
+                Ordering::Relaxed,
+            );
+        }
+    }
+    p.pending = 0;
+}
+
+fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Doc>, stats: &WriterStats) {
+    let mut parts: HashMap<String, Partition> = HashMap::new();
+    let mut failed_parts: HashMap<String, ()> = HashMap::new();
+    let mut last_commit = Instant::now();
+    let mut seq: u64 = 0;
+    loop {
+        let doc = match rx.recv_timeout(COMMIT_EVERY) {
+            Ok(d) => Some(d),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+        };
+        if let Some(doc) = doc {
+            if failed_parts.contains_key(&doc.index) {
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            if !parts.contains_key(&doc.index) {
+                match open_partition(root, &doc.index, fields) {
+                    Ok(p) => {
+                        parts.insert(doc.index.clone(), p);
+                    }
+                    Err(e) => {
+                        tracing::error!("store: {e}; documents for it are counted as failed");
+                        failed_parts.insert(doc.index.clone(), ());
+                        stats.failed.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                }
+            }
+            let Some(p) = parts.get_mut(&doc.index) else {
+                continue;
+            };
+            seq += 1;
+            let id = doc
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("{}-{seq}", doc.index));
+            let Some(td) = crate::doc::build(&p.fields, &id, &doc.body) else {
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
+            // A document id names one session: writing it again replaces it, as an
+            // Elasticsearch index would (reading the same pcap twice).
+            p.writer
+                .delete_term(tantivy::Term::from_field_text(p.fields.id, &id));
+            match p.writer.add_document(td) {
+                Ok(_) => {
+                    p.pending += 1;
+                    stats.indexed.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    tracing::error!("store: indexing a document failed: {e}");
+                    stats.failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            if p.pending >= COMMIT_DOCS {
+                commit(&doc.index, p, stats);
+            }
+        }
+        if last_commit.elapsed() >= COMMIT_EVERY {
+            for (n, p) in parts.iter_mut() {
+                commit(n, p, stats);
+            }
+            last_commit = Instant::now();
+        }
+    }
+    for (n, mut p) in parts {
+        commit(&n, &mut p, stats);
+        if let Err(e) = p.writer.wait_merging_threads() {
+            tracing::warn!("store: merging {n}: {e}");
+        }
+    }
+}
