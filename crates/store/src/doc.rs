@@ -43,12 +43,12 @@ pub fn build(fields: &Fields, id: &str, body: &str) -> Option<TantivyDocument> {
     let mut present = BTreeSet::new();
     let mut path = String::new();
     leaves(&v, &mut path, &mut |p, leaf| {
-        if !present.contains(p) {
-            present.insert(p.to_string());
-        }
         let Some((f, kind)) = fields.get(p) else {
             return;
         };
+        if !present.contains(p) {
+            present.insert(p.to_string());
+        }
         match kind {
             Kind::Int => {
                 let n = match leaf {

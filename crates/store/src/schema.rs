@@ -20,9 +20,9 @@ pub const EXISTS: &str = "_exists";
 /// How a database field is indexed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// IP addresses (IPv4 stored mapped into IPv6), indexed and fast: CIDR ranges.
+    /// IP addresses (IPv4 stored mapped into IPv6), a fast column: CIDR ranges.
     Ip,
-    /// Integers (and times in ms), indexed and fast: ranges and sorting.
+    /// Integers (and times in ms), a fast column: ranges and sorting.
     Int,
     /// Untokenized strings: exact, wildcard and regex matches.
     Term,
@@ -72,11 +72,13 @@ pub fn build(fields: &[(String, Kind)]) -> Schema {
     b.add_text_field(EXISTS, STRING);
     for (name, kind) in fields {
         match kind {
+            // Columnar only: ranges (CIDRs, port ranges, exact values) scan the column,
+            // which costs far less at indexing time than postings per value.
             Kind::Ip => {
-                b.add_ip_addr_field(name, IpAddrOptions::default().set_indexed().set_fast());
+                b.add_ip_addr_field(name, IpAddrOptions::default().set_fast());
             }
             Kind::Int => {
-                b.add_i64_field(name, NumericOptions::default().set_indexed().set_fast());
+                b.add_i64_field(name, NumericOptions::default().set_fast());
             }
             Kind::Term => {
                 b.add_text_field(name, STRING);

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
-use tantivy::{Index, IndexWriter};
+use tantivy::{Index, IndexWriter, TantivyDocument};
 use trawl_output::{Doc, DocOutput};
 
 use crate::schema::{self, Fields, Kind};
@@ -22,6 +22,8 @@ const QUEUE: usize = 8192;
 const COMMIT_DOCS: u64 = 50_000;
 /// Longest time between commits while documents arrive.
 const COMMIT_EVERY: Duration = Duration::from_secs(10);
+/// Indexing threads of each partition's tantivy writer.
+const INDEX_THREADS: usize = 2;
 /// Memory of each partition's tantivy writer.
 const WRITER_BYTES: usize = 64 << 20;
 
@@ -38,9 +40,19 @@ pub struct WriterStats {
     pub commits: AtomicU64,
 }
 
+/// A document on its way to the indexing thread, already turned into a tantivy
+/// document for the current schema by the packet thread that emitted it.
+struct Queued {
+    doc: Doc,
+    id: String,
+    built: Option<TantivyDocument>,
+}
+
 /// Sends documents to the indexing thread.
 pub struct StoreOutput {
-    tx: Mutex<Option<Sender<Doc>>>,
+    tx: Mutex<Option<Sender<Queued>>>,
+    current: Fields,
+    seq: AtomicU64,
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Counters.
     pub stats: Arc<WriterStats>,
@@ -52,7 +64,9 @@ impl StoreOutput {
     pub fn start(data_dir: &Path, fields: Vec<(String, Kind)>) -> Result<StoreOutput, StoreError> {
         let root = crate::sessions_dir(data_dir);
         std::fs::create_dir_all(&root).map_err(|e| StoreError::Io(root.clone(), e))?;
-        let (tx, rx) = bounded::<Doc>(QUEUE);
+        let current = Fields::new(schema::build(&fields))
+            .ok_or_else(|| StoreError::BadPartition("(new schema)".into()))?;
+        let (tx, rx) = bounded::<Queued>(QUEUE);
         let stats = Arc::new(WriterStats::default());
         let st = Arc::clone(&stats);
         let thread = std::thread::Builder::new()
@@ -61,6 +75,8 @@ impl StoreOutput {
             .map_err(|e| StoreError::Io(PathBuf::from("store-writer thread"), e))?;
         Ok(StoreOutput {
             tx: Mutex::new(Some(tx)),
+            current,
+            seq: AtomicU64::new(0),
             thread: Mutex::new(Some(thread)),
             stats,
         })
@@ -74,6 +90,18 @@ impl DocOutput for StoreOutput {
             Err(_) => None,
         };
         let Some(tx) = tx else { return };
+        let id = match &doc.id {
+            Some(id) => id.clone(),
+            None => format!(
+                "{}-{}",
+                doc.index,
+                self.seq.fetch_add(1, Ordering::Relaxed) + 1
+            ),
+        };
+        // Parsing and typing the document here spreads that work over the packet
+        // threads; the indexing thread only adds it.
+        let built = crate::doc::build(&self.current, &id, &doc.body);
+        let doc = Queued { doc, id, built };
         match tx.try_send(doc) {
             Ok(()) => {}
             Err(TrySendError::Full(doc)) => {
@@ -102,6 +130,7 @@ impl DocOutput for StoreOutput {
 struct Partition {
     writer: IndexWriter,
     fields: Fields,
+    current_schema: bool,
     pending: u64,
 }
 
@@ -121,11 +150,13 @@ fn open_partition(
     let f =
         Fields::new(index.schema()).ok_or_else(|| StoreError::BadPartition(name.to_string()))?;
     let writer = index
-        .writer_with_num_threads(1, WRITER_BYTES)
+        .writer_with_num_threads(INDEX_THREADS, WRITER_BYTES)
         .map_err(|e| StoreError::Index(dir.clone(), e.to_string()))?;
+    let current_schema = f.schema == schema::build(fields);
     Ok(Partition {
         writer,
         fields: f,
+        current_schema,
         pending: 0,
     })
 }
@@ -150,18 +181,18 @@ fn commit(name: &str, p: &mut Partition, stats: &WriterStats) {
     p.pending = 0;
 }
 
-fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Doc>, stats: &WriterStats) {
+fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &WriterStats) {
     let mut parts: HashMap<String, Partition> = HashMap::new();
     let mut failed_parts: HashMap<String, ()> = HashMap::new();
     let mut last_commit = Instant::now();
-    let mut seq: u64 = 0;
     loop {
         let doc = match rx.recv_timeout(COMMIT_EVERY) {
             Ok(d) => Some(d),
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         };
-        if let Some(doc) = doc {
+        if let Some(q) = doc {
+            let Queued { doc, id, built } = q;
             if failed_parts.contains_key(&doc.index) {
                 stats.failed.fetch_add(1, Ordering::Relaxed);
                 continue;
@@ -182,12 +213,12 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Doc>, stats: &Write
             let Some(p) = parts.get_mut(&doc.index) else {
                 continue;
             };
-            seq += 1;
-            let id = doc
-                .id
-                .clone()
-                .unwrap_or_else(|| format!("{}-{seq}", doc.index));
-            let Some(td) = crate::doc::build(&p.fields, &id, &doc.body) else {
+            // A partition made by another version of the registry has its own schema.
+            let td = match built {
+                Some(td) if p.current_schema => Some(td),
+                _ => crate::doc::build(&p.fields, &id, &doc.body),
+            };
+            let Some(td) = td else {
                 stats.failed.fetch_add(1, Ordering::Relaxed);
                 continue;
             };

@@ -15,7 +15,8 @@ use trawl_session::{define_core_fields, register_builtin, CoreSettings, MProtoco
 
 /// Logs to stderr; `RUST_LOG` refines the level.
 pub fn init_logging(quiet: bool) {
-    let default = if quiet { "error" } else { "info" };
+    // tantivy logs every commit at info; keep its warnings only.
+    let default = if quiet { "error" } else { "info,tantivy=warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
