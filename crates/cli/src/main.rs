@@ -25,6 +25,8 @@ enum Cmd {
     Sessions(commands::sessions::SessionsArgs),
     /// Write the packets of the sessions an expression matches to a pcap file.
     Pcap(commands::pcap::PcapArgs),
+    /// Serve the store over HTTP (Arkime viewer API names: /api/sessions, /api/session/ID, /api/sessions/pcap, /api/stats).
+    Serve(commands::serve::ServeArgs),
     /// The session store's partitions: info and expiry.
     #[command(subcommand)]
     Db(commands::db::DbCmd),
@@ -38,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Sessions(a) => commands::sessions::run(a),
         Cmd::Db(c) => commands::db::run(c),
         Cmd::Pcap(a) => commands::pcap::run(a),
+        Cmd::Serve(a) => commands::serve::run(a),
     };
     match result {
         Ok(code) => code,

@@ -226,3 +226,97 @@ fn db_info_and_expire() {
     assert!(String::from_utf8_lossy(&gone.stdout).contains("1 partitions deleted"));
     assert!(find(&e, "", &[]).is_empty());
 }
+
+/// Kills the server when the test ends, however it ends.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_http_api_answers_a_real_client() {
+    use std::io::{BufRead, Read};
+    let e = captured("api");
+    let mut child = trawl()
+        .args(["serve", "-q", "--listen", "127.0.0.1:0", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _guard = Server(child);
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect(&line)
+        .to_string();
+    let get = |path: &str| ureq::get(&format!("{base}{path}")).call().map_err(Box::new);
+
+    let r: serde_json::Value = get("/api/sessions?expression=port.dst%20%3D%3D%2053&length=10")
+        .unwrap()
+        .into_json()
+        .unwrap();
+    assert_eq!(r["recordsTotal"], 1);
+    let d = &r["data"][0];
+    assert_eq!(d["destination"]["port"], 53);
+    let id = d["id"].as_str().unwrap().to_string();
+
+    let r: serde_json::Value =
+        get("/api/sessions?expression=ip.src%3D%3D10.1.0.10&fields=port.dst&order=port.dst:desc")
+            .unwrap()
+            .into_json()
+            .unwrap();
+    let ports: Vec<String> = r["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["destination.port"][0].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ports, ["80", "53", "0"], "sorted by port, descending");
+
+    let s: serde_json::Value = get(&format!("/api/session/{id}"))
+        .unwrap()
+        .into_json()
+        .unwrap();
+    assert_eq!(s["source"]["destination"]["port"], 53);
+    match get("/api/session/nope") {
+        Err(e) if matches!(*e, ureq::Error::Status(404, _)) => {}
+        other => panic!("{other:?}"),
+    }
+    match get("/api/sessions?expression=port.dst%20%3D%3D") {
+        Err(e) => {
+            let ureq::Error::Status(400, resp) = *e else {
+                panic!("{e:?}")
+            };
+            let body: serde_json::Value = resp.into_json().unwrap();
+            assert!(
+                body["error"].as_str().unwrap().contains("at character"),
+                "{body}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let mut pcap = Vec::new();
+    get("/api/sessions/pcap?expression=port.dst%3D%3D80")
+        .unwrap()
+        .into_reader()
+        .read_to_end(&mut pcap)
+        .unwrap();
+    let p = e.data.join("api.pcap");
+    std::fs::write(&p, &pcap).unwrap();
+    let got = records(&p);
+    assert_eq!(got.len(), 10);
+    let orig = records(&e.pcap);
+    assert!(got.iter().all(|r| orig.contains(r)));
+
+    let st: serde_json::Value = get("/api/stats").unwrap().into_json().unwrap();
+    assert!(st["sessions"].as_u64().unwrap() >= 3, "{st}");
+}

@@ -4,5 +4,6 @@ pub mod capture;
 pub mod db;
 pub mod pcap;
 pub mod sample;
+pub mod serve;
 pub mod sessions;
 pub mod setup;

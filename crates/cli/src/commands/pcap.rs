@@ -156,13 +156,62 @@ pub fn run(mut a: PcapArgs) -> Result<ExitCode> {
             hits.len()
         );
     }
-    let files_dir = st.data_dir.join("files");
+    let sink: Box<dyn Write> = if out.as_os_str() == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(File::create(&out).with_context(|| format!("creating {}", out.display()))?)
+    };
+    let mut w = BufWriter::new(sink);
+    let r = export(&st.data_dir, &hits, &mut w)?;
+    w.flush()?;
+    if r.other_link > 0 {
+        tracing::warn!(
+            "{} packets from files of another link type or byte order were left out",
+            r.other_link
+        );
+    }
+    if r.bad_sessions > 0 {
+        tracing::error!(
+            "{} sessions had {} packets that could not be read; the rest were exported",
+            r.bad_sessions,
+            r.bad_packets
+        );
+    }
+    tracing::info!("{} packets of {} sessions written", r.packets, hits.len());
+    Ok(if r.bad_sessions > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// What an export did.
+#[derive(Debug, Default)]
+pub struct ExportReport {
+    /// Packets written.
+    pub packets: u64,
+    /// Sessions with packets that could not be read (file missing, corrupt).
+    pub bad_sessions: u64,
+    /// Packets that could not be read.
+    pub bad_packets: u64,
+    /// Packets left out because their file has another link type or byte order.
+    pub other_link: u64,
+}
+
+/// Writes the packets of `hits` as one pcap, in time order, to `w`. Sessions whose
+/// files are missing or corrupt are logged and counted; the others are written.
+pub fn export(
+    data_dir: &std::path::Path,
+    hits: &[trawl_store::Hit],
+    w: &mut dyn Write,
+) -> Result<ExportReport> {
+    let files_dir = data_dir.join("files");
     let mut registries: HashMap<String, FilesRegistry> = HashMap::new();
     let mut sources: HashMap<(String, u32), Option<Source>> = HashMap::new();
     let mut packets: Vec<Exported> = Vec::new();
     let mut out_header: Option<[u8; 24]> = None;
     let (mut bad_sessions, mut bad_packets, mut other_link) = (0u64, 0u64, 0u64);
-    for h in &hits {
+    for h in hits {
         let v: serde_json::Value = serde_json::from_str(&h.source).unwrap_or_default();
         let node = v
             .get("node")
@@ -240,35 +289,16 @@ pub fn run(mut a: PcapArgs) -> Result<ExitCode> {
         h[20..24].copy_from_slice(&1u32.to_le_bytes());
         h
     });
-    let sink: Box<dyn Write> = if out.as_os_str() == "-" {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(File::create(&out).with_context(|| format!("creating {}", out.display()))?)
-    };
-    let mut w = BufWriter::new(sink);
     w.write_all(&header)?;
     for (_, rh, data) in &packets {
         w.write_all(rh)?;
         w.write_all(data)?;
     }
-    w.flush()?;
-    if other_link > 0 {
-        tracing::warn!(
-            "{other_link} packets from files of another link type or byte order were left out"
-        );
-    }
-    if bad_sessions > 0 {
-        tracing::error!("{bad_sessions} sessions had {bad_packets} packets that could not be read; the rest were exported");
-    }
-    tracing::info!(
-        "{} packets of {} sessions written",
-        packets.len(),
-        hits.len()
-    );
-    Ok(if bad_sessions > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
+    Ok(ExportReport {
+        packets: packets.len() as u64,
+        bad_sessions,
+        bad_packets,
+        other_link,
     })
 }
 
