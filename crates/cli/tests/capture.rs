@@ -262,6 +262,8 @@ fn copy_writes_pcap_that_reads_back_to_the_same_sessions() {
             "-o",
             "saveUnknownPackets=all",
             "-o",
+            "simpleCompression=none",
+            "-o",
         ])
         .arg(format!("dataDir={}", data.display()))
         .arg("-r")

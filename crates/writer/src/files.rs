@@ -33,6 +33,17 @@ pub struct FileInfo {
     /// How packetPos lists are encoded for it ("gap0" or absent for plain).
     #[serde(rename = "packetPosEncoding", skip_serializing_if = "Option::is_none")]
     pub packet_pos_encoding: Option<String>,
+    /// "zstd" for files compressed in blocks (`simpleCompression`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    /// For compressed files: a packet's position is `(block start << bits) + offset in
+    /// the uncompressed block`.
+    #[serde(
+        rename = "uncompressedBits",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub uncompressed_bits: Option<u32>,
 }
 
 /// Problems with the registry.

@@ -3,7 +3,11 @@
 //! lets packets be found again.
 
 mod files;
+pub mod readback;
 mod simple;
 
 pub use files::{FileInfo, FilesError, FilesRegistry};
-pub use simple::{create_file, Opener, SimpleConfig, SimpleWriter, WriterStats, WriterThread};
+pub use readback::{PcapFile, Record};
+pub use simple::{
+    create_file, Opener, SimpleConfig, SimpleWriter, WriterStats, WriterThread, ZstdBlocks,
+};

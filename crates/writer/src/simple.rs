@@ -43,6 +43,38 @@ pub struct SimpleConfig {
     pub write_size: usize,
     /// `gapPacketPos`: recorded in the file documents.
     pub gap_packet_pos: bool,
+    /// `simpleCompression=zstd`: compress in blocks of about this many uncompressed
+    /// bytes (`simpleCompressionBlockSize`), at this zstd level (`simpleZstdLevel`).
+    pub zstd: Option<ZstdBlocks>,
+}
+
+/// Block compression settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ZstdBlocks {
+    /// A new block starts before a packet once the block holds this many bytes.
+    pub block_size: u32,
+    /// zstd level (0: zstd's default).
+    pub level: i32,
+}
+
+impl ZstdBlocks {
+    /// Arkime's limits: the size is clamped to 8191..=0xfffff and kept below a power of
+    /// two, so `bits` (the width of the in-block offset) holds any offset.
+    pub fn new(block_size: u32, level: i32) -> Self {
+        let mut b = block_size.clamp(8191, 0xfffff);
+        if b.is_power_of_two() {
+            b -= 1;
+        }
+        ZstdBlocks {
+            block_size: b,
+            level,
+        }
+    }
+
+    /// `ceil(log2(block_size))`.
+    pub fn bits(self) -> u32 {
+        32 - (self.block_size - 1).leading_zeros()
+    }
 }
 
 /// Work for the writer thread.
@@ -154,10 +186,15 @@ impl WriterThread {
 
 struct Current {
     info: FileInfo,
+    /// Bytes in the file so far (compressed bytes for compressed files).
     pos: u64,
+    /// Uncompressed packet bytes, for `maxFileSizeG`.
+    raw: u64,
     packets: u64,
     linktype: u32,
     opened: Instant,
+    /// Compressed files: the uncompressed bytes of the block being filled.
+    block: Vec<u8>,
 }
 
 /// One packet thread's writer.
@@ -220,7 +257,25 @@ impl SimpleWriter {
         }
     }
 
+    /// Compresses the pending block into the output as one zstd frame.
+    fn end_block(&mut self) {
+        let Some(z) = self.cfg.zstd else { return };
+        let Some(c) = self.cur.as_mut() else { return };
+        if c.block.is_empty() {
+            return;
+        }
+        match zstd::bulk::compress(&c.block, z.level) {
+            Ok(frame) => {
+                c.pos += frame.len() as u64;
+                self.buf.extend_from_slice(&frame);
+            }
+            Err(e) => tracing::error!("zstd compression failed: {e}; a block of packets is lost"),
+        }
+        c.block.clear();
+    }
+
     fn close(&mut self) {
+        self.end_block();
         self.flush();
         if let Some(c) = self.cur.take() {
             let mut info = c.info;
@@ -246,7 +301,12 @@ impl SimpleWriter {
         let day = chrono::DateTime::from_timestamp(i64::from(pkt.meta.ts_sec), 0)
             .unwrap_or_default()
             .format("%y%m%d");
-        let name = dir.join(format!("{}-{day}-{num:08}.pcap", self.cfg.node));
+        let ext = if self.cfg.zstd.is_some() {
+            "pcap.zst"
+        } else {
+            "pcap"
+        };
+        let name = dir.join(format!("{}-{day}-{num:08}.{ext}", self.cfg.node));
         let info = FileInfo {
             num,
             name: name.display().to_string(),
@@ -254,17 +314,31 @@ impl SimpleWriter {
             node: self.cfg.node.clone(),
             locked: 0,
             packet_pos_encoding: self.cfg.gap_packet_pos.then(|| "gap0".to_string()),
+            compression: self.cfg.zstd.map(|_| "zstd".to_string()),
+            uncompressed_bits: self.cfg.zstd.map(ZstdBlocks::bits),
             ..FileInfo::default()
         };
         self.send(Job::Open { info: info.clone() });
-        self.buf.extend_from_slice(&pcap_header(pkt.meta.linktype));
+        let header = pcap_header(pkt.meta.linktype);
+        let compressed = self.cfg.zstd.is_some();
         self.cur = Some(Current {
             info,
-            pos: 24,
+            pos: if compressed { 0 } else { 24 },
+            raw: 0,
             packets: 0,
             linktype: pkt.meta.linktype,
             opened: Instant::now(),
+            block: Vec::new(),
         });
+        if compressed {
+            // The file header is a block of its own; packets start the next one.
+            if let Some(c) = self.cur.as_mut() {
+                c.block.extend_from_slice(&header);
+            }
+            self.end_block();
+        } else {
+            self.buf.extend_from_slice(&header);
+        }
         true
     }
 }
@@ -285,17 +359,35 @@ impl PacketWriter for SimpleWriter {
             return None;
         }
         let bytes = pkt.bytes();
-        let c = self.cur.as_mut()?;
-        let (num, pos) = (c.info.num, c.pos);
-        let len = bytes.len() as u32;
-        for v in [pkt.meta.ts_sec, pkt.meta.ts_usec, len, len] {
-            self.buf.extend_from_slice(&v.to_le_bytes());
+        if let (Some(z), Some(c)) = (self.cfg.zstd, self.cur.as_ref()) {
+            if c.block.len() >= z.block_size as usize {
+                self.end_block();
+            }
         }
-        self.buf.extend_from_slice(bytes);
-        c.pos += 16 + u64::from(len);
+        let zstd = self.cfg.zstd;
+        let c = self.cur.as_mut()?;
+        let num = c.info.num;
+        let len = bytes.len() as u32;
+        let pos = match zstd {
+            Some(z) => (c.pos << z.bits()) + c.block.len() as u64,
+            None => c.pos,
+        };
+        let out = if zstd.is_some() {
+            &mut c.block
+        } else {
+            &mut self.buf
+        };
+        for v in [pkt.meta.ts_sec, pkt.meta.ts_usec, len, len] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(bytes);
+        if zstd.is_none() {
+            c.pos += 16 + u64::from(len);
+        }
+        c.raw += 16 + u64::from(len);
         c.packets += 1;
         c.info.last = Some(pkt.meta.ts_sec);
-        let full = c.pos >= self.cfg.max_file_size;
+        let full = c.raw >= self.cfg.max_file_size;
         if self.buf.len() >= self.cfg.write_size {
             self.flush();
         }

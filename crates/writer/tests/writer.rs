@@ -8,7 +8,9 @@ use std::sync::Arc;
 use trawl_packet::{Packet, SessionId};
 use trawl_readers::OfflineReader;
 use trawl_session::{PacketWriter, Session, SessionType};
-use trawl_writer::{create_file, FilesRegistry, SimpleConfig, SimpleWriter, WriterThread};
+use trawl_writer::{
+    create_file, FilesRegistry, PcapFile, SimpleConfig, SimpleWriter, WriterThread, ZstdBlocks,
+};
 
 fn cfg(dir: &Path, max: u64) -> Arc<SimpleConfig> {
     Arc::new(SimpleConfig {
@@ -18,6 +20,7 @@ fn cfg(dir: &Path, max: u64) -> Arc<SimpleConfig> {
         max_file_time: None,
         write_size: 256,
         gap_packet_pos: true,
+        zstd: None,
     })
 }
 
@@ -149,4 +152,62 @@ fn a_full_disk_is_counted_and_the_caller_goes_on() {
     );
     assert!(stats.dropped_bytes > 0);
     assert!(stats.bytes <= 600);
+}
+
+#[test]
+fn zstd_blocks_read_back_by_position() {
+    let t = tempfile::tempdir().unwrap();
+    let reg = Arc::new(FilesRegistry::open(&t.path().join("files"), "n1").unwrap());
+    let wt = WriterThread::start(Arc::clone(&reg), Box::new(create_file), 16).unwrap();
+    let z = ZstdBlocks::new(8192, 0);
+    assert_eq!(
+        (z.block_size, z.bits()),
+        (8191, 13),
+        "a power of two is kept below it"
+    );
+    let mut c = (*cfg(t.path(), 1 << 30)).clone();
+    c.zstd = Some(z);
+    c.write_size = 4096;
+    let mut w = SimpleWriter::new(Arc::new(c), Arc::clone(&reg), &wt, 0);
+    let s = session();
+    let mut placed = Vec::new();
+    for i in 0..600u32 {
+        // Packets of varied size and content, some larger than a block.
+        let len = if i % 97 == 0 {
+            9000
+        } else {
+            60 + (i as usize * 37) % 1400
+        };
+        let bytes: Vec<u8> = (0..len).map(|j| (j as u32 * 7 + i) as u8).collect();
+        let p = Packet::from_bytes(&bytes, 1, 1_700_000_000 + i, i);
+        placed.push((w.write(&s, &p).expect("written"), bytes));
+    }
+    w.finish();
+    drop(w);
+    assert_eq!(wt.finish().write_errors, 0);
+    let info = reg.get(1).expect("file 1");
+    assert!(info.name.ends_with(".pcap.zst"));
+    assert_eq!(info.compression.as_deref(), Some("zstd"));
+    let raw: u64 = placed.iter().map(|(_, b)| 16 + b.len() as u64).sum();
+    assert!(info.filesize.unwrap() < raw / 2, "compressed");
+    let blocks: std::collections::BTreeSet<u64> =
+        placed.iter().map(|((_, pos), _)| pos >> 13).collect();
+    assert!(blocks.len() > 20, "many blocks: {}", blocks.len());
+    let mut f = PcapFile::open(&info).unwrap();
+    assert_eq!(
+        &f.header[20..24],
+        &1u32.to_le_bytes(),
+        "link type in the header"
+    );
+    for (i, ((num, pos), bytes)) in placed.iter().enumerate() {
+        assert_eq!(*num, 1);
+        let r = f.record(*pos).unwrap();
+        assert_eq!(&r.data, bytes, "packet {i} at {pos}");
+        assert_eq!(
+            r.ns,
+            (1_700_000_000 + i as u128) * 1_000_000_000 + i as u128 * 1000
+        );
+    }
+    // A position past the end is an error, not a panic.
+    assert!(f.record(u64::MAX >> 1).is_err());
 }

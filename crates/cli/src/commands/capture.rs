@@ -298,6 +298,22 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     )
 }
 
+/// `simpleCompression` (Arkime's default is zstd), `simpleCompressionBlockSize`,
+/// `simpleZstdLevel`.
+fn simple_compression(cfg: &Config) -> Result<Option<trawl_writer::ZstdBlocks>> {
+    let block = cfg.get_int("simpleCompressionBlockSize", 64000, 8191, 0xfffff)? as u32;
+    let level = cfg.get_int("simpleZstdLevel", 0, 0, 22)? as i32;
+    match cfg.get_str("simpleCompression", "zstd").as_str() {
+        "none" => Ok(None),
+        "zstd" => Ok(Some(trawl_writer::ZstdBlocks::new(block, level))),
+        "gzip" => {
+            tracing::warn!("simpleCompression=gzip is not written by trawl; using zstd");
+            Ok(Some(trawl_writer::ZstdBlocks::new(block, level)))
+        }
+        other => anyhow::bail!("simpleCompression: unknown value '{other}' (none, zstd or gzip)"),
+    }
+}
+
 /// The reader side: reads records, runs the enqueue phase and batches packets per
 /// packet thread.
 struct ReaderLoop {
@@ -480,6 +496,7 @@ impl PcapOutput {
                     .then(|| std::time::Duration::from_secs(u64::from(st.max_file_time_m) * 60)),
                 write_size: 0x40000,
                 gap_packet_pos: st.gap_packet_pos,
+                zstd: simple_compression(cfg)?,
             });
             let thread = trawl_writer::WriterThread::start(
                 Arc::clone(&registry),

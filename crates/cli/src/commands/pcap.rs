@@ -3,14 +3,14 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use trawl_store::{SearchOpts, Store};
-use trawl_writer::FilesRegistry;
+use trawl_writer::{FilesRegistry, PcapFile};
 
 use super::sessions::{compile, StoreArgs, WindowArgs};
 use super::setup;
@@ -58,68 +58,6 @@ pub fn decode_positions(pos: &[i64], gap_encoded: impl Fn(u32) -> bool) -> Vec<(
         }
     }
     out
-}
-
-/// The global header of a classic pcap file: (swapped byte order, nanoseconds).
-fn pcap_header(h: &[u8; 24]) -> Option<(bool, bool)> {
-    match h[..4] {
-        [0xd4, 0xc3, 0xb2, 0xa1] => Some((false, false)),
-        [0x4d, 0x3c, 0xb2, 0xa1] => Some((false, true)),
-        [0xa1, 0xb2, 0xc3, 0xd4] => Some((true, false)),
-        [0xa1, 0xb2, 0x3c, 0x4d] => Some((true, true)),
-        _ => None,
-    }
-}
-
-struct Source {
-    file: File,
-    header: [u8; 24],
-    swapped: bool,
-    nanos: bool,
-}
-
-impl Source {
-    fn open(path: &str) -> Result<Source> {
-        let mut file = File::open(path).with_context(|| format!("opening {path}"))?;
-        let mut header = [0u8; 24];
-        file.read_exact(&mut header)
-            .with_context(|| format!("{path}: too short for a pcap header"))?;
-        let (swapped, nanos) = pcap_header(&header).with_context(|| {
-            format!("{path}: not a classic pcap file (compressed files cannot be exported yet)")
-        })?;
-        Ok(Source {
-            file,
-            header,
-            swapped,
-            nanos,
-        })
-    }
-
-    fn u32_at(&self, b: &[u8]) -> u32 {
-        let a = [b[0], b[1], b[2], b[3]];
-        if self.swapped {
-            u32::from_be_bytes(a)
-        } else {
-            u32::from_le_bytes(a)
-        }
-    }
-
-    /// The record at `pos`: (time in ns, record header, data).
-    fn record(&mut self, pos: u64) -> Result<(u128, [u8; 16], Vec<u8>)> {
-        self.file.seek(SeekFrom::Start(pos))?;
-        let mut h = [0u8; 16];
-        self.file.read_exact(&mut h)?;
-        let caplen = self.u32_at(&h[8..12]);
-        if caplen > 0x0400_0000 {
-            anyhow::bail!("record at {pos} claims {caplen} bytes");
-        }
-        let mut data = vec![0u8; caplen as usize];
-        self.file.read_exact(&mut data)?;
-        let sec = u128::from(self.u32_at(&h[0..4]));
-        let frac = u128::from(self.u32_at(&h[4..8]));
-        let ns = sec * 1_000_000_000 + if self.nanos { frac } else { frac * 1000 };
-        Ok((ns, h, data))
-    }
 }
 
 /// A packet read back: (time in ns, record header, data).
@@ -207,7 +145,7 @@ pub fn export(
 ) -> Result<ExportReport> {
     let files_dir = data_dir.join("files");
     let mut registries: HashMap<String, FilesRegistry> = HashMap::new();
-    let mut sources: HashMap<(String, u32), Option<Source>> = HashMap::new();
+    let mut sources: HashMap<(String, u32), Option<PcapFile>> = HashMap::new();
     let mut packets: Vec<Exported> = Vec::new();
     let mut out_header: Option<[u8; 24]> = None;
     let (mut bad_sessions, mut bad_packets, mut other_link) = (0u64, 0u64, 0u64);
@@ -243,10 +181,10 @@ pub fn export(
                     );
                     return None;
                 };
-                match Source::open(&info.name) {
+                match PcapFile::open(&info) {
                     Ok(s) => Some(s),
                     Err(e) => {
-                        tracing::error!("session {}: {e:#}", h.id);
+                        tracing::error!("session {}: {}: {e}", h.id, info.name);
                         None
                     }
                 }
@@ -259,7 +197,11 @@ pub fn export(
             let header = *out_header.get_or_insert(src.header);
             let same_link = header[20..24] == src.header[20..24] && header[..4] == src.header[..4];
             match src.record(p) {
-                Ok((ns, rh, data)) => {
+                Ok(trawl_writer::Record {
+                    ns,
+                    header: rh,
+                    data,
+                }) => {
                     if !same_link {
                         other_link += 1;
                         continue;
