@@ -131,6 +131,16 @@ impl FilesRegistry {
         serde_json::from_slice(&b).ok()
     }
 
+    /// Removes a file's document (its pcap was deleted).
+    pub fn remove(&self, num: u32) -> Result<(), FilesError> {
+        let p = self.doc_path(num);
+        match std::fs::remove_file(&p) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(&p, e)),
+        }
+    }
+
     /// Every file document of this node, by number.
     pub fn list(&self) -> Vec<FileInfo> {
         let prefix = format!("{}-", self.node);

@@ -2,6 +2,7 @@
 //! `pcapDir`, rotation, a writer thread doing the I/O) and the files registry that
 //! lets packets be found again.
 
+pub mod expire;
 mod files;
 pub mod readback;
 mod simple;
@@ -9,5 +10,5 @@ mod simple;
 pub use files::{FileInfo, FilesError, FilesRegistry};
 pub use readback::{PcapFile, Record};
 pub use simple::{
-    create_file, Opener, SimpleConfig, SimpleWriter, WriterStats, WriterThread, ZstdBlocks,
+    create_file, Expiry, Opener, SimpleConfig, SimpleWriter, WriterStats, WriterThread, ZstdBlocks,
 };

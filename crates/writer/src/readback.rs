@@ -54,9 +54,16 @@ impl PcapFile {
             Some("zstd") => Some(
                 info.uncompressed_bits
                     .filter(|b| (1..=32).contains(b))
-                    .ok_or_else(|| bad(format!("{}: zstd file without uncompressedBits", info.name)))?,
+                    .ok_or_else(|| {
+                        bad(format!("{}: zstd file without uncompressedBits", info.name))
+                    })?,
             ),
-            Some(c) => return Err(bad(format!("{}: {c} compression is not readable", info.name))),
+            Some(c) => {
+                return Err(bad(format!(
+                    "{}: {c} compression is not readable",
+                    info.name
+                )))
+            }
         };
         let mut header = [0u8; 24];
         match bits {

@@ -95,6 +95,8 @@ pub struct WriterStats {
     pub write_errors: u64,
     /// Bytes not written because their file had failed.
     pub dropped_bytes: u64,
+    /// Old files deleted for `freeSpaceG`.
+    pub expired: u64,
 }
 
 /// The writer thread: file I/O for every packet thread's simple writer.
@@ -103,13 +105,32 @@ pub struct WriterThread {
     handle: std::thread::JoinHandle<WriterStats>,
 }
 
-fn run(rx: Receiver<Job>, registry: Arc<FilesRegistry>, open: Opener) -> WriterStats {
+/// `freeSpaceG` for the writer thread: checked each time a file is opened.
+pub struct Expiry {
+    /// The pcap directories.
+    pub dirs: Vec<PathBuf>,
+    /// Space to keep free.
+    pub need: crate::expire::FreeSpace,
+    /// How free space is read (the file system, or a test's).
+    pub space: Box<crate::expire::SpaceFn>,
+}
+
+fn run(
+    rx: Receiver<Job>,
+    registry: Arc<FilesRegistry>,
+    open: Opener,
+    expiry: Option<Expiry>,
+) -> WriterStats {
     let mut stats = WriterStats::default();
     let mut files: HashMap<u32, (PathBuf, Box<dyn Write + Send>)> = HashMap::new();
     let mut failed: HashSet<u32> = HashSet::new();
     for job in rx {
         match job {
             Job::Open { info } => {
+                if let Some(x) = &expiry {
+                    let gone = crate::expire::expire(&registry, &x.dirs, x.need, &*x.space);
+                    stats.expired += gone.len() as u64;
+                }
                 let path = PathBuf::from(&info.name);
                 match open(&path) {
                     Ok(f) => {
@@ -169,11 +190,12 @@ impl WriterThread {
         registry: Arc<FilesRegistry>,
         open: Opener,
         queue: usize,
+        expiry: Option<Expiry>,
     ) -> std::io::Result<Self> {
         let (tx, rx) = bounded(queue.max(1));
         let handle = std::thread::Builder::new()
             .name("trawl-simple".into())
-            .spawn(move || run(rx, registry, open))?;
+            .spawn(move || run(rx, registry, open, expiry))?;
         Ok(WriterThread { tx, handle })
     }
 

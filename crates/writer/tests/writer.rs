@@ -8,8 +8,10 @@ use std::sync::Arc;
 use trawl_packet::{Packet, SessionId};
 use trawl_readers::OfflineReader;
 use trawl_session::{PacketWriter, Session, SessionType};
+use trawl_writer::expire::FreeSpace;
 use trawl_writer::{
-    create_file, FilesRegistry, PcapFile, SimpleConfig, SimpleWriter, WriterThread, ZstdBlocks,
+    create_file, Expiry, FilesRegistry, PcapFile, SimpleConfig, SimpleWriter, WriterThread,
+    ZstdBlocks,
 };
 
 fn cfg(dir: &Path, max: u64) -> Arc<SimpleConfig> {
@@ -47,7 +49,7 @@ fn record_at(file: &str, pos: u64) -> Vec<u8> {
 fn positions_point_at_records_and_files_rotate_by_size() {
     let t = tempfile::tempdir().unwrap();
     let reg = Arc::new(FilesRegistry::open(&t.path().join("files"), "n1").unwrap());
-    let wt = WriterThread::start(Arc::clone(&reg), Box::new(create_file), 16).unwrap();
+    let wt = WriterThread::start(Arc::clone(&reg), Box::new(create_file), 16, None).unwrap();
     let mut w = SimpleWriter::new(cfg(t.path(), 1000), Arc::clone(&reg), &wt, 0);
     let s = session();
     let mut placed = Vec::new();
@@ -88,7 +90,7 @@ fn positions_point_at_records_and_files_rotate_by_size() {
 fn a_new_link_type_starts_a_new_file() {
     let t = tempfile::tempdir().unwrap();
     let reg = Arc::new(FilesRegistry::open(t.path(), "n1").unwrap());
-    let wt = WriterThread::start(Arc::clone(&reg), Box::new(create_file), 16).unwrap();
+    let wt = WriterThread::start(Arc::clone(&reg), Box::new(create_file), 16, None).unwrap();
     let mut w = SimpleWriter::new(cfg(t.path(), 1 << 30), Arc::clone(&reg), &wt, 0);
     let s = session();
     let a = w.write(&s, &pkt(1, 60, 1)).unwrap();
@@ -133,6 +135,7 @@ fn a_full_disk_is_counted_and_the_caller_goes_on() {
         Arc::clone(&reg),
         Box::new(|_p: &Path| Ok(Box::new(FullDisk { room: 600 }) as Box<dyn Write + Send>)),
         4,
+        None,
     )
     .unwrap();
     let mut w = SimpleWriter::new(cfg(t.path(), 1 << 30), Arc::clone(&reg), &wt, 0);
@@ -158,7 +161,7 @@ fn a_full_disk_is_counted_and_the_caller_goes_on() {
 fn zstd_blocks_read_back_by_position() {
     let t = tempfile::tempdir().unwrap();
     let reg = Arc::new(FilesRegistry::open(&t.path().join("files"), "n1").unwrap());
-    let wt = WriterThread::start(Arc::clone(&reg), Box::new(create_file), 16).unwrap();
+    let wt = WriterThread::start(Arc::clone(&reg), Box::new(create_file), 16, None).unwrap();
     let z = ZstdBlocks::new(8192, 0);
     assert_eq!(
         (z.block_size, z.bits()),
@@ -210,4 +213,80 @@ fn zstd_blocks_read_back_by_position() {
     }
     // A position past the end is an error, not a panic.
     assert!(f.record(u64::MAX >> 1).is_err());
+}
+
+#[test]
+fn free_space_deletes_the_oldest_unlocked_closed_files() {
+    assert_eq!(FreeSpace::parse("5%"), Some(FreeSpace::Percent(5.0)));
+    assert_eq!(FreeSpace::parse(" 200 "), Some(FreeSpace::Gigabytes(200.0)));
+    assert_eq!(FreeSpace::parse("lots"), None);
+    assert_eq!(FreeSpace::parse("120%"), None);
+    assert_eq!(FreeSpace::Percent(5.0).bytes(1000), 50);
+
+    let t = tempfile::tempdir().unwrap();
+    let reg = Arc::new(FilesRegistry::open(&t.path().join("files"), "n1").unwrap());
+    let raw = t.path().join("raw");
+    // A locked file (read in place) that must survive, numbered first.
+    std::fs::create_dir_all(&raw).unwrap();
+    let locked = raw.join("input.pcap");
+    std::fs::write(&locked, [0u8; 24]).unwrap();
+    let n = reg.next_num().unwrap();
+    reg.put(&trawl_writer::FileInfo {
+        num: n,
+        name: locked.display().to_string(),
+        node: "n1".into(),
+        locked: 1,
+        filesize: Some(24),
+        ..Default::default()
+    })
+    .unwrap();
+    // The fake disk: 10000 bytes, of which 9000 hold other data, so the free space is
+    // 1000 bytes less what is in the pcap directory; 5% (500 bytes) must stay free.
+    let dir = raw.clone();
+    let space = move |_p: &Path| -> std::io::Result<(u64, u64)> {
+        let present: u64 = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.metadata().unwrap().len())
+            .sum();
+        Ok((10_000u64.saturating_sub(present + 9_000), 10_000))
+    };
+    let wt = WriterThread::start(
+        Arc::clone(&reg),
+        Box::new(create_file),
+        16,
+        Some(Expiry {
+            dirs: vec![raw.clone()],
+            need: FreeSpace::Percent(5.0),
+            space: Box::new(space),
+        }),
+    )
+    .unwrap();
+    // Files of about 300 bytes each (rotation by size).
+    let mut w = SimpleWriter::new(cfg(t.path(), 300), Arc::clone(&reg), &wt, 0);
+    let s = session();
+    for i in 0..12u8 {
+        w.write(&s, &pkt(i, 250, 1)).expect("written");
+    }
+    w.finish();
+    drop(w);
+    let stats = wt.finish();
+    assert!(stats.expired > 0, "{stats:?}");
+    assert!(locked.exists(), "locked files stay");
+    let left: Vec<u32> = reg.list().iter().map(|f| f.num).collect();
+    assert!(left.contains(&n));
+    // What was deleted is the oldest: the files left are the newest ones.
+    let written: Vec<u32> = left.iter().copied().filter(|x| *x != n).collect();
+    assert!(!written.is_empty());
+    let max = *written.iter().max().unwrap();
+    assert_eq!(
+        written,
+        ((max + 1 - written.len() as u32)..=max).collect::<Vec<_>>()
+    );
+    for f in reg.list() {
+        assert!(
+            Path::new(&f.name).exists(),
+            "documents only for files on disk"
+        );
+    }
 }

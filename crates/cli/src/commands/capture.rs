@@ -498,10 +498,20 @@ impl PcapOutput {
                 gap_packet_pos: st.gap_packet_pos,
                 zstd: simple_compression(cfg)?,
             });
+            let spec = cfg.get_str("freeSpaceG", "5%");
+            let need = trawl_writer::expire::FreeSpace::parse(&spec).with_context(|| {
+                format!("freeSpaceG: '{spec}' is not a percentage (5%) or a number of GB")
+            })?;
+            let expiry = trawl_writer::Expiry {
+                dirs: wcfg.dirs.clone(),
+                need,
+                space: Box::new(trawl_writer::expire::disk_space),
+            };
             let thread = trawl_writer::WriterThread::start(
                 Arc::clone(&registry),
                 Box::new(trawl_writer::create_file),
                 2000,
+                Some(expiry),
             )
             .context("starting the pcap writer")?;
             return Ok(PcapOutput::Copy {
