@@ -470,3 +470,82 @@ fn a_killed_capture_leaves_a_store_that_opens_and_pcap_that_reads() {
         }
     }
 }
+
+/// Arkime's regression folder, when this checkout sits beside ../shared.
+fn regression_dir() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/arkime-regression");
+    p.join("config.test.ini").exists().then_some(p)
+}
+
+#[test]
+fn regression_pcaps_captured_and_searched() {
+    let Some(reg) = regression_dir() else {
+        eprintln!("SKIPPED: ../shared/arkime-regression is not present");
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let opts = |c: &mut Command| {
+        c.current_dir(&reg)
+            .args([
+                "-q",
+                "-c",
+                "config.test.ini",
+                "-n",
+                "test",
+                "-o",
+                "elasticsearch=",
+                "-o",
+            ])
+            .arg(format!("dataDir={}", data.display()));
+    };
+    let mut c = trawl();
+    c.arg("capture");
+    opts(&mut c);
+    for p in [
+        "http-simple-get",
+        "dns-udp",
+        "tls13",
+        "gre-sample",
+        "bigendian",
+    ] {
+        c.arg("-r").arg(format!("pcap/{p}.pcap"));
+    }
+    ok(c.output().unwrap());
+    let count = |expr: &str| -> usize {
+        let mut c = trawl();
+        c.args(["sessions", "--json", "--limit", "1000"]);
+        opts(&mut c);
+        let out = ok(c.arg(expr).output().unwrap());
+        String::from_utf8(out.stdout).unwrap().lines().count()
+    };
+    assert_eq!(count(""), 12);
+    // tls13: JA3 and the SNI (written to host.http) from the TLS parser.
+    assert_eq!(count("tls.ja3 == 4826a90ec2daf4f7b4b64cc1c8bd343b"), 1);
+    assert_eq!(count("host.http == *.cloudflare.com"), 1);
+    assert_eq!(count("host.http == blog.cloudflare.*"), 1);
+    assert_eq!(count("ip.src == 2001:16d8:ffce::/48"), 1);
+    // gre-sample: filenameOps tag every session of the file.
+    assert_eq!(count("tags == gretest-sample"), 6);
+    assert_eq!(count("tags == gretest-sample && protocols == tcp"), 1);
+    assert_eq!(count("tags == gretest-sample && !protocols == udp"), 2);
+    // dns-udp has three DNS sessions to port 53 (and the GRE file one more).
+    assert_eq!(count("port.dst == 53 && ip.src == 10.0.0.0/8"), 3);
+    assert_eq!(count("port.dst == 53"), 4);
+    // zeek intel: bigendian's source address is an indicator.
+    assert_eq!(count("tags == zeek:intel"), 1);
+    assert_eq!(count("tags == zeek:intel && ip.src == 192.168.177.160"), 1);
+    // Time window: only the 2013 sessions.
+    let mut c = trawl();
+    c.args([
+        "sessions",
+        "--json",
+        "--start",
+        "2013-01-01",
+        "--stop",
+        "2013-12-31",
+    ]);
+    opts(&mut c);
+    let out = ok(c.output().unwrap());
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 3);
+}
