@@ -1,10 +1,13 @@
-//! Small protocol classifiers and parsers: SSH, SOCKS, FTP, IRC, RDP, TFTP, BGP and Arkime's misc.c classifiers.
-//!
-//! Being written: registers nothing yet.
+//! Small protocol classifiers and parsers: Arkime's misc.c classifiers today (SSH,
+//! SOCKS, FTP, IRC, RDP, TFTP and BGP to come).
+
+pub mod classify;
 
 use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
-pub fn register(_c: &mut Classifiers, _f: &mut FieldRegistry, _st: &Settings) {}
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    classify::register(c, f);
+}
