@@ -1,7 +1,8 @@
-//! Small protocol classifiers and parsers: Arkime's misc.c classifiers today (SSH,
-//! SOCKS, FTP, IRC, RDP, TFTP and BGP to come).
+//! Small protocol classifiers and parsers: Arkime's misc.c classifiers and SSH today
+//! (SOCKS, FTP, IRC, RDP, TFTP and BGP to come).
 
 pub mod classify;
+pub mod ssh;
 
 use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
@@ -10,4 +11,5 @@ use trawl_session::parsers::Classifiers;
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
     classify::register(c, f);
+    ssh::register(c, f);
 }
