@@ -334,7 +334,17 @@ pub(crate) fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize
     }
     let mut list = std::mem::take(&mut s.parsers);
     let mut i = 0;
-    while i < list.len() {
+    loop {
+        if i >= list.len() {
+            // A parser may have attached others (by classifying the stream it
+            // carries, e.g. after a SOCKS handshake or STARTTLS): as in Arkime, they
+            // get these bytes too, in the same pass.
+            if s.parsers.is_empty() {
+                break;
+            }
+            list.append(&mut s.parsers);
+            continue;
+        }
         match list[i].parse(cx, s, data, dir) {
             Parsed::Unregister => {
                 list.remove(i);
@@ -349,7 +359,7 @@ pub(crate) fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize
         }
         i += 1;
     }
-    // Parsers a parser attached meanwhile go after the existing ones.
+    // Parsers attached after the bytes were used up go after the existing ones.
     list.append(&mut s.parsers);
     s.parsers = list;
     crate::rules::drain_field_set(cx.shared, s);

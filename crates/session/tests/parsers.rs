@@ -70,6 +70,32 @@ fn classify_small(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: 
     register_parser(s, Box::new(Recorder { limit: 3, got: 0 }));
 }
 
+/// Carries another stream after a 4-byte "OPEN" greeting (as SOCKS or STARTTLS do):
+/// the bytes after it are classified again.
+#[derive(Debug)]
+struct Tunnel {
+    open: bool,
+}
+
+impl Parser for Tunnel {
+    fn name(&self) -> &'static str {
+        "tunnel"
+    }
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        if !self.open {
+            self.open = data == b"OPEN";
+            return Parsed::Consumed(data.len());
+        }
+        trawl_session::parsers::classify_tcp(cx, s, data, dir);
+        Parsed::Unregister
+    }
+}
+
+fn classify_tunnel(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
+    cx.add_protocol(s, "tunnel");
+    register_parser(s, Box::new(Tunnel { open: false }));
+}
+
 fn setup(disabled: &[String]) -> (Decoder, PacketThread, Seen) {
     let settings = CoreSettings::new(1);
     let mut tables = DecodeTables::new(DecoderOptions::default());
@@ -82,6 +108,7 @@ fn setup(disabled: &[String]) -> (Decoder, PacketThread, Seen) {
     classifiers.register_port("portproto", 2, 7000, port::UDP, classify);
     classifiers.register_port("portproto", 2, 7001, port::UDP, classify);
     classifiers.register_udp("small", 3, 1, b"\xab", classify_small);
+    classifiers.register_tcp("tunnel", 4, 0, b"OPEN", classify_tunnel);
     let shared = Arc::new(Shared {
         settings,
         fields,
@@ -217,4 +244,28 @@ fn registry_reports_its_classifiers() {
     assert_eq!(c.config::<u32>("a"), Some(&42));
     assert_eq!(c.config::<String>("a"), None, "wrong type");
     assert_eq!(c.config::<u32>("b"), None);
+}
+
+#[test]
+fn parsers_attached_by_a_parser_get_the_same_bytes() {
+    let (mut d, mut pt, out) = setup(&[]);
+    feed(&mut d, &mut pt, &tcp(40003, 1080, 100, 0x02, b""));
+    feed(&mut d, &mut pt, &tcp(1080, 40003, 900, 0x12, b""));
+    feed(&mut d, &mut pt, &tcp(40003, 1080, 101, 0x18, b"OPEN"));
+    // The tunnelled stream starts with HELLO: the recorder attached by the "hello"
+    // classifier must see these very bytes, not only the ones after them.
+    feed(
+        &mut d,
+        &mut pt,
+        &tcp(40003, 1080, 105, 0x18, b"HELLO inside"),
+    );
+    feed(&mut d, &mut pt, &tcp(40003, 1080, 117, 0x18, b" more"));
+    pt.flush_all();
+    let o = out.lock().unwrap();
+    let (_, seen, protos) = o.iter().find(|x| x.0 == 40003).expect("session");
+    assert!(
+        protos.contains(&"tunnel".to_string()) && protos.contains(&"hello".to_string()),
+        "{protos:?}"
+    );
+    assert_eq!(seen[0], b"HELLO inside more");
 }
