@@ -2,7 +2,9 @@
 //! (SOCKS, FTP, IRC, RDP, TFTP and BGP to come).
 
 pub mod classify;
+pub mod irc;
 pub mod ssh;
+pub mod tftp;
 
 use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
@@ -11,5 +13,7 @@ use trawl_session::parsers::Classifiers;
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
     classify::register(c, f);
+    irc::register(c, f);
     ssh::register(c, f);
+    tftp::register(c, f);
 }
