@@ -1,0 +1,246 @@
+//! Modbus/TCP (Arkime's modbus.c): sessions on port 502 whose first segment is one
+//! frame; transaction ids and function codes of requests, exception codes of
+//! responses, the first frame's unit and protocol ids.
+
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
+use trawl_session::{Cx, Session};
+
+/// MBAP header bytes before the function code's unit id.
+const HEADER: usize = 7;
+/// Most bytes buffered per direction.
+const MAX_BUF: usize = 8192;
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    unit: FieldId,
+    transaction: FieldId,
+    protocol: FieldId,
+    function: FieldId,
+    exception: FieldId,
+}
+
+/// One Modbus/TCP frame.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// Transaction id.
+    pub transaction: u16,
+    /// Unit id.
+    pub unit: u8,
+    /// Function code (with the exception bit).
+    pub function: u8,
+    /// The byte after the function code, if the frame has one.
+    pub first_data: Option<u8>,
+    /// Bytes the frame takes.
+    pub size: usize,
+}
+
+/// What the front of a buffer holds.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// A complete frame.
+    Frame(Frame),
+    /// More bytes are needed.
+    More,
+    /// Not Modbus: stop parsing.
+    Bad,
+}
+
+/// Reads the frame at the front of `b`.
+pub fn next_frame(b: &[u8]) -> Next {
+    if b.len() < HEADER {
+        return Next::More;
+    }
+    let transaction = u16::from_be_bytes([b[0], b[1]]);
+    if b[2] != 0 || b[3] != 0 {
+        return Next::Bad;
+    }
+    let len = usize::from(u16::from_be_bytes([b[4], b[5]]));
+    if !(2..=255).contains(&len) {
+        return Next::Bad;
+    }
+    if len > b.len() - 6 {
+        return Next::More;
+    }
+    Next::Frame(Frame {
+        transaction,
+        unit: b[6],
+        function: b[7],
+        first_data: (len >= 3).then(|| b[8]),
+        size: 6 + len,
+    })
+}
+
+#[derive(Debug)]
+struct Modbus {
+    ids: Ids,
+    server: usize,
+    frames: [u32; 2],
+    buf: [Vec<u8>; 2],
+}
+
+impl Parser for Modbus {
+    fn name(&self) -> &'static str {
+        "modbus"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let dir = dir & 1;
+        self.frames[dir] += 1;
+        let b = &mut self.buf[dir];
+        let room = MAX_BUF - b.len();
+        b.extend_from_slice(&data[..data.len().min(room)]);
+        if data.len() > room {
+            cx.add_tag(s, "modbus:frame-too-long");
+            return Parsed::Unregister;
+        }
+        let reg = &cx.shared.fields;
+        loop {
+            let f = match next_frame(&self.buf[dir]) {
+                Next::Frame(f) => f,
+                Next::More => return Parsed::Consumed(0),
+                Next::Bad => return Parsed::Unregister,
+            };
+            let mut function = f.function;
+            if dir == self.server && function & 0x80 != 0 {
+                function &= 0x7f;
+                if let Some(e) = f.first_data {
+                    s.fields.int_add(reg, self.ids.exception, u32::from(e));
+                }
+            }
+            if dir != self.server {
+                s.fields
+                    .int_add(reg, self.ids.transaction, u32::from(f.transaction));
+                s.fields
+                    .int_add(reg, self.ids.function, u32::from(function));
+            }
+            if self.frames[dir] == 1 {
+                s.fields.int_add(reg, self.ids.unit, u32::from(f.unit));
+                s.fields.int_add(reg, self.ids.protocol, 0);
+            }
+            self.buf[dir].drain(..f.size.min(self.buf[dir].len()));
+        }
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+    if data.len() < HEADER {
+        return;
+    }
+    let len = usize::from(u16::from_be_bytes([data[4], data[5]]));
+    if data[2] != 0 || data[3] != 0 || len.wrapping_sub(1) != data.len() - HEADER {
+        return;
+    }
+    if cx.has_protocol(s, "modbus") {
+        return;
+    }
+    cx.add_protocol(s, "modbus");
+    if let Some(ids) = cx.shared.classifiers.config::<Ids>("modbus").copied() {
+        // The server side by port, so captures that start mid-stream still label
+        // requests and responses right.
+        let server = usize::from(s.port2 == 502);
+        register_parser(
+            s,
+            Box::new(Modbus {
+                ids,
+                server,
+                frames: [0; 2],
+                buf: [Vec::new(), Vec::new()],
+            }),
+        );
+    }
+}
+
+/// Registers the Modbus fields and classifier.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let d =
+        |f: &mut FieldRegistry, exp: &str, friendly: &str, help: &str, ty: FieldType, fl: u32| {
+            f.define("modbus", "integer", exp, friendly, exp, help, ty, fl)
+        };
+    let ids = Ids {
+        unit: d(
+            f,
+            "modbus.unitid",
+            "Modbus Unit ID",
+            "Modbus Unit ID",
+            FieldType::Int,
+            0,
+        ),
+        transaction: d(
+            f,
+            "modbus.transactionid",
+            "Modbus Transaction IDs",
+            "Modbus Transaction IDs",
+            FieldType::IntGHash,
+            flags::CNT,
+        ),
+        protocol: d(
+            f,
+            "modbus.protocolid",
+            "Modbus Protocol ID",
+            "Modbus Protocol ID (should always be 0)",
+            FieldType::Int,
+            0,
+        ),
+        function: d(
+            f,
+            "modbus.funccode",
+            "Modbus Function Code",
+            "Modbus Function Codes",
+            FieldType::IntGHash,
+            flags::CNT,
+        ),
+        exception: d(
+            f,
+            "modbus.exccode",
+            "Modbus Exception Code",
+            "Modbus Exception Codes",
+            FieldType::IntGHash,
+            flags::CNT,
+        ),
+    };
+    c.set_config("modbus", ids);
+    c.register_port("modbus", 0, 502, port::TCP, classify);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames() {
+        // Read holding registers request: tid 1, unit 17, function 3.
+        let req = [0, 1, 0, 0, 0, 6, 17, 3, 0, 107, 0, 3];
+        assert_eq!(
+            next_frame(&req),
+            Next::Frame(Frame {
+                transaction: 1,
+                unit: 17,
+                function: 3,
+                first_data: Some(0),
+                size: 12
+            })
+        );
+        for n in 0..req.len() {
+            assert_eq!(next_frame(&req[..n]), Next::More, "cut at {n}");
+        }
+        let mut bad = req;
+        bad[3] = 1;
+        assert_eq!(next_frame(&bad), Next::Bad, "protocol id");
+        let mut long = req;
+        long[4] = 1;
+        assert_eq!(next_frame(&long), Next::Bad, "length over 255");
+        // Exception response: function 0x83, code 2.
+        let exc = [0, 1, 0, 0, 0, 3, 17, 0x83, 2];
+        assert_eq!(
+            next_frame(&exc),
+            Next::Frame(Frame {
+                transaction: 1,
+                unit: 17,
+                function: 0x83,
+                first_data: Some(2),
+                size: 9
+            })
+        );
+    }
+}
