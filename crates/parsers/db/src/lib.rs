@@ -1,7 +1,8 @@
-//! Database and directory protocols: MySQL, PostgreSQL and Oracle today (TDS, LDAP,
-//! Kerberos, RADIUS, SNMP and NTP to come).
+//! Database, directory and network service protocols: MySQL, PostgreSQL, Oracle and NTP
+//! today (TDS, LDAP, Kerberos, RADIUS and SNMP to come).
 
 pub mod mysql;
+pub mod ntp;
 pub mod oracle;
 pub mod postgresql;
 
@@ -12,6 +13,7 @@ use trawl_session::parsers::Classifiers;
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
     mysql::register(c, f);
+    ntp::register(c, f);
     oracle::register(c, f);
     postgresql::register(c, f);
 }
