@@ -71,6 +71,18 @@ pub fn define_core_fields(r: &mut FieldRegistry) -> CoreFields {
         FieldType::StrHash,
         CNT | LINKED_SESSIONS,
     );
+    // Arkime's parsers.c defines `user` for every parser that finds a user name.
+    let user = r.define(
+        g,
+        "lotermfield",
+        "user",
+        "User",
+        "user",
+        "External user set for session",
+        FieldType::StrHash,
+        CNT | LINKED_SESSIONS,
+    );
+    r.set_category(user, "user");
     let mac_src = r.define(
         g,
         "lotermfield",

@@ -2,7 +2,6 @@
 //! named, without a parser. Each entry of [`TABLE`] is a classifier; most add their
 //! protocol whenever the pattern matches, some check a little more first.
 
-use trawl_fields::FieldType;
 use trawl_session::parsers::{port, Classifiers};
 use trawl_session::{Cx, Session};
 
@@ -424,8 +423,8 @@ fn user_classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u3
     s.fields.string_add(reg, id, &name);
 }
 
-/// Registers every misc.c classifier (and the `user` field, if no parser has).
-pub fn register(c: &mut Classifiers, f: &mut trawl_fields::FieldRegistry) {
+/// Registers every misc.c classifier.
+pub fn register(c: &mut Classifiers) {
     for (i, e) in TABLE.iter().enumerate() {
         let uw = i as u32;
         match e.on {
@@ -437,19 +436,6 @@ pub fn register(c: &mut Classifiers, f: &mut trawl_fields::FieldRegistry) {
             }
             Port(p, kinds) => c.register_port(e.proto, uw, p, kinds, table_classify),
         }
-    }
-    if f.by_db("user").is_none() {
-        let id = f.define(
-            "general",
-            "lotermfield",
-            "user",
-            "User",
-            "user",
-            "External user set for session",
-            FieldType::StrHash,
-            trawl_fields::flags::CNT | trawl_fields::flags::LINKED_SESSIONS,
-        );
-        f.set_category(id, "user");
     }
     c.register_tcp("user", 0, 0, b"USER ", user_classify);
 }

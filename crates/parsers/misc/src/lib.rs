@@ -12,7 +12,7 @@ use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
-    classify::register(c, f);
+    classify::register(c);
     irc::register(c, f);
     ssh::register(c, f);
     tftp::register(c, f);
