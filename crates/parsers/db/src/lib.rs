@@ -1,10 +1,11 @@
-//! Database, directory and network service protocols: MySQL, PostgreSQL, Oracle, NTP
-//! and TDS today (LDAP, Kerberos, RADIUS and SNMP to come).
+//! Database, directory and network service protocols: MySQL, PostgreSQL, Oracle, NTP,
+//! TDS and RADIUS today (LDAP, Kerberos and SNMP to come).
 
 pub mod mysql;
 pub mod ntp;
 pub mod oracle;
 pub mod postgresql;
+pub mod radius;
 pub mod tds;
 
 use trawl_config::Settings;
@@ -17,5 +18,6 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
     ntp::register(c, f);
     oracle::register(c, f);
     postgresql::register(c, f);
+    radius::register(c, f);
     tds::register(c, f);
 }
