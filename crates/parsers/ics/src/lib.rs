@@ -1,7 +1,8 @@
-//! Industrial and telecom protocols: Modbus and PANA today (BACnet, DNP3, C12.22,
+//! Industrial and telecom protocols: Modbus, DNP3 and PANA today (BACnet, C12.22,
 //! synchrophasor, S7comm, EtherNet/IP, OPC UA, MQTT, Diameter, M3UA/SCCP/TCAP/CAMEL
 //! and PTP to come).
 
+pub mod dnp3;
 pub mod modbus;
 pub mod pana;
 
@@ -11,6 +12,7 @@ use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    dnp3::register(c, f);
     modbus::register(c, f);
     pana::register(c, f);
 }
