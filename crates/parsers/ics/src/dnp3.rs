@@ -79,28 +79,38 @@ pub struct Frame {
     pub size: usize,
 }
 
-/// The frame at the front of `b` (which starts with the start bytes): None if more
-/// bytes are needed; `Err(())` if its length byte is too small.
-pub fn frame(b: &[u8]) -> Result<Option<Frame>, ()> {
+/// What the front of a buffer (starting with the start bytes) holds.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// A complete frame.
+    Frame(Frame),
+    /// More bytes are needed.
+    More,
+    /// The length byte is below the header's 5 bytes.
+    BadLength,
+}
+
+/// Reads the frame at the front of `b`.
+pub fn frame(b: &[u8]) -> Next {
     if b.len() < MIN_LEN {
-        return Ok(None);
+        return Next::More;
     }
     let pdu = usize::from(b[2]);
     if pdu < 5 {
-        return Err(());
+        return Next::BadLength;
     }
     let user = pdu - 5;
     let size = 10 + user + user.div_ceil(16) * 2;
     if size > b.len() {
-        return Ok(None);
+        return Next::More;
     }
     let f = &b[..size];
-    Ok(Some(Frame {
+    Next::Frame(Frame {
         dst: u16::from_le_bytes([f[4], f[5]]),
         src: u16::from_le_bytes([f[6], f[7]]),
         func: (f.len() >= 13).then(|| f[12]),
         size,
-    }))
+    })
 }
 
 fn add(cx: &mut Cx, s: &mut Session, ids: Ids, f: &Frame) {
@@ -130,7 +140,7 @@ impl Parser for Dnp3 {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         if !self.tcp {
             if data.starts_with(&[0x05, 0x64]) {
-                if let Ok(Some(f)) = frame(data) {
+                if let Next::Frame(f) = frame(data) {
                     add(cx, s, self.ids, &f);
                 }
             }
@@ -158,11 +168,11 @@ impl Parser for Dnp3 {
                 continue;
             }
             match frame(b) {
-                Err(()) => {
+                Next::BadLength => {
                     self.buf[dir].drain(..2);
                 }
-                Ok(None) => return Parsed::Consumed(0),
-                Ok(Some(f)) => {
+                Next::More => return Parsed::Consumed(0),
+                Next::Frame(f) => {
                     add(cx, s, self.ids, &f);
                     self.buf[dir].drain(..f.size);
                 }
@@ -250,19 +260,19 @@ mod tests {
         f.extend_from_slice(&[0xc0, 0xc0, 0x01, 0x3c, 0x02, 0x06, 0x11, 0x22]);
         assert_eq!(
             frame(&f),
-            Ok(Some(Frame {
+            Next::Frame(Frame {
                 src: 1,
                 dst: 10,
                 func: Some(1),
                 size: 18
-            }))
+            })
         );
         for n in 0..f.len() {
-            assert_eq!(frame(&f[..n]), Ok(None), "cut at {n}");
+            assert_eq!(frame(&f[..n]), Next::More, "cut at {n}");
         }
         let mut bad = f.clone();
         bad[2] = 4;
-        assert_eq!(frame(&bad), Err(()));
+        assert_eq!(frame(&bad), Next::BadLength);
         assert_eq!(func_name(13), Some("ColdRestart"));
         assert_eq!(func_name(129), Some("Response"));
         assert_eq!(func_name(34), None);
