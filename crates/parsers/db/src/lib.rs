@@ -1,11 +1,13 @@
 //! Database, directory and network service protocols: MySQL, PostgreSQL, Oracle, NTP,
-//! TDS and RADIUS today (LDAP, Kerberos and SNMP to come).
+//! TDS, RADIUS and SNMP today (LDAP and Kerberos to come).
 
+pub mod ber;
 pub mod mysql;
 pub mod ntp;
 pub mod oracle;
 pub mod postgresql;
 pub mod radius;
+pub mod snmp;
 pub mod tds;
 
 use trawl_config::Settings;
@@ -19,5 +21,6 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
     oracle::register(c, f);
     postgresql::register(c, f);
     radius::register(c, f);
+    snmp::register(c, f);
     tds::register(c, f);
 }

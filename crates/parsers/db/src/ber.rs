@@ -1,0 +1,106 @@
+//! A lenient BER reader with the semantics of Arkime's `arkime_parsers_asn_get_tlv`:
+//! the class bits of a tag are dropped, a length past the end is cut to what is
+//! left, and anything malformed ends the read.
+
+/// One element: constructed?, tag number, value.
+pub type Tlv<'a> = (bool, u32, &'a [u8]);
+
+/// Reads the element at the front of `b` and advances past it.
+pub fn tlv<'a>(b: &mut &'a [u8]) -> Option<Tlv<'a>> {
+    if b.len() < 2 {
+        return None;
+    }
+    let mut d = *b;
+    let first = d[0];
+    d = &d[1..];
+    let pc = first & 0x20 != 0;
+    let mut tag = u32::from(first & 0x1f);
+    if tag == 0x1f {
+        tag = 0;
+        loop {
+            let (&c, rest) = d.split_first()?;
+            d = rest;
+            tag = tag << 7 | u32::from(c & 0x7f);
+            if c & 0x80 == 0 {
+                break;
+            }
+            if tag & 0xfe00_0000 != 0 {
+                return None;
+            }
+        }
+    }
+    let (&l, rest) = d.split_first()?;
+    d = rest;
+    if l == 0x80 {
+        return None;
+    }
+    let mut len = usize::from(l);
+    if l & 0x80 != 0 {
+        let n = usize::from(l & 0x7f);
+        if n > 4 || d.len() < n {
+            return None;
+        }
+        len = d[..n].iter().fold(0usize, |a, &c| a << 8 | usize::from(c));
+        d = &d[n..];
+    }
+    let len = len.min(d.len());
+    let (v, rest) = d.split_at(len);
+    *b = rest;
+    Some((pc, tag, v))
+}
+
+/// An OBJECT IDENTIFIER value in dotted form.
+pub fn oid(v: &[u8]) -> String {
+    let mut out = String::new();
+    let mut first = true;
+    let mut n: u64 = 0;
+    for &c in v {
+        if n & 0xfe00_0000_0000_0000 != 0 {
+            break;
+        }
+        n = n << 7 | u64::from(c & 0x7f);
+        if c & 0x80 != 0 {
+            continue;
+        }
+        if first {
+            first = false;
+            let (a, b) = match n {
+                0..=39 => (0, n),
+                40..=79 => (1, n - 40),
+                _ => (2, n - 80),
+            };
+            out = format!("{a}.{b}");
+        } else {
+            out.push('.');
+            out.push_str(&n.to_string());
+        }
+        n = 0;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elements_and_oids() {
+        let mut b: &[u8] = &[0x30, 0x03, 0x02, 0x01, 0x05, 0xff];
+        let (pc, tag, v) = tlv(&mut b).unwrap();
+        assert!(pc);
+        assert_eq!((tag, v), (16, &[0x02, 0x01, 0x05][..]));
+        assert_eq!(b, &[0xff]);
+        // Long length, and a length past the end cut short.
+        let mut b: &[u8] = &[0x04, 0x81, 0x05, b'a', b'b'];
+        assert_eq!(tlv(&mut b), Some((false, 4, &b"ab"[..])));
+        assert_eq!(tlv(&mut &[0x04, 0x80, 0][..]), None, "indefinite");
+        assert_eq!(tlv(&mut &[0x04][..]), None);
+        assert_eq!(
+            tlv(&mut &[0x04, 0x85, 1, 2, 3, 4, 5][..]),
+            None,
+            "5 length bytes"
+        );
+        assert_eq!(oid(&[0x2b, 6, 1, 2, 1, 1, 5, 0]), "1.3.6.1.2.1.1.5.0");
+        assert_eq!(oid(&[0x2b, 6, 1, 4, 1, 0x82, 0x37]), "1.3.6.1.4.1.311");
+    }
+}
