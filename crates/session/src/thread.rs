@@ -524,7 +524,7 @@ fn mac_str(m: &[u8]) -> String {
     out
 }
 
-fn mac_oui_add(
+pub(crate) fn mac_oui_add(
     shared: &Shared,
     s: &mut Session,
     mac_field: u16,

@@ -198,7 +198,7 @@ pub fn register_all(
     if s.track_esp {
         esp::register(m, t, s);
     }
-    dhcp::register(m, t, s);
+    dhcp::register(m, t, f, s);
 }
 
 /// An mprotocol of the "other" session table with Arkime's 600 s timeout and no
