@@ -1,7 +1,8 @@
 //! Database, directory and network service protocols: MySQL, PostgreSQL, Oracle, NTP,
-//! TDS, RADIUS and SNMP today (LDAP and Kerberos to come).
+//! TDS, RADIUS, SNMP and LDAP today (Kerberos to come).
 
 pub mod ber;
+pub mod ldap;
 pub mod mysql;
 pub mod ntp;
 pub mod oracle;
@@ -16,6 +17,7 @@ use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    ldap::register(c, f);
     mysql::register(c, f);
     ntp::register(c, f);
     oracle::register(c, f);

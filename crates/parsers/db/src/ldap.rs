@@ -1,0 +1,235 @@
+//! LDAP (Arkime's ldap.c): each direction's messages are buffered (up to 8 KiB) and
+//! read when 6000 bytes have arrived or the session is saved: the bind name and the
+//! authentication type of bind requests. (NTLMSSP blobs inside binds are not decoded
+//! yet, nor is the StartTLS hand-off.)
+
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::{Cx, Session};
+
+use crate::ber::tlv;
+
+/// Most bytes buffered per direction.
+const MAX_BUF: usize = 8192;
+/// Bytes buffered before a direction is read.
+const READ_AT: usize = 6000;
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    auth_type: FieldId,
+    bind_name: FieldId,
+}
+
+/// One bind request: (bind name, auth type).
+pub type Bind = (String, String);
+
+/// The bind requests among the messages of `buf`, read until one is not LDAP.
+pub fn binds(buf: &[u8]) -> Vec<Bind> {
+    let mut out = Vec::new();
+    let mut b = buf;
+    while b.len() > 5 {
+        let Some((_, _, msg)) = tlv(&mut b) else {
+            break;
+        };
+        let mut m = msg;
+        match tlv(&mut m) {
+            Some((false, 2, _)) => {}
+            _ => break,
+        }
+        let Some((true, op, body)) = tlv(&mut m) else {
+            break;
+        };
+        if op > 25 {
+            break;
+        }
+        if op != 0 {
+            continue;
+        }
+        let mut r = body;
+        if tlv(&mut r).is_none() {
+            continue;
+        }
+        let Some((_, _, name)) = tlv(&mut r) else {
+            continue;
+        };
+        let name = if name.is_empty() {
+            "<ROOT>".to_string()
+        } else {
+            String::from_utf8_lossy(name).into_owned()
+        };
+        let auth = match tlv(&mut r) {
+            None => {
+                out.push((name, String::new()));
+                continue;
+            }
+            Some((_, 0, [])) => "none".to_string(),
+            Some((_, 0, _)) => "simple".to_string(),
+            Some((_, 3, _)) => "sasl".to_string(),
+            Some((_, 10, _)) => "ntlmsspNegotiate".to_string(),
+            Some((_, 11, _)) => "ntlmsspAuth".to_string(),
+            Some((_, t, _)) => t.to_string(),
+        };
+        out.push((name, auth));
+    }
+    out
+}
+
+#[derive(Debug)]
+struct Ldap {
+    ids: Ids,
+    buf: [Vec<u8>; 2],
+    /// Read (or given up on) per direction.
+    done: [bool; 2],
+}
+
+impl Ldap {
+    fn read(&mut self, cx: &mut Cx, s: &mut Session, dir: usize) {
+        self.done[dir] = true;
+        let reg = &cx.shared.fields;
+        for (name, auth) in binds(&self.buf[dir]) {
+            s.fields.string_add(reg, self.ids.bind_name, &name);
+            if !auth.is_empty() {
+                s.fields.string_add(reg, self.ids.auth_type, &auth);
+            }
+        }
+        self.buf[dir] = Vec::new();
+    }
+}
+
+impl Parser for Ldap {
+    fn name(&self) -> &'static str {
+        "ldap"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let dir = dir & 1;
+        if self.done[dir] {
+            return Parsed::Consumed(0);
+        }
+        let room = MAX_BUF - self.buf[dir].len();
+        self.buf[dir].extend_from_slice(&data[..data.len().min(room)]);
+        if data.len() > room {
+            self.done[dir] = true;
+            self.buf[dir] = Vec::new();
+            return if self.done[1 - dir] {
+                Parsed::Unregister
+            } else {
+                Parsed::Consumed(0)
+            };
+        }
+        if self.buf[dir].len() > READ_AT {
+            self.read(cx, s, dir);
+            if self.done[1 - dir] {
+                return Parsed::Unregister;
+            }
+        }
+        Parsed::Consumed(0)
+    }
+
+    fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {
+        for dir in 0..2 {
+            if !self.done[dir] && self.buf[dir].len() > 5 {
+                self.read(cx, s, dir);
+            }
+        }
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+    if cx.has_protocol(s, "ldap") {
+        return;
+    }
+    let mut b = data;
+    let Some((true, 16, msg)) = tlv(&mut b) else {
+        return;
+    };
+    let mut m = msg;
+    let Some((false, 2, _)) = tlv(&mut m) else {
+        return;
+    };
+    if m.len() < 2 || m[0] & 0xc0 != 0x40 {
+        return;
+    }
+    match tlv(&mut m) {
+        Some((true, op, _)) if op <= 25 => {}
+        _ => return,
+    }
+    cx.add_protocol(s, "ldap");
+    if let Some(ids) = cx.shared.classifiers.config::<Ids>("ldap").copied() {
+        register_parser(
+            s,
+            Box::new(Ldap {
+                ids,
+                buf: [Vec::new(), Vec::new()],
+                done: [false; 2],
+            }),
+        );
+    }
+}
+
+/// Registers the LDAP fields and classifiers.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let cnt = flags::CNT;
+    let auth_type = f.define(
+        "ldap",
+        "termfield",
+        "ldap.authtype",
+        "Auth Type",
+        "ldap.authtype",
+        "The auth type of ldap bind",
+        FieldType::StrHash,
+        cnt,
+    );
+    let bind_name = f.define(
+        "ldap",
+        "termfield",
+        "ldap.bindname",
+        "Bind Name",
+        "ldap.bindname",
+        "The bind name of ldap bind",
+        FieldType::StrHash,
+        cnt,
+    );
+    c.set_config(
+        "ldap",
+        Ids {
+            auth_type,
+            bind_name,
+        },
+    );
+    c.register_tcp("ldap", 0, 0, b"\x30", classify);
+    c.register_udp("ldap", 0, 0, b"\x30", classify);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_requests() {
+        // bindRequest: version 3, name "cn=admin", simple "secret".
+        let mut bind = vec![0x02, 0x01, 0x03, 0x04, 0x08];
+        bind.extend_from_slice(b"cn=admin");
+        bind.extend_from_slice(&[0x80, 0x06]);
+        bind.extend_from_slice(b"secret");
+        let mut msg = vec![0x02, 0x01, 0x01, 0x60, bind.len() as u8];
+        msg.extend_from_slice(&bind);
+        let mut m = vec![0x30, msg.len() as u8];
+        m.extend_from_slice(&msg);
+        assert_eq!(
+            binds(&m),
+            vec![("cn=admin".to_string(), "simple".to_string())]
+        );
+        // Anonymous bind: empty name and password.
+        let anon = [
+            0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00,
+        ];
+        assert_eq!(
+            binds(&anon),
+            vec![("<ROOT>".to_string(), "none".to_string())]
+        );
+        for n in 0..m.len() {
+            let _ = binds(&m[..n]);
+        }
+    }
+}
