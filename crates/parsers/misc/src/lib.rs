@@ -1,7 +1,8 @@
-//! Small protocol classifiers and parsers: Arkime's misc.c classifiers and SSH today
-//! (SOCKS, FTP, IRC, RDP, TFTP and BGP to come).
+//! Small protocol classifiers and parsers: Arkime's misc.c classifiers, SSH, FTP, IRC
+//! and TFTP today (SOCKS, RDP and BGP to come).
 
 pub mod classify;
+pub mod ftp;
 pub mod irc;
 pub mod ssh;
 pub mod tftp;
@@ -13,6 +14,7 @@ use trawl_session::parsers::Classifiers;
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
     classify::register(c);
+    ftp::register(c, f);
     irc::register(c, f);
     ssh::register(c, f);
     tftp::register(c, f);
