@@ -1,10 +1,13 @@
-//! Encrypted transports: QUIC, DTLS, OpenVPN, ISAKMP/IKE, STUN.
-//!
-//! Being written: registers nothing yet.
+//! Encrypted transports and NAT traversal: STUN/TURN today (QUIC, DTLS, OpenVPN and
+//! ISAKMP/IKE to come).
+
+pub mod stun;
 
 use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
-pub fn register(_c: &mut Classifiers, _f: &mut FieldRegistry, _st: &Settings) {}
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    stun::register(c, f);
+}

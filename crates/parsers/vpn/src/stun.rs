@@ -1,0 +1,502 @@
+//! STUN and TURN (RFC 5389, RFC 5766; Arkime's stun.c): message types, mapped,
+//! XOR-mapped, relayed and peer addresses and ports, user names, software, realm,
+//! error codes and flag attributes, over UDP or TCP; `stun:nat-discovered` when the
+//! XOR-mapped address is neither end of the session.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::{Cx, Session};
+
+const MAGIC: u32 = 0x2112_a442;
+/// Most bytes buffered per direction on TCP.
+const MAX_BUF: usize = 8192;
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    msg_type: FieldId,
+    mapped: (FieldId, FieldId),
+    xor_mapped: (FieldId, FieldId),
+    xor_relayed: (FieldId, FieldId),
+    xor_peer: (FieldId, FieldId),
+    username: FieldId,
+    software: FieldId,
+    realm: FieldId,
+    error: FieldId,
+    attributes: FieldId,
+}
+
+fn method_name(m: u16) -> Option<&'static str> {
+    Some(match m {
+        0x01 => "Binding",
+        0x03 => "Allocate",
+        0x04 => "Refresh",
+        0x06 => "Send",
+        0x07 => "Data",
+        0x08 => "CreatePermission",
+        0x09 => "ChannelBind",
+        0x0a => "Connect",
+        0x0b => "ConnectionBind",
+        0x0c => "ConnectionAttempt",
+        0x80 => "GooglePing",
+        _ => return None,
+    })
+}
+
+const CLASSES: [&str; 4] = ["Request", "Indication", "Response", "Error"];
+
+/// Which address attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Addr {
+    /// MAPPED-ADDRESS.
+    Mapped,
+    /// XOR-MAPPED-ADDRESS.
+    XorMapped,
+    /// XOR-RELAYED-ADDRESS.
+    XorRelayed,
+    /// XOR-PEER-ADDRESS.
+    XorPeer,
+}
+
+/// What one message holds.
+#[derive(Debug, Default, PartialEq)]
+pub struct Message<'a> {
+    /// "Method Class".
+    pub msg_type: Option<String>,
+    /// Addresses: which, port, and the address if its family was readable.
+    pub addrs: Vec<(Addr, u16, Option<IpAddr>)>,
+    /// USERNAME values.
+    pub usernames: Vec<&'a [u8]>,
+    /// SOFTWARE values.
+    pub software: Vec<&'a [u8]>,
+    /// REALM values.
+    pub realms: Vec<&'a [u8]>,
+    /// ERROR-CODE values.
+    pub errors: Vec<u32>,
+    /// Flag attributes seen.
+    pub attributes: Vec<&'static str>,
+}
+
+fn address(v: &[u8], xor: Option<&[u8]>) -> Option<(u16, Option<IpAddr>)> {
+    if v.len() < 8 {
+        return None;
+    }
+    let family = v[1];
+    let mut port = u16::from_be_bytes([v[2], v[3]]);
+    if xor.is_some() {
+        port ^= (MAGIC >> 16) as u16;
+    }
+    let ip = match family {
+        1 => {
+            let mut n = u32::from_be_bytes([v[4], v[5], v[6], v[7]]);
+            if xor.is_some() {
+                n ^= MAGIC;
+            }
+            Some(IpAddr::V4(Ipv4Addr::from(n)))
+        }
+        2 if v.len() >= 20 => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&v[4..20]);
+            if let Some(txn) = xor {
+                let mut key = [0u8; 16];
+                key[..4].copy_from_slice(&MAGIC.to_be_bytes());
+                key[4..].copy_from_slice(txn);
+                for (b, k) in a.iter_mut().zip(key) {
+                    *b ^= k;
+                }
+            }
+            Some(IpAddr::V6(Ipv6Addr::from(a)))
+        }
+        _ => None,
+    };
+    Some((port, ip))
+}
+
+/// Reads one message (the whole datagram, or one framed TCP message); None means the
+/// bytes are not STUN (stop parsing).
+pub fn message(d: &[u8]) -> Option<Message<'_>> {
+    if d.len() < 20 {
+        return None;
+    }
+    let ty = u16::from_be_bytes([d[0], d[1]]);
+    let len = usize::from(u16::from_be_bytes([d[2], d[3]]));
+    let cookie = u32::from_be_bytes([d[4], d[5], d[6], d[7]]);
+    let txn = &d[8..20];
+    if cookie != MAGIC {
+        if len + 20 != d.len() {
+            return None;
+        }
+    } else if len + 20 > d.len() {
+        return None;
+    }
+    let method = (ty & 0x000f) | ((ty & 0x00e0) >> 1) | ((ty & 0x3e00) >> 2);
+    let class = usize::from(((ty & 0x0010) >> 4) | ((ty & 0x0100) >> 7));
+    let mut m = Message {
+        msg_type: method_name(method).map(|n| format!("{n} {}", CLASSES[class])),
+        ..Message::default()
+    };
+    let mut b = &d[20..20 + len];
+    while b.len() >= 4 {
+        let t = u16::from_be_bytes([b[0], b[1]]);
+        let l = usize::from(u16::from_be_bytes([b[2], b[3]]));
+        b = &b[4..];
+        if l > b.len() {
+            break;
+        }
+        let v = &b[..l];
+        let which = match t {
+            0x0001 => Some((Addr::Mapped, None)),
+            0x0020 | 0x8020 => Some((Addr::XorMapped, Some(txn))),
+            0x0016 => Some((Addr::XorRelayed, Some(txn))),
+            0x0012 => Some((Addr::XorPeer, Some(txn))),
+            _ => None,
+        };
+        if let Some((a, xor)) = which {
+            if let Some((port, ip)) = address(v, xor) {
+                m.addrs.push((a, port, ip));
+            }
+        }
+        match t {
+            0x0006 if (1..513).contains(&l) => m.usernames.push(v),
+            0x8022 if (1..763).contains(&l) => m.software.push(v),
+            0x0014 if (1..763).contains(&l) => m.realms.push(v),
+            0x0025 => m.attributes.push("use-candidate"),
+            0x8029 => m.attributes.push("ice-controlled"),
+            0x802a => m.attributes.push("ice-controlling"),
+            0x8028 => m.attributes.push("fingerprint"),
+            0x0009 if l >= 4 => m.errors.push(u32::from(v[2]) * 100 + u32::from(v[3])),
+            _ => {}
+        }
+        let padded = (l + 3) & !3;
+        b = b.get(padded..).unwrap_or(&[]);
+    }
+    Some(m)
+}
+
+fn add(cx: &mut Cx, s: &mut Session, ids: &Ids, m: &Message<'_>) {
+    let reg = &cx.shared.fields;
+    let mut nat = false;
+    if let Some(t) = &m.msg_type {
+        s.fields.string_add(reg, ids.msg_type, t);
+    }
+    for &(a, port, ip) in &m.addrs {
+        let (ip_id, port_id) = match a {
+            Addr::Mapped => ids.mapped,
+            Addr::XorMapped => ids.xor_mapped,
+            Addr::XorRelayed => ids.xor_relayed,
+            Addr::XorPeer => ids.xor_peer,
+        };
+        s.fields.int_add(reg, port_id, u32::from(port));
+        if let Some(ip) = ip {
+            s.fields.ip_add(reg, ip_id, ip);
+            let same_family = matches!(ip, IpAddr::V6(_)) == s.v6;
+            if a == Addr::XorMapped && same_family && ip != s.src_ip() && ip != s.dst_ip() {
+                nat = true;
+            }
+            if a == Addr::XorMapped && !same_family {
+                nat = true;
+            }
+        }
+    }
+    for (list, id) in [
+        (&m.usernames, ids.username),
+        (&m.software, ids.software),
+        (&m.realms, ids.realm),
+    ] {
+        for v in list {
+            s.fields.string_add(reg, id, &String::from_utf8_lossy(v));
+        }
+    }
+    for e in &m.errors {
+        s.fields.int_add(reg, ids.error, *e);
+    }
+    for a in &m.attributes {
+        s.fields.string_add(reg, ids.attributes, a);
+    }
+    if nat {
+        cx.add_tag(s, "stun:nat-discovered");
+    }
+}
+
+#[derive(Debug)]
+struct Stun {
+    ids: Ids,
+    tcp: bool,
+    buf: [Vec<u8>; 2],
+}
+
+impl Parser for Stun {
+    fn name(&self) -> &'static str {
+        "stun"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        if !self.tcp {
+            return match message(data) {
+                Some(m) => {
+                    add(cx, s, &self.ids, &m);
+                    Parsed::Consumed(0)
+                }
+                None => Parsed::Unregister,
+            };
+        }
+        let dir = dir & 1;
+        let room = MAX_BUF - self.buf[dir].len();
+        if data.len() > room {
+            return Parsed::Unregister;
+        }
+        self.buf[dir].extend_from_slice(data);
+        while self.buf[dir].len() >= 20 {
+            let b = &self.buf[dir];
+            let n = usize::from(u16::from_be_bytes([b[2], b[3]])) + 20;
+            if n > MAX_BUF {
+                cx.add_tag(s, "stun:message-too-long");
+                return Parsed::Unregister;
+            }
+            if b.len() < n {
+                break;
+            }
+            if let Some(m) = message(&b[..n]) {
+                add(cx, s, &self.ids, &m);
+            }
+            self.buf[dir].drain(..n);
+        }
+        Parsed::Consumed(0)
+    }
+}
+
+fn attach(cx: &mut Cx, s: &mut Session, tcp: bool) {
+    cx.add_protocol(s, "stun");
+    if let Some(ids) = cx.shared.classifiers.config::<Ids>("stun").copied() {
+        register_parser(
+            s,
+            Box::new(Stun {
+                ids,
+                tcp,
+                buf: [Vec::new(), Vec::new()],
+            }),
+        );
+    }
+}
+
+fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+    if d.len() < 20 || cx.has_protocol(s, "stun") {
+        return;
+    }
+    if d[4..8] != MAGIC.to_be_bytes() {
+        let len = usize::from(u16::from_be_bytes([d[2], d[3]]));
+        if len + 20 != d.len() || d[0] > 1 {
+            return;
+        }
+    }
+    attach(cx, s, false);
+}
+
+fn classify_tcp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+    if d.len() < 20 || cx.has_protocol(s, "stun") {
+        return;
+    }
+    if d[4..8] != MAGIC.to_be_bytes() || d[0] & 0xc0 != 0 {
+        return;
+    }
+    attach(cx, s, true);
+}
+
+fn classify_rsp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+    if !cx.has_protocol(s, "stun") && d.len() > 7 && d[7..].windows(4).any(|w| w == b"STUN") {
+        cx.add_protocol(s, "stun");
+    }
+}
+
+/// Registers the STUN fields and classifiers.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let cnt = flags::CNT;
+    let mut d = |ty: &str, exp: &str, friendly: &str, db: &str, help: &str, ft: FieldType| {
+        f.define("stun", ty, exp, friendly, db, help, ft, cnt)
+    };
+    let s = FieldType::StrGHash;
+    let ip = FieldType::IpGHash;
+    let int = FieldType::IntGHash;
+    let msg_type = d(
+        "termfield",
+        "stun.type",
+        "Message Type",
+        "stun.type",
+        "STUN message type",
+        s,
+    );
+    let mapped = (
+        d(
+            "ip",
+            "stun.mapped-ip",
+            "Mapped IP",
+            "stun.mappedIp",
+            "STUN MAPPED-ADDRESS IP",
+            ip,
+        ),
+        d(
+            "integer",
+            "stun.mapped-port",
+            "Mapped Port",
+            "stun.mappedPort",
+            "STUN MAPPED-ADDRESS port",
+            int,
+        ),
+    );
+    let xor_mapped = (
+        d(
+            "ip",
+            "stun.xor-mapped-ip",
+            "XOR Mapped IP",
+            "stun.xorMappedIp",
+            "STUN XOR-MAPPED-ADDRESS IP (external/NAT IP)",
+            ip,
+        ),
+        d(
+            "integer",
+            "stun.xor-mapped-port",
+            "XOR Mapped Port",
+            "stun.xorMappedPort",
+            "STUN XOR-MAPPED-ADDRESS port",
+            int,
+        ),
+    );
+    let username = d(
+        "termfield",
+        "stun.username",
+        "Username",
+        "stun.username",
+        "STUN username (ICE credentials)",
+        s,
+    );
+    let software = d(
+        "termfield",
+        "stun.software",
+        "Software",
+        "stun.software",
+        "STUN software attribute",
+        s,
+    );
+    let realm = d(
+        "termfield",
+        "stun.realm",
+        "Realm",
+        "stun.realm",
+        "STUN realm",
+        s,
+    );
+    let error = d(
+        "integer",
+        "stun.error",
+        "Error Code",
+        "stun.error",
+        "STUN error code",
+        int,
+    );
+    let xor_relayed = (
+        d(
+            "ip",
+            "stun.xor-relayed-ip",
+            "XOR Relayed IP",
+            "stun.xorRelayedIp",
+            "TURN XOR-RELAYED-ADDRESS IP (relay server allocated address)",
+            ip,
+        ),
+        d(
+            "integer",
+            "stun.xor-relayed-port",
+            "XOR Relayed Port",
+            "stun.xorRelayedPort",
+            "TURN XOR-RELAYED-ADDRESS port",
+            int,
+        ),
+    );
+    let xor_peer = (
+        d(
+            "ip",
+            "stun.xor-peer-ip",
+            "XOR Peer IP",
+            "stun.xorPeerIp",
+            "TURN XOR-PEER-ADDRESS IP (remote peer relayed through TURN server)",
+            ip,
+        ),
+        d(
+            "integer",
+            "stun.xorPeerPort",
+            "XOR Peer Port",
+            "stun.xorPeerPort",
+            "TURN XOR-PEER-ADDRESS port",
+            int,
+        ),
+    );
+    let attributes = d("termfield", "stun.attributes", "Attributes", "stun.attributes", "STUN/TURN protocol attributes/flags (fingerprint, ice-controlled, ice-controlling, use-candidate)", s);
+    f.set_category(username, "user");
+    f.set_category(xor_peer.1, "port");
+    c.set_config(
+        "stun",
+        Ids {
+            msg_type,
+            mapped,
+            xor_mapped,
+            xor_relayed,
+            xor_peer,
+            username,
+            software,
+            realm,
+            error,
+            attributes,
+        },
+    );
+    for p in [&b"\x00\x01\x00"[..], b"\x00\x03\x00", b"\x01\x01\x00"] {
+        c.register_udp("stun", 0, 0, p, classify_udp);
+    }
+    for p in [
+        &b"\x00\x01\x00"[..],
+        b"\x00\x03\x00",
+        b"\x00\x04\x00",
+        b"\x00\x08\x00",
+        b"\x00\x09\x00",
+        b"\x01\x01\x00",
+        b"\x01\x03\x00",
+    ] {
+        c.register_tcp("stun", 0, 0, p, classify_tcp);
+    }
+    c.register_udp("stun", 0, 0, b"RSP/", classify_rsp);
+    c.register_tcp("stun", 0, 0, b"RSP/", classify_rsp);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binding_response() {
+        let txn = [7u8; 12];
+        let mut m = vec![0x01, 0x01, 0, 0];
+        m.extend_from_slice(&MAGIC.to_be_bytes());
+        m.extend_from_slice(&txn);
+        // XOR-MAPPED-ADDRESS 192.0.2.1:32853
+        let port = 32853u16 ^ (MAGIC >> 16) as u16;
+        let ip = u32::from(Ipv4Addr::new(192, 0, 2, 1)) ^ MAGIC;
+        m.extend_from_slice(&[0x00, 0x20, 0, 8, 0, 1]);
+        m.extend_from_slice(&port.to_be_bytes());
+        m.extend_from_slice(&ip.to_be_bytes());
+        m.extend_from_slice(&[0x80, 0x22, 0, 3, b'a', b'b', b'c', 0]);
+        m.extend_from_slice(&[0x80, 0x28, 0, 4, 1, 2, 3, 4]);
+        let n = (m.len() - 20) as u16;
+        m[2..4].copy_from_slice(&n.to_be_bytes());
+        let r = message(&m).unwrap();
+        assert_eq!(r.msg_type.as_deref(), Some("Binding Response"));
+        assert_eq!(
+            r.addrs,
+            vec![(Addr::XorMapped, 32853, Some("192.0.2.1".parse().unwrap()))]
+        );
+        assert_eq!(r.software, vec![&b"abc"[..]]);
+        assert_eq!(r.attributes, vec!["fingerprint"]);
+        for cut in 0..m.len() {
+            let _ = message(&m[..cut]);
+        }
+        assert!(message(&m[..19]).is_none());
+    }
+}
