@@ -1,10 +1,11 @@
-//! Industrial and telecom protocols: Modbus, DNP3 and PANA today (BACnet, C12.22,
-//! synchrophasor, S7comm, EtherNet/IP, OPC UA, MQTT, Diameter, M3UA/SCCP/TCAP/CAMEL
+//! Industrial and telecom protocols: Modbus, DNP3, PANA and synchrophasor today
+//! (BACnet, C12.22, S7comm, EtherNet/IP, OPC UA, MQTT, Diameter, M3UA/SCCP/TCAP/CAMEL
 //! and PTP to come).
 
 pub mod dnp3;
 pub mod modbus;
 pub mod pana;
+pub mod synchrophasor;
 
 use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
@@ -15,4 +16,5 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
     dnp3::register(c, f);
     modbus::register(c, f);
     pana::register(c, f);
+    synchrophasor::register(c, f);
 }

@@ -1,0 +1,401 @@
+//! IEEE C37.118.2 synchrophasor (Arkime's synchrophasor.c): frame types and stream id
+//! codes of every frame; command codes; from configuration frames the number of PMUs,
+//! their station names and the data rate.
+
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::{Cx, Session};
+
+const SYNC: u8 = 0xaa;
+/// SYNC(2) + FRAMESIZE(2) + IDCODE(2) + SOC(4) + FRACSEC(4) + CHK(2).
+const MIN_LEN: usize = 16;
+/// Most bytes buffered per direction on TCP.
+const MAX_BUF: usize = 8192;
+const FRAME_TYPES: [&str; 6] = ["data", "header", "cfg1", "cfg2", "command", "cfg3"];
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    frame_type: FieldId,
+    idcode: FieldId,
+    cmd: FieldId,
+    station: FieldId,
+    data_rate: FieldId,
+    num_pmu: FieldId,
+}
+
+/// A reader that, like Arkime's, turns empty for good once a read runs past the end.
+struct Cur<'a> {
+    d: &'a [u8],
+    err: bool,
+}
+
+impl<'a> Cur<'a> {
+    fn skip(&mut self, n: usize) {
+        match self.d.get(n..) {
+            Some(r) if !self.err => self.d = r,
+            _ => {
+                self.err = true;
+                self.d = &[];
+            }
+        }
+    }
+    fn u8(&mut self) -> u8 {
+        let v = self.d.first().copied().unwrap_or(0);
+        self.skip(1);
+        v
+    }
+    fn u16(&mut self) -> u16 {
+        let v = match self.d {
+            [a, b, ..] => u16::from_be_bytes([*a, *b]),
+            _ => 0,
+        };
+        self.skip(2);
+        v
+    }
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let v = self.d.get(..n).unwrap_or(&[]);
+        self.skip(n);
+        v
+    }
+}
+
+/// What a frame holds.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Frame<'a> {
+    /// Frame type name.
+    pub frame_type: Option<&'static str>,
+    /// Stream id code.
+    pub idcode: u16,
+    /// Command code (command frames).
+    pub cmd: Option<u16>,
+    /// Number of PMUs (configuration frames).
+    pub num_pmu: Option<u16>,
+    /// Station names.
+    pub stations: Vec<&'a [u8]>,
+    /// Data rate (configuration frames).
+    pub data_rate: Option<u16>,
+}
+
+/// Reads a frame at the start of `d` (which may hold more bytes after it).
+pub fn frame(d: &[u8]) -> Option<Frame<'_>> {
+    if d.len() < MIN_LEN || d[0] != SYNC {
+        return None;
+    }
+    let ty = usize::from((d[1] >> 4) & 7);
+    let size = usize::from(u16::from_be_bytes([d[2], d[3]]));
+    if size < MIN_LEN || size > d.len() {
+        return None;
+    }
+    let mut f = Frame {
+        frame_type: FRAME_TYPES.get(ty).copied(),
+        idcode: u16::from_be_bytes([d[4], d[5]]),
+        ..Frame::default()
+    };
+    let mut c = Cur {
+        d: &d[14..],
+        err: false,
+    };
+    let payload = size - MIN_LEN;
+    if payload == 0 || c.d.len() < payload + 2 {
+        return Some(f);
+    }
+    match ty {
+        4 if payload >= 2 => f.cmd = Some(c.u16()),
+        2 | 3 | 5 => {
+            let cfg3 = ty == 5;
+            if cfg3 && payload >= 6 {
+                c.skip(2);
+            }
+            if c.d.len() < 6 {
+                return Some(f);
+            }
+            c.skip(4);
+            let n = c.u16();
+            f.num_pmu = Some(n);
+            for _ in 0..n {
+                if c.err {
+                    break;
+                }
+                if cfg3 {
+                    if c.d.is_empty() {
+                        break;
+                    }
+                    let l = usize::from(c.u8());
+                    if c.d.len() < l {
+                        break;
+                    }
+                    f.stations.push(c.take(l));
+                } else {
+                    if c.d.len() < 16 {
+                        break;
+                    }
+                    let name = c.take(16);
+                    let end = name.iter().rposition(|&x| x != b' ').map_or(0, |p| p + 1);
+                    if end > 0 {
+                        f.stations.push(&name[..end]);
+                    }
+                }
+                c.skip(2);
+                if cfg3 {
+                    c.skip(16);
+                }
+                c.skip(2);
+                if c.d.len() < 6 {
+                    break;
+                }
+                let (ph, an, dg) = (
+                    usize::from(c.u16()),
+                    usize::from(c.u16()),
+                    usize::from(c.u16()),
+                );
+                if cfg3 {
+                    for _ in 0..ph + an + 16 * dg {
+                        if c.err {
+                            break;
+                        }
+                        let l = usize::from(c.u8());
+                        c.skip(l);
+                    }
+                    c.skip(12 * ph + 8 * an + 4 * dg);
+                    c.skip(21);
+                } else {
+                    c.skip(16 * ph + 16 * an + 256 * dg);
+                    c.skip(4 * ph + 4 * an + 4 * dg);
+                }
+                c.skip(4);
+            }
+            if !c.err && c.d.len() >= 2 {
+                f.data_rate = Some(c.u16());
+            }
+        }
+        _ => {}
+    }
+    Some(f)
+}
+
+fn add(cx: &mut Cx, s: &mut Session, ids: &Ids, f: &Frame<'_>) {
+    let reg = &cx.shared.fields;
+    if let Some(t) = f.frame_type {
+        s.fields.string_add(reg, ids.frame_type, t);
+    }
+    s.fields.int_add(reg, ids.idcode, u32::from(f.idcode));
+    if let Some(c) = f.cmd {
+        s.fields.int_add(reg, ids.cmd, u32::from(c));
+    }
+    if let Some(n) = f.num_pmu {
+        s.fields.int_add(reg, ids.num_pmu, u32::from(n));
+    }
+    for st in &f.stations {
+        s.fields
+            .string_add(reg, ids.station, &String::from_utf8_lossy(st));
+    }
+    if let Some(r) = f.data_rate {
+        s.fields.int_add(reg, ids.data_rate, u32::from(r));
+    }
+}
+
+#[derive(Debug)]
+struct Synchrophasor {
+    ids: Ids,
+    tcp: bool,
+    buf: [Vec<u8>; 2],
+}
+
+impl Parser for Synchrophasor {
+    fn name(&self) -> &'static str {
+        "synchrophasor"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        if !self.tcp {
+            if data.len() < MIN_LEN || data[0] != SYNC {
+                return Parsed::Unregister;
+            }
+            if let Some(f) = frame(data) {
+                add(cx, s, &self.ids, &f);
+            }
+            return Parsed::Consumed(0);
+        }
+        let dir = dir & 1;
+        let room = MAX_BUF - self.buf[dir].len();
+        self.buf[dir].extend_from_slice(&data[..data.len().min(room)]);
+        if data.len() > room {
+            cx.add_tag(s, "synchrophasor:frame-too-long");
+            return Parsed::Unregister;
+        }
+        while self.buf[dir].len() >= MIN_LEN {
+            let b = &self.buf[dir];
+            if b[0] != SYNC {
+                match b.iter().skip(1).position(|&x| x == SYNC) {
+                    Some(p) => {
+                        self.buf[dir].drain(..p + 1);
+                        continue;
+                    }
+                    None => return Parsed::Unregister,
+                }
+            }
+            let size = usize::from(u16::from_be_bytes([b[2], b[3]]));
+            if size < MIN_LEN {
+                self.buf[dir].drain(..1);
+                continue;
+            }
+            if size > MAX_BUF {
+                return Parsed::Unregister;
+            }
+            if size > b.len() {
+                break;
+            }
+            if let Some(f) = frame(&b[..size]) {
+                add(cx, s, &self.ids, &f);
+            }
+            self.buf[dir].drain(..size);
+        }
+        Parsed::Consumed(0)
+    }
+}
+
+fn looks_right(d: &[u8]) -> bool {
+    d.len() >= MIN_LEN
+        && (1..=2).contains(&(d[1] & 0x0f))
+        && (d[1] >> 4) & 7 <= 5
+        && usize::from(u16::from_be_bytes([d[2], d[3]])) >= MIN_LEN
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, uw: u32) {
+    let tcp = uw == 1;
+    if !looks_right(d) || cx.has_protocol(s, "synchrophasor") {
+        return;
+    }
+    if !tcp && usize::from(u16::from_be_bytes([d[2], d[3]])) > d.len() {
+        return;
+    }
+    cx.add_protocol(s, "synchrophasor");
+    if let Some(ids) = cx
+        .shared
+        .classifiers
+        .config::<Ids>("synchrophasor")
+        .copied()
+    {
+        register_parser(
+            s,
+            Box::new(Synchrophasor {
+                ids,
+                tcp,
+                buf: [Vec::new(), Vec::new()],
+            }),
+        );
+    }
+}
+
+/// Registers the synchrophasor fields and classifiers.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let cnt = flags::CNT;
+    let g = "synchrophasor";
+    let int = FieldType::IntGHash;
+    let ids = Ids {
+        frame_type: f.define(
+            g,
+            "lotermfield",
+            "synchrophasor.frameType",
+            "Frame Type",
+            "synchrophasor.frameType",
+            "Synchrophasor frame types",
+            FieldType::StrGHash,
+            cnt,
+        ),
+        idcode: f.define(
+            g,
+            "integer",
+            "synchrophasor.idcode",
+            "ID Code",
+            "synchrophasor.idcode",
+            "Synchrophasor data stream ID codes",
+            int,
+            cnt,
+        ),
+        cmd: f.define(
+            g,
+            "integer",
+            "synchrophasor.cmd",
+            "Command",
+            "synchrophasor.cmd",
+            "Synchrophasor command codes",
+            int,
+            cnt,
+        ),
+        station: f.define(
+            g,
+            "termfield",
+            "synchrophasor.station",
+            "Station Name",
+            "synchrophasor.station",
+            "Synchrophasor PMU station names",
+            FieldType::StrGHash,
+            cnt,
+        ),
+        data_rate: f.define(
+            g,
+            "integer",
+            "synchrophasor.dataRate",
+            "Data Rate",
+            "synchrophasor.dataRate",
+            "Synchrophasor data rate (frames/sec)",
+            int,
+            cnt,
+        ),
+        num_pmu: f.define(
+            g,
+            "integer",
+            "synchrophasor.numPMU",
+            "Number of PMUs",
+            "synchrophasor.numPMU",
+            "Number of PMUs in synchrophasor config",
+            int,
+            cnt,
+        ),
+    };
+    c.set_config("synchrophasor", ids);
+    c.register_tcp("synchrophasor", 1, 0, b"\xaa", classify);
+    c.register_udp("synchrophasor", 0, 0, b"\xaa", classify);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_size(mut f: Vec<u8>) -> Vec<u8> {
+        let n = f.len() as u16;
+        f[2..4].copy_from_slice(&n.to_be_bytes());
+        f
+    }
+
+    #[test]
+    fn command_and_cfg2() {
+        // Command frame: cmd 2 (turn on transmission), idcode 100.
+        let cmd = with_size(vec![
+            0xaa, 0x41, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0xab, 0xcd,
+        ]);
+        let f = frame(&cmd).unwrap();
+        assert_eq!(
+            (f.frame_type, f.idcode, f.cmd),
+            (Some("command"), 100, Some(2))
+        );
+        // CFG-2 with one PMU "Alpha" (no channels), data rate 30.
+        let mut c = vec![0xaa, 0x31, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0];
+        c.extend_from_slice(&[0, 0, 0, 1]); // time base
+        c.extend_from_slice(&1u16.to_be_bytes());
+        c.extend_from_slice(b"Alpha           ");
+        c.extend_from_slice(&[0, 100, 0, 0, 0, 0, 0, 0, 0, 0]); // idcode, format, counts
+        c.extend_from_slice(&[0, 0, 0, 60]); // nominal frequency + cfgcnt
+        c.extend_from_slice(&30u16.to_be_bytes());
+        c.extend_from_slice(&[0, 0]); // CHK
+        let c = with_size(c);
+        let f = frame(&c).unwrap();
+        assert_eq!(f.num_pmu, Some(1));
+        assert_eq!(f.stations, vec![&b"Alpha"[..]]);
+        assert_eq!(f.data_rate, Some(30));
+        for n in 0..c.len() {
+            let _ = frame(&c[..n]);
+        }
+    }
+}
