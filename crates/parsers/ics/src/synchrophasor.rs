@@ -6,6 +6,8 @@ use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
+use crate::cursor::Cur;
+
 const SYNC: u8 = 0xaa;
 /// SYNC(2) + FRAMESIZE(2) + IDCODE(2) + SOC(4) + FRACSEC(4) + CHK(2).
 const MIN_LEN: usize = 16;
@@ -21,42 +23,6 @@ struct Ids {
     station: FieldId,
     data_rate: FieldId,
     num_pmu: FieldId,
-}
-
-/// A reader that, like Arkime's, turns empty for good once a read runs past the end.
-struct Cur<'a> {
-    d: &'a [u8],
-    err: bool,
-}
-
-impl<'a> Cur<'a> {
-    fn skip(&mut self, n: usize) {
-        match self.d.get(n..) {
-            Some(r) if !self.err => self.d = r,
-            _ => {
-                self.err = true;
-                self.d = &[];
-            }
-        }
-    }
-    fn u8(&mut self) -> u8 {
-        let v = self.d.first().copied().unwrap_or(0);
-        self.skip(1);
-        v
-    }
-    fn u16(&mut self) -> u16 {
-        let v = match self.d {
-            [a, b, ..] => u16::from_be_bytes([*a, *b]),
-            _ => 0,
-        };
-        self.skip(2);
-        v
-    }
-    fn take(&mut self, n: usize) -> &'a [u8] {
-        let v = self.d.get(..n).unwrap_or(&[]);
-        self.skip(n);
-        v
-    }
 }
 
 /// What a frame holds.
