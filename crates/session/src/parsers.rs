@@ -302,6 +302,48 @@ pub(crate) enum Transport {
     Sctp,
 }
 
+/// Each direction's bytes kept by a parser until a whole message is there (Arkime's
+/// `ArkimeParserBuf_t`), with a cap.
+#[derive(Clone, Debug)]
+pub struct ParserBuf {
+    buf: [Vec<u8>; 2],
+    max: usize,
+}
+
+impl ParserBuf {
+    /// Buffers of at most `max` bytes per direction.
+    pub fn new(max: usize) -> Self {
+        ParserBuf {
+            buf: [Vec::new(), Vec::new()],
+            max,
+        }
+    }
+
+    /// Appends `data` to direction `dir`; false if it did not all fit (what fit is kept).
+    pub fn add(&mut self, dir: usize, data: &[u8]) -> bool {
+        let b = &mut self.buf[dir & 1];
+        let room = self.max.saturating_sub(b.len());
+        b.extend_from_slice(&data[..data.len().min(room)]);
+        data.len() <= room
+    }
+
+    /// The bytes held for `dir`.
+    pub fn get(&self, dir: usize) -> &[u8] {
+        &self.buf[dir & 1]
+    }
+
+    /// Drops the first `n` bytes held for `dir`.
+    pub fn del(&mut self, dir: usize, n: usize) {
+        let b = &mut self.buf[dir & 1];
+        b.drain(..n.min(b.len()));
+    }
+
+    /// The cap.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+}
+
 /// Attaches a parser to the session (Arkime's `arkime_parsers_register`).
 pub fn register_parser(s: &mut Session, p: Box<dyn Parser>) {
     s.parsers.push(p);

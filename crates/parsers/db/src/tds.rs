@@ -3,7 +3,7 @@
 //! (The SSPI/NTLM blob of a LOGIN7 is not decoded yet.)
 
 use trawl_fields::{FieldId, FieldRegistry};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
 /// Most bytes buffered per direction.
@@ -42,7 +42,7 @@ pub fn login42_user(buf: &[u8]) -> Option<String> {
 struct Tds {
     user: FieldId,
     v7: bool,
-    buf: [Vec<u8>; 2],
+    buf: ParserBuf,
 }
 
 impl Parser for Tds {
@@ -52,23 +52,21 @@ impl Parser for Tds {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
-        let room = MAX_BUF - self.buf[dir].len();
-        self.buf[dir].extend_from_slice(&data[..data.len().min(room)]);
-        if data.len() > room {
+        if !self.buf.add(dir, data) {
             cx.add_tag(s, "tds:packet-too-long");
             return Parsed::Unregister;
         }
         let reg = &cx.shared.fields;
         if !self.v7 {
-            if self.buf[0].len() > 598 {
-                if let Some(u) = login42_user(&self.buf[0]) {
+            if self.buf.get(0).len() > 598 {
+                if let Some(u) = login42_user(self.buf.get(0)) {
                     s.fields.string_add(reg, self.user, &u);
                 }
                 return Parsed::Unregister;
             }
             return Parsed::Consumed(0);
         }
-        let b = &self.buf[dir];
+        let b = self.buf.get(dir);
         let mut pos = 0;
         while pos + 8 <= b.len() {
             let len = usize::from(u16::from_be_bytes([b[pos + 2], b[pos + 3]]));
@@ -86,7 +84,7 @@ impl Parser for Tds {
             }
             pos += len;
         }
-        self.buf[dir].drain(..pos);
+        self.buf.del(dir, pos);
         Parsed::Consumed(0)
     }
 }
@@ -109,7 +107,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
         Box::new(Tds {
             user,
             v7,
-            buf: [Vec::new(), Vec::new()],
+            buf: ParserBuf::new(MAX_BUF),
         }),
     );
 }

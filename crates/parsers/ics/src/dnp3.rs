@@ -3,7 +3,7 @@
 //! application function code and name of each frame.
 
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
 /// Start(2) + length(1) + control(1) + destination(2) + source(2) + CRC(2).
@@ -129,7 +129,7 @@ fn add(cx: &mut Cx, s: &mut Session, ids: Ids, f: &Frame) {
 struct Dnp3 {
     ids: Ids,
     tcp: bool,
-    buf: [Vec<u8>; 2],
+    buf: ParserBuf,
 }
 
 impl Parser for Dnp3 {
@@ -147,21 +147,19 @@ impl Parser for Dnp3 {
             return Parsed::Consumed(0);
         }
         let dir = dir & 1;
-        let room = MAX_BUF - self.buf[dir].len();
-        self.buf[dir].extend_from_slice(&data[..data.len().min(room)]);
-        if data.len() > room {
+        if !self.buf.add(dir, data) {
             cx.add_tag(s, "dnp3:frame-too-long");
             return Parsed::Unregister;
         }
-        while self.buf[dir].len() >= MIN_LEN {
-            let b = &self.buf[dir];
+        while self.buf.get(dir).len() >= MIN_LEN {
+            let b = self.buf.get(dir);
             if !b.starts_with(&[0x05, 0x64]) {
                 // Resynchronize on the next start bytes.
                 match b.windows(2).skip(1).position(|w| w == [0x05, 0x64]) {
-                    Some(p) => self.buf[dir].drain(..p + 1),
+                    Some(p) => self.buf.del(dir, p + 1),
                     None => {
                         let n = b.len() - 1;
-                        self.buf[dir].drain(..n);
+                        self.buf.del(dir, n);
                         return Parsed::Consumed(0);
                     }
                 };
@@ -169,12 +167,12 @@ impl Parser for Dnp3 {
             }
             match frame(b) {
                 Next::BadLength => {
-                    self.buf[dir].drain(..2);
+                    self.buf.del(dir, 2);
                 }
                 Next::More => return Parsed::Consumed(0),
                 Next::Frame(f) => {
                     add(cx, s, self.ids, &f);
-                    self.buf[dir].drain(..f.size);
+                    self.buf.del(dir, f.size);
                 }
             }
         }
@@ -193,7 +191,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, uw: u32) {
             Box::new(Dnp3 {
                 ids,
                 tcp: uw == 1,
-                buf: [Vec::new(), Vec::new()],
+                buf: ParserBuf::new(MAX_BUF),
             }),
         );
     }

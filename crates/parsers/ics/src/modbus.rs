@@ -3,7 +3,7 @@
 //! responses, the first frame's unit and protocol ids.
 
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
-use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
+use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
 /// MBAP header bytes before the function code's unit id.
@@ -76,7 +76,7 @@ struct Modbus {
     ids: Ids,
     server: usize,
     frames: [u32; 2],
-    buf: [Vec<u8>; 2],
+    buf: ParserBuf,
 }
 
 impl Parser for Modbus {
@@ -87,16 +87,13 @@ impl Parser for Modbus {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
         self.frames[dir] += 1;
-        let b = &mut self.buf[dir];
-        let room = MAX_BUF - b.len();
-        b.extend_from_slice(&data[..data.len().min(room)]);
-        if data.len() > room {
+        if !self.buf.add(dir, data) {
             cx.add_tag(s, "modbus:frame-too-long");
             return Parsed::Unregister;
         }
         let reg = &cx.shared.fields;
         loop {
-            let f = match next_frame(&self.buf[dir]) {
+            let f = match next_frame(self.buf.get(dir)) {
                 Next::Frame(f) => f,
                 Next::More => return Parsed::Consumed(0),
                 Next::Bad => return Parsed::Unregister,
@@ -118,7 +115,7 @@ impl Parser for Modbus {
                 s.fields.int_add(reg, self.ids.unit, u32::from(f.unit));
                 s.fields.int_add(reg, self.ids.protocol, 0);
             }
-            self.buf[dir].drain(..f.size.min(self.buf[dir].len()));
+            self.buf.del(dir, f.size);
         }
     }
 }
@@ -145,7 +142,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
                 ids,
                 server,
                 frames: [0; 2],
-                buf: [Vec::new(), Vec::new()],
+                buf: ParserBuf::new(MAX_BUF),
             }),
         );
     }

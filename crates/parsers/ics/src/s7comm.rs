@@ -3,7 +3,7 @@
 //! S7comm-plus opcodes.
 
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
 use crate::cursor::Cur;
@@ -109,7 +109,7 @@ pub fn pdu(d: &[u8]) -> Pdu {
 #[derive(Debug)]
 struct S7 {
     ids: Ids,
-    buf: [Vec<u8>; 2],
+    buf: ParserBuf,
 }
 
 impl S7 {
@@ -147,14 +147,12 @@ impl Parser for S7 {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
-        let room = MAX_BUF - self.buf[dir].len();
-        self.buf[dir].extend_from_slice(&data[..data.len().min(room)]);
-        if data.len() > room {
+        if !self.buf.add(dir, data) {
             cx.add_tag(s, "s7comm:frame-too-long");
             return Parsed::Unregister;
         }
-        while self.buf[dir].len() >= TPKT {
-            let b = &self.buf[dir];
+        while self.buf.get(dir).len() >= TPKT {
+            let b = self.buf.get(dir);
             if b[0] != 3 {
                 return Parsed::Unregister;
             }
@@ -176,7 +174,7 @@ impl Parser for S7 {
                     }
                 }
             }
-            self.buf[dir].drain(..len);
+            self.buf.del(dir, len);
         }
         Parsed::Consumed(0)
     }
@@ -221,7 +219,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
             s,
             Box::new(S7 {
                 ids,
-                buf: [Vec::new(), Vec::new()],
+                buf: ParserBuf::new(MAX_BUF),
             }),
         );
     }

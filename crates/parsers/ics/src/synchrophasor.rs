@@ -3,7 +3,7 @@
 //! their station names and the data rate.
 
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
 use crate::cursor::Cur;
@@ -164,7 +164,7 @@ fn add(cx: &mut Cx, s: &mut Session, ids: &Ids, f: &Frame<'_>) {
 struct Synchrophasor {
     ids: Ids,
     tcp: bool,
-    buf: [Vec<u8>; 2],
+    buf: ParserBuf,
 }
 
 impl Parser for Synchrophasor {
@@ -183,18 +183,16 @@ impl Parser for Synchrophasor {
             return Parsed::Consumed(0);
         }
         let dir = dir & 1;
-        let room = MAX_BUF - self.buf[dir].len();
-        self.buf[dir].extend_from_slice(&data[..data.len().min(room)]);
-        if data.len() > room {
+        if !self.buf.add(dir, data) {
             cx.add_tag(s, "synchrophasor:frame-too-long");
             return Parsed::Unregister;
         }
-        while self.buf[dir].len() >= MIN_LEN {
-            let b = &self.buf[dir];
+        while self.buf.get(dir).len() >= MIN_LEN {
+            let b = self.buf.get(dir);
             if b[0] != SYNC {
                 match b.iter().skip(1).position(|&x| x == SYNC) {
                     Some(p) => {
-                        self.buf[dir].drain(..p + 1);
+                        self.buf.del(dir, p + 1);
                         continue;
                     }
                     None => return Parsed::Unregister,
@@ -202,7 +200,7 @@ impl Parser for Synchrophasor {
             }
             let size = usize::from(u16::from_be_bytes([b[2], b[3]]));
             if size < MIN_LEN {
-                self.buf[dir].drain(..1);
+                self.buf.del(dir, 1);
                 continue;
             }
             if size > MAX_BUF {
@@ -214,7 +212,7 @@ impl Parser for Synchrophasor {
             if let Some(f) = frame(&b[..size]) {
                 add(cx, s, &self.ids, &f);
             }
-            self.buf[dir].drain(..size);
+            self.buf.del(dir, size);
         }
         Parsed::Consumed(0)
     }
@@ -247,7 +245,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, uw: u32) {
             Box::new(Synchrophasor {
                 ids,
                 tcp,
-                buf: [Vec::new(), Vec::new()],
+                buf: ParserBuf::new(MAX_BUF),
             }),
         );
     }

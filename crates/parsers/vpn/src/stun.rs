@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
 const MAGIC: u32 = 0x2112_a442;
@@ -223,7 +223,7 @@ fn add(cx: &mut Cx, s: &mut Session, ids: &Ids, m: &Message<'_>) {
 struct Stun {
     ids: Ids,
     tcp: bool,
-    buf: [Vec<u8>; 2],
+    buf: ParserBuf,
 }
 
 impl Parser for Stun {
@@ -242,13 +242,11 @@ impl Parser for Stun {
             };
         }
         let dir = dir & 1;
-        let room = MAX_BUF - self.buf[dir].len();
-        if data.len() > room {
+        if !self.buf.add(dir, data) {
             return Parsed::Unregister;
         }
-        self.buf[dir].extend_from_slice(data);
-        while self.buf[dir].len() >= 20 {
-            let b = &self.buf[dir];
+        while self.buf.get(dir).len() >= 20 {
+            let b = self.buf.get(dir);
             let n = usize::from(u16::from_be_bytes([b[2], b[3]])) + 20;
             if n > MAX_BUF {
                 cx.add_tag(s, "stun:message-too-long");
@@ -260,7 +258,7 @@ impl Parser for Stun {
             if let Some(m) = message(&b[..n]) {
                 add(cx, s, &self.ids, &m);
             }
-            self.buf[dir].drain(..n);
+            self.buf.del(dir, n);
         }
         Parsed::Consumed(0)
     }
@@ -274,7 +272,7 @@ fn attach(cx: &mut Cx, s: &mut Session, tcp: bool) {
             Box::new(Stun {
                 ids,
                 tcp,
-                buf: [Vec::new(), Vec::new()],
+                buf: ParserBuf::new(MAX_BUF),
             }),
         );
     }
