@@ -7,8 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use trawl_fields::{FieldRegistry, FieldValue};
-use trawl_lookup::Lookups;
-use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet, TrackingConfig};
+use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet};
 use trawl_session::parsers::Classifiers;
 use trawl_session::{
     define_core_fields, register_builtin, CoreSettings, Cx, InplaceWriter, MProtocols,
@@ -116,18 +115,9 @@ fn setup(
         .map(|i| trawl_rules::filename_ops::ops_for(&fops, i))
         .collect();
     let shared = Arc::new(Shared {
-        settings,
-        fields,
-        core,
-        mprotocols: mps,
-        lookups: Arc::new(arc_swap::ArcSwap::from_pointee(Lookups::empty())),
-        tracking: TrackingConfig::default(),
-        initial_tags: vec![],
-        initial_ops: vec![],
         reader_ops,
         rules,
-        classifiers,
-        plugins: vec![],
+        ..Shared::new(settings, fields, core, mps, classifiers)
     });
     let out = Arc::new(Mutex::new(Vec::new()));
     let pt = PacketThread::new(

@@ -138,6 +138,34 @@ pub struct Shared {
     pub plugins: Vec<Box<dyn Plugin>>,
 }
 
+impl Shared {
+    /// Shared data with these settings, fields, mprotocols and classifiers, and nothing
+    /// else yet: empty lookups, default session id tracking, no `--tag`/`--op`, no
+    /// reader ops, rules or plugins (set those fields after).
+    pub fn new(
+        settings: CoreSettings,
+        fields: FieldRegistry,
+        core: CoreFields,
+        mprotocols: MProtocols,
+        classifiers: parsers::Classifiers,
+    ) -> Shared {
+        Shared {
+            settings,
+            fields,
+            core,
+            mprotocols,
+            lookups: Arc::new(ArcSwap::from_pointee(Lookups::empty())),
+            tracking: TrackingConfig::default(),
+            initial_tags: Vec::new(),
+            initial_ops: Vec::new(),
+            reader_ops: Vec::new(),
+            rules: RuleSet::default(),
+            classifiers,
+            plugins: Vec::new(),
+        }
+    }
+}
+
 /// A capture plugin (Arkime's `arkime_plugins_set_cb`): today the save callback, run
 /// just before each document of a session is written.
 pub trait Plugin: Send + Sync {

@@ -5,8 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use trawl_fields::{FieldRegistry, FieldValue};
-use trawl_lookup::Lookups;
-use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet, TrackingConfig};
+use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{
     define_core_fields, register_builtin, CoreSettings, Cx, InplaceWriter, MProtocols,
@@ -109,20 +108,7 @@ fn setup(disabled: &[String]) -> (Decoder, PacketThread, Seen) {
     classifiers.register_port("portproto", 2, 7001, port::UDP, classify);
     classifiers.register_udp("small", 3, 1, b"\xab", classify_small);
     classifiers.register_tcp("tunnel", 4, 0, b"OPEN", classify_tunnel);
-    let shared = Arc::new(Shared {
-        settings,
-        fields,
-        core,
-        mprotocols: mps,
-        lookups: Arc::new(arc_swap::ArcSwap::from_pointee(Lookups::empty())),
-        tracking: TrackingConfig::default(),
-        initial_tags: vec![],
-        initial_ops: vec![],
-        reader_ops: vec![],
-        rules: Default::default(),
-        classifiers,
-        plugins: vec![],
-    });
+    let shared = Arc::new(Shared::new(settings, fields, core, mps, classifiers));
     let out = Arc::new(Mutex::new(Vec::new()));
     let pt = PacketThread::new(
         0,

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use trawl_fields::FieldRegistry;
-use trawl_lookup::Lookups;
-use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet, TrackingConfig};
+use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet};
 use trawl_session::{
     define_core_fields, register_builtin, CoreSettings, InplaceWriter, MProtocols, PacketThread,
     Session, SessionSink, Shared,
@@ -32,20 +31,7 @@ fn thread_and_decoder() -> (Decoder, PacketThread) {
     let core = define_core_fields(&mut fields);
     let mut mps = MProtocols::new();
     register_builtin(&mut mps, &mut tables, &mut fields, &settings);
-    let shared = Arc::new(Shared {
-        settings,
-        fields,
-        core,
-        mprotocols: mps,
-        lookups: Arc::new(arc_swap::ArcSwap::from_pointee(Lookups::empty())),
-        tracking: TrackingConfig::default(),
-        initial_tags: vec![],
-        initial_ops: vec![],
-        reader_ops: vec![],
-        rules: Default::default(),
-        classifiers: Default::default(),
-        plugins: vec![],
-    });
+    let shared = Arc::new(Shared::new(settings, fields, core, mps, Default::default()));
     (
         Decoder::new(Arc::new(tables)),
         PacketThread::new(

@@ -8,10 +8,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use trawl_fields::{FieldRegistry, FieldValue};
-use trawl_lookup::Lookups;
 use trawl_packet::{
-    DecodeTables, Decoder, DecoderOptions, Packet, PacketMeta, PacketRc, TrackingConfig,
-    ETHERTYPE_XID,
+    DecodeTables, Decoder, DecoderOptions, Packet, PacketMeta, PacketRc, ETHERTYPE_XID,
 };
 use trawl_session::{
     define_core_fields, register_builtin, CoreSettings, InplaceWriter, MProtocols, PacketThread,
@@ -105,20 +103,13 @@ impl Rig {
         let core = define_core_fields(&mut fields);
         let mut mps = MProtocols::new();
         register_builtin(&mut mps, &mut tables, &mut fields, &settings);
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Shared::new(
             settings,
             fields,
             core,
-            mprotocols: mps.clone(),
-            lookups: Arc::new(arc_swap::ArcSwap::from_pointee(Lookups::empty())),
-            tracking: TrackingConfig::default(),
-            initial_tags: vec![],
-            initial_ops: vec![],
-            reader_ops: vec![],
-            rules: Default::default(),
-            classifiers: Default::default(),
-            plugins: vec![],
-        });
+            mps.clone(),
+            Default::default(),
+        ));
         let out = Arc::new(Mutex::new(Vec::new()));
         let pt = PacketThread::new(
             0,

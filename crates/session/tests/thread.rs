@@ -3,9 +3,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use trawl_fields::FieldRegistry;
 use trawl_lookup::Lookups;
-use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet, TrackingConfig};
+
+use trawl_fields::FieldRegistry;
+use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet};
 use trawl_session::{
     define_core_fields, register_builtin, CoreSettings, InplaceWriter, MProtocols, PacketThread,
     RootId, Session, SessionSink, Shared,
@@ -61,18 +62,8 @@ fn setup_with_lookups(settings: CoreSettings) -> Setup {
     register_builtin(&mut mps, &mut tables, &mut fields, &settings);
     let lookups = Arc::new(arc_swap::ArcSwap::from_pointee(Lookups::empty()));
     let shared = Arc::new(Shared {
-        settings,
-        fields,
-        core,
-        mprotocols: mps,
         lookups: Arc::clone(&lookups),
-        tracking: TrackingConfig::default(),
-        initial_tags: vec![],
-        initial_ops: vec![],
-        reader_ops: vec![],
-        rules: Default::default(),
-        classifiers: Default::default(),
-        plugins: vec![],
+        ..Shared::new(settings, fields, core, mps, Default::default())
     });
     let out = Arc::new(Mutex::new(Vec::new()));
     let pt = PacketThread::new(
