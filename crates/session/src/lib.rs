@@ -13,6 +13,7 @@ mod core_fields;
 mod lists;
 mod mprotocol;
 pub mod parsers;
+mod pq;
 pub mod protocols;
 mod rules;
 mod session;
@@ -28,6 +29,7 @@ pub use mprotocol::{
     CreateSessionIdFn, FreeFn, MProtocol, MProtocols, MidSaveFn, PreProcessFn, ProcessFn,
     MPROTOCOL_MAX,
 };
+pub use pq::PqCallback;
 pub use rules::{
     drain_field_set, leading_int, run_ops, Cond, IntMode, Internal, Key, Kind, Matcher, Op,
     OpTarget, PacketFilter, Rule, RuleSet, StrMatch, When,
@@ -187,11 +189,21 @@ pub struct Cx<'a> {
     pub(crate) tcpq: &'a mut Lists,
     /// Slab index of the session being worked on.
     pub(crate) idx: u32,
+    /// The thread's session timers.
+    pub(crate) pq: &'a mut pq::Pq,
     /// Time of the thread's latest packet.
     pub last_packet_secs: u32,
 }
 
 impl Cx<'_> {
+    /// Sets (or pushes back) the session's timer `key`: `cb` runs on the session once
+    /// `timeout` seconds of packet time pass without another call (Arkime's
+    /// `arkime_pq_upsert`).
+    pub fn pq_upsert(&mut self, key: &'static str, timeout: u32, cb: PqCallback) {
+        let expire = self.last_packet_secs.saturating_add(timeout);
+        self.pq.upsert(self.idx, key, expire, cb);
+    }
+
     /// Adds `tag` to the session's tags.
     pub fn add_tag(&self, s: &mut Session, tag: &str) {
         s.fields

@@ -109,6 +109,7 @@ pub struct PacketThread {
     tables: Vec<IdMap>,
     q: Lists,
     tcpq: Lists,
+    pq: crate::pq::Pq,
     last_packet_secs: u32,
     sink: Box<dyn SessionSink>,
     writer: Box<dyn PacketWriter>,
@@ -132,6 +133,7 @@ impl PacketThread {
             tables: (0..SessionType::COUNT).map(|_| IdMap::default()).collect(),
             q: Lists::new(MPROTOCOL_MAX + 1),
             tcpq: Lists::new(1),
+            pq: crate::pq::Pq::default(),
             last_packet_secs: 0,
             sink,
             writer,
@@ -192,6 +194,7 @@ impl PacketThread {
                 q: &mut self.q,
                 tcpq: &mut self.tcpq,
                 idx,
+                pq: &mut self.pq,
                 last_packet_secs: self.last_packet_secs,
             },
             s,
@@ -220,6 +223,17 @@ impl PacketThread {
     pub fn process_packet(&mut self, mut pkt: Packet) {
         self.last_packet_secs = pkt.meta.ts_sec;
         self.stats.packets += 1;
+        if !self.pq.is_empty() {
+            for (idx, cb) in self.pq.due(self.last_packet_secs) {
+                if let Some(s) = self
+                    .slab
+                    .get_mut(idx as usize)
+                    .and_then(|s| s.as_deref_mut())
+                {
+                    cb(s);
+                }
+            }
+        }
         let shared = Arc::clone(&self.shared);
         let Some(mp) = shared.mprotocols.get(pkt.meta.mprotocol) else {
             self.stats.bad_mprotocol += 1;
@@ -418,6 +432,7 @@ impl PacketThread {
             crate::parsers::save(&mut cx, s, true);
         }
         self.tcpq.remove(idx);
+        self.pq.remove_session(idx);
         let Some(mut s) = self.slab[idx as usize].take() else {
             return;
         };

@@ -1,6 +1,7 @@
-//! Small protocol classifiers and parsers: Arkime's misc.c classifiers, SSH, FTP, IRC
-//! and TFTP today (SOCKS, RDP and BGP to come).
+//! Small protocol classifiers and parsers: Arkime's misc.c classifiers, SSH, FTP, IRC,
+//! TFTP and BGP today (SOCKS and RDP to come).
 
+pub mod bgp;
 pub mod classify;
 pub mod ftp;
 pub mod irc;
@@ -13,6 +14,7 @@ use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    bgp::register(c, f);
     classify::register(c);
     ftp::register(c, f);
     irc::register(c, f);
