@@ -49,6 +49,49 @@ pub fn tlv<'a>(b: &mut &'a [u8]) -> Option<Tlv<'a>> {
     Some((pc, tag, v))
 }
 
+/// Up to `max` elements of `d` in order; with `wrapper`, `d` must be one constructed
+/// SEQUENCE whose contents are read instead (none otherwise).
+pub fn sequence(d: &[u8], max: usize, wrapper: bool) -> Vec<Tlv<'_>> {
+    let mut b = d;
+    if wrapper {
+        match tlv(&mut b) {
+            Some((true, 16, inner)) => b = inner,
+            _ => return Vec::new(),
+        }
+    }
+    let mut out = Vec::new();
+    while out.len() < max {
+        match tlv(&mut b) {
+            Some(t) => out.push(t),
+            None => break,
+        }
+    }
+    out
+}
+
+/// The string of an element: its value, or for a constructed one the value inside.
+pub fn as_string<'a>(t: &Tlv<'a>) -> Option<&'a [u8]> {
+    if !t.0 {
+        return Some(t.2);
+    }
+    let mut b = t.2;
+    tlv(&mut b).map(|x| x.2)
+}
+
+/// The integer of an element (1 to 4 bytes, big-endian), unwrapping a constructed one.
+pub fn as_int(t: &Tlv<'_>) -> Option<u32> {
+    let v = if t.0 {
+        let mut b = t.2;
+        tlv(&mut b)?.2
+    } else {
+        t.2
+    };
+    if v.is_empty() || v.len() > 4 {
+        return None;
+    }
+    Some(v.iter().fold(0u32, |a, &c| a << 8 | u32::from(c)))
+}
+
 /// An OBJECT IDENTIFIER value in dotted form.
 pub fn oid(v: &[u8]) -> String {
     let mut out = String::new();

@@ -1,7 +1,8 @@
 //! Database, directory and network service protocols: MySQL, PostgreSQL, Oracle, NTP,
-//! TDS, RADIUS, SNMP and LDAP today (Kerberos to come).
+//! TDS, RADIUS, SNMP, LDAP and Kerberos today.
 
 pub mod ber;
+pub mod krb5;
 pub mod ldap;
 pub mod mysql;
 pub mod ntp;
@@ -17,6 +18,7 @@ use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    krb5::register(c, f);
     ldap::register(c, f);
     mysql::register(c, f);
     ntp::register(c, f);
