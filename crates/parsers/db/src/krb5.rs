@@ -6,7 +6,7 @@ use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
-use crate::ber::{as_int, as_string, sequence, tlv};
+use trawl_parser_common::ber::{as_int, as_string, sequence, tlv};
 
 /// Most bytes buffered per direction on TCP.
 const MAX_BUF: usize = 8192;

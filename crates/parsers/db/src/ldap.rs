@@ -7,7 +7,7 @@ use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
-use crate::ber::tlv;
+use trawl_parser_common::ber::tlv;
 
 /// Most bytes buffered per direction.
 const MAX_BUF: usize = 8192;

@@ -1,7 +1,6 @@
 //! Database, directory and network service protocols: MySQL, PostgreSQL, Oracle, NTP,
 //! TDS, RADIUS, SNMP, LDAP and Kerberos today.
 
-pub mod ber;
 pub mod krb5;
 pub mod ldap;
 pub mod mysql;

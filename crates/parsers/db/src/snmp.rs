@@ -6,7 +6,7 @@ use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
-use crate::ber::{oid, tlv};
+use trawl_parser_common::ber::{oid, tlv};
 
 const TYPES: [&str; 8] = [
     "GetRequest",

@@ -1,8 +1,8 @@
-//! Industrial and telecom protocols: Modbus, DNP3, PANA, synchrophasor and S7comm today
-//! (BACnet, C12.22, EtherNet/IP, OPC UA, MQTT, Diameter, M3UA/SCCP/TCAP/CAMEL and PTP
-//! to come).
+//! Industrial and telecom protocols: Modbus, DNP3, PANA, synchrophasor, S7comm and
+//! C12.22 today (BACnet, EtherNet/IP, OPC UA, MQTT, Diameter, M3UA/SCCP/TCAP/CAMEL and
+//! PTP to come).
 
-pub mod cursor;
+pub mod c1222;
 pub mod dnp3;
 pub mod modbus;
 pub mod pana;
@@ -15,6 +15,7 @@ use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    c1222::register(c, f);
     dnp3::register(c, f);
     modbus::register(c, f);
     pana::register(c, f);

@@ -6,7 +6,7 @@ use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
-use crate::cursor::Cur;
+use trawl_parser_common::cursor::Cur;
 
 const TPKT: usize = 4;
 const MAX_BUF: usize = 8192;

@@ -6,7 +6,7 @@ use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
-use crate::cursor::Cur;
+use trawl_parser_common::cursor::Cur;
 
 const SYNC: u8 = 0xaa;
 /// SYNC(2) + FRAMESIZE(2) + IDCODE(2) + SOC(4) + FRACSEC(4) + CHK(2).

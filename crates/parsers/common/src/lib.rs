@@ -1,0 +1,5 @@
+//! Readers shared by several parser families, with the semantics of Arkime's helpers
+//! so that parsers built on them behave as Arkime's do on odd input.
+
+pub mod ber;
+pub mod cursor;

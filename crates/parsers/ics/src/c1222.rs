@@ -1,0 +1,294 @@
+//! ANSI C12.22 (IEEE 1703) over TCP (Arkime's c1222.c): ACSE messages' called and
+//! calling AP titles (OIDs) and invocation ids, and the EPSEM security mode and
+//! response control.
+
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_common::ber::{as_int, oid, sequence, tlv};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::{Cx, Session};
+
+const MAX_BUF: usize = 8192;
+const SECURITY: [&str; 4] = [
+    "cleartext",
+    "cleartext-with-auth",
+    "ciphertext-with-auth",
+    "unknown",
+];
+const RESPONSE: [&str; 4] = ["always", "on-exception", "never", "unknown"];
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    called_title: FieldId,
+    calling_title: FieldId,
+    called_id: FieldId,
+    calling_id: FieldId,
+    security: FieldId,
+    response: FieldId,
+}
+
+/// What one ACSE message holds.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    /// Called AP titles.
+    pub called_titles: Vec<String>,
+    /// Calling AP titles.
+    pub calling_titles: Vec<String>,
+    /// Called AP invocation ids.
+    pub called_ids: Vec<u32>,
+    /// Calling AP invocation ids.
+    pub calling_ids: Vec<u32>,
+    /// Security mode and response control names.
+    pub epsem: Option<(&'static str, &'static str)>,
+}
+
+/// An invocation id as Arkime reads it: 1-4 bytes that fit a signed 32-bit integer.
+fn invocation(t: &(bool, u32, &[u8])) -> Option<u32> {
+    as_int(t).filter(|v| *v <= i32::MAX as u32)
+}
+
+/// Reads one ACSE message (an `[APPLICATION 0]` element).
+pub fn message(d: &[u8]) -> Option<Message> {
+    let mut b = d;
+    let (pc, tag, body) = tlv(&mut b)?;
+    if !pc || tag != 0 {
+        return None;
+    }
+    let mut m = Message::default();
+    for t in sequence(body, 10, false) {
+        match t.1 {
+            4 => m.called_ids.extend(invocation(&t)),
+            8 => m.calling_ids.extend(invocation(&t)),
+            2 | 6 => {
+                let mut v = t.2;
+                if let Some((_, 6, o)) = tlv(&mut v) {
+                    let s = oid(o);
+                    if t.1 == 2 {
+                        m.called_titles.push(s);
+                    } else {
+                        m.calling_titles.push(s);
+                    }
+                }
+            }
+            30 => {
+                let mut v = t.2;
+                if let Some((_, _, outer)) = tlv(&mut v) {
+                    let mut i = outer;
+                    if let Some((_, _, inner)) = tlv(&mut i) {
+                        if let Some(&f) = inner.first() {
+                            let sec = usize::from((f >> 2) & 3);
+                            let rsp = usize::from(f & 3);
+                            m.epsem = Some((SECURITY[sec], RESPONSE[rsp]));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(m)
+}
+
+/// The size of the BER element at the front of `d`: None if more bytes are needed to
+/// tell, `Some(Err(()))` if it cannot be framed (long tag, indefinite or huge length).
+pub fn element_size(d: &[u8]) -> Option<Result<usize, ()>> {
+    if d.len() < 2 {
+        return None;
+    }
+    if d[0] & 0x1f == 0x1f {
+        return Some(Err(()));
+    }
+    let l = d[1];
+    if l & 0x80 == 0 {
+        return Some(Ok(2 + usize::from(l)));
+    }
+    let n = usize::from(l & 0x7f);
+    if n == 0 || n > 4 {
+        return Some(Err(()));
+    }
+    let bytes = d.get(2..2 + n)?;
+    let len = bytes.iter().fold(0usize, |a, &c| a << 8 | usize::from(c));
+    Some(Ok(2 + n + len))
+}
+
+#[derive(Debug)]
+struct C1222 {
+    ids: Ids,
+    buf: ParserBuf,
+}
+
+impl C1222 {
+    fn add(&self, cx: &mut Cx, s: &mut Session, m: &Message) {
+        let reg = &cx.shared.fields;
+        let ids = &self.ids;
+        for t in &m.called_titles {
+            s.fields.string_add(reg, ids.called_title, t);
+        }
+        for t in &m.calling_titles {
+            s.fields.string_add(reg, ids.calling_title, t);
+        }
+        for v in &m.called_ids {
+            s.fields.int_add(reg, ids.called_id, *v);
+        }
+        for v in &m.calling_ids {
+            s.fields.int_add(reg, ids.calling_id, *v);
+        }
+        if let Some((sec, rsp)) = m.epsem {
+            s.fields.string_add(reg, ids.security, sec);
+            s.fields.string_add(reg, ids.response, rsp);
+        }
+    }
+}
+
+impl Parser for C1222 {
+    fn name(&self) -> &'static str {
+        "c1222"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let _ = self.buf.add(dir, data);
+        loop {
+            let b = self.buf.get(dir);
+            let total = match element_size(b) {
+                None => break,
+                Some(Err(())) => return Parsed::Unregister,
+                Some(Ok(t)) => t,
+            };
+            if total > self.buf.max() {
+                return Parsed::Unregister;
+            }
+            if total > b.len() {
+                break;
+            }
+            if let Some(m) = message(&b[..total]) {
+                self.add(cx, s, &m);
+            }
+            self.buf.del(dir, total);
+        }
+        Parsed::Consumed(0)
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+    if cx.has_protocol(s, "c1222") || d.len() < 6 || d[0] != 0x60 {
+        return;
+    }
+    let mut b = d;
+    let Some((true, 0, body)) = tlv(&mut b) else {
+        return;
+    };
+    let mut i = body;
+    if !matches!(tlv(&mut i), Some((_, 2 | 4 | 6, _))) {
+        return;
+    }
+    cx.add_protocol(s, "c1222");
+    if let Some(ids) = cx.shared.classifiers.config::<Ids>("c1222").copied() {
+        register_parser(
+            s,
+            Box::new(C1222 {
+                ids,
+                buf: ParserBuf::new(MAX_BUF),
+            }),
+        );
+    }
+}
+
+/// Registers the C12.22 fields and classifier.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let cnt = flags::CNT;
+    let (s, i) = (FieldType::StrGHash, FieldType::IntGHash);
+    let g = "c1222";
+    let ids = Ids {
+        called_title: f.define(
+            g,
+            "termfield",
+            "c1222.calledApTitle",
+            "Called AP Title",
+            "c1222.calledApTitle",
+            "C12.22 called AP title OID",
+            s,
+            cnt,
+        ),
+        calling_title: f.define(
+            g,
+            "termfield",
+            "c1222.callingApTitle",
+            "Calling AP Title",
+            "c1222.callingApTitle",
+            "C12.22 calling AP title OID",
+            s,
+            cnt,
+        ),
+        called_id: f.define(
+            g,
+            "integer",
+            "c1222.calledApInvocationId",
+            "Called AP Invocation ID",
+            "c1222.calledApInvocationId",
+            "C12.22 called AP invocation identifier",
+            i,
+            cnt,
+        ),
+        calling_id: f.define(
+            g,
+            "integer",
+            "c1222.callingApInvocationId",
+            "Calling AP Invocation ID",
+            "c1222.callingApInvocationId",
+            "C12.22 calling AP invocation identifier",
+            i,
+            cnt,
+        ),
+        security: f.define(
+            g,
+            "termfield",
+            "c1222.securityMode",
+            "Security Mode",
+            "c1222.securityMode",
+            "C12.22 EPSEM security mode",
+            s,
+            cnt,
+        ),
+        response: f.define(
+            g,
+            "termfield",
+            "c1222.responseControl",
+            "Response Control",
+            "c1222.responseControl",
+            "C12.22 EPSEM response control",
+            s,
+            cnt,
+        ),
+    };
+    c.set_config("c1222", ids);
+    c.register_tcp("c1222", 0, 0, b"\x60", classify);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn el(tag: u8, v: &[u8]) -> Vec<u8> {
+        let mut o = vec![tag, v.len() as u8];
+        o.extend_from_slice(v);
+        o
+    }
+
+    #[test]
+    fn aarq() {
+        let called = el(0xa2, &el(0x06, &[0x2b, 6, 1, 4, 1, 0x82, 0x85, 0x63]));
+        let called_id = el(0xa4, &el(0x02, &333_976_609u32.to_be_bytes()));
+        let epsem = el(0xbe, &el(0x28, &el(0x81, &[0x08, 0x01])));
+        let msg = el(0x60, &[called, called_id, epsem].concat());
+        let m = message(&msg).unwrap();
+        assert_eq!(m.called_titles, vec!["1.3.6.1.4.1.33507".to_string()]);
+        assert_eq!(m.called_ids, vec![333_976_609]);
+        assert_eq!(m.epsem, Some(("ciphertext-with-auth", "always")));
+        assert_eq!(element_size(&msg), Some(Ok(msg.len())));
+        assert_eq!(element_size(&[0x60]), None);
+        assert_eq!(element_size(&[0x7f, 0x01]), Some(Err(())));
+        assert_eq!(element_size(&[0x60, 0x80]), Some(Err(())));
+        for n in 0..msg.len() {
+            let _ = message(&msg[..n]);
+        }
+    }
+}
