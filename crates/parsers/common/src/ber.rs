@@ -92,6 +92,16 @@ pub fn as_int(t: &Tlv<'_>) -> Option<u32> {
     Some(v.iter().fold(0u32, |a, &c| a << 8 | u32::from(c)))
 }
 
+/// Encodes one element with a short-form length (values under 128 bytes), for building
+/// messages in tests.
+pub fn encode(tag: u8, v: &[u8]) -> Vec<u8> {
+    let mut o = Vec::with_capacity(v.len() + 2);
+    o.push(tag);
+    o.push(u8::try_from(v.len()).unwrap_or(0x7f).min(0x7f));
+    o.extend_from_slice(v);
+    o
+}
+
 /// An OBJECT IDENTIFIER value in dotted form.
 pub fn oid(v: &[u8]) -> String {
     let mut out = String::new();

@@ -267,11 +267,7 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
 mod tests {
     use super::*;
 
-    fn el(tag: u8, v: &[u8]) -> Vec<u8> {
-        let mut o = vec![tag, v.len() as u8];
-        o.extend_from_slice(v);
-        o
-    }
+    use trawl_parser_common::ber::encode as el;
 
     #[test]
     fn aarq() {
