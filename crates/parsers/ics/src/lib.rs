@@ -1,7 +1,8 @@
-//! Industrial and telecom protocols: Modbus, DNP3, PANA, synchrophasor, S7comm and
-//! C12.22 today (BACnet, EtherNet/IP, OPC UA, MQTT, Diameter, M3UA/SCCP/TCAP/CAMEL and
+//! Industrial and telecom protocols: Modbus, DNP3, PANA, synchrophasor, S7comm, C12.22
+//! and BACnet today (EtherNet/IP, OPC UA, MQTT, Diameter, M3UA/SCCP/TCAP/CAMEL and
 //! PTP to come).
 
+pub mod bacnet;
 pub mod c1222;
 pub mod dnp3;
 pub mod modbus;
@@ -15,6 +16,7 @@ use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    bacnet::register(c, f);
     c1222::register(c, f);
     dnp3::register(c, f);
     modbus::register(c, f);

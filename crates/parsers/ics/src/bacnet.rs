@@ -1,0 +1,346 @@
+//! BACnet/IP (Arkime's bacnet.c): the BVLC function, APDU type, service and object
+//! names (from I-Am, I-Have, Who-Has and read-property acknowledgements).
+
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_common::cursor::Cur;
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::{Cx, Session};
+
+const FUNCTIONS: [&str; 13] = [
+    "result",
+    "write-bdt",
+    "read-bdt",
+    "read-bdt-ack",
+    "forwarded-npdu",
+    "register-foreign-device",
+    "read-fdt",
+    "read-fdt-ack",
+    "delete-fdt-entry",
+    "distribute-broadcast",
+    "original-unicast",
+    "original-broadcast",
+    "secured-bvll",
+];
+
+const CONFIRMED: [&str; 30] = [
+    "acknowledge-alarm",
+    "confirmed-cov-notification",
+    "confirmed-event-notification",
+    "get-alarm-summary",
+    "get-enrollment-summary",
+    "subscribe-cov",
+    "atomic-read-file",
+    "atomic-write-file",
+    "add-list-element",
+    "remove-list-element",
+    "create-object",
+    "delete-object",
+    "read-property",
+    "read-property-conditional",
+    "read-property-multiple",
+    "write-property",
+    "write-property-multiple",
+    "device-communication-control",
+    "confirmed-private-transfer",
+    "confirmed-text-message",
+    "reinitialize-device",
+    "vt-open",
+    "vt-close",
+    "vt-data",
+    "authenticate",
+    "request-key",
+    "read-range",
+    "life-safety-operation",
+    "subscribe-cov-property",
+    "get-event-information",
+];
+
+const UNCONFIRMED: [&str; 10] = [
+    "i-am",
+    "i-have",
+    "unconfirmed-cov-notification",
+    "unconfirmed-event-notification",
+    "unconfirmed-private-transfer",
+    "unconfirmed-text-message",
+    "time-synchronization",
+    "who-has",
+    "who-is",
+    "utc-time-synchronization",
+];
+
+const APDU_TYPES: [&str; 8] = [
+    "confirmed-request",
+    "unconfirmed-request",
+    "simple-ack",
+    "complex-ack",
+    "segment-ack",
+    "error",
+    "reject",
+    "abort",
+];
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    function: FieldId,
+    service: FieldId,
+    apdu_type: FieldId,
+    object_name: FieldId,
+}
+
+/// What one datagram holds.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Message<'a> {
+    /// BVLC function.
+    pub function: Option<&'static str>,
+    /// APDU type.
+    pub apdu_type: Option<&'static str>,
+    /// Service.
+    pub service: Option<&'static str>,
+    /// Object name.
+    pub object_name: Option<&'a [u8]>,
+}
+
+/// The first character string (application tag 7 or context tag 7) after `c`, without
+/// its character set byte.
+fn object_name<'a>(c: &mut Cur<'a>) -> Option<&'a [u8]> {
+    while c.d.len() >= 3 {
+        let tag = c.u8();
+        if !matches!(tag & 0xf8, 0x70 | 0x38) {
+            continue;
+        }
+        let len = match tag & 7 {
+            5 => {
+                let ext = c.d.first().copied()?;
+                c.skip(1);
+                match ext {
+                    0..=253 => usize::from(ext),
+                    254 => {
+                        if c.d.len() < 2 {
+                            return None;
+                        }
+                        usize::from(c.u16())
+                    }
+                    255 => {
+                        let b = c.take(4);
+                        if b.len() < 4 {
+                            return None;
+                        }
+                        u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize
+                    }
+                }
+            }
+            n @ 0..=4 => usize::from(n),
+            _ => continue,
+        };
+        if len < 1 || c.d.len() < len {
+            return None;
+        }
+        c.skip(1);
+        let n = len - 1;
+        return (n > 0 && n <= c.d.len()).then(|| &c.d[..n]);
+    }
+    None
+}
+
+/// Reads one BACnet/IP datagram.
+pub fn message(d: &[u8]) -> Message<'_> {
+    let mut m = Message::default();
+    if d.len() < 4 {
+        return m;
+    }
+    let (ty, func) = (d[0], d[1]);
+    let blen = usize::from(u16::from_be_bytes([d[2], d[3]]));
+    if blen < 4 || blen > d.len() || !(ty == 0x81 || ty == 0x82) {
+        return m;
+    }
+    m.function = FUNCTIONS.get(usize::from(func)).copied();
+    let mut c = Cur::new(&d[4..]);
+    if func == 0x04 {
+        c.skip(if ty == 0x81 { 6 } else { 18 });
+    }
+    if !matches!(func, 0x0a | 0x0b | 0x04 | 0x09) || c.d.len() < 2 {
+        return m;
+    }
+    let (version, control) = (c.u8(), c.u8());
+    if c.err || version != 1 {
+        return m;
+    }
+    if control & 0x20 != 0 {
+        c.skip(2);
+        let l = usize::from(c.u8());
+        c.skip(l);
+        if c.err {
+            return m;
+        }
+    }
+    if control & 0x08 != 0 {
+        c.skip(2);
+        let l = usize::from(c.u8());
+        c.skip(l);
+        if c.err {
+            return m;
+        }
+    }
+    if control & 0x20 != 0 {
+        c.skip(1);
+    }
+    if control & 0x80 != 0 || c.d.is_empty() {
+        return m;
+    }
+    let first = c.u8();
+    let apdu = first >> 4;
+    m.apdu_type = APDU_TYPES.get(usize::from(apdu)).copied();
+    match apdu {
+        0 => {
+            c.skip(2);
+            if first & 0x08 != 0 {
+                c.skip(2);
+            }
+            if !c.d.is_empty() {
+                m.service = CONFIRMED.get(usize::from(c.u8())).copied();
+            }
+        }
+        1 if !c.d.is_empty() => {
+            let s = c.u8();
+            m.service = UNCONFIRMED.get(usize::from(s)).copied();
+            if s <= 1 || s == 7 {
+                m.object_name = object_name(&mut c);
+            }
+        }
+        3 => {
+            c.skip(1);
+            if first & 0x08 != 0 {
+                c.skip(2);
+            }
+            if !c.d.is_empty() {
+                let s = c.u8();
+                if s == 12 || s == 14 {
+                    m.object_name = object_name(&mut c);
+                }
+            }
+        }
+        _ => {}
+    }
+    m
+}
+
+#[derive(Debug)]
+struct Bacnet {
+    ids: Ids,
+}
+
+impl Parser for Bacnet {
+    fn name(&self) -> &'static str {
+        "bacnet"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+        let m = message(data);
+        let reg = &cx.shared.fields;
+        let ids = self.ids;
+        for (id, v) in [
+            (ids.function, m.function),
+            (ids.apdu_type, m.apdu_type),
+            (ids.service, m.service),
+        ] {
+            if let Some(v) = v {
+                s.fields.string_add(reg, id, v);
+            }
+        }
+        if let Some(n) = m.object_name {
+            s.fields
+                .string_add(reg, ids.object_name, &String::from_utf8_lossy(n));
+        }
+        Parsed::Consumed(0)
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+    if cx.has_protocol(s, "bacnet") || d.len() < 4 || !(d[0] == 0x81 || d[0] == 0x82) {
+        return;
+    }
+    let blen = usize::from(u16::from_be_bytes([d[2], d[3]]));
+    if blen < 4 || blen > d.len() || d[1] > 0x0c {
+        return;
+    }
+    cx.add_protocol(s, "bacnet");
+    if let Some(ids) = cx.shared.classifiers.config::<Ids>("bacnet").copied() {
+        register_parser(s, Box::new(Bacnet { ids }));
+    }
+}
+
+/// Registers the BACnet fields and classifiers.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let cnt = flags::CNT;
+    let t = FieldType::StrGHash;
+    let ids = Ids {
+        function: f.define(
+            "bacnet",
+            "termfield",
+            "bacnet.function",
+            "Function",
+            "bacnet.function",
+            "BACnet BVLC function",
+            t,
+            cnt,
+        ),
+        service: f.define(
+            "bacnet",
+            "termfield",
+            "bacnet.service",
+            "Service",
+            "bacnet.service",
+            "BACnet APDU service",
+            t,
+            cnt,
+        ),
+        apdu_type: f.define(
+            "bacnet",
+            "termfield",
+            "bacnet.apdu-type",
+            "APDU Type",
+            "bacnet.apduType",
+            "BACnet APDU type",
+            t,
+            cnt,
+        ),
+        object_name: f.define(
+            "bacnet",
+            "termfield",
+            "bacnet.object-name",
+            "Object Name",
+            "bacnet.objectName",
+            "BACnet object name",
+            t,
+            cnt,
+        ),
+    };
+    c.set_config("bacnet", ids);
+    c.register_udp("bacnet", 0, 0, b"\x81", classify);
+    c.register_udp("bacnet", 0, 0, b"\x82", classify);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn i_have() {
+        // Original-broadcast, NPDU v1, unconfirmed I-Have with object name "Pump" (charset 0).
+        let mut d = vec![0x81, 0x0b, 0, 0, 1, 0, 0x10, 1];
+        d.extend_from_slice(&[
+            0xc4, 2, 0, 0, 1, 0xc4, 0, 0, 0, 1, 0x75, 5, 0, b'P', b'u', b'm', b'p',
+        ]);
+        let n = d.len() as u16;
+        d[2..4].copy_from_slice(&n.to_be_bytes());
+        let m = message(&d);
+        assert_eq!(m.function, Some("original-broadcast"));
+        assert_eq!(m.apdu_type, Some("unconfirmed-request"));
+        assert_eq!(m.service, Some("i-have"));
+        assert_eq!(m.object_name, Some(&b"Pump"[..]));
+        for cut in 0..d.len() {
+            let _ = message(&d[..cut]);
+        }
+        assert_eq!(message(&d[..3]), Message::default());
+    }
+}
