@@ -1,6 +1,7 @@
-//! Encrypted transports and NAT traversal: STUN/TURN today (QUIC, DTLS, OpenVPN and
-//! ISAKMP/IKE to come).
+//! Encrypted transports and NAT traversal: STUN/TURN and Google QUIC today (IETF QUIC,
+//! DTLS, OpenVPN and ISAKMP/IKE to come).
 
+pub mod quic;
 pub mod stun;
 
 use trawl_config::Settings;
@@ -9,5 +10,6 @@ use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    quic::register(c, f);
     stun::register(c, f);
 }
