@@ -465,6 +465,13 @@ pub struct Settings {
     pub req_body_only_utf8: bool,
     /// `magicMode` (default both).
     pub magic_mode: MagicMode,
+    /// `[headers-http-request]`: request headers indexed into fields of their own,
+    /// `(lower-case name, "type:...;count:...;unique:...")` in file order.
+    pub headers_http_request: Vec<(String, String)>,
+    /// `[headers-http-response]`, as [`Self::headers_http_request`].
+    pub headers_http_response: Vec<(String, String)>,
+    /// `[headers-email]`, as [`Self::headers_http_request`].
+    pub headers_email: Vec<(String, String)>,
     /// `filenameOps` items, unparsed (`fieldexpr=regex%value`).
     pub filename_ops: Vec<String>,
     /// `elasticsearch` URL(s), unparsed (comma-separated; default `localhost:9200`).
@@ -598,6 +605,7 @@ impl Settings {
             }
         };
 
+        let section = |name: &str| cfg.section(name).map(<[_]>::to_vec).unwrap_or_default();
         let magic = cfg.get_str("magicMode", "both");
         let magic_mode = match magic.as_str() {
             "libmagic" => MagicMode::Libmagic,
@@ -775,6 +783,9 @@ impl Settings {
             max_req_body: uint("maxReqBody", 256, 0, 0x7fff)?,
             req_body_only_utf8: cfg.get_bool("reqBodyOnlyUtf8", true)?,
             magic_mode,
+            headers_http_request: section("headers-http-request"),
+            headers_http_response: section("headers-http-response"),
+            headers_email: section("headers-email"),
             filename_ops: cfg.get_list("filenameOps", ""),
             elasticsearch: cfg.get_str("elasticsearch", "localhost:9200"),
             pcap_write_method: cfg.get_str("pcapWriteMethod", "simple"),

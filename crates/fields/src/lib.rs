@@ -54,7 +54,8 @@ pub mod flags {
     pub const LINKED_SESSIONS: u32 = 0x0001;
     /// Strings are already UTF-8; write them without re-encoding.
     pub const FORCE_UTF8: u32 = 0x0004;
-    /// Not stored in the database at all.
+    /// Not listed in the viewer's field definitions. Arkime's document writer still
+    /// saves the values, and so does trawl's.
     pub const NODB: u32 = 0x0008;
     /// Only a definition for the viewer; the document writer fills it itself.
     pub const FAKE: u32 = 0x0010;
@@ -227,7 +228,7 @@ impl FieldRegistry {
         let mut ids: Vec<FieldId> = self
             .iter()
             .filter(|(_, d)| {
-                d.has_storage() && d.flags & (flags::NOSAVE | flags::DISABLED | flags::NODB) == 0
+                d.has_storage() && d.flags & (flags::NOSAVE | flags::DISABLED) == 0
             })
             .map(|(id, _)| id)
             .collect();

@@ -3,3 +3,5 @@
 
 pub mod ber;
 pub mod cursor;
+pub mod magic;
+pub mod text;

@@ -1,12 +1,31 @@
-//! HTTP/1.x (Arkime's http.c), recognition only for now: a TCP stream that starts with
-//! a request method or `HTTP` is marked `http`. The HTTP fields (methods, hosts, URIs,
-//! headers, bodies and their hashes, ...) are not decoded yet.
+//! HTTP/1.x (Arkime's http.c): a TCP stream that starts with a request method or
+//! `HTTP` gets a tokenizer per direction ([`crate::http_parser`]) and its pieces become
+//! Arkime's http fields: methods and their counts, versions, status codes, hosts, URIs,
+//! paths, query keys and values, cookies, headers (by name, and by value where
+//! configured), user agents, X-Forwarded-For, basic and digest users, auth types, the
+//! request body, body magic, and the MD5 and SHA-256 of every body.
+//!
+//! Arkime's quirks are kept where its documents show them: the request and response
+//! state (URL, host, cookie and auth strings) is shared by both directions, header
+//! names are cut at 39 bytes, the URL is written after the headers complete, and a
+//! body that runs until the connection closes is hashed when the session is saved.
 
-use trawl_session::parsers::Classifiers;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use md5::{Digest, Md5};
+use sha2::Sha256;
+use trawl_config::Settings;
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_common::magic;
+use trawl_parser_common::text::{latin1, latin1_lower, memcasestr, until_nul};
+use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
-/// The request methods whose names start an HTTP stream (those of the HTTP parser
-/// Arkime uses), then `HTTP` for a stream seen from its response.
+use crate::http_parser::{method, method_str, Callbacks, HttpParser, Kind};
+
+/// The request methods whose names start an HTTP stream (those of the tokenizer), then
+/// `HTTP` for a stream seen from its response.
 pub const STARTS: [&str; 37] = [
     "DELETE",
     "GET",
@@ -47,15 +66,1514 @@ pub const STARTS: [&str; 37] = [
     "HTTP",
 ];
 
-fn classify(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
-    if !cx.has_protocol(s, "http") {
-        cx.add_protocol(s, "http");
+/// Longest URI written (longer ones are cut and tagged `http:url-truncated`).
+const MAX_URL_LENGTH: usize = 4096;
+/// Longest a header string grows by appending pieces.
+const FIELD_MAX: usize = 8192;
+/// Methods counted in `http.method-<NAME>` fields: DELETE up to CONNECT.
+const MAX_COUNTED_METHOD: usize = 6;
+/// Bytes of a header name kept (Arkime's 40-byte buffer with its NUL).
+const HEADER_NAME_MAX: usize = 39;
+
+/// How body magic is found (`magicMode`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MagicMode {
+    /// Arkime's built-in signatures. `libmagic` and `both` use them too: trawl has
+    /// no libmagic.
+    Basic,
+    /// No body magic.
+    None,
+}
+
+/// Field ids and settings, set up once at registration.
+#[derive(Debug)]
+pub struct HttpConfig {
+    host: FieldId,
+    urls: FieldId,
+    tags_req: FieldId,
+    tags_res: FieldId,
+    header_req_field: FieldId,
+    header_req_value: FieldId,
+    header_res_field: FieldId,
+    header_res_value: FieldId,
+    md5: FieldId,
+    sha256: Option<FieldId>,
+    ver_req: FieldId,
+    ver_res: FieldId,
+    path: FieldId,
+    key: FieldId,
+    value: FieldId,
+    cookie_key: FieldId,
+    cookie_value: FieldId,
+    method: FieldId,
+    magic: FieldId,
+    user: FieldId,
+    auth_type: FieldId,
+    status_code: FieldId,
+    req_body: FieldId,
+    method_counts: [FieldId; MAX_COUNTED_METHOD + 1],
+    /// Request header name (lower case) -> field its value goes to.
+    req_headers: HashMap<String, FieldId>,
+    /// Response header name (lower case) -> field.
+    res_headers: HashMap<String, FieldId>,
+    parse_qs_value: bool,
+    parse_cookie_value: bool,
+    all_req: bool,
+    all_res: bool,
+    max_req_body: usize,
+    req_body_only_utf8: bool,
+    value_max_len: usize,
+    magic_mode: MagicMode,
+}
+
+/// Per-session state outside the two tokenizers (Arkime's `HTTPInfo_t`).
+#[derive(Debug, Default)]
+struct Info {
+    url: Option<Vec<u8>>,
+    host: Option<Vec<u8>>,
+    cookie: Option<Vec<u8>>,
+    auth: Option<Vec<u8>>,
+    proxy_auth: Option<Vec<u8>>,
+    value: [Option<Vec<u8>>; 2],
+    header: [Vec<u8>; 2],
+    pos: [Option<FieldId>; 2],
+    method_counts: [u32; MAX_COUNTED_METHOD + 1],
+    md5: [Md5; 2],
+    sha256: [Sha256; 2],
+    w_parsers: u8,
+    in_header: u8,
+    in_value: u8,
+    in_body: u8,
+    url_which: usize,
+    which: usize,
+    is_connect: u8,
+    reclassify: u8,
+    http2_upgrade: bool,
+    websocket_upgrade: u8,
+}
+
+/// Appends a piece to a string that may not exist yet: a new string takes the whole
+/// piece, a growing one stops at [`FIELD_MAX`].
+fn append(s: &mut Option<Vec<u8>>, at: &[u8]) {
+    match s {
+        None => *s = Some(at.to_vec()),
+        Some(v) => {
+            if v.len() < FIELD_MAX {
+                let n = at.len().min(FIELD_MAX - v.len());
+                v.extend_from_slice(&at[..n]);
+            }
+        }
     }
 }
 
-/// Registers the HTTP classifiers.
-pub fn register(c: &mut Classifiers) {
+/// The tokenizer callbacks with what they write to.
+struct Cb<'a, 'c> {
+    st: &'a mut Info,
+    cfg: &'a HttpConfig,
+    cx: &'a mut Cx<'c>,
+    s: &'a mut Session,
+}
+
+impl Cb<'_, '_> {
+    fn reg(&self) -> &FieldRegistry {
+        &self.cx.shared.fields
+    }
+
+    fn add_str(&mut self, id: FieldId, b: &[u8]) {
+        let v = latin1(b);
+        let reg = &self.cx.shared.fields;
+        self.s.fields.string_add(reg, id, &v);
+    }
+
+    fn add_str_lower(&mut self, id: FieldId, b: &[u8]) {
+        let v = latin1_lower(b);
+        let reg = &self.cx.shared.fields;
+        self.s.fields.string_add(reg, id, &v);
+    }
+
+    fn tag(&mut self, t: &str) {
+        self.cx.add_tag(self.s, t);
+    }
+
+    /// A header's value into the field configured for it, by that field's type.
+    fn add_header_value(&mut self, id: FieldId, v: &[u8]) {
+        let start = v
+            .iter()
+            .position(|c| !c.is_ascii_whitespace() && *c != 0x0b)
+            .unwrap_or(v.len());
+        let v = &v[start..];
+        let Some(ty) = self.reg().get(id).map(|d| d.ty) else {
+            return;
+        };
+        match ty {
+            FieldType::Int
+            | FieldType::IntArray
+            | FieldType::IntArrayUnique
+            | FieldType::IntHash
+            | FieldType::IntGHash => {
+                let n = atoi(v) as u32;
+                let reg = &self.cx.shared.fields;
+                self.s.fields.int_add(reg, id, n);
+            }
+            FieldType::Float | FieldType::FloatArray | FieldType::FloatGHash => {
+                let f = atof(&v[..v.len().min(31)]);
+                let reg = &self.cx.shared.fields;
+                self.s.fields.float_add(reg, id, f);
+            }
+            FieldType::Str | FieldType::StrArray | FieldType::StrHash | FieldType::StrGHash => {
+                if id == self.cfg.header_req_value || id == self.cfg.header_res_value {
+                    let n = v.len().min(self.cfg.value_max_len);
+                    self.add_str_lower(id, &v[..n]);
+                } else {
+                    self.add_str(id, v);
+                }
+            }
+            FieldType::Ip | FieldType::IpGHash => {
+                for part in until_nul(v).split(|&c| c == b',') {
+                    if let Some(ip) = parse_ip(part) {
+                        let reg = &self.cx.shared.fields;
+                        self.s.fields.ip_add(reg, id, ip);
+                    }
+                }
+            }
+            FieldType::Object => {}
+        }
+    }
+
+    /// The value gathered for the current header of this direction.
+    fn flush_value(&mut self) {
+        let which = self.st.which;
+        if let Some(id) = self.st.pos[which].take() {
+            let mut v = self.st.value[which].take().unwrap_or_default();
+            self.add_header_value(id, &v);
+            v.clear();
+            self.st.value[which] = Some(v);
+        }
+    }
+
+    fn parse_cookie(&mut self, c: &[u8]) {
+        let cfg = self.cfg;
+        for (is_value, v) in cookies(c, cfg.parse_cookie_value) {
+            self.add_str(
+                if is_value {
+                    cfg.cookie_value
+                } else {
+                    cfg.cookie_key
+                },
+                v,
+            );
+        }
+    }
+
+    fn parse_authorization(&mut self, auth: &[u8]) {
+        let a = authorization(auth);
+        if let Some(t) = a.scheme {
+            self.add_str_lower(self.cfg.auth_type, t);
+        }
+        if let Some(u) = a.user {
+            self.add_str(self.cfg.user, &u);
+        }
+    }
+
+    fn parse_url(&mut self, url: &[u8]) {
+        let cfg = self.cfg;
+        let (path, pieces) = query(url, cfg.parse_qs_value);
+        self.add_str(cfg.path, path);
+        for (is_value, raw) in pieces {
+            let field = if is_value { cfg.value } else { cfg.key };
+            match unescape(raw) {
+                Some(v) => self.add_str(field, &v),
+                None => self.add_str(field, raw),
+            }
+        }
+    }
+}
+
+/// Cookie keys (false) and, when `values`, values (true), in order, from a Cookie
+/// header (Arkime's `http_common_parse_cookie`). Keys may be empty.
+pub fn cookies(c: &[u8], values: bool) -> Vec<(bool, &[u8])> {
+    let mut out = Vec::new();
+    let end = c.len();
+    let mut start = 0;
+    while start < end {
+        while start < end && c[start].is_ascii_whitespace() {
+            start += 1;
+        }
+        let Some(eq) = c[start..]
+            .iter()
+            .position(|&b| b == b'=')
+            .map(|i| start + i)
+        else {
+            break;
+        };
+        out.push((false, &c[start..eq]));
+        let semi = c[eq + 1..]
+            .iter()
+            .position(|&b| b == b';')
+            .map(|i| eq + 1 + i);
+        if values {
+            let mut v = eq + 1;
+            while v < end && c[v].is_ascii_whitespace() {
+                v += 1;
+            }
+            if v < end && Some(v) != semi {
+                out.push((true, &c[v..semi.unwrap_or(end)]));
+            }
+        }
+        let Some(semi) = semi else { break };
+        start = semi + 1;
+    }
+    out
+}
+
+/// What an Authorization (or WWW-Authenticate) value gives.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Auth<'a> {
+    /// The scheme, as sent (lower-cased when stored).
+    pub scheme: Option<&'a [u8]>,
+    /// The user of a Basic or Digest credential.
+    pub user: Option<Vec<u8>>,
+}
+
+/// The scheme and user of an auth header (Arkime's `arkime_http_parse_authorization`).
+/// NTLM and Negotiate blobs are not decoded.
+pub fn authorization(auth: &[u8]) -> Auth<'_> {
+    let mut out = Auth::default();
+    let s = until_nul(auth);
+    let skip_ws = |b: &[u8]| -> usize {
+        b.iter()
+            .position(|c| !c.is_ascii_whitespace())
+            .unwrap_or(b.len())
+    };
+    let s = &s[skip_ws(s)..];
+    let Some(space) = s.iter().position(|&c| c == b' ') else {
+        return out;
+    };
+    out.scheme = Some(&s[..space]);
+    let starts = |p: &[u8]| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p);
+    if starts(b"ntlm") || starts(b"negotiate") {
+        return out;
+    }
+    if starts(b"basic") {
+        let rest = &s[5..];
+        let rest = &rest[skip_ws(rest)..];
+        if rest.len() < 2 || rest.starts_with(b"token=") {
+            return out;
+        }
+        let decoded = base64_decode_lenient(rest);
+        if decoded.is_empty() {
+            return out;
+        }
+        let decoded = until_nul(&decoded);
+        let user = decoded
+            .iter()
+            .position(|&c| c == b':')
+            .map_or(decoded, |i| &decoded[..i]);
+        out.user = Some(user.to_vec());
+    } else if starts(b"digest") {
+        // Arkime skips five bytes here, not six; harmless as "username" is searched.
+        let rest = &s[5..];
+        let rest = &rest[skip_ws(rest)..];
+        let Some(u) = find(rest, b"username") else {
+            return out;
+        };
+        let mut r = &rest[u + 8..];
+        r = &r[skip_ws(r)..];
+        if r.first() != Some(&b'=') {
+            return out;
+        }
+        r = &r[1..];
+        r = &r[skip_ws(r)..];
+        let quote = r.first() == Some(&b'"');
+        if quote {
+            r = &r[1..];
+        }
+        let end = r
+            .iter()
+            .position(|&c| if quote { c == b'"' } else { c == b',' })
+            .unwrap_or(r.len());
+        out.user = Some(r[..end].to_vec());
+    }
+    out
+}
+
+/// The path of a request target and its query pieces, still escaped: keys (false)
+/// and, when `values`, values (true), in order (Arkime's `http_common_parse_url`).
+pub fn query(url: &[u8], values: bool) -> (&[u8], Vec<(bool, &[u8])>) {
+    let Some(q) = url.iter().position(|&c| c == b'?') else {
+        return (url, Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut is_value = false;
+    let mut start = q + 1;
+    let mut ch = start;
+    while ch < url.len() {
+        if url[ch] == b'&' || url[ch] == b'=' {
+            if ch != start && (values || !is_value) {
+                out.push((is_value, &url[start..ch]));
+            }
+            start = ch + 1;
+            is_value = url[ch] == b'=';
+        }
+        ch += 1;
+    }
+    if values && is_value && ch > start {
+        out.push((true, &url[start..ch]));
+    }
+    (&url[..q], out)
+}
+
+impl Callbacks for Cb<'_, '_> {
+    fn on_message_begin(&mut self, _p: &HttpParser) {
+        let w = self.st.which;
+        let bit = 1u8 << w;
+        self.st.in_header &= !bit;
+        self.st.in_value &= !bit;
+        self.st.in_body &= !bit;
+        self.st.md5[w] = Md5::new();
+        self.st.sha256[w] = Sha256::new();
+    }
+
+    fn on_url(&mut self, _p: &HttpParser, at: &[u8]) {
+        if self.st.url.is_none() {
+            self.st.url_which = self.st.which;
+        }
+        append(&mut self.st.url, at);
+    }
+
+    fn on_header_field(&mut self, _p: &HttpParser, at: &[u8]) {
+        let w = self.st.which;
+        let bit = 1u8 << w;
+        if self.st.in_value & bit != 0 {
+            self.st.in_value &= !bit;
+            self.st.header[w].clear();
+            if self.st.pos[w].is_some() {
+                self.flush_value();
+            }
+        }
+        self.st.in_header |= bit;
+        let h = &mut self.st.header[w];
+        let room = HEADER_NAME_MAX.saturating_sub(h.len());
+        h.extend_from_slice(&at[..at.len().min(room)]);
+    }
+
+    fn on_header_value(&mut self, _p: &HttpParser, at: &[u8]) {
+        let cfg = self.cfg;
+        let w = self.st.which;
+        let bit = 1u8 << w;
+        let request = w == self.st.url_which;
+        if self.st.in_value & bit == 0 {
+            self.st.in_value |= bit;
+            let lower = latin1_lower(&self.st.header[w]);
+            let map = if request {
+                &cfg.req_headers
+            } else {
+                &cfg.res_headers
+            };
+            let mut pos = map.get(&lower).copied();
+            if pos.is_none() {
+                if request && self.cfg.all_req {
+                    self.add_str(self.cfg.header_req_field, lower.as_bytes());
+                    pos = Some(self.cfg.header_req_value);
+                } else if !request && self.cfg.all_res {
+                    self.add_str(self.cfg.header_res_field, lower.as_bytes());
+                    pos = Some(self.cfg.header_res_value);
+                }
+            }
+            self.st.pos[w] = pos;
+            if request {
+                self.add_str(self.cfg.tags_req, lower.as_bytes());
+            } else {
+                self.add_str(self.cfg.tags_res, lower.as_bytes());
+                if lower == "upgrade" && at.starts_with(b"h2c") {
+                    self.st.http2_upgrade = true;
+                }
+            }
+            if lower == "upgrade" && at.len() >= 9 && at[..9].eq_ignore_ascii_case(b"websocket") {
+                self.st.websocket_upgrade = 1;
+            }
+        }
+
+        let name = until_nul(&self.st.header[w]);
+        let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+        if request {
+            if is(b"host") {
+                append(&mut self.st.host, at);
+            } else if is(b"cookie") {
+                append(&mut self.st.cookie, at);
+            } else if is(b"authorization") {
+                append(&mut self.st.auth, at);
+            } else if is(b"proxy-authorization") {
+                append(&mut self.st.proxy_auth, at);
+            }
+        } else if is(b"www-authenticate") {
+            append(&mut self.st.auth, at);
+        } else if is(b"proxy-authenticate") {
+            append(&mut self.st.proxy_auth, at);
+        }
+
+        if self.st.pos[w].is_some() {
+            append(&mut self.st.value[w], at);
+        }
+    }
+
+    fn on_headers_complete(&mut self, p: &HttpParser) -> bool {
+        let w = self.st.which;
+        let bit = 1u8 << w;
+        let mut skip_body = false;
+        if p.method == method::CONNECT {
+            self.st.reclassify |= bit;
+            self.st.is_connect |= bit;
+        } else if self.st.is_connect != 0 && (200..300).contains(&p.status_code) {
+            // The answer to a CONNECT: after these headers this direction carries the
+            // tunnel, which is classified, not hashed as a body.
+            self.st.reclassify |= bit;
+            self.st.is_connect |= bit;
+            skip_body = true;
+        }
+
+        let version = format!("{}.{}", p.http_major, p.http_minor);
+        let reg = &self.cx.shared.fields;
+        if p.status_code == 0 {
+            if let Some(c) = self.st.method_counts.get_mut(usize::from(p.method)) {
+                *c += 1;
+            }
+            self.s
+                .fields
+                .string_add(reg, self.cfg.method, method_str(p.method));
+            self.s.fields.string_add(reg, self.cfg.ver_req, &version);
+        } else {
+            self.s
+                .fields
+                .int_add(reg, self.cfg.status_code, u32::from(p.status_code));
+            self.s.fields.string_add(reg, self.cfg.ver_res, &version);
+        }
+
+        if self.st.in_value & bit != 0 && self.st.pos[w].is_some() {
+            self.flush_value();
+        }
+        self.st.header[0].clear();
+        self.st.header[1].clear();
+
+        // A C `char` is signed: bytes from 0x80 count as control characters too.
+        let control = self
+            .st
+            .url
+            .as_ref()
+            .is_some_and(|url| until_nul(url).iter().any(|&c| !(32..128).contains(&c)));
+        if control {
+            self.tag("http:control-char");
+        }
+
+        if let Some(c) = self.st.cookie.take() {
+            if c.first().is_some_and(|&b| b != 0) {
+                self.parse_cookie(&c);
+            }
+            self.st.cookie = Some(Vec::new());
+        }
+        if let Some(a) = self.st.auth.take() {
+            if a.first().is_some_and(|&b| b != 0) {
+                self.parse_authorization(&a);
+            }
+            self.st.auth = Some(Vec::new());
+        }
+        if let Some(a) = self.st.proxy_auth.take() {
+            if a.first().is_some_and(|&b| b != 0) {
+                self.parse_authorization(&a);
+            }
+            self.st.proxy_auth = Some(Vec::new());
+        }
+
+        if let Some(h) = self.st.host.as_mut() {
+            h.make_ascii_lowercase();
+        }
+
+        let mut truncated = false;
+        let mut cut = |mut v: Vec<u8>| {
+            if v.len() > MAX_URL_LENGTH {
+                truncated = true;
+                v.truncate(MAX_URL_LENGTH);
+            }
+            v
+        };
+        match (self.st.url.take(), self.st.host.take()) {
+            (Some(url), Some(host)) => {
+                let hs = until_nul(&host);
+                let name = hs.iter().position(|&c| c == b':').map_or(hs, |i| &hs[..i]);
+                self.add_str(self.cfg.host, name);
+                self.parse_url(&url);
+                let uri = if url.first() != Some(&b'/') {
+                    // An absolute URI: keep it as is when the host is near its start.
+                    match find(until_nul(&url), hs) {
+                        Some(off) if off <= 8 => cut(url),
+                        _ => {
+                            let mut v = hs.to_vec();
+                            v.push(b';');
+                            v.extend_from_slice(&url);
+                            cut(v)
+                        }
+                    }
+                } else {
+                    let mut v = hs.to_vec();
+                    v.extend_from_slice(&url);
+                    cut(v)
+                };
+                self.add_str(self.cfg.urls, &uri);
+            }
+            (Some(url), None) => {
+                let uri = cut(url);
+                self.add_str(self.cfg.urls, &uri);
+            }
+            (None, Some(host)) => {
+                let hs = until_nul(&host);
+                let name = hs.iter().position(|&c| c == b':').map_or(hs, |i| &hs[..i]);
+                self.add_str(self.cfg.host, name);
+            }
+            (None, None) => {}
+        }
+        if truncated {
+            self.tag("http:url-truncated");
+        }
+
+        self.cx.add_protocol(self.s, "http");
+        if self.st.websocket_upgrade != 0 && p.status_code == 101 {
+            self.cx.add_protocol(self.s, "websocket");
+            self.st.websocket_upgrade = 2;
+        }
+        skip_body
+    }
+
+    fn on_body(&mut self, _p: &HttpParser, at: &[u8]) {
+        let w = self.st.which;
+        let bit = 1u8 << w;
+        if self.st.in_body & bit == 0 {
+            if memcasestr(at, b"password=")
+                || memcasestr(at, b"passwd=")
+                || memcasestr(at, b"pass=")
+            {
+                self.tag("http:password");
+            }
+            if self.cfg.magic_mode == MagicMode::Basic {
+                if let Some(m) = magic::basic(at) {
+                    let reg = &self.cx.shared.fields;
+                    self.s.fields.string_add(reg, self.cfg.magic, m);
+                }
+            }
+            self.st.in_body |= bit;
+            if w == self.st.url_which && !at.is_empty() && at.len() <= self.cfg.max_req_body {
+                let utf8 = std::str::from_utf8(at).is_ok() && !at.contains(&0);
+                if !self.cfg.req_body_only_utf8 || utf8 {
+                    self.add_str(self.cfg.req_body, at);
+                }
+            }
+        }
+        self.st.md5[w].update(at);
+        if self.cfg.sha256.is_some() {
+            self.st.sha256[w].update(at);
+        }
+    }
+
+    fn on_message_complete(&mut self, _p: &HttpParser) {
+        let w = self.st.which;
+        if self.st.in_body & (1u8 << w) == 0 {
+            return;
+        }
+        let md5 = hex(&std::mem::take(&mut self.st.md5[w]).finalize());
+        let reg = &self.cx.shared.fields;
+        self.s.fields.string_add(reg, self.cfg.md5, &md5);
+        if let Some(id) = self.cfg.sha256 {
+            let sha = hex(&std::mem::take(&mut self.st.sha256[w]).finalize());
+            self.s.fields.string_add(reg, id, &sha);
+        }
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        let _ = write!(s, "{x:02x}");
+    }
+    s
+}
+
+/// Position of `needle` in `hay` (`strstr`; an empty needle is found at 0).
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// `%XX` unescaping as GLib's `g_uri_unescape_segment` does it: None for a `%` not
+/// followed by two hex digits, or for an escaped NUL. `+` stays `+`.
+fn unescape(s: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' {
+            let h = |c: u8| (c as char).to_digit(16);
+            let (Some(a), Some(b)) = (
+                s.get(i + 1).copied().and_then(h),
+                s.get(i + 2).copied().and_then(h),
+            ) else {
+                return None;
+            };
+            let c = (a * 16 + b) as u8;
+            if c == 0 {
+                return None;
+            }
+            out.push(c);
+            i += 3;
+        } else {
+            out.push(s[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// GLib's lenient base64 decoding: bytes outside the alphabet are skipped, `=` pads.
+fn base64_decode_lenient(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut n = 0;
+    let mut pad = 0;
+    for &c in s {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => {
+                pad += 1;
+                0
+            }
+            _ => continue,
+        };
+        if c != b'=' {
+            pad = 0;
+        }
+        acc = (acc << 6) | u32::from(v);
+        n += 1;
+        if n == 4 {
+            out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+            acc = 0;
+            n = 0;
+        }
+    }
+    let drop = pad.min(2);
+    out.truncate(out.len().saturating_sub(drop));
+    out
+}
+
+/// C's `atoi` over at most the given bytes (Arkime's `arkime_atoin`).
+fn atoi(b: &[u8]) -> i64 {
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    let mut sign = 1;
+    match b.get(i) {
+        Some(b'-') => {
+            sign = -1;
+            i += 1;
+        }
+        Some(b'+') => i += 1,
+        _ => {}
+    }
+    let mut v: i64 = 0;
+    while let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
+        v = v.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
+        i += 1;
+    }
+    (sign * v) as i32 as i64
+}
+
+/// C's `atof` on the leading number of the bytes.
+fn atof(b: &[u8]) -> f64 {
+    let s = latin1(b);
+    let t = s.trim_start();
+    let end = t
+        .char_indices()
+        .take_while(|(i, c)| {
+            c.is_ascii_digit() || *c == '.' || ((*c == '-' || *c == '+') && *i == 0)
+        })
+        .count();
+    t[..end].parse().unwrap_or(0.0)
+}
+
+/// An address as Arkime reads one from a header: dotted IPv4 the way `inet_aton` takes
+/// it (decimal, octal or hex parts, 1 to 4 of them, trailing blanks allowed), else IPv6.
+pub fn parse_ip(s: &[u8]) -> Option<IpAddr> {
+    let s = until_nul(s);
+    if s.contains(&b'.') {
+        return inet_aton(s).map(IpAddr::V4);
+    }
+    std::str::from_utf8(s).ok()?.parse().ok().map(IpAddr::V6)
+}
+
+fn inet_aton(s: &[u8]) -> Option<Ipv4Addr> {
+    let mut parts: Vec<u32> = Vec::with_capacity(4);
+    let mut i = 0;
+    let val = loop {
+        if !s.get(i)?.is_ascii_digit() {
+            return None;
+        }
+        let (base, digits_from) = if s[i] == b'0' {
+            if matches!(s.get(i + 1), Some(b'x' | b'X'))
+                && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
+            {
+                (16, i + 2)
+            } else {
+                (8, i)
+            }
+        } else {
+            (10, i)
+        };
+        let mut v: u64 = 0;
+        let mut j = digits_from;
+        while let Some(d) = s.get(j).and_then(|&c| (c as char).to_digit(base)) {
+            v = v * u64::from(base) + u64::from(d);
+            if v > 0xffff_ffff {
+                return None;
+            }
+            j += 1;
+        }
+        i = j;
+        if s.get(i) == Some(&b'.') {
+            if parts.len() > 2 || v > 0xff {
+                return None;
+            }
+            parts.push(v as u32);
+            i += 1;
+        } else {
+            break v as u32;
+        }
+    };
+    if let Some(&c) = s.get(i) {
+        if !c.is_ascii_whitespace() && c != 0x0b {
+            return None;
+        }
+    }
+    let ip = match parts.len() {
+        0 => val,
+        1 if val <= 0xff_ffff => (parts[0] << 24) | val,
+        2 if val <= 0xffff => (parts[0] << 24) | (parts[1] << 16) | val,
+        3 if val <= 0xff => (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | val,
+        _ => return None,
+    };
+    Some(Ipv4Addr::from(ip))
+}
+
+/// The HTTP parser of one session.
+#[derive(Debug)]
+struct Http {
+    parsers: [HttpParser; 2],
+    st: Info,
+}
+
+impl Http {
+    fn flush_method_counts(&mut self, cx: &mut Cx, s: &mut Session, cfg: &HttpConfig) {
+        let reg = &cx.shared.fields;
+        for (i, c) in self.st.method_counts.iter_mut().enumerate() {
+            if *c != 0 {
+                s.fields.int_add(reg, cfg.method_counts[i], *c);
+                *c = 0;
+            }
+        }
+    }
+}
+
+impl Parser for Http {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let shared = cx.shared;
+        let Some(cfg) = shared.classifiers.config::<HttpConfig>("http") else {
+            return Parsed::Unregister;
+        };
+        if self.st.http2_upgrade {
+            classify_tcp(cx, s, data, dir);
+            return Parsed::Unregister;
+        }
+        if self.st.websocket_upgrade == 2 {
+            // The WebSocket frames are not decoded yet.
+            return Parsed::Unregister;
+        }
+        let dir = dir & 1;
+        let bit = 1u8 << dir;
+        self.st.which = dir;
+        if self.st.is_connect != 0 && self.st.reclassify & bit != 0 {
+            self.st.reclassify &= !bit;
+            classify_tcp(cx, s, data, dir);
+            if self.st.reclassify == 0 && self.st.is_connect == 3 {
+                self.flush_method_counts(cx, s, cfg);
+                return Parsed::Unregister;
+            }
+            return Parsed::Consumed(0);
+        }
+        if self.st.w_parsers & bit == 0 {
+            return Parsed::Consumed(0);
+        }
+        let mut rest = data;
+        while !rest.is_empty() {
+            let mut cb = Cb {
+                st: &mut self.st,
+                cfg,
+                cx: &mut *cx,
+                s: &mut *s,
+            };
+            let n = self.parsers[dir].execute(&mut cb, rest);
+            if n == 0 {
+                self.st.w_parsers &= !bit;
+                if self.st.w_parsers == 0 {
+                    return Parsed::Unregister;
+                }
+                break;
+            }
+            rest = &rest[n.min(rest.len())..];
+        }
+        Parsed::Consumed(0)
+    }
+
+    fn save(&mut self, cx: &mut Cx, s: &mut Session, final_: bool) {
+        let shared = cx.shared;
+        let Some(cfg) = shared.classifiers.config::<HttpConfig>("http") else {
+            return;
+        };
+        self.flush_method_counts(cx, s, cfg);
+        if !final_ {
+            return;
+        }
+        // End of stream: a body read until the close completes now.
+        for d in 0..2 {
+            if self.st.w_parsers & (1 << d) != 0 {
+                let mut cb = Cb {
+                    st: &mut self.st,
+                    cfg,
+                    cx: &mut *cx,
+                    s: &mut *s,
+                };
+                self.parsers[d].execute(&mut cb, &[]);
+            }
+        }
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
+    if cx.has_protocol(s, "http") {
+        return;
+    }
+    cx.add_protocol(s, "http");
+    let st = Info {
+        w_parsers: 3,
+        ..Info::default()
+    };
+    register_parser(
+        s,
+        Box::new(Http {
+            parsers: [HttpParser::new(Kind::Both), HttpParser::new(Kind::Both)],
+            st,
+        }),
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn def(
+    f: &mut FieldRegistry,
+    kind: &str,
+    exp: &str,
+    friendly: &str,
+    db: &str,
+    help: &str,
+    ty: FieldType,
+    fl: u32,
+) -> FieldId {
+    f.define("http", kind, exp, friendly, db, help, ty, fl)
+}
+
+/// Defines the fields of one `[headers-http-request]`/`[headers-http-response]` section
+/// (Arkime's `arkime_config_load_header`) into `map`.
+fn load_headers(
+    f: &mut FieldRegistry,
+    entries: &[(String, String)],
+    section: &str,
+    help_base: &str,
+    exp_base: &str,
+    db_base: &str,
+    map: &mut HashMap<String, FieldId>,
+) {
+    for (name, value) in entries {
+        let mut kind = "termfield";
+        let mut numeric = false;
+        let mut ip = false;
+        let mut unique = true;
+        let mut count = false;
+        for v in value.split(';').map(str::trim) {
+            match v {
+                "type:integer" | "type:seconds" | "type:date" => {
+                    numeric = true;
+                    kind = &v[5..];
+                }
+                "type:ip" => ip = true,
+                "unique:false" => unique = false,
+                "count:true" => count = true,
+                _ => {}
+            }
+        }
+        if map.contains_key(name) {
+            tracing::warn!("ignoring field {name} for {section}: already defined");
+            continue;
+        }
+        let ty = if ip {
+            kind = "ip";
+            FieldType::IpGHash
+        } else if numeric {
+            if unique {
+                FieldType::IntGHash
+            } else {
+                FieldType::IntArray
+            }
+        } else if unique {
+            FieldType::StrHash
+        } else {
+            FieldType::StrArray
+        };
+        let exp = format!("{exp_base}{name}");
+        let id = def(
+            f,
+            kind,
+            &exp,
+            &exp,
+            &format!("{db_base}{name}"),
+            &format!("{help_base}{name}"),
+            ty,
+            if count { flags::CNT } else { 0 },
+        );
+        map.insert(name.clone(), id);
+    }
+}
+
+/// Defines the HTTP fields and registers the classifiers.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
+    use FieldType::{Int, IntGHash, IpGHash, StrArray, StrHash};
+    let cnt = flags::CNT;
+    let host = def(
+        f,
+        "lotermfield",
+        "host.http",
+        "HTTP Host",
+        "http.host",
+        "HTTP host header field",
+        StrHash,
+        cnt,
+    );
+    f.set_category(host, "host");
+    def(
+        f,
+        "lotextfield",
+        "host.http.tokens",
+        "HTTP Host Tokens",
+        "http.hostTokens",
+        "HTTP host Tokens header field",
+        StrHash,
+        flags::FAKE,
+    );
+    let urls = def(
+        f,
+        "termfield",
+        "http.uri",
+        "HTTP URI",
+        "http.uri",
+        "URIs for request",
+        StrHash,
+        cnt,
+    );
+    f.set_category(urls, "url,host");
+    def(
+        f,
+        "lotextfield",
+        "http.uri.tokens",
+        "HTTP URI Tokens",
+        "http.uriTokens",
+        "URI tokens for request",
+        StrHash,
+        flags::FAKE,
+    );
+    let xff = def(
+        f,
+        "ip",
+        "ip.xff",
+        "HTTP XFF IP",
+        "http.xffIp",
+        "X-Forwarded-For Header",
+        IpGHash,
+        cnt,
+    );
+    f.set_category(xff, "ip");
+    let ua = def(
+        f,
+        "termfield",
+        "http.user-agent",
+        "HTTP Useragent",
+        "http.useragent",
+        "User-Agent Header",
+        StrHash,
+        cnt,
+    );
+    def(
+        f,
+        "lotextfield",
+        "http.user-agent.tokens",
+        "HTTP Useragent Tokens",
+        "http.useragentTokens",
+        "User-Agent Header Tokens",
+        StrHash,
+        flags::FAKE,
+    );
+    let tags_req = def(
+        f,
+        "lotermfield",
+        "http.hasheader.src",
+        "HTTP Src Header",
+        "http.requestHeader",
+        "Request has header present",
+        StrHash,
+        cnt,
+    );
+    let tags_res = def(
+        f,
+        "lotermfield",
+        "http.hasheader.dst",
+        "HTTP Dst Header",
+        "http.responseHeader",
+        "Response has header present",
+        StrHash,
+        cnt,
+    );
+    let header_req_field = def(
+        f,
+        "lotermfield",
+        "http.header.request.field",
+        "Request Header Fields",
+        "http.requestHeaderField",
+        "Contains Request header fields",
+        StrArray,
+        flags::NODB,
+    );
+    let header_req_value = def(
+        f,
+        "lotermfield",
+        "http.hasheader.src.value",
+        "Request Header Values",
+        "http.requestHeaderValue",
+        "Contains request header values",
+        StrArray,
+        cnt,
+    );
+    let header_res_field = def(
+        f,
+        "lotermfield",
+        "http.header.response.field",
+        "Response Header fields",
+        "http.responseHeaderField",
+        "Contains response header fields",
+        StrArray,
+        flags::NODB,
+    );
+    let header_res_value = def(
+        f,
+        "lotermfield",
+        "http.hasheader.dst.value",
+        "Response Header Values",
+        "http.responseHeaderValue",
+        "Contains response header values",
+        StrArray,
+        cnt,
+    );
+    def(
+        f,
+        "lotermfield",
+        "http.hasheader",
+        "Has Src or Dst Header",
+        "hhall",
+        "Shorthand for http.hasheader.src or http.hasheader.dst",
+        StrHash,
+        flags::FAKE,
+    );
+    def(
+        f,
+        "lotermfield",
+        "http.hasheader.value",
+        "Has Value in Src or Dst Header",
+        "hhvalueall",
+        "Shorthand for http.hasheader.src.value or http.hasheader.dst.value",
+        StrHash,
+        flags::FAKE,
+    );
+    let md5 = def(
+        f,
+        "lotermfield",
+        "http.md5",
+        "HTTP Body MD5",
+        "http.md5",
+        "MD5 of http body response",
+        StrHash,
+        cnt,
+    );
+    f.set_category(md5, "md5");
+    let sha256 = if st.support_sha256 {
+        let id = def(
+            f,
+            "lotermfield",
+            "http.sha256",
+            "HTTP Body SHA256",
+            "http.sha256",
+            "SHA256 of http body response",
+            StrHash,
+            cnt,
+        );
+        f.set_category(id, "sha256");
+        Some(id)
+    } else {
+        None
+    };
+    def(
+        f,
+        "termfield",
+        "http.version",
+        "HTTP Version",
+        "httpversion",
+        "HTTP version number",
+        StrHash,
+        flags::FAKE,
+    );
+    let ver_req = def(
+        f,
+        "termfield",
+        "http.version.src",
+        "HTTP Src Version",
+        "http.clientVersion",
+        "Request HTTP version number",
+        StrHash,
+        cnt,
+    );
+    let ver_res = def(
+        f,
+        "termfield",
+        "http.version.dst",
+        "HTTP Dst Version",
+        "http.serverVersion",
+        "Response HTTP version number",
+        StrHash,
+        cnt,
+    );
+    let path = def(
+        f,
+        "termfield",
+        "http.uri.path",
+        "HTTP URI Path",
+        "http.path",
+        "Path portion of URI",
+        StrHash,
+        cnt,
+    );
+    let key = def(
+        f,
+        "termfield",
+        "http.uri.key",
+        "HTTP QS Keys",
+        "http.key",
+        "Keys from query string of URI",
+        StrHash,
+        cnt,
+    );
+    let value = def(
+        f,
+        "termfield",
+        "http.uri.value",
+        "HTTP QS Values",
+        "http.value",
+        "Values from query string of URI",
+        StrHash,
+        cnt,
+    );
+    let cookie_key = def(
+        f,
+        "termfield",
+        "http.cookie.key",
+        "HTTP Cookie Keys",
+        "http.cookieKey",
+        "The keys to cookies sent up in requests",
+        StrHash,
+        cnt,
+    );
+    let cookie_value = def(
+        f,
+        "termfield",
+        "http.cookie.value",
+        "HTTP Cookie Values",
+        "http.cookieValue",
+        "The values of cookies sent in requests",
+        StrHash,
+        cnt,
+    );
+    let method_f = def(
+        f,
+        "termfield",
+        "http.method",
+        "HTTP Request Method",
+        "http.method",
+        "HTTP Request Method",
+        StrHash,
+        cnt,
+    );
+    let magic_f = def(
+        f,
+        "termfield",
+        "http.bodymagic",
+        "HTTP Body Magic",
+        "http.bodyMagic",
+        "The content type of body determined by libfile/magic",
+        StrHash,
+        cnt,
+    );
+    let user = def(
+        f,
+        "termfield",
+        "http.user",
+        "HTTP User",
+        "http.user",
+        "HTTP Auth User",
+        StrHash,
+        cnt,
+    );
+    f.set_category(user, "user");
+    let auth_type = def(
+        f,
+        "lotermfield",
+        "http.authtype",
+        "HTTP Auth Type",
+        "http.authType",
+        "HTTP Auth Type",
+        StrHash,
+        cnt,
+    );
+    let status_code = def(
+        f,
+        "integer",
+        "http.statuscode",
+        "HTTP Status Code",
+        "http.statuscode",
+        "Response HTTP numeric status code",
+        IntGHash,
+        cnt,
+    );
+    let req_body = def(
+        f,
+        "termfield",
+        "http.reqbody",
+        "HTTP Request Body",
+        "http.requestBody",
+        "HTTP Request Body",
+        StrHash,
+        0,
+    );
+    let method_counts = std::array::from_fn(|i| {
+        let m = method_str(i as u8);
+        def(
+            f,
+            "integer",
+            &format!("http.method.{m}"),
+            &format!("Method {m} Count"),
+            &format!("http.method-{m}"),
+            &format!("Number of {m} method calls in session"),
+            Int,
+            0,
+        )
+    });
+
+    let mut req_headers = HashMap::new();
+    req_headers.insert("x-forwarded-for".to_string(), xff);
+    req_headers.insert("user-agent".to_string(), ua);
+    req_headers.insert("host".to_string(), host);
+    let mut res_headers = HashMap::new();
+    load_headers(
+        f,
+        &st.headers_http_request,
+        "headers-http-request",
+        "Request header ",
+        "http.request.",
+        "http.request-",
+        &mut req_headers,
+    );
+    load_headers(
+        f,
+        &st.headers_http_response,
+        "headers-http-response",
+        "Response header ",
+        "http.response.",
+        "http.response-",
+        &mut res_headers,
+    );
+
+    let magic_mode = if st.magic_mode == trawl_config::MagicMode::None {
+        MagicMode::None
+    } else {
+        MagicMode::Basic
+    };
+    c.set_config(
+        "http",
+        HttpConfig {
+            host,
+            urls,
+            tags_req,
+            tags_res,
+            header_req_field,
+            header_req_value,
+            header_res_field,
+            header_res_value,
+            md5,
+            sha256,
+            ver_req,
+            ver_res,
+            path,
+            key,
+            value,
+            cookie_key,
+            cookie_value,
+            method: method_f,
+            magic: magic_f,
+            user,
+            auth_type,
+            status_code,
+            req_body,
+            method_counts,
+            req_headers,
+            res_headers,
+            parse_qs_value: st.parse_qs_value,
+            parse_cookie_value: st.parse_cookie_value,
+            all_req: st.parse_http_header_request_all,
+            all_res: st.parse_http_header_response_all,
+            max_req_body: st.max_req_body as usize,
+            req_body_only_utf8: st.req_body_only_utf8,
+            value_max_len: st.parse_http_header_value_max_len as usize,
+            magic_mode,
+        },
+    );
     for m in STARTS {
         c.register_tcp("http", 0, 0, m.as_bytes(), classify);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_pieces() {
+        let c = b" a=1; b = 2;c=;=x; d";
+        let got: Vec<(bool, &[u8])> = cookies(c, true);
+        assert_eq!(
+            got,
+            [
+                (false, &b"a"[..]),
+                (true, b"1"),
+                (false, b"b "),
+                (true, b"2"),
+                (false, b"c"),
+                (false, b""),
+                (true, b"x"),
+            ]
+        );
+        assert!(cookies(c, false).iter().all(|(v, _)| !v));
+    }
+
+    #[test]
+    fn query_pieces() {
+        let (path, q) = query(b"/p/a?x=1&y=%41&z&=v&w=", true);
+        assert_eq!(path, b"/p/a");
+        let want: [(bool, &[u8]); 7] = [
+            (false, b"x"),
+            (true, b"1"),
+            (false, b"y"),
+            (true, b"%41"),
+            (false, b"z"),
+            (true, b"v"),
+            (false, b"w"),
+        ];
+        assert_eq!(q, want);
+        let (_, q) = query(b"/?a=1&b=2", false);
+        assert_eq!(q, [(false, &b"a"[..]), (false, b"b")]);
+        assert_eq!(query(b"/plain", true), (&b"/plain"[..], vec![]));
+    }
+
+    #[test]
+    fn unescaping_like_glib() {
+        assert_eq!(unescape(b"a%20b+c").as_deref(), Some(&b"a b+c"[..]));
+        assert_eq!(unescape(b"%zz"), None);
+        assert_eq!(unescape(b"%4"), None);
+        assert_eq!(unescape(b"a%00"), None);
+        assert_eq!(unescape(b"%e9").as_deref(), Some(&[0xe9][..]));
+    }
+
+    #[test]
+    fn auth_headers() {
+        // "user:pass"
+        let a = authorization(b"Basic dXNlcjpwYXNz");
+        assert_eq!(a.scheme, Some(&b"Basic"[..]));
+        assert_eq!(a.user.as_deref(), Some(&b"user"[..]));
+        let a = authorization(b"Digest username=\"Mufasa\", realm=\"x\"");
+        assert_eq!(a.user.as_deref(), Some(&b"Mufasa"[..]));
+        let a = authorization(b"Digest realm=x, username = bob, nonce=1");
+        assert_eq!(a.user.as_deref(), Some(&b"bob"[..]));
+        let a = authorization(b"NTLM TlRMTVNTUAAB");
+        assert_eq!((a.scheme, a.user), (Some(&b"NTLM"[..]), None));
+        assert_eq!(authorization(b"Basic"), Auth::default());
+        assert_eq!(authorization(b"Basic token=abc").user, None);
+        let d = b"Digest username=\"Mufasa\", realm=\"x\"";
+        for n in 0..=d.len() {
+            let _ = authorization(&d[..n]);
+            let _ = authorization(&b"Basic dXNlcjpwYXNz"[..n.min(18)]);
+        }
+    }
+
+    #[test]
+    fn lenient_base64() {
+        assert_eq!(base64_decode_lenient(b"aGk="), b"hi");
+        assert_eq!(base64_decode_lenient(b"a G\nk ="), b"hi");
+        assert_eq!(base64_decode_lenient(b"YWJj"), b"abc");
+        assert_eq!(base64_decode_lenient(b"!!"), b"");
+    }
+
+    #[test]
+    fn header_addresses() {
+        let v4 = |s: &str| Some(IpAddr::V4(s.parse().unwrap()));
+        assert_eq!(parse_ip(b"10.1.2.3"), v4("10.1.2.3"));
+        assert_eq!(parse_ip(b"10.1.2.3 junk"), v4("10.1.2.3"));
+        assert_eq!(parse_ip(b"0x0a.010.1"), v4("10.8.0.1"));
+        assert_eq!(parse_ip(b"10.65535"), v4("10.0.255.255"));
+        // inet_aton takes no leading blank: the second address of "a, b" is lost,
+        // as in Arkime.
+        assert_eq!(parse_ip(b" 10.1.2.3"), None);
+        assert_eq!(parse_ip(b"256.1.1.1"), None);
+        assert_eq!(parse_ip(b"1.2.3.4.5"), None);
+        assert_eq!(
+            parse_ip(b"2001:db8::1"),
+            Some(IpAddr::V6("2001:db8::1".parse().unwrap()))
+        );
+        assert_eq!(parse_ip(b"unknown"), None);
+    }
+
+    #[test]
+    fn numbers_like_c() {
+        assert_eq!(atoi(b" 42x"), 42);
+        assert_eq!(atoi(b"-7"), -7);
+        assert_eq!(atoi(b"x"), 0);
+        assert_eq!(atof(b"1.5 q"), 1.5);
     }
 }

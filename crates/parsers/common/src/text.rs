@@ -1,0 +1,58 @@
+//! Bytes to field strings the way Arkime's document writer renders them.
+//!
+//! Arkime keeps field strings as C strings (a NUL ends them) and, for fields not flagged
+//! as UTF-8, writes every byte >= 0x80 as the Latin-1 character of that value. Turning
+//! the bytes into such a `String` up front gives the same document text.
+
+/// The bytes up to the first NUL.
+pub fn until_nul(b: &[u8]) -> &[u8] {
+    b.iter().position(|&x| x == 0).map_or(b, |p| &b[..p])
+}
+
+/// A field string from raw bytes: cut at the first NUL, each byte a Latin-1 character.
+pub fn latin1(b: &[u8]) -> String {
+    until_nul(b).iter().map(|&c| char::from(c)).collect()
+}
+
+/// [`latin1`] of the bytes, ASCII letters lower-cased (`g_ascii_strdown`).
+pub fn latin1_lower(b: &[u8]) -> String {
+    until_nul(b)
+        .iter()
+        .map(|&c| char::from(c.to_ascii_lowercase()))
+        .collect()
+}
+
+/// Whether `needle` occurs in `hay` (Arkime's `arkime_memstr`).
+pub fn memstr(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Whether `needle` occurs in `hay` ignoring ASCII case (`arkime_memcasestr`).
+pub fn memcasestr(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin1_cuts_at_nul_and_maps_high_bytes() {
+        assert_eq!(latin1(b"ab\0cd"), "ab");
+        assert_eq!(latin1(&[0x41, 0xe9]), "A\u{e9}");
+        // A UTF-8 sequence is two Latin-1 characters, as Arkime writes it.
+        assert_eq!(latin1("é".as_bytes()), "\u{c3}\u{a9}");
+        assert_eq!(latin1_lower(b"Content-TYPE"), "content-type");
+    }
+
+    #[test]
+    fn substring_search() {
+        assert!(memstr(b"xx password= yy", b"password="));
+        assert!(!memstr(b"passwor", b"password"));
+        assert!(memcasestr(b"user=a&PASS=b", b"pass="));
+        assert!(!memcasestr(b"", b"pass="));
+    }
+}
