@@ -227,9 +227,7 @@ impl FieldRegistry {
     pub fn save_order(&self) -> Vec<FieldId> {
         let mut ids: Vec<FieldId> = self
             .iter()
-            .filter(|(_, d)| {
-                d.has_storage() && d.flags & (flags::NOSAVE | flags::DISABLED) == 0
-            })
+            .filter(|(_, d)| d.has_storage() && d.flags & (flags::NOSAVE | flags::DISABLED) == 0)
             .map(|(id, _)| id)
             .collect();
         ids.sort_by(|a, b| {
