@@ -1,7 +1,9 @@
 //! Readers shared by several parser families, with the semantics of Arkime's helpers
 //! so that parsers built on them behave as Arkime's do on odd input.
 
+pub mod base64;
 pub mod ber;
 pub mod cursor;
 pub mod magic;
 pub mod text;
+pub mod value;

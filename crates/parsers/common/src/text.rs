@@ -14,6 +14,17 @@ pub fn latin1(b: &[u8]) -> String {
     until_nul(b).iter().map(|&c| char::from(c)).collect()
 }
 
+/// A field string for a field flagged as UTF-8 (Arkime's `FORCE_UTF8`): cut at the
+/// first NUL, valid UTF-8 kept, every byte of an invalid sequence a Latin-1 character.
+pub fn utf8_or_latin1(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len());
+    for chunk in until_nul(b).utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.extend(chunk.invalid().iter().map(|&c| char::from(c)));
+    }
+    out
+}
+
 /// [`latin1`] of the bytes, ASCII letters lower-cased (`g_ascii_strdown`).
 pub fn latin1_lower(b: &[u8]) -> String {
     until_nul(b)
@@ -46,6 +57,9 @@ mod tests {
         // A UTF-8 sequence is two Latin-1 characters, as Arkime writes it.
         assert_eq!(latin1("é".as_bytes()), "\u{c3}\u{a9}");
         assert_eq!(latin1_lower(b"Content-TYPE"), "content-type");
+        assert_eq!(utf8_or_latin1("é\0x".as_bytes()), "é");
+        assert_eq!(utf8_or_latin1(&[b'a', 0xe9, b'b']), "a\u{e9}b");
+        assert_eq!(utf8_or_latin1(&[0xc3]), "\u{c3}");
     }
 
     #[test]

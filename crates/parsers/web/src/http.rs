@@ -10,15 +10,14 @@
 //! names are cut at 39 bytes, the URL is written after the headers complete, and a
 //! body that runs until the connection closes is hashed when the session is saved.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
-
 use md5::{Digest, Md5};
 use sha2::Sha256;
+use std::collections::HashMap;
 use trawl_config::Settings;
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
-use trawl_parser_common::magic;
 use trawl_parser_common::text::{latin1, latin1_lower, memcasestr, until_nul};
+use trawl_parser_common::value::{add_typed, trim_start};
+use trawl_parser_common::{base64, magic};
 use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -175,10 +174,6 @@ struct Cb<'a, 'c> {
 }
 
 impl Cb<'_, '_> {
-    fn reg(&self) -> &FieldRegistry {
-        &self.cx.shared.fields
-    }
-
     fn add_str(&mut self, id: FieldId, b: &[u8]) {
         let v = latin1(b);
         let reg = &self.cx.shared.fields;
@@ -195,48 +190,16 @@ impl Cb<'_, '_> {
         self.cx.add_tag(self.s, t);
     }
 
-    /// A header's value into the field configured for it, by that field's type.
+    /// A header's value into the field configured for it, by that field's type; the
+    /// values of headers without a field of their own are lower-cased and cut.
     fn add_header_value(&mut self, id: FieldId, v: &[u8]) {
-        let start = v
-            .iter()
-            .position(|c| !c.is_ascii_whitespace() && *c != 0x0b)
-            .unwrap_or(v.len());
-        let v = &v[start..];
-        let Some(ty) = self.reg().get(id).map(|d| d.ty) else {
-            return;
-        };
-        match ty {
-            FieldType::Int
-            | FieldType::IntArray
-            | FieldType::IntArrayUnique
-            | FieldType::IntHash
-            | FieldType::IntGHash => {
-                let n = atoi(v) as u32;
-                let reg = &self.cx.shared.fields;
-                self.s.fields.int_add(reg, id, n);
-            }
-            FieldType::Float | FieldType::FloatArray | FieldType::FloatGHash => {
-                let f = atof(&v[..v.len().min(31)]);
-                let reg = &self.cx.shared.fields;
-                self.s.fields.float_add(reg, id, f);
-            }
-            FieldType::Str | FieldType::StrArray | FieldType::StrHash | FieldType::StrGHash => {
-                if id == self.cfg.header_req_value || id == self.cfg.header_res_value {
-                    let n = v.len().min(self.cfg.value_max_len);
-                    self.add_str_lower(id, &v[..n]);
-                } else {
-                    self.add_str(id, v);
-                }
-            }
-            FieldType::Ip | FieldType::IpGHash => {
-                for part in until_nul(v).split(|&c| c == b',') {
-                    if let Some(ip) = parse_ip(part) {
-                        let reg = &self.cx.shared.fields;
-                        self.s.fields.ip_add(reg, id, ip);
-                    }
-                }
-            }
-            FieldType::Object => {}
+        if id == self.cfg.header_req_value || id == self.cfg.header_res_value {
+            let v = trim_start(v);
+            let n = v.len().min(self.cfg.value_max_len);
+            self.add_str_lower(id, &v[..n]);
+        } else {
+            let reg = &self.cx.shared.fields;
+            add_typed(&mut self.s.fields, reg, id, v);
         }
     }
 
@@ -360,7 +323,7 @@ pub fn authorization(auth: &[u8]) -> Auth<'_> {
         if rest.len() < 2 || rest.starts_with(b"token=") {
             return out;
         }
-        let decoded = base64_decode_lenient(rest);
+        let decoded = base64::decode(rest);
         if decoded.is_empty() {
             return out;
         }
@@ -731,140 +694,6 @@ fn unescape(s: &[u8]) -> Option<Vec<u8>> {
         }
     }
     Some(out)
-}
-
-/// GLib's lenient base64 decoding: bytes outside the alphabet are skipped, `=` pads.
-fn base64_decode_lenient(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut n = 0;
-    let mut pad = 0;
-    for &c in s {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => {
-                pad += 1;
-                0
-            }
-            _ => continue,
-        };
-        if c != b'=' {
-            pad = 0;
-        }
-        acc = (acc << 6) | u32::from(v);
-        n += 1;
-        if n == 4 {
-            out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
-            acc = 0;
-            n = 0;
-        }
-    }
-    let drop = pad.min(2);
-    out.truncate(out.len().saturating_sub(drop));
-    out
-}
-
-/// C's `atoi` over at most the given bytes (Arkime's `arkime_atoin`).
-fn atoi(b: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < b.len() && b[i].is_ascii_whitespace() {
-        i += 1;
-    }
-    let mut sign = 1;
-    match b.get(i) {
-        Some(b'-') => {
-            sign = -1;
-            i += 1;
-        }
-        Some(b'+') => i += 1,
-        _ => {}
-    }
-    let mut v: i64 = 0;
-    while let Some(d) = b.get(i).filter(|c| c.is_ascii_digit()) {
-        v = v.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
-        i += 1;
-    }
-    (sign * v) as i32 as i64
-}
-
-/// C's `atof` on the leading number of the bytes.
-fn atof(b: &[u8]) -> f64 {
-    let s = latin1(b);
-    let t = s.trim_start();
-    let end = t
-        .char_indices()
-        .take_while(|(i, c)| {
-            c.is_ascii_digit() || *c == '.' || ((*c == '-' || *c == '+') && *i == 0)
-        })
-        .count();
-    t[..end].parse().unwrap_or(0.0)
-}
-
-/// An address as Arkime reads one from a header: dotted IPv4 the way `inet_aton` takes
-/// it (decimal, octal or hex parts, 1 to 4 of them, trailing blanks allowed), else IPv6.
-pub fn parse_ip(s: &[u8]) -> Option<IpAddr> {
-    let s = until_nul(s);
-    if s.contains(&b'.') {
-        return inet_aton(s).map(IpAddr::V4);
-    }
-    std::str::from_utf8(s).ok()?.parse().ok().map(IpAddr::V6)
-}
-
-fn inet_aton(s: &[u8]) -> Option<Ipv4Addr> {
-    let mut parts: Vec<u32> = Vec::with_capacity(4);
-    let mut i = 0;
-    let val = loop {
-        if !s.get(i)?.is_ascii_digit() {
-            return None;
-        }
-        let (base, digits_from) = if s[i] == b'0' {
-            if matches!(s.get(i + 1), Some(b'x' | b'X'))
-                && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
-            {
-                (16, i + 2)
-            } else {
-                (8, i)
-            }
-        } else {
-            (10, i)
-        };
-        let mut v: u64 = 0;
-        let mut j = digits_from;
-        while let Some(d) = s.get(j).and_then(|&c| (c as char).to_digit(base)) {
-            v = v * u64::from(base) + u64::from(d);
-            if v > 0xffff_ffff {
-                return None;
-            }
-            j += 1;
-        }
-        i = j;
-        if s.get(i) == Some(&b'.') {
-            if parts.len() > 2 || v > 0xff {
-                return None;
-            }
-            parts.push(v as u32);
-            i += 1;
-        } else {
-            break v as u32;
-        }
-    };
-    if let Some(&c) = s.get(i) {
-        if !c.is_ascii_whitespace() && c != 0x0b {
-            return None;
-        }
-    }
-    let ip = match parts.len() {
-        0 => val,
-        1 if val <= 0xff_ffff => (parts[0] << 24) | val,
-        2 if val <= 0xffff => (parts[0] << 24) | (parts[1] << 16) | val,
-        3 if val <= 0xff => (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | val,
-        _ => return None,
-    };
-    Some(Ipv4Addr::from(ip))
 }
 
 /// The HTTP parser of one session.
@@ -1540,40 +1369,5 @@ mod tests {
             let _ = authorization(&d[..n]);
             let _ = authorization(&b"Basic dXNlcjpwYXNz"[..n.min(18)]);
         }
-    }
-
-    #[test]
-    fn lenient_base64() {
-        assert_eq!(base64_decode_lenient(b"aGk="), b"hi");
-        assert_eq!(base64_decode_lenient(b"a G\nk ="), b"hi");
-        assert_eq!(base64_decode_lenient(b"YWJj"), b"abc");
-        assert_eq!(base64_decode_lenient(b"!!"), b"");
-    }
-
-    #[test]
-    fn header_addresses() {
-        let v4 = |s: &str| Some(IpAddr::V4(s.parse().unwrap()));
-        assert_eq!(parse_ip(b"10.1.2.3"), v4("10.1.2.3"));
-        assert_eq!(parse_ip(b"10.1.2.3 junk"), v4("10.1.2.3"));
-        assert_eq!(parse_ip(b"0x0a.010.1"), v4("10.8.0.1"));
-        assert_eq!(parse_ip(b"10.65535"), v4("10.0.255.255"));
-        // inet_aton takes no leading blank: the second address of "a, b" is lost,
-        // as in Arkime.
-        assert_eq!(parse_ip(b" 10.1.2.3"), None);
-        assert_eq!(parse_ip(b"256.1.1.1"), None);
-        assert_eq!(parse_ip(b"1.2.3.4.5"), None);
-        assert_eq!(
-            parse_ip(b"2001:db8::1"),
-            Some(IpAddr::V6("2001:db8::1".parse().unwrap()))
-        );
-        assert_eq!(parse_ip(b"unknown"), None);
-    }
-
-    #[test]
-    fn numbers_like_c() {
-        assert_eq!(atoi(b" 42x"), 42);
-        assert_eq!(atoi(b"-7"), -7);
-        assert_eq!(atoi(b"x"), 0);
-        assert_eq!(atof(b"1.5 q"), 1.5);
     }
 }

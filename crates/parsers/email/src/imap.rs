@@ -1,0 +1,222 @@
+//! IMAP (Arkime's imap.c): the folders a client SELECTs or EXAMINEs, and the From,
+//! To, Cc and Subject headers of messages the server returns in FETCH responses.
+
+use trawl_fields::FieldRegistry;
+use trawl_parser_common::text::{latin1, latin1_lower, memcasestr};
+use trawl_parser_common::value::is_space;
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::{Cx, Session};
+
+use crate::fields::{self, EmailIds};
+use crate::lines::Lines;
+
+/// The addresses of a header value, as imap.c reads them (like SMTP's, but a line end
+/// also ends an address and empty ones are skipped).
+pub fn addresses(d: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let end = d.len();
+    let mut i = 0;
+    while i < end {
+        while i < end && is_space(d[i]) {
+            i += 1;
+        }
+        let mut start = i;
+        if i < end && d[i] == b'"' {
+            i += 1;
+            while i < end && d[i] != b'"' {
+                i += 1;
+            }
+            i += 1;
+            while i < end && is_space(d[i]) {
+                i += 1;
+            }
+            start = i.min(end);
+        }
+        while i < end && !matches!(d[i], b'<' | b',' | b'\r' | b'\n') {
+            i += 1;
+        }
+        if i < end && d[i] == b'<' {
+            i += 1;
+            start = i;
+            while i < end && d[i] != b'>' {
+                i += 1;
+            }
+        }
+        let stop = i.min(end);
+        if stop > start {
+            out.push(&d[start..stop]);
+        }
+        while i < end && !matches!(d[i], b',' | b'\r' | b'\n') {
+            i += 1;
+        }
+        if i < end {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn starts_ci(line: &[u8], p: &[u8]) -> bool {
+    line.len() >= p.len() && line[..p.len()].eq_ignore_ascii_case(p)
+}
+
+/// The mailbox of a `<tag> SELECT|EXAMINE <mailbox>` command.
+pub fn selected_folder(line: &[u8]) -> Option<&[u8]> {
+    if line.len() <= 7 {
+        return None;
+    }
+    let mut c = line.iter().position(|b| is_space(*b)).unwrap_or(line.len());
+    while c < line.len() && is_space(line[c]) {
+        c += 1;
+    }
+    let cmd = &line[c..];
+    let skip = if starts_ci(cmd, b"SELECT ") {
+        7
+    } else if starts_ci(cmd, b"EXAMINE ") {
+        8
+    } else {
+        return None;
+    };
+    let mut f = &cmd[skip..];
+    while f.first().is_some_and(|b| is_space(*b)) {
+        f = &f[1..];
+    }
+    let folder = if f.first() == Some(&b'"') {
+        let r = &f[1..];
+        &r[..r.iter().position(|&b| b == b'"').unwrap_or(r.len())]
+    } else {
+        let mut e = f.len();
+        while e > 0 && is_space(f[e - 1]) {
+            e -= 1;
+        }
+        &f[..e]
+    };
+    (!folder.is_empty()).then_some(folder)
+}
+
+#[derive(Debug)]
+struct Imap {
+    lines: Lines,
+    server: usize,
+    in_fetch: bool,
+    in_headers: bool,
+}
+
+impl Imap {
+    fn line(&mut self, cx: &mut Cx, s: &mut Session, ids: &EmailIds, line: &[u8], w: usize) {
+        let reg = &cx.shared.fields;
+        if w == self.server {
+            if line.len() > 6 && line.starts_with(b"* ") {
+                if memcasestr(line, b"fetch") {
+                    self.in_fetch = true;
+                    self.in_headers = true;
+                }
+            } else if self.in_fetch && line.first() == Some(&b')') {
+                self.in_fetch = false;
+                self.in_headers = false;
+            } else if self.in_fetch && self.in_headers {
+                if line.is_empty() {
+                    self.in_headers = false;
+                } else if line.len() >= 3 {
+                    let add = |s: &mut Session, id, v: &[u8]| {
+                        for a in addresses(v) {
+                            s.fields.string_add(reg, id, &latin1_lower(a));
+                        }
+                    };
+                    if line.len() > 5 && starts_ci(line, b"From:") {
+                        add(s, ids.src, &line[5..]);
+                    } else if line.len() > 3 && (starts_ci(line, b"To:") || starts_ci(line, b"Cc:"))
+                    {
+                        add(s, ids.dst, &line[3..]);
+                    } else if line.len() > 8 && starts_ci(line, b"Subject:") {
+                        let v = &line[8..];
+                        let v = &v[v.iter().position(|c| !is_space(*c)).unwrap_or(v.len())..];
+                        s.fields.string_add(
+                            reg,
+                            ids.subject,
+                            &trawl_parser_common::text::utf8_or_latin1(v),
+                        );
+                    }
+                }
+            }
+        } else if let Some(f) = selected_folder(line) {
+            s.fields.string_add(reg, ids.folder, &latin1(f));
+        }
+    }
+}
+
+impl Parser for Imap {
+    fn name(&self) -> &'static str {
+        "imap"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let shared = cx.shared;
+        let Some(ids) = shared.classifiers.config::<EmailIds>("imap") else {
+            return Parsed::Unregister;
+        };
+        let w = dir & 1;
+        let mut lines = std::mem::take(&mut self.lines);
+        let ok = lines.feed(w, data, |line| {
+            self.line(cx, s, ids, line, w);
+            true
+        });
+        self.lines = lines;
+        if !ok {
+            cx.add_tag(s, "imap:line-too-long");
+            return Parsed::Unregister;
+        }
+        Parsed::Consumed(0)
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+    if cx.has_protocol(s, "imap") || data.len() < 10 || !data.starts_with(b"* OK ") {
+        return;
+    }
+    if !memcasestr(&data[5..], b"imap") {
+        return;
+    }
+    cx.add_protocol(s, "imap");
+    register_parser(
+        s,
+        Box::new(Imap {
+            lines: Lines::default(),
+            server: dir & 1,
+            in_fetch: false,
+            in_headers: false,
+        }),
+    );
+}
+
+/// Registers the IMAP fields and classifier.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, sha256: bool) {
+    c.set_config("imap", fields::define(f, sha256));
+    c.register_tcp("imap", 0, 0, b"* OK ", classify);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders() {
+        assert_eq!(selected_folder(b"a1 SELECT INBOX"), Some(&b"INBOX"[..]));
+        assert_eq!(
+            selected_folder(b"a2 examine \"Sent Items\""),
+            Some(&b"Sent Items"[..])
+        );
+        assert_eq!(selected_folder(b"a3 SELECT   x  "), Some(&b"x"[..]));
+        assert_eq!(selected_folder(b"a4 FETCH 1"), None);
+        assert_eq!(selected_folder(b"SELECT"), None);
+    }
+
+    #[test]
+    fn header_addresses() {
+        assert_eq!(
+            addresses(b" \"A B\" <a@b.c>, d@e.f"),
+            [&b"a@b.c"[..], b"d@e.f"]
+        );
+        assert_eq!(addresses(b" , "), Vec::<&[u8]>::new());
+    }
+}

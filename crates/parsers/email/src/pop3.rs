@@ -1,0 +1,105 @@
+//! POP3 (Arkime's pop3.c): the user of a USER command; then the parser is done.
+
+use trawl_fields::{FieldId, FieldRegistry};
+use trawl_parser_common::text::{latin1_lower, memcasestr};
+use trawl_parser_common::value::is_space;
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::{Cx, Session};
+
+use crate::lines::Lines;
+
+/// The name of a client `USER <name>` line, blanks trimmed.
+pub fn user_command(line: &[u8]) -> Option<&[u8]> {
+    if line.len() <= 5 || !line[..5].eq_ignore_ascii_case(b"USER ") {
+        return None;
+    }
+    let mut u = &line[5..];
+    while u.first().is_some_and(|c| is_space(*c)) {
+        u = &u[1..];
+    }
+    while u.last().is_some_and(|c| is_space(*c)) {
+        u = &u[..u.len() - 1];
+    }
+    Some(u)
+}
+
+#[derive(Debug)]
+struct Pop3 {
+    lines: Lines,
+    server: usize,
+    user: FieldId,
+}
+
+impl Parser for Pop3 {
+    fn name(&self) -> &'static str {
+        "pop3"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let w = dir & 1;
+        let (server, user) = (self.server, self.user);
+        let mut done = false;
+        let ok = self.lines.feed(w, data, |line| {
+            // AUTH NTLM exchanges are not decoded yet.
+            if w != server {
+                if let Some(u) = user_command(line) {
+                    if !u.is_empty() {
+                        s.fields
+                            .string_add(&cx.shared.fields, user, &latin1_lower(u));
+                    }
+                    done = true;
+                }
+            }
+            !done
+        });
+        if !ok && !done {
+            cx.add_tag(s, "pop3:line-too-long");
+            return Parsed::Unregister;
+        }
+        if done {
+            return Parsed::Unregister;
+        }
+        Parsed::Consumed(0)
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+    if cx.has_protocol(s, "pop3") || data.len() < 8 || !data.starts_with(b"+OK ") {
+        return;
+    }
+    if !memcasestr(&data[4..], b"pop") {
+        return;
+    }
+    cx.add_protocol(s, "pop3");
+    let user = cx
+        .shared
+        .fields
+        .by_expression("user")
+        .unwrap_or(FieldId::MAX);
+    register_parser(
+        s,
+        Box::new(Pop3 {
+            lines: Lines::default(),
+            server: dir & 1,
+            user,
+        }),
+    );
+}
+
+/// Registers the POP3 classifier.
+pub fn register(c: &mut Classifiers, _f: &mut FieldRegistry) {
+    c.register_tcp("pop3", 0, 0, b"+OK ", classify);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_lines() {
+        assert_eq!(user_command(b"USER  Alice \t"), Some(&b"Alice"[..]));
+        assert_eq!(user_command(b"user bob"), Some(&b"bob"[..]));
+        assert_eq!(user_command(b"USER "), None);
+        assert_eq!(user_command(b"PASS x"), None);
+    }
+}
