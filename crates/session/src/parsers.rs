@@ -308,23 +308,42 @@ pub(crate) enum Transport {
 pub struct ParserBuf {
     buf: [Vec<u8>; 2],
     max: usize,
+    skipping: [usize; 2],
 }
 
 impl ParserBuf {
     /// Buffers of at most `max` bytes per direction.
     pub fn new(max: usize) -> Self {
         ParserBuf {
+            skipping: [0, 0],
             buf: [Vec::new(), Vec::new()],
             max,
         }
     }
 
-    /// Appends `data` to direction `dir`; false if it did not all fit (what fit is kept).
+    /// Appends `data` to direction `dir` (after dropping what [`Self::skip`] still
+    /// owes); false if it did not all fit (what fit is kept).
     pub fn add(&mut self, dir: usize, data: &[u8]) -> bool {
+        let owed = &mut self.skipping[dir & 1];
+        let n = (*owed).min(data.len());
+        *owed -= n;
+        let data = &data[n..];
         let b = &mut self.buf[dir & 1];
         let room = self.max.saturating_sub(b.len());
         b.extend_from_slice(&data[..data.len().min(room)]);
         data.len() <= room
+    }
+
+    /// Drops the next `n` bytes of `dir`, those held and, for the rest, those added
+    /// later (a message too long to buffer).
+    pub fn skip(&mut self, dir: usize, n: usize) {
+        let b = &mut self.buf[dir & 1];
+        if n <= b.len() {
+            b.drain(..n);
+        } else {
+            self.skipping[dir & 1] += n - b.len();
+            b.clear();
+        }
     }
 
     /// The bytes held for `dir`.

@@ -5,5 +5,6 @@ pub mod base64;
 pub mod ber;
 pub mod cursor;
 pub mod magic;
+pub mod order;
 pub mod text;
 pub mod value;

@@ -25,6 +25,57 @@ pub fn utf8_or_latin1(b: &[u8]) -> String {
     out
 }
 
+/// Appends `b` as a JSON string the way Arkime's document writer escapes it
+/// (`arkime_db_js0n_str`): it stops at a NUL; with `utf8`, well-formed UTF-8 sequences
+/// pass through; every other byte from 0x80 is written as its Latin-1 character.
+pub fn json_str(out: &mut String, b: &[u8], utf8: bool) {
+    out.push('"');
+    json_str_unquoted(out, b, utf8);
+    out.push('"');
+}
+
+/// [`json_str`] without the quotes (`arkime_db_js0n_str_unquoted`).
+pub fn json_str_unquoted(out: &mut String, b: &[u8], utf8: bool) {
+    use std::fmt::Write;
+    let b = until_nul(b);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if (0x20..0x80).contains(&c) && c != b'"' && c != b'\\' {
+            out.push(char::from(c));
+            i += 1;
+            continue;
+        }
+        if utf8 && c >= 0x80 {
+            let n = match c {
+                0xc2..=0xdf => 2,
+                0xe0..=0xef => 3,
+                0xf0..=0xf4 => 4,
+                _ => 0,
+            };
+            if let Some(Ok(s)) = b.get(i..i + n).filter(|_| n > 0).map(std::str::from_utf8) {
+                out.push_str(s);
+                i += n;
+                continue;
+            }
+        }
+        match c {
+            0x08 => out.push_str("\\b"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            0x0c => out.push_str("\\f"),
+            b'\t' => out.push_str("\\t"),
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            c if c < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c);
+            }
+            c => out.push(char::from(c)),
+        }
+        i += 1;
+    }
+}
+
 /// [`latin1`] of the bytes, ASCII letters lower-cased (`g_ascii_strdown`).
 pub fn latin1_lower(b: &[u8]) -> String {
     until_nul(b)
@@ -60,6 +111,12 @@ mod tests {
         assert_eq!(utf8_or_latin1("é\0x".as_bytes()), "é");
         assert_eq!(utf8_or_latin1(&[b'a', 0xe9, b'b']), "a\u{e9}b");
         assert_eq!(utf8_or_latin1(&[0xc3]), "\u{c3}");
+        let mut o = String::new();
+        json_str(&mut o, "a\"\\\n\u{1}é\0z".as_bytes(), true);
+        assert_eq!(o, "\"a\\\"\\\\\\n\\u0001é\"");
+        let mut o = String::new();
+        json_str(&mut o, "é".as_bytes(), false);
+        assert_eq!(o, "\"\u{c3}\u{a9}\"");
     }
 
     #[test]

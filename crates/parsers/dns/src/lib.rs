@@ -1,10 +1,13 @@
-//! DNS, LLMNR, mDNS and NetBIOS name service parsers (Arkime's dns.c, nbns.c).
-//!
-//! Being written: registers nothing yet.
+//! DNS, LLMNR and mDNS parsers (Arkime's dns.c).
+
+pub mod dns;
+pub mod name;
 
 use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
-pub fn register(_c: &mut Classifiers, _f: &mut FieldRegistry, _st: &Settings) {}
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
+    dns::register(c, f, st);
+}

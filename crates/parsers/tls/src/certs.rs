@@ -5,6 +5,8 @@
 
 use std::fmt::Write;
 
+use trawl_parser_common::text::{json_str, until_nul as cstr};
+
 use sha1::{Digest, Sha1};
 
 /// Deepest nesting walked (malicious nesting stops here).
@@ -230,7 +232,7 @@ impl CertInfo {
                 if i > 0 {
                     o.push(',');
                 }
-                js0n(&mut o, &s.bytes, s.utf8);
+                json_str(&mut o, &s.bytes, s.utf8);
             }
             o.push_str("],");
         }
@@ -247,7 +249,7 @@ impl CertInfo {
                 if i > 0 {
                     o.push(',');
                 }
-                js0n(&mut o, s.as_bytes(), true);
+                json_str(&mut o, s.as_bytes(), true);
             }
             o.push_str("],");
         }
@@ -274,57 +276,6 @@ impl CertInfo {
         );
         o
     }
-}
-
-/// Bytes up to the first NUL (C string view).
-fn cstr(b: &[u8]) -> &[u8] {
-    b.iter().position(|&x| x == 0).map_or(b, |p| &b[..p])
-}
-
-/// JSON string as Arkime's writer escapes it: stops at NUL; non-UTF-8 high bytes
-/// (or all high bytes when `utf8` is false) are taken as Latin-1.
-fn js0n(out: &mut String, b: &[u8], utf8: bool) {
-    let b = cstr(b);
-    out.push('"');
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if (0x20..0x80).contains(&c) && c != b'"' && c != b'\\' {
-            out.push(char::from(c));
-            i += 1;
-            continue;
-        }
-        if utf8 && c >= 0x80 {
-            let n = match c {
-                0xc2..=0xdf => 2,
-                0xe0..=0xef => 3,
-                0xf0..=0xf4 => 4,
-                _ => 0,
-            };
-            if n > 0 {
-                if let Some(Ok(s)) = b.get(i..i + n).map(std::str::from_utf8) {
-                    out.push_str(s);
-                    i += n;
-                    continue;
-                }
-            }
-        }
-        match c {
-            0x08 => out.push_str("\\b"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            0x0c => out.push_str("\\f"),
-            b'\t' => out.push_str("\\t"),
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            c if c < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c);
-            }
-            c => out.push(char::from(c)),
-        }
-        i += 1;
-    }
-    out.push('"');
 }
 
 fn two(v: &[u8], at: usize) -> i64 {

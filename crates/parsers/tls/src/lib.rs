@@ -10,6 +10,7 @@ pub mod hello;
 
 use trawl_config::Settings;
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+pub use trawl_parser_common::order::hash_order;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -383,18 +384,6 @@ fn write_certs(cx: &Cx, s: &mut Session, id: FieldId, certs: &[(CertInfo, String
             s.fields.object_add(&cx.shared.fields, id, json.clone());
         }
     }
-}
-
-/// The order Arkime's 13-bucket object hash writes entries with these hash values
-/// (given in insertion order): by bucket, then by descending hash, then insertion.
-pub fn hash_order(hashes: &[u32]) -> Vec<usize> {
-    let mut order: Vec<(u32, u32, usize)> = hashes
-        .iter()
-        .enumerate()
-        .map(|(i, &h)| (h % 13, u32::MAX - h, i))
-        .collect();
-    order.sort_unstable();
-    order.into_iter().map(|(_, _, i)| i).collect()
 }
 
 fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {

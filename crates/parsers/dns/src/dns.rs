@@ -1,0 +1,1496 @@
+//! DNS, LLMNR and mDNS (Arkime's dns.c): each query of a session becomes one entry of
+//! the `dns` object field, keyed by id, opcode, class, type and name, with its hosts
+//! (query name, CNAME and MX targets), addresses of those hosts, name and mail server
+//! hosts and addresses (`parseDNSRecordAll`), punycode names, header flags, status
+//! and the answers themselves (`dnsOutputAnswers`: A, AAAA, NS, CNAME, MX, TXT, HTTPS,
+//! CAA, RRSIG, NSEC, DS and the class, type, TTL and name of any other record).
+//!
+//! Over UDP every datagram is a message; over TCP messages are framed by a 2-byte
+//! length. The entries are written as JSON when the session is saved, in the order of
+//! Arkime's object hash; their hosts, server names, statuses and query fields are also
+//! kept in fields of their own (not written) for rules, plugins and searches, as
+//! Arkime's internal `dns.host`, `host.dns.nameserver`, ... fields are.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use trawl_config::Settings;
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_common::order::hash_order;
+use trawl_parser_common::text::{json_str, json_str_unquoted, memstr, until_nul};
+use trawl_session::parsers::{
+    has_parser, port, register_parser, Classifiers, Parsed, Parser, ParserBuf,
+};
+use trawl_session::{Cx, Session};
+
+use crate::name::{read_name, to_unicode, NameError, Reader};
+
+/// The names of query classes Arkime knows.
+fn class_name(c: u16) -> Option<&'static str> {
+    Some(match c {
+        1 => "IN",
+        2 => "CS",
+        3 => "CH",
+        4 => "HS",
+        255 => "ANY",
+        _ => return None,
+    })
+}
+
+/// The names of record types Arkime knows.
+pub fn type_name(t: u16) -> Option<&'static str> {
+    Some(match t {
+        1 => "A",
+        2 => "NS",
+        3 => "MD",
+        4 => "MF",
+        5 => "CNAME",
+        6 => "SOA",
+        7 => "MB",
+        8 => "MG",
+        9 => "MR",
+        10 => "NULL",
+        11 => "WKS",
+        12 => "PTR",
+        13 => "HINFO",
+        14 => "MINFO",
+        15 => "MX",
+        16 => "TXT",
+        17 => "RP",
+        18 => "AFSDB",
+        19 => "X25",
+        20 => "ISDN",
+        21 => "RT",
+        22 => "NSAP",
+        23 => "NSAPPTR",
+        24 => "SIG",
+        25 => "KEY",
+        26 => "PX",
+        27 => "GPOS",
+        28 => "AAAA",
+        29 => "LOC",
+        30 => "NXT",
+        31 => "EID",
+        32 => "NIMLOC",
+        33 => "SRV",
+        34 => "ATMA",
+        35 => "NAPTR",
+        36 => "KX",
+        37 => "CERT",
+        38 => "A6",
+        39 => "DNAME",
+        40 => "SINK",
+        41 => "OPT",
+        42 => "APL",
+        43 => "DS",
+        44 => "SSHFP",
+        46 => "RRSIG",
+        47 => "NSEC",
+        48 => "DNSKEY",
+        49 => "DHCID",
+        50 => "NSEC3",
+        51 => "NSEC3PARAM",
+        52 => "TLSA",
+        55 => "HIP",
+        65 => "HTTPS",
+        99 => "SPF",
+        108 => "EUI48",
+        109 => "EUI64",
+        249 => "TKEY",
+        250 => "TSIG",
+        251 => "IXFR",
+        252 => "AXFR",
+        253 => "MAILB",
+        254 => "MAILA",
+        255 => "ANY",
+        256 => "URI",
+        257 => "CAA",
+        _ => return None,
+    })
+}
+
+const RCODES: [&str; 24] = [
+    "NOERROR",
+    "FORMERR",
+    "SERVFAIL",
+    "NXDOMAIN",
+    "NOTIMPL",
+    "REFUSED",
+    "YXDOMAIN",
+    "YXRRSET",
+    "NXRRSET",
+    "NOTAUTH",
+    "NOTZONE",
+    "DSOTYPENI",
+    "12",
+    "13",
+    "14",
+    "15",
+    "BADSIG_VERS",
+    "BADKEY",
+    "BADTIME",
+    "BADMODE",
+    "BADNAME",
+    "BADALG",
+    "BADTRUNC",
+    "BADCOOKIE",
+];
+const OPCODES: [&str; 6] = ["QUERY", "IQUERY", "STATUS", "3", "NOTIFY", "UPDATE"];
+const FLAGS: [&str; 7] = ["AA", "TC", "RD", "RA", "Z", "AD", "CD"];
+const ROOT: &[u8] = b"<root>";
+
+/// What kind of name service a session carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// DNS (port 53).
+    Dns,
+    /// LLMNR (port 5355).
+    Llmnr,
+    /// Multicast DNS (port 5353).
+    Mdns,
+}
+
+/// The data of one answer record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rdata {
+    /// An A or AAAA address.
+    Ip(IpAddr),
+    /// An NS target.
+    Ns(Vec<u8>),
+    /// A CNAME target.
+    Cname(Vec<u8>),
+    /// An MX preference and exchange.
+    Mx(u16, Vec<u8>),
+    /// TXT strings.
+    Txt(Vec<Vec<u8>>),
+    /// HTTPS/SVCB, already in presentation form after "HTTPS ".
+    Https(String),
+    /// CAA flags, tag, value.
+    Caa(u8, Vec<u8>, Vec<u8>),
+    /// RRSIG, in presentation form after "RRSIG ".
+    Rrsig(String),
+    /// NSEC next name and type list.
+    Nsec(Vec<u8>, String),
+    /// DS, in presentation form after "DS ".
+    Ds(String),
+    /// A record whose data is not written.
+    Other,
+}
+
+/// One answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    /// Owner name (Unicode where it decodes), or `<root>`.
+    pub name: Vec<u8>,
+    /// Record type number.
+    pub rtype: u16,
+    /// Record class number (mDNS cache-flush bit removed).
+    pub class: u16,
+    /// TTL.
+    pub ttl: u32,
+    /// The data.
+    pub data: Rdata,
+}
+
+/// One query and what its responses said (Arkime's `DNS_t`).
+#[derive(Clone, Debug, Default)]
+pub struct Entry {
+    uid: u16,
+    opcode: u8,
+    qclass: u16,
+    qtype: u16,
+    /// Query name (Unicode), or `<root>`.
+    pub host: Vec<u8>,
+    /// Hosts: the query name and CNAME/MX targets.
+    pub hosts: Vec<Vec<u8>>,
+    /// Name server hosts (`parseDNSRecordAll`).
+    pub ns_hosts: Vec<Vec<u8>>,
+    /// Mail server hosts (`parseDNSRecordAll`).
+    pub mx_hosts: Vec<Vec<u8>>,
+    /// Names that contained `xn--`, lower-cased.
+    pub puny: Vec<Vec<u8>>,
+    /// Addresses of the hosts.
+    pub ips: Vec<IpAddr>,
+    /// Addresses of the name servers.
+    pub ns_ips: Vec<IpAddr>,
+    /// Addresses of the mail servers.
+    pub mx_ips: Vec<IpAddr>,
+    /// Response code, once a response was seen.
+    pub rcode: Option<usize>,
+    /// AA TC RD - RA Z AD CD bits.
+    pub header_flags: u8,
+    /// Answers, in the order seen.
+    pub answers: Vec<Answer>,
+}
+
+fn add_unique<T: PartialEq>(v: &mut Vec<T>, x: T) -> bool {
+    if v.contains(&x) {
+        false
+    } else {
+        v.push(x);
+        true
+    }
+}
+
+impl Entry {
+    /// Arkime's `dns_hash` of the entry's key.
+    pub fn key_hash(&self) -> u32 {
+        let mut h: u32 = 0x811c_9dc5;
+        for &c in until_nul(&self.host) {
+            h ^= u32::from(c);
+            h = h.wrapping_mul(0x0100_0193);
+        }
+        h ^ ((u32::from(self.opcode) << 24) | (u32::from(self.uid) << 8))
+            ^ ((u32::from(self.qtype) << 16) | u32::from(self.qclass))
+    }
+
+    /// The entry as Arkime's `dns_save` writes it; `geo` gives the country and RIR of
+    /// an address.
+    pub fn to_json(
+        &self,
+        answers: bool,
+        geo: &dyn Fn(IpAddr) -> (Option<String>, Option<String>),
+    ) -> String {
+        let mut o = String::from("{");
+        o.push_str("\"opcode\":\"");
+        o.push_str(OPCODES.get(usize::from(self.opcode)).copied().unwrap_or(""));
+        o.push_str("\",\"queryHost\":");
+        json_str(&mut o, &self.host, true);
+        o.push(',');
+        if let Some(c) = class_name(self.qclass) {
+            o.push_str(&format!("\"qc\":\"{c}\","));
+        } else if self.qclass != 0 {
+            o.push_str(&format!("\"qc\":\"CLASS{}\",", self.qclass));
+        }
+        if let Some(t) = type_name(self.qtype) {
+            o.push_str(&format!("\"qt\":\"{t}\","));
+        } else if self.qtype != 0 {
+            o.push_str(&format!("\"qt\":\"TYPE{}\",", self.qtype));
+        }
+        for (key, list) in [
+            ("host", &self.hosts),
+            ("nameserverHost", &self.ns_hosts),
+            ("mailserverHost", &self.mx_hosts),
+            ("puny", &self.puny),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            o.push_str(&format!("\"{key}Cnt\":{},\"{key}\":[", list.len()));
+            for (i, h) in list.iter().enumerate() {
+                if i > 0 {
+                    o.push(',');
+                }
+                json_str(&mut o, h, key != "puny");
+            }
+            o.push_str("],");
+        }
+        for (key, list) in [
+            ("ip", &self.ips),
+            ("nameserverIp", &self.ns_ips),
+            ("mailserverIp", &self.mx_ips),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            let stem = &key[..key.len() - 2];
+            let infos: Vec<_> = list.iter().map(|ip| geo(*ip)).collect();
+            let strs = |v: Vec<String>| {
+                v.iter()
+                    .map(|s| {
+                        let mut q = String::new();
+                        json_str(&mut q, s.as_bytes(), true);
+                        q
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            o.push_str(&format!("\"{key}Cnt\":{},", list.len()));
+            o.push_str(&format!(
+                "\"{key}\":[{}],",
+                strs(list.iter().map(|ip| ip.to_string()).collect())
+            ));
+            o.push_str(&format!(
+                "\"{stem}GEO\":[{}],",
+                strs(
+                    infos
+                        .iter()
+                        .map(|(c, _)| c.clone().unwrap_or_else(|| "---".into()))
+                        .collect()
+                )
+            ));
+            o.push_str(&format!(
+                "\"{stem}RIR\":[{}],",
+                strs(
+                    infos
+                        .iter()
+                        .map(|(_, r)| r.clone().unwrap_or_default())
+                        .collect()
+                )
+            ));
+        }
+        if self.header_flags != 0 {
+            let f: Vec<String> = FLAGS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| self.header_flags & (1 << (6 - i)) != 0)
+                .map(|(_, f)| format!("\"{f}\""))
+                .collect();
+            o.push_str(&format!("\"headerFlags\":[{}],", f.join(",")));
+        }
+        if let Some(rc) = self.rcode {
+            o.push_str(&format!(
+                "\"status\":\"{}\",",
+                RCODES.get(rc).copied().unwrap_or("")
+            ));
+            if answers {
+                o.push_str(&format!("\"answersCnt\":{},", self.answers.len()));
+                if !self.answers.is_empty() {
+                    o.push_str("\"answers\":[");
+                    for (i, a) in self.answers.iter().enumerate() {
+                        if i > 0 {
+                            o.push(',');
+                        }
+                        answer_json(&mut o, a);
+                    }
+                    o.push_str("],");
+                }
+            }
+        }
+        o.pop();
+        o.push('}');
+        o
+    }
+}
+
+fn answer_json(o: &mut String, a: &Answer) {
+    o.push('{');
+    match &a.data {
+        Rdata::Ip(ip) => o.push_str(&format!("\"ip\":\"{ip}\",")),
+        Rdata::Ns(n) => {
+            o.push_str("\"nameserver\":");
+            json_str(o, n, true);
+            o.push(',');
+        }
+        Rdata::Cname(n) => {
+            o.push_str("\"cname\":");
+            json_str(o, n, true);
+            o.push(',');
+        }
+        Rdata::Mx(p, n) => {
+            o.push_str(&format!("\"priority\":{p},\"mx\":"));
+            json_str(o, n, true);
+            o.push(',');
+        }
+        Rdata::Txt(t) => {
+            if !t.is_empty() {
+                o.push_str("\"txt\":[");
+                for (i, s) in t.iter().enumerate() {
+                    if i > 0 {
+                        o.push(',');
+                    }
+                    json_str(o, s, true);
+                }
+                o.push_str("],");
+            }
+        }
+        Rdata::Https(s) => {
+            o.push_str("\"https\":\"HTTPS ");
+            o.push_str(s);
+            o.push_str("\",");
+        }
+        Rdata::Caa(f, tag, value) => {
+            o.push_str(&format!("\"caa\":\"CAA {f} "));
+            json_str_unquoted(o, tag, true);
+            o.push(' ');
+            json_str_unquoted(o, value, true);
+            o.push_str("\",");
+        }
+        Rdata::Rrsig(s) => {
+            o.push_str("\"rrsig\":\"RRSIG ");
+            o.push_str(s);
+            o.push_str("\",");
+        }
+        Rdata::Nsec(next, types) => {
+            o.push_str("\"nsec\":\"NSEC ");
+            json_str_unquoted(o, next, true);
+            o.push(' ');
+            json_str_unquoted(o, types.as_bytes(), true);
+            o.push_str("\",");
+        }
+        Rdata::Ds(s) => o.push_str(&format!("\"ds\":\"DS {s}\",")),
+        Rdata::Other => {}
+    }
+    if let Some(c) = class_name(a.class) {
+        o.push_str(&format!("\"class\":\"{c}\","));
+    }
+    if let Some(t) = type_name(a.rtype) {
+        o.push_str(&format!("\"type\":\"{t}\","));
+    }
+    o.push_str(&format!("\"ttl\":{},", a.ttl));
+    o.push_str("\"name\":");
+    json_str(o, &a.name, true);
+    o.push('}');
+}
+
+/// What one message adds, besides entries: tags, and values for the internal fields.
+#[derive(Debug, Default)]
+pub struct Events {
+    /// Tags to add.
+    pub tags: Vec<&'static str>,
+}
+
+/// The entries of a session.
+#[derive(Debug, Default)]
+pub struct Entries {
+    /// In the order they were created.
+    pub list: Vec<Entry>,
+}
+
+impl Entries {
+    /// Parses one message (Arkime's `dns_parser`); `record_all` is `parseDNSRecordAll`.
+    /// Returns false if it was not a message Arkime reads (too short, an opcode above
+    /// UPDATE).
+    pub fn message(&mut self, kind: Kind, data: &[u8], record_all: bool, ev: &mut Events) -> bool {
+        if data.len() < 17 {
+            return false;
+        }
+        let uid = u16::from_be_bytes([data[0], data[1]]);
+        let qr = data[2] >> 7 != 0;
+        let opcode = (data[2] >> 3) & 0xf;
+        if opcode > 5 {
+            return false;
+        }
+        let count = |i: usize| usize::from(u16::from_be_bytes([data[i], data[i + 1]]));
+        let qd = count(4);
+        let sections = [count(6), count(8), count(10)];
+        let mdns = kind == Kind::Mdns;
+        if qd != 1 && !mdns {
+            ev.tags.push("dns:qdcount-not-1");
+            return true;
+        }
+        let mut r = Reader::new(&data[12..]);
+        // Names read from the message body take pointers relative to the message.
+        let read = |r: &mut Reader, ev: &mut Events| -> Option<Vec<u8>> {
+            let mut rr = Reader {
+                buf: data,
+                pos: r.pos + 12,
+                error: r.error,
+            };
+            let n = read_name(data, &mut rr);
+            r.pos = rr.pos - 12;
+            r.error = rr.error;
+            match n {
+                Ok(n) => Some(n),
+                Err(NameError::PointerLoop) => {
+                    ev.tags.push("dns:bad-pointer-loop");
+                    None
+                }
+                Err(NameError::Bad) => None,
+            }
+        };
+
+        let (host, raw, qtype, qclass) = if qd == 0 {
+            (ROOT.to_vec(), ROOT.to_vec(), 0, 0)
+        } else {
+            let Some(name) = read(&mut r, ev) else {
+                return true;
+            };
+            if r.error {
+                return true;
+            }
+            let host = if name.is_empty() {
+                ROOT.to_vec()
+            } else {
+                match to_unicode(&name) {
+                    Some(h) => h,
+                    None => {
+                        ev.tags.push(bad_name_tag(&name));
+                        return true;
+                    }
+                }
+            };
+            let qtype = r.u16();
+            let mut qclass = r.u16();
+            if mdns {
+                qclass &= 0x7fff;
+            }
+            (host, name, qtype, qclass)
+        };
+
+        let found = self.list.iter().position(|e| {
+            e.uid == uid
+                && e.opcode == opcode
+                && e.qclass == qclass
+                && e.qtype == qtype
+                && until_nul(&e.host) == until_nul(&host)
+        });
+        let idx = match found {
+            Some(i) => i,
+            None => {
+                let mut e = Entry {
+                    uid,
+                    opcode,
+                    qclass,
+                    qtype,
+                    host: host.clone(),
+                    ..Entry::default()
+                };
+                if host != ROOT {
+                    if std::str::from_utf8(until_nul(&host)).is_ok() {
+                        add_unique(&mut e.hosts, until_nul(&host).to_vec());
+                    }
+                    if memstr(&raw, b"xn--") {
+                        add_unique(&mut e.puny, raw.to_ascii_lowercase());
+                    }
+                }
+                self.list.push(e);
+                self.list.len() - 1
+            }
+        };
+        if !qr {
+            return true;
+        }
+        let e = &mut self.list[idx];
+        if mdns && qd > 1 {
+            for _ in 1..qd {
+                if r.error {
+                    break;
+                }
+                let _ = read(&mut r, ev);
+                if r.error {
+                    return true;
+                }
+                r.skip(4);
+            }
+            if r.error {
+                return true;
+            }
+        }
+        e.rcode = Some(usize::from(data[3] & 0xf));
+
+        for (section, &n) in sections.iter().enumerate() {
+            for _ in 0..n {
+                if r.error {
+                    break;
+                }
+                let Some(name) = read(&mut r, ev) else { break };
+                if r.error {
+                    break;
+                }
+                let owner = if name.is_empty() {
+                    ROOT.to_vec()
+                } else {
+                    if memstr(&name, b"xn--") {
+                        add_unique(&mut e.puny, name.to_ascii_lowercase());
+                    }
+                    to_unicode(&name).unwrap_or_else(|| name.clone())
+                };
+                let rtype = r.u16();
+                let mut class = r.u16();
+                if mdns {
+                    class &= 0x7fff;
+                }
+                let ttl = r.u32();
+                let rdlength = usize::from(r.u16());
+                if r.remaining() < rdlength {
+                    break;
+                }
+                // EDNS(0): the OPT record's TTL carries the upper bits of the rcode.
+                if rtype == 41 && section == 2 {
+                    let ext = (ttl >> 24) & 0xff;
+                    if ext != 0 {
+                        let full = ((ext << 4) | u32::from(data[3] & 0x0f)) as usize;
+                        if full < RCODES.len() {
+                            e.rcode = Some(full);
+                        }
+                    }
+                }
+                if class != 1 {
+                    r.skip(rdlength);
+                    continue;
+                }
+                let rd_start = r.pos + 12;
+                r.skip(rdlength);
+                let rdata = &data[rd_start..rd_start + rdlength];
+                let rd = Reader {
+                    buf: data,
+                    pos: rd_start,
+                    error: false,
+                };
+                let rd_end = rd_start + rdlength;
+                let Some(d) = e.rdata(rtype, &owner, rdata, rd, rd_end, record_all, ev) else {
+                    continue;
+                };
+                e.answers.push(Answer {
+                    name: owner,
+                    rtype,
+                    class,
+                    ttl,
+                    data: d,
+                });
+            }
+        }
+        e.header_flags = ((data[2] & 0x07) << 4) | ((data[3] & 0xf0) >> 4);
+        true
+    }
+}
+
+fn bad_name_tag(name: &[u8]) -> &'static str {
+    if name.len() > 4 && memstr(name, b"xn--") {
+        "bad-punycode"
+    } else {
+        "bad-hostname"
+    }
+}
+
+impl Entry {
+    fn is_host(&self, name: &[u8]) -> bool {
+        until_nul(&self.host) == until_nul(name) || self.hosts.iter().any(|h| h == name)
+    }
+
+    /// Adds a name found in a record to `list` (Arkime's `dns_add_host`): decoded,
+    /// and noted as punycode; None (and a tag) if it does not decode to UTF-8.
+    fn add_host(&mut self, which: HostList, name: &[u8], ev: &mut Events) -> Option<Vec<u8>> {
+        let host = match to_unicode(name) {
+            Some(h) if std::str::from_utf8(until_nul(&h)).is_ok() => h,
+            _ => {
+                ev.tags.push(bad_name_tag(name));
+                return None;
+            }
+        };
+        let list = match which {
+            HostList::Hosts => &mut self.hosts,
+            HostList::Ns => &mut self.ns_hosts,
+            HostList::Mx => &mut self.mx_hosts,
+        };
+        add_unique(list, until_nul(&host).to_vec());
+        if memstr(name, b"xn--") {
+            add_unique(&mut self.puny, name.to_ascii_lowercase());
+        }
+        Some(host)
+    }
+
+    /// The data of one IN-class record; None drops the answer.
+    #[allow(clippy::too_many_arguments)]
+    fn rdata(
+        &mut self,
+        rtype: u16,
+        owner: &[u8],
+        rdata: &[u8],
+        mut rd: Reader,
+        rd_end: usize,
+        record_all: bool,
+        ev: &mut Events,
+    ) -> Option<Rdata> {
+        // Names inside the record data: pointers into the whole message, reading
+        // stops at the end of the record.
+        let full = rd.buf;
+        let name_in_rd = |rd: &mut Reader, ev: &mut Events| -> Option<Vec<u8>> {
+            let mut lim = Reader {
+                buf: &full[..rd_end],
+                pos: rd.pos,
+                error: false,
+            };
+            let n = read_name(full, &mut lim);
+            rd.pos = lim.pos;
+            rd.error = lim.error;
+            match n {
+                Ok(n) if !n.is_empty() && !rd.error => Some(n),
+                Err(NameError::PointerLoop) => {
+                    ev.tags.push("dns:bad-pointer-loop");
+                    None
+                }
+                _ => None,
+            }
+        };
+        let addr = |ip: IpAddr, e: &mut Entry| {
+            if e.is_host(owner) {
+                add_unique(&mut e.ips, ip);
+            }
+        };
+        match rtype {
+            1 => {
+                let b: [u8; 4] = rdata.try_into().ok()?;
+                let ip = IpAddr::V4(Ipv4Addr::from(b));
+                addr(ip, self);
+                if record_all {
+                    if self.ns_hosts.iter().any(|h| h == owner) {
+                        add_unique(&mut self.ns_ips, ip);
+                    }
+                    if self.mx_hosts.iter().any(|h| h == owner) {
+                        add_unique(&mut self.mx_ips, ip);
+                    }
+                }
+                Some(Rdata::Ip(ip))
+            }
+            28 => {
+                let b: [u8; 16] = rdata.try_into().ok()?;
+                let v6 = Ipv6Addr::from(b);
+                let ip = match v6.to_ipv4_mapped() {
+                    Some(v4) => IpAddr::V4(v4),
+                    None => IpAddr::V6(v6),
+                };
+                addr(ip, self);
+                if self.ns_hosts.iter().any(|h| h == owner) {
+                    add_unique(&mut self.ns_ips, ip);
+                }
+                if self.mx_hosts.iter().any(|h| h == owner) {
+                    add_unique(&mut self.mx_ips, ip);
+                }
+                Some(Rdata::Ip(ip))
+            }
+            2 => {
+                let n = name_in_rd(&mut rd, ev)?;
+                if record_all {
+                    Some(Rdata::Ns(self.add_host(HostList::Ns, &n, ev)?))
+                } else {
+                    Some(Rdata::Ns(to_unicode(&n)?))
+                }
+            }
+            5 => {
+                let n = name_in_rd(&mut rd, ev)?;
+                Some(Rdata::Cname(self.add_host(HostList::Hosts, &n, ev)?))
+            }
+            15 => {
+                let pref = rd.u16();
+                let n = name_in_rd(&mut rd, ev)?;
+                let list = if record_all {
+                    HostList::Mx
+                } else {
+                    HostList::Hosts
+                };
+                Some(Rdata::Mx(pref, self.add_host(list, &n, ev)?))
+            }
+            16 => {
+                let mut t = Reader::new(rdata);
+                let mut out = Vec::new();
+                while t.remaining() > 0 {
+                    let n = usize::from(t.u8());
+                    let s = t.take(n)?;
+                    if n > 0 {
+                        out.push(until_nul(s).to_vec());
+                    }
+                }
+                Some(Rdata::Txt(out))
+            }
+            65 => Some(Rdata::Https(svcb(rdata, ev)?)),
+            257 => {
+                if rdata.len() < 3 {
+                    return None;
+                }
+                let flags = rdata[0];
+                let tag_len = usize::from(rdata[1]);
+                let value_len = rdata.len().wrapping_sub(tag_len + 2) & 0xffff;
+                let tag = rdata.get(2..2 + tag_len)?;
+                let value = rdata.get(2 + tag_len..2 + tag_len + value_len)?;
+                Some(Rdata::Caa(
+                    flags,
+                    until_nul(tag).to_vec(),
+                    until_nul(value).to_vec(),
+                ))
+            }
+            46 => {
+                if rdata.len() < 18 {
+                    return None;
+                }
+                let covered = rd.u16();
+                let alg = rd.u8();
+                let labels = rd.u8();
+                let orig = rd.u32();
+                let exp = rd.u32();
+                let inc = rd.u32();
+                let tag = rd.u16();
+                let n = name_in_rd(&mut rd, ev)?;
+                let signer = to_unicode(&n).unwrap_or(n);
+                let mut s = format!(
+                    "{} {alg} {labels} {orig} {exp} {inc} {tag} ",
+                    type_name(covered).unwrap_or("UNKNOWN")
+                );
+                json_str_unquoted(&mut s, &signer, true);
+                Some(Rdata::Rrsig(s))
+            }
+            47 => {
+                let n = name_in_rd(&mut rd, ev)?;
+                let next = to_unicode(&n).unwrap_or(n);
+                let mut types: Vec<String> = Vec::new();
+                let mut b = Reader::new(full.get(rd.pos..rd_end).unwrap_or(&[]));
+                while b.remaining() >= 2 {
+                    let window = u16::from(b.u8());
+                    let len = usize::from(b.u8());
+                    if len > b.remaining() || len > 32 {
+                        break;
+                    }
+                    for (i, &byte) in b.take(len).unwrap_or(&[]).iter().enumerate() {
+                        for bit in 0..8u16 {
+                            if byte & (0x80 >> bit) != 0 {
+                                let t = window * 256 + i as u16 * 8 + bit;
+                                types.push(type_name(t).map_or(format!("TYPE{t}"), str::to_string));
+                            }
+                        }
+                    }
+                }
+                Some(Rdata::Nsec(next, types.join(" ")))
+            }
+            43 => {
+                if rdata.len() < 5 {
+                    return None;
+                }
+                let digest: String = rdata[4..].iter().map(|b| format!("{b:02X}")).collect();
+                Some(Rdata::Ds(format!(
+                    "{} {} {} {digest}",
+                    u16::from_be_bytes([rdata[0], rdata[1]]),
+                    rdata[2],
+                    rdata[3]
+                )))
+            }
+            _ => Some(Rdata::Other),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum HostList {
+    Hosts,
+    Ns,
+    Mx,
+}
+
+/// An HTTPS/SVCB record in presentation form (after "HTTPS "), or None when Arkime
+/// drops it. Names inside take pointers relative to the record data, as Arkime reads
+/// them.
+fn svcb(rdata: &[u8], ev: &mut Events) -> Option<String> {
+    if rdata.len() < 3 {
+        return None;
+    }
+    let mut r = Reader::new(rdata);
+    let priority = r.u16();
+    let name = match read_name(rdata, &mut r) {
+        Ok(n) => n,
+        Err(NameError::PointerLoop) => {
+            ev.tags.push("dns:bad-pointer-loop");
+            return None;
+        }
+        Err(NameError::Bad) => return None,
+    };
+    if r.error {
+        return None;
+    }
+    let target = if name.is_empty() {
+        b".".to_vec()
+    } else {
+        to_unicode(&name)?
+    };
+    let mut s = format!("{priority} ");
+    json_str_unquoted(&mut s, &target, true);
+    s.push(' ');
+    while r.remaining() >= 4 {
+        let key = r.u16();
+        let len = usize::from(r.u16());
+        if len > r.remaining() {
+            break;
+        }
+        let v = r.take(len).unwrap_or(&[]);
+        match key {
+            1 => {
+                s.push_str("alpn=");
+                let mut a = Reader::new(v);
+                let mut first = true;
+                while a.remaining() > 1 {
+                    let n = usize::from(a.u8());
+                    if let Some(p) = a.take(n) {
+                        if !first {
+                            s.push(',');
+                        }
+                        first = false;
+                        json_str_unquoted(&mut s, p, true);
+                    }
+                }
+                s.push(' ');
+            }
+            3 if len == 2 => s.push_str(&format!("port={} ", u16::from_be_bytes([v[0], v[1]]))),
+            4 => {
+                let ips: Vec<String> = v
+                    .chunks_exact(4)
+                    .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]).to_string())
+                    .collect();
+                s.push_str(&format!("ipv4hint={} ", ips.join(",")));
+            }
+            6 => {
+                let ips: Vec<String> = v
+                    .chunks_exact(16)
+                    .map(|c| {
+                        let b: [u8; 16] = c.try_into().unwrap_or([0; 16]);
+                        let v6 = Ipv6Addr::from(b);
+                        v6.to_ipv4_mapped()
+                            .map_or_else(|| v6.to_string(), |v4| v4.to_string())
+                    })
+                    .collect();
+                s.push_str(&format!("ipv6hint={} ", ips.join(",")));
+            }
+            _ => {}
+        }
+    }
+    s.pop();
+    Some(s)
+}
+
+/// Field ids: the object field and the internal (unwritten) ones.
+#[derive(Clone, Copy, Debug)]
+pub struct Ids {
+    dns: FieldId,
+    host: FieldId,
+    ns_host: FieldId,
+    mx_host: FieldId,
+    puny: FieldId,
+    status: FieldId,
+    opcode: FieldId,
+    qtype: FieldId,
+    qclass: FieldId,
+    qhost: FieldId,
+    answers: bool,
+    record_all: bool,
+}
+
+/// The DNS parser of one session.
+#[derive(Debug)]
+struct Dns {
+    kind: Kind,
+    /// TCP: messages framed by a 2-byte length.
+    tcp: Option<ParserBuf>,
+    entries: Entries,
+    /// The session is on port 53 while its classifier named another service: Arkime
+    /// then leaves it to the DNS classifier.
+    skip: bool,
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Dns => "dns",
+        Kind::Llmnr => "llmnr",
+        Kind::Mdns => "mdns",
+    }
+}
+
+impl Dns {
+    fn handle(&mut self, cx: &mut Cx, s: &mut Session, ids: &Ids, msg: &[u8]) {
+        let mut ev = Events::default();
+        if msg.len() >= 17 && (msg[2] >> 3) & 0xf <= 5 {
+            cx.add_protocol(s, kind_name(self.kind));
+        }
+        self.entries
+            .message(self.kind, msg, ids.record_all, &mut ev);
+        for t in ev.tags {
+            cx.add_tag(s, t);
+        }
+    }
+}
+
+impl Parser for Dns {
+    fn name(&self) -> &'static str {
+        kind_name(self.kind)
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let shared = cx.shared;
+        let Some(ids) = shared.classifiers.config::<Ids>("dns") else {
+            return Parsed::Unregister;
+        };
+        if self.skip {
+            return Parsed::Consumed(0);
+        }
+        match self.tcp.as_mut() {
+            None => {
+                self.handle(cx, s, ids, data);
+                return Parsed::Consumed(0);
+            }
+            Some(pb) => {
+                if !pb.add(dir, data) {
+                    return Parsed::Unregister;
+                }
+            }
+        }
+        // TCP: each message after its 2-byte length.
+        while let Some(pb) = self.tcp.as_mut() {
+            let buf = pb.get(dir);
+            if buf.len() < 2 {
+                break;
+            }
+            let len = usize::from(u16::from_be_bytes([buf[0], buf[1]]));
+            if len < 17 {
+                return Parsed::Unregister;
+            }
+            if len + 2 > pb.max() {
+                cx.add_tag(s, "dns:tcp-message-too-long");
+                pb.skip(dir, len + 2);
+                continue;
+            }
+            if buf.len() < len + 2 {
+                break;
+            }
+            let msg = buf[2..len + 2].to_vec();
+            pb.del(dir, len + 2);
+            self.handle(cx, s, ids, &msg);
+        }
+        Parsed::Consumed(0)
+    }
+
+    fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {
+        let shared = cx.shared;
+        let Some(ids) = shared.classifiers.config::<Ids>("dns") else {
+            return;
+        };
+        if self.entries.list.is_empty() {
+            return;
+        }
+        let reg = &shared.fields;
+        let lookups = shared.lookups.load();
+        let geo = |ip: IpAddr| {
+            let i = lookups.ip_info(ip);
+            (i.country.clone(), i.rir.clone())
+        };
+        let list = std::mem::take(&mut self.entries.list);
+        let hashes: Vec<u32> = list.iter().map(Entry::key_hash).collect();
+        for i in hash_order(&hashes) {
+            let e = &list[i];
+            s.fields
+                .object_add(reg, ids.dns, e.to_json(ids.answers, &geo));
+            let mut str_add = |id: FieldId, v: &[u8]| {
+                s.fields
+                    .string_add(reg, id, &String::from_utf8_lossy(until_nul(v)));
+            };
+            for h in &e.hosts {
+                str_add(ids.host, h);
+            }
+            if e.host != ROOT {
+                str_add(ids.host, &e.host);
+                str_add(ids.qhost, &e.host);
+            }
+            for h in &e.ns_hosts {
+                str_add(ids.ns_host, h);
+            }
+            for h in &e.mx_hosts {
+                str_add(ids.mx_host, h);
+            }
+            for h in &e.puny {
+                str_add(ids.puny, h);
+            }
+            str_add(
+                ids.opcode,
+                OPCODES
+                    .get(usize::from(e.opcode))
+                    .copied()
+                    .unwrap_or("")
+                    .as_bytes(),
+            );
+            if let Some(c) = class_name(e.qclass) {
+                str_add(ids.qclass, c.as_bytes());
+            }
+            if let Some(t) = type_name(e.qtype) {
+                str_add(ids.qtype, t.as_bytes());
+            }
+            if let Some(rc) = e.rcode {
+                str_add(ids.status, RCODES.get(rc).copied().unwrap_or("").as_bytes());
+            }
+        }
+    }
+}
+
+fn classify_tcp(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
+    if s.port2 != 53 || cx.has_protocol(s, "dns") {
+        return;
+    }
+    cx.add_protocol(s, "dns");
+    register_parser(
+        s,
+        Box::new(Dns {
+            kind: Kind::Dns,
+            tcp: Some(ParserBuf::new(8192)),
+            entries: Entries::default(),
+            skip: false,
+        }),
+    );
+}
+
+fn classify_udp(_cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, uw: u32) {
+    let kind = match uw {
+        1 => Kind::Llmnr,
+        2 => Kind::Mdns,
+        _ => Kind::Dns,
+    };
+    // One parser per kind (Arkime registers by function and kind).
+    if has_parser(s, kind_name(kind)) {
+        return;
+    }
+    // LLMNR/mDNS classifiers on a session that is also on port 53 leave it to DNS.
+    let skip = kind != Kind::Dns && (s.port1 == 53 || s.port2 == 53);
+    register_parser(
+        s,
+        Box::new(Dns {
+            kind,
+            tcp: None,
+            entries: Entries::default(),
+            skip,
+        }),
+    );
+}
+
+/// Defines the DNS fields and registers the classifiers.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
+    use FieldType::{IpGHash, StrHash};
+    let cnt = flags::CNT;
+    let fake = flags::FAKE;
+    let dns = f.define(
+        "dns",
+        "object",
+        "dns",
+        "DNS Query/Responses",
+        "dns",
+        "DNS Query/Responses",
+        FieldType::Object,
+        cnt,
+    );
+    let mut def =
+        |kind: &str, exp: &str, friendly: &str, db: &str, help: &str, ty, fl, cat: Option<&str>| {
+            let id = f.define("dns", kind, exp, friendly, db, help, ty, fl);
+            if let Some(c) = cat {
+                f.set_category(id, c);
+            }
+            id
+        };
+    def(
+        "ip",
+        "ip.dns",
+        "DNS IP",
+        "dns.ip",
+        "IP from DNS result",
+        IpGHash,
+        cnt | fake,
+        Some("ip"),
+    );
+    def(
+        "ip",
+        "ip.dns.nameserver",
+        "DNS NS IP",
+        "dns.nameserverIp",
+        "IPs for nameservers",
+        IpGHash,
+        cnt | fake,
+        Some("ip"),
+    );
+    def(
+        "ip",
+        "ip.dns.mailserver",
+        "DNS MX IP",
+        "dns.mailserverIp",
+        "IPs for mailservers",
+        IpGHash,
+        cnt | fake,
+        Some("ip"),
+    );
+    def(
+        "ip",
+        "ip.dns.all",
+        "DNS All IP",
+        "dnsipall",
+        "Shorthand for ip.dns or ip.dns.nameserver",
+        IpGHash,
+        fake,
+        None,
+    );
+    def(
+        "lotermfield",
+        "host.dns",
+        "DNS Host",
+        "dns.host",
+        "DNS lookup hostname",
+        StrHash,
+        cnt | fake,
+        Some("host"),
+    );
+    def(
+        "lotextfield",
+        "host.dns.tokens",
+        "Hostname Tokens",
+        "dns.hostTokens",
+        "DNS lookup hostname tokens",
+        StrHash,
+        fake,
+        None,
+    );
+    def(
+        "lotermfield",
+        "host.dns.all",
+        "DNS All Host",
+        "dnshostall",
+        "Shorthand for host.dns or host.dns.nameserver",
+        StrHash,
+        fake,
+        None,
+    );
+    for (kind, exp, friendly, db) in [
+        (
+            "integer",
+            "dns.answer.cnt",
+            "DNS Answers Cnt",
+            "dns.answersCnt",
+        ),
+        (
+            "uptermfield",
+            "dns.answer.type",
+            "DNS Answer Type",
+            "dns.answers.type",
+        ),
+        (
+            "uptermfield",
+            "dns.answer.class",
+            "DNS Answer Class",
+            "dns.answers.class",
+        ),
+        (
+            "integer",
+            "dns.answer.ttl",
+            "DNS Answer TTL",
+            "dns.answers.ttl",
+        ),
+        ("ip", "dns.answer.ip", "DNS Answer IP", "dns.answers.ip"),
+        (
+            "termfield",
+            "dns.answer.cname",
+            "DNS Answer CNAME",
+            "dns.answers.cname",
+        ),
+        (
+            "termfield",
+            "dns.answer.ns",
+            "DNS Answer NS",
+            "dns.answers.nameserver",
+        ),
+        (
+            "termfield",
+            "dns.answer.mx",
+            "DNS Answer MX",
+            "dns.answers.mx",
+        ),
+        (
+            "integer",
+            "dns.answer.priority",
+            "DNS Answer Priority",
+            "dns.answers.priority",
+        ),
+        (
+            "termfield",
+            "dns.answer.https",
+            "DNS Answer HTTPS",
+            "dns.answers.https",
+        ),
+        (
+            "termfield",
+            "dns.answer.txt",
+            "DNS Answer TXT",
+            "dns.answers.txt",
+        ),
+        (
+            "termfield",
+            "dns.answer.caa",
+            "DNS Answer CAA",
+            "dns.answers.caa",
+        ),
+        (
+            "termfield",
+            "dns.answer.rrsig",
+            "DNS Answer RRSIG",
+            "dns.answers.rrsig",
+        ),
+        (
+            "termfield",
+            "dns.answer.nsec",
+            "DNS Answer NSEC",
+            "dns.answers.nsec",
+        ),
+        (
+            "termfield",
+            "dns.answer.ds",
+            "DNS Answer DS",
+            "dns.answers.ds",
+        ),
+        (
+            "uptermfield",
+            "dns.header_flags",
+            "DNS Header Flags",
+            "dns.headerFlags",
+        ),
+        (
+            "termfield",
+            "dns.answer.name",
+            "DNS Name",
+            "dns.answers.name",
+        ),
+    ] {
+        def(kind, exp, friendly, db, friendly, StrHash, fake, None);
+    }
+    // The values inside the entries that rules, plugins (zeek intel matches the host
+    // ones) and searches look at: kept in the session but not written, as Arkime's
+    // internal fields of these names hold them. `dns.host` has no database name of its
+    // own (the entries' `host` lists are `host.dns`).
+    let hidden = flags::NOSAVE;
+    let mut internal = |kind: &str, exp: &str, db: &str, host: bool| {
+        let id = f.define("dns", kind, exp, exp, db, exp, StrHash, hidden);
+        if host {
+            f.set_category(id, "host");
+        }
+        id
+    };
+    let host = internal("lotermfield", "dns.host", "", true);
+    let ns_host = internal(
+        "lotermfield",
+        "host.dns.nameserver",
+        "dns.nameserverHost",
+        true,
+    );
+    let mx_host = internal(
+        "lotermfield",
+        "host.dns.mailserver",
+        "dns.mailserverHost",
+        true,
+    );
+    let qhost = internal("lotermfield", "dns.query.host", "dns.queryHost", true);
+    let puny = internal("lotermfield", "dns.puny", "dns.puny", true);
+    let status = internal("uptermfield", "dns.status", "dns.status", false);
+    let opcode = internal("uptermfield", "dns.opcode", "dns.opcode", false);
+    let qtype = internal("uptermfield", "dns.query.type", "dns.qt", false);
+    let qclass = internal("uptermfield", "dns.query.class", "dns.qc", false);
+    c.set_config(
+        "dns",
+        Ids {
+            dns,
+            host,
+            ns_host,
+            mx_host,
+            puny,
+            status,
+            opcode,
+            qtype,
+            qclass,
+            qhost,
+            answers: st.dns_output_answers,
+            record_all: st.parse_dns_record_all,
+        },
+    );
+    c.register_port("dns", 0, 53, port::TCP_DST, classify_tcp);
+    c.register_port("dns", 0, 53, port::UDP, classify_udp);
+    c.register_port("llmnr", 1, 5355, port::UDP, classify_udp);
+    c.register_port("mdns", 2, 5353, port::UDP, classify_udp);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    // The first query and response of the regression suite's dns-udp.pcap.
+    const QUERY: &str = "e03901000001000000000000037777770667697468756203636f6d0000010001";
+    const RESPONSE: &str = "e03981800001000200040004037777770667697468756203636f6d0000010001c00c00050001000007bc0002c010c01000010001000000040004c01efc80c01000020001000001480014036e7333037031360664796e656374036e657400c01000020001000001480006036e7332c04ec01000020001000001480006036e7334c04ec01000020001000001480006036e7331c04ec06a0001000100000e1000040a025f0cc04a0001000100000e1000040a025f0cc08e0001000100000e1000040a025f0cc07c0001000100000e1000040a025f0c";
+
+    fn run(msgs: &[Vec<u8>], record_all: bool) -> (Entries, Events) {
+        let mut e = Entries::default();
+        let mut ev = Events::default();
+        for m in msgs {
+            e.message(Kind::Dns, m, record_all, &mut ev);
+        }
+        (e, ev)
+    }
+
+    #[test]
+    fn query_and_response_as_arkime_wrote_them() {
+        let (e, ev) = run(&[hex(QUERY), hex(RESPONSE)], true);
+        assert!(ev.tags.is_empty());
+        assert_eq!(e.list.len(), 1, "the response joins its query");
+        let d = &e.list[0];
+        assert_eq!(d.host, b"www.github.com");
+        assert_eq!(
+            d.hosts,
+            [b"www.github.com".to_vec(), b"github.com".to_vec()]
+        );
+        assert_eq!(d.ips, ["192.30.252.128".parse::<IpAddr>().unwrap()]);
+        let ns: Vec<&[u8]> = d.ns_hosts.iter().map(Vec::as_slice).collect();
+        assert_eq!(
+            ns,
+            [
+                &b"ns3.p16.dynect.net"[..],
+                b"ns2.p16.dynect.net",
+                b"ns4.p16.dynect.net",
+                b"ns1.p16.dynect.net"
+            ]
+        );
+        assert_eq!(d.ns_ips, ["10.2.95.12".parse::<IpAddr>().unwrap()]);
+        assert_eq!(d.answers.len(), 10);
+        assert_eq!(d.answers[0].data, Rdata::Cname(b"github.com".to_vec()));
+        assert_eq!(d.answers[0].ttl, 1980);
+        assert_eq!(d.rcode, Some(0));
+        let json = d.to_json(true, &|_| (Some("US".into()), None));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["opcode"], "QUERY");
+        assert_eq!(v["qt"], "A");
+        assert_eq!(v["status"], "NOERROR");
+        assert_eq!(v["headerFlags"], serde_json::json!(["RD", "RA"]));
+        assert_eq!(v["answersCnt"], 10);
+        assert_eq!(
+            v["answers"][1],
+            serde_json::json!({"ip":"192.30.252.128","class":"IN","type":"A","ttl":4,"name":"github.com"})
+        );
+        assert_eq!(v["GEO"], serde_json::json!(["US"]));
+        assert_eq!(v["RIR"], serde_json::json!([""]));
+    }
+
+    #[test]
+    fn without_record_all_servers_are_not_collected() {
+        let (e, _) = run(&[hex(QUERY), hex(RESPONSE)], false);
+        assert!(e.list[0].ns_hosts.is_empty());
+        assert!(matches!(e.list[0].answers[2].data, Rdata::Ns(_)));
+    }
+
+    #[test]
+    fn odd_messages() {
+        // Two questions: only tagged (not mDNS).
+        let mut two = hex(QUERY);
+        two[5] = 2;
+        let (e, ev) = run(&[two], false);
+        assert!(e.list.is_empty());
+        assert_eq!(ev.tags, ["dns:qdcount-not-1"]);
+        // Opcode 6 and short messages are not DNS to Arkime.
+        let mut op = hex(QUERY);
+        op[2] = 6 << 3;
+        assert!(run(&[op], false).0.list.is_empty());
+        assert!(run(&[hex(QUERY)[..16].to_vec()], false).0.list.is_empty());
+    }
+
+    #[test]
+    fn no_panic_on_truncation_or_mutation() {
+        let resp = hex(RESPONSE);
+        for n in 0..=resp.len() {
+            let (e, _) = run(&[hex(QUERY), resp[..n].to_vec()], true);
+            for d in &e.list {
+                let _ = d.to_json(true, &|_| (None, None));
+            }
+        }
+        let mut seed = 7u32;
+        for _ in 0..3000 {
+            let mut m = resp.clone();
+            for _ in 0..4 {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let i = (seed >> 8) as usize % m.len();
+                m[i] = (seed >> 16) as u8;
+            }
+            let (e, _) = run(&[m], true);
+            for d in &e.list {
+                let _ = d.to_json(true, &|_| (None, None));
+            }
+        }
+    }
+}
