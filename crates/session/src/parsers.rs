@@ -121,6 +121,9 @@ impl ContentTable {
 pub struct Classifiers {
     tcp: ContentTable,
     udp: ContentTable,
+    sctp: ContentTable,
+    /// SCTP classifiers by payload protocol id.
+    sctp_protocols: HashMap<u32, Vec<Classifier>>,
     ports: HashMap<(u16, u32), Vec<Classifier>>,
     disabled: HashSet<String>,
     configs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
@@ -160,6 +163,49 @@ impl Classifiers {
                 pattern: pattern.to_vec(),
                 f,
             });
+        }
+    }
+
+    /// Classifies SCTP sessions whose first bytes in a direction have `pattern` at
+    /// `offset`.
+    pub fn register_sctp(
+        &mut self,
+        name: &'static str,
+        uw: u32,
+        offset: usize,
+        pattern: &[u8],
+        f: ClassifyFn,
+    ) {
+        if self.enabled(name) {
+            self.sctp.add(Classifier {
+                name,
+                uw,
+                offset,
+                pattern: pattern.to_vec(),
+                f,
+            });
+        }
+    }
+
+    /// Classifies SCTP sessions by the payload protocol id of their first data chunk.
+    pub fn register_sctp_protocol(
+        &mut self,
+        name: &'static str,
+        uw: u32,
+        protocol: u32,
+        f: ClassifyFn,
+    ) {
+        if self.enabled(name) {
+            self.sctp_protocols
+                .entry(protocol)
+                .or_default()
+                .push(Classifier {
+                    name,
+                    uw,
+                    offset: 0,
+                    pattern: Vec::new(),
+                    f,
+                });
         }
     }
 
@@ -279,9 +325,14 @@ impl Classifiers {
         let (src, dst, table) = match transport {
             Transport::Tcp => (port::TCP_SRC, port::TCP_DST, Some(&self.tcp)),
             Transport::Udp => (port::UDP_SRC, port::UDP_DST, Some(&self.udp)),
-            Transport::Sctp => (port::SCTP_SRC, port::SCTP_DST, None),
+            Transport::Sctp(_) => (port::SCTP_SRC, port::SCTP_DST, Some(&self.sctp)),
         };
         let mut run: Vec<(ClassifyFn, u32)> = Vec::new();
+        if let Transport::Sctp(proto) = transport {
+            if let Some(v) = self.sctp_protocols.get(&proto) {
+                run.extend(v.iter().map(|c| (c.f, c.uw)));
+            }
+        }
         run.extend(self.by_port(s.port1, src).iter().map(|c| (c.f, c.uw)));
         run.extend(self.by_port(s.port2, dst).iter().map(|c| (c.f, c.uw)));
         let dns = transport == Transport::Udp && (s.port1 == 53 || s.port2 == 53);
@@ -299,7 +350,8 @@ impl Classifiers {
 pub(crate) enum Transport {
     Tcp,
     Udp,
-    Sctp,
+    /// SCTP, with the payload protocol id of the data.
+    Sctp(u32),
 }
 
 /// Each direction's bytes kept by a parser until a whole message is there (Arkime's

@@ -161,7 +161,7 @@ fn push(out: &mut Vec<u8>, c: u8) {
 }
 
 /// `g_hostname_to_unicode`: each `xn--` label (any case) decoded from punycode, other
-/// labels as they are. None when a label does not decode. The result may hold code
+/// labels lower-cased. None when a label does not decode. The result may hold code
 /// points that are not valid UTF-8 (GLib writes them anyway); callers check.
 pub fn to_unicode(name: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(name.len());
@@ -174,7 +174,7 @@ pub fn to_unicode(name: &[u8]) -> Option<Vec<u8>> {
                 push_unichar(&mut out, cp);
             }
         } else {
-            out.extend_from_slice(label);
+            out.extend(label.iter().map(u8::to_ascii_lowercase));
         }
     }
     Some(out)
@@ -312,7 +312,7 @@ mod tests {
         let s = to_unicode(b"XN--80akhbyknj4f.com").unwrap();
         assert_eq!(String::from_utf8(s).unwrap(), "испытание.com");
         assert_eq!(to_unicode(b"xn--ab!.com"), None);
-        assert_eq!(to_unicode(b"plain.COM").unwrap(), b"plain.COM");
+        assert_eq!(to_unicode(b"plain.COM").unwrap(), b"plain.com");
         for n in 0..20 {
             let _ = to_unicode(&b"xn--80akhbyknj4f.com"[..n]);
         }

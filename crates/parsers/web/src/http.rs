@@ -1296,6 +1296,10 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
     );
     for m in STARTS {
         c.register_tcp("http", 0, 0, m.as_bytes(), classify);
+        // Requests over SCTP too (a stream seen from its response is not).
+        if m != "HTTP" {
+            c.register_sctp("http", 0, 0, m.as_bytes(), classify);
+        }
     }
 }
 

@@ -121,7 +121,7 @@ fn send(cx: &mut Cx, s: &mut Session, data: &[u8], proto_id: u32, which: u32) {
         if let Some(id) = f.by_expression("sctp.protoId") {
             s.fields.int_add(f, id, proto_id);
         }
-        parsers::classify(cx, s, data, dir, Transport::Sctp);
+        parsers::classify(cx, s, data, dir, Transport::Sctp(proto_id));
     }
     parsers::process_data(cx, s, data, dir);
 }

@@ -1,0 +1,416 @@
+//! SOCKS 4/4a and 5 (Arkime's socks.c): the destination address, host and port, the
+//! user (SOCKS 4 user id, SOCKS 5 username/password), tags for password use and
+//! refused requests; once the proxy answers, the tunnelled stream is classified again
+//! so HTTP, TLS, SMTP, ... attach to the session.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use trawl_fields::{FieldId, FieldRegistry, FieldType};
+use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
+use trawl_session::{Cx, Session};
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    ip: FieldId,
+    port: FieldId,
+    user: FieldId,
+    host: FieldId,
+}
+
+/// What a SOCKS 4 request asks for.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Request4 {
+    /// Destination port.
+    pub port: u16,
+    /// Destination address; 0.0.0.x (SOCKS 4a) is None.
+    pub ip: Option<Ipv4Addr>,
+    /// User id, if any.
+    pub user: Option<Vec<u8>>,
+    /// SOCKS 4a host name (lower-cased), if any.
+    pub host: Option<Vec<u8>>,
+}
+
+/// Reads a SOCKS 4 CONNECT/BIND request (Arkime's `socks4_classify`): at least eight
+/// bytes ending in a NUL.
+pub fn request4(data: &[u8]) -> Option<Request4> {
+    if data.len() < 8 || data[data.len() - 1] != 0 {
+        return None;
+    }
+    let mut r = Request4 {
+        port: u16::from_be_bytes([data[2], data[3]]),
+        ..Request4::default()
+    };
+    let a = [data[4], data[5], data[6], data[7]];
+    let is_4a = a[..3] == [0, 0, 0] && a[3] != 0;
+    if !is_4a && a != [0, 0, 0, 0] {
+        r.ip = Some(Ipv4Addr::from(a));
+    }
+    let len = data.len();
+    let mut i = 8;
+    while i < len && data[i] != 0 {
+        i += 1;
+    }
+    if i > 8 && i != len {
+        r.user = Some(data[8..i].to_vec());
+    }
+    if r.ip.is_none() {
+        i += 1;
+        let start = i;
+        while i < len && data[i] != 0 {
+            i += 1;
+        }
+        if i > start && i != len {
+            r.host = Some(data[start..i].to_ascii_lowercase());
+        }
+    }
+    Some(r)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum S5 {
+    None,
+    VerRequest,
+    VerReply,
+    UserRequest,
+    UserReply,
+    ConnRequest,
+    ConnReply,
+    ConnData,
+}
+
+#[derive(Debug)]
+enum Socks {
+    V4 {
+        ids: Ids,
+        client: usize,
+        req: Request4,
+        replied: bool,
+    },
+    V5 {
+        ids: Ids,
+        client: usize,
+        state: [S5; 2],
+    },
+}
+
+impl Parser for Socks {
+    fn name(&self) -> &'static str {
+        match self {
+            Socks::V4 { .. } => "socks4",
+            Socks::V5 { .. } => "socks5",
+        }
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let dir = dir & 1;
+        match self {
+            Socks::V4 {
+                ids,
+                client,
+                req,
+                replied,
+            } => {
+                if *replied {
+                    classify_tcp(cx, s, data, dir);
+                    return Parsed::Unregister;
+                }
+                if dir == *client {
+                    return Parsed::Consumed(0);
+                }
+                if data.len() >= 8 && data[0] == 0 && (0x5a..=0x5d).contains(&data[1]) {
+                    let reg = &cx.shared.fields;
+                    if let Some(ip) = req.ip {
+                        s.fields.ip_add(reg, ids.ip, IpAddr::V4(ip));
+                    }
+                    s.fields.int_add(reg, ids.port, u32::from(req.port));
+                    cx.add_protocol(s, "socks");
+                    let reg = &cx.shared.fields;
+                    if let Some(u) = req.user.take() {
+                        s.fields.string_add(reg, ids.user, &latin1(&u));
+                    }
+                    if let Some(h) = req.host.take() {
+                        s.fields.string_add(reg, ids.host, &latin1(&h));
+                    }
+                    classify_tcp(cx, s, &data[8..], dir);
+                    *replied = true;
+                    return Parsed::Consumed(8);
+                }
+                Parsed::Consumed(0)
+            }
+            Socks::V5 { ids, client, state } => v5(cx, s, *ids, *client, state, data, dir),
+        }
+    }
+}
+
+fn latin1(b: &[u8]) -> String {
+    trawl_parser_common::text::latin1(b)
+}
+
+fn v5(
+    cx: &mut Cx,
+    s: &mut Session,
+    ids: Ids,
+    client: usize,
+    state: &mut [S5; 2],
+    data: &[u8],
+    dir: usize,
+) -> Parsed {
+    let other = dir ^ 1;
+    let n = data.len();
+    let reg = &cx.shared.fields;
+    match state[dir] {
+        S5::VerRequest => {
+            if n < 3 {
+                return Parsed::Unregister;
+            }
+            state[dir] = if data[2] == 0 {
+                S5::ConnRequest
+            } else {
+                S5::UserRequest
+            };
+            state[other] = S5::VerReply;
+            Parsed::Consumed(0)
+        }
+        S5::VerReply => {
+            if n < 2 || data[0] != 5 || data[1] > 2 {
+                return Parsed::Unregister;
+            }
+            cx.add_protocol(s, "socks");
+            if state[client] == S5::ConnData {
+                state[dir] = S5::ConnReply;
+            } else if data[1] == 0 {
+                state[client] = S5::ConnRequest;
+                state[dir] = S5::ConnReply;
+            } else if data[1] == 2 {
+                state[client] = S5::UserRequest;
+                state[dir] = S5::UserReply;
+            } else {
+                return Parsed::Unregister;
+            }
+            Parsed::Consumed(2)
+        }
+        S5::UserRequest => {
+            let ulen = data.get(1).map_or(0, |&l| usize::from(l));
+            if n < 2 || data[0] != 1 || 3 + ulen > n || 3 + ulen + usize::from(data[ulen + 2]) > n {
+                return Parsed::Unregister;
+            }
+            s.fields
+                .string_add(reg, ids.user, &latin1(&data[2..2 + ulen]));
+            cx.add_tag(s, "socks:password");
+            state[dir] = S5::ConnRequest;
+            Parsed::Consumed(3 + ulen + usize::from(data[ulen + 2]))
+        }
+        S5::UserReply => {
+            if n < 2 || data[0] != 1 {
+                return Parsed::Unregister;
+            }
+            if data[1] != 0 {
+                cx.add_tag(s, "socks:auth-failed");
+                return Parsed::Unregister;
+            }
+            state[dir] = S5::ConnReply;
+            Parsed::Consumed(2)
+        }
+        S5::ConnRequest => {
+            if n < 6 || data[0] != 5 || data[1] != 1 || data[2] != 0 {
+                return Parsed::Unregister;
+            }
+            state[dir] = S5::ConnData;
+            let consumed = match data[3] {
+                1 => {
+                    if n < 10 {
+                        return Parsed::Unregister;
+                    }
+                    let ip = Ipv4Addr::new(data[4], data[5], data[6], data[7]);
+                    s.fields.ip_add(reg, ids.ip, IpAddr::V4(ip));
+                    let port = u16::from_be_bytes([data[8], data[9]]);
+                    s.fields.int_add(reg, ids.port, u32::from(port));
+                    10
+                }
+                3 => {
+                    let hl = usize::from(data[4]);
+                    if n < hl + 7 {
+                        return Parsed::Unregister;
+                    }
+                    let port = u16::from_be_bytes([data[5 + hl], data[6 + hl]]);
+                    let host = trawl_parser_common::text::latin1_lower(&data[5..5 + hl]);
+                    s.fields.string_add(reg, ids.host, &host);
+                    s.fields.int_add(reg, ids.port, u32::from(port));
+                    7 + hl
+                }
+                4 => {
+                    if n < 22 {
+                        return Parsed::Unregister;
+                    }
+                    22
+                }
+                _ => return Parsed::Consumed(0),
+            };
+            classify_tcp(cx, s, &data[consumed..], dir);
+            Parsed::Consumed(consumed)
+        }
+        S5::ConnReply => {
+            if n < 6 || data[0] != 5 || data[2] != 0 {
+                return Parsed::Unregister;
+            }
+            if data[1] != 0 {
+                cx.add_tag(s, "socks:connect-failed");
+                return Parsed::Unregister;
+            }
+            state[dir] = S5::ConnData;
+            let consumed = match data[3] {
+                1 => 10,
+                3 => 7 + usize::from(data[4]),
+                4 => 22,
+                _ => return Parsed::Consumed(0),
+            };
+            if n < consumed {
+                return Parsed::Unregister;
+            }
+            classify_tcp(cx, s, &data[consumed..], dir);
+            Parsed::Consumed(consumed)
+        }
+        S5::ConnData => {
+            classify_tcp(cx, s, data, dir);
+            Parsed::Unregister
+        }
+        S5::None => Parsed::Unregister,
+    }
+}
+
+fn ids_of(cx: &Cx) -> Option<Ids> {
+    cx.shared.classifiers.config::<Ids>("socks").copied()
+}
+
+fn classify4(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+    let (Some(ids), Some(req)) = (ids_of(cx), request4(data)) else {
+        return;
+    };
+    if trawl_session::parsers::has_parser(s, "socks4") {
+        return;
+    }
+    register_parser(
+        s,
+        Box::new(Socks::V4 {
+            ids,
+            client: dir & 1,
+            req,
+            replied: false,
+        }),
+    );
+}
+
+fn classify5(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+    let Some(ids) = ids_of(cx) else { return };
+    let n = data.len();
+    if n < 3 || data[1] < 1 || usize::from(data[1]) != n - 2 || data[2] > 3 {
+        return;
+    }
+    if trawl_session::parsers::has_parser(s, "socks5") {
+        return;
+    }
+    let mut state = [S5::None; 2];
+    state[dir & 1] = S5::VerRequest;
+    register_parser(
+        s,
+        Box::new(Socks::V5 {
+            ids,
+            client: dir & 1,
+            state,
+        }),
+    );
+}
+
+/// Defines the SOCKS fields and registers the classifiers.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let ip = f.define(
+        "socks",
+        "ip",
+        "ip.socks",
+        "IP",
+        "socks.ip",
+        "SOCKS destination IP",
+        FieldType::Ip,
+        0,
+    );
+    let host = f.define(
+        "socks",
+        "lotermfield",
+        "host.socks",
+        "Socks Hostname",
+        "socks.host",
+        "SOCKS destination host",
+        FieldType::Str,
+        0,
+    );
+    f.set_category(host, "host");
+    f.define(
+        "socks",
+        "lotextfield",
+        "host.socks.tokens",
+        "Hostname Tokens",
+        "socks.hostTokens",
+        "SOCKS Hostname Tokens",
+        FieldType::Str,
+        trawl_fields::flags::FAKE,
+    );
+    let port = f.define(
+        "socks",
+        "integer",
+        "port.socks",
+        "Port",
+        "socks.port",
+        "SOCKS destination port",
+        FieldType::Int,
+        0,
+    );
+    f.set_category(port, "port");
+    let user = f.define(
+        "socks",
+        "termfield",
+        "socks.user",
+        "User",
+        "socks.user",
+        "SOCKS authenticated user",
+        FieldType::Str,
+        0,
+    );
+    f.set_category(user, "user");
+    c.set_config(
+        "socks",
+        Ids {
+            ip,
+            port,
+            user,
+            host,
+        },
+    );
+    c.register_tcp("socks5", 0, 0, b"\x05", classify5);
+    c.register_tcp("socks4", 0, 0, b"\x04\x02", classify4);
+    c.register_tcp("socks4", 0, 0, b"\x04\x01", classify4);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socks4_requests() {
+        // CONNECT 10.0.0.1:80 as "bob".
+        let r = request4(b"\x04\x01\x00\x50\x0a\x00\x00\x01bob\x00").unwrap();
+        assert_eq!(r.port, 80);
+        assert_eq!(r.ip, Some(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(r.user.as_deref(), Some(&b"bob"[..]));
+        assert_eq!(r.host, None);
+        // SOCKS 4a: no user, a host name.
+        let r = request4(b"\x04\x01\x01\xbb\x00\x00\x00\x01\x00Example.COM\x00").unwrap();
+        assert_eq!((r.ip, r.user), (None, None));
+        assert_eq!(r.host.as_deref(), Some(&b"example.com"[..]));
+        assert_eq!(request4(b"\x04\x01\x00\x50\x0a\x00\x00\x01bob"), None);
+        assert_eq!(request4(b"\x04\x01\x00"), None);
+        let full = b"\x04\x01\x01\xbb\x00\x00\x00\x01\x00Example.COM\x00";
+        for n in 0..=full.len() {
+            let _ = request4(&full[..n]);
+        }
+    }
+}
