@@ -10,6 +10,8 @@ use trawl_session::parsers::Classifiers;
 
 /// Registers every parser's fields and classifiers.
 pub fn register_all(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
+    // Fields several parsers write (Arkime's core defines them).
+    trawl_parser_common::ntlm::register(c, f);
     trawl_parser_dns::register(c, f, st);
     trawl_parser_web::register(c, f, st);
     trawl_parser_tls::register(c, f, st);

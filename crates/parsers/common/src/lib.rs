@@ -5,6 +5,7 @@ pub mod base64;
 pub mod ber;
 pub mod cursor;
 pub mod magic;
+pub mod ntlm;
 pub mod order;
 pub mod text;
 pub mod value;

@@ -2,6 +2,7 @@
 //! To, Cc and Subject headers of messages the server returns in FETCH responses.
 
 use trawl_fields::FieldRegistry;
+use trawl_parser_common::ntlm;
 use trawl_parser_common::text::{latin1, latin1_lower, memcasestr};
 use trawl_parser_common::value::is_space;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
@@ -100,10 +101,36 @@ struct Imap {
     server: usize,
     in_fetch: bool,
     in_headers: bool,
+    in_ntlm_auth: bool,
 }
 
 impl Imap {
     fn line(&mut self, cx: &mut Cx, s: &mut Session, ids: &EmailIds, line: &[u8], w: usize) {
+        // "<tag> AUTHENTICATE NTLM [<base64>]" from the client.
+        if w != self.server && line.len() > 16 {
+            let mut c = line.iter().position(|b| is_space(*b)).unwrap_or(line.len());
+            while c < line.len() && is_space(line[c]) {
+                c += 1;
+            }
+            let cmd = &line[c..];
+            if starts_ci(cmd, b"AUTHENTICATE NTLM") {
+                self.in_ntlm_auth = true;
+                if let Some(b64) = cmd[17..].strip_prefix(b" ") {
+                    ntlm::record_base64(cx, s, b64);
+                }
+                return;
+            }
+        }
+        if self.in_ntlm_auth {
+            // The server's "+ <base64>" or the client's bare base64.
+            let b = match line.strip_prefix(b"+ ") {
+                Some(b) if w == self.server && line.len() > 2 => b,
+                _ => line,
+            };
+            if ntlm::record_base64(cx, s, b) {
+                return;
+            }
+        }
         let reg = &cx.shared.fields;
         if w == self.server {
             if line.len() > 6 && line.starts_with(b"* ") {
@@ -185,6 +212,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
             server: dir & 1,
             in_fetch: false,
             in_headers: false,
+            in_ntlm_auth: false,
         }),
     );
 }

@@ -1,6 +1,8 @@
-//! POP3 (Arkime's pop3.c): the user of a USER command; then the parser is done.
+//! POP3 (Arkime's pop3.c): the user of a USER command, or the NTLM messages of an
+//! AUTH NTLM exchange; then the parser is done.
 
 use trawl_fields::{FieldId, FieldRegistry};
+use trawl_parser_common::ntlm;
 use trawl_parser_common::text::{latin1_lower, memcasestr};
 use trawl_parser_common::value::is_space;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
@@ -28,6 +30,8 @@ struct Pop3 {
     lines: Lines,
     server: usize,
     user: FieldId,
+    in_ntlm_auth: bool,
+    ntlm_count: u8,
 }
 
 impl Parser for Pop3 {
@@ -38,9 +42,29 @@ impl Parser for Pop3 {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let w = dir & 1;
         let (server, user) = (self.server, self.user);
+        let (mut in_ntlm, mut count) = (self.in_ntlm_auth, self.ntlm_count);
         let mut done = false;
         let ok = self.lines.feed(w, data, |line| {
-            // AUTH NTLM exchanges are not decoded yet.
+            if w != server && line.len() >= 9 && line[..9].eq_ignore_ascii_case(b"AUTH NTLM") {
+                cx.add_tag(s, "pop3:authntlm");
+                in_ntlm = true;
+                if line.len() > 10 && line[9] == b' ' && ntlm::record_base64(cx, s, &line[10..]) {
+                    count += 1;
+                }
+                return true;
+            }
+            if in_ntlm {
+                let b = match line.strip_prefix(b"+ ") {
+                    Some(b) if w == server && line.len() > 2 => b,
+                    _ => line,
+                };
+                if ntlm::record_base64(cx, s, b) {
+                    count += 1;
+                    // The third message (the client's authenticate) ends it.
+                    done = count >= 3;
+                    return !done;
+                }
+            }
             if w != server {
                 if let Some(u) = user_command(line) {
                     if !u.is_empty() {
@@ -52,6 +76,8 @@ impl Parser for Pop3 {
             }
             !done
         });
+        self.in_ntlm_auth = in_ntlm;
+        self.ntlm_count = count;
         if !ok && !done {
             cx.add_tag(s, "pop3:line-too-long");
             return Parsed::Unregister;
@@ -82,6 +108,8 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
             lines: Lines::default(),
             server: dir & 1,
             user,
+            in_ntlm_auth: false,
+            ntlm_count: 0,
         }),
     );
 }

@@ -18,7 +18,7 @@ use trawl_parser_common::text::{
     latin1, latin1_lower, memcasestr, memstr, until_nul, utf8_or_latin1,
 };
 use trawl_parser_common::value::{add_typed, atoi, is_space, parse_ip};
-use trawl_parser_common::{base64, magic};
+use trawl_parser_common::{base64, magic, ntlm};
 use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -93,6 +93,7 @@ struct Smtp {
     first_in_content: u8,
     seen_headers: u8,
     in_bdat: u8,
+    in_ntlm_auth: bool,
 }
 
 fn starts_ci(line: &[u8], p: &[u8]) -> bool {
@@ -403,6 +404,7 @@ impl Smtp {
             first_in_content: 0,
             seen_headers: 0,
             in_bdat: 0,
+            in_ntlm_auth: false,
         }
     }
 
@@ -550,76 +552,98 @@ impl Smtp {
                     }
                 }
                 St::CmdReturn => {
-                    let reg = &cx.shared.fields;
-                    let line = until_nul(&self.line[w]).to_vec();
-                    let mut next = St::Cmd;
-                    if self.need_status[other] {
-                        self.need_status[other] = false;
-                        cx.add_tag(s, &format!("smtp:statuscode:{}", atoi(&line)));
-                        next = self.state[w];
-                    } else if starts_ci(&line, b"MAIL FROM:") {
-                        let v = remove_matching(&line[10..], b'<', b'>');
-                        s.fields.string_add(reg, ids.src, &latin1_lower(v));
-                    } else if starts_ci(&line, b"RCPT TO:") {
-                        let v = remove_matching(&line[8..], b'<', b'>');
-                        s.fields.string_add(reg, ids.dst, &latin1_lower(v));
-                    } else if starts_ci(&line, b"DATA") {
-                        next = St::DataHeader;
-                        self.seen_headers |= bit;
-                    } else if starts_ci(&line, b"BDAT")
-                        && self.line[w].len() > 5
-                        && matches!(self.line[w][4], b' ' | b'\t')
-                    {
-                        let n = atoi(&self.line[w][5..]);
-                        if !(0..=(1 << 30)).contains(&n) {
-                            cx.add_tag(s, "smtp:bad-bdat");
-                            return Parsed::Unregister;
+                    // A server "334 <base64>" or a bare client base64 line while NTLM
+                    // authentication goes on.
+                    let ntlm_line = self.in_ntlm_auth && {
+                        let raw = &self.line[w];
+                        let b64 = match raw.strip_prefix(b"334 ") {
+                            Some(b) if raw.len() > 4 => b,
+                            _ => &raw[..],
+                        };
+                        ntlm::record_base64(cx, s, b64)
+                    };
+                    if ntlm_line {
+                        self.state[w] = St::Cmd;
+                        self.line[w].clear();
+                        if c != b'\n' {
+                            continue;
                         }
-                        self.in_bdat |= bit;
-                        self.bdat_remaining[w] = n as u32 + 1;
-                        if self.seen_headers & bit != 0 {
-                            next = St::Data;
-                        } else {
-                            self.seen_headers |= bit;
+                    } else {
+                        let reg = &cx.shared.fields;
+                        let line = until_nul(&self.line[w]).to_vec();
+                        let mut next = St::Cmd;
+                        if self.need_status[other] {
+                            self.need_status[other] = false;
+                            cx.add_tag(s, &format!("smtp:statuscode:{}", atoi(&line)));
+                            next = self.state[w];
+                        } else if starts_ci(&line, b"MAIL FROM:") {
+                            let v = remove_matching(&line[10..], b'<', b'>');
+                            s.fields.string_add(reg, ids.src, &latin1_lower(v));
+                        } else if starts_ci(&line, b"RCPT TO:") {
+                            let v = remove_matching(&line[8..], b'<', b'>');
+                            s.fields.string_add(reg, ids.dst, &latin1_lower(v));
+                        } else if starts_ci(&line, b"DATA") {
                             next = St::DataHeader;
-                        }
-                    } else if starts_ci(&line, b"AUTH LOGIN") {
-                        cx.add_tag(s, "smtp:authlogin");
-                        if self.line[w].len() > 11 {
-                            let user = base64::decode(&line[11.min(line.len())..]);
-                            if !user.is_empty() {
-                                s.fields.string_add(reg, ids.user, &latin1_lower(&user));
+                            self.seen_headers |= bit;
+                        } else if starts_ci(&line, b"BDAT")
+                            && self.line[w].len() > 5
+                            && matches!(self.line[w][4], b' ' | b'\t')
+                        {
+                            let n = atoi(&self.line[w][5..]);
+                            if !(0..=(1 << 30)).contains(&n) {
+                                cx.add_tag(s, "smtp:bad-bdat");
+                                return Parsed::Unregister;
                             }
-                        } else {
-                            next = St::AuthLogin;
-                        }
-                    } else if starts_ci(&line, b"AUTH PLAIN") {
-                        cx.add_tag(s, "smtp:authplain");
-                        if self.line[w].len() > 11 {
-                            let d = base64::decode(&line[11.min(line.len())..]);
-                            if let Some(u) = plain_user(&d) {
-                                s.fields.string_add(reg, ids.user, &latin1_lower(u));
+                            self.in_bdat |= bit;
+                            self.bdat_remaining[w] = n as u32 + 1;
+                            if self.seen_headers & bit != 0 {
+                                next = St::Data;
+                            } else {
+                                self.seen_headers |= bit;
+                                next = St::DataHeader;
                             }
-                        } else {
-                            next = St::AuthPlain;
+                        } else if starts_ci(&line, b"AUTH LOGIN") {
+                            cx.add_tag(s, "smtp:authlogin");
+                            if self.line[w].len() > 11 {
+                                let user = base64::decode(&line[11.min(line.len())..]);
+                                if !user.is_empty() {
+                                    s.fields.string_add(reg, ids.user, &latin1_lower(&user));
+                                }
+                            } else {
+                                next = St::AuthLogin;
+                            }
+                        } else if starts_ci(&line, b"AUTH PLAIN") {
+                            cx.add_tag(s, "smtp:authplain");
+                            if self.line[w].len() > 11 {
+                                let d = base64::decode(&line[11.min(line.len())..]);
+                                if let Some(u) = plain_user(&d) {
+                                    s.fields.string_add(reg, ids.user, &latin1_lower(u));
+                                }
+                            } else {
+                                next = St::AuthPlain;
+                            }
+                        } else if starts_ci(&line, b"AUTH NTLM") {
+                            cx.add_tag(s, "smtp:authntlm");
+                            self.in_ntlm_auth = true;
+                            if self.line[w].len() > 10 {
+                                let b64 = self.line[w][10..].to_vec();
+                                ntlm::record_base64(cx, s, &b64);
+                            }
+                        } else if starts_ci(&line, b"STARTTLS") {
+                            cx.add_tag(s, "smtp:starttls");
+                            self.state[w] = St::Tls;
+                            self.state[other] = St::TlsOk;
+                            return Parsed::Consumed(0);
+                        } else if starts_ci(&line, b"HELO ") || starts_ci(&line, b"EHLO ") {
+                            s.fields
+                                .string_add(reg, ids.hello, &latin1_lower(&line[5..]));
+                            s.fields.string_remove(cx.shared.core.protocols, "ftp");
                         }
-                    } else if starts_ci(&line, b"AUTH NTLM") {
-                        // The NTLM messages are not decoded yet.
-                        cx.add_tag(s, "smtp:authntlm");
-                    } else if starts_ci(&line, b"STARTTLS") {
-                        cx.add_tag(s, "smtp:starttls");
-                        self.state[w] = St::Tls;
-                        self.state[other] = St::TlsOk;
-                        return Parsed::Consumed(0);
-                    } else if starts_ci(&line, b"HELO ") || starts_ci(&line, b"EHLO ") {
-                        s.fields
-                            .string_add(reg, ids.hello, &latin1_lower(&line[5..]));
-                        s.fields.string_remove(cx.shared.core.protocols, "ftp");
-                    }
-                    self.state[w] = next;
-                    self.line[w].clear();
-                    if c != b'\n' {
-                        continue;
+                        self.state[w] = next;
+                        self.line[w].clear();
+                        if c != b'\n' {
+                            continue;
+                        }
                     }
                 }
                 St::AuthLoginReturn | St::AuthPlainReturn => {

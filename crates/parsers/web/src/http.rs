@@ -17,7 +17,7 @@ use trawl_config::Settings;
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_parser_common::text::{latin1, latin1_lower, memcasestr, until_nul};
 use trawl_parser_common::value::{add_typed, trim_start};
-use trawl_parser_common::{base64, magic};
+use trawl_parser_common::{base64, magic, ntlm};
 use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -236,6 +236,9 @@ impl Cb<'_, '_> {
         if let Some(u) = a.user {
             self.add_str(self.cfg.user, &u);
         }
+        if let Some(b64) = a.ntlm {
+            ntlm::record_base64(self.cx, self.s, b64);
+        }
     }
 
     fn parse_url(&mut self, url: &[u8]) {
@@ -296,10 +299,12 @@ pub struct Auth<'a> {
     pub scheme: Option<&'a [u8]>,
     /// The user of a Basic or Digest credential.
     pub user: Option<Vec<u8>>,
+    /// The base64 blob of an NTLM or Negotiate credential.
+    pub ntlm: Option<&'a [u8]>,
 }
 
-/// The scheme and user of an auth header (Arkime's `arkime_http_parse_authorization`).
-/// NTLM and Negotiate blobs are not decoded.
+/// The scheme and user (or NTLM blob) of an auth header (Arkime's
+/// `arkime_http_parse_authorization`).
 pub fn authorization(auth: &[u8]) -> Auth<'_> {
     let mut out = Auth::default();
     let s = until_nul(auth);
@@ -315,6 +320,11 @@ pub fn authorization(auth: &[u8]) -> Auth<'_> {
     out.scheme = Some(&s[..space]);
     let starts = |p: &[u8]| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p);
     if starts(b"ntlm") || starts(b"negotiate") {
+        let b64 = &s[space..];
+        let b64 = &b64[skip_ws(b64)..];
+        if !b64.is_empty() {
+            out.ntlm = Some(b64);
+        }
         return out;
     }
     if starts(b"basic") {
@@ -1364,8 +1374,9 @@ mod tests {
         assert_eq!(a.user.as_deref(), Some(&b"Mufasa"[..]));
         let a = authorization(b"Digest realm=x, username = bob, nonce=1");
         assert_eq!(a.user.as_deref(), Some(&b"bob"[..]));
-        let a = authorization(b"NTLM TlRMTVNTUAAB");
+        let a = authorization(b"NTLM  TlRMTVNTUAAB");
         assert_eq!((a.scheme, a.user), (Some(&b"NTLM"[..]), None));
+        assert_eq!(a.ntlm, Some(&b"TlRMTVNTUAAB"[..]));
         assert_eq!(authorization(b"Basic"), Auth::default());
         assert_eq!(authorization(b"Basic token=abc").user, None);
         let d = b"Digest username=\"Mufasa\", realm=\"x\"";

@@ -1,0 +1,296 @@
+//! NTLMSSP messages (Arkime's `arkime_parsers_ntlm_decode`), as HTTP, SMTP, IMAP,
+//! POP3, LDAP, TDS and SMB carry them: the message type, domain, user, workstation,
+//! the server's target name and the OS version, into the `ntlm.*` fields and the core
+//! `user` field, with the protocol `ntlm`.
+
+use trawl_fields::{FieldId, FieldRegistry, FieldType};
+use trawl_session::parsers::Classifiers;
+use trawl_session::{Cx, Session};
+
+use crate::text::latin1;
+
+const NEGOTIATE_UNICODE: u32 = 0x0000_0001;
+const NEGOTIATE_VERSION: u32 = 0x0200_0000;
+
+/// What one message says.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    /// 1 negotiate, 2 challenge, 3 authenticate.
+    pub mtype: u32,
+    /// Domain (types 1 and 3).
+    pub domain: Option<Vec<u8>>,
+    /// User (type 3).
+    pub user: Option<Vec<u8>>,
+    /// Workstation (types 1 and 3).
+    pub host: Option<Vec<u8>>,
+    /// Target name (type 2).
+    pub target: Option<Vec<u8>>,
+    /// `major.minor.build`, when the version flag is set.
+    pub version: Option<String>,
+}
+
+fn le16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// The bytes a security buffer descriptor at `pos` points to (None when empty or
+/// outside the message).
+fn secbuf(msg: &[u8], pos: usize) -> Option<&[u8]> {
+    let len = usize::from(le16(msg, pos)?);
+    let off = le32(msg, pos + 4)? as usize;
+    if len == 0 || off > msg.len() || len > msg.len() - off {
+        return None;
+    }
+    Some(&msg[off..off + len])
+}
+
+/// A string of the message: UTF-16LE (as iconv's UCS-2LE reads it: an odd length or a
+/// surrogate fails) turned into UTF-8 up to a NUL, or the OEM bytes as they are.
+fn string(b: &[u8], unicode: bool) -> Option<Vec<u8>> {
+    if !unicode {
+        return Some(b.to_vec());
+    }
+    if !b.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = String::with_capacity(b.len() / 2);
+    for pair in b.chunks_exact(2) {
+        let c = char::from_u32(u32::from(u16::from_le_bytes([pair[0], pair[1]])))?;
+        if c == '\0' {
+            break;
+        }
+        out.push(c);
+    }
+    Some(out.into_bytes())
+}
+
+/// Reads an NTLMSSP message; None if it is not one (signature, type 1-3, structure).
+pub fn decode(data: &[u8]) -> Option<Message> {
+    if data.len() < 12 || &data[..8] != b"NTLMSSP\0" {
+        return None;
+    }
+    let mtype = le32(data, 8)?;
+    if !(1..=3).contains(&mtype) {
+        return None;
+    }
+    let mut m = Message {
+        mtype,
+        ..Message::default()
+    };
+    let (flags_at, domain, user, host, target, version) = match mtype {
+        1 => (12, 16, 0, 24, 0, 32),
+        2 => (20, 0, 0, 0, 12, 48),
+        _ => (60, 28, 36, 44, 0, 64),
+    };
+    // A message too short for its flags is still counted, with nothing else read.
+    let Some(flags) = le32(data, flags_at) else {
+        return Some(m);
+    };
+    let unicode = flags & NEGOTIATE_UNICODE != 0 && mtype != 1;
+    let get = |pos: usize| {
+        if pos == 0 {
+            return None;
+        }
+        string(secbuf(data, pos)?, unicode)
+    };
+    m.domain = get(domain);
+    m.user = get(user);
+    m.host = get(host);
+    m.target = get(target);
+    if flags & NEGOTIATE_VERSION != 0 && data.len() >= version + 8 {
+        m.version = Some(format!(
+            "{}.{}.{}",
+            data[version],
+            data[version + 1],
+            u16::from_le_bytes([data[version + 2], data[version + 3]])
+        ));
+    }
+    Some(m)
+}
+
+/// The base64 text of a message ("TlRMTVNTUA..."), blanks around it allowed, decoded
+/// (at most 16 KiB of text); None if it does not start like one or decodes short.
+pub fn decode_base64_text(b64: &[u8]) -> Option<Vec<u8>> {
+    let mut b = b64;
+    while let [b' ' | b'\t', rest @ ..] = b {
+        b = rest;
+    }
+    while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n'] = b {
+        b = rest;
+    }
+    if b.len() < 11 || !b.starts_with(b"TlRMTVNTUA") {
+        return None;
+    }
+    let b = &b[..b.len().min(16384)];
+    let mut out = Vec::with_capacity(b.len() / 4 * 3 + 3);
+    crate::base64::Step::default().decode(b, &mut out);
+    (out.len() >= 12).then_some(out)
+}
+
+/// Field ids.
+#[derive(Clone, Copy, Debug)]
+pub struct Ids {
+    domain: FieldId,
+    host: FieldId,
+    target: FieldId,
+    version: FieldId,
+    mtype: FieldId,
+    user: FieldId,
+}
+
+/// Defines the `ntlm.*` fields (Arkime defines them in its core).
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    use trawl_fields::flags::CNT;
+    let mut def = |exp: &str, friendly: &str, help: &str, kind: &str, ty| {
+        f.define("ntlm", kind, exp, friendly, exp, help, ty, CNT)
+    };
+    let domain = def(
+        "ntlm.domain",
+        "NTLM Domain",
+        "NTLMSSP domain or target realm",
+        "termfield",
+        FieldType::StrHash,
+    );
+    let host = def(
+        "ntlm.host",
+        "NTLM Host",
+        "NTLMSSP workstation/host name",
+        "termfield",
+        FieldType::StrHash,
+    );
+    let target = def(
+        "ntlm.targetName",
+        "NTLM Target Name",
+        "NTLMSSP server-advertised target name (Type 2)",
+        "termfield",
+        FieldType::StrHash,
+    );
+    let version = def(
+        "ntlm.version",
+        "NTLM Version",
+        "NTLMSSP client/server OS version (major.minor.build)",
+        "termfield",
+        FieldType::StrHash,
+    );
+    let mtype = def(
+        "ntlm.type",
+        "NTLM Message Type",
+        "NTLMSSP message type: 1=Negotiate, 2=Challenge, 3=Authenticate",
+        "integer",
+        FieldType::IntGHash,
+    );
+    f.set_category(host, "host");
+    let user = f.by_expression("user").unwrap_or(FieldId::MAX);
+    c.set_config(
+        "ntlm",
+        Ids {
+            domain,
+            host,
+            target,
+            version,
+            mtype,
+            user,
+        },
+    );
+}
+
+/// Records an NTLMSSP message found in a session (nothing if it is not one).
+pub fn record(cx: &mut Cx, s: &mut Session, data: &[u8]) {
+    let shared = cx.shared;
+    let (Some(ids), Some(m)) = (shared.classifiers.config::<Ids>("ntlm"), decode(data)) else {
+        return;
+    };
+    cx.add_protocol(s, "ntlm");
+    let reg = &shared.fields;
+    s.fields.int_add(reg, ids.mtype, m.mtype);
+    for (id, v) in [
+        (ids.domain, &m.domain),
+        (ids.user, &m.user),
+        (ids.host, &m.host),
+        (ids.target, &m.target),
+    ] {
+        if let Some(v) = v {
+            s.fields.string_add(reg, id, &latin1(v));
+        }
+    }
+    if let Some(v) = &m.version {
+        s.fields.string_add(reg, ids.version, v);
+    }
+}
+
+/// Records a base64 message from a text protocol; true if the text was one (Arkime's
+/// `arkime_parsers_ntlm_decode_base64`).
+pub fn record_base64(cx: &mut Cx, s: &mut Session, b64: &[u8]) -> bool {
+    match decode_base64_text(b64) {
+        Some(msg) => {
+            record(cx, s, &msg);
+            true
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secbuf_at(v: &mut [u8], pos: usize, len: u16, off: u32) {
+        v[pos..pos + 2].copy_from_slice(&len.to_le_bytes());
+        v[pos + 2..pos + 4].copy_from_slice(&len.to_le_bytes());
+        v[pos + 4..pos + 8].copy_from_slice(&off.to_le_bytes());
+    }
+
+    #[test]
+    fn authenticate_message() {
+        let mut m = vec![0u8; 72];
+        m[..8].copy_from_slice(b"NTLMSSP\0");
+        m[8] = 3;
+        let flags = NEGOTIATE_UNICODE | NEGOTIATE_VERSION;
+        m[60..64].copy_from_slice(&flags.to_le_bytes());
+        m[64..68].copy_from_slice(&[10, 0, 0x63, 0x45]);
+        let dom: Vec<u8> = "DOM".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let user: Vec<u8> = "José".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let off = m.len() as u32;
+        secbuf_at(&mut m, 28, dom.len() as u16, off);
+        secbuf_at(&mut m, 36, user.len() as u16, off + dom.len() as u32);
+        m.extend_from_slice(&dom);
+        m.extend_from_slice(&user);
+        let d = decode(&m).unwrap();
+        assert_eq!(d.mtype, 3);
+        assert_eq!(d.domain.as_deref(), Some(&b"DOM"[..]));
+        assert_eq!(d.user.as_deref(), Some("José".as_bytes()));
+        assert_eq!(d.host, None);
+        assert_eq!(d.version.as_deref(), Some("10.0.17763"));
+        for n in 0..=m.len() {
+            let _ = decode(&m[..n]);
+        }
+    }
+
+    #[test]
+    fn negotiate_and_base64() {
+        // "NTLMSSP\0" type 1, flags 0: base64 of a 16-byte message.
+        let mut m = b"NTLMSSP\0\x01\x00\x00\x00\x00\x00\x00\x00".to_vec();
+        assert_eq!(decode(&m).map(|d| d.mtype), Some(1));
+        m[8] = 4;
+        assert_eq!(decode(&m), None);
+        assert_eq!(decode(b"NTLMSSQ\0\x01\x00\x00\x00"), None);
+        let text = b" TlRMTVNTUAABAAAAAAAAAA==\r\n";
+        let msg = decode_base64_text(text).unwrap();
+        assert_eq!(&msg[..9], b"NTLMSSP\0\x01");
+        assert_eq!(decode_base64_text(b"TlRMTVNT"), None);
+        assert_eq!(decode_base64_text(b"dXNlcjpwYXNz"), None);
+    }
+
+    #[test]
+    fn ucs2_strings() {
+        assert_eq!(string(b"a\0b\0", true).as_deref(), Some(&b"ab"[..]));
+        assert_eq!(string(b"a\0b", true), None, "odd length");
+        assert_eq!(string(b"\x00\xd8", true), None, "a lone surrogate");
+        assert_eq!(string(b"a\0\0\0b\0", true).as_deref(), Some(&b"a"[..]));
+        assert_eq!(string(b"OEM", false).as_deref(), Some(&b"OEM"[..]));
+    }
+}
