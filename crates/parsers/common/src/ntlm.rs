@@ -7,7 +7,7 @@ use trawl_fields::{FieldId, FieldRegistry, FieldType};
 use trawl_session::parsers::Classifiers;
 use trawl_session::{Cx, Session};
 
-use crate::text::latin1;
+use crate::text::{latin1, ucs2le, until_nul};
 
 const NEGOTIATE_UNICODE: u32 = 0x0000_0001;
 const NEGOTIATE_VERSION: u32 = 0x0200_0000;
@@ -48,24 +48,12 @@ fn secbuf(msg: &[u8], pos: usize) -> Option<&[u8]> {
     Some(&msg[off..off + len])
 }
 
-/// A string of the message: UTF-16LE (as iconv's UCS-2LE reads it: an odd length or a
-/// surrogate fails) turned into UTF-8 up to a NUL, or the OEM bytes as they are.
+/// A string of the message: UTF-16LE converted (up to a NUL), or the OEM bytes.
 fn string(b: &[u8], unicode: bool) -> Option<Vec<u8>> {
     if !unicode {
         return Some(b.to_vec());
     }
-    if !b.len().is_multiple_of(2) {
-        return None;
-    }
-    let mut out = String::with_capacity(b.len() / 2);
-    for pair in b.chunks_exact(2) {
-        let c = char::from_u32(u32::from(u16::from_le_bytes([pair[0], pair[1]])))?;
-        if c == '\0' {
-            break;
-        }
-        out.push(c);
-    }
-    Some(out.into_bytes())
+    ucs2le(b).map(|u| until_nul(&u).to_vec())
 }
 
 /// Reads an NTLMSSP message; None if it is not one (signature, type 1-3, structure).

@@ -76,6 +76,22 @@ pub fn json_str_unquoted(out: &mut String, b: &[u8], utf8: bool) {
     }
 }
 
+/// UTF-16LE bytes to UTF-8 as iconv's UCS-2LE converts them (Arkime's
+/// `g_convert(..., "utf-8", "ucs-2le")`): None for an odd length or a surrogate. NULs
+/// are kept; Arkime's string fields end at the first one ([`latin1`] does that).
+pub fn ucs2le(b: &[u8]) -> Option<Vec<u8>> {
+    if !b.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = String::with_capacity(b.len() / 2);
+    for pair in b.chunks_exact(2) {
+        out.push(char::from_u32(u32::from(u16::from_le_bytes([
+            pair[0], pair[1],
+        ])))?);
+    }
+    Some(out.into_bytes())
+}
+
 /// [`latin1`] of the bytes, ASCII letters lower-cased (`g_ascii_strdown`).
 pub fn latin1_lower(b: &[u8]) -> String {
     until_nul(b)
@@ -111,6 +127,9 @@ mod tests {
         assert_eq!(utf8_or_latin1("é\0x".as_bytes()), "é");
         assert_eq!(utf8_or_latin1(&[b'a', 0xe9, b'b']), "a\u{e9}b");
         assert_eq!(utf8_or_latin1(&[0xc3]), "\u{c3}");
+        assert_eq!(ucs2le(b"a\0\0\0b\0").as_deref(), Some(&b"a\0b"[..]));
+        assert_eq!(ucs2le(b"a\0b"), None, "odd length");
+        assert_eq!(ucs2le(b"\x00\xd8"), None, "a lone surrogate");
         let mut o = String::new();
         json_str(&mut o, "a\"\\\n\u{1}é\0z".as_bytes(), true);
         assert_eq!(o, "\"a\\\"\\\\\\n\\u0001é\"");

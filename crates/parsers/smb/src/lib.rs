@@ -1,5 +1,5 @@
-//! SMB, DCE/RPC, NTLM and ADB: SMB recognition today (its fields, DCE/RPC, NTLM and
-//! ADB to come).
+//! SMB, DCE/RPC and ADB: SMB 1/2/3 today (DCE/RPC and ADB to come; NTLMSSP decoding
+//! is shared in trawl-parser-common).
 
 pub mod smb;
 
@@ -8,6 +8,6 @@ use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
-pub fn register(c: &mut Classifiers, _f: &mut FieldRegistry, _st: &Settings) {
-    smb::register(c);
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    smb::register(c, f);
 }

@@ -1,24 +1,669 @@
-//! SMB (Arkime's smb.c), recognition only for now: a TCP stream whose first message
-//! carries an SMB1 (`\xffSMB`) or SMB2/3 (`\xfeSMB`) header after its 4-byte NetBIOS
-//! session header is marked `smb`. The SMB fields (shares, file names, dialect, OS,
-//! domain, user, host) are not decoded yet.
+//! SMB 1 and 2/3 (Arkime's smb.c): messages framed by their NetBIOS session header,
+//! each direction buffered up to 8 KiB. From requests: shares connected to (TREE
+//! CONNECT), files opened, created and deleted, the session setup's OS, version,
+//! domain and user, and the NTLMSSP authenticate message inside its security blob
+//! (also into the `ntlm.*` fields); from responses: the negotiated dialect.
 
-use trawl_session::parsers::Classifiers;
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_common::text::{latin1, ucs2le, until_nul};
+use trawl_parser_common::{ber, ntlm};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
+
+/// Most bytes buffered per direction, and the longest message parsed.
+const MAX_BUFFER: usize = 8192;
+const MAX_SMB1_DIALECTS: usize = 10;
 
 /// Whether the first bytes of a stream are an SMB message in a NetBIOS session frame.
 pub fn is_smb(data: &[u8]) -> bool {
     matches!(data.get(4), Some(0xff | 0xfe)) && data.get(5..8) == Some(b"SMB")
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
-    if is_smb(data) && !cx.has_protocol(s, "smb") {
-        cx.add_protocol(s, "smb");
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    share: FieldId,
+    filename: FieldId,
+    os: FieldId,
+    domain: FieldId,
+    version: FieldId,
+    dialect: FieldId,
+    user: FieldId,
+    host: FieldId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum St {
+    Netbios,
+    Header,
+    Skip,
+    Smb1TreeConnectAndx,
+    Smb1Delete,
+    Smb1OpenAndx,
+    Smb1CreateAndx,
+    Smb1SetupAndx,
+    Smb1NegotiateReq,
+    Smb1NegotiateRsp,
+    Smb2TreeConnect,
+    Smb2Create,
+    Smb2Negotiate,
+}
+
+/// A read position over bytes (Arkime's BSB): a short read sets `error`.
+#[derive(Clone, Copy, Debug)]
+struct Bsb<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    error: bool,
+}
+
+impl<'a> Bsb<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Bsb {
+            buf,
+            pos: 0,
+            error: false,
+        }
+    }
+    fn remaining(&self) -> usize {
+        if self.error {
+            0
+        } else {
+            self.buf.len() - self.pos
+        }
+    }
+    fn rest(&self) -> &'a [u8] {
+        if self.error {
+            &[]
+        } else {
+            &self.buf[self.pos..]
+        }
+    }
+    fn skip(&mut self, n: usize) {
+        if self.error || self.remaining() < n {
+            self.error = true;
+        } else {
+            self.pos += n;
+        }
+    }
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.error || self.remaining() < n {
+            self.error = true;
+            return None;
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Some(s)
+    }
+    fn u8(&mut self) -> u8 {
+        self.take(1).map_or(0, |b| b[0])
+    }
+    fn le16(&mut self) -> u16 {
+        self.take(2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+    }
+    fn be16(&mut self) -> u16 {
+        self.take(2).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
+    }
+    fn le32(&mut self) -> u32 {
+        self.take(4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn be24(&mut self) -> u32 {
+        self.take(3)
+            .map_or(0, |b| u32::from_be_bytes([0, b[0], b[1], b[2]]))
     }
 }
 
-/// Registers the SMB classifier.
-pub fn register(c: &mut Classifiers) {
+/// What a message adds to the session.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found {
+    /// A share path.
+    Share(Vec<u8>),
+    /// A file name.
+    Filename(Vec<u8>),
+    /// OS.
+    Os(Vec<u8>),
+    /// Version (native LAN manager).
+    Version(Vec<u8>),
+    /// Domain.
+    Domain(Vec<u8>),
+    /// User.
+    User(Vec<u8>),
+    /// Workstation.
+    Host(Vec<u8>),
+    /// The negotiated dialect.
+    Dialect(Vec<u8>),
+    /// An NTLMSSP message (for the `ntlm.*` fields).
+    Ntlm(Vec<u8>),
+    /// A tag.
+    Tag(&'static str),
+}
+
+/// A string of a message: UTF-16LE converted when `unicode`, else the bytes; None if
+/// empty or not convertible.
+fn smb_string(b: &[u8], unicode: bool) -> Option<Vec<u8>> {
+    if b.is_empty() {
+        return None;
+    }
+    if unicode {
+        ucs2le(b)
+    } else {
+        Some(b.to_vec())
+    }
+}
+
+/// The strings of a NUL-separated list (only those ended by a NUL), converted first.
+fn nul_split(b: &[u8], unicode: bool, max: usize) -> Vec<Vec<u8>> {
+    let Some(out) = (if unicode { ucs2le(b) } else { Some(b.to_vec()) }) else {
+        return Vec::new();
+    };
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, &c) in out.iter().enumerate() {
+        if parts.len() >= max {
+            break;
+        }
+        if c == 0 {
+            parts.push(out[start..i].to_vec());
+            start = i + 1;
+        }
+    }
+    parts
+}
+
+/// The security blob of a session setup: a raw or SPNEGO-wrapped NTLMSSP message.
+fn security_blob(data: &[u8], out: &mut Vec<Found>) {
+    if data.len() >= 8 && &data[..8] == b"NTLMSSP\0" {
+        out.push(Found::Ntlm(data.to_vec()));
+        return;
+    }
+    let mut b = data;
+    let Some((_, 1, v)) = ber::tlv(&mut b) else {
+        return;
+    };
+    let mut b = v;
+    let Some((_, 16, v)) = ber::tlv(&mut b) else {
+        return;
+    };
+    let mut b = v;
+    let Some((_, 2, v)) = ber::tlv(&mut b) else {
+        return;
+    };
+    let mut b = v;
+    let Some((_, 4, value)) = ber::tlv(&mut b) else {
+        return;
+    };
+    if value.len() < 7 || &value[..7] != b"NTLMSSP" {
+        return;
+    }
+    out.push(Found::Ntlm(value.to_vec()));
+    let mut m = Bsb::new(value);
+    m.skip(8);
+    if m.le32() != 3 {
+        return;
+    }
+    let mut bufs = [(0usize, 0usize); 6];
+    for b in &mut bufs {
+        let len = usize::from(m.le16());
+        m.skip(2);
+        let off = m.le32() as usize;
+        if m.error || off > value.len() || len > value.len() - off {
+            out.push(Found::Tag("smb:bad-security-blob"));
+            return;
+        }
+        *b = (off, len);
+    }
+    let get = |i: usize| {
+        let (off, len) = bufs[i];
+        if len == 0 {
+            None
+        } else {
+            ucs2le(&value[off..off + len])
+        }
+    };
+    out.extend(get(2).map(Found::Domain));
+    out.extend(get(3).map(Found::User));
+    out.extend(get(4).map(Found::Host));
+}
+
+/// Per-direction state and the dialects a client offered (Arkime's `SMBInfo_t`).
+#[derive(Debug)]
+struct Smb {
+    ids: Ids,
+    buf: [Vec<u8>; 2],
+    remlen: [u32; 2],
+    flags2: [u16; 2],
+    version: [u8; 2],
+    state: [St; 2],
+    dialects: Vec<Vec<u8>>,
+}
+
+impl Smb {
+    fn new(ids: Ids) -> Self {
+        Smb {
+            ids,
+            buf: [Vec::new(), Vec::new()],
+            remlen: [0; 2],
+            flags2: [0; 2],
+            version: [0; 2],
+            state: [St::Netbios; 2],
+            dialects: Vec::new(),
+        }
+    }
+
+    /// One step of an SMB1 message; true when more bytes are needed.
+    fn smb1(&mut self, b: &mut Bsb, w: usize, out: &mut Vec<Found>) -> bool {
+        let start = b.pos;
+        let unicode = self.flags2[w] & 0x8000 != 0;
+        match self.state[w] {
+            St::Header => {
+                if b.remaining() < 32 {
+                    return true;
+                }
+                b.skip(4);
+                let cmd = b.u8();
+                b.skip(4);
+                let flags = b.u8();
+                self.flags2[w] = b.le16();
+                b.skip(20);
+                self.state[w] = if flags & 0x80 == 0 {
+                    match cmd {
+                        0x06 => St::Smb1Delete,
+                        0x2d => St::Smb1OpenAndx,
+                        0x72 => St::Smb1NegotiateReq,
+                        0x73 => St::Smb1SetupAndx,
+                        0x75 => St::Smb1TreeConnectAndx,
+                        0xa2 => St::Smb1CreateAndx,
+                        _ => St::Skip,
+                    }
+                } else if cmd == 0x72 {
+                    St::Smb1NegotiateRsp
+                } else {
+                    St::Skip
+                };
+            }
+            st => {
+                let n = self.remlen[w] as usize;
+                if b.remaining() < n {
+                    return true;
+                }
+                let mut m = Bsb::new(b.take(n).unwrap_or(&[]));
+                self.remlen[w] = 0;
+                self.state[w] = St::Netbios;
+                match st {
+                    St::Smb1CreateAndx | St::Smb1OpenAndx | St::Smb1Delete => {
+                        let wc = usize::from(m.u8());
+                        m.skip(wc * 2 + 3);
+                        if !m.error {
+                            out.extend(smb_string(m.rest(), unicode).map(Found::Filename));
+                        }
+                    }
+                    St::Smb1TreeConnectAndx => {
+                        m.skip(6);
+                        let pass = usize::from(m.be16());
+                        m.skip(2 + pass);
+                        let offset = if m.pos.is_multiple_of(2) { 2 } else { 1 };
+                        if !m.error && offset <= m.remaining() {
+                            out.extend(smb_string(&m.rest()[offset..], unicode).map(Found::Share));
+                        }
+                    }
+                    St::Smb1SetupAndx => {
+                        let wc = m.u8();
+                        if wc == 12 {
+                            m.skip(14);
+                            let sec = usize::from(m.le16());
+                            m.skip(10);
+                            if !m.error && sec <= m.remaining() {
+                                security_blob(&m.rest()[..sec], out);
+                                m.skip(sec);
+                                m.skip(m.pos % 2);
+                                if !m.error {
+                                    let p = nul_split(m.rest(), unicode, 3);
+                                    let mut it = p.into_iter();
+                                    for f in [Found::Os, Found::Version, Found::Domain] {
+                                        if let Some(v) = it.next().filter(|v| !v.is_empty()) {
+                                            out.push(f(v));
+                                        }
+                                    }
+                                }
+                            }
+                        } else if wc == 13 {
+                            m.skip(14);
+                            let ansi = usize::from(m.le16());
+                            let uni = usize::from(m.le16());
+                            m.skip(10 + ansi + uni);
+                            m.skip(m.pos % 2);
+                            if !m.error {
+                                let p = nul_split(m.rest(), unicode, 4);
+                                let mut it = p.into_iter();
+                                for f in [Found::User, Found::Domain, Found::Os, Found::Version] {
+                                    if let Some(v) = it.next().filter(|v| !v.is_empty()) {
+                                        out.push(f(v));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    St::Smb1NegotiateReq => {
+                        m.skip(1);
+                        let count = m.le16();
+                        if count > 0 && !m.error {
+                            self.negotiate_request(m.rest());
+                        }
+                    }
+                    St::Smb1NegotiateRsp => {
+                        let wc = m.u8();
+                        if wc >= 13 {
+                            let d = usize::from(m.le16());
+                            if !m.error {
+                                if let Some(name) = self.dialects.get(d) {
+                                    out.push(Found::Dialect(name.clone()));
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let used = (b.pos - start) as u32;
+        self.remlen[w] = self.remlen[w].saturating_sub(used);
+        false
+    }
+
+    fn negotiate_request(&mut self, d: &[u8]) {
+        let mut b = Bsb::new(d);
+        while self.dialects.len() < MAX_SMB1_DIALECTS && b.remaining() > 0 {
+            b.skip(1);
+            let rest = b.rest();
+            let Some(end) = rest.iter().position(|&c| c == 0) else {
+                break;
+            };
+            self.dialects.push(rest[..end].to_vec());
+            b.skip(end + 1);
+        }
+    }
+
+    /// One step of an SMB2/3 message; true when more bytes are needed.
+    fn smb2(&mut self, b: &mut Bsb, w: usize, out: &mut Vec<Found>) -> bool {
+        let start = b.pos;
+        match self.state[w] {
+            St::Header => {
+                if b.remaining() < 64 {
+                    return true;
+                }
+                if self.remlen[w] < 64 {
+                    self.state[w] = St::Skip;
+                    return false;
+                }
+                b.skip(12);
+                let cmd = b.le16();
+                b.skip(2);
+                let flags = b.le32();
+                b.skip(44);
+                self.state[w] = if flags & 1 == 0 {
+                    match cmd {
+                        3 => St::Smb2TreeConnect,
+                        5 => St::Smb2Create,
+                        _ => St::Skip,
+                    }
+                } else if cmd == 0 {
+                    St::Smb2Negotiate
+                } else {
+                    St::Skip
+                };
+                let used = (b.pos - start) as u32;
+                self.remlen[w] = self.remlen[w].saturating_sub(used);
+            }
+            st => {
+                let n = self.remlen[w] as usize;
+                if b.remaining() < n {
+                    return true;
+                }
+                let mut m = Bsb::new(b.take(n).unwrap_or(&[]));
+                self.remlen[w] = 0;
+                self.state[w] = St::Netbios;
+                match st {
+                    St::Smb2Negotiate => {
+                        m.skip(4);
+                        let d = m.le16();
+                        if !m.error && d != 0 && d != 0x02ff {
+                            out.push(Found::Dialect(
+                                format!("SMB {}.{}.{}", (d >> 8) & 0xf, (d >> 4) & 0xf, d & 0xf)
+                                    .into_bytes(),
+                            ));
+                        }
+                    }
+                    St::Smb2TreeConnect => {
+                        m.skip(4);
+                        let off = usize::from(m.le16());
+                        let len = usize::from(m.le16());
+                        if !m.error && off >= 72 {
+                            m.skip(off - 72);
+                            if !m.error && len <= m.remaining() {
+                                out.extend(smb_string(&m.rest()[..len], true).map(Found::Share));
+                            }
+                        }
+                    }
+                    St::Smb2Create => {
+                        m.skip(44);
+                        let off = usize::from(m.le16());
+                        let len = usize::from(m.le16());
+                        if !m.error && off >= 112 {
+                            m.skip(off - 112);
+                            if !m.error && len <= m.remaining() {
+                                out.extend(ucs2le(&m.rest()[..len]).map(Found::Filename));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        false
+    }
+
+    /// Parses what `data` adds to direction `w` (Arkime's `smb_parser`); None when the
+    /// parser gives up on the session.
+    fn feed(&mut self, data: &[u8], w: usize, out: &mut Vec<Found>) -> Option<()> {
+        let mut data = data;
+        while !data.is_empty() {
+            // Either the new bytes themselves, or the buffer with as many added as fit.
+            let held = std::mem::take(&mut self.buf[w]);
+            let (bytes, from_buf): (Vec<u8>, bool) = if held.is_empty() {
+                let all = data.to_vec();
+                data = &[];
+                (all, false)
+            } else {
+                let mut v = held;
+                let n = data.len().min(MAX_BUFFER - v.len());
+                v.extend_from_slice(&data[..n]);
+                data = &data[n..];
+                (v, true)
+            };
+            if self.state[w] != St::Skip && self.remlen[w] as usize > MAX_BUFFER {
+                return None;
+            }
+            let mut b = Bsb::new(&bytes);
+            let mut done = false;
+            while !done && b.remaining() > 0 {
+                match self.state[w] {
+                    St::Netbios => {
+                        if b.remaining() < 5 {
+                            done = true;
+                            continue;
+                        }
+                        b.skip(1);
+                        self.remlen[w] = b.be24();
+                        if self.remlen[w] < 32 {
+                            self.state[w] = St::Skip;
+                            continue;
+                        }
+                        self.version[w] = b.rest().first().copied().unwrap_or(0);
+                        self.state[w] = St::Header;
+                    }
+                    St::Skip => {
+                        let r = b.remaining() as u32;
+                        if r < self.remlen[w] {
+                            self.remlen[w] -= r;
+                            b.skip(r as usize);
+                        } else {
+                            b.skip(self.remlen[w] as usize);
+                            self.remlen[w] = 0;
+                            self.state[w] = St::Netbios;
+                        }
+                    }
+                    _ => {
+                        done = if self.version[w] == 0xff {
+                            self.smb1(&mut b, w, out)
+                        } else {
+                            self.smb2(&mut b, w, out)
+                        };
+                    }
+                }
+            }
+            if b.error {
+                return None;
+            }
+            let rest = b.rest();
+            if !rest.is_empty() && (b.pos != 0 || !from_buf) && rest.len() > MAX_BUFFER {
+                return None;
+            }
+            self.buf[w] = rest.to_vec();
+        }
+        Some(())
+    }
+}
+
+impl Parser for Smb {
+    fn name(&self) -> &'static str {
+        "smb"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let mut found = Vec::new();
+        let ok = self.feed(data, dir & 1, &mut found);
+        let ids = self.ids;
+        for f in found {
+            let reg = &cx.shared.fields;
+            let (id, v) = match f {
+                Found::Share(v) => (ids.share, v),
+                Found::Filename(v) => (ids.filename, v),
+                Found::Os(v) => (ids.os, v),
+                Found::Version(v) => (ids.version, v),
+                Found::Domain(v) => (ids.domain, v),
+                Found::User(v) => (ids.user, v),
+                Found::Host(v) => (ids.host, v),
+                Found::Dialect(v) => (ids.dialect, v),
+                Found::Ntlm(m) => {
+                    ntlm::record(cx, s, &m);
+                    continue;
+                }
+                Found::Tag(t) => {
+                    cx.add_tag(s, t);
+                    continue;
+                }
+            };
+            s.fields.string_add(reg, id, &latin1(until_nul(&v)));
+        }
+        match ok {
+            Some(()) => Parsed::Consumed(0),
+            None => Parsed::Unregister,
+        }
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+    if !is_smb(data) || cx.has_protocol(s, "smb") {
+        return;
+    }
+    cx.add_protocol(s, "smb");
+    if let Some(ids) = cx.shared.classifiers.config::<Ids>("smb").copied() {
+        register_parser(s, Box::new(Smb::new(ids)));
+    }
+}
+
+/// Defines the SMB fields and registers the classifier.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    use FieldType::{Str, StrHash};
+    let cnt = flags::CNT;
+    let mut def = |exp: &str, friendly: &str, db: &str, help: &str, ty, fl| {
+        f.define("smb", "termfield", exp, friendly, db, help, ty, fl)
+    };
+    let share = def(
+        "smb.share",
+        "Share",
+        "smb.share",
+        "SMB shares connected to",
+        StrHash,
+        cnt,
+    );
+    let filename = def(
+        "smb.fn",
+        "Filename",
+        "smb.filename",
+        "SMB files opened, created, deleted",
+        StrHash,
+        cnt,
+    );
+    let os = def("smb.os", "OS", "smb.os", "SMB OS information", StrHash, cnt);
+    let domain = def(
+        "smb.domain",
+        "Domain",
+        "smb.domain",
+        "SMB domain",
+        StrHash,
+        cnt,
+    );
+    let version = def(
+        "smb.ver",
+        "Version",
+        "smb.version",
+        "SMB Version information",
+        StrHash,
+        cnt,
+    );
+    let dialect = def(
+        "smb.dialect",
+        "Dialect",
+        "smb.dialect",
+        "SMB Dialect information",
+        Str,
+        0,
+    );
+    let user = def("smb.user", "User", "smb.user", "SMB User", StrHash, cnt);
+    let host = def(
+        "host.smb",
+        "SMB Host",
+        "smb.host",
+        "SMB Host name",
+        StrHash,
+        cnt,
+    );
+    f.define(
+        "smb",
+        "lotextfield",
+        "host.smb.tokens",
+        "Hostname Tokens",
+        "smb.hostTokens",
+        "SMB Host Tokens",
+        StrHash,
+        flags::FAKE,
+    );
+    f.set_category(user, "user");
+    f.set_category(host, "host");
+    c.set_config(
+        "smb",
+        Ids {
+            share,
+            filename,
+            os,
+            domain,
+            version,
+            dialect,
+            user,
+            host,
+        },
+    );
     c.register_tcp("smb", 0, 5, b"SMB", classify);
 }
 
@@ -32,5 +677,93 @@ mod tests {
         assert!(is_smb(b"\x00\x00\x00\x85\xfeSMB@"));
         assert!(!is_smb(b"\x00\x00\x00\x85\xfdSMB"));
         assert!(!is_smb(b"\x00\x00\x00"));
+    }
+
+    fn ids() -> Ids {
+        Ids {
+            share: 0,
+            filename: 1,
+            os: 2,
+            domain: 3,
+            version: 4,
+            dialect: 5,
+            user: 6,
+            host: 7,
+        }
+    }
+
+    /// An SMB2 message: NetBIOS header, 64-byte SMB2 header, body.
+    fn smb2(cmd: u16, flags: u32, body: &[u8]) -> Vec<u8> {
+        let mut h = vec![0u8; 64];
+        h[..4].copy_from_slice(b"\xfeSMB");
+        h[12..14].copy_from_slice(&cmd.to_le_bytes());
+        h[16..20].copy_from_slice(&flags.to_le_bytes());
+        h.extend_from_slice(body);
+        let mut m = vec![0, 0, 0, 0];
+        m[1..4].copy_from_slice(&(h.len() as u32).to_be_bytes()[1..]);
+        m.extend_from_slice(&h);
+        m
+    }
+
+    #[test]
+    fn smb2_tree_connect_and_dialect_in_any_pieces() {
+        let path: Vec<u8> = "\\\\srv\\share"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let mut body = vec![9, 0, 0, 0];
+        body.extend_from_slice(&72u16.to_le_bytes());
+        body.extend_from_slice(&(path.len() as u16).to_le_bytes());
+        body.extend_from_slice(&path);
+        let req = smb2(3, 0, &body);
+        let rsp = smb2(0, 1, &[65, 0, 0, 0, 0x11, 0x03]);
+        for chunk in 1..=req.len() {
+            let mut s = Smb::new(ids());
+            let mut out = Vec::new();
+            for piece in req.chunks(chunk) {
+                s.feed(piece, 0, &mut out).unwrap();
+            }
+            s.feed(&rsp, 1, &mut out).unwrap();
+            assert_eq!(
+                out,
+                [
+                    Found::Share(b"\\\\srv\\share".to_vec()),
+                    Found::Dialect(b"SMB 3.1.1".to_vec())
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_panic_on_truncation_or_mutation() {
+        let path: Vec<u8> = "a\\b.txt"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let mut body = vec![0u8; 48];
+        body[44..46].copy_from_slice(&112u16.to_le_bytes());
+        body[46..48].copy_from_slice(&(path.len() as u16).to_le_bytes());
+        body.extend_from_slice(&path);
+        let req = smb2(5, 0, &body);
+        let mut seed = 3u32;
+        for n in 0..=req.len() {
+            let mut s = Smb::new(ids());
+            let _ = s.feed(&req[..n], 0, &mut Vec::new());
+        }
+        for _ in 0..3000 {
+            let mut m = req.clone();
+            for _ in 0..3 {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let i = (seed >> 8) as usize % m.len();
+                m[i] = (seed >> 16) as u8;
+            }
+            let mut s = Smb::new(ids());
+            let _ = s.feed(&m, 0, &mut Vec::new());
+        }
+        let mut s = Smb::new(ids());
+        let mut out = Vec::new();
+        s.feed(&req, 0, &mut out).unwrap();
+        assert_eq!(out, [Found::Filename(b"a\\b.txt".to_vec())]);
     }
 }
