@@ -1,6 +1,7 @@
-//! SMB, DCE/RPC and ADB: SMB 1/2/3 today (DCE/RPC and ADB to come; NTLMSSP decoding
+//! SMB, DCE/RPC and ADB: SMB 1/2/3 and DCE/RPC today (ADB to come; NTLMSSP decoding
 //! is shared in trawl-parser-common).
 
+pub mod dcerpc;
 pub mod smb;
 
 use trawl_config::Settings;
@@ -9,5 +10,6 @@ use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    dcerpc::register(c, f);
     smb::register(c, f);
 }
