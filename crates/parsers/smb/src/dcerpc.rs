@@ -125,24 +125,22 @@ pub fn pdu(data: &[u8]) -> Option<Pdu<'_>> {
     };
     let body = &data[16..];
     match ptype {
-        11 | 14 => {
-            if body.len() >= 12 {
-                let n = usize::from(body[8]);
-                let mut at = 12;
-                for _ in 0..n {
-                    if body.len() - at.min(body.len()) < 44 {
-                        break;
-                    }
-                    let trans = usize::from(body[at + 2]);
-                    let Some(id) = uuid(&body[at + 4..], le) else {
-                        break;
-                    };
-                    let Some(ver) = u16_at(body, at + 20, le) else {
-                        break;
-                    };
-                    p.interfaces.push((id, ver));
-                    at += 24 + trans * 20;
+        11 | 14 if body.len() >= 12 => {
+            let n = usize::from(body[8]);
+            let mut at = 12;
+            for _ in 0..n {
+                if body.len() - at.min(body.len()) < 44 {
+                    break;
                 }
+                let trans = usize::from(body[at + 2]);
+                let Some(id) = uuid(&body[at + 4..], le) else {
+                    break;
+                };
+                let Some(ver) = u16_at(body, at + 20, le) else {
+                    break;
+                };
+                p.interfaces.push((id, ver));
+                at += 24 + trans * 20;
             }
         }
         0 => p.opnum = u16_at(body, 6, le),
