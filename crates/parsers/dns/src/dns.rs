@@ -611,14 +611,15 @@ impl Entries {
                 }
                 let rd_start = r.pos + 12;
                 r.skip(rdlength);
-                let rdata = &data[rd_start..rd_start + rdlength];
+                let rd_end = rd_start + rdlength;
+                let rdata = &data[rd_start..rd_end];
+                // The record data: reads stop at its end, names point anywhere.
                 let rd = Reader {
-                    buf: data,
+                    buf: &data[..rd_end],
                     pos: rd_start,
                     error: false,
                 };
-                let rd_end = rd_start + rdlength;
-                let Some(d) = e.rdata(rtype, &owner, rdata, rd, rd_end, record_all, ev) else {
+                let Some(d) = e.rdata(rtype, &owner, rdata, data, rd, record_all, ev) else {
                     continue;
                 };
                 e.answers.push(Answer {
@@ -672,22 +673,21 @@ impl Entry {
 
     /// The data of one IN-class record; None drops the answer.
     #[allow(clippy::too_many_arguments)]
-    fn rdata(
+    fn rdata<'m>(
         &mut self,
         rtype: u16,
         owner: &[u8],
         rdata: &[u8],
-        mut rd: Reader,
-        rd_end: usize,
+        full: &'m [u8],
+        mut rd: Reader<'m>,
         record_all: bool,
         ev: &mut Events,
     ) -> Option<Rdata> {
         // Names inside the record data: pointers into the whole message, reading
         // stops at the end of the record.
-        let full = rd.buf;
         let name_in_rd = |rd: &mut Reader, ev: &mut Events| -> Option<Vec<u8>> {
             let mut lim = Reader {
-                buf: &full[..rd_end],
+                buf: rd.buf,
                 pos: rd.pos,
                 error: false,
             };
@@ -813,7 +813,7 @@ impl Entry {
                 let n = name_in_rd(&mut rd, ev)?;
                 let next = to_unicode(&n).unwrap_or(n);
                 let mut types: Vec<String> = Vec::new();
-                let mut b = Reader::new(full.get(rd.pos..rd_end).unwrap_or(&[]));
+                let mut b = Reader::new(rd.rest());
                 while b.remaining() >= 2 {
                     let window = u16::from(b.u8());
                     let len = usize::from(b.u8());
@@ -1468,6 +1468,21 @@ mod tests {
         op[2] = 6 << 3;
         assert!(run(&[op], false).0.list.is_empty());
         assert!(run(&[hex(QUERY)[..16].to_vec()], false).0.list.is_empty());
+    }
+
+    #[test]
+    fn record_data_shorter_than_its_fields() {
+        // An MX answer whose data is one byte (found by the any_udp fuzz target: the
+        // preference read ran past the record).
+        let mut m = hex(QUERY);
+        m[2] = 0x81;
+        m[7] = 2;
+        m.extend_from_slice(&[0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 0, 60, 0, 1, 0xff]);
+        // Then an A record, which reads fine.
+        m.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1]);
+        let (e, _) = run(&[m], true);
+        assert_eq!(e.list[0].answers.len(), 1);
+        assert_eq!(e.list[0].answers[0].data, Rdata::Ip("10.0.0.1".parse().unwrap()));
     }
 
     #[test]

@@ -32,7 +32,7 @@ impl<'a> Reader<'a> {
         if self.error {
             0
         } else {
-            self.buf.len() - self.pos
+            self.buf.len().saturating_sub(self.pos)
         }
     }
 
@@ -41,7 +41,7 @@ impl<'a> Reader<'a> {
         if self.error {
             &[]
         } else {
-            &self.buf[self.pos..]
+            self.buf.get(self.pos..).unwrap_or(&[])
         }
     }
 
