@@ -1482,7 +1482,10 @@ mod tests {
         m.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1]);
         let (e, _) = run(&[m], true);
         assert_eq!(e.list[0].answers.len(), 1);
-        assert_eq!(e.list[0].answers[0].data, Rdata::Ip("10.0.0.1".parse().unwrap()));
+        assert_eq!(
+            e.list[0].answers[0].data,
+            Rdata::Ip("10.0.0.1".parse().unwrap())
+        );
     }
 
     #[test]
