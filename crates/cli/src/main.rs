@@ -1,6 +1,8 @@
 //! `trawl`: capture packets into sessions and pcap, search them, export them.
 
 mod commands;
+mod privileges;
+mod signals;
 
 use clap::{Parser, Subcommand};
 

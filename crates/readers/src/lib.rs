@@ -1,8 +1,9 @@
-//! Offline packet sources for the capture: classic pcap and pcapng files (gzip
-//! compressed too), read in large chunks that the packets then borrow, and the
-//! expansion of `-r`, `-R` and `-F` into the list of files to read.
+//! Packet sources for the capture: classic pcap and pcapng files (gzip compressed
+//! too), read in large chunks that the packets then borrow, the expansion of `-r`,
+//! `-R` and `-F` into the list of files to read, and live interfaces ([`live`]).
 
 mod inputs;
+pub mod live;
 mod pcap;
 mod pcapng;
 mod source;

@@ -359,6 +359,21 @@ impl PacketThread {
         crate::rules::drain_field_set(&shared, s);
     }
 
+    /// Lets time pass without packets (live capture, once a second): sessions idle
+    /// past their timeouts by the wall clock `now` are saved.
+    pub fn tick(&mut self, now: u32) {
+        if now > self.last_packet_secs {
+            self.last_packet_secs = now;
+        }
+        for _ in 0..1000 {
+            let before = self.stats.saves;
+            self.process_commands();
+            if self.stats.saves == before {
+                break;
+            }
+        }
+    }
+
     /// Saves idle, closing and long-open sessions as packet time passes (Arkime's
     /// `arkime_session_process_commands`, run before each packet).
     pub fn process_commands(&mut self) {

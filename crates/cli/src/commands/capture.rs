@@ -74,6 +74,10 @@ pub struct CaptureArgs {
     /// Copy offline pcap into pcapDir (with a store).
     #[arg(long)]
     pub copy: bool,
+    /// Capture live from this interface (repeatable, or `;`-separated); overrides
+    /// `interface=` in the config.
+    #[arg(short = 'i', long = "interface")]
+    pub interface: Vec<String>,
 }
 
 fn parse_kv(list: &[String], what: &str) -> Result<Vec<(String, String)>> {
@@ -108,9 +112,39 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         name_regex: settings.offline_filename_regex.as_str().to_string(),
     };
     let files = expand_inputs(&spec)?;
-    if files.is_empty() {
-        anyhow::bail!("nothing to read: give pcap files with -r, -R or -F (live capture is not supported yet)");
+    // Live interfaces: -i, else the config's interface= when no files are given.
+    let interfaces: Vec<String> = if !args.interface.is_empty() {
+        args.interface
+            .iter()
+            .flat_map(|i| i.split(';'))
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(str::to_string)
+            .collect()
+    } else if files.is_empty() {
+        settings.interface.clone()
+    } else {
+        Vec::new()
+    };
+    if files.is_empty() && interfaces.is_empty() {
+        anyhow::bail!("nothing to read: give pcap files with -r, -R or -F, or interfaces with -i or interface=");
     }
+    if !files.is_empty() && !interfaces.is_empty() {
+        anyhow::bail!("give either pcap files (-r, -R, -F) or interfaces (-i), not both");
+    }
+    let live = !interfaces.is_empty();
+    // Interfaces are opened first, while still root; then root is dropped.
+    let sources = if live {
+        let s = open_live(&cfg, &settings, &interfaces)?;
+        crate::privileges::drop_to(
+            settings.drop_user.as_deref(),
+            settings.drop_group.as_deref(),
+        )?;
+        crate::signals::install();
+        s
+    } else {
+        Vec::new()
+    };
 
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let built = setup::build(&cfg, &settings, &args.tag, &ops, &names)?;
@@ -155,7 +189,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
 
     // Where packets go: nowhere in a dry run; with --copy into pcapDir through the
     // simple writer; otherwise they stay in the files read, registered as locked files.
-    let pcap = PcapOutput::new(&cfg, &settings, &node, &files, dry_run, args.copy)?;
+    let pcap = PcapOutput::new(&cfg, &settings, &node, &files, dry_run, args.copy || live)?;
 
     let threads = (settings.packet_threads as usize).max(1);
     let mut senders: Vec<Sender<Command>> = Vec::with_capacity(threads);
@@ -188,6 +222,36 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     .context("starting the lookup monitor")?;
 
     let started = Instant::now();
+    if live {
+        let live_stats = run_live(sources, &built, &senders);
+        drop(senders);
+        let mut stats = ThreadStats::default();
+        for h in handles {
+            match h.join() {
+                Ok(s) => {
+                    stats.packets += s.packets;
+                    stats.saves += s.saves;
+                }
+                Err(_) => anyhow::bail!("a packet thread panicked"),
+            }
+        }
+        output.finish();
+        let written = pcap.finish();
+        drop(stop_monitor);
+        let _ = monitor.join();
+        tracing::info!(
+            "stopped after {:.1}s: {} packets received, {} dropped by the kernel, {} dropped on full queues; processed {} packets, saved {} documents, wrote {} bytes of pcap{}",
+            started.elapsed().as_secs_f64(),
+            live_stats.received,
+            live_stats.dropped + live_stats.if_dropped,
+            live_stats.queue_dropped,
+            stats.packets,
+            stats.saves,
+            written.bytes,
+            if written.write_errors > 0 { format!(" ({} write errors)", written.write_errors) } else { String::new() },
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut reader = ReaderLoop::new(
         Decoder::new(Arc::clone(&built.tables)),
         senders,
@@ -561,4 +625,146 @@ impl PcapOutput {
             PcapOutput::Copy { thread, .. } => thread.finish(),
         }
     }
+}
+
+/// Opens every live source: per interface one (libpcap) or `tpacketv3NumThreads`
+/// sockets in a fanout group (TPACKET_V3).
+fn open_live(
+    cfg: &Config,
+    st: &Settings,
+    interfaces: &[String],
+) -> Result<Vec<Box<dyn trawl_readers::live::LiveSource>>> {
+    let method = st.pcap_read_method.as_str();
+    let threads = if method.starts_with("tpacketv3") {
+        cfg.get_int("tpacketv3NumThreads", 2, 1, 6)? as usize
+    } else {
+        1
+    };
+    let block = cfg.get_int("tpacketv3BlockSize", 1 << 21, 1 << 16, 1 << 31)? as u32;
+    let mut out = Vec::new();
+    for (n, iface) in interfaces.iter().enumerate() {
+        let opts = trawl_readers::live::LiveOptions {
+            snaplen: st.snap_len,
+            promisc: true,
+            bpf: st.bpf.clone(),
+            block_size: block,
+            num_blocks: 32,
+            fanout_group: (threads > 1)
+                .then(|| ((std::process::id() as u16) ^ (n as u16 * 0x101)) | 1),
+        };
+        for _ in 0..threads {
+            let src = trawl_readers::live::open(method, iface, &opts)
+                .with_context(|| format!("opening interface {iface} ({method})"))?;
+            if !DecodeTables::supports_linktype(src.linktype()) {
+                anyhow::bail!("{iface}: link type {} is not supported", src.linktype());
+            }
+            out.push(src);
+        }
+        tracing::info!(
+            "capturing on {iface} with {method} ({threads} reader{})",
+            if threads > 1 { "s" } else { "" }
+        );
+    }
+    Ok(out)
+}
+
+/// Counters of a live capture.
+#[derive(Debug, Default)]
+struct LiveTotals {
+    received: u64,
+    dropped: u64,
+    if_dropped: u64,
+    queue_dropped: u64,
+}
+
+/// Runs a reader thread per live source until a stop signal: records to the enqueue
+/// phase, batches to packet threads (dropped and counted when a thread's queue is
+/// full), and once a second the packet threads are told the time so idle sessions
+/// are saved; every 60 seconds the counters are logged.
+fn run_live(
+    sources: Vec<Box<dyn trawl_readers::live::LiveSource>>,
+    built: &setup::Built,
+    senders: &[Sender<Command>],
+) -> LiveTotals {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let queue_dropped = Arc::new(AtomicU64::new(0));
+    let mut readers = Vec::new();
+    for mut src in sources {
+        let tables = Arc::clone(&built.tables);
+        let senders: Vec<Sender<Command>> = senders.to_vec();
+        let dropped = Arc::clone(&queue_dropped);
+        let name = src.interface().to_string();
+        let spawned = std::thread::Builder::new()
+            .name(format!("trawl-rd-{name}"))
+            .spawn(move || {
+                let mut decoder = Decoder::new(tables);
+                let mut batches: Vec<Vec<Packet>> = (0..senders.len())
+                    .map(|_| Vec::with_capacity(BATCH))
+                    .collect();
+                let mut recs = Vec::with_capacity(4096);
+                let send = |b: &mut Vec<Packet>, tx: &Sender<Command>| {
+                    let n = b.len() as u64;
+                    let full = std::mem::replace(b, Vec::with_capacity(BATCH));
+                    if tx.try_send(Command::Batch(full)).is_err() {
+                        dropped.fetch_add(n, Ordering::Relaxed);
+                    }
+                };
+                while !crate::signals::stop_requested() {
+                    if let Err(e) = src.next_batch(&mut recs) {
+                        tracing::error!("{e}");
+                        break;
+                    }
+                    for rec in recs.drain(..) {
+                        if let Some(p) = decoder.enqueue(Packet::from_record(rec, 0)) {
+                            let t = (p.meta.hash as usize) % senders.len();
+                            batches[t].push(p);
+                            if batches[t].len() >= BATCH {
+                                send(&mut batches[t], &senders[t]);
+                            }
+                        }
+                    }
+                    // Live traffic is sent on as it comes, not held for a full batch.
+                    for (t, b) in batches.iter_mut().enumerate() {
+                        if !b.is_empty() {
+                            send(b, &senders[t]);
+                        }
+                    }
+                }
+                src.stats()
+            });
+        match spawned {
+            Ok(h) => readers.push(h),
+            Err(e) => tracing::error!("starting the reader for {name}: {e}"),
+        }
+    }
+    let mut last_log = Instant::now();
+    while !crate::signals::stop_requested() && readers.iter().any(|h| !h.is_finished()) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as u32);
+        for tx in senders {
+            let _ = tx.try_send(Command::Func(Box::new(move |pt: &mut PacketThread| {
+                pt.tick(now)
+            })));
+        }
+        if last_log.elapsed() >= std::time::Duration::from_secs(60) {
+            last_log = Instant::now();
+            tracing::info!(
+                "live: {} packets dropped on full queues so far",
+                queue_dropped.load(Ordering::Relaxed)
+            );
+        }
+    }
+    tracing::info!("stopping: flushing sessions");
+    let mut totals = LiveTotals::default();
+    for h in readers {
+        if let Ok(st) = h.join() {
+            totals.received += st.received;
+            totals.dropped += st.dropped;
+            totals.if_dropped += st.if_dropped;
+        }
+    }
+    totals.queue_dropped = queue_dropped.load(Ordering::Relaxed);
+    totals
 }
