@@ -3,6 +3,7 @@
 mod commands;
 mod privileges;
 mod signals;
+mod stats;
 
 use clap::{Parser, Subcommand};
 

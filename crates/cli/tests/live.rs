@@ -197,6 +197,12 @@ s.sendto(bytes.fromhex('123401000001000000000000076578616d706c6503636f6d00000100
     let _ = cap.stderr.take().unwrap().read_to_string(&mut log);
     assert!(status.success(), "capture exits 0 after SIGINT: {log}");
     assert!(log.contains("stopped after"), "{log}");
+    // The node's stats document, as /api/stats serves it.
+    let stats: Value =
+        serde_json::from_slice(&std::fs::read(data.join("stats/test.json")).unwrap()).unwrap();
+    assert_eq!(stats["nodeName"], "test");
+    assert!(stats["totalPackets"].as_u64().unwrap() > 20, "{stats}");
+    assert_eq!(stats["totalDropped"], 0);
 
     // The live documents, from the store.
     let out = Command::new(BIN)

@@ -223,7 +223,17 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
 
     let started = Instant::now();
     if live {
-        let live_stats = run_live(sources, &built, &senders);
+        let pcap_dir = if cfg.get("pcapDir").is_some() {
+            settings
+                .pcap_dir
+                .first()
+                .map(PathBuf::from)
+                .unwrap_or_default()
+        } else {
+            settings.data_dir.join("raw")
+        };
+        let stats = crate::stats::StatsWriter::new(&settings.data_dir, &node, pcap_dir);
+        let live_stats = run_live(sources, &built, &senders, stats);
         drop(senders);
         let mut stats = ThreadStats::default();
         for h in handles {
@@ -685,14 +695,17 @@ fn run_live(
     sources: Vec<Box<dyn trawl_readers::live::LiveSource>>,
     built: &setup::Built,
     senders: &[Sender<Command>],
+    mut stats: crate::stats::StatsWriter,
 ) -> LiveTotals {
     use std::sync::atomic::{AtomicU64, Ordering};
-    let queue_dropped = Arc::new(AtomicU64::new(0));
+    let counters = Arc::new(crate::stats::Counters::default());
+    let open_sessions: Arc<Vec<AtomicU64>> =
+        Arc::new((0..senders.len()).map(|_| AtomicU64::new(0)).collect());
     let mut readers = Vec::new();
     for mut src in sources {
         let tables = Arc::clone(&built.tables);
         let senders: Vec<Sender<Command>> = senders.to_vec();
-        let dropped = Arc::clone(&queue_dropped);
+        let counters = Arc::clone(&counters);
         let name = src.interface().to_string();
         let spawned = std::thread::Builder::new()
             .name(format!("trawl-rd-{name}"))
@@ -706,14 +719,32 @@ fn run_live(
                     let n = b.len() as u64;
                     let full = std::mem::replace(b, Vec::with_capacity(BATCH));
                     if tx.try_send(Command::Batch(full)).is_err() {
-                        dropped.fetch_add(n, Ordering::Relaxed);
+                        counters.overload_dropped.fetch_add(n, Ordering::Relaxed);
                     }
                 };
+                let mut kernel_seen = 0u64;
+                let mut polled = Instant::now();
                 while !crate::signals::stop_requested() {
                     if let Err(e) = src.next_batch(&mut recs) {
                         tracing::error!("{e}");
                         break;
                     }
+                    if polled.elapsed() >= std::time::Duration::from_secs(1) {
+                        polled = Instant::now();
+                        let st = src.stats();
+                        let k = st.dropped + st.if_dropped;
+                        counters
+                            .kernel_dropped
+                            .fetch_add(k.saturating_sub(kernel_seen), Ordering::Relaxed);
+                        kernel_seen = k.max(kernel_seen);
+                    }
+                    counters
+                        .packets
+                        .fetch_add(recs.len() as u64, Ordering::Relaxed);
+                    counters.bytes.fetch_add(
+                        recs.iter().map(|r| u64::from(r.origlen)).sum::<u64>(),
+                        Ordering::Relaxed,
+                    );
                     for rec in recs.drain(..) {
                         if let Some(p) = decoder.enqueue(Packet::from_record(rec, 0)) {
                             let t = (p.meta.hash as usize) % senders.len();
@@ -738,21 +769,39 @@ fn run_live(
         }
     }
     let mut last_log = Instant::now();
+    let mut last_stats = Instant::now();
     while !crate::signals::stop_requested() && readers.iter().any(|h| !h.is_finished()) {
         std::thread::sleep(std::time::Duration::from_millis(200));
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as u32);
-        for tx in senders {
+        for (t, tx) in senders.iter().enumerate() {
+            let open = Arc::clone(&open_sessions);
             let _ = tx.try_send(Command::Func(Box::new(move |pt: &mut PacketThread| {
-                pt.tick(now)
+                pt.tick(now);
+                open[t].store(pt.session_count() as u64, Ordering::Relaxed);
             })));
+        }
+        if last_stats.elapsed() >= std::time::Duration::from_secs(2) {
+            last_stats = Instant::now();
+            let open: u64 = open_sessions
+                .iter()
+                .map(|a| a.load(Ordering::Relaxed))
+                .sum();
+            if let Err(e) = stats.write(&counters, open, 2) {
+                tracing::warn!("writing the stats documents: {e}");
+            }
         }
         if last_log.elapsed() >= std::time::Duration::from_secs(60) {
             last_log = Instant::now();
+            let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
             tracing::info!(
-                "live: {} packets dropped on full queues so far",
-                queue_dropped.load(Ordering::Relaxed)
+                "live: {} packets, {} bytes; dropped: {} by the kernel, {} on full queues; {} sessions open",
+                get(&counters.packets),
+                get(&counters.bytes),
+                get(&counters.kernel_dropped),
+                get(&counters.overload_dropped),
+                open_sessions.iter().map(|a| a.load(Ordering::Relaxed)).sum::<u64>()
             );
         }
     }
@@ -765,6 +814,7 @@ fn run_live(
             totals.if_dropped += st.if_dropped;
         }
     }
-    totals.queue_dropped = queue_dropped.load(Ordering::Relaxed);
+    totals.queue_dropped = counters.overload_dropped.load(Ordering::Relaxed);
+    let _ = stats.write(&counters, 0, 2);
     totals
 }

@@ -7,7 +7,8 @@
 //! * `GET /api/session/<id>` → that session's document.
 //! * `GET /api/sessions/pcap?expression=…` (also `/api/sessions.pcap`) → a pcap of the
 //!   matching sessions' packets.
-//! * `GET /api/stats` → the store's partitions and totals.
+//! * `GET /api/stats` → the store's partitions and totals, and each capturing node's
+//!   latest stats document (Arkime's `stats` fields).
 //!
 //! A bad expression answers 400 with `{"error": …}` giving its position.
 
@@ -264,7 +265,12 @@ fn stats(ctx: &Ctx) -> Answer {
     let docs: u64 = parts.iter().filter_map(|p| p["docs"].as_u64()).sum();
     json(
         200,
-        &serde_json::json!({ "sessions": docs, "partitions": parts, "dataDir": ctx.st.data_dir }),
+        &serde_json::json!({
+            "sessions": docs,
+            "partitions": parts,
+            "dataDir": ctx.st.data_dir,
+            "nodes": crate::stats::read_all(&ctx.st.data_dir),
+        }),
     )
 }
 

@@ -1,0 +1,164 @@
+//! Node stats of a live capture: every 2 seconds (as Arkime) the node's current
+//! `stats` document, with Arkime's field names, is written to
+//! `<dataDir>/stats/<node>.json` (read by `trawl serve`'s `/api/stats`), and each
+//! minute a `dstats` document is appended to `<dataDir>/stats/<node>-dstats.jsonl`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Counters the readers and the capture update while running.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Packets read from the interfaces.
+    pub packets: AtomicU64,
+    /// Bytes read.
+    pub bytes: AtomicU64,
+    /// Packets the kernel dropped (running total from the sources).
+    pub kernel_dropped: AtomicU64,
+    /// Packets dropped because a packet thread's queue was full.
+    pub overload_dropped: AtomicU64,
+}
+
+/// Writes the stats documents of one node.
+pub struct StatsWriter {
+    dir: PathBuf,
+    node: String,
+    pcap_dir: PathBuf,
+    start: u64,
+    last: (Instant, u64, u64, u64, u64),
+    last_dstats: Instant,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Resident memory in bytes and total CPU ticks of this process, from /proc.
+fn proc_self() -> (u64, u64) {
+    let page = 4096u64;
+    let rss = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |p| p * page);
+    let cpu = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    (rss, cpu)
+}
+
+fn mem_total() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            let l = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+            l.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |k| k * 1024)
+}
+
+/// Used and free MiB of the file system holding `p`.
+fn disk(p: &Path) -> (u64, u64) {
+    let Ok(c) = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()) else {
+        return (0, 0);
+    };
+    // SAFETY: statvfs is plain data, filled by the call for a NUL-terminated path.
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid path string and `s` writable.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+        return (0, 0);
+    }
+    let bs = s.f_frsize as u64;
+    let total = s.f_blocks as u64 * bs;
+    let free = s.f_bavail as u64 * bs;
+    (total.saturating_sub(free) >> 20, free >> 20)
+}
+
+impl StatsWriter {
+    /// A writer for `node` under `data_dir`.
+    pub fn new(data_dir: &Path, node: &str, pcap_dir: PathBuf) -> Self {
+        let now = Instant::now();
+        StatsWriter {
+            dir: data_dir.join("stats"),
+            node: node.to_string(),
+            pcap_dir,
+            start: now_ms() / 1000,
+            last: (now, 0, 0, 0, 0),
+            last_dstats: now,
+        }
+    }
+
+    /// Writes the current documents from `c`; `sessions` is the number open now.
+    pub fn write(&mut self, c: &Counters, sessions: u64, interval: u64) -> std::io::Result<()> {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (packets, bytes, kdrop, odrop) = (
+            get(&c.packets),
+            get(&c.bytes),
+            get(&c.kernel_dropped),
+            get(&c.overload_dropped),
+        );
+        let (t0, p0, b0, k0, o0) = self.last;
+        let (rss, cpu) = proc_self();
+        let (used, free) = disk(&self.pcap_dir);
+        let total = mem_total().max(1);
+        let doc = serde_json::json!({
+            "ver": env!("CARGO_PKG_VERSION"),
+            "nodeName": self.node,
+            "hostname": super::commands::setup::default_node_name(),
+            "interval": interval,
+            "currentTime": now_ms() / 1000,
+            "startTime": self.start,
+            "usedSpaceM": used,
+            "freeSpaceM": free,
+            "freeSpaceP": if used + free > 0 { free as f64 * 100.0 / (used + free) as f64 } else { 0.0 },
+            "monitoring": sessions,
+            "memory": rss,
+            "memoryP": rss as f64 * 100.0 / total as f64,
+            "cpu": cpu,
+            "totalPackets": packets,
+            "totalK": bytes / 1000,
+            "totalDropped": kdrop + odrop,
+            "deltaPackets": packets - p0,
+            "deltaBytes": bytes - b0,
+            "deltaDropped": kdrop - k0,
+            "deltaOverloadDropped": odrop - o0,
+            "deltaMS": t0.elapsed().as_millis() as u64,
+        });
+        self.last = (Instant::now(), packets, bytes, kdrop, odrop);
+        std::fs::create_dir_all(&self.dir)?;
+        let tmp = self.dir.join(format!("{}.json.tmp", self.node));
+        std::fs::write(&tmp, serde_json::to_vec(&doc)?)?;
+        std::fs::rename(&tmp, self.dir.join(format!("{}.json", self.node)))?;
+        if self.last_dstats.elapsed().as_secs() >= 60 {
+            self.last_dstats = Instant::now();
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.dir.join(format!("{}-dstats.jsonl", self.node)))?;
+            writeln!(f, "{doc}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The latest `stats` documents of every node under `data_dir`.
+pub fn read_all(data_dir: &Path) -> Vec<serde_json::Value> {
+    let Ok(rd) = std::fs::read_dir(data_dir.join("stats")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<serde_json::Value> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok())
+        .collect();
+    out.sort_by(|a, b| a["nodeName"].as_str().cmp(&b["nodeName"].as_str()));
+    out
+}
