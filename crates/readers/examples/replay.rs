@@ -17,10 +17,7 @@ fn main() {
         std::process::exit(2);
     }
     let pps: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let max: u64 = args
-        .get(4)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(u64::MAX);
+    let max: u64 = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
     let mut r = OfflineReader::open(std::path::Path::new(&args[1])).unwrap_or_else(|e| {
         eprintln!("{}: {e}", args[1]);
         std::process::exit(1)
