@@ -53,7 +53,7 @@ class Net:
 
 def one_run(net, trawl, replay, pcap, method, pps, packets):
     cap = subprocess.Popen(
-        ["ip", "netns", "exec", net.a, trawl, "capture", "-q", "--dryrun", "-i", net.va,
+        ["ip", "netns", "exec", net.a, trawl, "capture", "--dryrun", "-i", net.va,
          "-o", "pcapReadMethod=" + method, "-o", "packetThreads=2", "-o", "tpacketv3NumThreads=2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env=dict(os.environ, RUST_LOG="info"))

@@ -148,8 +148,9 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
 
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let built = setup::build(&cfg, &settings, &args.tag, &ops, &names)?;
-    // Where documents go: stdout for --tests, nowhere for --dryrun, else the embedded
-    // store under dataDir (an Elasticsearch/OpenSearch client is not written yet).
+    // Where documents go: stdout for --tests, nowhere for --dryrun, Elasticsearch or
+    // OpenSearch when `elasticsearch=` names a cluster, else the embedded store under
+    // dataDir.
     let mut store: Option<Arc<StoreOutput>> = None;
     let output: Arc<dyn DocOutput> = if args.tests {
         Arc::new(TestsOutput::stdout())
@@ -159,11 +160,23 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         .get("elasticsearch")
         .is_some_and(|v| v.split(',').any(|u| !u.trim().is_empty()))
     {
-        tracing::warn!(
-            "elasticsearch={} is configured but trawl cannot write to Elasticsearch/OpenSearch yet; documents are discarded (remove the setting, or give -o elasticsearch= , to use the embedded store)",
-            settings.elasticsearch
-        );
-        Arc::new(NullOutput::default())
+        let mut es = trawl_es::EsConfig::new(&settings.elasticsearch, &settings.data_dir);
+        es.bulk_size = cfg.get_int("dbBulkSize", 1_000_000, 10_000, 10_000_000)? as usize;
+        if let Some(a) = cfg.get("elasticsearchBasicAuth").filter(|a| !a.is_empty()) {
+            use base64::Engine;
+            // Either user:password or its base64 already, as Arkime accepts.
+            let v = if a.contains(':') {
+                base64::engine::general_purpose::STANDARD.encode(a)
+            } else {
+                a.to_string()
+            };
+            es.auth = Some(format!("Basic {v}"));
+        }
+        if let Some(k) = cfg.get("elasticsearchAPIKey").filter(|k| !k.is_empty()) {
+            es.auth = Some(format!("ApiKey {k}"));
+        }
+        tracing::info!("session documents go to {}", es.urls.join(", "));
+        trawl_es::EsOutput::start(es).context("starting the Elasticsearch output")?
     } else {
         let fields = trawl_store::fields_of(&built.shared.fields);
         let s = Arc::new(
