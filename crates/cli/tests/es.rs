@@ -61,14 +61,22 @@ fn capture_sends_its_documents_to_elasticsearch() {
         .iter()
         .flat_map(|b| b.lines().map(str::to_string).collect::<Vec<_>>())
         .collect();
-    assert_eq!(lines.len(), want * 2, "a header and a body per session");
+    let (mut sessions, mut files) = (0, 0);
     for pair in lines.chunks(2) {
         let h: serde_json::Value = serde_json::from_str(&pair[0]).unwrap();
-        assert!(h["index"]["_index"]
-            .as_str()
-            .unwrap()
-            .starts_with("arkime_sessions3-"));
         let b: serde_json::Value = serde_json::from_str(&pair[1]).unwrap();
-        assert!(b["firstPacket"].is_u64());
+        let index = h["index"]["_index"].as_str().unwrap();
+        if index.starts_with("arkime_sessions3-") {
+            sessions += 1;
+            assert!(b["firstPacket"].is_u64());
+        } else {
+            // The pcap file read, for the viewer: Arkime's files index.
+            assert_eq!(index, "arkime_files");
+            assert_eq!(h["index"]["_id"], "test-1");
+            assert!(b["name"].as_str().unwrap().ends_with("sample.pcap"));
+            files += 1;
+        }
     }
+    assert_eq!(sessions, want, "every session document");
+    assert_eq!(files, 1);
 }

@@ -64,7 +64,12 @@ pub struct FilesRegistry {
     dir: PathBuf,
     node: String,
     next: Mutex<u32>,
+    mirror: Mutex<Option<Mirror>>,
 }
+
+/// Called with each document written, to copy it elsewhere (Elasticsearch's files
+/// index, where Arkime's viewer looks for pcap files).
+pub type Mirror = Box<dyn Fn(&FileInfo) + Send + Sync>;
 
 fn io(path: &Path, source: std::io::Error) -> FilesError {
     FilesError::Io {
@@ -94,6 +99,7 @@ impl FilesRegistry {
             dir: dir.to_path_buf(),
             node: node.to_string(),
             next: Mutex::new(next),
+            mirror: Mutex::new(None),
         })
     }
 
@@ -119,10 +125,23 @@ impl FilesRegistry {
         self.dir.join(format!("{}-{num}.json", self.node))
     }
 
-    /// Writes (or replaces) a file's document.
+    /// Writes (or replaces) a file's document, and hands it to the mirror if any.
     pub fn put(&self, f: &FileInfo) -> Result<(), FilesError> {
         let json = serde_json::to_vec_pretty(f).unwrap_or_default();
-        write_atomic(&self.doc_path(f.num), &json)
+        write_atomic(&self.doc_path(f.num), &json)?;
+        if let Ok(m) = self.mirror.lock() {
+            if let Some(m) = m.as_ref() {
+                m(f);
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies every document written from now on through `m`.
+    pub fn set_mirror(&self, m: Mirror) {
+        if let Ok(mut g) = self.mirror.lock() {
+            *g = Some(m);
+        }
     }
 
     /// A file's document.

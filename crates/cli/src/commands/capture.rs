@@ -152,6 +152,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     // OpenSearch when `elasticsearch=` names a cluster, else the embedded store under
     // dataDir.
     let mut store: Option<Arc<StoreOutput>> = None;
+    let mut es_out: Option<Arc<trawl_es::EsOutput>> = None;
     let output: Arc<dyn DocOutput> = if args.tests {
         Arc::new(TestsOutput::stdout())
     } else if dry_run {
@@ -176,7 +177,9 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             es.auth = Some(format!("ApiKey {k}"));
         }
         tracing::info!("session documents go to {}", es.urls.join(", "));
-        trawl_es::EsOutput::start(es).context("starting the Elasticsearch output")?
+        let o = trawl_es::EsOutput::start(es).context("starting the Elasticsearch output")?;
+        es_out = Some(Arc::clone(&o));
+        o
     } else {
         let fields = trawl_store::fields_of(&built.shared.fields);
         let s = Arc::new(
@@ -202,7 +205,29 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
 
     // Where packets go: nowhere in a dry run; with --copy into pcapDir through the
     // simple writer; otherwise they stay in the files read, registered as locked files.
-    let pcap = PcapOutput::new(&cfg, &settings, &node, &files, dry_run, args.copy || live)?;
+    // The files registry; with Elasticsearch its documents also go to the files
+    // index, where Arkime's viewer finds the pcap of a session.
+    let registry = if dry_run {
+        None
+    } else {
+        let r = Arc::new(
+            trawl_writer::FilesRegistry::open(&settings.data_dir.join("files"), &node)
+                .context("opening the files registry")?,
+        );
+        if let Some(es) = &es_out {
+            let es = Arc::clone(es);
+            let index = format!("{}files", settings.prefix);
+            r.set_mirror(Box::new(move |f: &trawl_writer::FileInfo| {
+                es.emit(trawl_output::Doc {
+                    index: index.clone(),
+                    id: Some(format!("{}-{}", f.node, f.num)),
+                    body: serde_json::to_string(f).unwrap_or_default(),
+                });
+            }));
+        }
+        Some(r)
+    };
+    let pcap = PcapOutput::new(&cfg, &settings, &node, &files, registry, args.copy || live)?;
 
     let threads = (settings.packet_threads as usize).max(1);
     let mut senders: Vec<Sender<Command>> = Vec::with_capacity(threads);
@@ -258,8 +283,8 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
                 Err(_) => anyhow::bail!("a packet thread panicked"),
             }
         }
-        output.finish();
         let written = pcap.finish();
+        output.finish();
         drop(stop_monitor);
         let _ = monitor.join();
         tracing::info!(
@@ -328,6 +353,8 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             Err(_) => anyhow::bail!("a packet thread panicked"),
         }
     }
+    // Closing the pcap files updates their documents, which may go to the output too.
+    let written = pcap.finish();
     output.finish();
     if let Some(st) = &store {
         let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
@@ -346,7 +373,6 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             }
         );
     }
-    let written = pcap.finish();
     if written.write_errors > 0 {
         tracing::error!(
             "pcap writing failed on {} files; {} bytes of packets were not written",
@@ -558,16 +584,13 @@ impl PcapOutput {
         st: &Settings,
         node: &str,
         inputs: &[PathBuf],
-        dry_run: bool,
+        registry: Option<Arc<trawl_writer::FilesRegistry>>,
         copy: bool,
     ) -> Result<Self> {
-        if dry_run {
+        // No registry: a dry run, nothing is written.
+        let Some(registry) = registry else {
             return Ok(PcapOutput::InPlace(Arc::from(Vec::new())));
-        }
-        let registry = Arc::new(
-            trawl_writer::FilesRegistry::open(&st.data_dir.join("files"), node)
-                .context("opening the files registry")?,
-        );
+        };
         if copy {
             // pcapDir defaults to the data directory when the config does not set it.
             let dirs: Vec<PathBuf> = if cfg.get("pcapDir").is_some() {
