@@ -132,6 +132,9 @@ struct Partition {
     fields: Fields,
     current_schema: bool,
     pending: u64,
+    /// Created by this capture: no earlier document can carry one of its ids, so
+    /// adding needs no delete of an older copy.
+    fresh: bool,
 }
 
 fn open_partition(
@@ -142,10 +145,13 @@ fn open_partition(
     let dir =
         partition_dir(root, name).ok_or_else(|| StoreError::BadPartition(name.to_string()))?;
     std::fs::create_dir_all(&dir).map_err(|e| StoreError::Io(dir.clone(), e))?;
-    let index = match Index::open_in_dir(&dir) {
-        Ok(i) => i,
-        Err(_) => Index::create_in_dir(&dir, schema::build(fields))
-            .map_err(|e| StoreError::Index(dir.clone(), e.to_string()))?,
+    let (index, fresh) = match Index::open_in_dir(&dir) {
+        Ok(i) => (i, false),
+        Err(_) => (
+            Index::create_in_dir(&dir, schema::build(fields))
+                .map_err(|e| StoreError::Index(dir.clone(), e.to_string()))?,
+            true,
+        ),
     };
     let f =
         Fields::new(index.schema()).ok_or_else(|| StoreError::BadPartition(name.to_string()))?;
@@ -158,6 +164,7 @@ fn open_partition(
         fields: f,
         current_schema,
         pending: 0,
+        fresh,
     })
 }
 
@@ -224,8 +231,10 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
             };
             // A document id names one session: writing it again replaces it, as an
             // Elasticsearch index would (reading the same pcap twice).
-            p.writer
-                .delete_term(tantivy::Term::from_field_text(p.fields.id, &id));
+            if !p.fresh {
+                p.writer
+                    .delete_term(tantivy::Term::from_field_text(p.fields.id, &id));
+            }
             match p.writer.add_document(td) {
                 Ok(_) => {
                     p.pending += 1;
