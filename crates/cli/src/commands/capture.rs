@@ -760,6 +760,7 @@ fn run_live(
                 };
                 let mut kernel_seen = 0u64;
                 let mut polled = Instant::now();
+                let mut flushed = Instant::now();
                 while !crate::signals::stop_requested() {
                     if let Err(e) = src.next_batch(&mut recs) {
                         tracing::error!("{e}");
@@ -774,6 +775,7 @@ fn run_live(
                             .fetch_add(k.saturating_sub(kernel_seen), Ordering::Relaxed);
                         kernel_seen = k.max(kernel_seen);
                     }
+                    let recs_seen = recs.len();
                     counters
                         .packets
                         .fetch_add(recs.len() as u64, Ordering::Relaxed);
@@ -790,10 +792,15 @@ fn run_live(
                             }
                         }
                     }
-                    // Live traffic is sent on as it comes, not held for a full batch.
-                    for (t, b) in batches.iter_mut().enumerate() {
-                        if !b.is_empty() {
-                            send(b, &senders[t]);
+                    // Partial batches go on every few milliseconds (or when the link
+                    // is idle), so live traffic is not held back, yet the packet
+                    // threads' queues carry full batches under load.
+                    if recs_seen == 0 || flushed.elapsed() >= std::time::Duration::from_millis(5) {
+                        flushed = Instant::now();
+                        for (t, b) in batches.iter_mut().enumerate() {
+                            if !b.is_empty() {
+                                send(b, &senders[t]);
+                            }
                         }
                     }
                 }
