@@ -107,7 +107,7 @@ fn by_session(docs: impl Iterator<Item = Value>) -> BTreeMap<String, Value> {
     out
 }
 
-fn live_matches_offline(method: &str) {
+fn live_matches_offline(method: &str, drop_to_nobody: bool) {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         return skip("not root (needs CAP_NET_ADMIN for network namespaces)");
@@ -115,7 +115,11 @@ fn live_matches_offline(method: &str) {
     if Command::new("python3").arg("--version").output().is_err() {
         return skip("python3 is not installed");
     }
-    let Some(net) = Net::new(&method[..2]) else {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let tag = N
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        .to_string();
+    let Some(net) = Net::new(&tag) else {
         return skip("cannot create network namespaces and a veth pair (ip netns)");
     };
     let dir = tempfile::tempdir().unwrap();
@@ -123,6 +127,14 @@ fn live_matches_offline(method: &str) {
     std::fs::create_dir_all(&www).unwrap();
     std::fs::write(www.join("index.html"), "hello from the test\n").unwrap();
     let data = dir.path().join("data");
+    if drop_to_nobody {
+        // The capture runs as nobody once the interface is open: it must be able to
+        // reach and write its data directory.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
     let _web = Kill(
         net.exec(
             &net.a,
@@ -162,6 +174,18 @@ fn live_matches_offline(method: &str) {
                 "simpleCompression=none",
                 "-o",
                 "packetThreads=2",
+                "-o",
+                if drop_to_nobody {
+                    "dropUser=65534"
+                } else {
+                    "dropUser="
+                },
+                "-o",
+                if drop_to_nobody {
+                    "dropGroup=65534"
+                } else {
+                    "dropGroup="
+                },
             ],
         )
         .stdout(Stdio::null())
@@ -276,14 +300,29 @@ s.sendto(bytes.fromhex('123401000001000000000000076578616d706c6503636f6d00000100
     assert_eq!(dns[0]["dns"][0]["queryHost"], "example.com");
     assert_eq!(live, offline, "live documents equal the offline ones");
     assert!(pcaps.iter().all(|p| Path::new(p).exists()));
+    if drop_to_nobody {
+        use std::os::unix::fs::MetadataExt;
+        for p in &pcaps {
+            assert_eq!(
+                std::fs::metadata(p).unwrap().uid(),
+                65534,
+                "{p} written as nobody"
+            );
+        }
+    }
 }
 
 #[test]
 fn libpcap_live_matches_offline() {
-    live_matches_offline("libpcap");
+    live_matches_offline("libpcap", false);
+}
+
+#[test]
+fn live_capture_drops_root_after_opening() {
+    live_matches_offline("libpcap", true);
 }
 
 #[test]
 fn tpacketv3_live_matches_offline() {
-    live_matches_offline("tpacketv3");
+    live_matches_offline("tpacketv3", false);
 }
