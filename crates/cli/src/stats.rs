@@ -1,7 +1,8 @@
 //! Node stats of a live capture: every 2 seconds (as Arkime) the node's current
 //! `stats` document, with Arkime's field names, is written to
 //! `<dataDir>/stats/<node>.json` (read by `trawl serve`'s `/api/stats`), and each
-//! minute a `dstats` document is appended to `<dataDir>/stats/<node>-dstats.jsonl`.
+//! minute a `dstats` document is appended to `<dataDir>/stats/<node>-dstats.jsonl`;
+//! with Elasticsearch they go to its `stats` and `dstats` indices too.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,8 @@ pub struct Counters {
 
 /// Writes the stats documents of one node.
 pub struct StatsWriter {
+    /// Where the documents also go (Elasticsearch's `stats` and `dstats` indices).
+    out: Option<(std::sync::Arc<dyn trawl_output::DocOutput>, String)>,
     dir: PathBuf,
     node: String,
     pcap_dir: PathBuf,
@@ -87,6 +90,7 @@ impl StatsWriter {
     pub fn new(data_dir: &Path, node: &str, pcap_dir: PathBuf) -> Self {
         let now = Instant::now();
         StatsWriter {
+            out: None,
             dir: data_dir.join("stats"),
             node: node.to_string(),
             pcap_dir,
@@ -94,6 +98,12 @@ impl StatsWriter {
             last: (now, 0, 0, 0, 0),
             last_dstats: now,
         }
+    }
+
+    /// Also sends the documents to `out`, into `<prefix>stats` (id: the node) and
+    /// `<prefix>dstats` (id: node-interval-time), as Arkime does.
+    pub fn send_to(&mut self, out: std::sync::Arc<dyn trawl_output::DocOutput>, prefix: &str) {
+        self.out = Some((out, prefix.to_string()));
     }
 
     /// Writes the current documents from `c`; `sessions` is the number open now.
@@ -137,6 +147,13 @@ impl StatsWriter {
         let tmp = self.dir.join(format!("{}.json.tmp", self.node));
         std::fs::write(&tmp, serde_json::to_vec(&doc)?)?;
         std::fs::rename(&tmp, self.dir.join(format!("{}.json", self.node)))?;
+        if let Some((out, prefix)) = &self.out {
+            out.emit(trawl_output::Doc {
+                index: format!("{prefix}stats"),
+                id: Some(self.node.clone()),
+                body: doc.to_string(),
+            });
+        }
         if self.last_dstats.elapsed().as_secs() >= 60 {
             self.last_dstats = Instant::now();
             let mut f = std::fs::OpenOptions::new()
@@ -144,6 +161,13 @@ impl StatsWriter {
                 .append(true)
                 .open(self.dir.join(format!("{}-dstats.jsonl", self.node)))?;
             writeln!(f, "{doc}")?;
+            if let Some((out, prefix)) = &self.out {
+                out.emit(trawl_output::Doc {
+                    index: format!("{prefix}dstats"),
+                    id: Some(format!("{}-60-{}", self.node, now_ms() / 60_000)),
+                    body: doc.to_string(),
+                });
+            }
         }
         Ok(())
     }

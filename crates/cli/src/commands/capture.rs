@@ -270,7 +270,10 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         } else {
             settings.data_dir.join("raw")
         };
-        let stats = crate::stats::StatsWriter::new(&settings.data_dir, &node, pcap_dir);
+        let mut stats = crate::stats::StatsWriter::new(&settings.data_dir, &node, pcap_dir);
+        if let Some(es) = &es_out {
+            stats.send_to(Arc::clone(es) as Arc<dyn DocOutput>, &settings.prefix);
+        }
         let live_stats = run_live(sources, &built, &senders, stats);
         drop(senders);
         let mut stats = ThreadStats::default();
