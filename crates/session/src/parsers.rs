@@ -88,6 +88,12 @@ struct ContentTable {
 }
 
 impl ContentTable {
+    fn extend(&mut self, c: Option<Classifier>) {
+        if let Some(c) = c {
+            self.add(c);
+        }
+    }
+
     fn add(&mut self, c: Classifier) {
         match (c.offset, c.pattern.as_slice()) {
             (0, [a]) => self.by1.entry(*a).or_default().push(c),
@@ -146,6 +152,24 @@ impl Classifiers {
         !self.disabled.contains(name)
     }
 
+    /// A content classifier, unless its parser is disabled.
+    fn content(
+        &self,
+        name: &'static str,
+        uw: u32,
+        offset: usize,
+        pattern: &[u8],
+        f: ClassifyFn,
+    ) -> Option<Classifier> {
+        self.enabled(name).then(|| Classifier {
+            name,
+            uw,
+            offset,
+            pattern: pattern.to_vec(),
+            f,
+        })
+    }
+
     /// Classifies TCP sessions whose first bytes in a direction have `pattern` at `offset`.
     pub fn register_tcp(
         &mut self,
@@ -155,15 +179,8 @@ impl Classifiers {
         pattern: &[u8],
         f: ClassifyFn,
     ) {
-        if self.enabled(name) {
-            self.tcp.add(Classifier {
-                name,
-                uw,
-                offset,
-                pattern: pattern.to_vec(),
-                f,
-            });
-        }
+        let c = self.content(name, uw, offset, pattern, f);
+        self.tcp.extend(c);
     }
 
     /// Classifies SCTP sessions whose first bytes in a direction have `pattern` at
@@ -176,15 +193,8 @@ impl Classifiers {
         pattern: &[u8],
         f: ClassifyFn,
     ) {
-        if self.enabled(name) {
-            self.sctp.add(Classifier {
-                name,
-                uw,
-                offset,
-                pattern: pattern.to_vec(),
-                f,
-            });
-        }
+        let c = self.content(name, uw, offset, pattern, f);
+        self.sctp.extend(c);
     }
 
     /// Classifies SCTP sessions by the payload protocol id of their first data chunk.
@@ -218,15 +228,8 @@ impl Classifiers {
         pattern: &[u8],
         f: ClassifyFn,
     ) {
-        if self.enabled(name) {
-            self.udp.add(Classifier {
-                name,
-                uw,
-                offset,
-                pattern: pattern.to_vec(),
-                f,
-            });
-        }
+        let c = self.content(name, uw, offset, pattern, f);
+        self.udp.extend(c);
     }
 
     /// Classifies sessions by port; `kinds` is a combination of [`port`] bits.

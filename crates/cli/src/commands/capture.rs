@@ -276,16 +276,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         }
         let live_stats = run_live(sources, &built, &senders, stats);
         drop(senders);
-        let mut stats = ThreadStats::default();
-        for h in handles {
-            match h.join() {
-                Ok(s) => {
-                    stats.packets += s.packets;
-                    stats.saves += s.saves;
-                }
-                Err(_) => anyhow::bail!("a packet thread panicked"),
-            }
-        }
+        let stats = join_packet_threads(handles)?;
         let written = pcap.finish();
         output.finish();
         drop(stop_monitor);
@@ -345,17 +336,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     let packets_read = reader.packets_read;
     let bytes_read = reader.bytes_read;
     drop(reader);
-    let mut stats = ThreadStats::default();
-    for h in handles {
-        match h.join() {
-            Ok(s) => {
-                stats.packets += s.packets;
-                stats.saves += s.saves;
-                stats.early_saves += s.early_saves;
-            }
-            Err(_) => anyhow::bail!("a packet thread panicked"),
-        }
-    }
+    let stats = join_packet_threads(handles)?;
     // Closing the pcap files updates their documents, which may go to the output too.
     let written = pcap.finish();
     output.finish();
@@ -863,4 +844,20 @@ fn run_live(
     totals.queue_dropped = counters.overload_dropped.load(Ordering::Relaxed);
     let _ = stats.write(&counters, 0, 2);
     totals
+}
+
+/// Waits for the packet threads (their queues closed) and adds up their counters.
+fn join_packet_threads(handles: Vec<std::thread::JoinHandle<ThreadStats>>) -> Result<ThreadStats> {
+    let mut stats = ThreadStats::default();
+    for h in handles {
+        match h.join() {
+            Ok(s) => {
+                stats.packets += s.packets;
+                stats.saves += s.saves;
+                stats.early_saves += s.early_saves;
+            }
+            Err(_) => anyhow::bail!("a packet thread panicked"),
+        }
+    }
+    Ok(stats)
 }

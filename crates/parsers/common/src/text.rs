@@ -92,6 +92,16 @@ pub fn ucs2le(b: &[u8]) -> Option<Vec<u8>> {
     Some(out.into_bytes())
 }
 
+/// Lower-case hex of the bytes (digests, ids).
+pub fn hex(b: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        let _ = write!(s, "{x:02x}");
+    }
+    s
+}
+
 /// [`latin1`] of the bytes, ASCII letters lower-cased (`g_ascii_strdown`).
 pub fn latin1_lower(b: &[u8]) -> String {
     until_nul(b)
@@ -124,6 +134,7 @@ mod tests {
         // A UTF-8 sequence is two Latin-1 characters, as Arkime writes it.
         assert_eq!(latin1("é".as_bytes()), "\u{c3}\u{a9}");
         assert_eq!(latin1_lower(b"Content-TYPE"), "content-type");
+        assert_eq!(hex(&[0, 0xab, 0x10]), "00ab10");
         assert_eq!(utf8_or_latin1("é\0x".as_bytes()), "é");
         assert_eq!(utf8_or_latin1(&[b'a', 0xe9, b'b']), "a\u{e9}b");
         assert_eq!(utf8_or_latin1(&[0xc3]), "\u{c3}");

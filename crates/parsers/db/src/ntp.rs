@@ -2,6 +2,7 @@
 //! version, mode, stratum class and reference id.
 
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_common::text::hex;
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -35,10 +36,6 @@ pub struct Ntp {
     pub stratum: Option<&'static str>,
     /// Reference id: ASCII for strata 0-1 (hex if not printable), hex for 2-15.
     pub ref_id: Option<String>,
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Reads a datagram of at least 48 bytes.

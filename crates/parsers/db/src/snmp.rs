@@ -3,6 +3,7 @@
 //! authoritative engine id and user name (the PDU is encrypted or skipped).
 
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_common::text::hex;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -92,10 +93,6 @@ fn version(d: &[u8]) -> Option<(u32, &[u8])> {
         return None;
     }
     Some((if v[0] == 3 { 3 } else { u32::from(v[0]) + 1 }, s))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn v3(mut s: &[u8], m: &mut Message) {

@@ -11,52 +11,6 @@ use trawl_session::{Cx, Session};
 use crate::fields::{self, EmailIds};
 use crate::lines::Lines;
 
-/// The addresses of a header value, as imap.c reads them (like SMTP's, but a line end
-/// also ends an address and empty ones are skipped).
-pub fn addresses(d: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let end = d.len();
-    let mut i = 0;
-    while i < end {
-        while i < end && is_space(d[i]) {
-            i += 1;
-        }
-        let mut start = i;
-        if i < end && d[i] == b'"' {
-            i += 1;
-            while i < end && d[i] != b'"' {
-                i += 1;
-            }
-            i += 1;
-            while i < end && is_space(d[i]) {
-                i += 1;
-            }
-            start = i.min(end);
-        }
-        while i < end && !matches!(d[i], b'<' | b',' | b'\r' | b'\n') {
-            i += 1;
-        }
-        if i < end && d[i] == b'<' {
-            i += 1;
-            start = i;
-            while i < end && d[i] != b'>' {
-                i += 1;
-            }
-        }
-        let stop = i.min(end);
-        if stop > start {
-            out.push(&d[start..stop]);
-        }
-        while i < end && !matches!(d[i], b',' | b'\r' | b'\n') {
-            i += 1;
-        }
-        if i < end {
-            i += 1;
-        }
-    }
-    out
-}
-
 fn starts_ci(line: &[u8], p: &[u8]) -> bool {
     line.len() >= p.len() && line[..p.len()].eq_ignore_ascii_case(p)
 }
@@ -146,7 +100,7 @@ impl Imap {
                     self.in_headers = false;
                 } else if line.len() >= 3 {
                     let add = |s: &mut Session, id, v: &[u8]| {
-                        for a in addresses(v) {
+                        for a in crate::smtp::addresses(v, true) {
                             s.fields.string_add(reg, id, &latin1_lower(a));
                         }
                     };
@@ -237,14 +191,5 @@ mod tests {
         assert_eq!(selected_folder(b"a3 SELECT   x  "), Some(&b"x"[..]));
         assert_eq!(selected_folder(b"a4 FETCH 1"), None);
         assert_eq!(selected_folder(b"SELECT"), None);
-    }
-
-    #[test]
-    fn header_addresses() {
-        assert_eq!(
-            addresses(b" \"A B\" <a@b.c>, d@e.f"),
-            [&b"a@b.c"[..], b"d@e.f"]
-        );
-        assert_eq!(addresses(b" , "), Vec::<&[u8]>::new());
     }
 }

@@ -9,6 +9,7 @@
 //! (TLS attaches) and SMTP stops.
 
 use std::collections::HashMap;
+use trawl_parser_common::text::hex;
 
 use md5::{Digest, Md5};
 use sha2::Sha256;
@@ -132,7 +133,10 @@ pub fn param_value(s: &[u8]) -> &[u8] {
 
 /// The addresses of a To/Cc/From value: the part in angle brackets, else the text up
 /// to a comma, after a quoted display name (Arkime's `smtp_parse_email_addresses`).
-pub fn addresses(d: &[u8]) -> Vec<&[u8]> {
+/// With `imap`, as imap.c reads them: a line end also ends an address, and empty
+/// ones are skipped.
+pub fn addresses(d: &[u8], imap: bool) -> Vec<&[u8]> {
+    let stop = |c: u8| c == b',' || (imap && (c == b'\r' || c == b'\n'));
     let mut out = Vec::new();
     let end = d.len();
     let mut i = 0;
@@ -152,7 +156,7 @@ pub fn addresses(d: &[u8]) -> Vec<&[u8]> {
             }
             start = i.min(end);
         }
-        while i < end && d[i] != b'<' && d[i] != b',' {
+        while i < end && d[i] != b'<' && !stop(d[i]) {
             i += 1;
         }
         if i < end && d[i] == b'<' {
@@ -162,11 +166,14 @@ pub fn addresses(d: &[u8]) -> Vec<&[u8]> {
                 i += 1;
             }
         }
-        out.push(&d[start.min(end)..i.min(end)]);
-        while i < end && d[i] != b',' {
+        let stop_at = i.min(end);
+        if !imap || stop_at > start.min(end) {
+            out.push(&d[start.min(end)..stop_at]);
+        }
+        while i < end && !stop(d[i]) {
             i += 1;
         }
-        if i < end && d[i] == b',' {
+        if i < end && (imap || d[i] == b',') {
             i += 1;
         }
     }
@@ -442,7 +449,7 @@ impl Smtp {
                 }
                 Header::Dst | Header::Src => {
                     let id = if *h == Header::Dst { ids.dst } else { ids.src };
-                    for a in addresses(value) {
+                    for a in addresses(value, false) {
                         s.fields.string_add(reg, id, &latin1_lower(a));
                     }
                 }
@@ -840,15 +847,6 @@ fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
         .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
-}
-
 impl Parser for Smtp {
     fn name(&self) -> &'static str {
         "smtp"
@@ -970,9 +968,14 @@ mod tests {
 
     #[test]
     fn address_lists() {
-        let got = addresses(b" \"Doe, J\" <J@X.com>, plain@y.org ,<z@w>");
+        let got = addresses(b" \"Doe, J\" <J@X.com>, plain@y.org ,<z@w>", false);
         assert_eq!(got, [&b"J@X.com"[..], b"plain@y.org ", b"z@w"]);
-        assert_eq!(addresses(b""), Vec::<&[u8]>::new());
+        assert_eq!(addresses(b"", false), Vec::<&[u8]>::new());
+        assert_eq!(
+            addresses(b" \"A B\" <a@b.c>, d@e.f", true),
+            [&b"a@b.c"[..], b"d@e.f"]
+        );
+        assert_eq!(addresses(b" , ", true), Vec::<&[u8]>::new());
     }
 
     #[test]

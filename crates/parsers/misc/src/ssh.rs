@@ -5,6 +5,7 @@
 
 use md5::{Digest, Md5};
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_common::text::hex;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -78,10 +79,6 @@ pub fn hassh_input(payload: &[u8], server: bool) -> Option<Vec<u8>> {
         }
     }
     (out.len() <= MAX_HASSH_INPUT).then_some(out)
-}
-
-fn hex(d: &[u8]) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn base64(d: &[u8]) -> String {

@@ -1,7 +1,7 @@
 //! ClientHello and ServerHello: what Arkime's tls.c takes from them (version, cipher,
 //! session ids, SNI, JA3/JA3S, JA4), as pure functions over one handshake message.
 
-use std::fmt::Write;
+use trawl_parser_common::text::hex;
 
 use md5::{Digest, Md5};
 use sha2::Sha256;
@@ -43,14 +43,6 @@ fn ja4_version(v: u32) -> &'static str {
         0x0304 => "13",
         _ => "00",
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
 }
 
 fn md5_hex(s: &str) -> String {

@@ -15,55 +15,14 @@ use sha2::Sha256;
 use std::collections::HashMap;
 use trawl_config::Settings;
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_common::text::hex;
 use trawl_parser_common::text::{latin1, latin1_lower, memcasestr, until_nul};
 use trawl_parser_common::value::{add_typed, trim_start};
 use trawl_parser_common::{base64, magic, ntlm};
 use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
-use crate::http_parser::{method, method_str, Callbacks, HttpParser, Kind};
-
-/// The request methods whose names start an HTTP stream (those of the tokenizer), then
-/// `HTTP` for a stream seen from its response.
-pub const STARTS: [&str; 37] = [
-    "DELETE",
-    "GET",
-    "HEAD",
-    "POST",
-    "PUT",
-    "CONNECT",
-    "OPTIONS",
-    "TRACE",
-    "COPY",
-    "LOCK",
-    "MKCOL",
-    "MOVE",
-    "PROPFIND",
-    "PROPPATCH",
-    "SEARCH",
-    "UNLOCK",
-    "ACL",
-    "BIND",
-    "REBIND",
-    "UNBIND",
-    "MKCALENDAR",
-    "REPORT",
-    "MKACTIVITY",
-    "CHECKOUT",
-    "MERGE",
-    "M-SEARCH",
-    "NOTIFY",
-    "SUBSCRIBE",
-    "UNSUBSCRIBE",
-    "PATCH",
-    "PURGE",
-    "LINK",
-    "UNLINK",
-    "SOURCE",
-    "PRI",
-    "QUERY",
-    "HTTP",
-];
+use crate::http_parser::{method, method_str, Callbacks, HttpParser, Kind, METHOD_STRINGS};
 
 /// Longest URI written (longer ones are cut and tagged `http:url-truncated`).
 const MAX_URL_LENGTH: usize = 4096;
@@ -659,15 +618,6 @@ impl Callbacks for Cb<'_, '_> {
             self.s.fields.string_add(reg, id, &sha);
         }
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
 }
 
 /// Position of `needle` in `hay` (`strstr`; an empty needle is found at 0).
@@ -1304,13 +1254,13 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
             magic_mode,
         },
     );
-    for m in STARTS {
+    // A stream starts with a request method the tokenizer knows, or (TCP only) with
+    // `HTTP` when it is seen from its response.
+    for m in METHOD_STRINGS {
         c.register_tcp("http", 0, 0, m.as_bytes(), classify);
-        // Requests over SCTP too (a stream seen from its response is not).
-        if m != "HTTP" {
-            c.register_sctp("http", 0, 0, m.as_bytes(), classify);
-        }
+        c.register_sctp("http", 0, 0, m.as_bytes(), classify);
     }
+    c.register_tcp("http", 0, 0, b"HTTP", classify);
 }
 
 #[cfg(test)]
