@@ -96,7 +96,7 @@ pub fn build(
 
     let mut classifiers = trawl_session::parsers::Classifiers::new(&st.disable_parsers);
     trawl_parsers::register_all(&mut classifiers, &mut fields, st);
-    let plugins = load_plugins(st, &mut fields)?;
+    let plugins = load_plugins(cfg, st, &mut fields)?;
     let mut initial_ops = Vec::new();
     for (k, v) in ops {
         let id = fields
@@ -222,6 +222,7 @@ pub fn field_registry(st: &Settings) -> FieldRegistry {
 
 /// The plugins `plugins=` names that trawl has (others are reported and skipped).
 fn load_plugins(
+    cfg: &Config,
     st: &Settings,
     fields: &mut FieldRegistry,
 ) -> Result<Vec<Box<dyn trawl_session::Plugin>>> {
@@ -229,6 +230,15 @@ fn load_plugins(
     for name in &st.plugins {
         match name.trim_end_matches(".so") {
             "test" => out.push(Box::new(trawl_plugins::test::TestPlugin::new(fields))),
+            "scrubspi" => {
+                let entries = cfg
+                    .section("scrubspi")
+                    .map(<[_]>::to_vec)
+                    .unwrap_or_default();
+                let p = trawl_plugins::scrubspi::ScrubSpi::new(&entries, fields)
+                    .map_err(|e| anyhow::anyhow!("scrubspi: {e}"))?;
+                out.push(Box::new(p));
+            }
             "zeekintel" => {
                 trawl_plugins::zeekintel::define_fields(fields);
                 let z = trawl_plugins::zeekintel::ZeekIntel::new(
