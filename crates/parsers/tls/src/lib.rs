@@ -208,6 +208,11 @@ impl CertState {
         if self.certs.iter().any(|(o, _)| o.same_as(&c)) {
             return;
         }
+        if let Some(alt) = cx.shared.fields.by_expression("cert.alt") {
+            for name in &c.alt {
+                s.fields.string_add(&cx.shared.fields, alt, name);
+            }
+        }
         let json = c.to_json(u64::from(s.first_packet.sec));
         self.certs.push((c, json));
         write_certs(cx, s, id, &self.certs);
@@ -594,7 +599,9 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
             "Alt Name",
             "cert.alt",
             "Certificate alternative names",
-            cnt | fake,
+            // Kept in the session (not written: the names are inside the cert objects)
+            // for rules and plugins, as Arkime's internal cert.alt field.
+            cnt | flags::NOSAVE,
         ),
         (
             "lotermfield",
@@ -727,6 +734,9 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
     ];
     for &(kind, exp, friendly, db, help, fl) in fakes {
         def(f, "cert", kind, exp, friendly, db, help, StrGHash, fl);
+    }
+    if let Some(alt) = f.by_expression("cert.alt") {
+        f.set_category(alt, "host");
     }
 
     c.set_config(
