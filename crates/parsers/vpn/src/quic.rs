@@ -25,6 +25,8 @@ pub struct Chlo<'a> {
     pub user_agents: Vec<&'a [u8]>,
     /// VER values.
     pub versions: Vec<&'a [u8]>,
+    /// A CHLO whose tag index fits (Arkime's parser reports success then).
+    pub chlo: bool,
 }
 
 fn le16(d: &[u8], at: usize) -> Option<usize> {
@@ -49,6 +51,7 @@ pub fn chlo(d: &[u8]) -> Chlo<'_> {
     if tag != b"CHLO" || rest.len() < n * 8 + 8 {
         return c;
     }
+    c.chlo = true;
     let (index, values) = rest.split_at(n * 8);
     let mut start = 0usize;
     for e in index.chunks_exact(8) {
@@ -202,6 +205,63 @@ impl Parser for Quic {
     }
 }
 
+/// Facebook's Zero protocol over TCP: QUIC crypto messages after a 9-byte header
+/// (Arkime's `quic_fb_tcp_parser`). Whatever the direction, bytes are gathered until
+/// the first message is whole.
+#[derive(Debug)]
+struct FbZero {
+    ids: Ids,
+    buf: Vec<u8>,
+}
+
+/// Most bytes gathered (Arkime's parser buffer).
+const FBZERO_MAX: usize = 8192;
+
+impl Parser for FbZero {
+    fn name(&self) -> &'static str {
+        "fbzero"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize) -> Parsed {
+        let room = FBZERO_MAX - self.buf.len();
+        self.buf.extend_from_slice(&d[..d.len().min(room)]);
+        let Some(len) = le16(&self.buf, 5) else {
+            return Parsed::Consumed(0);
+        };
+        if len + 9 > FBZERO_MAX {
+            return Parsed::Unregister;
+        }
+        if self.buf.len() < len + 9 {
+            return Parsed::Consumed(0);
+        }
+        let c = chlo(&self.buf[9..len + 9]);
+        Quic {
+            ids: self.ids,
+            newer: false,
+        }
+        .add(cx, s, &c);
+        if c.chlo {
+            cx.add_protocol(s, "fbzero");
+        }
+        Parsed::Unregister
+    }
+}
+
+fn classify_fbzero(cx: &mut Cx, s: &mut Session, d: &[u8], dir: usize, _uw: u32) {
+    if dir != 0 || d.len() <= 13 {
+        return;
+    }
+    if let Some(ids) = cx.shared.classifiers.config::<Ids>("quic").copied() {
+        register_parser(
+            s,
+            Box::new(FbZero {
+                ids,
+                buf: Vec::new(),
+            }),
+        );
+    }
+}
+
 fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, uw: u32) {
     let newer = uw == 1;
     let ok = d.len() > 100
@@ -265,6 +325,7 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
     );
     c.set_config("quic", Ids { host, ua, version });
     c.register_udp("quic", 1, 1, b"Q04", classify);
+    c.register_tcp("fbzero", 0, 0, b"\x31QTV", classify_fbzero);
     for v in [&b"Q04"[..], b"Q03", b"Q02"] {
         c.register_udp("quic", 0, 9, v, classify);
     }
@@ -291,7 +352,7 @@ mod tests {
     fn client_hello_tags() {
         let m = chlo_bytes();
         let c = chlo(&m);
-        assert!(c.quic);
+        assert!(c.quic && c.chlo);
         assert_eq!(c.hosts, vec![&b"www.google.fr"[..]]);
         assert_eq!(c.user_agents, vec![&b"Chrome"[..]]);
         assert_eq!(c.versions, vec![&b"Q024"[..]]);
@@ -301,6 +362,7 @@ mod tests {
         let mut shlo = m.clone();
         shlo[..4].copy_from_slice(b"SHLO");
         assert_eq!(chlo(&shlo).hosts.len(), 0);
+        assert!(chlo(&shlo).quic && !chlo(&shlo).chlo);
     }
 
     #[test]
