@@ -690,7 +690,8 @@ impl Parser for Http {
             return Parsed::Unregister;
         }
         if self.st.websocket_upgrade == 2 {
-            // The WebSocket frames are not decoded yet.
+            // The frames from here on are WebSocket's (they get these bytes too).
+            crate::websocket::attach(cx, s);
             return Parsed::Unregister;
         }
         let dir = dir & 1;

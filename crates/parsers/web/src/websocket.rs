@@ -1,0 +1,334 @@
+//! WebSocket frames (Arkime's websocket.c), after the HTTP parser saw a `101` answer
+//! to an `Upgrade: websocket` request: opcodes, frame and masked-frame counts, payload
+//! bytes, samples of the first text frames and close codes and reasons.
+
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_common::text::latin1;
+use trawl_session::parsers::{has_parser, register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::{Cx, Session};
+
+const OPCODES: [&str; 16] = [
+    "Continuation",
+    "Text",
+    "Binary",
+    "0x3",
+    "0x4",
+    "0x5",
+    "0x6",
+    "0x7",
+    "Close",
+    "Ping",
+    "Pong",
+    "0xb",
+    "0xc",
+    "0xd",
+    "0xe",
+    "0xf",
+];
+/// Longest text sample.
+const SAMPLE_MAX: usize = 256;
+
+/// A frame header.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Bytes of the header (with the mask key).
+    pub len: usize,
+    /// Payload length.
+    pub payload: u64,
+    /// Opcode.
+    pub opcode: u8,
+    /// The mask key, when masked.
+    pub mask: Option<[u8; 4]>,
+}
+
+/// Reads a frame header; None until enough bytes are there.
+pub fn header(p: &[u8]) -> Option<Header> {
+    let (&b0, &b1) = (p.first()?, p.get(1)?);
+    let masked = b1 & 0x80 != 0;
+    let (payload, mut len) = match b1 & 0x7f {
+        126 => (u64::from(u16::from_be_bytes([*p.get(2)?, *p.get(3)?])), 4),
+        127 => {
+            let b: [u8; 8] = p.get(2..10)?.try_into().ok()?;
+            (u64::from_be_bytes(b), 10)
+        }
+        n => (u64::from(n), 2),
+    };
+    let mask = if masked {
+        let k: [u8; 4] = p.get(len..len + 4)?.try_into().ok()?;
+        len += 4;
+        Some(k)
+    } else {
+        None
+    };
+    Some(Header {
+        len,
+        payload,
+        opcode: b0 & 0x0f,
+        mask,
+    })
+}
+
+/// The bytes of a payload unmasked, control characters (but `keep`) as `.`, then cut
+/// to their longest valid UTF-8 prefix.
+fn printable(pay: &[u8], mask: Option<[u8; 4]>, offset: usize, keep: &[u8]) -> Vec<u8> {
+    let mut v: Vec<u8> = pay
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let c = mask.map_or(c, |m| c ^ m[(i + offset) & 3]);
+            if c < 0x20 && !keep.contains(&c) {
+                b'.'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let valid = match std::str::from_utf8(&v) {
+        Ok(_) => v.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    v.truncate(valid);
+    v
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    opcode: FieldId,
+    close_code: FieldId,
+    close_reason: FieldId,
+    payload_bytes: FieldId,
+    frame_cnt: FieldId,
+    text_sample: FieldId,
+    masked: FieldId,
+    samples: u32,
+}
+
+#[derive(Debug)]
+struct WebSocket {
+    ids: Ids,
+    buf: ParserBuf,
+    payload_bytes: u64,
+    frames: u32,
+    masked: u32,
+    samples: u32,
+    cur_opcode: [u8; 2],
+}
+
+impl Parser for WebSocket {
+    fn name(&self) -> &'static str {
+        "websocket"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let dir = dir & 1;
+        if !self.buf.add(dir, data) {
+            cx.add_tag(s, "websocket:frame-too-long");
+            return Parsed::Unregister;
+        }
+        let ids = self.ids;
+        loop {
+            let b = self.buf.get(dir);
+            if b.len() < 2 {
+                return Parsed::Consumed(0);
+            }
+            let Some(h) = header(b) else {
+                return Parsed::Consumed(0);
+            };
+            if h.payload > 0x7fff_ffff - 14 {
+                cx.add_tag(s, "websocket:bad-length");
+                return Parsed::Unregister;
+            }
+            let total = h.len + h.payload as usize;
+            let complete = total <= b.len();
+            if !complete && total <= self.buf.max() {
+                return Parsed::Consumed(0);
+            }
+            let reg = &cx.shared.fields;
+            if h.opcode != 0 {
+                if h.opcode == 1 || h.opcode == 2 {
+                    self.cur_opcode[dir] = h.opcode;
+                }
+                s.fields
+                    .string_add(reg, ids.opcode, OPCODES[usize::from(h.opcode)]);
+            }
+            self.frames += 1;
+            self.payload_bytes += h.payload;
+            if h.mask.is_some() {
+                self.masked += 1;
+            }
+            let eff = if h.opcode == 0 {
+                self.cur_opcode[dir]
+            } else {
+                h.opcode
+            };
+            if complete && (eff == 1 || h.opcode == 8) {
+                let pay = &b[h.len..total];
+                if eff == 1 && self.samples < ids.samples && !pay.is_empty() {
+                    let n = pay.len().min(SAMPLE_MAX);
+                    let t = printable(&pay[..n], h.mask, 0, b"\t\n\r");
+                    if !t.is_empty() || n == 0 {
+                        s.fields.string_add(reg, ids.text_sample, &latin1(&t));
+                        self.samples += 1;
+                    }
+                } else if h.opcode == 8 && pay.len() >= 2 {
+                    let m = h.mask.unwrap_or([0; 4]);
+                    let code = u16::from_be_bytes([pay[0] ^ m[0], pay[1] ^ m[1]]);
+                    s.fields.int_add(reg, ids.close_code, u32::from(code));
+                    let r = &pay[2..pay.len().min(2 + 123)];
+                    let t = printable(r, h.mask, 2, b"\t");
+                    if !t.is_empty() {
+                        s.fields.string_add(reg, ids.close_reason, &latin1(&t));
+                    }
+                }
+            }
+            if complete {
+                self.buf.del(dir, total);
+            } else {
+                self.buf.skip(dir, total);
+                return Parsed::Consumed(0);
+            }
+        }
+    }
+
+    fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {
+        let reg = &cx.shared.fields;
+        if self.frames > 0 {
+            s.fields.int_add(reg, self.ids.frame_cnt, self.frames);
+        }
+        if self.payload_bytes > 0 {
+            let v = self.payload_bytes.min(0x7fff_ffff) as u32;
+            s.fields.int_add(reg, self.ids.payload_bytes, v);
+        }
+        if self.masked > 0 {
+            s.fields.int_add(reg, self.ids.masked, self.masked);
+        }
+    }
+}
+
+/// Starts the WebSocket parser on a session (once), as the HTTP parser hands over.
+pub fn attach(cx: &Cx, s: &mut Session) {
+    if has_parser(s, "websocket") {
+        return;
+    }
+    let Some(ids) = cx.shared.classifiers.config::<Ids>("websocket").copied() else {
+        return;
+    };
+    register_parser(
+        s,
+        Box::new(WebSocket {
+            ids,
+            buf: ParserBuf::new(8192),
+            payload_bytes: 0,
+            frames: 0,
+            masked: 0,
+            samples: 0,
+            cur_opcode: [0; 2],
+        }),
+    );
+}
+
+/// Defines the WebSocket fields.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let cnt = flags::CNT;
+    let mut def = |kind: &str, exp: &str, friendly: &str, help: &str, ty, fl| {
+        f.define("websocket", kind, exp, friendly, exp, help, ty, fl)
+    };
+    let opcode = def(
+        "termfield",
+        "websocket.opcode",
+        "Opcode",
+        "WebSocket frame opcode (Text, Binary, Ping, Pong, Close, ...)",
+        FieldType::StrGHash,
+        cnt,
+    );
+    let close_code = def(
+        "integer",
+        "websocket.closeCode",
+        "Close Code",
+        "WebSocket close status code",
+        FieldType::IntGHash,
+        cnt,
+    );
+    let close_reason = def(
+        "termfield",
+        "websocket.closeReason",
+        "Close Reason",
+        "WebSocket close reason text",
+        FieldType::StrGHash,
+        cnt,
+    );
+    let payload_bytes = def(
+        "integer",
+        "websocket.payloadBytes",
+        "Payload Bytes",
+        "Total WebSocket payload bytes observed",
+        FieldType::Int,
+        0,
+    );
+    let frame_cnt = def(
+        "integer",
+        "websocket.frameCnt",
+        "Frame Count",
+        "Total WebSocket frames observed",
+        FieldType::Int,
+        0,
+    );
+    let text_sample = def(
+        "termfield",
+        "websocket.textSample",
+        "Text Sample",
+        "Sample of WebSocket text frame payload (truncated to 256 bytes)",
+        FieldType::StrGHash,
+        cnt,
+    );
+    let masked = def(
+        "integer",
+        "websocket.maskedFromClient",
+        "Masked Frames",
+        "Number of WebSocket frames with the MASK bit set",
+        FieldType::Int,
+        0,
+    );
+    // Arkime's websocketTextSampleCnt default.
+    let samples = 4;
+    c.set_config(
+        "websocket",
+        Ids {
+            opcode,
+            close_code,
+            close_reason,
+            payload_bytes,
+            frame_cnt,
+            text_sample,
+            masked,
+            samples,
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers() {
+        // A masked text frame "Hi" and an unmasked 300-byte binary frame.
+        let f = [0x81, 0x82, 1, 2, 3, 4, b'H' ^ 1, b'i' ^ 2];
+        let h = header(&f).unwrap();
+        assert_eq!((h.len, h.payload, h.opcode), (6, 2, 1));
+        assert_eq!(printable(&f[6..], h.mask, 0, b""), b"Hi");
+        let g = [0x82, 126, 1, 44];
+        assert_eq!(header(&g).unwrap().payload, 300);
+        assert_eq!(header(&[0x81]), None);
+        assert_eq!(header(&[0x81, 0xfe, 0]), None);
+        for n in 0..f.len() {
+            let _ = header(&f[..n]);
+        }
+    }
+
+    #[test]
+    fn samples_stop_at_invalid_utf8() {
+        assert_eq!(printable(b"ok\x01\xff", None, 0, b""), b"ok.");
+        assert_eq!(printable("é".as_bytes(), None, 0, b""), "é".as_bytes());
+    }
+}
