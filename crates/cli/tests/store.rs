@@ -109,6 +109,19 @@ fn searches_find_exactly_the_matching_sessions() {
         find(&e, "port.src == EXISTS! && ip.protocol == udp", &[]),
         set(&[DNS])
     );
+    // EXISTS! on a term field, an ip field, and negated.
+    assert_eq!(find(&e, "host.http == EXISTS!", &[]), set(&[WEB]));
+    assert_eq!(find(&e, "ip.dst == EXISTS!", &[]), ip_sessions);
+    // The ARP exchange has no IP addresses.
+    assert_eq!(
+        find(&e, "ip.dst != EXISTS!", &[]),
+        all.difference(&ip_sessions).cloned().collect()
+    );
+    assert_eq!(all.difference(&ip_sessions).count(), 1);
+    assert_eq!(
+        find(&e, "ip.src == 10.1.0.10 && host.dns != EXISTS!", &[]),
+        set(&[ICMP, WEB])
+    );
     // The sample's sessions: dns 10-25 ms, web 30-81 ms, icmp 100-112 ms after
     // 1700000000 (2023-11-14 22:13:20 UTC). A window keeps the sessions overlapping it.
     let w = |a: &str, b: &str| find(&e, "ip.src == 10.1.0.10", &["--start", a, "--stop", b]);

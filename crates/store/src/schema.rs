@@ -1,12 +1,14 @@
 //! A partition's tantivy schema, made from the field registry: one indexed field per
 //! database field name, typed by the field's viewer kind (ip, integer/seconds/date,
-//! term kinds, text), plus the stored document, its id, and the names of the fields it
-//! holds (for `EXISTS!`).
+//! term kinds, text), plus the stored document and its id. `EXISTS!` needs no field of
+//! its own: ip and integer columns know which documents have a value, and a term field's
+//! dictionary lists every value it holds.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use tantivy::schema::{
-    Field, FieldType as TType, IpAddrOptions, NumericOptions, Schema, SchemaBuilder, STORED, STRING,
+    Field, FieldType as TType, IndexRecordOption, IpAddrOptions, NumericOptions, Schema,
+    SchemaBuilder, TextFieldIndexing, TextOptions, STORED, STRING,
 };
 use trawl_fields::FieldRegistry;
 
@@ -14,8 +16,6 @@ use trawl_fields::FieldRegistry;
 pub const SOURCE: &str = "_source";
 /// The document id.
 pub const ID: &str = "_id";
-/// Names of every field the document has a value for.
-pub const EXISTS: &str = "_exists";
 
 /// How a database field is indexed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +69,13 @@ pub fn build(fields: &[(String, Kind)]) -> Schema {
     let mut b = SchemaBuilder::new();
     b.add_text_field(ID, STRING | STORED);
     b.add_text_field(SOURCE, STORED);
-    b.add_text_field(EXISTS, STRING);
+    // Terms are matched, never scored: no field norms to keep per document.
+    let term = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
     for (name, kind) in fields {
         match kind {
             // Columnar only: ranges (CIDRs, port ranges, exact values) scan the column,
@@ -81,7 +87,7 @@ pub fn build(fields: &[(String, Kind)]) -> Schema {
                 b.add_i64_field(name, NumericOptions::default().set_fast());
             }
             Kind::Term => {
-                b.add_text_field(name, STRING);
+                b.add_text_field(name, term.clone());
             }
         }
     }
@@ -97,9 +103,35 @@ pub struct Fields {
     pub id: Field,
     /// `_source`.
     pub source: Field,
-    /// `_exists`.
-    pub exists: Field,
-    by_name: HashMap<String, (Field, Kind)>,
+    by_name: FxHashMap<String, (Field, Kind)>,
+    tree: PathNode,
+}
+
+/// The fields under one dotted path prefix: what a document's key leads to.
+#[derive(Clone, Debug, Default)]
+pub struct PathNode {
+    /// The field whose name is this path, if any.
+    pub field: Option<(Field, Kind)>,
+    children: FxHashMap<Box<str>, PathNode>,
+}
+
+impl PathNode {
+    /// Where `key` (one object key, possibly itself dotted) leads from here.
+    pub fn child(&self, key: &str) -> Option<&PathNode> {
+        let mut n = self;
+        for seg in key.split('.') {
+            n = n.children.get(seg)?;
+        }
+        Some(n)
+    }
+
+    fn insert(&mut self, name: &str, f: (Field, Kind)) {
+        let mut n = self;
+        for seg in name.split('.') {
+            n = n.children.entry(seg.into()).or_default();
+        }
+        n.field = Some(f);
+    }
 }
 
 impl Fields {
@@ -108,8 +140,8 @@ impl Fields {
     pub fn new(schema: Schema) -> Option<Fields> {
         let id = schema.get_field(ID).ok()?;
         let source = schema.get_field(SOURCE).ok()?;
-        let exists = schema.get_field(EXISTS).ok()?;
-        let mut by_name = HashMap::new();
+        let mut by_name = FxHashMap::default();
+        let mut tree = PathNode::default();
         for (f, e) in schema.fields() {
             if e.name().starts_with('_') {
                 continue;
@@ -120,14 +152,20 @@ impl Fields {
                 _ => Kind::Term,
             };
             by_name.insert(e.name().to_string(), (f, kind));
+            tree.insert(e.name(), (f, kind));
         }
         Some(Fields {
             schema,
             id,
             source,
-            exists,
             by_name,
+            tree,
         })
+    }
+
+    /// The root of the fields' names split at their dots.
+    pub fn tree(&self) -> &PathNode {
+        &self.tree
     }
 
     /// The field called `name` and its kind.

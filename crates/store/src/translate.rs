@@ -5,7 +5,8 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, Occur, Query as TQuery, RangeQuery, RegexQuery, TermQuery,
+    AllQuery, BooleanQuery, EmptyQuery, ExistsQuery, Occur, Query as TQuery, RangeQuery,
+    RegexQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
@@ -29,7 +30,16 @@ pub fn translate(q: &Query, fields: &Fields) -> Box<dyn TQuery> {
                 .collect(),
         )),
         Query::Not(x) => not(translate(x, fields)),
-        Query::Exists(db) => term(fields.exists, db),
+        Query::Exists(db) => match fields.get(db) {
+            // Ip and integer columns know which documents have a value.
+            Some((_, Kind::Ip | Kind::Int)) => Box::new(ExistsQuery::new(db.clone(), false)),
+            // Every value of a term field is in its dictionary: all terms from "".
+            Some((f, Kind::Term)) => Box::new(RangeQuery::new(
+                Bound::Included(Term::from_field_text(f, "")),
+                Bound::Unbounded,
+            )),
+            None => Box::new(EmptyQuery),
+        },
         Query::Field { db, m } => match fields.get(db) {
             Some((f, kind)) => field(db, f, kind, m),
             None => Box::new(EmptyQuery),

@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use tantivy::indexer::UserOperation;
 use tantivy::{Index, IndexWriter, TantivyDocument};
 use trawl_output::{Doc, DocOutput};
 
@@ -18,6 +19,8 @@ use crate::{partition_dir, StoreError};
 
 /// Documents waiting for the indexing thread before `emit` blocks.
 const QUEUE: usize = 8192;
+/// Documents handed to tantivy at once (one wake-up of an indexing thread).
+const BATCH: usize = 256;
 /// Documents per commit.
 const COMMIT_DOCS: u64 = 50_000;
 /// Longest time between commits while documents arrive.
@@ -192,61 +195,60 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
     let mut parts: HashMap<String, Partition> = HashMap::new();
     let mut failed_parts: HashMap<String, ()> = HashMap::new();
     let mut last_commit = Instant::now();
-    loop {
-        let doc = match rx.recv_timeout(COMMIT_EVERY) {
+    // Operations gathered per partition, handed to tantivy a batch at a time.
+    let mut batches: HashMap<String, Vec<UserOperation>> = HashMap::new();
+    let mut open = true;
+    while open {
+        let first = match rx.recv_timeout(COMMIT_EVERY) {
             Ok(d) => Some(d),
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
         };
-        if let Some(q) = doc {
-            let Queued { doc, id, built } = q;
-            if failed_parts.contains_key(&doc.index) {
-                stats.failed.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
-            if !parts.contains_key(&doc.index) {
-                match open_partition(root, &doc.index, fields) {
-                    Ok(p) => {
-                        parts.insert(doc.index.clone(), p);
-                    }
-                    Err(e) => {
-                        tracing::error!("store: {e}; documents for it are counted as failed");
-                        failed_parts.insert(doc.index.clone(), ());
-                        stats.failed.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
+        let mut next = first;
+        let mut taken = 0;
+        while let Some(q) = next.take() {
+            taken += 1;
+            queue_doc(
+                root,
+                fields,
+                q,
+                &mut parts,
+                &mut failed_parts,
+                &mut batches,
+                stats,
+            );
+            if taken < BATCH {
+                match rx.try_recv() {
+                    Ok(d) => next = Some(d),
+                    Err(crossbeam_channel::TryRecvError::Empty) => {}
+                    Err(crossbeam_channel::TryRecvError::Disconnected) => open = false,
                 }
             }
-            let Some(p) = parts.get_mut(&doc.index) else {
+        }
+        for (name, ops) in batches.iter_mut() {
+            if ops.is_empty() {
                 continue;
-            };
-            // A partition made by another version of the registry has its own schema.
-            let td = match built {
-                Some(td) if p.current_schema => Some(td),
-                _ => crate::doc::build(&p.fields, &id, &doc.body),
-            };
-            let Some(td) = td else {
-                stats.failed.fetch_add(1, Ordering::Relaxed);
-                continue;
-            };
-            // A document id names one session: writing it again replaces it, as an
-            // Elasticsearch index would (reading the same pcap twice).
-            if !p.fresh {
-                p.writer
-                    .delete_term(tantivy::Term::from_field_text(p.fields.id, &id));
             }
-            match p.writer.add_document(td) {
+            let Some(p) = parts.get_mut(name) else {
+                ops.clear();
+                continue;
+            };
+            let adds = ops
+                .iter()
+                .filter(|o| matches!(o, UserOperation::Add(_)))
+                .count() as u64;
+            match p.writer.run(ops.drain(..).collect::<Vec<_>>()) {
                 Ok(_) => {
-                    p.pending += 1;
-                    stats.indexed.fetch_add(1, Ordering::Relaxed);
+                    p.pending += adds;
+                    stats.indexed.fetch_add(adds, Ordering::Relaxed);
                 }
                 Err(e) => {
-                    tracing::error!("store: indexing a document failed: {e}");
-                    stats.failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!("store: indexing documents failed: {e}");
+                    stats.failed.fetch_add(adds, Ordering::Relaxed);
                 }
             }
             if p.pending >= COMMIT_DOCS {
-                commit(&doc.index, p, stats);
+                commit(name, p, stats);
             }
         }
         if last_commit.elapsed() >= COMMIT_EVERY {
@@ -262,4 +264,59 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
             tracing::warn!("store: merging {n}: {e}");
         }
     }
+}
+
+/// Adds one queued document to its partition's batch, opening the partition first.
+fn queue_doc(
+    root: &Path,
+    fields: &[(String, Kind)],
+    q: Queued,
+    parts: &mut HashMap<String, Partition>,
+    failed_parts: &mut HashMap<String, ()>,
+    batches: &mut HashMap<String, Vec<UserOperation>>,
+    stats: &WriterStats,
+) {
+    let Queued { doc, id, built } = q;
+    if failed_parts.contains_key(&doc.index) {
+        stats.failed.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    if !parts.contains_key(&doc.index) {
+        match open_partition(root, &doc.index, fields) {
+            Ok(p) => {
+                parts.insert(doc.index.clone(), p);
+            }
+            Err(e) => {
+                tracing::error!("store: {e}; documents for it are counted as failed");
+                failed_parts.insert(doc.index.clone(), ());
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+    let Some(p) = parts.get(&doc.index) else {
+        return;
+    };
+    // A partition made by another version of the registry has its own schema.
+    let td = match built {
+        Some(td) if p.current_schema => Some(td),
+        _ => crate::doc::build(&p.fields, &id, &doc.body),
+    };
+    let Some(td) = td else {
+        stats.failed.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    let ops = match batches.get_mut(&doc.index) {
+        Some(v) => v,
+        None => batches.entry(doc.index.clone()).or_default(),
+    };
+    // A document id names one session: writing it again replaces it, as an
+    // Elasticsearch index would (reading the same pcap twice).
+    if !p.fresh {
+        ops.push(UserOperation::Delete(tantivy::Term::from_field_text(
+            p.fields.id,
+            &id,
+        )));
+    }
+    ops.push(UserOperation::Add(td));
 }

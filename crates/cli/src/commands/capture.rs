@@ -336,7 +336,9 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     let packets_read = reader.packets_read;
     let bytes_read = reader.bytes_read;
     drop(reader);
+    tracing::debug!("all packets read; waiting for the packet threads");
     let stats = join_packet_threads(handles)?;
+    tracing::debug!("packet threads done; closing the outputs");
     // Closing the pcap files updates their documents, which may go to the output too.
     let written = pcap.finish();
     output.finish();
