@@ -237,7 +237,7 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
                 .iter()
                 .filter(|o| matches!(o, UserOperation::Add(_)))
                 .count() as u64;
-            match p.writer.run(ops.drain(..).collect::<Vec<_>>()) {
+            match p.writer.run(std::mem::take(ops)) {
                 Ok(_) => {
                     p.pending += adds;
                     stats.indexed.fetch_add(adds, Ordering::Relaxed);
