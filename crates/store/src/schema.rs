@@ -118,6 +118,9 @@ pub struct PathNode {
 impl PathNode {
     /// Where `key` (one object key, possibly itself dotted) leads from here.
     pub fn child(&self, key: &str) -> Option<&PathNode> {
+        if !key.contains('.') {
+            return self.children.get(key);
+        }
         let mut n = self;
         for seg in key.split('.') {
             n = n.children.get(seg)?;
