@@ -1,10 +1,11 @@
 //! Small protocol classifiers and parsers: Arkime's misc.c classifiers, SSH, FTP, IRC,
-//! TFTP and BGP today (SOCKS and RDP to come).
+//! TFTP, BGP and RDP.
 
 pub mod bgp;
 pub mod classify;
 pub mod ftp;
 pub mod irc;
+pub mod rdp;
 pub mod ssh;
 pub mod tftp;
 
@@ -18,6 +19,7 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
     classify::register(c);
     ftp::register(c, f);
     irc::register(c, f);
+    rdp::register(c, f);
     ssh::register(c, f);
     tftp::register(c, f);
 }
