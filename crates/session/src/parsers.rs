@@ -420,12 +420,12 @@ impl ParserBuf {
 
 /// Attaches a parser to the session (Arkime's `arkime_parsers_register`).
 pub fn register_parser(s: &mut Session, p: Box<dyn Parser>) {
-    s.parsers.push(p);
+    s.parsers.push(Some(p));
 }
 
 /// Whether the session already has a parser called `name`.
 pub fn has_parser(s: &Session, name: &str) -> bool {
-    s.parsers.iter().any(|p| p.name() == name)
+    s.parsers.iter().flatten().any(|p| p.name() == name)
 }
 
 /// Runs the TCP port and content classifiers on bytes a parser hands on, such as the
@@ -443,30 +443,27 @@ pub(crate) fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, t:
 }
 
 /// Hands bytes of one direction to the session's parsers, in order, until one
-/// consumes them all (Arkime's `arkime_packet_process_data`).
-pub(crate) fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
-    if s.parsers.is_empty() {
+/// consumes them all (Arkime's `arkime_packet_process_data`). A parser may call this
+/// itself to hand on bytes it carries (LDAP after StartTLS): the others get them, and
+/// a parser attached meanwhile (by classifying those bytes) gets them in the same
+/// pass, as in Arkime.
+pub fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
+    if s.parsers.is_empty() || s.parser_depth >= MAX_DEPTH {
         return;
     }
-    let mut list = std::mem::take(&mut s.parsers);
+    s.parser_depth += 1;
     let mut i = 0;
-    loop {
-        if i >= list.len() {
-            // A parser may have attached others (by classifying the stream it
-            // carries, e.g. after a SOCKS handshake or STARTTLS): as in Arkime, they
-            // get these bytes too, in the same pass.
-            if s.parsers.is_empty() {
-                break;
-            }
-            list.append(&mut s.parsers);
+    while i < s.parsers.len() {
+        // Running further out (this is a nested pass), or unregistered.
+        let Some(mut p) = s.parsers[i].take() else {
+            i += 1;
             continue;
-        }
-        match list[i].parse(cx, s, data, dir) {
-            Parsed::Unregister => {
-                list.remove(i);
-                continue;
-            }
+        };
+        match p.parse(cx, s, data, dir) {
+            // The slot stays empty: indexes must not move under an outer pass.
+            Parsed::Unregister => {}
             Parsed::Consumed(n) => {
+                s.parsers[i] = Some(p);
                 s.consumed[dir & 1] += n as u64;
                 if n >= data.len() {
                     break;
@@ -475,21 +472,36 @@ pub(crate) fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize
         }
         i += 1;
     }
-    // Parsers attached after the bytes were used up go after the existing ones.
-    list.append(&mut s.parsers);
-    s.parsers = list;
+    end_pass(s);
     crate::rules::drain_field_set(cx.shared, s);
+}
+
+/// Nested parser passes allowed (a tunnel in a tunnel in ...).
+const MAX_DEPTH: u8 = 8;
+
+/// Ends a pass; the outermost drops the slots of unregistered parsers.
+fn end_pass(s: &mut Session) {
+    s.parser_depth -= 1;
+    if s.parser_depth == 0 {
+        s.parsers.retain(Option::is_some);
+    }
 }
 
 /// Lets every parser flush into fields before a document is written.
 pub(crate) fn save(cx: &mut Cx, s: &mut Session, final_: bool) {
-    if s.parsers.is_empty() {
+    // By index: a parser's save may attach others (which are saved too) or hand
+    // bytes to the rest.
+    if s.parsers.is_empty() || s.parser_depth >= MAX_DEPTH {
         return;
     }
-    let mut list = std::mem::take(&mut s.parsers);
-    for p in &mut list {
-        p.save(cx, s, final_);
+    s.parser_depth += 1;
+    let mut i = 0;
+    while i < s.parsers.len() {
+        if let Some(mut p) = s.parsers[i].take() {
+            p.save(cx, s, final_);
+            s.parsers[i] = Some(p);
+        }
+        i += 1;
     }
-    list.append(&mut s.parsers);
-    s.parsers = list;
+    end_pass(s);
 }

@@ -140,8 +140,12 @@ pub struct Session {
     pub tcp: Option<Box<TcpState>>,
     /// SCTP state, for SCTP sessions.
     pub sctp: Option<Box<SctpState>>,
-    /// Parsers attached by classifiers.
-    pub parsers: Vec<Box<dyn crate::parsers::Parser>>,
+    /// Parsers attached by classifiers, in order. A parser is taken out (None) while
+    /// it runs, so that it may hand bytes to the others; one that unregisters stays
+    /// None until the outermost pass ends.
+    pub parsers: Vec<Option<Box<dyn crate::parsers::Parser>>>,
+    /// How many parser passes are running (a parser handing bytes on nests one).
+    pub parser_depth: u8,
 }
 
 impl Session {
@@ -188,6 +192,7 @@ impl Session {
             tcp: None,
             sctp: None,
             parsers: Vec::new(),
+            parser_depth: 0,
         }
     }
 

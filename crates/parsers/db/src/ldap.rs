@@ -1,10 +1,13 @@
 //! LDAP (Arkime's ldap.c): each direction's messages are buffered (up to 8 KiB) and
 //! read when 6000 bytes have arrived or the session is saved: the bind name and the
-//! authentication type of bind requests. (NTLMSSP blobs inside binds are not decoded
-//! yet, nor is the StartTLS hand-off.)
+//! authentication type of bind requests; after an extended request or response
+//! (StartTLS) the bytes that follow go to the parsers the session switched to (TLS).
+//! (NTLMSSP blobs inside binds are not decoded yet.)
 
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::parsers::{
+    classify_tcp, process_data, register_parser, Classifiers, Parsed, Parser,
+};
 use trawl_session::{Cx, Session};
 
 use trawl_parser_common::ber::tlv;
@@ -23,9 +26,25 @@ struct Ids {
 /// One bind request: (bind name, auth type).
 pub type Bind = (String, String);
 
+/// What a direction's buffered messages say.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Messages {
+    /// The bind requests.
+    pub binds: Vec<Bind>,
+    /// An extended request (23) or response (24), such as StartTLS, and where the
+    /// bytes after it start: they belong to whatever the session switched to.
+    pub handoff: Option<(u32, usize)>,
+}
+
 /// The bind requests among the messages of `buf`, read until one is not LDAP.
 pub fn binds(buf: &[u8]) -> Vec<Bind> {
-    let mut out = Vec::new();
+    messages(buf).binds
+}
+
+/// Reads the messages of `buf` until one is not LDAP or is an extended request.
+pub fn messages(buf: &[u8]) -> Messages {
+    let mut m_out = Messages::default();
+    let out = &mut m_out.binds;
     let mut b = buf;
     while b.len() > 5 {
         let Some((_, _, msg)) = tlv(&mut b) else {
@@ -40,6 +59,14 @@ pub fn binds(buf: &[u8]) -> Vec<Bind> {
             break;
         };
         if op > 25 {
+            break;
+        }
+        if op == 23 || op == 24 {
+            // Arkime hands on what follows an extended request and stops; after a
+            // response the rest is not LDAP either, so reading stops there too.
+            if !b.is_empty() {
+                m_out.handoff = Some((op, buf.len() - b.len()));
+            }
             break;
         }
         if op != 0 {
@@ -71,7 +98,7 @@ pub fn binds(buf: &[u8]) -> Vec<Bind> {
         };
         out.push((name, auth));
     }
-    out
+    m_out
 }
 
 #[derive(Debug)]
@@ -85,14 +112,24 @@ struct Ldap {
 impl Ldap {
     fn read(&mut self, cx: &mut Cx, s: &mut Session, dir: usize) {
         self.done[dir] = true;
+        let buf = std::mem::take(&mut self.buf[dir]);
+        let m = messages(&buf);
         let reg = &cx.shared.fields;
-        for (name, auth) in binds(&self.buf[dir]) {
+        for (name, auth) in m.binds {
             s.fields.string_add(reg, self.ids.bind_name, &name);
             if !auth.is_empty() {
                 s.fields.string_add(reg, self.ids.auth_type, &auth);
             }
         }
-        self.buf[dir] = Vec::new();
+        // After StartTLS the bytes are TLS: classified after the request, and handed
+        // to the session's other parsers in both directions.
+        if let Some((op, at)) = m.handoff {
+            let rest = &buf[at..];
+            if op == 23 {
+                classify_tcp(cx, s, rest, dir);
+            }
+            process_data(cx, s, rest, dir);
+        }
     }
 }
 
@@ -204,6 +241,28 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_tls_hands_off_what_follows() {
+        let oid = b"1.3.6.1.4.1.1466.20037";
+        // ExtendedRequest [APPLICATION 23] { requestName [0] oid }, message id 1.
+        let mut op = vec![0x77, (oid.len() + 2) as u8, 0x80, oid.len() as u8];
+        op.extend_from_slice(oid);
+        let mut msg = vec![0x30, (op.len() + 3) as u8, 0x02, 0x01, 0x01];
+        msg.extend_from_slice(&op);
+        let hello = [0x16, 3, 1, 0, 5, 1, 0, 0, 1, 0];
+        let mut buf = msg.clone();
+        buf.extend_from_slice(&hello);
+        let m = messages(&buf);
+        assert_eq!(m.handoff, Some((23, msg.len())));
+        assert_eq!(&buf[msg.len()..], &hello);
+        // The response [APPLICATION 24] hands on too; nothing after it, nothing to hand.
+        let mut rsp = msg.clone();
+        rsp[5] = 0x78;
+        assert_eq!(messages(&rsp).handoff, None);
+        rsp.extend_from_slice(&hello);
+        assert_eq!(messages(&rsp).handoff, Some((24, msg.len())));
+    }
 
     #[test]
     fn bind_requests() {
