@@ -423,6 +423,22 @@ fn user_classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u3
     s.fields.string_add(reg, id, &name);
 }
 
+/// NetBIOS datagram service (port 138): a direct or broadcast datagram, and SMB when
+/// an SMB header appears anywhere in it (mailslot messages).
+fn nbds_classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+    if cx.has_protocol(s, "nbds") || !nbds(data) {
+        return;
+    }
+    cx.add_protocol(s, "nbds");
+    if contains(data, b"\xffSMB") || contains(data, b"\xfeSMB") {
+        cx.add_protocol(s, "smb");
+    }
+}
+
+fn nbds(d: &[u8]) -> bool {
+    d.len() >= 14 && (0x10..=0x12).contains(&d[0])
+}
+
 /// Registers every misc.c classifier.
 pub fn register(c: &mut Classifiers) {
     for (i, e) in TABLE.iter().enumerate() {
@@ -438,6 +454,7 @@ pub fn register(c: &mut Classifiers) {
         }
     }
     c.register_tcp("user", 0, 0, b"USER ", user_classify);
+    c.register_port("nbds", 0, 138, port::UDP, nbds_classify);
 }
 
 #[cfg(test)]
@@ -476,6 +493,11 @@ mod tests {
         assert!(!ipfix(&ipf[..15]));
         let mut wg = vec![0u8; 148];
         wg[0] = 1;
+        let mut dgm = vec![0x11, 0x02, 0, 1, 10, 0, 0, 1, 0, 138, 0, 0xbb, 0, 0];
+        assert!(nbds(&dgm));
+        dgm[0] = 0x13;
+        assert!(!nbds(&dgm));
+        assert!(!nbds(&[0x10; 13]));
         assert!(wireguard(&wg));
         assert!(!wireguard(&wg[..100]));
         assert!(thrift(

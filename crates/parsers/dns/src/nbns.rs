@@ -1,0 +1,351 @@
+//! NetBIOS Name Service (Arkime's nbns.c, RFC 1001/1002) on UDP port 137: the names
+//! of questions and resource records (first-level decoded, trailing spaces trimmed),
+//! query types, the names queried, the names and addresses answers carry.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
+use trawl_session::{Cx, Session};
+
+/// Shortest datagram read: header, one encoded name and its type and class.
+const MIN_LEN: usize = 50;
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    name: FieldId,
+    query_type: FieldId,
+    query_host: FieldId,
+    host: FieldId,
+    ip: FieldId,
+}
+
+/// What one datagram says, in the order Arkime adds it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Message {
+    /// Query types (NB, NBSTAT) of the questions.
+    pub query_types: Vec<&'static str>,
+    /// Names of questions and records.
+    pub names: Vec<String>,
+    /// Names of questions, when the datagram is a query.
+    pub query_hosts: Vec<String>,
+    /// Names of resource records.
+    pub hosts: Vec<String>,
+    /// Addresses of NB records.
+    pub ips: Vec<Ipv4Addr>,
+}
+
+/// Decodes the 32 bytes of a first-level encoded name (two letters A-P per byte; the
+/// 16th byte, the suffix, is left out), keeping printable characters and trimming
+/// the space padding. `strict` refuses a name with a letter outside A-P; otherwise
+/// decoding stops there.
+fn label(d: &[u8], strict: bool) -> Option<String> {
+    let mut out = String::new();
+    for pair in d.get(..30)?.chunks_exact(2) {
+        let ok = |c: u8| (b'A'..=b'P').contains(&c);
+        if !ok(pair[0]) || !ok(pair[1]) {
+            if strict {
+                return None;
+            }
+            break;
+        }
+        let c = ((pair[0] - b'A') << 4) | (pair[1] - b'A');
+        if (0x20..=0x7e).contains(&c) {
+            out.push(char::from(c));
+        }
+    }
+    let n = out.trim_end_matches(' ').len();
+    out.truncate(n);
+    Some(out)
+}
+
+/// Skips a name's scope labels up to their terminating zero.
+fn skip_scope(d: &[u8], mut at: usize) -> usize {
+    while let Some(&l) = d.get(at) {
+        at += 1;
+        if l == 0 {
+            break;
+        }
+        at += usize::from(l);
+    }
+    at
+}
+
+fn be16(d: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*d.get(at)?, *d.get(at + 1)?]))
+}
+
+/// Reads a datagram; what was read before a malformed part is kept.
+pub fn message(d: &[u8]) -> Message {
+    let mut m = Message::default();
+    if d.len() < MIN_LEN {
+        return m;
+    }
+    let (Some(flags), Some(qd), Some(an), Some(ns), Some(ar)) =
+        (be16(d, 2), be16(d, 4), be16(d, 6), be16(d, 8), be16(d, 10))
+    else {
+        return m;
+    };
+    let query = flags & 0x8000 == 0;
+    let mut at = 12;
+    for _ in 0..qd {
+        if d.get(at) != Some(&0x20) || d.len() < at + 33 {
+            return m;
+        }
+        let Some(name) = label(&d[at + 1..], true) else {
+            return m;
+        };
+        at = skip_scope(d, at + 33);
+        let Some(qtype) = be16(d, at) else {
+            return m;
+        };
+        if d.len() < at + 4 {
+            return m;
+        }
+        at += 4;
+        match qtype {
+            0x20 => m.query_types.push("NB"),
+            0x21 => m.query_types.push("NBSTAT"),
+            _ => {}
+        }
+        if !name.is_empty() {
+            m.names.push(name.clone());
+            if query {
+                m.query_hosts.push(name);
+            }
+        }
+    }
+    let records = u32::from(an) + u32::from(ns) + u32::from(ar);
+    for _ in 0..records {
+        let Some(&first) = d.get(at) else {
+            return m;
+        };
+        at += 1;
+        let name = if first & 0xc0 == 0xc0 {
+            // A pointer to a name earlier in the datagram.
+            let Some(&second) = d.get(at) else {
+                return m;
+            };
+            at += 1;
+            let off = (usize::from(first & 0x3f) << 8) | usize::from(second);
+            if off + 33 <= d.len() && d[off] == 0x20 {
+                label(&d[off + 1..], false).unwrap_or_default()
+            } else {
+                String::new()
+            }
+        } else if first == 0x20 {
+            if d.len() < at + 32 {
+                return m;
+            }
+            let n = label(&d[at..], false).unwrap_or_default();
+            at = skip_scope(d, at + 32);
+            n
+        } else {
+            return m;
+        };
+        let (Some(rtype), Some(rdlen)) = (be16(d, at), be16(d, at + 8)) else {
+            return m;
+        };
+        at += 10;
+        let rdlen = usize::from(rdlen);
+        if rdlen > d.len().saturating_sub(at) {
+            return m;
+        }
+        if !name.is_empty() {
+            m.names.push(name.clone());
+            m.hosts.push(name);
+        }
+        if rtype == 0x20 && rdlen >= 6 {
+            for rec in d[at..at + rdlen].chunks_exact(6) {
+                m.ips.push(Ipv4Addr::new(rec[2], rec[3], rec[4], rec[5]));
+            }
+        }
+        at += rdlen;
+    }
+    m
+}
+
+/// Whether a datagram to or from port 137 looks like NBNS: a header then an encoded
+/// name whose first letters are A-P.
+pub fn looks_like_nbns(d: &[u8]) -> bool {
+    d.len() >= MIN_LEN && d[12] == 0x20 && d[13..17].iter().all(|c| (b'A'..=b'P').contains(c))
+}
+
+#[derive(Debug)]
+struct Nbns {
+    ids: Ids,
+}
+
+impl Parser for Nbns {
+    fn name(&self) -> &'static str {
+        "nbns"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+        if data.len() < MIN_LEN {
+            return Parsed::Consumed(0);
+        }
+        if !cx.has_protocol(s, "nbns") {
+            cx.add_protocol(s, "nbns");
+        }
+        let m = message(data);
+        let reg = &cx.shared.fields;
+        let ids = &self.ids;
+        for t in &m.query_types {
+            s.fields.string_add(reg, ids.query_type, t);
+        }
+        for n in &m.names {
+            s.fields.string_add(reg, ids.name, n);
+        }
+        for n in &m.query_hosts {
+            s.fields.string_add(reg, ids.query_host, n);
+        }
+        for n in &m.hosts {
+            s.fields.string_add(reg, ids.host, n);
+        }
+        for ip in &m.ips {
+            s.fields.ip_add(reg, ids.ip, IpAddr::V4(*ip));
+        }
+        Parsed::Consumed(0)
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+    if cx.has_protocol(s, "nbns") || !looks_like_nbns(d) {
+        return;
+    }
+    if let Some(ids) = cx.shared.classifiers.config::<Ids>("nbns").copied() {
+        register_parser(s, Box::new(Nbns { ids }));
+    }
+}
+
+/// Registers the NBNS fields and classifier.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let cnt = flags::CNT;
+    let g = "nbns";
+    let term = FieldType::StrGHash;
+    let ids = Ids {
+        name: f.define(
+            g,
+            "termfield",
+            "nbns.name",
+            "Name",
+            "nbns.name",
+            "NetBIOS names",
+            term,
+            cnt,
+        ),
+        query_type: f.define(
+            g,
+            "termfield",
+            "nbns.queryType",
+            "Query Type",
+            "nbns.queryType",
+            "NetBIOS query types",
+            term,
+            cnt,
+        ),
+        query_host: f.define(
+            g,
+            "termfield",
+            "nbns.queryHost",
+            "Query Host",
+            "nbns.queryHost",
+            "NetBIOS hosts being queried",
+            term,
+            cnt,
+        ),
+        host: f.define(
+            g,
+            "termfield",
+            "nbns.host",
+            "Host",
+            "nbns.host",
+            "NetBIOS hosts from responses",
+            term,
+            cnt,
+        ),
+        ip: f.define(
+            g,
+            "ip",
+            "nbns.ip",
+            "IP",
+            "nbns.ip",
+            "IP addresses from NetBIOS responses",
+            FieldType::IpGHash,
+            cnt,
+        ),
+    };
+    c.set_config("nbns", ids);
+    c.register_port("nbns", 0, 137, port::UDP, classify);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name first-level encoded, space padded to 15, with suffix `sfx`.
+    fn encode(name: &str, sfx: u8) -> Vec<u8> {
+        let mut b = format!("{name:<15}").into_bytes();
+        b.push(sfx);
+        let mut out = vec![0x20];
+        for c in b {
+            out.push(b'A' + (c >> 4));
+            out.push(b'A' + (c & 15));
+        }
+        out.push(0);
+        out
+    }
+
+    fn query(name: &str) -> Vec<u8> {
+        let mut d = vec![0x12, 0x34, 0x01, 0x10, 0, 1, 0, 0, 0, 0, 0, 0];
+        d.extend_from_slice(&encode(name, 0));
+        d.extend_from_slice(&[0, 0x20, 0, 1]);
+        d
+    }
+
+    #[test]
+    fn query_and_response() {
+        let q = query("WORKGROUP");
+        assert!(looks_like_nbns(&q));
+        let m = message(&q);
+        assert_eq!(m.query_types, ["NB"]);
+        assert_eq!(m.names, ["WORKGROUP"]);
+        assert_eq!(m.query_hosts, ["WORKGROUP"]);
+        // A response: no question, one NB answer with two addresses, then an answer
+        // whose name points back at the first.
+        let mut r = vec![0x12, 0x34, 0x85, 0x00, 0, 0, 0, 2, 0, 0, 0, 0];
+        r.extend_from_slice(&encode("MDJR98", 0x20));
+        r.extend_from_slice(&[0, 0x20, 0, 1, 0, 0, 0, 60, 0, 12]);
+        r.extend_from_slice(&[0, 0, 192, 168, 239, 129, 0x60, 0, 10, 0, 0, 1]);
+        r.extend_from_slice(&[0xc0, 12, 0, 0x20, 0, 1, 0, 0, 0, 60, 0, 6]);
+        r.extend_from_slice(&[0, 0, 10, 0, 0, 2]);
+        let m = message(&r);
+        assert!(m.query_hosts.is_empty());
+        assert_eq!(m.hosts, ["MDJR98", "MDJR98"]);
+        assert_eq!(
+            m.ips,
+            [
+                Ipv4Addr::new(192, 168, 239, 129),
+                Ipv4Addr::new(10, 0, 0, 1),
+                Ipv4Addr::new(10, 0, 0, 2)
+            ]
+        );
+        // Truncated anywhere: what came before stays, nothing panics.
+        for n in 0..r.len() {
+            let _ = message(&r[..n]);
+            let _ = looks_like_nbns(&r[..n]);
+        }
+        assert_eq!(message(&r[..r.len() - 3]).ips.len(), 2);
+    }
+
+    #[test]
+    fn bad_names() {
+        let mut q = query("HOST");
+        q[14] = b'Z';
+        assert!(!looks_like_nbns(&q));
+        assert_eq!(message(&q), Message::default());
+        // Embedded spaces stay; only the padding goes.
+        assert_eq!(message(&query("MY PC")).names, ["MY PC"]);
+    }
+}
