@@ -49,14 +49,14 @@ fn md5_hex(s: &str) -> String {
     hex(&Md5::digest(s.as_bytes()))
 }
 
-fn sha256_12(s: &str) -> String {
+pub(crate) fn sha256_12(s: &str) -> String {
     if s.is_empty() {
         return "000000000000".into();
     }
     hex(&Sha256::digest(s.as_bytes())[..6])
 }
 
-fn two_digits(n: usize) -> String {
+pub(crate) fn two_digits(n: usize) -> String {
     format!("{:02}", n.min(99))
 }
 

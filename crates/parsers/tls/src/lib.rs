@@ -1,11 +1,12 @@
 //! TLS (Arkime's tls.c and certs.c): classifies sessions that start with a TLS
 //! handshake record, then reads each direction's handshake records (buffered, capped)
 //! for the version, cipher, session ids, SNI, JA3/JA3S, JA4 and the server's
-//! certificates.
+//! certificates. DTLS over UDP (dtls.rs) reuses the certificate reading.
 
 pub mod bsb;
 pub mod certs;
 pub mod ciphers;
+pub mod dtls;
 pub mod hello;
 
 use trawl_config::Settings;
@@ -747,6 +748,7 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
         },
     );
     c.register_tcp("tls", 0, 0, b"\x16\x03", classify);
+    dtls::register(c);
 }
 
 #[cfg(test)]
