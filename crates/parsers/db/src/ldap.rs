@@ -2,7 +2,7 @@
 //! read when 6000 bytes have arrived or the session is saved: the bind name and the
 //! authentication type of bind requests; after an extended request or response
 //! (StartTLS) the bytes that follow go to the parsers the session switched to (TLS).
-//! (NTLMSSP blobs inside binds are not decoded yet.)
+//! NTLMSSP messages in binds and bind responses are decoded into the ntlm fields.
 
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_session::parsers::{
@@ -11,6 +11,7 @@ use trawl_session::parsers::{
 use trawl_session::{Cx, Session};
 
 use trawl_parser_common::ber::tlv;
+use trawl_parser_common::ntlm;
 
 /// Most bytes buffered per direction.
 const MAX_BUF: usize = 8192;
@@ -28,9 +29,12 @@ pub type Bind = (String, String);
 
 /// What a direction's buffered messages say.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Messages {
+pub struct Messages<'a> {
     /// The bind requests.
     pub binds: Vec<Bind>,
+    /// NTLMSSP messages inside binds (NTLM auth, SASL credentials) and bind
+    /// responses (the matched DN, as Active Directory sends it, or SASL credentials).
+    pub ntlm: Vec<&'a [u8]>,
     /// An extended request (23) or response (24), such as StartTLS, and where the
     /// bytes after it start: they belong to whatever the session switched to.
     pub handoff: Option<(u32, usize)>,
@@ -42,9 +46,11 @@ pub fn binds(buf: &[u8]) -> Vec<Bind> {
 }
 
 /// Reads the messages of `buf` until one is not LDAP or is an extended request.
-pub fn messages(buf: &[u8]) -> Messages {
+pub fn messages(buf: &[u8]) -> Messages<'_> {
     let mut m_out = Messages::default();
     let out = &mut m_out.binds;
+    let ntlm = &mut m_out.ntlm;
+    let is_ntlm = |v: &[u8]| v.len() >= 8 && v.starts_with(b"NTLMSSP\0");
     let mut b = buf;
     while b.len() > 5 {
         let Some((_, _, msg)) = tlv(&mut b) else {
@@ -69,6 +75,28 @@ pub fn messages(buf: &[u8]) -> Messages {
             }
             break;
         }
+        if op == 1 {
+            // BindResponse: resultCode, matchedDN, diagnosticMessage, then optional
+            // referral [3] or serverSaslCreds [7].
+            let mut r = body;
+            let _ = tlv(&mut r);
+            if let Some((_, _, dn)) = tlv(&mut r) {
+                if is_ntlm(dn) {
+                    ntlm.push(dn);
+                }
+            }
+            let _ = tlv(&mut r);
+            while r.len() > 2 {
+                let Some((_, t, v)) = tlv(&mut r) else {
+                    break;
+                };
+                if t == 7 && is_ntlm(v) {
+                    ntlm.push(v);
+                    break;
+                }
+            }
+            continue;
+        }
         if op != 0 {
             continue;
         }
@@ -91,9 +119,26 @@ pub fn messages(buf: &[u8]) -> Messages {
             }
             Some((_, 0, [])) => "none".to_string(),
             Some((_, 0, _)) => "simple".to_string(),
-            Some((_, 3, _)) => "sasl".to_string(),
-            Some((_, 10, _)) => "ntlmsspNegotiate".to_string(),
-            Some((_, 11, _)) => "ntlmsspAuth".to_string(),
+            Some((_, 3, v)) => {
+                // SaslCredentials: mechanism, then credentials; NTLM sent directly.
+                let mut c = v;
+                if let Some((_, 4, _)) = tlv(&mut c) {
+                    if let Some((_, 4, cred)) = tlv(&mut c) {
+                        if is_ntlm(cred) {
+                            ntlm.push(cred);
+                        }
+                    }
+                }
+                "sasl".to_string()
+            }
+            Some((_, 10, v)) => {
+                ntlm.push(v);
+                "ntlmsspNegotiate".to_string()
+            }
+            Some((_, 11, v)) => {
+                ntlm.push(v);
+                "ntlmsspAuth".to_string()
+            }
             Some((_, t, _)) => t.to_string(),
         };
         out.push((name, auth));
@@ -120,6 +165,9 @@ impl Ldap {
             if !auth.is_empty() {
                 s.fields.string_add(reg, self.ids.auth_type, &auth);
             }
+        }
+        for blob in m.ntlm {
+            ntlm::record(cx, s, blob);
         }
         // After StartTLS the bytes are TLS: classified after the request, and handed
         // to the session's other parsers in both directions.

@@ -1,8 +1,9 @@
 //! TDS, Microsoft SQL Server and Sybase (Arkime's tds.c): the user name of a TDS 7
-//! LOGIN7 packet (UCS-2) or of a TDS 4.2/5.0 login packet, into `user`.
-//! (The SSPI/NTLM blob of a LOGIN7 is not decoded yet.)
+//! LOGIN7 packet (UCS-2) or of a TDS 4.2/5.0 login packet, into `user`; the NTLMSSP
+//! messages of a LOGIN7's SSPI data and of SSPI packets, into the ntlm fields.
 
 use trawl_fields::{FieldId, FieldRegistry};
+use trawl_parser_common::ntlm;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
@@ -29,6 +30,23 @@ pub fn login7_user(pkt: &[u8]) -> Option<String> {
         return None;
     }
     Some(String::from_utf16_lossy(&units).to_lowercase())
+}
+
+/// The SSPI data of a LOGIN7 packet body (offset at 78, length at 80, or the long
+/// length at 90 when the short one is 0xffff).
+pub fn login7_sspi(pkt: &[u8]) -> Option<&[u8]> {
+    if pkt.len() < 86 {
+        return None;
+    }
+    let off = usize::from(u16::from_le_bytes([pkt[78], pkt[79]]));
+    let mut len = usize::from(u16::from_le_bytes([pkt[80], pkt[81]]));
+    if len == 0xffff && pkt.len() >= 94 {
+        len = u32::from_le_bytes([pkt[90], pkt[91], pkt[92], pkt[93]]) as usize;
+    }
+    if len < 12 || off > pkt.len() || len > pkt.len() - off {
+        return None;
+    }
+    Some(&pkt[off..off + len])
 }
 
 /// The user name of a TDS 4.2/5.0 login packet (length-prefixed at offset 39/69).
@@ -68,6 +86,7 @@ impl Parser for Tds {
         }
         let b = self.buf.get(dir);
         let mut pos = 0;
+        let mut sspi = Vec::new();
         while pos + 8 <= b.len() {
             let len = usize::from(u16::from_be_bytes([b[pos + 2], b[pos + 3]]));
             if !(8..=MAX_BUF).contains(&len) {
@@ -77,14 +96,23 @@ impl Parser for Tds {
             if pos + len > b.len() {
                 break;
             }
+            let pkt = &b[pos + 8..pos + len];
             if b[pos] == 0x10 && dir == 0 {
-                if let Some(u) = login7_user(&b[pos + 8..pos + len]) {
+                if let Some(u) = login7_user(pkt) {
                     s.fields.string_add(reg, self.user, &u);
                 }
+                if let Some(x) = login7_sspi(pkt) {
+                    sspi.push(x.to_vec());
+                }
+            } else if b[pos] == 0x11 && !pkt.is_empty() {
+                sspi.push(pkt.to_vec());
             }
             pos += len;
         }
         self.buf.del(dir, pos);
+        for x in sspi {
+            ntlm::record(cx, s, &x);
+        }
         Parsed::Consumed(0)
     }
 }
@@ -139,5 +167,23 @@ mod tests {
         assert_eq!(login42_user(&old).as_deref(), Some("bob"));
         old[69] = 255;
         assert_eq!(login42_user(&old[..100]), None);
+    }
+
+    #[test]
+    fn login7_sspi_data() {
+        let mut p = vec![0u8; 94];
+        let blob = b"NTLMSSP\0\x01\0\0\0\x07\x82";
+        p[78..80].copy_from_slice(&94u16.to_le_bytes());
+        p[80..82].copy_from_slice(&(blob.len() as u16).to_le_bytes());
+        p.extend_from_slice(blob);
+        assert_eq!(login7_sspi(&p), Some(&blob[..]));
+        assert_eq!(login7_sspi(&p[..100]), None, "blob cut short");
+        // The long length, when the short one is 0xffff.
+        p[80..82].copy_from_slice(&0xffffu16.to_le_bytes());
+        p[90..94].copy_from_slice(&(blob.len() as u32).to_le_bytes());
+        assert_eq!(login7_sspi(&p), Some(&blob[..]));
+        // Shorter than an NTLMSSP header: nothing.
+        p[80..82].copy_from_slice(&11u16.to_le_bytes());
+        assert_eq!(login7_sspi(&p), None);
     }
 }
