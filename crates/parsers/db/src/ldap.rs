@@ -291,6 +291,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ntlm_in_binds() {
+        let blob = b"NTLMSSP\0\x01\0\0\0";
+        // bindRequest: version 3, empty name, [10] NTLM negotiate.
+        let mut bind = vec![0x02, 0x01, 0x03, 0x04, 0x00, 0x8a, blob.len() as u8];
+        bind.extend_from_slice(blob);
+        let mut msg = vec![
+            0x30,
+            (bind.len() + 5) as u8,
+            0x02,
+            0x01,
+            0x01,
+            0x60,
+            bind.len() as u8,
+        ];
+        msg.extend_from_slice(&bind);
+        let m = messages(&msg);
+        assert_eq!(
+            m.binds,
+            [("<ROOT>".to_string(), "ntlmsspNegotiate".to_string())]
+        );
+        assert_eq!(m.ntlm, [&blob[..]]);
+        // A bind response whose matched DN is an NTLM challenge (Active Directory).
+        let mut rsp = vec![0x0a, 0x01, 0x00, 0x04, blob.len() as u8];
+        rsp.extend_from_slice(blob);
+        rsp.extend_from_slice(&[0x04, 0x00]);
+        let mut msg = vec![
+            0x30,
+            (rsp.len() + 5) as u8,
+            0x02,
+            0x01,
+            0x01,
+            0x61,
+            rsp.len() as u8,
+        ];
+        msg.extend_from_slice(&rsp);
+        assert_eq!(messages(&msg).ntlm, [&blob[..]]);
+    }
+
+    #[test]
     fn start_tls_hands_off_what_follows() {
         let oid = b"1.3.6.1.4.1.1466.20037";
         // ExtendedRequest [APPLICATION 23] { requestName [0] oid }, message id 1.
