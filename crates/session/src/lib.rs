@@ -138,6 +138,18 @@ pub struct Shared {
     pub classifiers: parsers::Classifiers,
     /// Plugins called before each document is written.
     pub plugins: Vec<Box<dyn Plugin>>,
+    /// Yara rules (`yara=`), run on the bytes each direction is classified by (or
+    /// on every packet's with `yaraEveryPacket`).
+    pub yara: Option<Box<dyn ContentScanner>>,
+    /// `yaraEveryPacket`.
+    pub yara_every_packet: bool,
+}
+
+/// Rules matched against payload bytes (Arkime's yara): a match tags the session.
+pub trait ContentScanner: Send + Sync {
+    /// Appends the tags `data` earns (`yara:RULE`, then `yara:TAG` for each of the
+    /// rule's tags) to `tags`.
+    fn scan(&self, data: &[u8], tags: &mut Vec<String>);
 }
 
 impl Shared {
@@ -164,6 +176,8 @@ impl Shared {
             rules: RuleSet::default(),
             classifiers,
             plugins: Vec::new(),
+            yara: None,
+            yara_every_packet: false,
         }
     }
 }

@@ -440,6 +440,21 @@ pub(crate) fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, t:
     let shared = cx.shared;
     shared.classifiers.classify(cx, s, data, dir, t);
     crate::rules::run_after_classify(shared, s);
+    if !shared.yara_every_packet {
+        yara(cx, s, data);
+    }
+}
+
+/// Runs the yara rules on `data` and tags the session with what matched.
+pub(crate) fn yara(cx: &mut Cx, s: &mut Session, data: &[u8]) {
+    let Some(y) = &cx.shared.yara else {
+        return;
+    };
+    let mut tags = Vec::new();
+    y.scan(data, &mut tags);
+    for t in &tags {
+        cx.add_tag(s, t);
+    }
 }
 
 /// Hands bytes of one direction to the session's parsers, in order, until one

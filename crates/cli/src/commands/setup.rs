@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use trawl_config::{Config, Settings};
 use trawl_fields::FieldRegistry;
 
@@ -134,6 +134,13 @@ pub fn build(
         rules,
         classifiers,
         plugins,
+        yara: match &st.yara {
+            Some(path) => Some(Box::new(
+                trawl_yara::Yara::load(Path::new(path)).map_err(anyhow::Error::msg)?,
+            )),
+            None => None,
+        },
+        yara_every_packet: cfg.get_bool("yaraEveryPacket", false)?,
     };
     Ok(Built {
         shared: Arc::new(shared),

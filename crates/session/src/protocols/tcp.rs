@@ -458,6 +458,9 @@ fn finish(cx: &mut Cx, s: &mut Session) {
         }
         s.databytes[dir] += n as u64;
         s.total_databytes[dir] += n as u64;
+        if cx.shared.yara_every_packet {
+            parsers::yara(cx, s, data);
+        }
     }
 }
 

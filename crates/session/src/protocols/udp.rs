@@ -52,6 +52,9 @@ pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         s.first_bytes[dir][..n].copy_from_slice(&data[..n]);
         s.first_bytes_len[dir] = n as u8;
         parsers::classify(cx, s, data, dir, Transport::Udp);
+        if cx.shared.yara_every_packet {
+            parsers::yara(cx, s, data);
+        }
     }
     parsers::process_data(cx, s, data, dir);
 }
