@@ -1,0 +1,257 @@
+//! OPC UA Binary (Arkime's opcua.c): a TCP session that opens with a Hello. Each
+//! direction's messages (8-byte header: type, chunk type, little-endian length) are
+//! read whole, at most four per direction: a Hello's endpoint URL, and an
+//! OpenSecureChannel's security policy URI and sender certificate (read as TLS reads
+//! certificates).
+
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_tls::CertState;
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::{Cx, Session};
+
+const HEADER: usize = 8;
+const MAX_MSG: u32 = 16 * 1024 * 1024;
+/// Five u32s of a Hello before its endpoint URL.
+const HEL_PRELUDE: usize = 20;
+const MAX_URL: usize = 4096;
+const MAX_CERT: usize = 16 * 1024;
+/// Messages read per direction.
+const MAX_MSGS: u8 = 4;
+/// Buffer cap per direction (an OpenSecureChannel may carry a large certificate).
+const BUF_MAX: usize = 32768;
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    endpoint: FieldId,
+    policy: FieldId,
+}
+
+/// Whether `d` starts with a known message type and chunk type.
+pub fn valid_header(d: &[u8]) -> bool {
+    d.len() >= 4
+        && matches!(d[3], b'F' | b'C' | b'A')
+        && matches!(
+            &d[..3],
+            b"HEL" | b"ACK" | b"ERR" | b"RHE" | b"OPN" | b"CLO" | b"MSG"
+        )
+}
+
+fn le32(d: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(d.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// The message length in a header.
+pub fn msg_len(d: &[u8]) -> Option<u32> {
+    le32(d, 4)
+}
+
+/// A Hello's endpoint URL.
+pub fn hello_url(msg: &[u8]) -> Option<&[u8]> {
+    if msg.len() < HEADER + HEL_PRELUDE + 4 {
+        return None;
+    }
+    let n = le32(msg, HEADER + HEL_PRELUDE)? as usize;
+    let rest = &msg[HEADER + HEL_PRELUDE + 4..];
+    if n == 0 || n > MAX_URL || n > rest.len() {
+        return None;
+    }
+    Some(&rest[..n])
+}
+
+/// An OpenSecureChannel's security policy URI and sender certificate.
+pub fn open(msg: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
+    if msg.len() < HEADER + 8 {
+        return (None, None);
+    }
+    let mut at = HEADER + 4;
+    let Some(n) = le32(msg, at) else {
+        return (None, None);
+    };
+    at += 4;
+    let rest = msg.len() - at;
+    let mut policy = None;
+    let n = n as usize;
+    if n > 0 && n <= MAX_URL && n <= rest {
+        policy = Some(&msg[at..at + n]);
+        at += n;
+    } else if n & 0x8000_0000 == 0 && n != 0 {
+        // A positive length past the cap or the message: not trusted.
+        return (None, None);
+    }
+    // Empty or null (-1): the certificate follows.
+    let Some(c) = le32(msg, at) else {
+        return (policy, None);
+    };
+    at += 4;
+    let c = c as usize;
+    let cert = (c > 0 && c <= MAX_CERT && c <= msg.len() - at).then(|| &msg[at..at + c]);
+    (policy, cert)
+}
+
+#[derive(Debug)]
+struct OpcUa {
+    ids: Ids,
+    buf: ParserBuf,
+    msgs: [u8; 2],
+    certs: CertState,
+}
+
+impl Parser for OpcUa {
+    fn name(&self) -> &'static str {
+        "opcua"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let dir = dir & 1;
+        if !self.buf.add(dir, data) {
+            return Parsed::Unregister;
+        }
+        while self.buf.get(dir).len() >= HEADER {
+            let b = self.buf.get(dir);
+            if !valid_header(b) {
+                return Parsed::Unregister;
+            }
+            let len = msg_len(b).unwrap_or(0);
+            if !(HEADER as u32..=MAX_MSG).contains(&len) || len as usize > BUF_MAX {
+                return Parsed::Unregister;
+            }
+            let len = len as usize;
+            if b.len() < len {
+                break;
+            }
+            let msg = b[..len].to_vec();
+            let reg = &cx.shared.fields;
+            match (msg[0], msg[3]) {
+                (b'H', b'F') => {
+                    if let Some(u) = hello_url(&msg) {
+                        s.fields
+                            .string_add(reg, self.ids.endpoint, &String::from_utf8_lossy(u));
+                    }
+                }
+                (b'O', b'F') => {
+                    let (policy, cert) = open(&msg);
+                    if let Some(p) = policy {
+                        s.fields
+                            .string_add(reg, self.ids.policy, &String::from_utf8_lossy(p));
+                    }
+                    if let Some(c) = cert {
+                        self.certs.process_single_certificate(cx, s, c);
+                    }
+                }
+                _ => {}
+            }
+            self.buf.del(dir, len);
+            self.msgs[dir] += 1;
+            if self.msgs[dir] >= MAX_MSGS {
+                return Parsed::Unregister;
+            }
+        }
+        Parsed::Consumed(0)
+    }
+
+    fn save(&mut self, _cx: &mut Cx, _s: &mut Session, _final: bool) {
+        self.certs.saved();
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+    if d.len() < HEADER || !valid_header(d) {
+        return;
+    }
+    if !msg_len(d).is_some_and(|l| (HEADER as u32..=MAX_MSG).contains(&l)) {
+        return;
+    }
+    if cx.has_protocol(s, "opcua") {
+        return;
+    }
+    let Some(ids) = cx.shared.classifiers.config::<Ids>("opcua").copied() else {
+        return;
+    };
+    cx.add_protocol(s, "opcua");
+    register_parser(
+        s,
+        Box::new(OpcUa {
+            ids,
+            buf: ParserBuf::new(BUF_MAX),
+            msgs: [0; 2],
+            certs: CertState::default(),
+        }),
+    );
+}
+
+/// Registers the OPC UA fields and classifier.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let cnt = flags::CNT;
+    let ids = Ids {
+        endpoint: f.define(
+            "opcua",
+            "termfield",
+            "opcua.endpointUrl",
+            "OPC UA Endpoint URL",
+            "opcua.endpointUrl",
+            "OPC UA endpoint URL from the Hello message",
+            FieldType::StrGHash,
+            cnt,
+        ),
+        policy: f.define(
+            "opcua",
+            "termfield",
+            "opcua.securityPolicyUri",
+            "OPC UA Security Policy",
+            "opcua.securityPolicyUri",
+            "OPC UA SecurityPolicyUri from the OpenSecureChannel message",
+            FieldType::StrGHash,
+            cnt,
+        ),
+    };
+    c.set_config("opcua", ids);
+    c.register_tcp("opcua", 0, 0, b"HELF", classify);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut m = kind.to_vec();
+        m.extend_from_slice(&((body.len() + 8) as u32).to_le_bytes());
+        m.extend_from_slice(body);
+        m
+    }
+
+    #[test]
+    fn hello_and_open() {
+        let url = b"opc.tcp://plc:4840/x";
+        let mut body = vec![0u8; 20];
+        body.extend_from_slice(&(url.len() as u32).to_le_bytes());
+        body.extend_from_slice(url);
+        let hel = msg(b"HELF", &body);
+        assert!(valid_header(&hel));
+        assert_eq!(hello_url(&hel), Some(&url[..]));
+        for n in 0..hel.len() {
+            let _ = hello_url(&hel[..n]);
+        }
+        let policy = b"http://opcfoundation.org/UA/SecurityPolicy#None";
+        let mut body = vec![0u8; 4];
+        body.extend_from_slice(&(policy.len() as u32).to_le_bytes());
+        body.extend_from_slice(policy);
+        body.extend_from_slice(&[0xff; 4]); // no certificate
+        let opn = msg(b"OPNF", &body);
+        assert_eq!(open(&opn), (Some(&policy[..]), None));
+        // A null policy, then a certificate.
+        let mut body = vec![0u8; 4];
+        body.extend_from_slice(&[0xff; 4]);
+        body.extend_from_slice(&3u32.to_le_bytes());
+        body.extend_from_slice(b"DER");
+        assert_eq!(open(&msg(b"OPNF", &body)), (None, Some(&b"DER"[..])));
+        // A policy longer than the message: nothing.
+        let mut body = vec![0u8; 4];
+        body.extend_from_slice(&100u32.to_le_bytes());
+        assert_eq!(open(&msg(b"OPNF", &body)), (None, None));
+        for n in 0..opn.len() {
+            let _ = open(&opn[..n]);
+        }
+        assert!(!valid_header(b"HELX"));
+        assert!(!valid_header(b"GET "));
+    }
+}
