@@ -1,11 +1,12 @@
 //! Small protocol classifiers and parsers: Arkime's misc.c classifiers, SSH, FTP, IRC,
-//! TFTP, BGP and RDP.
+//! TFTP, BGP, RDP and SIP.
 
 pub mod bgp;
 pub mod classify;
 pub mod ftp;
 pub mod irc;
 pub mod rdp;
+pub mod sip;
 pub mod ssh;
 pub mod tftp;
 
@@ -20,6 +21,7 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
     ftp::register(c, f);
     irc::register(c, f);
     rdp::register(c, f);
+    sip::register(c, f);
     ssh::register(c, f);
     tftp::register(c, f);
 }
