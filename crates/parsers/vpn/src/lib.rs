@@ -1,6 +1,7 @@
-//! Tunnels, proxies and encrypted transports: SOCKS, STUN/TURN and Google QUIC today
-//! (IETF QUIC, DTLS, OpenVPN and ISAKMP/IKE to come).
+//! Tunnels, proxies and encrypted transports: SOCKS, STUN/TURN, OpenVPN and Google QUIC
+//! today (IETF QUIC and ISAKMP/IKE to come; DTLS is in the TLS crate).
 
+pub mod openvpn;
 pub mod quic;
 pub mod socks;
 pub mod stun;
@@ -11,6 +12,7 @@ use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+    openvpn::register(c);
     quic::register(c, f);
     socks::register(c, f);
     stun::register(c, f);
