@@ -1,11 +1,12 @@
 //! Industrial and telecom protocols: Modbus, DNP3, PANA, synchrophasor, S7comm, C12.22,
-//! BACnet and OPC UA today (EtherNet/IP, MQTT, Diameter, M3UA/SCCP/TCAP/CAMEL and PTP
+//! BACnet, OPC UA and MQTT today (EtherNet/IP, Diameter, M3UA/SCCP/TCAP/CAMEL and PTP
 //! to come).
 
 pub mod bacnet;
 pub mod c1222;
 pub mod dnp3;
 pub mod modbus;
+pub mod mqtt;
 pub mod opcua;
 pub mod pana;
 pub mod s7comm;
@@ -21,6 +22,7 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
     c1222::register(c, f);
     dnp3::register(c, f);
     modbus::register(c, f);
+    mqtt::register(c, f);
     opcua::register(c, f);
     pana::register(c, f);
     s7comm::register(c, f);

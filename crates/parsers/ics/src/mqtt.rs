@@ -1,0 +1,521 @@
+//! MQTT 3.1, 3.1.1 and 5.0 (Arkime's mqtt.c): a TCP session that opens with a
+//! CONNECT is `mqtt`. Packet types; from CONNECT the version, flags, will QoS, client
+//! id, will topic and user; CONNACK codes; PUBLISH topics and QoS (large payloads are
+//! skipped, not buffered); SUBSCRIBE and UNSUBSCRIBE topic filters.
+
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_tls::bsb::Bsb;
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::{Cx, Session};
+
+/// Arkime's default parser buffer cap.
+const MAX_BUF: usize = 8192;
+
+const TYPES: [&str; 16] = [
+    "Reserved",
+    "CONNECT",
+    "CONNACK",
+    "PUBLISH",
+    "PUBACK",
+    "PUBREC",
+    "PUBREL",
+    "PUBCOMP",
+    "SUBSCRIBE",
+    "SUBACK",
+    "UNSUBSCRIBE",
+    "UNSUBACK",
+    "PINGREQ",
+    "PINGRESP",
+    "DISCONNECT",
+    "AUTH",
+];
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    client_id: FieldId,
+    topic: FieldId,
+    version: FieldId,
+    ty: FieldId,
+    user: Option<FieldId>,
+    will_topic: FieldId,
+    qos: FieldId,
+    flags: FieldId,
+    connack: FieldId,
+}
+
+/// What the packets of a direction said, in order.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Value {
+    /// A string field ("type", "version", "flags", "clientId", "willTopic", "topic",
+    /// "user").
+    Str(&'static str, String),
+    /// An integer field ("qos", "connackCode").
+    Int(&'static str, u32),
+}
+
+/// A variable-length integer: Ok(value) or Err(bytes read before it failed).
+fn varint(b: &mut Bsb) -> Result<u32, usize> {
+    let mut v = 0u32;
+    for i in 0..4 {
+        let Some(x) = b.take(1) else {
+            return Err(i);
+        };
+        v |= u32::from(x[0] & 0x7f) << (7 * i);
+        if x[0] & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(4)
+}
+
+fn u16_of(b: &mut Bsb) -> usize {
+    let mut n = 0u32;
+    b.u16_into(&mut n);
+    n as usize
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Reads a CONNECT packet body; returns the protocol level when it got that far.
+pub fn connect(p: &[u8], out: &mut Vec<Value>) -> Option<u8> {
+    let mut b = Bsb::new(p);
+    let n = u16_of(&mut b);
+    if b.is_error() || n > b.remaining() {
+        return None;
+    }
+    let name = b.take(n)?;
+    if !(name == b"MQTT" || name == b"MQIsdp") {
+        return None;
+    }
+    let mut version = 0u32;
+    b.u8_into(&mut version);
+    if b.is_error() {
+        return None;
+    }
+    let v = match version {
+        3 => "3.1",
+        4 => "3.1.1",
+        5 => "5.0",
+        _ => "unknown",
+    };
+    out.push(Value::Str("version", v.into()));
+    let version = version as u8;
+    let mut fl = 0u32;
+    b.u8_into(&mut fl);
+    if b.is_error() {
+        return Some(version);
+    }
+    let (user, password, will_retain, will_qos, will, clean) = (
+        fl & 0x80 != 0,
+        fl & 0x40 != 0,
+        fl & 0x20 != 0,
+        (fl >> 3) & 3,
+        fl & 0x04 != 0,
+        fl & 0x02 != 0,
+    );
+    if will {
+        out.push(Value::Str("flags", "hasWill".into()));
+        if will_qos <= 2 {
+            out.push(Value::Int("qos", will_qos));
+        }
+        if will_retain {
+            out.push(Value::Str("flags", "willRetain".into()));
+        }
+    }
+    if clean {
+        out.push(Value::Str("flags", "cleanSession".into()));
+    }
+    if password {
+        out.push(Value::Str("flags", "hasPassword".into()));
+    }
+    b.skip(2); // keep alive
+    if version == 5 {
+        let Ok(props) = varint(&mut b) else {
+            return Some(version);
+        };
+        b.skip(props as usize);
+    }
+    let n = u16_of(&mut b);
+    if let Some(id) = b.take(n) {
+        if n > 0 {
+            out.push(Value::Str("clientId", text(id)));
+        }
+    }
+    if will && version == 5 {
+        let Ok(props) = varint(&mut b) else {
+            return Some(version);
+        };
+        b.skip(props as usize);
+    }
+    if will {
+        let n = u16_of(&mut b);
+        if let Some(t) = b.take(n) {
+            if n > 0 {
+                out.push(Value::Str("willTopic", text(t)));
+            }
+        }
+        let n = u16_of(&mut b);
+        b.skip(n);
+    }
+    if user {
+        let n = u16_of(&mut b);
+        if let Some(u) = b.take(n) {
+            if n > 0 {
+                out.push(Value::Str("user", text(u).to_ascii_lowercase()));
+            }
+        }
+    }
+    Some(version)
+}
+
+/// Reads a SUBSCRIBE (or UNSUBSCRIBE) body's topic filters.
+pub fn subscribe(p: &[u8], version: u8, subscribe: bool, out: &mut Vec<Value>) {
+    let mut b = Bsb::new(p);
+    b.skip(2); // packet id
+    if version == 5 {
+        let Ok(props) = varint(&mut b) else {
+            return;
+        };
+        b.skip(props as usize);
+    }
+    while b.remaining() > 2 {
+        let n = u16_of(&mut b);
+        let Some(t) = b.take(n) else {
+            break;
+        };
+        if n > 0 {
+            out.push(Value::Str("topic", text(t)));
+        }
+        if subscribe {
+            b.skip(1);
+        }
+    }
+}
+
+/// How a PUBLISH at the start of `b` (after its fixed header, `at` bytes in) reads.
+#[derive(Debug, PartialEq, Eq)]
+enum Publish {
+    /// Skip this many bytes from the buffer's start (header, topic, payload).
+    Skip(usize),
+    NeedMore,
+    Malformed,
+    TooLarge,
+}
+
+fn publish(b: &[u8], at: usize, flags: u8, rl: usize, out: &mut Vec<Value>) -> Publish {
+    let qos = (flags >> 1) & 3;
+    let rest = &b[at..];
+    if rest.len() < 2 {
+        return Publish::NeedMore;
+    }
+    let topic_len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+    let needed = 2 + topic_len + if qos > 0 { 2 } else { 0 };
+    if needed > rl {
+        return Publish::Malformed;
+    }
+    if needed > MAX_BUF {
+        return Publish::TooLarge;
+    }
+    if rest.len() < needed {
+        return Publish::NeedMore;
+    }
+    if topic_len > 0 {
+        out.push(Value::Str("topic", text(&rest[2..2 + topic_len])));
+    }
+    if qos <= 2 {
+        out.push(Value::Int("qos", u32::from(qos)));
+    }
+    Publish::Skip(at + needed + (rl - needed))
+}
+
+#[derive(Debug)]
+struct Mqtt {
+    ids: Ids,
+    buf: ParserBuf,
+    version: u8,
+}
+
+impl Mqtt {
+    fn add(&self, cx: &mut Cx, s: &mut Session, out: &[Value]) {
+        let reg = &cx.shared.fields;
+        let ids = &self.ids;
+        for v in out {
+            match v {
+                Value::Str(k, x) => {
+                    let id = match *k {
+                        "type" => Some(ids.ty),
+                        "version" => Some(ids.version),
+                        "flags" => Some(ids.flags),
+                        "clientId" => Some(ids.client_id),
+                        "willTopic" => Some(ids.will_topic),
+                        "topic" => Some(ids.topic),
+                        _ => ids.user,
+                    };
+                    if let Some(id) = id {
+                        s.fields.string_add(reg, id, x);
+                    }
+                }
+                Value::Int(k, n) => {
+                    let id = if *k == "qos" { ids.qos } else { ids.connack };
+                    s.fields.int_add(reg, id, *n);
+                }
+            }
+        }
+    }
+
+    /// Reads whole packets from the buffer; Some(tag) ends the parse with that tag
+    /// (or none, for the empty tag).
+    fn packets(
+        &mut self,
+        dir: usize,
+        truncated: bool,
+        out: &mut Vec<Value>,
+    ) -> Option<&'static str> {
+        loop {
+            let b = self.buf.get(dir);
+            if b.len() < 2 {
+                return None;
+            }
+            let first = b[0];
+            let (ty, fl) = (first >> 4, first & 0x0f);
+            let mut r = Bsb::new(&b[1..]);
+            let rl = match varint(&mut r) {
+                Ok(v) => v as usize,
+                Err(n) if n >= 4 => return Some("mqtt:bad-varint"),
+                Err(_) => return None,
+            };
+            let at = b.len() - r.remaining();
+            out.push(Value::Str("type", TYPES[usize::from(ty)].into()));
+            if ty == 3 {
+                match publish(b, at, fl, rl, out) {
+                    Publish::Skip(n) => {
+                        self.buf.skip(dir, n);
+                        continue;
+                    }
+                    Publish::NeedMore if truncated => return Some("mqtt:message-too-long"),
+                    // The packet is read again, whole, with the next bytes.
+                    Publish::NeedMore => return None,
+                    Publish::TooLarge => return Some("mqtt:message-too-long"),
+                    Publish::Malformed => return Some("mqtt:bad-publish"),
+                }
+            }
+            if rl > MAX_BUF {
+                return Some("mqtt:message-too-long");
+            }
+            if rl > b.len() - at {
+                if truncated {
+                    return Some("mqtt:message-too-long");
+                }
+                return None;
+            }
+            let p = &b[at..at + rl];
+            match ty {
+                1 => {
+                    if let Some(v) = connect(p, out) {
+                        self.version = v;
+                    }
+                }
+                2 if p.len() >= 2 => out.push(Value::Int("connackCode", u32::from(p[1]))),
+                8 => subscribe(p, self.version, true, out),
+                10 => subscribe(p, self.version, false, out),
+                _ => {}
+            }
+            self.buf.del(dir, at + rl);
+        }
+    }
+}
+
+impl Parser for Mqtt {
+    fn name(&self) -> &'static str {
+        "mqtt"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let dir = dir & 1;
+        let truncated = !self.buf.add(dir, data);
+        let mut out = Vec::new();
+        let end = self.packets(dir, truncated, &mut out);
+        self.add(cx, s, &out);
+        if let Some(tag) = end {
+            cx.add_tag(s, tag);
+            return Parsed::Unregister;
+        }
+        if truncated {
+            cx.add_tag(s, "mqtt:message-too-long");
+            return Parsed::Unregister;
+        }
+        Parsed::Consumed(0)
+    }
+}
+
+/// Whether a stream's first bytes are an MQTT CONNECT.
+pub fn looks_like_connect(d: &[u8]) -> bool {
+    if d.len() < 10 || d[0] & 0xf0 != 0x10 {
+        return false;
+    }
+    let mut b = Bsb::new(&d[1..]);
+    if varint(&mut b).is_err() {
+        return false;
+    }
+    let n = u16_of(&mut b);
+    if b.is_error() || !(n == 4 || n == 6) {
+        return false;
+    }
+    matches!(b.take(n), Some(b"MQTT") | Some(b"MQIsdp"))
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+    if cx.has_protocol(s, "mqtt") || !looks_like_connect(d) {
+        return;
+    }
+    let Some(ids) = cx.shared.classifiers.config::<Ids>("mqtt").copied() else {
+        return;
+    };
+    cx.add_protocol(s, "mqtt");
+    register_parser(
+        s,
+        Box::new(Mqtt {
+            ids,
+            buf: ParserBuf::new(MAX_BUF),
+            version: 0,
+        }),
+    );
+}
+
+/// Registers the MQTT fields and classifier.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let cnt = flags::CNT;
+    let mut term = |exp: &str, friendly: &str, help: &str| {
+        f.define(
+            "mqtt",
+            "termfield",
+            exp,
+            friendly,
+            exp,
+            help,
+            FieldType::StrGHash,
+            cnt,
+        )
+    };
+    let client_id = term("mqtt.clientId", "Client ID", "MQTT client identifier");
+    let topic = term("mqtt.topic", "Topic", "MQTT topic");
+    let version = term("mqtt.version", "Version", "MQTT protocol version");
+    let ty = term("mqtt.type", "Type", "MQTT packet type");
+    let will_topic = term("mqtt.willTopic", "Will Topic", "MQTT last will topic");
+    let flags_f = term("mqtt.flags", "Flags", "MQTT connection flags");
+    let qos = f.define(
+        "mqtt",
+        "integer",
+        "mqtt.qos",
+        "QoS",
+        "mqtt.qos",
+        "MQTT Quality of Service level",
+        FieldType::IntGHash,
+        cnt,
+    );
+    let connack = f.define(
+        "mqtt",
+        "integer",
+        "mqtt.connackCode",
+        "CONNACK Code",
+        "mqtt.connackCode",
+        "MQTT CONNACK return/reason code (0=Accepted; non-zero=rejected/error)",
+        FieldType::IntGHash,
+        cnt,
+    );
+    let ids = Ids {
+        client_id,
+        topic,
+        version,
+        ty,
+        user: f.by_db("user"),
+        will_topic,
+        qos,
+        flags: flags_f,
+        connack,
+    };
+    c.set_config("mqtt", ids);
+    c.register_tcp("mqtt", 0, 0, b"\x10", classify);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect_pkt() -> Vec<u8> {
+        let mut body = vec![0, 4];
+        body.extend_from_slice(b"MQTT");
+        body.push(4);
+        body.push(0x80 | 0x40 | 0x04 | 0x08 | 0x02); // user, password, will qos 1, clean
+        body.extend_from_slice(&[0, 60]);
+        for s in [&b"dev-1"[..], b"status/dev-1", b"gone", b"Admin"] {
+            body.extend_from_slice(&(s.len() as u16).to_be_bytes());
+            body.extend_from_slice(s);
+        }
+        let mut p = vec![0x10, body.len() as u8];
+        p.extend_from_slice(&body);
+        p
+    }
+
+    #[test]
+    fn connect_fields() {
+        let p = connect_pkt();
+        assert!(looks_like_connect(&p));
+        let mut out = Vec::new();
+        assert_eq!(connect(&p[2..], &mut out), Some(4));
+        let s = |k: &'static str, v: &str| Value::Str(k, v.to_string());
+        assert_eq!(
+            out,
+            [
+                s("version", "3.1.1"),
+                s("flags", "hasWill"),
+                Value::Int("qos", 1),
+                s("flags", "cleanSession"),
+                s("flags", "hasPassword"),
+                s("clientId", "dev-1"),
+                s("willTopic", "status/dev-1"),
+                s("user", "admin"),
+            ]
+        );
+        for n in 0..p.len() {
+            let mut o = Vec::new();
+            let _ = connect(&p[2..n.max(2)], &mut o);
+            let _ = looks_like_connect(&p[..n]);
+        }
+    }
+
+    #[test]
+    fn publish_and_subscribe() {
+        let mut out = Vec::new();
+        // PUBLISH qos 1, topic "a/b", packet id, 3 payload bytes; remaining length 10.
+        let p = [0x32, 10, 0, 3, b'a', b'/', b'b', 0, 7, b'x', b'y', b'z'];
+        assert_eq!(publish(&p, 2, 0x2, 10, &mut out), Publish::Skip(12));
+        assert_eq!(
+            publish(&p[..5], 2, 0x2, 10, &mut Vec::new()),
+            Publish::NeedMore
+        );
+        assert_eq!(publish(&p, 2, 0x2, 4, &mut Vec::new()), Publish::Malformed);
+        assert_eq!(
+            out,
+            [Value::Str("topic", "a/b".into()), Value::Int("qos", 1)]
+        );
+        let mut out = Vec::new();
+        let sub = [0, 1, 0, 3, b'x', b'/', b'#', 1, 0, 1, b'y', 0];
+        subscribe(&sub, 4, true, &mut out);
+        assert_eq!(
+            out,
+            [
+                Value::Str("topic", "x/#".into()),
+                Value::Str("topic", "y".into())
+            ]
+        );
+        let mut b = Bsb::new(&[0xff, 0xff, 0xff, 0xff, 1]);
+        assert_eq!(varint(&mut b), Err(4));
+        let mut b = Bsb::new(&[0x80]);
+        assert_eq!(varint(&mut b), Err(1));
+        let mut b = Bsb::new(&[0xc1, 0x02]);
+        assert_eq!(varint(&mut b), Ok(0x41 | 2 << 7));
+    }
+}
