@@ -1,9 +1,10 @@
 //! Industrial and telecom protocols: Modbus, DNP3, PANA, synchrophasor, S7comm, C12.22,
-//! BACnet, OPC UA and MQTT today (EtherNet/IP, Diameter, M3UA/SCCP/TCAP/CAMEL and PTP
+//! BACnet, OPC UA, MQTT and Diameter today (EtherNet/IP, M3UA/SCCP/TCAP/CAMEL and PTP
 //! to come).
 
 pub mod bacnet;
 pub mod c1222;
+pub mod diameter;
 pub mod dnp3;
 pub mod modbus;
 pub mod mqtt;
@@ -20,6 +21,7 @@ use trawl_session::parsers::Classifiers;
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
     bacnet::register(c, f);
     c1222::register(c, f);
+    diameter::register(c, f);
     dnp3::register(c, f);
     modbus::register(c, f);
     mqtt::register(c, f);

@@ -1,0 +1,393 @@
+//! Diameter (Arkime's diameter.c, RFC 6733) on TCP and SCTP ports 3868 and 5658:
+//! each message's command (named when known, request or answer) and application,
+//! and the User-Name, Session-Id, Origin/Destination Host and Realm and Result-Code
+//! AVPs.
+
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::{Cx, Session};
+
+const MAX_MSG: usize = 8192;
+const HEADER: usize = 20;
+
+#[derive(Clone, Copy, Debug)]
+struct Ids {
+    origin_host: FieldId,
+    origin_realm: FieldId,
+    dest_host: FieldId,
+    dest_realm: FieldId,
+    session_id: FieldId,
+    user: FieldId,
+    cmd: FieldId,
+    app: FieldId,
+    result: FieldId,
+}
+
+fn cmd_name(code: u32) -> Option<&'static str> {
+    Some(match code {
+        257 => "Capabilities-Exchange",
+        258 => "Re-Auth",
+        271 => "Accounting",
+        272 => "Credit-Control",
+        274 => "Abort-Session",
+        275 => "Session-Termination",
+        280 => "Device-Watchdog",
+        282 => "Disconnect-Peer",
+        300 => "User-Authorization",
+        301 => "Server-Assignment",
+        302 => "Location-Info",
+        303 => "Multimedia-Auth",
+        304 => "Registration-Termination",
+        305 => "Push-Profile",
+        306 => "User-Data",
+        307 => "Profile-Update",
+        308 => "Subscribe-Notifications",
+        309 => "Push-Notification",
+        316 => "Update-Location",
+        317 => "Cancel-Location",
+        318 => "Authentication-Information",
+        319 => "Insert-Subscriber-Data",
+        320 => "Delete-Subscriber-Data",
+        321 => "Purge-UE",
+        322 => "Reset",
+        323 => "Notify",
+        _ => return None,
+    })
+}
+
+fn app_name(id: u32) -> Option<&'static str> {
+    Some(match id {
+        0 => "Common",
+        1 => "NASREQ",
+        2 => "Mobile-IPv4",
+        3 => "Base-Accounting",
+        4 => "Credit-Control",
+        5 => "EAP",
+        6 => "SIP",
+        7 => "MIP6I",
+        8 => "MIP6A",
+        9 => "QoS",
+        0xffff_ffff => "Relay",
+        16777216 => "3GPP-Cx",
+        16777217 => "3GPP-Sh",
+        16777236 => "3GPP-Rx",
+        16777238 => "3GPP-Gx",
+        16777251 => "3GPP-S6a",
+        16777252 => "3GPP-S13",
+        16777255 => "3GPP-SLg",
+        16777264 => "3GPP-SWm",
+        16777265 => "3GPP-SWx",
+        16777272 => "3GPP-S6b",
+        16777291 => "3GPP-SLh",
+        _ => return None,
+    })
+}
+
+fn be24(d: &[u8], at: usize) -> u32 {
+    u32::from(d[at]) << 16 | u32::from(d[at + 1]) << 8 | u32::from(d[at + 2])
+}
+
+/// What one message says: the command and application strings, then the AVPs
+/// (code, data) Arkime records.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Message<'a> {
+    /// "Name-Request (code)" or "Answer (code)".
+    pub cmd: String,
+    /// "Name (id)" or the bare id.
+    pub app: String,
+    /// AVPs 1, 263, 264, 268, 283, 293, 296 in order.
+    pub avps: Vec<(u32, &'a [u8])>,
+}
+
+/// Whether `d` starts with a plausible Diameter header.
+pub fn valid(d: &[u8]) -> bool {
+    if d.len() < HEADER || d[0] != 1 {
+        return false;
+    }
+    let len = be24(d, 1) as usize;
+    (HEADER..=MAX_MSG).contains(&len) && d[4] & 0x0f == 0 && be24(d, 5) != 0
+}
+
+/// Reads a whole message (`msg` holds at least its header).
+pub fn message(msg: &[u8]) -> Message<'_> {
+    let code = be24(msg, 5);
+    let app = u32::from_be_bytes([msg[8], msg[9], msg[10], msg[11]]);
+    let ra = if msg[4] & 0x80 != 0 {
+        "Request"
+    } else {
+        "Answer"
+    };
+    let cmd = match cmd_name(code) {
+        Some(n) => format!("{n}-{ra} ({code})"),
+        None => format!("{ra} ({code})"),
+    };
+    let app = match app_name(app) {
+        Some(n) => format!("{n} ({app})"),
+        None => app.to_string(),
+    };
+    let mut avps = Vec::new();
+    let mut b = msg.get(HEADER..).unwrap_or(&[]);
+    while b.len() >= 8 {
+        let code = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        let fl = b[4];
+        let len = be24(b, 5) as usize;
+        if len < 8 {
+            break;
+        }
+        let mut at = 8;
+        let mut dlen = len - 8;
+        if fl & 0x80 != 0 {
+            if len < 12 || b.len() < 12 {
+                break;
+            }
+            at = 12;
+            dlen = len - 12;
+        }
+        if b.len() - at < dlen {
+            break;
+        }
+        let data = &b[at..at + dlen];
+        let pad = (4 - (len & 3)) & 3;
+        let next = at + dlen + pad;
+        if next > b.len() {
+            break;
+        }
+        if matches!(code, 1 | 263 | 264 | 268 | 283 | 293 | 296) {
+            avps.push((code, data));
+        }
+        b = &b[next..];
+    }
+    Message { cmd, app, avps }
+}
+
+fn add(cx: &mut Cx, s: &mut Session, ids: &Ids, msg: &[u8]) {
+    let m = message(msg);
+    let reg = &cx.shared.fields;
+    s.fields.string_add(reg, ids.cmd, &m.cmd);
+    s.fields.string_add(reg, ids.app, &m.app);
+    for (code, d) in m.avps {
+        let id = match code {
+            1 => ids.user,
+            263 => ids.session_id,
+            264 => ids.origin_host,
+            283 => ids.dest_realm,
+            293 => ids.dest_host,
+            296 => ids.origin_realm,
+            _ => {
+                if let Ok(x) = <[u8; 4]>::try_from(d) {
+                    s.fields.int_add(reg, ids.result, u32::from_be_bytes(x));
+                }
+                continue;
+            }
+        };
+        s.fields.string_add(reg, id, &String::from_utf8_lossy(d));
+    }
+}
+
+#[derive(Debug)]
+struct Diameter {
+    ids: Ids,
+    /// None over SCTP, where each call is one whole message.
+    buf: Option<ParserBuf>,
+}
+
+impl Parser for Diameter {
+    fn name(&self) -> &'static str {
+        "diameter"
+    }
+
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+        let dir = dir & 1;
+        let Some(buf) = self.buf.as_mut() else {
+            if data.len() < HEADER {
+                return Parsed::Consumed(0);
+            }
+            let len = be24(data, 1) as usize;
+            if data[0] != 1 || len < HEADER || len > data.len() {
+                return Parsed::Unregister;
+            }
+            add(cx, s, &self.ids, &data[..len]);
+            return Parsed::Consumed(0);
+        };
+        if !buf.add(dir, data) {
+            return Parsed::Unregister;
+        }
+        while buf.get(dir).len() >= HEADER {
+            let b = buf.get(dir);
+            if b[0] != 1 {
+                return Parsed::Unregister;
+            }
+            let len = be24(b, 1) as usize;
+            if !(HEADER..=buf.max()).contains(&len) {
+                return Parsed::Unregister;
+            }
+            if b.len() < len {
+                break;
+            }
+            let msg = b[..len].to_vec();
+            add(cx, s, &self.ids, &msg);
+            buf.del(dir, len);
+        }
+        Parsed::Consumed(0)
+    }
+}
+
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, uw: u32) {
+    if !valid(d) || cx.has_protocol(s, "diameter") {
+        return;
+    }
+    let Some(ids) = cx.shared.classifiers.config::<Ids>("diameter").copied() else {
+        return;
+    };
+    cx.add_protocol(s, "diameter");
+    let buf = (uw == 0).then(|| ParserBuf::new(MAX_MSG));
+    register_parser(s, Box::new(Diameter { ids, buf }));
+}
+
+/// Registers the Diameter fields and classifiers.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let cnt = flags::CNT;
+    let mut term = |exp: &str, friendly: &str, db: &str, help: &str| {
+        f.define(
+            "diameter",
+            "termfield",
+            exp,
+            friendly,
+            db,
+            help,
+            FieldType::StrGHash,
+            cnt,
+        )
+    };
+    let origin_host = term(
+        "diameter.origin-host",
+        "Origin Host",
+        "diameter.originHost",
+        "Diameter Origin-Host AVP",
+    );
+    let origin_realm = term(
+        "diameter.origin-realm",
+        "Origin Realm",
+        "diameter.originRealm",
+        "Diameter Origin-Realm AVP",
+    );
+    let dest_host = term(
+        "diameter.dest-host",
+        "Dest Host",
+        "diameter.destHost",
+        "Diameter Destination-Host AVP",
+    );
+    let dest_realm = term(
+        "diameter.dest-realm",
+        "Dest Realm",
+        "diameter.destRealm",
+        "Diameter Destination-Realm AVP",
+    );
+    let session_id = term(
+        "diameter.session-id",
+        "Session ID",
+        "diameter.sessionId",
+        "Diameter Session-Id AVP",
+    );
+    let user = term(
+        "diameter.user",
+        "User",
+        "diameter.user",
+        "Diameter User-Name AVP",
+    );
+    let cmd = term(
+        "diameter.cmd",
+        "Command",
+        "diameter.cmd",
+        "Diameter Command Code",
+    );
+    let app = term(
+        "diameter.app",
+        "Application",
+        "diameter.app",
+        "Diameter Application ID",
+    );
+    f.set_category(user, "user");
+    let result = f.define(
+        "diameter",
+        "integer",
+        "diameter.resultCode",
+        "Result Code",
+        "diameter.resultCode",
+        "Diameter Result-Code AVP (268): 2xxx success, 3xxx protocol error, 4xxx transient failure, 5xxx permanent failure",
+        FieldType::IntGHash,
+        cnt,
+    );
+    c.set_config(
+        "diameter",
+        Ids {
+            origin_host,
+            origin_realm,
+            dest_host,
+            dest_realm,
+            session_id,
+            user,
+            cmd,
+            app,
+            result,
+        },
+    );
+    for p in [3868, 5658] {
+        c.register_port("diameter", 0, p, port::TCP, classify);
+        c.register_port("diameter", 1, p, port::SCTP, classify);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn avp(code: u32, vendor: bool, data: &[u8]) -> Vec<u8> {
+        let len = 8 + if vendor { 4 } else { 0 } + data.len();
+        let mut a = code.to_be_bytes().to_vec();
+        a.push(if vendor { 0xc0 } else { 0x40 });
+        a.extend_from_slice(&(len as u32).to_be_bytes()[1..]);
+        if vendor {
+            a.extend_from_slice(&10415u32.to_be_bytes());
+        }
+        a.extend_from_slice(data);
+        while !a.len().is_multiple_of(4) {
+            a.push(0);
+        }
+        a
+    }
+
+    #[test]
+    fn cer_message() {
+        let mut body = Vec::new();
+        body.extend(avp(264, false, b"hss.example"));
+        body.extend(avp(296, false, b"example"));
+        body.extend(avp(1, true, b"alice"));
+        body.extend(avp(268, false, &2001u32.to_be_bytes()));
+        let mut msg = vec![1, 0, 0, 0, 0x80, 0, 1, 1, 0, 0, 0, 0];
+        msg.extend_from_slice(&[0; 8]);
+        msg.extend_from_slice(&body);
+        let n = msg.len() as u32;
+        msg[1..4].copy_from_slice(&n.to_be_bytes()[1..]);
+        assert!(valid(&msg));
+        let m = message(&msg);
+        assert_eq!(m.cmd, "Capabilities-Exchange-Request (257)");
+        assert_eq!(m.app, "Common (0)");
+        assert_eq!(
+            m.avps,
+            [
+                (264, &b"hss.example"[..]),
+                (296, &b"example"[..]),
+                (1, &b"alice"[..]),
+                (268, &2001u32.to_be_bytes()[..])
+            ]
+        );
+        for k in HEADER..msg.len() {
+            let _ = message(&msg[..k]);
+        }
+        let mut bad = msg.clone();
+        bad[4] = 0x81;
+        assert!(!valid(&bad));
+        assert!(!valid(&msg[..19]));
+    }
+}
