@@ -204,6 +204,11 @@ impl Cb<'_, '_> {
         let cfg = self.cfg;
         let (path, pieces) = query(url, cfg.parse_qs_value);
         self.add_str(cfg.path, path);
+        if let Some(p) = path_protocol(path) {
+            if !self.cx.has_protocol(self.s, p) {
+                self.cx.add_protocol(self.s, p);
+            }
+        }
         for (is_value, raw) in pieces {
             let field = if is_value { cfg.value } else { cfg.key };
             match unescape(raw) {
@@ -212,6 +217,35 @@ impl Cb<'_, '_> {
             }
         }
     }
+}
+
+/// The protocol a request path names (the HTTP sub-parsers Arkime's misc.c registers:
+/// AD CS enrollment, WinRM), matched whole and without case.
+pub fn path_protocol(path: &[u8]) -> Option<&'static str> {
+    const PATHS: [(&str, &str); 12] = [
+        ("/certsrv/", "adcs-web"),
+        ("/certsrv/certfnsh.asp", "adcs-web"),
+        ("/certsrv/certrqxt.asp", "adcs-web"),
+        ("/certsrv/certrqma.asp", "adcs-web"),
+        ("/certsrv/certrqus.asp", "adcs-web"),
+        ("/certsrv/certcarc.asp", "adcs-web"),
+        ("/certsrv/mscep/mscep.dll", "adcs-ndes"),
+        ("/certsrv/mscep_admin/", "adcs-ndes"),
+        ("/adpolicyprovider_cep_kerberos/service.svc/cep", "adcs-cep"),
+        (
+            "/adpolicyprovider_cep_usernamepassword/service.svc/cep",
+            "adcs-cep",
+        ),
+        ("/enrollmentserver/service.svc", "adcs-ces"),
+        ("/wsman", "winrm"),
+    ];
+    if path.is_empty() || path.len() >= 256 {
+        return None;
+    }
+    PATHS
+        .iter()
+        .find(|(p, _)| p.as_bytes().eq_ignore_ascii_case(path))
+        .map(|(_, proto)| *proto)
 }
 
 /// Cookie keys (false) and, when `values`, values (true), in order, from a Cookie
@@ -1267,6 +1301,15 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sub_protocols_by_path() {
+        assert_eq!(path_protocol(b"/wsman"), Some("winrm"));
+        assert_eq!(path_protocol(b"/WSMan"), Some("winrm"));
+        assert_eq!(path_protocol(b"/certsrv/certfnsh.asp"), Some("adcs-web"));
+        assert_eq!(path_protocol(b"/wsman/x"), None);
+        assert_eq!(path_protocol(b""), None);
+    }
 
     #[test]
     fn cookie_pieces() {
