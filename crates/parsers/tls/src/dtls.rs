@@ -8,8 +8,8 @@ use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 use crate::bsb::Bsb;
-use crate::hello::{is_grease, sha256_12, two_digits};
-use crate::{CertState, TlsConfig};
+use crate::hello::{is_grease, sha256_12, sni_name, two_digits};
+use crate::CertState;
 
 /// The JA4 of a DTLS ClientHello body (after the handshake header) and its raw form.
 #[derive(Debug, PartialEq, Eq)]
@@ -118,21 +118,9 @@ pub fn client_hello_ja4(data: &[u8]) -> Option<Ja4> {
                 0 => {
                     // SNI and ALPN are counted, not listed.
                     exts.pop();
-                    let mut x = e.sub(len);
-                    let mut n = 0u32;
-                    x.u16_into(&mut n);
-                    if n as usize != x.remaining() {
-                        continue;
+                    if sni_name(e.sub(len)).is_some() {
+                        sni = 'd';
                     }
-                    x.u8_into(&mut n);
-                    if n != 0 {
-                        continue;
-                    }
-                    x.u16_into(&mut n);
-                    if n as usize != x.remaining() {
-                        continue;
-                    }
-                    sni = 'd';
                 }
                 0x0d => {
                     let mut x = e.sub(len);
@@ -289,12 +277,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
         return;
     }
     cx.add_protocol(s, "dtls");
-    let cfg = cx
-        .shared
-        .classifiers
-        .config::<TlsConfig>("tls")
-        .copied()
-        .unwrap_or_default();
+    let cfg = crate::config_of(cx);
     let reg = &cx.shared.fields;
     register_parser(
         s,

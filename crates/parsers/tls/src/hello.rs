@@ -49,6 +49,25 @@ fn md5_hex(s: &str) -> String {
     hex(&Md5::digest(s.as_bytes()))
 }
 
+/// The host name of a server_name extension's body: one entry of type 0 whose
+/// lengths agree exactly with the bytes there (None otherwise).
+pub(crate) fn sni_name(mut x: Bsb<'_>) -> Option<&[u8]> {
+    let mut v = 0;
+    x.u16_into(&mut v);
+    if v as usize != x.remaining() {
+        return None;
+    }
+    x.u8_into(&mut v);
+    if v != 0 {
+        return None;
+    }
+    x.u16_into(&mut v);
+    if v as usize != x.remaining() {
+        return None;
+    }
+    Some(x.rest())
+}
+
 pub(crate) fn sha256_12(s: &str) -> String {
     if s.is_empty() {
         return "000000000000".into();
@@ -321,21 +340,9 @@ pub fn client_hello(data: &[u8], tcp: bool) -> Option<ClientHello> {
                 match et {
                     0x0000 => {
                         ja4_exts.pop();
-                        let mut x = e.sub(el);
-                        let mut v = 0;
-                        x.u16_into(&mut v);
-                        if v as usize != x.remaining() {
+                        let Some(name) = sni_name(e.sub(el)) else {
                             continue;
-                        }
-                        x.u8_into(&mut v);
-                        if v != 0 {
-                            continue;
-                        }
-                        x.u16_into(&mut v);
-                        if v as usize != x.remaining() {
-                            continue;
-                        }
-                        let name = x.rest();
+                        };
                         if !name.is_empty() {
                             out.sni = Some(String::from_utf8_lossy(name).into_owned());
                         }

@@ -99,14 +99,17 @@ pub struct TlsParser {
     certs: CertState,
 }
 
-fn ids_of(cx: &Cx) -> Ids {
-    let cfg = cx
-        .shared
+/// The TLS settings registered with the classifiers.
+pub(crate) fn config_of(cx: &Cx) -> TlsConfig {
+    cx.shared
         .classifiers
         .config::<TlsConfig>("tls")
         .copied()
-        .unwrap_or_default();
-    Ids::lookup(&cx.shared.fields, cfg)
+        .unwrap_or_default()
+}
+
+fn ids_of(cx: &Cx) -> Ids {
+    Ids::lookup(&cx.shared.fields, config_of(cx))
 }
 
 fn apply_server_hello(cx: &mut Cx, s: &mut Session, ids: &Ids, body: &[u8]) {
