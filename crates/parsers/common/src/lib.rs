@@ -8,4 +8,5 @@ pub mod magic;
 pub mod ntlm;
 pub mod order;
 pub mod text;
+pub mod tpkt;
 pub mod value;

@@ -7,8 +7,9 @@ use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, Parse
 use trawl_session::{Cx, Session};
 
 use trawl_parser_common::cursor::Cur;
+use trawl_parser_common::tpkt::{self, Tpkt};
 
-const TPKT: usize = 4;
+const TPKT: usize = tpkt::HEADER;
 const MAX_BUF: usize = 8192;
 
 #[derive(Clone, Copy, Debug)]
@@ -153,16 +154,11 @@ impl Parser for S7 {
         }
         while self.buf.get(dir).len() >= TPKT {
             let b = self.buf.get(dir);
-            if b[0] != 3 {
-                return Parsed::Unregister;
-            }
-            let len = usize::from(u16::from_be_bytes([b[2], b[3]]));
-            if !(TPKT..=MAX_BUF).contains(&len) {
-                return Parsed::Unregister;
-            }
-            if len > b.len() {
-                break;
-            }
+            let len = match tpkt::frame(b, TPKT, MAX_BUF) {
+                Tpkt::Bad => return Parsed::Unregister,
+                Tpkt::Partial => break,
+                Tpkt::Whole(len) => len,
+            };
             let body = &b[TPKT..len];
             if body.len() >= 2 {
                 let (cotp_len, ty) = (usize::from(body[0]), body[1] >> 4);

@@ -5,10 +5,11 @@
 //! RDPEUDP SYN is `rdpudp`.
 
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_parser_common::tpkt::{self, Tpkt};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
-const TPKT: usize = 4;
+const TPKT: usize = tpkt::HEADER;
 /// Longest TPKT frame Arkime accepts.
 const MAX_FRAME: usize = 8192;
 const COOKIE: &[u8] = b"Cookie: mstshash=";
@@ -266,16 +267,11 @@ impl Parser for Rdp {
         }
         while self.buf.get(dir).len() >= TPKT {
             let b = self.buf.get(dir);
-            if b[0] != 3 {
-                return Parsed::Unregister;
-            }
-            let len = usize::from(u16::from_be_bytes([b[2], b[3]]));
-            if !(7..=MAX_FRAME).contains(&len) {
-                return Parsed::Unregister;
-            }
-            if len > b.len() {
-                break;
-            }
+            let len = match tpkt::frame(b, 7, MAX_FRAME) {
+                Tpkt::Bad => return Parsed::Unregister,
+                Tpkt::Partial => break,
+                Tpkt::Whole(len) => len,
+            };
             let f = frame(&b[TPKT..len]);
             self.add(cx, s, &f);
             match f.code {
