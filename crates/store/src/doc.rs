@@ -6,18 +6,129 @@
 //! key steps down the schema's tree of dotted names, leaves go straight into the
 //! document, and values under keys no field starts with are skipped unparsed.
 
-use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use tantivy::schema::document::{Document, ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::schema::Field;
-use tantivy::TantivyDocument;
 
 use crate::schema::{Fields, Kind, PathNode};
+
+/// A session document as tantivy indexes it: the body and id it owns, and each indexed
+/// value, whose strings point into the body (or, when the JSON escaped them or they
+/// were numbers, into a side buffer). Nothing of the body is copied to index it.
+#[derive(Debug)]
+pub struct SessionDoc {
+    id: String,
+    body: String,
+    extra: String,
+    id_field: Field,
+    source_field: Field,
+    values: Vec<(Field, Slot)>,
+}
+
+/// Where one value of a [`SessionDoc`] is.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    /// A string at these byte offsets of the body.
+    Body(u32, u32),
+    /// A string at these byte offsets of the side buffer.
+    Extra(u32, u32),
+    I64(i64),
+    Ip(Ipv6Addr),
+}
+
+/// One value of a [`SessionDoc`] as tantivy reads it.
+#[derive(Clone, Copy, Debug)]
+pub enum DocValue<'a> {
+    /// A string (a term, the id or the body).
+    Str(&'a str),
+    /// An integer.
+    I64(i64),
+    /// An address (IPv4 mapped into IPv6).
+    Ip(Ipv6Addr),
+}
+
+impl<'a> Value<'a> for DocValue<'a> {
+    type ArrayIter = std::iter::Empty<Self>;
+    type ObjectIter = std::iter::Empty<(&'a str, Self)>;
+    fn as_value(&self) -> ReferenceValue<'a, Self> {
+        ReferenceValue::Leaf(match *self {
+            DocValue::Str(s) => ReferenceValueLeaf::Str(s),
+            DocValue::I64(n) => ReferenceValueLeaf::I64(n),
+            DocValue::Ip(a) => ReferenceValueLeaf::IpAddr(a),
+        })
+    }
+}
+
+impl SessionDoc {
+    fn value(&self, slot: Slot) -> DocValue<'_> {
+        fn text(buf: &str, a: u32, b: u32) -> &str {
+            buf.get(a as usize..b as usize).unwrap_or_default()
+        }
+        match slot {
+            Slot::Body(a, b) => DocValue::Str(text(&self.body, a, b)),
+            Slot::Extra(a, b) => DocValue::Str(text(&self.extra, a, b)),
+            Slot::I64(n) => DocValue::I64(n),
+            Slot::Ip(a) => DocValue::Ip(a),
+        }
+    }
+
+    /// The document id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The values of `field`, in the order the body holds them.
+    pub fn values_of(&self, field: Field) -> impl Iterator<Item = DocValue<'_>> {
+        self.iter_fields_and_values()
+            .filter(move |(f, _)| *f == field)
+            .map(|(_, v)| v)
+    }
+
+    /// The same document typed by another schema's fields (a partition made by
+    /// another version of the registry).
+    pub fn rebuild(self, fields: &Fields) -> Option<SessionDoc> {
+        build(fields, self.id, self.body)
+    }
+}
+
+/// The values of a [`SessionDoc`]: id, body, then the indexed values.
+pub struct DocValues<'a> {
+    doc: &'a SessionDoc,
+    at: usize,
+}
+
+impl<'a> Iterator for DocValues<'a> {
+    type Item = (Field, DocValue<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        let d = self.doc;
+        let item = match self.at {
+            0 => (d.id_field, DocValue::Str(&d.id)),
+            1 => (d.source_field, DocValue::Str(&d.body)),
+            n => {
+                let (f, slot) = *d.values.get(n - 2)?;
+                (f, d.value(slot))
+            }
+        };
+        self.at += 1;
+        Some(item)
+    }
+}
+
+impl Document for SessionDoc {
+    type Value<'a> = DocValue<'a>;
+    type FieldsValuesIter<'a> = DocValues<'a>;
+    fn iter_fields_and_values(&self) -> DocValues<'_> {
+        DocValues { doc: self, at: 0 }
+    }
+}
 
 /// A scalar of the body.
 #[derive(Clone, Copy, Debug)]
 enum Leaf<'s> {
+    /// A string borrowed from the body itself.
+    BodyStr(&'s str),
+    /// A string the parser unescaped into a buffer of its own.
     Str(&'s str),
     U64(u64),
     I64(i64),
@@ -25,161 +136,342 @@ enum Leaf<'s> {
     Bool(bool),
 }
 
-/// Adds one scalar to `doc` as the field `target` types it.
-fn add_leaf(doc: &mut TantivyDocument, target: (Field, Kind), leaf: Leaf<'_>) {
-    let (f, kind) = target;
-    match kind {
-        Kind::Int => {
-            let n = match leaf {
-                Leaf::U64(n) => i64::try_from(n).ok(),
-                Leaf::I64(n) => Some(n),
-                Leaf::F64(x) => Some(x as i64),
-                Leaf::Str(s) => s.parse().ok(),
-                Leaf::Bool(b) => Some(i64::from(b)),
-            };
-            if let Some(n) = n {
-                doc.add_i64(f, n);
+/// The values gathered while walking a body.
+struct Gather {
+    /// Where the body starts in memory, to turn borrowed strings into offsets.
+    base: usize,
+    len: usize,
+    extra: String,
+    values: Vec<(Field, Slot)>,
+}
+
+impl Gather {
+    fn extra(&mut self, s: &str) -> Slot {
+        let a = self.extra.len();
+        self.extra.push_str(s);
+        Slot::Extra(a as u32, self.extra.len() as u32)
+    }
+
+    fn text(&mut self, s: &str, borrowed: bool) -> Slot {
+        if borrowed {
+            let at = (s.as_ptr() as usize).wrapping_sub(self.base);
+            if at <= self.len && s.len() <= self.len - at {
+                return Slot::Body(at as u32, (at + s.len()) as u32);
             }
         }
-        Kind::Ip => {
-            if let Leaf::Str(s) = leaf {
-                if let Ok(ip) = s.parse::<IpAddr>() {
-                    doc.add_ip_addr(f, to_v6(ip));
+        self.extra(s)
+    }
+
+    /// Adds one scalar as the field `target` types it.
+    fn add(&mut self, target: (Field, Kind), leaf: Leaf<'_>) {
+        let (f, kind) = target;
+        let slot = match kind {
+            Kind::Int => {
+                let n = match leaf {
+                    Leaf::U64(n) => i64::try_from(n).ok(),
+                    Leaf::I64(n) => Some(n),
+                    Leaf::F64(x) => Some(x as i64),
+                    Leaf::Str(s) | Leaf::BodyStr(s) => s.parse().ok(),
+                    Leaf::Bool(b) => Some(i64::from(b)),
+                };
+                match n {
+                    Some(n) => Slot::I64(n),
+                    None => return,
                 }
             }
-        }
-        Kind::Term => {
-            match leaf {
-                Leaf::Str(s) => doc.add_text(f, s),
-                Leaf::U64(n) => doc.add_text(f, n.to_string()),
-                Leaf::I64(n) => doc.add_text(f, n.to_string()),
+            Kind::Ip => match leaf {
+                Leaf::Str(s) | Leaf::BodyStr(s) => match s.parse::<IpAddr>() {
+                    Ok(ip) => Slot::Ip(to_v6(ip)),
+                    Err(_) => return,
+                },
+                _ => return,
+            },
+            Kind::Term | Kind::Column => match leaf {
+                Leaf::BodyStr(s) => self.text(s, true),
+                Leaf::Str(s) => self.text(s, false),
+                Leaf::U64(n) => self.extra(&n.to_string()),
+                Leaf::I64(n) => self.extra(&n.to_string()),
                 // JSON's spelling of the number (1.0 stays "1.0").
-                Leaf::F64(x) => doc.add_text(
-                    f,
-                    serde_json::Number::from_f64(x)
+                Leaf::F64(x) => self.extra(
+                    &serde_json::Number::from_f64(x)
                         .map(|n| n.to_string())
                         .unwrap_or_default(),
                 ),
-                Leaf::Bool(b) => doc.add_text(f, if b { "true" } else { "false" }),
+                Leaf::Bool(b) => self.extra(if b { "true" } else { "false" }),
+            },
+        };
+        self.values.push((f, slot));
+    }
+}
+
+/// Deepest nesting of objects and arrays a body may have.
+const MAX_DEPTH: u32 = 64;
+
+/// A reader of one JSON body that walks it in step with the schema's path tree:
+/// strings the schema wants are kept as offsets into the body, values under keys no
+/// field starts with are only stepped over. Our own writer made the body, so this
+/// checks structure (brackets, commas, colons, literals, numbers) but not every rule
+/// of JSON: a raw control character inside a string passes.
+struct Scan<'b> {
+    text: &'b str,
+    at: usize,
+}
+
+impl<'b> Scan<'b> {
+    fn byte(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.byte() {
+            self.at += 1;
+        }
+    }
+
+    /// Consumes `c` after optional white space.
+    fn expect(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.byte()? == c).then(|| self.at += 1)
+    }
+
+    /// A string starting at the opening quote: its raw text between the quotes, and
+    /// whether it holds escapes.
+    fn string(&mut self) -> Option<(&'b str, bool)> {
+        let bytes = self.text.as_bytes();
+        let start = self.at + 1;
+        let mut i = start;
+        let mut escaped = false;
+        // Strings here are short (keys, names): a plain loop beats a vector search.
+        loop {
+            match *bytes.get(i)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                }
+                _ => i += 1,
+            }
+        }
+        self.at = i + 1;
+        Some((self.text.get(start..i)?, escaped))
+    }
+
+    /// The value of a string with escapes, as JSON defines them.
+    fn unescape(raw: &str) -> Option<String> {
+        let mut quoted = String::with_capacity(raw.len() + 2);
+        quoted.push('"');
+        quoted.push_str(raw);
+        quoted.push('"');
+        serde_json::from_str(&quoted).ok()
+    }
+
+    fn number(&mut self) -> Option<&'b str> {
+        let start = self.at;
+        while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.byte() {
+            self.at += 1;
+        }
+        let t = self.text.get(start..self.at)?;
+        let digits = t.strip_prefix('-').unwrap_or(t);
+        digits
+            .starts_with(|c: char| c.is_ascii_digit())
+            .then_some(t)
+    }
+
+    fn literal(&mut self, word: &str) -> Option<()> {
+        let end = self.at + word.len();
+        (self.text.get(self.at..end)? == word).then(|| self.at = end)
+    }
+
+    /// Steps over one value no field wants: strings, brackets and their nesting are
+    /// followed, scalars are not looked at.
+    fn skip(&mut self, depth: u32) -> Option<()> {
+        self.ws();
+        let bytes = self.text.as_bytes();
+        let mut open = 0u32;
+        loop {
+            match *bytes.get(self.at)? {
+                b'"' => {
+                    self.string()?;
+                    if open == 0 {
+                        return Some(());
+                    }
+                    continue;
+                }
+                b'{' | b'[' => {
+                    open += 1;
+                    if depth + open > MAX_DEPTH {
+                        return None;
+                    }
+                }
+                b'}' | b']' => {
+                    if open == 0 {
+                        // The end of the enclosing value: this one was empty.
+                        return None;
+                    }
+                    open -= 1;
+                    if open == 0 {
+                        self.at += 1;
+                        return Some(());
+                    }
+                }
+                b',' | b':' if open == 0 => return None,
+                _ => {}
+            }
+            self.at += 1;
+            if open == 0 {
+                // A scalar: it runs to the next delimiter.
+                while let Some(c) = self.byte() {
+                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                        break;
+                    }
+                    self.at += 1;
+                }
+                return Some(());
             }
         }
     }
-}
 
-/// Walks one JSON value at `node` of the schema's path tree. Values under keys no
-/// field starts with are skipped unparsed.
-struct Walk<'p, 'f> {
-    node: &'f PathNode,
-    doc: &'p mut TantivyDocument,
-}
-
-impl<'de> DeserializeSeed<'de> for Walk<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl Walk<'_, '_> {
-    fn leaf(self, leaf: Leaf<'_>) {
-        if let Some(target) = self.node.field {
-            add_leaf(self.doc, target, leaf);
-        }
-    }
-}
-
-impl<'de> Visitor<'de> for Walk<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.leaf(Leaf::Bool(v));
-        Ok(())
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.leaf(Leaf::I64(v));
-        Ok(())
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.leaf(Leaf::U64(v));
-        Ok(())
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
-        self.leaf(Leaf::F64(v));
-        Ok(())
-    }
-    fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.leaf(Leaf::Str(v));
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        // An array's elements share its path.
-        while seq
-            .next_element_seed(Walk {
-                node: self.node,
-                doc: &mut *self.doc,
-            })?
-            .is_some()
-        {}
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(child) = map.next_key_seed(Key(self.node))? {
-            match child {
-                Some(node) => map.next_value_seed(Walk {
-                    node,
-                    doc: &mut *self.doc,
-                })?,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
+    /// One value, whose path leads to `node` (None: no field under it).
+    fn value(&mut self, node: Option<&PathNode>, out: &mut Gather, depth: u32) -> Option<()> {
+        let Some(node) = node else {
+            return self.skip(depth);
+        };
+        self.ws();
+        let target = node.field;
+        match self.byte()? {
+            b'{' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.at += 1;
+                self.ws();
+                if self.byte()? == b'}' {
+                    self.at += 1;
+                    return Some(());
+                }
+                loop {
+                    self.ws();
+                    if self.byte()? != b'"' {
+                        return None;
+                    }
+                    let (key, escaped) = self.string()?;
+                    let child = if escaped {
+                        node.child(&Self::unescape(key)?)
+                    } else {
+                        node.child(key)
+                    };
+                    self.expect(b':')?;
+                    self.value(child, out, depth + 1)?;
+                    self.ws();
+                    match self.byte()? {
+                        b',' => self.at += 1,
+                        b'}' => {
+                            self.at += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
                 }
             }
+            b'[' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.at += 1;
+                self.ws();
+                if self.byte()? == b']' {
+                    self.at += 1;
+                    return Some(());
+                }
+                loop {
+                    // An array's elements share its path.
+                    self.value(Some(node), out, depth + 1)?;
+                    self.ws();
+                    match self.byte()? {
+                        b',' => self.at += 1,
+                        b']' => {
+                            self.at += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'"' => {
+                let (raw, escaped) = self.string()?;
+                if let Some(t) = target {
+                    if escaped {
+                        out.add(t, Leaf::Str(&Self::unescape(raw)?));
+                    } else {
+                        out.add(t, Leaf::BodyStr(raw));
+                    }
+                }
+                Some(())
+            }
+            b't' => {
+                self.literal("true")?;
+                if let Some(t) = target {
+                    out.add(t, Leaf::Bool(true));
+                }
+                Some(())
+            }
+            b'f' => {
+                self.literal("false")?;
+                if let Some(t) = target {
+                    out.add(t, Leaf::Bool(false));
+                }
+                Some(())
+            }
+            b'n' => self.literal("null"),
+            _ => {
+                let n = self.number()?;
+                let Some(t) = target else {
+                    return Some(());
+                };
+                let leaf = if n.contains(['.', 'e', 'E']) {
+                    Leaf::F64(n.parse().ok()?)
+                } else if n.starts_with('-') {
+                    match n.parse() {
+                        Ok(v) => Leaf::I64(v),
+                        Err(_) => Leaf::F64(n.parse().ok()?),
+                    }
+                } else {
+                    match n.parse() {
+                        Ok(v) => Leaf::U64(v),
+                        Err(_) => Leaf::F64(n.parse().ok()?),
+                    }
+                };
+                out.add(t, leaf);
+                Some(())
+            }
         }
-        Ok(())
-    }
-}
-
-/// Reads an object's key as the node it leads to (None: no field under it).
-struct Key<'f>(&'f PathNode);
-
-impl<'de, 'f> DeserializeSeed<'de> for Key<'f> {
-    type Value = Option<&'f PathNode>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de, 'f> Visitor<'de> for Key<'f> {
-    type Value = Option<&'f PathNode>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a key")
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.0.child(v))
     }
 }
 
 /// The tantivy document for a session document, or None if `body` is not JSON.
-pub fn build(fields: &Fields, id: &str, body: &str) -> Option<TantivyDocument> {
-    let mut doc = TantivyDocument::new();
-    doc.add_text(fields.id, id);
-    doc.add_text(fields.source, body);
-    let mut de = serde_json::Deserializer::from_str(body);
-    Walk {
-        node: fields.tree(),
-        doc: &mut doc,
+pub fn build(fields: &Fields, id: String, body: String) -> Option<SessionDoc> {
+    let mut out = Gather {
+        base: body.as_ptr() as usize,
+        len: body.len(),
+        extra: String::new(),
+        values: Vec::with_capacity(96),
+    };
+    let mut scan = Scan { text: &body, at: 0 };
+    scan.value(Some(fields.tree()), &mut out, 0)?;
+    scan.ws();
+    if scan.at != body.len() {
+        return None;
     }
-    .deserialize(&mut de)
-    .ok()?;
-    de.end().ok()?;
-    Some(doc)
+    // tantivy groups a document's values by field; in field order that is one pass.
+    out.values.sort_by_key(|(f, _)| *f);
+    Some(SessionDoc {
+        id,
+        body,
+        extra: out.extra,
+        id_field: fields.id,
+        source_field: fields.source,
+        values: out.values,
+    })
 }
 
 /// An address as tantivy stores it (IPv4 mapped into IPv6).
@@ -194,7 +486,6 @@ pub fn to_v6(ip: IpAddr) -> std::net::Ipv6Addr {
 mod tests {
     use super::*;
     use crate::schema;
-    use tantivy::schema::Value as _;
 
     fn fields() -> Fields {
         Fields::new(schema::build(&[
@@ -209,9 +500,9 @@ mod tests {
         .unwrap()
     }
 
-    fn texts(f: &Fields, doc: &TantivyDocument, name: &str) -> Vec<String> {
+    fn texts(f: &Fields, doc: &SessionDoc, name: &str) -> Vec<String> {
         let field = f.schema.get_field(name).unwrap();
-        doc.get_all(field)
+        doc.values_of(field)
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect()
     }
@@ -223,10 +514,10 @@ mod tests {
             "http":{"host":["a.example"]},"tcpflags":{"syn":1},"tags":[7, true, 1.0, null],
             "cert":[{"issuerON":["X"]},{"issuerON":["Y \"q\""]}],"unknown":{"x":[1,{"y":2}]},
             "http.host":"dotted.key"}"#;
-        let doc = build(&f, "id1", body).unwrap();
+        let doc = build(&f, "id1".into(), body.into()).unwrap();
         let ip = f.schema.get_field("source.ip").unwrap();
         assert_eq!(
-            doc.get_first(ip).and_then(|v| v.as_ip_addr()),
+            doc.values_of(ip).next().and_then(|v| v.as_ip_addr()),
             Some(
                 "10.0.0.1"
                     .parse::<std::net::Ipv4Addr>()
@@ -235,19 +526,215 @@ mod tests {
             )
         );
         let port = f.schema.get_field("source.port").unwrap();
-        assert_eq!(doc.get_first(port).and_then(|v| v.as_i64()), Some(1234));
+        assert_eq!(
+            doc.values_of(port).next().and_then(|v| v.as_i64()),
+            Some(1234)
+        );
         assert_eq!(texts(&f, &doc, "protocol"), ["tcp", "http"]);
         assert_eq!(texts(&f, &doc, "http.host"), ["a.example", "dotted.key"]);
         assert_eq!(texts(&f, &doc, "tags"), ["7", "true", "1.0"]);
         assert_eq!(texts(&f, &doc, "cert.issuerON"), ["X", "Y \"q\""]);
         assert_eq!(texts(&f, &doc, "_id"), ["id1"]);
+        assert_eq!(texts(&f, &doc, "_source"), [body]);
+        // Unescaped strings point into the body; the escaped one was copied.
+        assert!(doc.extra.contains("Y \"q\"") && !doc.extra.contains("a.example"));
+    }
+
+    #[test]
+    fn documents_index_and_read_back_through_tantivy() {
+        let f = fields();
+        let index = tantivy::Index::create_in_ram(f.schema.clone());
+        let mut w = index
+            .writer_with_num_threads::<SessionDoc>(1, 15_000_000)
+            .unwrap();
+        let body = r#"{"protocol":["tcp","http"],"http":{"host":["a\u002eexample"]},"source":{"port":80}}"#;
+        w.add_document(build(&f, "id1".into(), body.into()).unwrap())
+            .unwrap();
+        w.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let hits = |field: &str, text: &str| {
+            let q = tantivy::query::TermQuery::new(
+                tantivy::Term::from_field_text(f.schema.get_field(field).unwrap(), text),
+                tantivy::schema::IndexRecordOption::Basic,
+            );
+            searcher.search(&q, &tantivy::collector::Count).unwrap()
+        };
+        assert_eq!(hits("protocol", "http"), 1);
+        assert_eq!(hits("http.host", "a.example"), 1);
+        assert_eq!(hits("http.host", "a\\u002eexample"), 0);
+        assert_eq!(hits("_id", "id1"), 1);
+        let stored: tantivy::TantivyDocument =
+            searcher.doc(tantivy::DocAddress::new(0, 0)).unwrap();
+        assert_eq!(
+            stored.get_first(f.source).and_then(|v| v.as_str()),
+            Some(body)
+        );
     }
 
     #[test]
     fn bad_json_is_refused() {
         let f = fields();
-        assert!(build(&f, "x", "{\"source\":").is_none());
-        assert!(build(&f, "x", "{} trailing").is_none());
-        assert!(build(&f, "x", "").is_none());
+        for bad in ["{\"source\":", "{} trailing", ""] {
+            assert!(build(&f, "x".into(), bad.into()).is_none());
+        }
+    }
+
+    /// Every value under `node` as the reference reading (serde_json's tree) gives it.
+    fn reference(node: &PathNode, v: &serde_json::Value, out: &mut Vec<(Field, String)>) {
+        use serde_json::Value as J;
+        match v {
+            J::Object(m) => {
+                for (k, v) in m {
+                    if let Some(n) = node.child(k) {
+                        reference(n, v, out);
+                    }
+                }
+            }
+            J::Array(a) => a.iter().for_each(|v| reference(node, v, out)),
+            J::Null => {}
+            leaf => {
+                let Some((f, kind)) = node.field else { return };
+                let text = match (kind, leaf) {
+                    // A u64 beyond i64 is left out, as in the store's own reading.
+                    (Kind::Int, J::Number(n)) => match (n.as_u64(), n.as_i64()) {
+                        (Some(u), _) => i64::try_from(u).ok(),
+                        (None, Some(i)) => Some(i),
+                        _ => n.as_f64().map(|x| x as i64),
+                    }
+                    .map(|n| n.to_string()),
+                    (Kind::Int, J::Bool(b)) => Some(i64::from(*b).to_string()),
+                    (Kind::Int, J::String(s)) => s.parse::<i64>().ok().map(|n| n.to_string()),
+                    (Kind::Ip, J::String(s)) => {
+                        s.parse::<IpAddr>().ok().map(|a| to_v6(a).to_string())
+                    }
+                    (Kind::Ip, _) => None,
+                    (_, J::String(s)) => Some(s.clone()),
+                    (_, other) => Some(other.to_string()),
+                };
+                if let Some(t) = text {
+                    out.push((f, t));
+                }
+            }
+        }
+    }
+
+    fn rendered(doc: &SessionDoc) -> Vec<(Field, String)> {
+        doc.values
+            .iter()
+            .map(|&(f, slot)| {
+                let t = match doc.value(slot) {
+                    DocValue::Str(s) => s.to_string(),
+                    DocValue::I64(n) => n.to_string(),
+                    DocValue::Ip(a) => a.to_string(),
+                };
+                (f, t)
+            })
+            .collect()
+    }
+
+    /// A random JSON value shaped like session documents: nested objects with the
+    /// schema's keys and others, arrays of objects, escapes, numbers of every kind.
+    fn random_json(rng: &mut u64, depth: u32) -> String {
+        fn next(rng: &mut u64, n: u64) -> u64 {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            *rng % n
+        }
+        let keys = [
+            "source",
+            "ip",
+            "port",
+            "protocol",
+            "http",
+            "host",
+            "tags",
+            "cert",
+            "issuerON",
+            "tcpflags",
+            "syn",
+            "other",
+            "http.host",
+            "x\\u0068",
+        ];
+        let scalars = [
+            "1",
+            "-7",
+            "0",
+            "18446744073709551615",
+            "-9223372036854775809",
+            "1.0",
+            "2.5e3",
+            "true",
+            "false",
+            "null",
+            "\"10.0.0.1\"",
+            "\"::1\"",
+            "\"a b\"",
+            "\"q\\\"x\"",
+            "\"\\u00e9t\\u00e9\"",
+            "\"caf\u{e9}\"",
+            "\"\"",
+            "\"12\"",
+        ];
+        match next(rng, if depth >= 4 { 1 } else { 4 }) {
+            0 => scalars[next(rng, scalars.len() as u64) as usize].to_string(),
+            1 | 2 => {
+                let n = next(rng, 5);
+                // Distinct keys: serde_json's tree keeps only the last of repeated ones.
+                let mut used = Vec::new();
+                let mut items = Vec::new();
+                for _ in 0..n {
+                    let k = keys[next(rng, keys.len() as u64) as usize];
+                    if !used.contains(&k) {
+                        used.push(k);
+                        items.push(format!("\"{k}\" : {}", random_json(rng, depth + 1)));
+                    }
+                }
+                format!("{{ {} }}", items.join(","))
+            }
+            _ => {
+                let n = next(rng, 4);
+                let items: Vec<String> = (0..n).map(|_| random_json(rng, depth + 1)).collect();
+                format!("[{}]", items.join(", "))
+            }
+        }
+    }
+
+    #[test]
+    fn the_walk_reads_what_serde_json_reads() {
+        let f = fields();
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..3000 {
+            let top = [
+                "source",
+                "tags",
+                "http",
+                "cert",
+                "tcpflags",
+                "protocol",
+                "http.host",
+            ];
+            let parts: Vec<String> = top
+                .iter()
+                .map(|k| format!("\"{k}\":{}", random_json(&mut rng, 1)))
+                .collect();
+            let body = format!("{{{}}}", parts.join(","));
+            let v: serde_json::Value = serde_json::from_str(&body).expect(&body);
+            let mut want = Vec::new();
+            reference(f.tree(), &v, &mut want);
+            want.sort_by_key(|(f, _)| *f);
+            let doc = build(&f, "x".into(), body.clone()).expect(&body);
+            assert_eq!(rendered(&doc), want, "{body}");
+            // Any cut of it is refused, never misread.
+            let mut cut = body.len() / 2;
+            while !body.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            assert!(
+                build(&f, "x".into(), body[..cut].into()).is_none(),
+                "{body}"
+            );
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! through [`Store`]. A partition is a tantivy index, so a capture that is killed
 //! leaves every committed batch searchable and the rest simply absent.
 
+pub mod column;
 pub mod doc;
 pub mod schema;
 pub mod translate;

@@ -26,7 +26,16 @@ pub enum Kind {
     Int,
     /// Untokenized strings: exact, wildcard and regex matches.
     Term,
+    /// Untokenized strings that are (nearly) unique per session, such as the community
+    /// id: a column of per-segment dictionary ordinals instead of postings. A term
+    /// dictionary of one random string per document is the dearest thing to build at
+    /// commit; a column's sorted dictionary costs a fraction, and a search scans the
+    /// column.
+    Column,
 }
+
+/// Term fields kept as columns (see [`Kind::Column`]).
+const COLUMN_FIELDS: &[&str] = &["network.community_id"];
 
 /// The kind a viewer kind maps to.
 pub fn kind_of(viewer_kind: &str) -> Kind {
@@ -57,6 +66,7 @@ pub fn fields_of(reg: &FieldRegistry) -> Vec<(String, Kind)> {
             "firstPacket" | "lastPacket" => continue,
             // The document writes ipProtocol as a number.
             "ipProtocol" => Kind::Int,
+            n if COLUMN_FIELDS.contains(&n) => Kind::Column,
             _ => kind_of(&d.kind),
         };
         out.push((d.db_field.clone(), kind));
@@ -89,6 +99,9 @@ pub fn build(fields: &[(String, Kind)]) -> Schema {
             Kind::Term => {
                 b.add_text_field(name, term.clone());
             }
+            Kind::Column => {
+                b.add_text_field(name, TextOptions::default().set_fast(Some("raw")));
+            }
         }
     }
     b.build()
@@ -118,8 +131,11 @@ pub struct PathNode {
 impl PathNode {
     /// Where `key` (one object key, possibly itself dotted) leads from here.
     pub fn child(&self, key: &str) -> Option<&PathNode> {
+        if let Some(n) = self.children.get(key) {
+            return Some(n);
+        }
         if !key.contains('.') {
-            return self.children.get(key);
+            return None;
         }
         let mut n = self;
         for seg in key.split('.') {
@@ -152,6 +168,7 @@ impl Fields {
             let kind = match e.field_type() {
                 TType::IpAddr(_) => Kind::Ip,
                 TType::I64(_) => Kind::Int,
+                TType::Str(o) if o.get_indexing_options().is_none() && o.is_fast() => Kind::Column,
                 _ => Kind::Term,
             };
             by_name.insert(e.name().to_string(), (f, kind));
@@ -174,5 +191,16 @@ impl Fields {
     /// The field called `name` and its kind.
     pub fn get(&self, name: &str) -> Option<(Field, Kind)> {
         self.by_name.get(name).copied()
+    }
+
+    /// Every field (database name and kind), in schema order.
+    pub fn list(&self) -> Vec<(String, Kind)> {
+        let mut v: Vec<(Field, String, Kind)> = self
+            .by_name
+            .iter()
+            .map(|(n, &(f, k))| (f, n.clone(), k))
+            .collect();
+        v.sort_by_key(|x| x.0);
+        v.into_iter().map(|(_, n, k)| (n, k)).collect()
     }
 }

@@ -32,7 +32,9 @@ pub fn translate(q: &Query, fields: &Fields) -> Box<dyn TQuery> {
         Query::Not(x) => not(translate(x, fields)),
         Query::Exists(db) => match fields.get(db) {
             // Ip and integer columns know which documents have a value.
-            Some((_, Kind::Ip | Kind::Int)) => Box::new(ExistsQuery::new(db.clone(), false)),
+            Some((_, Kind::Ip | Kind::Int | Kind::Column)) => {
+                Box::new(ExistsQuery::new(db.clone(), false))
+            }
             // Every value of a term field is in its dictionary: all terms from "".
             Some((f, Kind::Term)) => Box::new(RangeQuery::new(
                 Bound::Included(Term::from_field_text(f, "")),
@@ -139,8 +141,37 @@ fn regex(f: Field, re: &str) -> Box<dyn TQuery> {
     }
 }
 
+/// A match on a column: exact values through the column's range search, patterns
+/// through its dictionary.
+fn column(db: &str, f: Field, m: &Match) -> Box<dyn TQuery> {
+    let exact = |s: &str| -> Box<dyn TQuery> {
+        let t = Term::from_field_text(f, s);
+        Box::new(RangeQuery::new(
+            Bound::Included(t.clone()),
+            Bound::Included(t),
+        ))
+    };
+    let pattern = |re: &str| -> Box<dyn TQuery> {
+        match crate::column::ColumnRegexQuery::new(db, re) {
+            Ok(q) => Box::new(q),
+            Err(e) => {
+                tracing::warn!("regex /{re}/ not usable on the index: {e}");
+                Box::new(EmptyQuery)
+            }
+        }
+    };
+    match m {
+        Match::Exact(s) => exact(s),
+        Match::Wildcard(p) => pattern(&wildcard_regex(p)),
+        Match::Regex(r) => pattern(unanchored(r.as_str())),
+        Match::IntRange(lo, hi) if lo == hi => exact(&lo.to_string()),
+        _ => Box::new(EmptyQuery),
+    }
+}
+
 fn field(db: &str, f: Field, kind: Kind, m: &Match) -> Box<dyn TQuery> {
     match (kind, m) {
+        (Kind::Column, m) => column(db, f, m),
         (Kind::Term, Match::Exact(s)) => term(f, s),
         (Kind::Term, Match::Wildcard(p)) => regex(f, &wildcard_regex(p)),
         (Kind::Term, Match::Regex(r)) => regex(f, unanchored(r.as_str())),

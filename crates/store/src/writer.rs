@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use tantivy::indexer::UserOperation;
-use tantivy::{Index, IndexWriter, TantivyDocument};
+use tantivy::{Index, IndexWriter};
 use trawl_output::{Doc, DocOutput};
 
+use crate::doc::SessionDoc;
 use crate::schema::{self, Fields, Kind};
 use crate::{partition_dir, StoreError};
 
@@ -44,11 +45,11 @@ pub struct WriterStats {
 }
 
 /// A document on its way to the indexing thread, already turned into a tantivy
-/// document for the current schema by the packet thread that emitted it.
+/// document for the current schema by the packet thread that emitted it (None: its
+/// body was not JSON).
 struct Queued {
-    doc: Doc,
-    id: String,
-    built: Option<TantivyDocument>,
+    index: String,
+    doc: Option<SessionDoc>,
 }
 
 /// Sends documents to the indexing thread.
@@ -93,18 +94,17 @@ impl DocOutput for StoreOutput {
             Err(_) => None,
         };
         let Some(tx) = tx else { return };
-        let id = match &doc.id {
-            Some(id) => id.clone(),
-            None => format!(
-                "{}-{}",
-                doc.index,
-                self.seq.fetch_add(1, Ordering::Relaxed) + 1
-            ),
+        let Doc { index, id, body } = doc;
+        let id = match id {
+            Some(id) => id,
+            None => format!("{}-{}", index, self.seq.fetch_add(1, Ordering::Relaxed) + 1),
         };
         // Parsing and typing the document here spreads that work over the packet
         // threads; the indexing thread only adds it.
-        let built = crate::doc::build(&self.current, &id, &doc.body);
-        let doc = Queued { doc, id, built };
+        let doc = Queued {
+            index,
+            doc: crate::doc::build(&self.current, id, body),
+        };
         match tx.try_send(doc) {
             Ok(()) => {}
             Err(TrySendError::Full(doc)) => {
@@ -131,7 +131,7 @@ impl DocOutput for StoreOutput {
 }
 
 struct Partition {
-    writer: IndexWriter,
+    writer: IndexWriter<SessionDoc>,
     fields: Fields,
     current_schema: bool,
     pending: u64,
@@ -159,7 +159,7 @@ fn open_partition(
     let f =
         Fields::new(index.schema()).ok_or_else(|| StoreError::BadPartition(name.to_string()))?;
     let writer = index
-        .writer_with_num_threads(INDEX_THREADS, WRITER_BYTES)
+        .writer_with_num_threads::<SessionDoc>(INDEX_THREADS, WRITER_BYTES)
         .map_err(|e| StoreError::Index(dir.clone(), e.to_string()))?;
     let current_schema = f.schema == schema::build(fields);
     Ok(Partition {
@@ -196,7 +196,7 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
     let mut failed_parts: HashMap<String, ()> = HashMap::new();
     let mut last_commit = Instant::now();
     // Operations gathered per partition, handed to tantivy a batch at a time.
-    let mut batches: HashMap<String, Vec<UserOperation>> = HashMap::new();
+    let mut batches: HashMap<String, Vec<UserOperation<SessionDoc>>> = HashMap::new();
     let mut open = true;
     while open {
         let first = match rx.recv_timeout(COMMIT_EVERY) {
@@ -273,49 +273,50 @@ fn queue_doc(
     q: Queued,
     parts: &mut HashMap<String, Partition>,
     failed_parts: &mut HashMap<String, ()>,
-    batches: &mut HashMap<String, Vec<UserOperation>>,
+    batches: &mut HashMap<String, Vec<UserOperation<SessionDoc>>>,
     stats: &WriterStats,
 ) {
-    let Queued { doc, id, built } = q;
-    if failed_parts.contains_key(&doc.index) {
+    let Queued { index, doc } = q;
+    if failed_parts.contains_key(&index) {
         stats.failed.fetch_add(1, Ordering::Relaxed);
         return;
     }
-    if !parts.contains_key(&doc.index) {
-        match open_partition(root, &doc.index, fields) {
+    if !parts.contains_key(&index) {
+        match open_partition(root, &index, fields) {
             Ok(p) => {
-                parts.insert(doc.index.clone(), p);
+                parts.insert(index.clone(), p);
             }
             Err(e) => {
                 tracing::error!("store: {e}; documents for it are counted as failed");
-                failed_parts.insert(doc.index.clone(), ());
+                failed_parts.insert(index.clone(), ());
                 stats.failed.fetch_add(1, Ordering::Relaxed);
                 return;
             }
         }
     }
-    let Some(p) = parts.get(&doc.index) else {
+    let Some(p) = parts.get(&index) else {
         return;
     };
     // A partition made by another version of the registry has its own schema.
-    let td = match built {
+    let td = match doc {
         Some(td) if p.current_schema => Some(td),
-        _ => crate::doc::build(&p.fields, &id, &doc.body),
+        Some(td) => td.rebuild(&p.fields),
+        None => None,
     };
     let Some(td) = td else {
         stats.failed.fetch_add(1, Ordering::Relaxed);
         return;
     };
-    let ops = match batches.get_mut(&doc.index) {
+    let ops = match batches.get_mut(&index) {
         Some(v) => v,
-        None => batches.entry(doc.index.clone()).or_default(),
+        None => batches.entry(index).or_default(),
     };
     // A document id names one session: writing it again replaces it, as an
     // Elasticsearch index would (reading the same pcap twice).
     if !p.fresh {
         ops.push(UserOperation::Delete(tantivy::Term::from_field_text(
             p.fields.id,
-            &id,
+            td.id(),
         )));
     }
     ops.push(UserOperation::Add(td));
