@@ -21,14 +21,15 @@ pub struct SessionDoc {
     id: String,
     body: String,
     extra: String,
-    id_field: Field,
-    source_field: Field,
+    /// Every value, the id and the body first.
     values: Vec<(Field, Slot)>,
 }
 
 /// Where one value of a [`SessionDoc`] is.
 #[derive(Clone, Copy, Debug)]
 enum Slot {
+    /// The document id.
+    Id,
     /// A string at these byte offsets of the body.
     Body(u32, u32),
     /// A string at these byte offsets of the side buffer.
@@ -66,6 +67,7 @@ impl SessionDoc {
             buf.get(a as usize..b as usize).unwrap_or_default()
         }
         match slot {
+            Slot::Id => DocValue::Str(&self.id),
             Slot::Body(a, b) => DocValue::Str(text(&self.body, a, b)),
             Slot::Extra(a, b) => DocValue::Str(text(&self.extra, a, b)),
             Slot::I64(n) => DocValue::I64(n),
@@ -92,26 +94,17 @@ impl SessionDoc {
     }
 }
 
-/// The values of a [`SessionDoc`]: id, body, then the indexed values.
+/// The values of a [`SessionDoc`] in field order: id, body, then the indexed values.
 pub struct DocValues<'a> {
     doc: &'a SessionDoc,
-    at: usize,
+    values: std::slice::Iter<'a, (Field, Slot)>,
 }
 
 impl<'a> Iterator for DocValues<'a> {
     type Item = (Field, DocValue<'a>);
     fn next(&mut self) -> Option<Self::Item> {
-        let d = self.doc;
-        let item = match self.at {
-            0 => (d.id_field, DocValue::Str(&d.id)),
-            1 => (d.source_field, DocValue::Str(&d.body)),
-            n => {
-                let (f, slot) = *d.values.get(n - 2)?;
-                (f, d.value(slot))
-            }
-        };
-        self.at += 1;
-        Some(item)
+        let &(f, slot) = self.values.next()?;
+        Some((f, self.doc.value(slot)))
     }
 }
 
@@ -119,7 +112,10 @@ impl Document for SessionDoc {
     type Value<'a> = DocValue<'a>;
     type FieldsValuesIter<'a> = DocValues<'a>;
     fn iter_fields_and_values(&self) -> DocValues<'_> {
-        DocValues { doc: self, at: 0 }
+        DocValues {
+            doc: self,
+            values: self.values.iter(),
+        }
     }
 }
 
@@ -450,12 +446,19 @@ impl<'b> Scan<'b> {
 
 /// The tantivy document for a session document, or None if `body` is not JSON.
 pub fn build(fields: &Fields, id: String, body: String) -> Option<SessionDoc> {
+    // Offsets are 32 bits (and the side buffer is never larger than twice the body).
+    if body.len() > (u32::MAX / 2) as usize {
+        return None;
+    }
     let mut out = Gather {
         base: body.as_ptr() as usize,
         len: body.len(),
         extra: String::new(),
         values: Vec::with_capacity(96),
     };
+    out.values.push((fields.id, Slot::Id));
+    out.values
+        .push((fields.source, Slot::Body(0, body.len() as u32)));
     let mut scan = Scan { text: &body, at: 0 };
     scan.value(Some(fields.tree()), &mut out, 0)?;
     scan.ws();
@@ -468,8 +471,6 @@ pub fn build(fields: &Fields, id: String, body: String) -> Option<SessionDoc> {
         id,
         body,
         extra: out.extra,
-        id_field: fields.id,
-        source_field: fields.source,
         values: out.values,
     })
 }
@@ -621,6 +622,7 @@ mod tests {
     fn rendered(doc: &SessionDoc) -> Vec<(Field, String)> {
         doc.values
             .iter()
+            .filter(|(_, slot)| !matches!(slot, Slot::Id | Slot::Body(0, _)))
             .map(|&(f, slot)| {
                 let t = match doc.value(slot) {
                     DocValue::Str(s) => s.to_string(),

@@ -134,7 +134,8 @@ impl PathNode {
         if let Some(n) = self.children.get(key) {
             return Some(n);
         }
-        if !key.contains('.') {
+        // Keys are short: a plain scan beats a call to a vector search.
+        if !key.bytes().any(|b| b == b'.') {
             return None;
         }
         let mut n = self;
