@@ -327,6 +327,32 @@ impl<'b> Scan<'b> {
         }
     }
 
+    /// Steps into an object or array at its opening bracket; true if it is empty (and
+    /// then also past its `close`).
+    fn open(&mut self, close: u8, depth: u32) -> Option<bool> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.at += 1;
+        self.ws();
+        let empty = self.byte()? == close;
+        if empty {
+            self.at += 1;
+        }
+        Some(empty)
+    }
+
+    /// After a member: past a comma (false) or the `close` bracket (true).
+    fn closed(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let c = self.byte()?;
+        if c != b',' && c != close {
+            return None;
+        }
+        self.at += 1;
+        Some(c == close)
+    }
+
     /// One value, whose path leads to `node` (None: no field under it).
     fn value(&mut self, node: Option<&PathNode>, out: &mut Gather, depth: u32) -> Option<()> {
         let Some(node) = node else {
@@ -336,13 +362,7 @@ impl<'b> Scan<'b> {
         let target = node.field;
         match self.byte()? {
             b'{' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.at += 1;
-                self.ws();
-                if self.byte()? == b'}' {
-                    self.at += 1;
+                if self.open(b'}', depth)? {
                     return Some(());
                 }
                 loop {
@@ -358,38 +378,20 @@ impl<'b> Scan<'b> {
                     };
                     self.expect(b':')?;
                     self.value(child, out, depth + 1)?;
-                    self.ws();
-                    match self.byte()? {
-                        b',' => self.at += 1,
-                        b'}' => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if self.closed(b'}')? {
+                        return Some(());
                     }
                 }
             }
             b'[' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.at += 1;
-                self.ws();
-                if self.byte()? == b']' {
-                    self.at += 1;
+                if self.open(b']', depth)? {
                     return Some(());
                 }
                 loop {
                     // An array's elements share its path.
                     self.value(Some(node), out, depth + 1)?;
-                    self.ws();
-                    match self.byte()? {
-                        b',' => self.at += 1,
-                        b']' => {
-                            self.at += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if self.closed(b']')? {
+                        return Some(());
                     }
                 }
             }
