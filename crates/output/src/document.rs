@@ -64,6 +64,8 @@ pub struct DocBuilder {
     save_order: Vec<FieldId>,
     id_seed: [u8; 16],
     id_counter: u64,
+    /// The process id's low bits, the first two bytes of every id.
+    pid: u16,
 }
 
 /// The index suffix for a session whose last packet is at `secs`.
@@ -136,13 +138,14 @@ impl DocBuilder {
             save_order: shared.fields.save_order(),
             id_seed,
             id_counter: 0,
+            pid: std::process::id() as u16,
         }
     }
 
     fn next_id(&mut self, suffix: &str) -> String {
         self.id_counter += 1;
         let mut bytes = [0u8; 18];
-        bytes[..2].copy_from_slice(&(std::process::id() as u16).to_le_bytes());
+        bytes[..2].copy_from_slice(&self.pid.to_le_bytes());
         bytes[2..].copy_from_slice(&self.id_seed);
         for (i, b) in self.id_counter.to_le_bytes().iter().enumerate() {
             bytes[17 - i] ^= b;
@@ -153,10 +156,17 @@ impl DocBuilder {
         )
     }
 
-    /// Builds the document for `s`. Increments its segment count and settles its
+    /// Builds the document for `s`, writing its body into `body` (emptied first; its
+    /// room is reused). Increments the session's segment count and settles its
     /// rootId. Returns None when no document is due (SPI saving stopped, too few
     /// packets).
-    pub fn build(&mut self, shared: &Shared, s: &mut Session, now_ms: u64) -> Option<Doc> {
+    pub fn build(
+        &mut self,
+        shared: &Shared,
+        s: &mut Session,
+        now_ms: u64,
+        mut body: String,
+    ) -> Option<Doc> {
         if s.stop_spi || s.packets[0] + s.packets[1] < s.min_saving {
             return None;
         }
@@ -220,7 +230,8 @@ impl DocBuilder {
         }
         let (fms, lms) = (first.millis(), last.millis());
 
-        let mut body = String::with_capacity(1024 + s.file_pos.len() * 12);
+        body.clear();
+        body.reserve(1024 + s.file_pos.len() * 12);
         let mut o = Obj::new(&mut body);
         o.obj("packetRange", |r| {
             r.num("gte", fms.min(lms)).num("lte", fms.max(lms));

@@ -51,7 +51,7 @@ fn main() {
             let (c0, t0) = (cpu(), Instant::now());
             let mut n = 0;
             for d in &parsed {
-                n += trawl_store::doc::build(&f, "x".into(), d.body.clone()).map_or(0, |_| 1);
+                n += trawl_store::doc::build(&f, "x".into(), d.body.clone(), None).map_or(0, |_| 1);
             }
             println!(
                 "build {n}: wall {:.3} cpu {:.3}",

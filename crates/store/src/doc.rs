@@ -7,6 +7,9 @@
 //! document, and values under keys no field starts with are skipped unparsed.
 
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
+
+use crossbeam_channel::{bounded, Receiver, Sender};
 
 use tantivy::schema::document::{Document, ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::schema::Field;
@@ -23,6 +26,73 @@ pub struct SessionDoc {
     extra: String,
     /// Every value, the id and the body first.
     values: Vec<(Field, Slot)>,
+    /// Where the buffers go when the document is dropped.
+    pool: Option<Arc<Buffers>>,
+}
+
+/// Buffers of dropped documents, kept for the next ones. A document is built on a
+/// packet thread and dropped on one of tantivy's: freeing its large buffers there
+/// would take the packet thread's malloc arena lock on every document, and the
+/// packet thread would allocate them anew each time.
+#[derive(Debug)]
+pub struct Buffers {
+    bodies: (Sender<String>, Receiver<String>),
+    parts: (Sender<Parts>, Receiver<Parts>),
+}
+
+/// A document's side buffer and value list.
+type Parts = (String, Vec<(Field, Slot)>);
+
+/// Buffers kept of each kind.
+const POOL: usize = 1024;
+/// Larger buffers (a body of an unusually large session) are freed, not kept.
+const KEEP_BYTES: usize = 64 << 10;
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Buffers {
+            bodies: bounded(POOL),
+            parts: bounded(POOL),
+        }
+    }
+}
+
+impl Buffers {
+    /// An empty body buffer, with room if one came back.
+    pub fn body(&self) -> String {
+        self.bodies.1.try_recv().unwrap_or_default()
+    }
+
+    fn parts(&self) -> Parts {
+        self.parts
+            .1
+            .try_recv()
+            .unwrap_or_else(|_| (String::new(), Vec::with_capacity(96)))
+    }
+
+    fn put(&self, mut body: String, mut extra: String, mut values: Vec<(Field, Slot)>) {
+        if body.capacity() <= KEEP_BYTES {
+            body.clear();
+            let _ = self.bodies.0.try_send(body);
+        }
+        if extra.capacity() <= KEEP_BYTES && values.capacity() <= KEEP_BYTES {
+            extra.clear();
+            values.clear();
+            let _ = self.parts.0.try_send((extra, values));
+        }
+    }
+}
+
+impl Drop for SessionDoc {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            pool.put(
+                std::mem::take(&mut self.body),
+                std::mem::take(&mut self.extra),
+                std::mem::take(&mut self.values),
+            );
+        }
+    }
 }
 
 /// Where one value of a [`SessionDoc`] is.
@@ -89,8 +159,10 @@ impl SessionDoc {
 
     /// The same document typed by another schema's fields (a partition made by
     /// another version of the registry).
-    pub fn rebuild(self, fields: &Fields) -> Option<SessionDoc> {
-        build(fields, self.id, self.body)
+    pub fn rebuild(mut self, fields: &Fields) -> Option<SessionDoc> {
+        let id = std::mem::take(&mut self.id);
+        let body = std::mem::take(&mut self.body);
+        build(fields, id, body, self.pool.as_ref())
     }
 }
 
@@ -446,17 +518,27 @@ impl<'b> Scan<'b> {
     }
 }
 
-/// The tantivy document for a session document, or None if `body` is not JSON.
-pub fn build(fields: &Fields, id: String, body: String) -> Option<SessionDoc> {
+/// The tantivy document for a session document, or None if `body` is not JSON. With
+/// a `pool`, its buffers come from there and go back there when it is dropped.
+pub fn build(
+    fields: &Fields,
+    id: String,
+    body: String,
+    pool: Option<&Arc<Buffers>>,
+) -> Option<SessionDoc> {
     // Offsets are 32 bits (and the side buffer is never larger than twice the body).
     if body.len() > (u32::MAX / 2) as usize {
         return None;
     }
+    let (extra, values) = match pool {
+        Some(p) => p.parts(),
+        None => (String::new(), Vec::with_capacity(96)),
+    };
     let mut out = Gather {
         base: body.as_ptr() as usize,
         len: body.len(),
-        extra: String::new(),
-        values: Vec::with_capacity(96),
+        extra,
+        values,
     };
     out.values.push((fields.id, Slot::Id));
     out.values
@@ -474,6 +556,7 @@ pub fn build(fields: &Fields, id: String, body: String) -> Option<SessionDoc> {
         body,
         extra: out.extra,
         values: out.values,
+        pool: pool.cloned(),
     })
 }
 
@@ -517,7 +600,7 @@ mod tests {
             "http":{"host":["a.example"]},"tcpflags":{"syn":1},"tags":[7, true, 1.0, null],
             "cert":[{"issuerON":["X"]},{"issuerON":["Y \"q\""]}],"unknown":{"x":[1,{"y":2}]},
             "http.host":"dotted.key"}"#;
-        let doc = build(&f, "id1".into(), body.into()).unwrap();
+        let doc = build(&f, "id1".into(), body.into(), None).unwrap();
         let ip = f.schema.get_field("source.ip").unwrap();
         assert_eq!(
             doc.values_of(ip).next().and_then(|v| v.as_ip_addr()),
@@ -551,7 +634,7 @@ mod tests {
             .writer_with_num_threads::<SessionDoc>(1, 15_000_000)
             .unwrap();
         let body = r#"{"protocol":["tcp","http"],"http":{"host":["a\u002eexample"]},"source":{"port":80}}"#;
-        w.add_document(build(&f, "id1".into(), body.into()).unwrap())
+        w.add_document(build(&f, "id1".into(), body.into(), None).unwrap())
             .unwrap();
         w.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
@@ -578,8 +661,39 @@ mod tests {
     fn bad_json_is_refused() {
         let f = fields();
         for bad in ["{\"source\":", "{} trailing", ""] {
-            assert!(build(&f, "x".into(), bad.into()).is_none());
+            assert!(build(&f, "x".into(), bad.into(), None).is_none());
         }
+    }
+
+    #[test]
+    fn dropped_documents_give_their_buffers_to_the_next() {
+        let f = fields();
+        let pool = Arc::new(Buffers::default());
+        let first = r#"{"source":{"ip":"10.0.0.1","port":1234},"protocol":["tcp","http"],
+            "tags":["a\"b"],"http":{"host":["a.example"]}}"#;
+        let doc = build(&f, "1".into(), first.into(), Some(&pool)).unwrap();
+        let room = doc.body.capacity();
+        drop(doc);
+        let mut body = pool.body();
+        assert!(body.is_empty());
+        assert_eq!(body.capacity(), room);
+        // The next document reuses the body, side buffer and value list, and holds
+        // only its own values.
+        body.push_str(r#"{"source":{"port":80},"tags":["x\ty"]}"#);
+        let doc = build(&f, "2".into(), body, Some(&pool)).unwrap();
+        assert_eq!(texts(&f, &doc, "protocol"), Vec::<String>::new());
+        assert_eq!(texts(&f, &doc, "http.host"), Vec::<String>::new());
+        assert_eq!(texts(&f, &doc, "tags"), vec!["x\ty"]);
+        let port = f.schema.get_field("source.port").unwrap();
+        let ports: Vec<i64> = doc.values_of(port).filter_map(|v| v.as_i64()).collect();
+        assert_eq!(ports, vec![80]);
+        assert_eq!(doc.values_of(f.id).count(), 1);
+        // An unusually large body is freed rather than kept.
+        drop(doc);
+        let _ = pool.body();
+        let big = format!(r#"{{"tags":["{}"]}}"#, "z".repeat(KEEP_BYTES));
+        drop(build(&f, "3".into(), big, Some(&pool)).unwrap());
+        assert_eq!(pool.body().capacity(), 0);
     }
 
     /// Every value under `node` as the reference reading (serde_json's tree) gives it.
@@ -728,7 +842,7 @@ mod tests {
             let mut want = Vec::new();
             reference(f.tree(), &v, &mut want);
             want.sort_by_key(|(f, _)| *f);
-            let doc = build(&f, "x".into(), body.clone()).expect(&body);
+            let doc = build(&f, "x".into(), body.clone(), None).expect(&body);
             assert_eq!(rendered(&doc), want, "{body}");
             // Any cut of it is refused, never misread.
             let mut cut = body.len() / 2;
@@ -736,7 +850,7 @@ mod tests {
                 cut -= 1;
             }
             assert!(
-                build(&f, "x".into(), body[..cut].into()).is_none(),
+                build(&f, "x".into(), body[..cut].into(), None).is_none(),
                 "{body}"
             );
         }

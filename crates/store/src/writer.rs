@@ -14,7 +14,7 @@ use tantivy::indexer::UserOperation;
 use tantivy::{Index, IndexWriter};
 use trawl_output::{Doc, DocOutput};
 
-use crate::doc::SessionDoc;
+use crate::doc::{Buffers, SessionDoc};
 use crate::schema::{self, Fields, Kind};
 use crate::{partition_dir, StoreError};
 
@@ -22,6 +22,8 @@ use crate::{partition_dir, StoreError};
 const QUEUE: usize = 8192;
 /// Documents handed to tantivy at once (one wake-up of an indexing thread).
 const BATCH: usize = 256;
+/// How long a short batch waits for more documents before it is indexed.
+const LINGER: Duration = Duration::from_millis(10);
 /// Documents per commit.
 const COMMIT_DOCS: u64 = 50_000;
 /// Longest time between commits while documents arrive.
@@ -56,6 +58,7 @@ struct Queued {
 pub struct StoreOutput {
     tx: Mutex<Option<Sender<Queued>>>,
     current: Fields,
+    buffers: Arc<Buffers>,
     seq: AtomicU64,
     thread: Mutex<Option<JoinHandle<()>>>,
     /// Counters.
@@ -80,6 +83,7 @@ impl StoreOutput {
         Ok(StoreOutput {
             tx: Mutex::new(Some(tx)),
             current,
+            buffers: Arc::default(),
             seq: AtomicU64::new(0),
             thread: Mutex::new(Some(thread)),
             stats,
@@ -103,7 +107,7 @@ impl DocOutput for StoreOutput {
         // threads; the indexing thread only adds it.
         let doc = Queued {
             index,
-            doc: crate::doc::build(&self.current, id, body),
+            doc: crate::doc::build(&self.current, id, body, Some(&self.buffers)),
         };
         match tx.try_send(doc) {
             Ok(()) => {}
@@ -117,6 +121,10 @@ impl DocOutput for StoreOutput {
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+
+    fn body_buffer(&self) -> String {
+        self.buffers.body()
     }
 
     fn finish(&self) {
@@ -206,6 +214,7 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
         };
         let mut next = first;
         let mut taken = 0;
+        let mut lingered = false;
         while let Some(q) = next.take() {
             taken += 1;
             queue_doc(
@@ -220,6 +229,14 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
             if taken < BATCH {
                 match rx.try_recv() {
                     Ok(d) => next = Some(d),
+                    Err(crossbeam_channel::TryRecvError::Empty) if !lingered => {
+                        // A short batch: let more documents gather instead of waking
+                        // for each one (a blocked receiver makes every send a wake-up,
+                        // and every small batch a round through tantivy's workers).
+                        lingered = true;
+                        std::thread::sleep(LINGER);
+                        next = rx.try_recv().ok();
+                    }
                     Err(crossbeam_channel::TryRecvError::Empty) => {}
                     Err(crossbeam_channel::TryRecvError::Disconnected) => open = false,
                 }

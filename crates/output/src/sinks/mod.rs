@@ -14,6 +14,11 @@ pub trait DocOutput: Send + Sync {
     fn emit(&self, doc: Doc);
     /// Called once when capture ends.
     fn finish(&self) {}
+    /// An empty buffer for the next document's body; an output that gets its
+    /// documents' buffers back hands them out again here.
+    fn body_buffer(&self) -> String {
+        String::new()
+    }
 }
 
 /// Discards documents (`--dryrun`), counting them.
@@ -119,7 +124,8 @@ fn now_ms() -> u64 {
 
 impl SessionSink for DocSink {
     fn save(&mut self, shared: &Shared, s: &mut Session, _final: bool) {
-        if let Some(doc) = self.builder.build(shared, s, now_ms()) {
+        let body = self.out.body_buffer();
+        if let Some(doc) = self.builder.build(shared, s, now_ms(), body) {
             self.out.emit(doc);
         }
     }
