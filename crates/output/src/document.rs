@@ -12,7 +12,7 @@ use trawl_lookup::IpInfo;
 use trawl_session::protocols::tcp::flag;
 use trawl_session::{RootId, Session, Shared};
 
-use crate::json::Obj;
+use crate::json::{Obj, Recorder};
 
 /// How documents are named and shaped.
 #[derive(Clone, Debug)]
@@ -157,15 +157,16 @@ impl DocBuilder {
     }
 
     /// Builds the document for `s`, writing its body into `body` (emptied first; its
-    /// room is reused). Increments the session's segment count and settles its
-    /// rootId. Returns None when no document is due (SPI saving stopped, too few
-    /// packets).
+    /// room is reused) and telling `rec` of every value as it is written. Increments
+    /// the session's segment count and settles its rootId. Returns None, having
+    /// written nothing, when no document is due (SPI saving stopped, too few packets).
     pub fn build(
         &mut self,
         shared: &Shared,
         s: &mut Session,
         now_ms: u64,
         mut body: String,
+        rec: Option<&mut dyn Recorder>,
     ) -> Option<Doc> {
         if s.stop_spi || s.packets[0] + s.packets[1] < s.min_saving {
             return None;
@@ -232,7 +233,8 @@ impl DocBuilder {
 
         body.clear();
         body.reserve(1024 + s.file_pos.len() * 12);
-        let mut o = Obj::new(&mut body);
+        let rec = rec.map(|r| r as &mut dyn Recorder);
+        let mut o = Obj::recorded(&mut body, rec);
         o.obj("packetRange", |r| {
             r.num("gte", fms.min(lms)).num("lte", fms.max(lms));
         });

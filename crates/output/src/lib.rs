@@ -6,4 +6,5 @@ pub mod json;
 pub mod sinks;
 
 pub use document::{index_suffix, Doc, DocBuilder, DocConfig};
-pub use sinks::{DocOutput, DocSink, NullOutput, TestsOutput};
+pub use json::Recorder;
+pub use sinks::{DocOutput, DocRecorder, DocSink, NullOutput, TestsOutput};

@@ -10,6 +10,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
+use trawl_output::Recorder;
 
 use tantivy::schema::document::{Document, ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::schema::Field;
@@ -67,10 +68,7 @@ impl Buffers {
     }
 
     fn parts(&self) -> Parts {
-        self.parts
-            .1
-            .try_recv()
-            .unwrap_or_else(|_| new_parts())
+        self.parts.1.try_recv().unwrap_or_else(|_| new_parts())
     }
 
     fn put(&self, mut body: String, parts: Parts) {
@@ -89,7 +87,11 @@ impl Buffers {
 }
 
 fn new_parts() -> Parts {
-    (String::new(), Vec::with_capacity(96), Vec::with_capacity(96))
+    (
+        String::new(),
+        Vec::with_capacity(96),
+        Vec::with_capacity(96),
+    )
 }
 
 impl Drop for SessionDoc {
@@ -207,8 +209,8 @@ impl Document for SessionDoc {
 /// A scalar of the body.
 #[derive(Clone, Copy, Debug)]
 enum Leaf<'s> {
-    /// A string borrowed from the body itself.
-    BodyStr(&'s str),
+    /// A string of the body itself, which starts at this byte offset of the body.
+    BodyStr(&'s str, usize),
     /// A string the parser unescaped into a buffer of its own.
     Str(&'s str),
     U64(u64),
@@ -219,9 +221,6 @@ enum Leaf<'s> {
 
 /// The values gathered while walking a body.
 struct Gather {
-    /// Where the body starts in memory, to turn borrowed strings into offsets.
-    base: usize,
-    len: usize,
     extra: String,
     values: Vec<(Field, Slot)>,
 }
@@ -233,14 +232,46 @@ impl Gather {
         Slot::Extra(a as u32, self.extra.len() as u32)
     }
 
-    fn text(&mut self, s: &str, borrowed: bool) -> Slot {
-        if borrowed {
-            let at = (s.as_ptr() as usize).wrapping_sub(self.base);
-            if at <= self.len && s.len() <= self.len - at {
-                return Slot::Body(at as u32, (at + s.len()) as u32);
-            }
+    /// Takes a pool's buffers (or new ones), the id and body first among the values.
+    fn new(fields: &Fields, pool: Option<&Arc<Buffers>>) -> (Gather, Vec<u64>) {
+        let (extra, mut values, order) = match pool {
+            Some(p) => p.parts(),
+            None => new_parts(),
+        };
+        values.push((fields.id, Slot::Id));
+        // The body's end is set by `finish`.
+        values.push((fields.source, Slot::Body(0, 0)));
+        (Gather { extra, values }, order)
+    }
+
+    /// The document made of what was gathered for `body`.
+    fn finish(
+        mut self,
+        mut order: Vec<u64>,
+        id: String,
+        body: String,
+        pool: Option<&Arc<Buffers>>,
+    ) -> SessionDoc {
+        if let Some(v) = self.values.get_mut(1) {
+            v.1 = Slot::Body(0, body.len() as u32);
         }
-        self.extra(s)
+        // tantivy groups a document's values by field; in field order that is one
+        // pass. Sorting keys of eight bytes costs a fraction of sorting the values.
+        order.extend(
+            self.values
+                .iter()
+                .enumerate()
+                .map(|(i, (f, _))| u64::from(f.field_id()) << 32 | i as u64),
+        );
+        order.sort_unstable();
+        SessionDoc {
+            id,
+            body,
+            extra: self.extra,
+            values: self.values,
+            order,
+            pool: pool.cloned(),
+        }
     }
 
     /// Adds one scalar as the field `target` types it.
@@ -252,7 +283,7 @@ impl Gather {
                     Leaf::U64(n) => i64::try_from(n).ok(),
                     Leaf::I64(n) => Some(n),
                     Leaf::F64(x) => Some(x as i64),
-                    Leaf::Str(s) | Leaf::BodyStr(s) => s.parse().ok(),
+                    Leaf::Str(s) | Leaf::BodyStr(s, _) => s.parse().ok(),
                     Leaf::Bool(b) => Some(i64::from(b)),
                 };
                 match n {
@@ -261,15 +292,15 @@ impl Gather {
                 }
             }
             Kind::Ip => match leaf {
-                Leaf::Str(s) | Leaf::BodyStr(s) => match s.parse::<IpAddr>() {
+                Leaf::Str(s) | Leaf::BodyStr(s, _) => match s.parse::<IpAddr>() {
                     Ok(ip) => Slot::Ip(to_v6(ip)),
                     Err(_) => return,
                 },
                 _ => return,
             },
             Kind::Term | Kind::Column => match leaf {
-                Leaf::BodyStr(s) => self.text(s, true),
-                Leaf::Str(s) => self.text(s, false),
+                Leaf::BodyStr(s, at) => Slot::Body(at as u32, (at + s.len()) as u32),
+                Leaf::Str(s) => self.extra(s),
                 Leaf::U64(n) => self.extra(&n.to_string()),
                 Leaf::I64(n) => self.extra(&n.to_string()),
                 // JSON's spelling of the number (1.0 stays "1.0").
@@ -313,6 +344,33 @@ fn quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// The value of a string with escapes, as JSON defines them.
+fn unescape(raw: &str) -> Option<String> {
+    let mut quoted = String::with_capacity(raw.len() + 2);
+    quoted.push('"');
+    quoted.push_str(raw);
+    quoted.push('"');
+    serde_json::from_str(&quoted).ok()
+}
+
+/// A JSON number's text as a scalar: unsigned or negative integers as such, the rest
+/// (fractions, exponents, integers beyond 64 bits) as floats.
+fn number(n: &str) -> Option<Leaf<'static>> {
+    Some(if n.contains(['.', 'e', 'E']) {
+        Leaf::F64(n.parse().ok()?)
+    } else if n.starts_with('-') {
+        match n.parse() {
+            Ok(v) => Leaf::I64(v),
+            Err(_) => Leaf::F64(n.parse().ok()?),
+        }
+    } else {
+        match n.parse() {
+            Ok(v) => Leaf::U64(v),
+            Err(_) => Leaf::F64(n.parse().ok()?),
+        }
+    })
 }
 
 /// Deepest nesting of objects and arrays a body may have.
@@ -362,15 +420,6 @@ impl<'b> Scan<'b> {
         }
         self.at = i + 1;
         Some((self.text.get(start..i)?, escaped))
-    }
-
-    /// The value of a string with escapes, as JSON defines them.
-    fn unescape(raw: &str) -> Option<String> {
-        let mut quoted = String::with_capacity(raw.len() + 2);
-        quoted.push('"');
-        quoted.push_str(raw);
-        quoted.push('"');
-        serde_json::from_str(&quoted).ok()
     }
 
     fn number(&mut self) -> Option<&'b str> {
@@ -484,7 +533,7 @@ impl<'b> Scan<'b> {
                     }
                     let (key, escaped) = self.string()?;
                     let child = if escaped {
-                        node.child(&Self::unescape(key)?)
+                        node.child(&unescape(key)?)
                     } else {
                         node.child(key)
                     };
@@ -508,12 +557,13 @@ impl<'b> Scan<'b> {
                 }
             }
             b'"' => {
+                let at = self.at + 1;
                 let (raw, escaped) = self.string()?;
                 if let Some(t) = target {
                     if escaped {
-                        out.add(t, Leaf::Str(&Self::unescape(raw)?));
+                        out.add(t, Leaf::Str(&unescape(raw)?));
                     } else {
-                        out.add(t, Leaf::BodyStr(raw));
+                        out.add(t, Leaf::BodyStr(raw, at));
                     }
                 }
                 Some(())
@@ -538,20 +588,7 @@ impl<'b> Scan<'b> {
                 let Some(t) = target else {
                     return Some(());
                 };
-                let leaf = if n.contains(['.', 'e', 'E']) {
-                    Leaf::F64(n.parse().ok()?)
-                } else if n.starts_with('-') {
-                    match n.parse() {
-                        Ok(v) => Leaf::I64(v),
-                        Err(_) => Leaf::F64(n.parse().ok()?),
-                    }
-                } else {
-                    match n.parse() {
-                        Ok(v) => Leaf::U64(v),
-                        Err(_) => Leaf::F64(n.parse().ok()?),
-                    }
-                };
-                out.add(t, leaf);
+                out.add(t, number(n)?);
                 Some(())
             }
         }
@@ -570,42 +607,160 @@ pub fn build(
     if body.len() > (u32::MAX / 2) as usize {
         return None;
     }
-    let (extra, values, mut order) = match pool {
-        Some(p) => p.parts(),
-        None => new_parts(),
-    };
-    let mut out = Gather {
-        base: body.as_ptr() as usize,
-        len: body.len(),
-        extra,
-        values,
-    };
-    out.values.push((fields.id, Slot::Id));
-    out.values
-        .push((fields.source, Slot::Body(0, body.len() as u32)));
+    let (mut out, order) = Gather::new(fields, pool);
     let mut scan = Scan { text: &body, at: 0 };
     scan.value(Some(fields.tree()), &mut out, 0)?;
     scan.ws();
     if scan.at != body.len() {
         return None;
     }
-    // tantivy groups a document's values by field; in field order that is one pass.
-    // Sorting keys of eight bytes costs a fraction of sorting the values themselves.
-    order.extend(
-        out.values
-            .iter()
-            .enumerate()
-            .map(|(i, (f, _))| u64::from(f.field_id()) << 32 | i as u64),
-    );
-    order.sort_unstable();
-    Some(SessionDoc {
-        id,
-        body,
-        extra: out.extra,
-        values: out.values,
-        order,
-        pool: pool.cloned(),
-    })
+    Some(out.finish(order, id, body, pool))
+}
+
+/// Nesting deeper than this is not followed by [`Heard`] (no field is that deep).
+const HEARD_DEPTH: usize = 16;
+
+/// A document's values as its writer tells them ([`Recorder`]): the same values
+/// [`build`] reads back from the body, without reading it.
+pub struct Heard<'f> {
+    fields: &'f Fields,
+    pool: Option<&'f Arc<Buffers>>,
+    /// Where each member entered leads (None: no field under it).
+    stack: [Option<&'f PathNode>; HEARD_DEPTH],
+    depth: usize,
+    gather: Gather,
+    order: Vec<u64>,
+    /// A value that could not be read (then the body is read instead).
+    bad: bool,
+}
+
+impl<'f> Heard<'f> {
+    /// Ready to hear one document typed by `fields`.
+    pub fn new(fields: &'f Fields, pool: Option<&'f Arc<Buffers>>) -> Self {
+        let (gather, order) = Gather::new(fields, pool);
+        let mut stack = [None; HEARD_DEPTH];
+        stack[0] = Some(fields.tree());
+        Heard {
+            fields,
+            pool,
+            stack,
+            depth: 0,
+            gather,
+            order,
+            bad: false,
+        }
+    }
+
+    /// Whether every value was heard and every member left: else the body is read.
+    fn complete(&self) -> bool {
+        !self.bad && self.depth == 0
+    }
+
+    /// The tantivy document of the body just heard, or None if it is not JSON.
+    pub fn finish(self, id: String, body: String) -> Option<SessionDoc> {
+        if !self.complete() || body.len() > (u32::MAX / 2) as usize {
+            return build(self.fields, id, body, self.pool);
+        }
+        let doc = self.gather.finish(self.order, id, body, self.pool);
+        debug_assert!(
+            build(self.fields, doc.id.clone(), doc.body.clone(), None)
+                .is_some_and(|read| same_values(&read, &doc)),
+            "the values heard differ from the body's: {}",
+            doc.body
+        );
+        Some(doc)
+    }
+}
+
+/// Whether two documents hold the same values in the same order.
+fn same_values(a: &SessionDoc, b: &SessionDoc) -> bool {
+    let as_text = |d: &SessionDoc| -> Vec<(Field, String)> {
+        d.iter_fields_and_values()
+            .map(|(f, v)| {
+                let t = match v {
+                    DocValue::Str(s) => s.to_string(),
+                    DocValue::I64(n) => n.to_string(),
+                    DocValue::Ip(a) => a.to_string(),
+                };
+                (f, t)
+            })
+            .collect()
+    };
+    as_text(a) == as_text(b)
+}
+
+impl Recorder for Heard<'_> {
+    fn enter(&mut self, key: &str) {
+        let next = self.stack.get(self.depth).copied().flatten();
+        self.depth += 1;
+        if let Some(slot) = self.stack.get_mut(self.depth) {
+            *slot = next.and_then(|n| n.child(key));
+        }
+    }
+
+    fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    fn value(&mut self, out: &str, start: usize) {
+        let Some(node) = self.stack.get(self.depth).copied().flatten() else {
+            return;
+        };
+        let Some(text) = out.get(start..) else {
+            self.bad = true;
+            return;
+        };
+        let target = node.field;
+        match text.as_bytes().first() {
+            Some(b'"') => {
+                let Some(t) = target else { return };
+                let Some(raw) = text.get(1..text.len().saturating_sub(1)) else {
+                    self.bad = true;
+                    return;
+                };
+                if raw.as_bytes().contains(&b'\\') {
+                    match unescape(raw) {
+                        Some(u) => self.gather.add(t, Leaf::Str(&u)),
+                        None => self.bad = true,
+                    }
+                } else {
+                    self.gather.add(t, Leaf::BodyStr(raw, start + 1));
+                }
+            }
+            // JSON written whole: read as the body would be.
+            Some(b'{' | b'[') => {
+                let mut scan = Scan {
+                    text: out,
+                    at: start,
+                };
+                let depth = self.depth as u32;
+                if scan.value(Some(node), &mut self.gather, depth).is_none() {
+                    self.bad = true;
+                }
+            }
+            Some(b't') => {
+                if let Some(t) = target {
+                    self.gather.add(t, Leaf::Bool(true));
+                }
+            }
+            Some(b'f') => {
+                if let Some(t) = target {
+                    self.gather.add(t, Leaf::Bool(false));
+                }
+            }
+            Some(b'n') => {}
+            Some(b'0'..=b'9' | b'-') => {
+                if let Some(t) = target {
+                    match number(text) {
+                        Some(leaf) => self.gather.add(t, leaf),
+                        None => self.bad = true,
+                    }
+                }
+            }
+            // Not JSON (a float written as NaN): the body is read, and refused.
+            _ => self.bad = true,
+        }
+    }
 }
 
 /// An address as tantivy stores it (IPv4 mapped into IPv6).
@@ -716,7 +871,17 @@ mod tests {
             assert_eq!(quote_or_backslash(text, from), want, "from {from}");
         }
         // Bytes just above and below the two looked for are not taken for them.
-        let near = [b'!', b'#', b'[', b']', 0x22 | 0x80, 0x5c | 0x80, 0, 0xff, b'a'];
+        let near = [
+            b'!',
+            b'#',
+            b'[',
+            b']',
+            0x22 | 0x80,
+            0x5c | 0x80,
+            0,
+            0xff,
+            b'a',
+        ];
         for len in 0..near.len() {
             assert_eq!(quote_or_backslash(&near[..len], 0), None);
         }
@@ -885,6 +1050,108 @@ mod tests {
                 let items: Vec<String> = (0..n).map(|_| random_json(rng, depth + 1)).collect();
                 format!("[{}]", items.join(", "))
             }
+        }
+    }
+
+    /// Writes a random member into `o`, as the document writer might.
+    fn random_member(o: &mut trawl_output::json::Obj, rng: &mut u64, depth: u32) {
+        fn next(rng: &mut u64, n: u64) -> u64 {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            *rng % n
+        }
+        let keys = [
+            "source",
+            "ip",
+            "port",
+            "protocol",
+            "http",
+            "host",
+            "tags",
+            "cert",
+            "issuerON",
+            "tcpflags",
+            "syn",
+            "other",
+            "http.host",
+            "x\"h",
+        ];
+        let strs = [
+            "10.0.0.1",
+            "::1",
+            "a b",
+            "q\"x",
+            "\\",
+            "t\tab",
+            "caf\u{e9}",
+            "",
+            "12",
+            "nope",
+        ];
+        let k = keys[next(rng, keys.len() as u64) as usize];
+        let s = |rng: &mut u64| strs[next(rng, strs.len() as u64) as usize];
+        match next(rng, if depth >= 3 { 6 } else { 8 }) {
+            0 => {
+                let n = [0i64, 1, -7, i64::MAX, i64::MIN][next(rng, 5) as usize];
+                o.num(k, n);
+            }
+            1 => {
+                o.num(k, u64::MAX - next(rng, 2));
+            }
+            2 => {
+                let v = s(rng);
+                o.str(k, v);
+            }
+            3 => {
+                o.bool(k, next(rng, 2) == 0);
+            }
+            4 => {
+                let v: Vec<&str> = (0..next(rng, 3)).map(|_| s(rng)).collect();
+                o.strs(k, v);
+            }
+            5 => {
+                let v: Vec<u64> = (0..next(rng, 3)).map(|_| next(rng, 70000)).collect();
+                o.nums(k, v);
+            }
+            6 => {
+                let items = [
+                    r#"{"issuerON":["X","Y\"z"],"other":1}"#,
+                    r#"["a",2,null]"#,
+                    "{}",
+                ];
+                let n = next(rng, 3) as usize;
+                o.raw_list(k, items[..n].iter().copied());
+            }
+            _ => {
+                let n = next(rng, 4);
+                o.obj(k, |o| {
+                    for _ in 0..n {
+                        random_member(o, rng, depth + 1);
+                    }
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn the_values_heard_are_the_values_read_back() {
+        let f = fields();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..3000 {
+            let mut body = String::from("x");
+            body.clear();
+            let mut heard = Heard::new(&f, None);
+            let mut o = trawl_output::json::Obj::recorded(&mut body, Some(&mut heard));
+            for _ in 0..6 {
+                random_member(&mut o, &mut rng, 0);
+            }
+            o.close();
+            assert!(heard.complete(), "{body}");
+            let read = build(&f, "x".into(), body.clone(), None).expect(&body);
+            let doc = heard.finish("x".into(), body.clone()).expect(&body);
+            assert!(same_values(&read, &doc), "{body}");
+            assert_eq!(rendered(&read), rendered(&doc), "{body}");
         }
     }
 

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use tantivy::indexer::UserOperation;
 use tantivy::{Index, IndexWriter};
-use trawl_output::{Doc, DocOutput};
+use trawl_output::{Doc, DocOutput, DocRecorder, Recorder};
 
-use crate::doc::{Buffers, SessionDoc};
+use crate::doc::{Buffers, Heard, SessionDoc};
 use crate::schema::{self, Fields, Kind};
 use crate::{partition_dir, StoreError};
 
@@ -91,8 +91,11 @@ impl StoreOutput {
     }
 }
 
-impl DocOutput for StoreOutput {
-    fn emit(&self, doc: Doc) {
+impl StoreOutput {
+    /// Queues `doc` for the indexing thread, typed by `heard` if its values were heard
+    /// as it was written, else by reading its body. Typing the document here spreads
+    /// that work over the packet threads; the indexing thread only adds it.
+    fn queue(&self, doc: Doc, heard: Option<Heard<'_>>) {
         let tx = match self.tx.lock() {
             Ok(g) => g.clone(),
             Err(_) => None,
@@ -103,11 +106,12 @@ impl DocOutput for StoreOutput {
             Some(id) => id,
             None => format!("{}-{}", index, self.seq.fetch_add(1, Ordering::Relaxed) + 1),
         };
-        // Parsing and typing the document here spreads that work over the packet
-        // threads; the indexing thread only adds it.
         let doc = Queued {
             index,
-            doc: crate::doc::build(&self.current, id, body, Some(&self.buffers)),
+            doc: match heard {
+                Some(h) => h.finish(id, body),
+                None => crate::doc::build(&self.current, id, body, Some(&self.buffers)),
+            },
         };
         match tx.try_send(doc) {
             Ok(()) => {}
@@ -121,6 +125,44 @@ impl DocOutput for StoreOutput {
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+}
+
+/// One document's values as its writer tells them, on their way to the queue.
+struct Recording<'s> {
+    out: &'s StoreOutput,
+    heard: Heard<'s>,
+}
+
+impl Recorder for Recording<'_> {
+    fn enter(&mut self, key: &str) {
+        self.heard.enter(key);
+    }
+    fn leave(&mut self) {
+        self.heard.leave();
+    }
+    fn value(&mut self, out: &str, start: usize) {
+        self.heard.value(out, start);
+    }
+}
+
+impl DocRecorder for Recording<'_> {
+    fn finish(self: Box<Self>, doc: Doc) {
+        let Recording { out, heard } = *self;
+        out.queue(doc, Some(heard));
+    }
+}
+
+impl DocOutput for StoreOutput {
+    fn emit(&self, doc: Doc) {
+        self.queue(doc, None);
+    }
+
+    fn recorder(&self) -> Option<Box<dyn DocRecorder + '_>> {
+        Some(Box::new(Recording {
+            out: self,
+            heard: Heard::new(&self.current, Some(&self.buffers)),
+        }))
     }
 
     fn body_buffer(&self) -> String {

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use trawl_session::{Session, SessionSink, Shared};
 
 use crate::document::{Doc, DocBuilder};
+use crate::json::Recorder;
 
 /// Receives finished documents from every packet thread.
 pub trait DocOutput: Send + Sync {
@@ -19,6 +20,18 @@ pub trait DocOutput: Send + Sync {
     fn body_buffer(&self) -> String {
         String::new()
     }
+    /// A recorder for the next document, for an output that would rather hear the
+    /// values as they are written than read the body back; it then takes the document
+    /// in place of [`DocOutput::emit`].
+    fn recorder(&self) -> Option<Box<dyn DocRecorder + '_>> {
+        None
+    }
+}
+
+/// Hears one document as it is written (see [`Recorder`]), then takes it.
+pub trait DocRecorder: Recorder {
+    /// Takes the document whose values were just heard.
+    fn finish(self: Box<Self>, doc: Doc);
 }
 
 /// Discards documents (`--dryrun`), counting them.
@@ -125,8 +138,18 @@ fn now_ms() -> u64 {
 impl SessionSink for DocSink {
     fn save(&mut self, shared: &Shared, s: &mut Session, _final: bool) {
         let body = self.out.body_buffer();
-        if let Some(doc) = self.builder.build(shared, s, now_ms(), body) {
-            self.out.emit(doc);
+        match self.out.recorder() {
+            Some(mut rec) => {
+                let heard: &mut dyn Recorder = rec.as_mut();
+                if let Some(doc) = self.builder.build(shared, s, now_ms(), body, Some(heard)) {
+                    rec.finish(doc);
+                }
+            }
+            None => {
+                if let Some(doc) = self.builder.build(shared, s, now_ms(), body, None) {
+                    self.out.emit(doc);
+                }
+            }
         }
     }
 }
