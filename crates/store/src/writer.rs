@@ -30,6 +30,8 @@ const COMMIT_DOCS: u64 = 50_000;
 const COMMIT_EVERY: Duration = Duration::from_secs(10);
 /// Indexing threads of each partition's tantivy writer.
 const INDEX_THREADS: usize = 2;
+/// Bytes of documents compressed together in the document store.
+const DOCSTORE_BLOCK: usize = 64 << 10;
 /// Memory of each partition's tantivy writer.
 const WRITER_BYTES: usize = 64 << 20;
 
@@ -201,7 +203,13 @@ fn open_partition(
     let (index, fresh) = match Index::open_in_dir(&dir) {
         Ok(i) => (i, false),
         Err(_) => (
-            Index::create_in_dir(&dir, schema::build(fields))
+            Index::builder()
+                .schema(schema::build(fields))
+                .settings(tantivy::IndexSettings {
+                    docstore_blocksize: DOCSTORE_BLOCK,
+                    ..Default::default()
+                })
+                .create_in_dir(&dir)
                 .map_err(|e| StoreError::Index(dir.clone(), e.to_string()))?,
             true,
         ),
