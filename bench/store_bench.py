@@ -2,7 +2,8 @@
 """Store benchmark: capture mkbench.py's pcap with indexing on (the embedded store) and
 with --dryrun, then time ten typical searches over the result.
 
-Prints the wall-time ratio (store / dryrun), documents indexed per second, index bytes
+Prints the wall-time ratio (store / dryrun; of the best runs, and the median of each
+store run against the dry run just before it), documents indexed per second, index bytes
 per session, and each search's latency (best of 3 runs of `trawl sessions`, which
 includes starting the process and opening the store). Run from the repository root:
 
@@ -15,6 +16,7 @@ import os
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,10 +83,14 @@ def main():
     # or a busy moment the other missed.
     timed(base + ["capture", "-q", "--dryrun"] + opt + ["-r", pcap])
     dry = store = dry_cpu = store_cpu = None
+    pair_ratios = []
     for _ in range(args.runs):
         d, pd = timed(base + ["capture", "-q", "--dryrun"] + opt + ["-r", pcap])
         shutil.rmtree(data, ignore_errors=True)
         s, p = timed(base + ["capture"] + opt + ["-r", pcap])
+        # Each store run is compared with the dry run just before it as well: the
+        # machine's speed drifts between runs, much less within a pair.
+        pair_ratios.append(s / d)
         dry = d if dry is None else min(dry, d)
         store = s if store is None else min(store, s)
         dry_cpu = pd.cpu if dry_cpu is None else min(dry_cpu, pd.cpu)
@@ -94,6 +100,8 @@ def main():
     index_bytes = du(os.path.join(data, "sessions"))
     print(f"pcap {os.path.getsize(pcap) / 1e6:.0f} MB; {docs} sessions")
     print(f"capture --dryrun {dry:.2f} s; capture into the store {store:.2f} s (best of {args.runs}); ratio {store / dry:.2f}")
+    print(f"ratio of each store run to the dry run before it: median {statistics.median(pair_ratios):.2f} "
+          f"({', '.join(f'{r:.2f}' for r in sorted(pair_ratios))})")
     print(f"CPU seconds (user+sys): --dryrun {dry_cpu:.2f}; into the store {store_cpu:.2f}; ratio {store_cpu / dry_cpu:.2f}")
     print(f"documents indexed per second (whole capture): {docs / store:.0f}")
     print(f"index bytes per session: {index_bytes / max(docs, 1):.0f} ({index_bytes / 1e6:.1f} MB)")
