@@ -984,31 +984,36 @@ mod tests {
             .collect()
     }
 
+    fn next(rng: &mut u64, n: u64) -> u64 {
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        *rng % n
+    }
+
+    /// Keys of random documents: the test schema's path segments, a dotted key and
+    /// one no field has.
+    const KEYS: [&str; 13] = [
+        "source",
+        "ip",
+        "port",
+        "protocol",
+        "http",
+        "host",
+        "tags",
+        "cert",
+        "issuerON",
+        "tcpflags",
+        "syn",
+        "other",
+        "http.host",
+    ];
+
     /// A random JSON value shaped like session documents: nested objects with the
     /// schema's keys and others, arrays of objects, escapes, numbers of every kind.
     fn random_json(rng: &mut u64, depth: u32) -> String {
-        fn next(rng: &mut u64, n: u64) -> u64 {
-            *rng ^= *rng << 13;
-            *rng ^= *rng >> 7;
-            *rng ^= *rng << 17;
-            *rng % n
-        }
-        let keys = [
-            "source",
-            "ip",
-            "port",
-            "protocol",
-            "http",
-            "host",
-            "tags",
-            "cert",
-            "issuerON",
-            "tcpflags",
-            "syn",
-            "other",
-            "http.host",
-            "x\\u0068",
-        ];
+        // One key spelled with an escape.
+        let keys: Vec<&str> = KEYS.iter().copied().chain(["x\\u0068"]).collect();
         let scalars = [
             "1",
             "-7",
@@ -1055,28 +1060,8 @@ mod tests {
 
     /// Writes a random member into `o`, as the document writer might.
     fn random_member(o: &mut trawl_output::json::Obj, rng: &mut u64, depth: u32) {
-        fn next(rng: &mut u64, n: u64) -> u64 {
-            *rng ^= *rng << 13;
-            *rng ^= *rng >> 7;
-            *rng ^= *rng << 17;
-            *rng % n
-        }
-        let keys = [
-            "source",
-            "ip",
-            "port",
-            "protocol",
-            "http",
-            "host",
-            "tags",
-            "cert",
-            "issuerON",
-            "tcpflags",
-            "syn",
-            "other",
-            "http.host",
-            "x\"h",
-        ];
+        // One key the writer has to escape.
+        let keys: Vec<&str> = KEYS.iter().copied().chain(["x\"h"]).collect();
         let strs = [
             "10.0.0.1",
             "::1",
