@@ -672,21 +672,26 @@ impl<'f> Heard<'f> {
     }
 }
 
+/// A document's values in field order, each with its slot and as text.
+fn values_as_text(d: &SessionDoc) -> impl Iterator<Item = (Field, Slot, String)> + '_ {
+    d.order
+        .iter()
+        .filter_map(|&k| d.values.get(k as u32 as usize))
+        .map(|&(f, slot)| {
+            let t = match d.value(slot) {
+                DocValue::Str(s) => s.to_string(),
+                DocValue::I64(n) => n.to_string(),
+                DocValue::Ip(a) => a.to_string(),
+            };
+            (f, slot, t)
+        })
+}
+
 /// Whether two documents hold the same values in the same order.
 fn same_values(a: &SessionDoc, b: &SessionDoc) -> bool {
-    let as_text = |d: &SessionDoc| -> Vec<(Field, String)> {
-        d.iter_fields_and_values()
-            .map(|(f, v)| {
-                let t = match v {
-                    DocValue::Str(s) => s.to_string(),
-                    DocValue::I64(n) => n.to_string(),
-                    DocValue::Ip(a) => a.to_string(),
-                };
-                (f, t)
-            })
-            .collect()
-    };
-    as_text(a) == as_text(b)
+    values_as_text(a)
+        .map(|(f, _, t)| (f, t))
+        .eq(values_as_text(b).map(|(f, _, t)| (f, t)))
 }
 
 impl Recorder for Heard<'_> {
@@ -969,18 +974,9 @@ mod tests {
 
     /// The values as tantivy sees them (in field order), without the id and body.
     fn rendered(doc: &SessionDoc) -> Vec<(Field, String)> {
-        doc.order
-            .iter()
-            .filter_map(|&k| doc.values.get(k as u32 as usize))
-            .filter(|(_, slot)| !matches!(slot, Slot::Id | Slot::Body(0, _)))
-            .map(|&(f, slot)| {
-                let t = match doc.value(slot) {
-                    DocValue::Str(s) => s.to_string(),
-                    DocValue::I64(n) => n.to_string(),
-                    DocValue::Ip(a) => a.to_string(),
-                };
-                (f, t)
-            })
+        values_as_text(doc)
+            .filter(|(_, slot, _)| !matches!(slot, Slot::Id | Slot::Body(0, _)))
+            .map(|(f, _, t)| (f, t))
             .collect()
     }
 

@@ -138,17 +138,12 @@ fn now_ms() -> u64 {
 impl SessionSink for DocSink {
     fn save(&mut self, shared: &Shared, s: &mut Session, _final: bool) {
         let body = self.out.body_buffer();
-        match self.out.recorder() {
-            Some(mut rec) => {
-                let heard: &mut dyn Recorder = rec.as_mut();
-                if let Some(doc) = self.builder.build(shared, s, now_ms(), body, Some(heard)) {
-                    rec.finish(doc);
-                }
-            }
-            None => {
-                if let Some(doc) = self.builder.build(shared, s, now_ms(), body, None) {
-                    self.out.emit(doc);
-                }
+        let mut rec = self.out.recorder();
+        let heard = rec.as_deref_mut().map(|r| r as &mut dyn Recorder);
+        if let Some(doc) = self.builder.build(shared, s, now_ms(), body, heard) {
+            match rec {
+                Some(r) => r.finish(doc),
+                None => self.out.emit(doc),
             }
         }
     }
