@@ -55,7 +55,7 @@ impl Weight for ColumnRegexQuery {
                     .any(|o| wanted.get(o as usize).copied().unwrap_or(false))
             })
             .collect();
-        Ok(Box::new(ConstScorer::new(Docs { docs, at: 0 }, boost)))
+        Ok(docs_scorer(docs, boost))
     }
 
     fn explain(&self, _: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -63,6 +63,11 @@ impl Weight for ColumnRegexQuery {
             "no explanation for document {doc} of a column match"
         )))
     }
+}
+
+/// A scorer of a segment's matching documents, found by a scan (ascending ids).
+pub(crate) fn docs_scorer(docs: Vec<DocId>, boost: Score) -> Box<dyn Scorer> {
+    Box::new(ConstScorer::new(Docs { docs, at: 0 }, boost))
 }
 
 /// Matching documents of a segment, in order.

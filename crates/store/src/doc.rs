@@ -118,7 +118,12 @@ enum Slot {
     Body(u32, u32),
     /// A string at these byte offsets of the side buffer.
     Extra(u32, u32),
+    /// An integer of a tantivy column.
     I64(i64),
+    /// An integer of the partition's own file ([`crate::ints`]): not given to tantivy.
+    Int(i64),
+    /// The document's row in that file.
+    Row(u64),
     Ip(Ipv6Addr),
 }
 
@@ -129,6 +134,8 @@ pub enum DocValue<'a> {
     Str(&'a str),
     /// An integer.
     I64(i64),
+    /// A row number.
+    U64(u64),
     /// An address (IPv4 mapped into IPv6).
     Ip(Ipv6Addr),
 }
@@ -140,6 +147,7 @@ impl<'a> Value<'a> for DocValue<'a> {
         ReferenceValue::Leaf(match *self {
             DocValue::Str(s) => ReferenceValueLeaf::Str(s),
             DocValue::I64(n) => ReferenceValueLeaf::I64(n),
+            DocValue::U64(n) => ReferenceValueLeaf::U64(n),
             DocValue::Ip(a) => ReferenceValueLeaf::IpAddr(a),
         })
     }
@@ -154,7 +162,8 @@ impl SessionDoc {
             Slot::Id => DocValue::Str(&self.id),
             Slot::Body(a, b) => DocValue::Str(text(&self.body, a, b)),
             Slot::Extra(a, b) => DocValue::Str(text(&self.extra, a, b)),
-            Slot::I64(n) => DocValue::I64(n),
+            Slot::I64(n) | Slot::Int(n) => DocValue::I64(n),
+            Slot::Row(n) => DocValue::U64(n),
             Slot::Ip(a) => DocValue::Ip(a),
         }
     }
@@ -166,9 +175,26 @@ impl SessionDoc {
 
     /// The values of `field`, in the order the body holds them.
     pub fn values_of(&self, field: Field) -> impl Iterator<Item = DocValue<'_>> {
-        self.iter_fields_and_values()
+        self.values
+            .iter()
             .filter(move |(f, _)| *f == field)
-            .map(|(_, v)| v)
+            .map(|&(_, slot)| self.value(slot))
+    }
+
+    /// The values that go to the partition's file of integers, in body order.
+    pub fn ints(&self) -> impl Iterator<Item = (Field, i64)> + '_ {
+        self.values.iter().filter_map(|&(f, slot)| match slot {
+            Slot::Int(n) => Some((f, n)),
+            _ => None,
+        })
+    }
+
+    /// Gives the document its row in the partition's file of integers (field `_row`).
+    pub fn set_row(&mut self, field: Field, row: u64) {
+        let key = u64::from(field.field_id()) << 32 | self.values.len() as u64;
+        self.values.push((field, Slot::Row(row)));
+        let at = self.order.partition_point(|&k| k < key);
+        self.order.insert(at, key);
     }
 
     /// The same document typed by another schema's fields (a partition made by
@@ -257,10 +283,12 @@ impl Gather {
         }
         // tantivy groups a document's values by field; in field order that is one
         // pass. Sorting keys of eight bytes costs a fraction of sorting the values.
+        // Integers of the partition's own file are not tantivy's.
         order.extend(
             self.values
                 .iter()
                 .enumerate()
+                .filter(|(_, (_, slot))| !matches!(slot, Slot::Int(_)))
                 .map(|(i, (f, _))| u64::from(f.field_id()) << 32 | i as u64),
         );
         order.sort_unstable();
@@ -278,7 +306,7 @@ impl Gather {
     fn add(&mut self, target: (Field, Kind), leaf: Leaf<'_>) {
         let (f, kind) = target;
         let slot = match kind {
-            Kind::Int => {
+            Kind::Int | Kind::FastInt => {
                 let n = match leaf {
                     Leaf::U64(n) => i64::try_from(n).ok(),
                     Leaf::I64(n) => Some(n),
@@ -286,9 +314,10 @@ impl Gather {
                     Leaf::Str(s) | Leaf::BodyStr(s, _) => s.parse().ok(),
                     Leaf::Bool(b) => Some(i64::from(b)),
                 };
-                match n {
-                    Some(n) => Slot::I64(n),
-                    None => return,
+                match (n, kind) {
+                    (Some(n), Kind::Int) => Slot::Int(n),
+                    (Some(n), _) => Slot::I64(n),
+                    (None, _) => return,
                 }
             }
             Kind::Ip => match leaf {
@@ -672,15 +701,19 @@ impl<'f> Heard<'f> {
     }
 }
 
-/// A document's values in field order, each with its slot and as text.
+/// A document's values in field order (then the integers of the partition's own file,
+/// in body order), each with its slot and as text.
 fn values_as_text(d: &SessionDoc) -> impl Iterator<Item = (Field, Slot, String)> + '_ {
+    let own = d.values.iter().filter(|(_, s)| matches!(s, Slot::Int(_)));
     d.order
         .iter()
         .filter_map(|&k| d.values.get(k as u32 as usize))
+        .chain(own)
         .map(|&(f, slot)| {
             let t = match d.value(slot) {
                 DocValue::Str(s) => s.to_string(),
                 DocValue::I64(n) => n.to_string(),
+                DocValue::U64(n) => n.to_string(),
                 DocValue::Ip(a) => a.to_string(),
             };
             (f, slot, t)
@@ -950,14 +983,16 @@ mod tests {
                 let Some((f, kind)) = node.field else { return };
                 let text = match (kind, leaf) {
                     // A u64 beyond i64 is left out, as in the store's own reading.
-                    (Kind::Int, J::Number(n)) => match (n.as_u64(), n.as_i64()) {
+                    (Kind::Int | Kind::FastInt, J::Number(n)) => match (n.as_u64(), n.as_i64()) {
                         (Some(u), _) => i64::try_from(u).ok(),
                         (None, Some(i)) => Some(i),
                         _ => n.as_f64().map(|x| x as i64),
                     }
                     .map(|n| n.to_string()),
-                    (Kind::Int, J::Bool(b)) => Some(i64::from(*b).to_string()),
-                    (Kind::Int, J::String(s)) => s.parse::<i64>().ok().map(|n| n.to_string()),
+                    (Kind::Int | Kind::FastInt, J::Bool(b)) => Some(i64::from(*b).to_string()),
+                    (Kind::Int | Kind::FastInt, J::String(s)) => {
+                        s.parse::<i64>().ok().map(|n| n.to_string())
+                    }
                     (Kind::Ip, J::String(s)) => {
                         s.parse::<IpAddr>().ok().map(|a| to_v6(a).to_string())
                     }
@@ -972,12 +1007,14 @@ mod tests {
         }
     }
 
-    /// The values as tantivy sees them (in field order), without the id and body.
+    /// The values in field order (each field's in body order), without the id and body.
     fn rendered(doc: &SessionDoc) -> Vec<(Field, String)> {
-        values_as_text(doc)
+        let mut v: Vec<(Field, String)> = values_as_text(doc)
             .filter(|(_, slot, _)| !matches!(slot, Slot::Id | Slot::Body(0, _)))
             .map(|(f, _, t)| (f, t))
-            .collect()
+            .collect();
+        v.sort_by_key(|(f, _)| *f);
+        v
     }
 
     fn next(rng: &mut u64, n: u64) -> u64 {

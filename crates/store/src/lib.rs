@@ -9,6 +9,7 @@
 
 pub mod column;
 pub mod doc;
+pub mod ints;
 pub mod schema;
 pub mod translate;
 pub mod writer;
@@ -55,6 +56,32 @@ pub fn partition_dir(root: &Path, name: &str) -> Option<PathBuf> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     ok.then(|| root.join(name))
+}
+
+/// The top `limit` documents by the values of an integer field of the partition's own
+/// file (`values`: each row's first value), sorted as tantivy sorts its columns:
+/// documents without a value last either way. Each hit carries its sort key and value.
+fn sort_by_row_values(
+    values: rustc_hash::FxHashMap<u64, i64>,
+    desc: bool,
+    limit: usize,
+) -> impl tantivy::collector::Collector<Fruit = Vec<((u64, i64), DocAddress)>> {
+    let values = std::sync::Arc::new(values);
+    TopDocs::with_limit(limit).custom_score(move |seg: &tantivy::SegmentReader| {
+        let rows = seg.fast_fields().u64(ints::ROW).ok();
+        let values = std::sync::Arc::clone(&values);
+        move |doc: tantivy::DocId| {
+            let v = rows
+                .as_ref()
+                .and_then(|c| c.first(doc))
+                .and_then(|r| values.get(&r).copied());
+            // Higher keys come first; the key is monotonic in the value.
+            let missing = if desc { i64::MIN } else { i64::MAX };
+            let v = v.unwrap_or(missing);
+            let m = (v as u64) ^ (1 << 63);
+            (if desc { m } else { !m }, v)
+        }
+    })
 }
 
 /// One open partition.
@@ -181,8 +208,13 @@ impl Store {
         self.parts.iter().map(|p| p.name.as_str()).collect()
     }
 
-    fn full_query(p: &Part, q: &Query, o: &SearchOpts) -> Box<dyn TQuery> {
-        let main = translate::translate(q, &p.fields);
+    fn full_query(
+        p: &Part,
+        q: &Query,
+        o: &SearchOpts,
+        ints: &ints::LazyInts<'_>,
+    ) -> Box<dyn TQuery> {
+        let main = translate::translate(q, &p.fields, ints);
         match translate::time_range(&p.fields, o.start_ms, o.stop_ms) {
             Some(t) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, main),
@@ -200,18 +232,28 @@ impl Store {
         let mut hits: Vec<Hit> = Vec::new();
         let limit = o.limit.max(1);
         for p in &self.parts {
-            match p.fields.get(sort_field) {
-                Some((_, Kind::Int)) => {}
+            let sort_kind = match p.fields.get(sort_field) {
+                Some((f, k @ (Kind::Int | Kind::FastInt))) => (f, k),
                 Some(_) => return Err(StoreError::BadSort(sort_field.clone())),
                 None => continue,
-            }
-            let tq = Self::full_query(p, q, o);
+            };
+            let ints = ints::LazyInts::new(&p.dir);
+            let tq = Self::full_query(p, q, o, &ints);
             let searcher = p.reader.searcher();
-            let order = if desc { Order::Desc } else { Order::Asc };
-            let top = TopDocs::with_limit(limit).order_by_fast_field::<i64>(sort_field, order);
-            let (n, found) = searcher
-                .search(&tq, &(Count, top))
-                .map_err(|e| StoreError::Index(p.dir.clone(), e.to_string()))?;
+            let failed = |e: tantivy::TantivyError| StoreError::Index(p.dir.clone(), e.to_string());
+            let (n, found) = match sort_kind {
+                (_, Kind::FastInt) => {
+                    let order = if desc { Order::Desc } else { Order::Asc };
+                    let top =
+                        TopDocs::with_limit(limit).order_by_fast_field::<i64>(sort_field, order);
+                    searcher.search(&tq, &(Count, top)).map_err(failed)?
+                }
+                (f, _) => {
+                    let top = sort_by_row_values(ints.get().first_values(f), desc, limit);
+                    let (n, found) = searcher.search(&tq, &(Count, top)).map_err(failed)?;
+                    (n, found.into_iter().map(|(k, a)| (k.1, a)).collect())
+                }
+            };
             total += n as u64;
             for (v, addr) in found {
                 if let Some(h) = Self::hit(p, &searcher, addr, v) {

@@ -1,8 +1,9 @@
-//! A partition's tantivy schema, made from the field registry: one indexed field per
-//! database field name, typed by the field's viewer kind (ip, integer/seconds/date,
-//! term kinds, text), plus the stored document and its id. `EXISTS!` needs no field of
-//! its own: ip and integer columns know which documents have a value, and a term field's
-//! dictionary lists every value it holds.
+//! A partition's tantivy schema, made from the field registry: one field per database
+//! field name, typed by the field's viewer kind (ip, integer/seconds/date, term kinds,
+//! text), plus the stored document, its id and its row in the partition's own file of
+//! integers ([`crate::ints`]). `EXISTS!` needs no field of its own: ip and integer
+//! columns know which documents have a value, and a term field's dictionary lists every
+//! value it holds.
 
 use rustc_hash::FxHashMap;
 
@@ -16,14 +17,20 @@ use trawl_fields::FieldRegistry;
 pub const SOURCE: &str = "_source";
 /// The document id.
 pub const ID: &str = "_id";
+/// The integer fields that stay tantivy columns: time ranges and the default sort.
+pub const TIME_FIELDS: [&str; 2] = ["firstPacket", "lastPacket"];
 
 /// How a database field is indexed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// IP addresses (IPv4 stored mapped into IPv6), a fast column: CIDR ranges.
     Ip,
-    /// Integers (and times in ms), a fast column: ranges and sorting.
+    /// Integers, in the partition's own file of integers ([`crate::ints`]); the schema
+    /// lists the field without indexing it.
     Int,
+    /// Integers (times in ms) as a tantivy fast column: ranges and sorting. Every
+    /// integer of a partition made before the file of integers is one.
+    FastInt,
     /// Untokenized strings: exact, wildcard and regex matches.
     Term,
     /// Untokenized strings that are (nearly) unique per session, such as the community
@@ -49,10 +56,10 @@ pub fn kind_of(viewer_kind: &str) -> Kind {
 /// The fields of the registry that go into a schema: (database name, kind), with the
 /// document's time fields always present.
 pub fn fields_of(reg: &FieldRegistry) -> Vec<(String, Kind)> {
-    let mut out: Vec<(String, Kind)> = vec![
-        ("firstPacket".into(), Kind::Int),
-        ("lastPacket".into(), Kind::Int),
-    ];
+    let mut out: Vec<(String, Kind)> = TIME_FIELDS
+        .iter()
+        .map(|n| (n.to_string(), Kind::FastInt))
+        .collect();
     for (_, d) in reg.iter() {
         if d.db_field.is_empty()
             || d.db_field.starts_with('_')
@@ -79,6 +86,7 @@ pub fn build(fields: &[(String, Kind)]) -> Schema {
     let mut b = SchemaBuilder::new();
     b.add_text_field(ID, STRING | STORED);
     b.add_text_field(SOURCE, STORED);
+    b.add_u64_field(crate::ints::ROW, NumericOptions::default().set_fast());
     // Terms are matched, never scored: no field norms to keep per document.
     let term = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
@@ -93,8 +101,14 @@ pub fn build(fields: &[(String, Kind)]) -> Schema {
             Kind::Ip => {
                 b.add_ip_addr_field(name, IpAddrOptions::default().set_fast());
             }
-            Kind::Int => {
+            Kind::FastInt => {
                 b.add_i64_field(name, NumericOptions::default().set_fast());
+            }
+            Kind::Int if TIME_FIELDS.contains(&name.as_str()) => {
+                b.add_i64_field(name, NumericOptions::default().set_fast());
+            }
+            Kind::Int => {
+                b.add_i64_field(name, NumericOptions::default());
             }
             Kind::Term => {
                 b.add_text_field(name, term.clone());
@@ -116,6 +130,8 @@ pub struct Fields {
     pub id: Field,
     /// `_source`.
     pub source: Field,
+    /// `_row`, if the partition keeps a file of integers.
+    pub row: Option<Field>,
     by_name: FxHashMap<String, (Field, Kind)>,
     tree: PathNode,
 }
@@ -160,6 +176,7 @@ impl Fields {
     pub fn new(schema: Schema) -> Option<Fields> {
         let id = schema.get_field(ID).ok()?;
         let source = schema.get_field(SOURCE).ok()?;
+        let row = schema.get_field(crate::ints::ROW).ok();
         let mut by_name = FxHashMap::default();
         let mut tree = PathNode::default();
         for (f, e) in schema.fields() {
@@ -168,7 +185,9 @@ impl Fields {
             }
             let kind = match e.field_type() {
                 TType::IpAddr(_) => Kind::Ip,
-                TType::I64(_) => Kind::Int,
+                TType::I64(o) if o.is_fast() => Kind::FastInt,
+                TType::I64(_) if row.is_some() => Kind::Int,
+                TType::I64(_) => continue,
                 TType::Str(o) if o.get_indexing_options().is_none() && o.is_fast() => Kind::Column,
                 _ => Kind::Term,
             };
@@ -179,6 +198,7 @@ impl Fields {
             schema,
             id,
             source,
+            row,
             by_name,
             tree,
         })

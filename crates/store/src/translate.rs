@@ -13,28 +13,30 @@ use tantivy::Term;
 use trawl_query::{Match, Query};
 
 use crate::doc::to_v6;
+use crate::ints::{LazyInts, RowsQuery};
 use crate::schema::{Fields, Kind};
 
-/// Translates `q` for a partition with `fields`.
-pub fn translate(q: &Query, fields: &Fields) -> Box<dyn TQuery> {
+/// Translates `q` for a partition with `fields` and the integers `ints`.
+pub fn translate(q: &Query, fields: &Fields, ints: &LazyInts<'_>) -> Box<dyn TQuery> {
     match q {
         Query::And(v) if v.is_empty() => Box::new(AllQuery),
         Query::And(v) => Box::new(BooleanQuery::new(
             v.iter()
-                .map(|x| (Occur::Must, translate(x, fields)))
+                .map(|x| (Occur::Must, translate(x, fields, ints)))
                 .collect(),
         )),
         Query::Or(v) => Box::new(BooleanQuery::new(
             v.iter()
-                .map(|x| (Occur::Should, translate(x, fields)))
+                .map(|x| (Occur::Should, translate(x, fields, ints)))
                 .collect(),
         )),
-        Query::Not(x) => not(translate(x, fields)),
+        Query::Not(x) => not(translate(x, fields, ints)),
         Query::Exists(db) => match fields.get(db) {
             // Ip and integer columns know which documents have a value.
-            Some((_, Kind::Ip | Kind::Int | Kind::Column)) => {
+            Some((_, Kind::Ip | Kind::FastInt | Kind::Column)) => {
                 Box::new(ExistsQuery::new(db.clone(), false))
             }
+            Some((f, Kind::Int)) => Box::new(RowsQuery::new(ints.get().rows_where(f, |_| true))),
             // Every value of a term field is in its dictionary: all terms from "".
             Some((f, Kind::Term)) => Box::new(RangeQuery::new(
                 Bound::Included(Term::from_field_text(f, "")),
@@ -43,6 +45,7 @@ pub fn translate(q: &Query, fields: &Fields) -> Box<dyn TQuery> {
             None => Box::new(EmptyQuery),
         },
         Query::Field { db, m } => match fields.get(db) {
+            Some((f, k @ (Kind::Int | Kind::FastInt))) => integer(db, f, k, ints, m),
             Some((f, kind)) => field(db, f, kind, m),
             None => Box::new(EmptyQuery),
         },
@@ -61,6 +64,38 @@ fn term(f: Field, s: &str) -> Box<dyn TQuery> {
         Term::from_field_text(f, s),
         IndexRecordOption::Basic,
     ))
+}
+
+/// The inclusive range of integers a match on integer field `db` asks for.
+fn int_bounds(db: &str, m: &Match) -> Option<(i64, i64)> {
+    match m {
+        // Start and stop times are searched in seconds and stored in ms.
+        Match::IntRange(lo, hi) if matches!(db, "firstPacket" | "lastPacket") => Some((
+            lo.saturating_mul(1000),
+            hi.saturating_mul(1000).saturating_add(999),
+        )),
+        Match::IntRange(lo, hi) => Some((*lo, *hi)),
+        Match::Exact(s) => {
+            let n = if db == "ipProtocol" {
+                ip_protocol_number(&s.to_lowercase())
+            } else {
+                s.parse().ok()
+            };
+            n.map(|n| (n, n))
+        }
+        _ => None,
+    }
+}
+
+/// A match on an integer field, a tantivy column or the partition's own file.
+fn integer(db: &str, f: Field, kind: Kind, ints: &LazyInts<'_>, m: &Match) -> Box<dyn TQuery> {
+    match (int_bounds(db, m), kind) {
+        (Some((lo, hi)), Kind::Int) if lo <= hi => Box::new(RowsQuery::new(
+            ints.get().rows_where(f, |v| (lo..=hi).contains(&v)),
+        )),
+        (Some((lo, hi)), Kind::FastInt) => int_range(f, lo, hi),
+        _ => Box::new(EmptyQuery),
+    }
 }
 
 fn int_range(f: Field, lo: i64, hi: i64) -> Box<dyn TQuery> {
@@ -176,29 +211,6 @@ fn field(db: &str, f: Field, kind: Kind, m: &Match) -> Box<dyn TQuery> {
         (Kind::Term, Match::Wildcard(p)) => regex(f, &wildcard_regex(p)),
         (Kind::Term, Match::Regex(r)) => regex(f, unanchored(r.as_str())),
         (Kind::Term, Match::IntRange(lo, hi)) if lo == hi => term(f, &lo.to_string()),
-        (Kind::Int, Match::IntRange(lo, hi)) => {
-            // Start and stop times are searched in seconds and stored in ms.
-            if matches!(db, "firstPacket" | "lastPacket") {
-                int_range(
-                    f,
-                    lo.saturating_mul(1000),
-                    hi.saturating_mul(1000).saturating_add(999),
-                )
-            } else {
-                int_range(f, *lo, *hi)
-            }
-        }
-        (Kind::Int, Match::Exact(s)) => {
-            let n = if db == "ipProtocol" {
-                ip_protocol_number(&s.to_lowercase())
-            } else {
-                s.parse().ok()
-            };
-            match n {
-                Some(n) => int_range(f, n, n),
-                None => Box::new(EmptyQuery),
-            }
-        }
         (Kind::Ip, Match::Cidr(ip, bits)) => {
             let (lo, hi) = cidr_bounds(*ip, *bits);
             Box::new(RangeQuery::new(

@@ -2,7 +2,6 @@
 //! of its own indexes the queue into the partition each document names (its index,
 //! e.g. `sessions3-261124`), committing in batches and at the end.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,11 +9,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use rustc_hash::FxHashMap;
 use tantivy::indexer::UserOperation;
 use tantivy::{Index, IndexWriter};
 use trawl_output::{Doc, DocOutput, DocRecorder, Recorder};
 
 use crate::doc::{Buffers, Heard, SessionDoc};
+use crate::ints::{self, IntsWriter};
 use crate::schema::{self, Fields, Kind};
 use crate::{partition_dir, StoreError};
 
@@ -46,6 +47,10 @@ pub struct WriterStats {
     pub queue_full: AtomicU64,
     /// Commits done.
     pub commits: AtomicU64,
+    /// Commits whose integers could not be written to the partition's file of
+    /// integers: those documents are indexed, but searches by their integer fields miss
+    /// them (their stored bodies still hold the values).
+    pub ints_failed: AtomicU64,
 }
 
 /// A document on its way to the indexing thread, already turned into a tantivy
@@ -184,6 +189,8 @@ impl DocOutput for StoreOutput {
 
 struct Partition {
     writer: IndexWriter<SessionDoc>,
+    /// The file of integers, if the partition's schema has `_row`.
+    ints: Option<IntsWriter>,
     fields: Fields,
     current_schema: bool,
     pending: u64,
@@ -220,8 +227,19 @@ fn open_partition(
         .writer_with_num_threads::<SessionDoc>(INDEX_THREADS, WRITER_BYTES)
         .map_err(|e| StoreError::Index(dir.clone(), e.to_string()))?;
     let current_schema = f.schema == schema::build(fields);
+    let ints = match f.row {
+        Some(_) => {
+            let after = max_row(&index).map_or(0, |r| r + 1);
+            Some(
+                IntsWriter::open(&dir, after)
+                    .map_err(|e| StoreError::Io(dir.join(ints::FILE), e))?,
+            )
+        }
+        None => None,
+    };
     Ok(Partition {
         writer,
+        ints,
         fields: f,
         current_schema,
         pending: 0,
@@ -229,9 +247,28 @@ fn open_partition(
     })
 }
 
+/// The highest `_row` of the partition's committed documents.
+fn max_row(index: &Index) -> Option<u64> {
+    let searcher = index.reader().ok()?.searcher();
+    searcher
+        .segment_readers()
+        .iter()
+        .filter_map(|s| s.fast_fields().u64(ints::ROW).ok())
+        .filter(|c| c.num_docs() > 0)
+        .map(|c| c.max_value())
+        .max()
+}
+
 fn commit(name: &str, p: &mut Partition, stats: &WriterStats) {
     if p.pending == 0 {
         return;
+    }
+    // The integers first: a committed document's must be on disk.
+    if let Some(w) = p.ints.as_mut() {
+        if let Err(e) = w.flush() {
+            tracing::error!("store: writing the integers of {name} failed: {e}; searches by integer fields miss these documents until a later commit writes them");
+            stats.ints_failed.fetch_add(1, Ordering::Relaxed);
+        }
     }
     match p.writer.commit() {
         Ok(_) => {
@@ -250,11 +287,11 @@ fn commit(name: &str, p: &mut Partition, stats: &WriterStats) {
 }
 
 fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &WriterStats) {
-    let mut parts: HashMap<String, Partition> = HashMap::new();
-    let mut failed_parts: HashMap<String, ()> = HashMap::new();
+    let mut parts: FxHashMap<String, Partition> = FxHashMap::default();
+    let mut failed_parts: FxHashMap<String, ()> = FxHashMap::default();
     let mut last_commit = Instant::now();
     // Operations gathered per partition, handed to tantivy a batch at a time.
-    let mut batches: HashMap<String, Vec<UserOperation<SessionDoc>>> = HashMap::new();
+    let mut batches: FxHashMap<String, Vec<UserOperation<SessionDoc>>> = FxHashMap::default();
     let mut open = true;
     while open {
         let first = match rx.recv_timeout(COMMIT_EVERY) {
@@ -338,9 +375,9 @@ fn queue_doc(
     root: &Path,
     fields: &[(String, Kind)],
     q: Queued,
-    parts: &mut HashMap<String, Partition>,
-    failed_parts: &mut HashMap<String, ()>,
-    batches: &mut HashMap<String, Vec<UserOperation<SessionDoc>>>,
+    parts: &mut FxHashMap<String, Partition>,
+    failed_parts: &mut FxHashMap<String, ()>,
+    batches: &mut FxHashMap<String, Vec<UserOperation<SessionDoc>>>,
     stats: &WriterStats,
 ) {
     let Queued { index, doc } = q;
@@ -361,7 +398,7 @@ fn queue_doc(
             }
         }
     }
-    let Some(p) = parts.get(&index) else {
+    let Some(p) = parts.get_mut(&index) else {
         return;
     };
     // A partition made by another version of the registry has its own schema.
@@ -370,10 +407,17 @@ fn queue_doc(
         Some(td) => td.rebuild(&p.fields),
         None => None,
     };
-    let Some(td) = td else {
+    let Some(mut td) = td else {
         stats.failed.fetch_add(1, Ordering::Relaxed);
         return;
     };
+    if let (Some(w), Some(row_field)) = (p.ints.as_mut(), p.fields.row) {
+        let row = w.add_row();
+        for (f, v) in td.ints() {
+            w.add(f, row, v);
+        }
+        td.set_row(row_field, row);
+    }
     let ops = match batches.get_mut(&index) {
         Some(v) => v,
         None => batches.entry(index).or_default(),

@@ -348,6 +348,12 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         if failed > 0 {
             tracing::error!("session store: {failed} documents could not be indexed");
         }
+        let ints_failed = n(&st.stats.ints_failed);
+        if ints_failed > 0 {
+            tracing::error!(
+                "session store: the integers of {ints_failed} commits could not be written"
+            );
+        }
         tracing::info!(
             "session store {}: {} documents indexed, {} commits{}",
             trawl_store::sessions_dir(&settings.data_dir).display(),
