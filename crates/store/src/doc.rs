@@ -25,8 +25,11 @@ pub struct SessionDoc {
     id: String,
     body: String,
     extra: String,
-    /// Every value, the id and the body first, then in the order of the body.
+    /// Every value for tantivy: the id, the body and the row (if the partition keeps
+    /// a file of integers) first, then in the order of the body.
     values: Vec<(Field, Slot)>,
+    /// The integers for the partition's own file ([`crate::ints`]), in body order.
+    ints: Vec<(Field, i64)>,
     /// The values in field order: field id in the high half, index into `values` in
     /// the low half.
     order: Vec<u64>,
@@ -44,8 +47,14 @@ pub struct Buffers {
     parts: (Sender<Parts>, Receiver<Parts>),
 }
 
-/// A document's side buffer, value list and value order.
-type Parts = (String, Vec<(Field, Slot)>, Vec<u64>);
+/// A document's buffers besides its body.
+#[derive(Debug)]
+struct Parts {
+    extra: String,
+    values: Vec<(Field, Slot)>,
+    ints: Vec<(Field, i64)>,
+    order: Vec<u64>,
+}
 
 /// Buffers kept of each kind.
 const POOL: usize = 1024;
@@ -71,27 +80,28 @@ impl Buffers {
         self.parts.1.try_recv().unwrap_or_else(|_| new_parts())
     }
 
-    fn put(&self, mut body: String, parts: Parts) {
+    fn put(&self, mut body: String, mut parts: Parts) {
         if body.capacity() <= KEEP_BYTES {
             body.clear();
             let _ = self.bodies.0.try_send(body);
         }
-        let (mut extra, mut values, mut order) = parts;
-        if extra.capacity() <= KEEP_BYTES && values.capacity() <= KEEP_BYTES {
-            extra.clear();
-            values.clear();
-            order.clear();
-            let _ = self.parts.0.try_send((extra, values, order));
+        if parts.extra.capacity() <= KEEP_BYTES && parts.values.capacity() <= KEEP_BYTES {
+            parts.extra.clear();
+            parts.values.clear();
+            parts.ints.clear();
+            parts.order.clear();
+            let _ = self.parts.0.try_send(parts);
         }
     }
 }
 
 fn new_parts() -> Parts {
-    (
-        String::new(),
-        Vec::with_capacity(96),
-        Vec::with_capacity(96),
-    )
+    Parts {
+        extra: String::new(),
+        values: Vec::with_capacity(96),
+        ints: Vec::with_capacity(64),
+        order: Vec::with_capacity(96),
+    }
 }
 
 impl Drop for SessionDoc {
@@ -99,11 +109,12 @@ impl Drop for SessionDoc {
         if let Some(pool) = self.pool.take() {
             pool.put(
                 std::mem::take(&mut self.body),
-                (
-                    std::mem::take(&mut self.extra),
-                    std::mem::take(&mut self.values),
-                    std::mem::take(&mut self.order),
-                ),
+                Parts {
+                    extra: std::mem::take(&mut self.extra),
+                    values: std::mem::take(&mut self.values),
+                    ints: std::mem::take(&mut self.ints),
+                    order: std::mem::take(&mut self.order),
+                },
             );
         }
     }
@@ -120,9 +131,7 @@ enum Slot {
     Extra(u32, u32),
     /// An integer of a tantivy column.
     I64(i64),
-    /// An integer of the partition's own file ([`crate::ints`]): not given to tantivy.
-    Int(i64),
-    /// The document's row in that file.
+    /// The document's row in the partition's file of integers.
     Row(u64),
     Ip(Ipv6Addr),
 }
@@ -162,7 +171,7 @@ impl SessionDoc {
             Slot::Id => DocValue::Str(&self.id),
             Slot::Body(a, b) => DocValue::Str(text(&self.body, a, b)),
             Slot::Extra(a, b) => DocValue::Str(text(&self.extra, a, b)),
-            Slot::I64(n) | Slot::Int(n) => DocValue::I64(n),
+            Slot::I64(n) => DocValue::I64(n),
             Slot::Row(n) => DocValue::U64(n),
             Slot::Ip(a) => DocValue::Ip(a),
         }
@@ -175,26 +184,29 @@ impl SessionDoc {
 
     /// The values of `field`, in the order the body holds them.
     pub fn values_of(&self, field: Field) -> impl Iterator<Item = DocValue<'_>> {
+        let own = self
+            .ints
+            .iter()
+            .filter(move |(f, _)| *f == field)
+            .map(|&(_, n)| DocValue::I64(n));
         self.values
             .iter()
             .filter(move |(f, _)| *f == field)
             .map(|&(_, slot)| self.value(slot))
+            .chain(own)
     }
 
     /// The values that go to the partition's file of integers, in body order.
-    pub fn ints(&self) -> impl Iterator<Item = (Field, i64)> + '_ {
-        self.values.iter().filter_map(|&(f, slot)| match slot {
-            Slot::Int(n) => Some((f, n)),
-            _ => None,
-        })
+    pub fn ints(&self) -> &[(Field, i64)] {
+        &self.ints
     }
 
-    /// Gives the document its row in the partition's file of integers (field `_row`).
-    pub fn set_row(&mut self, field: Field, row: u64) {
-        let key = u64::from(field.field_id()) << 32 | self.values.len() as u64;
-        self.values.push((field, Slot::Row(row)));
-        let at = self.order.partition_point(|&k| k < key);
-        self.order.insert(at, key);
+    /// Gives the document its row in the partition's file of integers, in the slot
+    /// kept for it when the schema has `_row`.
+    pub fn set_row(&mut self, row: u64) {
+        if let Some((_, slot @ Slot::Row(_))) = self.values.get_mut(2) {
+            *slot = Slot::Row(row);
+        }
     }
 
     /// The same document typed by another schema's fields (a partition made by
@@ -249,6 +261,7 @@ enum Leaf<'s> {
 struct Gather {
     extra: String,
     values: Vec<(Field, Slot)>,
+    ints: Vec<(Field, i64)>,
 }
 
 impl Gather {
@@ -258,16 +271,32 @@ impl Gather {
         Slot::Extra(a as u32, self.extra.len() as u32)
     }
 
-    /// Takes a pool's buffers (or new ones), the id and body first among the values.
+    /// Takes a pool's buffers (or new ones), the id, body and row first among the
+    /// values.
     fn new(fields: &Fields, pool: Option<&Arc<Buffers>>) -> (Gather, Vec<u64>) {
-        let (extra, mut values, order) = match pool {
+        let Parts {
+            extra,
+            mut values,
+            ints,
+            order,
+        } = match pool {
             Some(p) => p.parts(),
             None => new_parts(),
         };
         values.push((fields.id, Slot::Id));
-        // The body's end is set by `finish`.
+        // The body's end is set by `finish`, the row by the store's writer.
         values.push((fields.source, Slot::Body(0, 0)));
-        (Gather { extra, values }, order)
+        if let Some(row) = fields.row {
+            values.push((row, Slot::Row(0)));
+        }
+        (
+            Gather {
+                extra,
+                values,
+                ints,
+            },
+            order,
+        )
     }
 
     /// The document made of what was gathered for `body`.
@@ -283,12 +312,10 @@ impl Gather {
         }
         // tantivy groups a document's values by field; in field order that is one
         // pass. Sorting keys of eight bytes costs a fraction of sorting the values.
-        // Integers of the partition's own file are not tantivy's.
         order.extend(
             self.values
                 .iter()
                 .enumerate()
-                .filter(|(_, (_, slot))| !matches!(slot, Slot::Int(_)))
                 .map(|(i, (f, _))| u64::from(f.field_id()) << 32 | i as u64),
         );
         order.sort_unstable();
@@ -297,6 +324,7 @@ impl Gather {
             body,
             extra: self.extra,
             values: self.values,
+            ints: self.ints,
             order,
             pool: pool.cloned(),
         }
@@ -315,7 +343,10 @@ impl Gather {
                     Leaf::Bool(b) => Some(i64::from(b)),
                 };
                 match (n, kind) {
-                    (Some(n), Kind::Int) => Slot::Int(n),
+                    (Some(n), Kind::Int) => {
+                        self.ints.push((f, n));
+                        return;
+                    }
                     (Some(n), _) => Slot::I64(n),
                     (None, _) => return,
                 }
@@ -704,12 +735,12 @@ impl<'f> Heard<'f> {
 /// A document's values in field order (then the integers of the partition's own file,
 /// in body order), each with its slot and as text.
 fn values_as_text(d: &SessionDoc) -> impl Iterator<Item = (Field, Slot, String)> + '_ {
-    let own = d.values.iter().filter(|(_, s)| matches!(s, Slot::Int(_)));
+    let own = d.ints.iter().map(|&(f, n)| (f, Slot::I64(n)));
     d.order
         .iter()
-        .filter_map(|&k| d.values.get(k as u32 as usize))
+        .filter_map(|&k| d.values.get(k as u32 as usize).copied())
         .chain(own)
-        .map(|&(f, slot)| {
+        .map(|(f, slot)| {
             let t = match d.value(slot) {
                 DocValue::Str(s) => s.to_string(),
                 DocValue::I64(n) => n.to_string(),
@@ -1007,10 +1038,10 @@ mod tests {
         }
     }
 
-    /// The values in field order (each field's in body order), without the id and body.
+    /// The values in field order (each field's in body order), without the id, body and row.
     fn rendered(doc: &SessionDoc) -> Vec<(Field, String)> {
         let mut v: Vec<(Field, String)> = values_as_text(doc)
-            .filter(|(_, slot, _)| !matches!(slot, Slot::Id | Slot::Body(0, _)))
+            .filter(|(_, slot, _)| !matches!(slot, Slot::Id | Slot::Body(0, _) | Slot::Row(_)))
             .map(|(f, _, t)| (f, t))
             .collect();
         v.sort_by_key(|(f, _)| *f);

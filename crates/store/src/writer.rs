@@ -411,12 +411,12 @@ fn queue_doc(
         stats.failed.fetch_add(1, Ordering::Relaxed);
         return;
     };
-    if let (Some(w), Some(row_field)) = (p.ints.as_mut(), p.fields.row) {
+    if let Some(w) = p.ints.as_mut() {
         let row = w.add_row();
-        for (f, v) in td.ints() {
+        for &(f, v) in td.ints() {
             w.add(f, row, v);
         }
-        td.set_row(row_field, row);
+        td.set_row(row);
     }
     let ops = match batches.get_mut(&index) {
         Some(v) => v,
