@@ -4,8 +4,9 @@
 //! searched with Arkime's expression language.
 //!
 //! Writing goes through [`StoreOutput`] (a queue and an indexing thread); reading
-//! through [`Store`]. A partition is a tantivy index, so a capture that is killed
-//! leaves every committed batch searchable and the rest simply absent.
+//! through [`Store`]. A partition is a tantivy index and a file of its integer fields
+//! ([`ints`]) written before each tantivy commit, so a capture that is killed leaves
+//! every committed batch searchable and the rest simply absent.
 
 pub mod column;
 pub mod doc;
