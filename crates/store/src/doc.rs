@@ -844,6 +844,7 @@ pub fn to_v6(ip: IpAddr) -> std::net::Ipv6Addr {
 mod tests {
     use super::*;
     use crate::schema;
+    use crate::testing::next;
 
     fn fields() -> Fields {
         Fields::new(schema::build(&[
@@ -1046,13 +1047,6 @@ mod tests {
             .collect();
         v.sort_by_key(|(f, _)| *f);
         v
-    }
-
-    fn next(rng: &mut u64, n: u64) -> u64 {
-        *rng ^= *rng << 13;
-        *rng ^= *rng >> 7;
-        *rng ^= *rng << 17;
-        *rng % n
     }
 
     /// Keys of random documents: the test schema's path segments, a dotted key and

@@ -527,13 +527,9 @@ mod tests {
         let path = dir.path().join(FILE);
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for len in [0usize, 3, 24, 25, 100, 4096] {
-            let mut junk = Vec::with_capacity(len);
-            for _ in 0..len {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                junk.push(seed as u8);
-            }
+            let mut junk: Vec<u8> = (0..len)
+                .map(|_| crate::testing::next(&mut seed, 256) as u8)
+                .collect();
             if len >= 4 {
                 junk[..4].copy_from_slice(MAGIC);
             }
@@ -553,16 +549,10 @@ mod layouts {
     use trawl_output::{Doc, DocOutput};
     use trawl_query::{Match, Query};
 
+    use crate::testing::next;
     use crate::{Kind, SearchOpts, Store, StoreOutput};
 
     const INTS: [&str; 4] = ["source.port", "source.packets", "tcpflags.syn", "srcTTL"];
-
-    fn next(rng: &mut u64, n: u64) -> u64 {
-        *rng ^= *rng << 13;
-        *rng ^= *rng >> 7;
-        *rng ^= *rng << 17;
-        *rng % n
-    }
 
     fn value(rng: &mut u64) -> i64 {
         match next(rng, 6) {

@@ -24,6 +24,18 @@ use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocume
 use trawl_query::Query;
 
 pub use schema::{fields_of, Kind};
+
+/// Helpers of the crate's tests.
+#[cfg(test)]
+mod testing {
+    /// The next number below `n` of a xorshift generator with state `rng`.
+    pub fn next(rng: &mut u64, n: u64) -> u64 {
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        *rng % n
+    }
+}
 pub use writer::{StoreOutput, WriterStats};
 
 /// Store failures, naming the path involved.

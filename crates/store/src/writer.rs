@@ -249,7 +249,12 @@ fn open_partition(
 
 /// The highest `_row` of the partition's committed documents.
 fn max_row(index: &Index) -> Option<u64> {
-    let searcher = index.reader().ok()?.searcher();
+    let reader: tantivy::IndexReader = index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()
+        .ok()?;
+    let searcher = reader.searcher();
     searcher
         .segment_readers()
         .iter()
