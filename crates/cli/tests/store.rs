@@ -122,6 +122,37 @@ fn searches_find_exactly_the_matching_sessions() {
         find(&e, "ip.src == 10.1.0.10 && host.dns != EXISTS!", &[]),
         set(&[ICMP, WEB])
     );
+    // Counts of values (Arkime's `<expression>.cnt` fields, `<dbField>Cnt` or the
+    // ECS-style `<dbField>-cnt` in the documents): web and dns carry two protocols,
+    // the ARP exchange two source MACs.
+    let arp: BTreeSet<String> = all.difference(&ip_sessions).cloned().collect();
+    assert_eq!(find(&e, "protocols.cnt == 2", &[]), set(&[WEB, DNS]));
+    assert_eq!(
+        find(&e, "protocols.cnt == 1", &[]),
+        arp.union(&set(&[ICMP])).cloned().collect()
+    );
+    assert_eq!(find(&e, "host.http.cnt >= 1", &[]), set(&[WEB]));
+    assert_eq!(find(&e, "mac.src.cnt == 2", &[]), arp);
+    assert_eq!(find(&e, "db:protocolCnt >= 1", &[]), all);
+    // Counts show and sort by their expressions too.
+    let out = ok(trawl()
+        .args(["sessions", "-q", "--csv", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .args([
+            "--fields",
+            "protocols.cnt,mac.src.cnt",
+            "--sort",
+            "mac.src.cnt:desc",
+        ])
+        .arg("")
+        .output()
+        .unwrap());
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut rows: Vec<&str> = csv.lines().skip(1).collect();
+    // The ARP exchange first; the rest tie (broken by id).
+    assert_eq!(rows.first(), Some(&"1,2"), "{csv}");
+    rows[1..].sort_unstable();
+    assert_eq!(rows, ["1,2", "1,1", "2,1", "2,1"], "{csv}");
     // The sample's sessions: dns 10-25 ms, web 30-81 ms, icmp 100-112 ms after
     // 1700000000 (2023-11-14 22:13:20 UTC). A window keeps the sessions overlapping it.
     let w = |a: &str, b: &str| find(&e, "ip.src == 10.1.0.10", &["--start", a, "--stop", b]);

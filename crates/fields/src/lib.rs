@@ -204,6 +204,28 @@ impl FieldRegistry {
         self.by_db.get(db_field).copied()
     }
 
+    /// The count fields Arkime's viewer knows (`<expression>.cnt`, an integer in
+    /// `<dbField>Cnt`, or `<dbField>-cnt` for ECS-style fields): one for each field with
+    /// the CNT or ECS_CNT flag that goes to the viewer's field list, unless another field
+    /// already has that database name. The document writer writes them; they are not
+    /// fields of their own here, as in Arkime's capture. Yields (expression, database
+    /// name).
+    pub fn count_fields(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.defs.iter().filter_map(|d| {
+            if d.flags & flags::NODB != 0 {
+                return None;
+            }
+            let db = if d.flags & flags::CNT != 0 {
+                format!("{}Cnt", d.db_field)
+            } else if d.flags & flags::ECS_CNT != 0 {
+                format!("{}-cnt", d.db_field)
+            } else {
+                return None;
+            };
+            (!self.by_db.contains_key(&db)).then(|| (format!("{}.cnt", d.expression), db))
+        })
+    }
+
     /// Number of fields defined.
     pub fn len(&self) -> usize {
         self.defs.len()

@@ -77,14 +77,25 @@ fn targets(reg: &FieldRegistry, name: &str) -> Vec<Target> {
         kind: kind.to_string(),
     };
     if let Some(db) = name.strip_prefix("db:") {
+        if let Some(d) = reg.by_db(db).and_then(|id| reg.get(id)) {
+            return vec![t(&d.db_field, &d.kind)];
+        }
         return reg
-            .by_db(db)
-            .and_then(|id| reg.get(id))
-            .map(|d| vec![t(&d.db_field, &d.kind)])
-            .unwrap_or_default();
+            .count_fields()
+            .filter(|(_, c)| c == db)
+            .map(|(_, c)| t(&c, "integer"))
+            .collect();
     }
     if let Some(d) = reg.by_expression(name).and_then(|id| reg.get(id)) {
         return vec![t(&d.db_field, &d.kind)];
+    }
+    // A count of values: `http.host.cnt`.
+    if name.ends_with(".cnt") {
+        return reg
+            .count_fields()
+            .filter(|(e, _)| e == name)
+            .map(|(_, c)| t(&c, "integer"))
+            .collect();
     }
     match name {
         // Every IP field, as Arkime's `ip` does.

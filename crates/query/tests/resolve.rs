@@ -192,3 +192,58 @@ fn arbitrary_input_never_panics() {
         let _ = compile(&s, &r);
     }
 }
+
+#[test]
+fn counts_of_values_are_integer_fields() {
+    let mut r = reg();
+    // ECS-style counts are `-cnt`; a field with no count flag or kept from the viewer
+    // (NODB) has none.
+    for (exp, db, f) in [
+        ("ecs.thing", "ecs.thing", flags::ECS_CNT),
+        ("plain", "plain", 0),
+        ("hidden", "hidden", flags::CNT | flags::NODB),
+    ] {
+        r.define(
+            "general",
+            "termfield",
+            exp,
+            exp,
+            db,
+            "",
+            FieldType::StrHash,
+            f,
+        );
+    }
+    assert_eq!(
+        compile("host.http.cnt > 1", &r).unwrap(),
+        field("http.hostCnt", Match::IntRange(2, i64::MAX))
+    );
+    assert_eq!(
+        compile("ecs.thing.cnt == 3", &r).unwrap(),
+        field("ecs.thing-cnt", Match::IntRange(3, 3))
+    );
+    assert_eq!(
+        compile("db:protocolCnt == 2", &r).unwrap(),
+        field("protocolCnt", Match::IntRange(2, 2))
+    );
+    for bad in ["plain.cnt == 1", "hidden.cnt == 1", "host.http.cnt == x"] {
+        assert!(compile(bad, &r).is_err(), "{bad}");
+    }
+    let counts: Vec<(String, String)> = r.count_fields().collect();
+    assert!(counts.contains(&("protocols.cnt".into(), "protocolCnt".into())));
+    assert!(!counts
+        .iter()
+        .any(|(e, _)| e == "plain.cnt" || e == "hidden.cnt"));
+    // A field already stored under a count's name keeps it.
+    r.define(
+        "general",
+        "integer",
+        "mine",
+        "mine",
+        "tagsCnt",
+        "",
+        FieldType::Int,
+        0,
+    );
+    assert!(!r.count_fields().any(|(e, _)| e == "tags.cnt"));
+}

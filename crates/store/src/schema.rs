@@ -78,6 +78,12 @@ pub fn fields_of(reg: &FieldRegistry) -> Vec<(String, Kind)> {
         };
         out.push((d.db_field.clone(), kind));
     }
+    // The counts of values the document writer adds (`http.hostCnt`, `source.mac-cnt`).
+    for (_, db) in reg.count_fields() {
+        if !out.iter().any(|(n, _)| *n == db) {
+            out.push((db, Kind::Int));
+        }
+    }
     out
 }
 

@@ -128,11 +128,15 @@ impl WindowArgs {
     }
 }
 
-/// The database name of a field given by expression or database name.
+/// The database name of a field given by expression (a count such as `host.http.cnt`
+/// too) or database name.
 pub fn db_name(reg: &FieldRegistry, name: &str) -> String {
-    reg.by_expression(name)
-        .and_then(|id| reg.get(id))
-        .map_or_else(|| name.to_string(), |d| d.db_field.clone())
+    if let Some(d) = reg.by_expression(name).and_then(|id| reg.get(id)) {
+        return d.db_field.clone();
+    }
+    reg.count_fields()
+        .find(|(e, _)| e == name)
+        .map_or_else(|| name.to_string(), |(_, db)| db)
 }
 
 /// The values at a dotted path of a JSON document (arrays flattened).
