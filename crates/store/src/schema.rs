@@ -231,3 +231,63 @@ impl Fields {
         v.into_iter().map(|(_, n, k)| (n, k)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_lead_to_their_fields_whatever_their_length_or_dots() {
+        let names = [
+            "ip",
+            "source.ip",
+            "source.bytes",
+            "destination.ip",
+            "destination.ipv6",
+            "destinationX.ip",
+            "tcpflags.syn",
+            "tcpflags.syn-ack",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghj",
+            "abcdefgh.x",
+            "http.hostCnt",
+            "http.host",
+        ];
+        let fields: Vec<(String, Kind)> =
+            names.iter().map(|n| (n.to_string(), Kind::Term)).collect();
+        let f = Fields::new(build(&fields)).unwrap();
+        let root = f.tree();
+        let field_at = |path: &[&str]| -> Option<Field> {
+            let mut n = root;
+            for k in path {
+                n = n.child(k)?;
+            }
+            n.field.map(|x| x.0)
+        };
+        for name in names {
+            let want = f.get(name).map(|x| x.0);
+            assert!(want.is_some());
+            let segs: Vec<&str> = name.split('.').collect();
+            assert_eq!(field_at(&segs), want, "{name} by segments");
+            assert_eq!(field_at(&[name]), want, "{name} whole");
+        }
+        // Prefixes, extensions and near misses lead nowhere or to no field.
+        assert_eq!(field_at(&["source"]), None);
+        assert!(root.child("source").is_some());
+        for missing in [
+            "i",
+            "ipx",
+            "abcdefg",
+            "abcdefghk",
+            "abcdefghij",
+            "destinationY",
+            "http.hostcnt",
+            "source.ip.x",
+            "",
+            ".",
+        ] {
+            assert_eq!(field_at(&[missing]), None, "{missing}");
+        }
+    }
+}
