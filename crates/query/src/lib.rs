@@ -7,7 +7,7 @@ mod parser;
 mod resolve;
 
 pub use lexer::{lex, Tok, Token};
-pub use parser::{parse, Expr, Op, ParseError, RawValue};
+pub use parser::{excerpt, parse, Expr, Op, ParseError, RawValue, MAX_DEPTH, MAX_TERMS};
 pub use resolve::{resolve, Match, Query, ResolveError};
 
 /// Parses and resolves in one step.

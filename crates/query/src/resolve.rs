@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use trawl_fields::FieldRegistry;
 
-use crate::parser::{Expr, Op, RawValue};
+use crate::parser::{excerpt, Expr, Op, RawValue};
 
 /// How one field's values are matched.
 #[derive(Clone, Debug)]
@@ -161,8 +161,16 @@ fn value_match(kind: &str, op: Op, v: &RawValue, pos: usize) -> Result<Vec<Match
             if !matches!(op, Op::Eq | Op::Ne) {
                 return Err(bad("a regex can only be compared with == or !=".into()));
             }
-            let re = regex::Regex::new(&format!("^(?:{r})$"))
-                .map_err(|e| bad(format!("bad regex /{r}/: {e}")))?;
+            let re = regex::Regex::new(&format!("^(?:{r})$")).map_err(|e| {
+                // The regex crate's message repeats the pattern; keep its last line.
+                let e = e.to_string();
+                let why = e
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ");
+                bad(format!("bad regex /{}/: {why}", excerpt(r)))
+            })?;
             return Ok(vec![Match::Regex(re)]);
         }
     };
@@ -173,8 +181,9 @@ fn value_match(kind: &str, op: Op, v: &RawValue, pos: usize) -> Result<Vec<Match
                 if !matches!(op, Op::Eq | Op::Ne) {
                     return Err(bad("IP fields only compare with == or !=".into()));
                 }
-                let (ip, bits) = parse_ip(&s)
-                    .ok_or_else(|| bad(format!("'{s}' is not an IP address or CIDR")))?;
+                let (ip, bits) = parse_ip(&s).ok_or_else(|| {
+                    bad(format!("'{}' is not an IP address or CIDR", excerpt(&s)))
+                })?;
                 Match::Cidr(ip, bits)
             }
             "integer" | "seconds" | "date" => {
@@ -183,19 +192,19 @@ fn value_match(kind: &str, op: Op, v: &RawValue, pos: usize) -> Result<Vec<Match
                     Op::Eq | Op::Ne => match s.split_once('-').filter(|(a, _)| !a.is_empty()) {
                         Some((a, b)) => {
                             let (lo, hi) = parse_int(a).zip(parse_int(b)).ok_or_else(|| {
-                                bad(format!("'{s}' is not a number or a range a-b"))
+                                bad(format!("'{}' is not a number or a range a-b", excerpt(&s)))
                             })?;
                             range(lo, hi)
                         }
                         None => {
                             let n = parse_int(&s)
-                                .ok_or_else(|| bad(format!("'{s}' is not a number")))?;
+                                .ok_or_else(|| bad(format!("'{}' is not a number", excerpt(&s))))?;
                             range(n, n)
                         }
                     },
                     _ => {
-                        let n =
-                            parse_int(&s).ok_or_else(|| bad(format!("'{s}' is not a number")))?;
+                        let n = parse_int(&s)
+                            .ok_or_else(|| bad(format!("'{}' is not a number", excerpt(&s))))?;
                         match op {
                             Op::Lt => range(i64::MIN, n.saturating_sub(1)),
                             Op::Lte => range(i64::MIN, n),
@@ -237,15 +246,23 @@ fn either(mut v: Vec<Query>) -> Query {
 /// Resolves `e` against the fields of `reg`.
 pub fn resolve(e: &Expr, reg: &FieldRegistry) -> Result<Query, ResolveError> {
     Ok(match e {
-        Expr::And(a, b) => Query::And(vec![resolve(a, reg)?, resolve(b, reg)?]),
-        Expr::Or(a, b) => Query::Or(vec![resolve(a, reg)?, resolve(b, reg)?]),
+        Expr::And(v) => Query::And(
+            v.iter()
+                .map(|e| resolve(e, reg))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Or(v) => Query::Or(
+            v.iter()
+                .map(|e| resolve(e, reg))
+                .collect::<Result<_, _>>()?,
+        ),
         Expr::Not(a) => Query::Not(Box::new(resolve(a, reg)?)),
         Expr::Exists { field, exists, pos } => {
             let ts = targets(reg, field);
             if ts.is_empty() {
                 return Err(ResolveError {
                     pos: *pos,
-                    message: format!("unknown field '{field}'"),
+                    message: format!("unknown field '{}'", excerpt(field)),
                 });
             }
             let q = either(ts.into_iter().map(|t| Query::Exists(t.db)).collect());
@@ -265,7 +282,7 @@ pub fn resolve(e: &Expr, reg: &FieldRegistry) -> Result<Query, ResolveError> {
             if ts.is_empty() {
                 return Err(ResolveError {
                     pos: *pos,
-                    message: format!("unknown field '{field}'"),
+                    message: format!("unknown field '{}'", excerpt(field)),
                 });
             }
             let all = matches!(value, RawValue::ListAll(_));

@@ -48,13 +48,9 @@ fn cidr_port_range_wildcard_and_negation() {
     assert_eq!(
         q,
         Query::And(vec![
-            Query::And(vec![
-                Query::And(vec![
-                    field("source.ip", Match::Cidr("10.0.0.0".parse().unwrap(), 8)),
-                    field("destination.port", Match::IntRange(400, 500)),
-                ]),
-                field("http.host", Match::Wildcard("*.example.com".into())),
-            ]),
+            field("source.ip", Match::Cidr("10.0.0.0".parse().unwrap(), 8)),
+            field("destination.port", Match::IntRange(400, 500)),
+            field("http.host", Match::Wildcard("*.example.com".into())),
             Query::Not(Box::new(field("tags", Match::Exact("foo".into())))),
         ])
     );
