@@ -46,7 +46,17 @@ parseDNSRecordAll=true\nja3Strings=true\nja4Raw=true\nmagicMode=basic\n\
 smtpIpHeaders=X-Originating-IP:\n\n[headers-http-request]\nreferer=type:string;count:true\n\n\
 [headers-email]\nx-priority=type:integer\n";
 
-fn harness() -> Harness {
+/// Everything the capture registers, as the targets' packet threads see it.
+struct Registered {
+    core_settings: CoreSettings,
+    tables: DecodeTables,
+    fields: FieldRegistry,
+    core: trawl_session::CoreFields,
+    mps: MProtocols,
+    classifiers: Classifiers,
+}
+
+fn registered() -> Registered {
     let cfg = Config::from_str(CONFIG, "fuzz", "fuzz", &[]).expect("fuzz config");
     let st = Settings::from_config(&cfg).expect("fuzz settings");
     let core_settings = CoreSettings::new(1);
@@ -57,6 +67,30 @@ fn harness() -> Harness {
     register_builtin(&mut mps, &mut tables, &mut fields, &core_settings);
     let mut classifiers = Classifiers::new(&[]);
     trawl_parsers::register_all(&mut classifiers, &mut fields, &st);
+    Registered {
+        core_settings,
+        tables,
+        fields,
+        core,
+        mps,
+        classifiers,
+    }
+}
+
+/// Every field the capture defines (what expressions are resolved against).
+pub fn field_registry() -> FieldRegistry {
+    registered().fields
+}
+
+fn harness() -> Harness {
+    let Registered {
+        core_settings,
+        tables,
+        fields,
+        core,
+        mps,
+        classifiers,
+    } = registered();
     let shared = Arc::new(Shared::new(core_settings, fields, core, mps, classifiers));
     let pt = PacketThread::new(
         0,

@@ -1,6 +1,7 @@
 //! `trawl`: capture packets into sessions and pcap, search them, export them.
 
 mod commands;
+mod datadir;
 mod privileges;
 mod signals;
 mod stats;
@@ -48,8 +49,41 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("trawl: {e:#}");
+            eprintln!("trawl: {}", error_chain(&e));
             std::process::ExitCode::from(1)
         }
+    }
+}
+
+/// An error and its causes on one line, leaving out a cause whose text the line
+/// already holds (errors that quote their source, as many I/O errors here do, would
+/// otherwise print the OS's message twice).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn causes_are_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file (os error 2)");
+        let e = anyhow::Error::new(io).context("cannot read x.ini: No such file (os error 2)");
+        assert_eq!(
+            super::error_chain(&e),
+            "cannot read x.ini: No such file (os error 2)"
+        );
+        let e = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(super::error_chain(&e), "outer: inner");
     }
 }

@@ -241,6 +241,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "s3UseHttp",
     "s3UseTokenForMetadata",
     "saveUnknownPackets",
+    // scrubspi.so in Arkime's test config (the plugin reads its [scrubspi] section).
+    "scrubspi",
     "sctpTimeout",
     "serverSecret",
     "sessionIdTracking",

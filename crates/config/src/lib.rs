@@ -38,6 +38,17 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// A file named by `includes=` could not be read.
+    #[error("cannot read {} (named by includes= in {by}): {source}", path.display())]
+    Include {
+        /// The included file.
+        path: PathBuf,
+        /// Where the `includes=` naming it was set.
+        by: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A line of a key file could not be parsed.
     #[error("{file}:{line}: {message}")]
     Syntax {
@@ -98,6 +109,8 @@ pub struct Config {
     node: String,
     node_class: Option<String>,
     overrides: Vec<(String, String)>,
+    /// Keys that rules files referred to as `${key}`: used, so not unknown.
+    referenced: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// Where a looked-up value came from.
@@ -196,6 +209,7 @@ impl Config {
                 .iter()
                 .map(|(k, v)| (k.trim().to_string(), v.clone()))
                 .collect(),
+            referenced: Default::default(),
         };
         // Arkime reads includes= before nodeClass is known, so the [nodeClass]
         // section cannot name includes.
@@ -205,14 +219,15 @@ impl Config {
                 None => (false, include.as_str()),
             };
             let loaded = std::fs::read(file)
-                .map_err(|source| ConfigError::Read {
+                .map_err(|source| ConfigError::Include {
                     path: PathBuf::from(file),
+                    by: cfg.location("includes"),
                     source,
                 })
                 .and_then(|bytes| Ini::parse_bytes(&bytes, file));
             match loaded {
                 Ok(extra) => cfg.ini.merge(&extra),
-                Err(err @ ConfigError::Read { .. }) if optional => {
+                Err(err @ ConfigError::Include { .. }) if optional => {
                     tracing::debug!("skipping optional includes file {file}: {err}");
                 }
                 Err(err) if optional => {
@@ -426,6 +441,16 @@ impl Config {
                 out.push(key.to_string());
             }
         };
+        let referenced = self
+            .referenced
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default();
+        let mut note = |key: &str| {
+            if !referenced.iter().any(|r| r == key) {
+                note(key);
+            }
+        };
         for (k, _) in &self.overrides {
             note(k);
         }
@@ -458,12 +483,19 @@ impl Config {
     /// A `${key}` whose key is not set (or empty) is a [`ConfigError::BadValue`].
     pub fn resolve_var(&self, value: &str) -> Result<String, ConfigError> {
         match value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
-            Some(key) => self.get_opt_str(key).ok_or_else(|| ConfigError::BadValue {
-                location: self.source.clone(),
-                key: key.to_string(),
-                value: value.to_string(),
-                reason: "refers to a config key that is not set".to_string(),
-            }),
+            Some(key) => {
+                if let Ok(mut r) = self.referenced.lock() {
+                    if !r.iter().any(|k| k == key) {
+                        r.push(key.to_string());
+                    }
+                }
+                self.get_opt_str(key).ok_or_else(|| ConfigError::BadValue {
+                    location: self.source.clone(),
+                    key: key.to_string(),
+                    value: value.to_string(),
+                    reason: "refers to a config key that is not set".to_string(),
+                })
+            }
             None => Ok(value.to_string()),
         }
     }

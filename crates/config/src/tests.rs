@@ -234,14 +234,32 @@ fn includes_merge_on_top() {
     )
     .unwrap();
     let err = Config::load(Some(&main), "n", &[]).unwrap_err();
-    assert!(matches!(err, ConfigError::Read { .. }));
+    assert!(matches!(err, ConfigError::Include { .. }));
     assert!(err.to_string().contains("missing.ini"), "{err}");
+    // ... and the file whose includes= names it.
+    assert!(
+        err.to_string().contains(&format!(
+            "named by includes= in {} [default]",
+            main.display()
+        )),
+        "{err}"
+    );
 
     // A syntax error in an include names the include file.
     std::fs::write(&inc, "[default]\nnot a pair\n").unwrap();
     std::fs::write(&main, format!("[default]\nincludes={}\n", inc.display())).unwrap();
     let err = Config::load(Some(&main), "n", &[]).unwrap_err();
     assert!(err.to_string().contains("extra.ini:2"), "{err}");
+}
+
+#[test]
+fn keys_rules_refer_to_are_not_unknown() {
+    let c = cfg("[default]\nrules_x=2\nnot_a_key=1\n", "n");
+    assert_eq!(c.unknown_keys(crate::KNOWN_KEYS), ["rules_x", "not_a_key"]);
+    assert_eq!(c.resolve_var("${rules_x}").unwrap(), "2");
+    assert_eq!(c.unknown_keys(crate::KNOWN_KEYS), ["not_a_key"]);
+    // Clones (the packet threads' copies) share what was referred to.
+    assert_eq!(c.clone().unknown_keys(crate::KNOWN_KEYS), ["not_a_key"]);
 }
 
 #[test]

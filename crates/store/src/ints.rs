@@ -65,6 +65,11 @@ pub struct IntsWriter {
 }
 
 impl IntsWriter {
+    /// The directory of the file (its partition's).
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(&self.path)
+    }
+
     /// Opens (or creates) the file of the partition in `dir`, cutting off a block a
     /// crash left unfinished. Rows given out start after every row of the file and
     /// at `at_least` (one past the highest row tantivy holds), whichever is later.

@@ -1,6 +1,14 @@
 //! The store's writer: a [`DocOutput`] whose `emit` only queues the document; a thread
 //! of its own indexes the queue into the partition each document names (its index,
 //! e.g. `sessions3-261124`), committing in batches and at the end.
+//!
+//! When a partition cannot be written (its disk is full, say), tantivy's writer for it
+//! dies with the documents it held since the last commit. The partition is then down:
+//! the failure is said once (plainly "the disk is full" when it is), documents for it
+//! are counted in [`WriterStats::failed`] without a line each, and every
+//! [`RETRY_DOWN`] the writer tries to open it again, so indexing resumes once space is
+//! freed. Packets go on being captured and written to pcap meanwhile: the store and
+//! the pcap writer fail apart.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +43,8 @@ const INDEX_THREADS: usize = 2;
 const DOCSTORE_BLOCK: usize = 64 << 10;
 /// Memory of each partition's tantivy writer.
 const WRITER_BYTES: usize = 64 << 20;
+/// How long a partition that failed stays down before it is opened again.
+pub const RETRY_DOWN: Duration = Duration::from_secs(5);
 
 /// Counters of the store writer.
 #[derive(Debug, Default)]
@@ -51,6 +61,8 @@ pub struct WriterStats {
     /// integers: those documents are indexed, but searches by their integer fields miss
     /// them (their stored bodies still hold the values).
     pub ints_failed: AtomicU64,
+    /// Times a partition went down because its disk was full.
+    pub disk_full: AtomicU64,
 }
 
 /// A document on its way to the indexing thread, already turned into a tantivy
@@ -264,36 +276,107 @@ fn max_row(index: &Index) -> Option<u64> {
         .max()
 }
 
-fn commit(name: &str, p: &mut Partition, stats: &WriterStats) {
+/// Commits `p`; on failure its uncommitted documents are counted as failed and the
+/// error is returned (the partition's writer is then dead).
+fn commit(name: &str, p: &mut Partition, stats: &WriterStats) -> Result<(), String> {
     if p.pending == 0 {
-        return;
+        return Ok(());
     }
     // The integers first: a committed document's must be on disk.
     if let Some(w) = p.ints.as_mut() {
         if let Err(e) = w.flush() {
-            tracing::error!("store: writing the integers of {name} failed: {e}; searches by integer fields miss these documents until a later commit writes them");
+            let e = format!("writing the integers of {name} failed: {e}");
+            if disk_full(&e, w.dir()) {
+                // tantivy would not fit either: the partition goes down, its
+                // uncommitted documents with it, rather than commit them half.
+                lose_pending(p, stats);
+                return Err(e);
+            }
+            tracing::error!("store: {e}; searches by integer fields miss these documents until a later commit writes them");
             stats.ints_failed.fetch_add(1, Ordering::Relaxed);
         }
     }
-    match p.writer.commit() {
+    let r = match p.writer.commit() {
         Ok(_) => {
             stats.commits.fetch_add(1, Ordering::Relaxed);
+            Ok(())
         }
         Err(e) => {
-            tracing::error!("store: commit of {name} failed: {e}");
-            stats.failed.fetch_add(p.pending, Ordering::Relaxed);
-            stats.indexed.fetch_sub(
-                p.pending.min(stats.indexed.load(Ordering::Relaxed)),
-                Ordering::Relaxed,
-            );
+            lose_pending(p, stats);
+            Err(format!("commit of {name} failed: {e}"))
         }
-    }
+    };
     p.pending = 0;
+    r
+}
+
+/// Counts the documents `p` held since its last commit as failed.
+fn lose_pending(p: &mut Partition, stats: &WriterStats) {
+    stats.failed.fetch_add(p.pending, Ordering::Relaxed);
+    stats.indexed.fetch_sub(
+        p.pending.min(stats.indexed.load(Ordering::Relaxed)),
+        Ordering::Relaxed,
+    );
+    p.pending = 0;
+}
+
+/// A partition that failed, and when to try it again.
+struct Down {
+    retry_at: Instant,
+}
+
+/// Whether `err`, met writing under `dir`, means the disk is full: the error says so,
+/// or the file system has less room left than one writer's buffer (tantivy's workers
+/// report a failed flush as "An index writer was killed", without the cause).
+fn disk_full(err: &str, dir: &Path) -> bool {
+    err.contains("os error 28")
+        || err.contains("os error 122")
+        || err.contains("No space left")
+        || fs4::available_space(dir).is_ok_and(|a| a < 2 * WRITER_BYTES as u64)
+}
+
+/// Takes partition `name` down after `err`: its writer is dropped with what it held,
+/// the failure said once, and it is tried again after [`RETRY_DOWN`].
+fn take_down(
+    root: &Path,
+    name: &str,
+    err: &str,
+    parts: &mut FxHashMap<String, Partition>,
+    down: &mut FxHashMap<String, Down>,
+    stats: &WriterStats,
+) {
+    if let Some(mut p) = parts.remove(name) {
+        lose_pending(&mut p, stats);
+    }
+    say_failed(root, name, err, stats);
+    down.insert(
+        name.to_string(),
+        Down {
+            retry_at: Instant::now() + RETRY_DOWN,
+        },
+    );
+}
+
+/// Says, once per failure, that partition `name` could not be written, and plainly
+/// that the disk is full when it is.
+fn say_failed(root: &Path, name: &str, err: &str, stats: &WriterStats) {
+    let dir = partition_dir(root, name).unwrap_or_else(|| root.to_path_buf());
+    if disk_full(err, &dir) {
+        stats.disk_full.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(
+            "store: the disk is full: cannot write the session store in {}; session documents are counted as lost until space is freed (packets are still captured and written to pcap where there is room)",
+            root.display()
+        );
+    } else {
+        tracing::error!(
+            "store: {err}; session documents for {name} are counted as lost until it can be written again"
+        );
+    }
 }
 
 fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &WriterStats) {
     let mut parts: FxHashMap<String, Partition> = FxHashMap::default();
-    let mut failed_parts: FxHashMap<String, ()> = FxHashMap::default();
+    let mut down: FxHashMap<String, Down> = FxHashMap::default();
     let mut last_commit = Instant::now();
     // Operations gathered per partition, handed to tantivy a batch at a time.
     let mut batches: FxHashMap<String, Vec<UserOperation<SessionDoc>>> = FxHashMap::default();
@@ -309,15 +392,7 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
         let mut lingered = false;
         while let Some(q) = next.take() {
             taken += 1;
-            queue_doc(
-                root,
-                fields,
-                q,
-                &mut parts,
-                &mut failed_parts,
-                &mut batches,
-                stats,
-            );
+            queue_doc(root, fields, q, &mut parts, &mut down, &mut batches, stats);
             if taken < BATCH {
                 match rx.try_recv() {
                     Ok(d) => next = Some(d),
@@ -334,6 +409,7 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
                 }
             }
         }
+        let mut failed: Vec<(String, String)> = Vec::new();
         for (name, ops) in batches.iter_mut() {
             if ops.is_empty() {
                 continue;
@@ -352,23 +428,34 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
                     stats.indexed.fetch_add(adds, Ordering::Relaxed);
                 }
                 Err(e) => {
-                    tracing::error!("store: indexing documents failed: {e}");
                     stats.failed.fetch_add(adds, Ordering::Relaxed);
+                    failed.push((name.clone(), format!("indexing into {name} failed: {e}")));
+                    continue;
                 }
             }
             if p.pending >= COMMIT_DOCS {
-                commit(name, p, stats);
+                if let Err(e) = commit(name, p, stats) {
+                    failed.push((name.clone(), e));
+                }
             }
         }
         if last_commit.elapsed() >= COMMIT_EVERY {
             for (n, p) in parts.iter_mut() {
-                commit(n, p, stats);
+                if let Err(e) = commit(n, p, stats) {
+                    failed.push((n.clone(), e));
+                }
             }
             last_commit = Instant::now();
         }
+        for (name, e) in failed {
+            take_down(root, &name, &e, &mut parts, &mut down, stats);
+        }
     }
     for (n, mut p) in parts {
-        commit(&n, &mut p, stats);
+        if let Err(e) = commit(&n, &mut p, stats) {
+            say_failed(root, &n, &e, stats);
+            continue;
+        }
         if let Err(e) = p.writer.wait_merging_threads() {
             tracing::warn!("store: merging {n}: {e}");
         }
@@ -381,24 +468,38 @@ fn queue_doc(
     fields: &[(String, Kind)],
     q: Queued,
     parts: &mut FxHashMap<String, Partition>,
-    failed_parts: &mut FxHashMap<String, ()>,
+    down: &mut FxHashMap<String, Down>,
     batches: &mut FxHashMap<String, Vec<UserOperation<SessionDoc>>>,
     stats: &WriterStats,
 ) {
     let Queued { index, doc } = q;
-    if failed_parts.contains_key(&index) {
-        stats.failed.fetch_add(1, Ordering::Relaxed);
-        return;
-    }
+    let was_down = match down.get(&index) {
+        Some(d) if Instant::now() < d.retry_at => {
+            stats.failed.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        Some(_) => true,
+        None => false,
+    };
     if !parts.contains_key(&index) {
         match open_partition(root, &index, fields) {
             Ok(p) => {
                 parts.insert(index.clone(), p);
+                if down.remove(&index).is_some() {
+                    tracing::info!("store: writing {index} again");
+                }
+            }
+            Err(_) if was_down => {
+                // Still failing: said when it went down.
+                if let Some(d) = down.get_mut(&index) {
+                    d.retry_at = Instant::now() + RETRY_DOWN;
+                }
+                stats.failed.fetch_add(1, Ordering::Relaxed);
+                return;
             }
             Err(e) => {
-                tracing::error!("store: {e}; documents for it are counted as failed");
-                failed_parts.insert(index.clone(), ());
                 stats.failed.fetch_add(1, Ordering::Relaxed);
+                take_down(root, &index, &e.to_string(), parts, down, stats);
                 return;
             }
         }

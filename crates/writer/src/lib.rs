@@ -10,5 +10,6 @@ mod simple;
 pub use files::{FileInfo, FilesError, FilesRegistry};
 pub use readback::{PcapFile, Record};
 pub use simple::{
-    create_file, Expiry, Opener, SimpleConfig, SimpleWriter, WriterStats, WriterThread, ZstdBlocks,
+    check_dirs, create_file, Expiry, Opener, SimpleConfig, SimpleWriter, WriterStats, WriterThread,
+    ZstdBlocks,
 };

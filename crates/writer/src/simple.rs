@@ -423,3 +423,21 @@ impl PacketWriter for SimpleWriter {
         self.close();
     }
 }
+
+/// Makes sure each of `dirs` (`pcapDir`) is a directory the writer can create files
+/// in, creating it if missing, so that a capture refuses to start rather than read its
+/// packets and lose them.
+pub fn check_dirs(dirs: &[PathBuf]) -> Result<(), String> {
+    for d in dirs {
+        if d.exists() && !d.is_dir() {
+            return Err(format!("pcapDir {} is not a directory", d.display()));
+        }
+        std::fs::create_dir_all(d)
+            .map_err(|e| format!("cannot create pcapDir {}: {e}", d.display()))?;
+        let probe = d.join(format!(".trawl-write-check-{}", std::process::id()));
+        std::fs::File::create(&probe)
+            .map_err(|e| format!("cannot write in pcapDir {}: {e}", d.display()))?;
+        let _ = std::fs::remove_file(&probe);
+    }
+    Ok(())
+}

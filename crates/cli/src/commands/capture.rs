@@ -97,9 +97,6 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     let overrides = parse_kv(&args.option, "-o")?;
     let cfg = Config::load(args.config.as_deref(), &node, &overrides)?;
     let settings = Settings::from_config(&cfg)?;
-    for k in cfg.unknown_keys(trawl_config::KNOWN_KEYS) {
-        tracing::warn!("unknown config key '{k}' ignored");
-    }
     let ops = parse_kv(&args.op, "--op")?;
     let dry_run = args.dryrun || args.tests;
 
@@ -133,6 +130,20 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         anyhow::bail!("give either pcap files (-r, -R, -F) or interfaces (-i), not both");
     }
     let live = !interfaces.is_empty();
+    // One capture per dataDir: refuse before reading a packet or registering a file.
+    let _lock = if dry_run {
+        None
+    } else {
+        Some(crate::datadir::lock(&settings.data_dir)?)
+    };
+    // `bpf=` filters offline reads too, as Arkime applies it to every reader; a filter
+    // that does not compile is an error here (live readers compile it themselves).
+    let offline_bpf = match settings.bpf.as_deref().filter(|f| !f.trim().is_empty()) {
+        Some(f) if !live => {
+            Some(trawl_rules::BpfFilter::new(f).map_err(|e| anyhow::anyhow!("bpf: {e}"))?)
+        }
+        _ => None,
+    };
     // Interfaces are opened first, while still root; then root is dropped.
     let sources = if live {
         let s = open_live(&cfg, &settings, &interfaces)?;
@@ -148,6 +159,10 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
 
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let built = setup::build(&cfg, &settings, &args.tag, &ops, &names)?;
+    // After the rules are loaded: the keys they refer to as ${key} are used.
+    for k in cfg.unknown_keys(trawl_config::KNOWN_KEYS) {
+        tracing::warn!("unknown config key '{k}' ignored");
+    }
     // Where documents go: stdout for --tests, nowhere for --dryrun, Elasticsearch or
     // OpenSearch when `elasticsearch=` names a cluster, else the embedded store under
     // dataDir.
@@ -279,6 +294,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         let stats = join_packet_threads(handles)?;
         let written = pcap.finish();
         output.finish();
+        let lost_docs = report_outputs(store.as_deref(), &settings, &written);
         drop(stop_monitor);
         let _ = monitor.join();
         tracing::info!(
@@ -292,13 +308,18 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             written.bytes,
             if written.write_errors > 0 { format!(" ({} write errors)", written.write_errors) } else { String::new() },
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(exit_status(
+            false,
+            lost_docs,
+            written.dropped_bytes + u64::from(written.write_errors > 0),
+        ));
     }
     let mut reader = ReaderLoop::new(
         Decoder::new(Arc::clone(&built.tables)),
         senders,
         args.packetcnt,
     );
+    reader.bpf = offline_bpf;
     let total_bytes: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -331,6 +352,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    let bpf_skipped = reader.bpf_skipped;
     let decoder_stats = reader.decoder.stats;
     let frag = reader.decoder.frag_stats();
     let packets_read = reader.packets_read;
@@ -342,12 +364,61 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     // Closing the pcap files updates their documents, which may go to the output too.
     let written = pcap.finish();
     output.finish();
-    if let Some(st) = &store {
+    let lost_docs = report_outputs(store.as_deref(), &settings, &written);
+    drop(stop_monitor);
+    let _ = monitor.join();
+
+    let secs = started.elapsed().as_secs_f64();
+    let mut drops = String::new();
+    for (i, n) in decoder_stats.iter().enumerate() {
+        if i != PacketRc::DoProcess as usize && *n > 0 {
+            drops.push_str(&format!(" {}={}", PacketRc::NAMES[i], n));
+        }
+    }
+    tracing::info!(
+        "read {} files, {} packets, {} bytes in {:.2}s; processed {} packets, saved {} documents{}{}{}",
+        files.len(),
+        packets_read,
+        bytes_read,
+        secs,
+        stats.packets,
+        stats.saves,
+        if drops.is_empty() { String::new() } else { format!("; not processed:{drops}") },
+        if frag.dropped > 0 { format!("; fragments dropped={}", frag.dropped) } else { String::new() },
+        if stats.early_saves > 0 { format!("; sessions saved early (maxStreams)={}", stats.early_saves) } else { String::new() },
+    );
+    if bpf_skipped > 0 {
+        tracing::info!("{bpf_skipped} packets did not match bpf= and were skipped");
+    }
+    Ok(exit_status(
+        failed_files as usize == files.len() && !files.is_empty(),
+        lost_docs,
+        written.dropped_bytes + u64::from(written.write_errors > 0),
+    ))
+}
+
+/// Logs what the store and the pcap writer did, and returns how many session documents
+/// were lost (neither indexed nor kept anywhere).
+fn report_outputs(
+    store: Option<&StoreOutput>,
+    settings: &Settings,
+    written: &trawl_writer::WriterStats,
+) -> u64 {
+    let mut lost_docs = 0u64;
+    if let Some(st) = store {
         let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
         let failed = n(&st.stats.failed);
         if failed > 0 {
-            tracing::error!("session store: {failed} documents could not be indexed");
+            tracing::error!(
+                "session store: {failed} documents could not be indexed{}",
+                if n(&st.stats.disk_full) > 0 {
+                    " (the disk was full)"
+                } else {
+                    ""
+                }
+            );
         }
+        lost_docs += failed;
         let ints_failed = n(&st.stats.ints_failed);
         if ints_failed > 0 {
             tracing::error!(
@@ -372,36 +443,27 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             written.dropped_bytes
         );
     }
-    drop(stop_monitor);
-    let _ = monitor.join();
-
-    let secs = started.elapsed().as_secs_f64();
-    let mut drops = String::new();
-    for (i, n) in decoder_stats.iter().enumerate() {
-        if i != PacketRc::DoProcess as usize && *n > 0 {
-            drops.push_str(&format!(" {}={}", PacketRc::NAMES[i], n));
-        }
-    }
-    tracing::info!(
-        "read {} files, {} packets, {} bytes in {:.2}s; processed {} packets, saved {} documents{}{}{}",
-        files.len(),
-        packets_read,
-        bytes_read,
-        secs,
-        stats.packets,
-        stats.saves,
-        if drops.is_empty() { String::new() } else { format!("; not processed:{drops}") },
-        if frag.dropped > 0 { format!("; fragments dropped={}", frag.dropped) } else { String::new() },
-        if stats.early_saves > 0 { format!("; sessions saved early (maxStreams)={}", stats.early_saves) } else { String::new() },
-    );
-    Ok(
-        if failed_files > 0 && failed_files as usize == files.len() {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        },
-    )
+    lost_docs
 }
+
+/// The exit status of a capture: 1 when no input could be read at all (as for a
+/// startup error), 3 when documents or packets were lost (the log has the counts),
+/// else 0.
+fn exit_status(nothing_read: bool, lost_docs: u64, lost_pcap: u64) -> ExitCode {
+    if nothing_read {
+        ExitCode::from(1)
+    } else if lost_docs > 0 || lost_pcap > 0 {
+        tracing::error!(
+            "exit status 3: {lost_docs} session documents and {lost_pcap} bytes of packets were lost (see above)"
+        );
+        ExitCode::from(LOST)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The exit status of a capture that lost documents or packets.
+pub const LOST: u8 = 3;
 
 /// `simpleCompression` (Arkime's default is zstd), `simpleCompressionBlockSize`,
 /// `simpleZstdLevel`.
@@ -429,6 +491,10 @@ struct ReaderLoop {
     packets_read: u64,
     bytes_read: u64,
     skipped: u64,
+    /// `bpf=` for offline reads: packets it does not match are skipped.
+    bpf: Option<trawl_rules::BpfFilter>,
+    /// Packets `bpf` skipped.
+    bpf_skipped: u64,
 }
 
 const BATCH: usize = 256;
@@ -444,6 +510,8 @@ impl ReaderLoop {
             packets_read: 0,
             bytes_read: 0,
             skipped: 0,
+            bpf: None,
+            bpf_skipped: 0,
         }
     }
 
@@ -496,6 +564,13 @@ impl ReaderLoop {
                 if rec.file_pos > last_pos + (1 << 20) {
                     b.inc(rec.file_pos - last_pos);
                     last_pos = rec.file_pos;
+                }
+            }
+            if let Some(f) = &self.bpf {
+                use trawl_session::PacketFilter;
+                if !f.matches(rec.linktype, rec.data()) {
+                    self.bpf_skipped += 1;
+                    continue;
                 }
             }
             let pkt = Packet::from_record(rec, pos);
@@ -590,6 +665,7 @@ impl PcapOutput {
             } else {
                 vec![st.data_dir.join("raw")]
             };
+            trawl_writer::check_dirs(&dirs).map_err(anyhow::Error::msg)?;
             let wcfg = Arc::new(trawl_writer::SimpleConfig {
                 dirs,
                 node: node.to_string(),

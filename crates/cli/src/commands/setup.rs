@@ -113,7 +113,8 @@ pub fn build(
         .iter()
         .map(|f| trawl_rules::filename_ops::ops_for(&filename_ops, f))
         .collect();
-    let var = |name: &str| cfg.get(name).map(str::to_string);
+    // Through resolve_var, so that the keys rules refer to count as used.
+    let var = |name: &str| cfg.resolve_var(&format!("${{{name}}}")).ok();
     let rules = trawl_rules::build_rules(
         &st.rules_files,
         &st.dont_save_bpfs,
