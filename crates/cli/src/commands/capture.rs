@@ -143,6 +143,9 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         crate::signals::install();
         s
     } else {
+        // Offline too: the first SIGINT/SIGTERM stops reading and the capture ends
+        // as if the files had ended (sessions flushed, outputs drained).
+        crate::signals::install();
         Vec::new()
     };
 
@@ -161,8 +164,19 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         .get("elasticsearch")
         .is_some_and(|v| v.split(',').any(|u| !u.trim().is_empty()))
     {
-        let mut es = trawl_es::EsConfig::new(&settings.elasticsearch, &settings.data_dir);
+        let mut es = trawl_es::EsConfig::new(&settings.elasticsearch, &settings.data_dir)?;
         es.bulk_size = cfg.get_int("dbBulkSize", 1_000_000, 10_000, 10_000_000)? as usize;
+        es.drain_timeout = std::time::Duration::from_secs_f64(cfg.get_double(
+            "elasticsearchDrainTimeout",
+            30.0,
+            0.1,
+            86_400.0,
+        )?);
+        es.request_timeout =
+            std::time::Duration::from_secs(
+                cfg.get_int("elasticsearchTimeout", 60, 1, 86_400)? as u64
+            );
+        es.spool_when_unreachable = cfg.get_bool("elasticsearchSpoolWhenUnreachable", false)?;
         if let Some(a) = cfg.get("elasticsearchBasicAuth").filter(|a| !a.is_empty()) {
             use base64::Engine;
             // Either user:password or its base64 already, as Arkime accepts.
@@ -292,7 +306,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             written.bytes,
             if written.write_errors > 0 { format!(" ({} write errors)", written.write_errors) } else { String::new() },
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(es_exit(es_out.as_deref()).unwrap_or(ExitCode::SUCCESS));
     }
     let mut reader = ReaderLoop::new(
         Decoder::new(Arc::clone(&built.tables)),
@@ -317,6 +331,10 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         });
     let mut failed_files = 0u32;
     for (pos, f) in files.iter().enumerate() {
+        if crate::signals::stop_requested() {
+            tracing::info!("stop requested: {} files not read", files.len() - pos);
+            break;
+        }
         if let Some(b) = &bar {
             b.set_message(f.display().to_string());
         }
@@ -397,10 +415,21 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     Ok(
         if failed_files > 0 && failed_files as usize == files.len() {
             ExitCode::from(1)
+        } else if let Some(code) = es_exit(es_out.as_deref()) {
+            code
         } else {
             ExitCode::SUCCESS
         },
     )
+}
+
+/// Exit status 3 when the Elasticsearch output lost documents (logged).
+fn es_exit(es: Option<&trawl_es::EsOutput>) -> Option<ExitCode> {
+    let lost = es?.stats.lost();
+    (lost > 0).then(|| {
+        tracing::error!("elasticsearch: {lost} documents were lost");
+        ExitCode::from(3)
+    })
 }
 
 /// `simpleCompression` (Arkime's default is zstd), `simpleCompressionBlockSize`,
@@ -475,6 +504,13 @@ impl ReaderLoop {
         let mut last_pos = 0u64;
         loop {
             if self.packetcnt.is_some_and(|max| n >= max) {
+                break;
+            }
+            if crate::signals::stop_requested() {
+                tracing::info!(
+                    "stop requested: {} stopped after {n} packets",
+                    path.display()
+                );
                 break;
             }
             let rec = match r.next_record() {

@@ -53,7 +53,8 @@ pub enum Mode {
 struct St {
     script: VecDeque<Mode>,
     mode: Option<Mode>,
-    accepted: BTreeMap<String, String>,
+    /// `_id` → (`_index`, body) of the documents accepted.
+    accepted: BTreeMap<String, (String, String)>,
     /// Documents accepted, duplicates included.
     accepted_total: u64,
     bulk_requests: u64,
@@ -119,7 +120,17 @@ impl Fake {
 
     /// Accepted documents by `_id` (the last body sent).
     pub fn accepted(&self) -> BTreeMap<String, String> {
-        self.inner.st.lock().unwrap().accepted.clone()
+        let st = self.inner.st.lock().unwrap();
+        st.accepted
+            .iter()
+            .map(|(id, (_, body))| (id.clone(), body.clone()))
+            .collect()
+    }
+
+    /// The `_index` of each document accepted.
+    pub fn accepted_indexes(&self) -> Vec<String> {
+        let st = self.inner.st.lock().unwrap();
+        st.accepted.values().map(|(i, _)| i.clone()).collect()
     }
 
     pub fn accepted_total(&self) -> u64 {
@@ -382,7 +393,8 @@ fn answer_items(inner: &Arc<Inner>, docs: &[(String, String, String)], mode: &Mo
                 items.push(serde_json::json!({"index": {"_index": index, "_id": id, "status": status, "error": error}}));
             }
             None => {
-                st.accepted.insert(id.clone(), body.clone());
+                st.accepted
+                    .insert(id.clone(), (index.clone(), body.clone()));
                 st.accepted_total += 1;
                 items.push(serde_json::json!({"index": {"_index": index, "_id": id, "status": 201, "result": "created"}}));
             }
