@@ -1158,14 +1158,21 @@ fn reason_of(err: &Value) -> String {
 }
 
 /// Field names a mapping error names: `failed to parse field [x]`, `failed to parse
-/// [x]`, `mapper [x]`, `object mapping for [x]`, `field [x]`.
+/// [x]`, `mapper [x]`, `object mapping for [x]`, `field [x]`, `dynamic introduction
+/// of [x]` (a strict mapping).
 fn fields_named(reason: &str) -> Vec<String> {
     let mut out = Vec::new();
     for (i, _) in reason.match_indices('[') {
         let before = &reason[..i];
-        if ["field ", "parse ", "mapper ", "mapping for "]
-            .iter()
-            .any(|m| before.ends_with(m))
+        if [
+            "field ",
+            "parse ",
+            "mapper ",
+            "mapping for ",
+            "introduction of ",
+        ]
+        .iter()
+        .any(|m| before.ends_with(m))
         {
             if let Some(end) = reason[i + 1..].find(']') {
                 let f = &reason[i + 1..i + 1 + end];
@@ -1249,7 +1256,7 @@ fn now_millis() -> u128 {
 fn spool_name() -> String {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     format!(
-        "{:015}-{}-{:06}.ndjson",
+        "{:013}-{}-{:06}.ndjson",
         now_millis(),
         std::process::id(),
         SEQ.fetch_add(1, Ordering::Relaxed)
@@ -1295,6 +1302,12 @@ mod tests {
             ["dns.host"]
         );
         assert!(fields_named("Limit of total fields [1000] has been exceeded").is_empty());
+        assert_eq!(
+            fields_named(
+                "mapping set to strict, dynamic introduction of [zz] within [_doc] is not allowed"
+            ),
+            ["zz"]
+        );
     }
 
     #[test]
