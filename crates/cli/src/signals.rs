@@ -1,6 +1,7 @@
-//! SIGINT and SIGTERM for a live capture: the first asks the readers to stop (the
-//! capture then flushes every session and buffer and exits 0), a second one exits at
-//! once, as Arkime does.
+//! SIGINT and SIGTERM for a capture, live or offline: the first asks the readers to
+//! stop (the capture then flushes every session, drains its outputs within their
+//! deadline, spools what is left and exits as usual: 0 when nothing was lost), a
+//! second one exits at once (130), as Arkime does.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

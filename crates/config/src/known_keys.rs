@@ -321,4 +321,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "yaraFastMode",
     "zeekIntelFiles",
     "zeekIntelTag",
+    // trawl's own keys (the Elasticsearch output), appended.
+    "elasticsearchDrainTimeout",
+    "elasticsearchSpoolWhenUnreachable",
 ];

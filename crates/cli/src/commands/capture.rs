@@ -154,6 +154,9 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         crate::signals::install();
         s
     } else {
+        // Offline too: the first SIGINT/SIGTERM stops reading and the capture ends
+        // as if the files had ended (sessions flushed, outputs drained).
+        crate::signals::install();
         Vec::new()
     };
 
@@ -176,8 +179,19 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         .get("elasticsearch")
         .is_some_and(|v| v.split(',').any(|u| !u.trim().is_empty()))
     {
-        let mut es = trawl_es::EsConfig::new(&settings.elasticsearch, &settings.data_dir);
+        let mut es = trawl_es::EsConfig::new(&settings.elasticsearch, &settings.data_dir)?;
         es.bulk_size = cfg.get_int("dbBulkSize", 1_000_000, 10_000, 10_000_000)? as usize;
+        es.drain_timeout = std::time::Duration::from_secs_f64(cfg.get_double(
+            "elasticsearchDrainTimeout",
+            30.0,
+            0.1,
+            86_400.0,
+        )?);
+        es.request_timeout =
+            std::time::Duration::from_secs(
+                cfg.get_int("elasticsearchTimeout", 60, 1, 86_400)? as u64
+            );
+        es.spool_when_unreachable = cfg.get_bool("elasticsearchSpoolWhenUnreachable", false)?;
         if let Some(a) = cfg.get("elasticsearchBasicAuth").filter(|a| !a.is_empty()) {
             use base64::Engine;
             // Either user:password or its base64 already, as Arkime accepts.
@@ -294,7 +308,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         let stats = join_packet_threads(handles)?;
         let written = pcap.finish();
         output.finish();
-        let lost_docs = report_outputs(store.as_deref(), &settings, &written);
+        let lost_docs = report_outputs(store.as_deref(), es_out.as_deref(), &settings, &written);
         drop(stop_monitor);
         let _ = monitor.join();
         tracing::info!(
@@ -338,6 +352,10 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         });
     let mut failed_files = 0u32;
     for (pos, f) in files.iter().enumerate() {
+        if crate::signals::stop_requested() {
+            tracing::info!("stop requested: {} files not read", files.len() - pos);
+            break;
+        }
         if let Some(b) = &bar {
             b.set_message(f.display().to_string());
         }
@@ -364,7 +382,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     // Closing the pcap files updates their documents, which may go to the output too.
     let written = pcap.finish();
     output.finish();
-    let lost_docs = report_outputs(store.as_deref(), &settings, &written);
+    let lost_docs = report_outputs(store.as_deref(), es_out.as_deref(), &settings, &written);
     drop(stop_monitor);
     let _ = monitor.join();
 
@@ -401,10 +419,12 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
 /// were lost (neither indexed nor kept anywhere).
 fn report_outputs(
     store: Option<&StoreOutput>,
+    es: Option<&trawl_es::EsOutput>,
     settings: &Settings,
     written: &trawl_writer::WriterStats,
 ) -> u64 {
-    let mut lost_docs = 0u64;
+    // The Elasticsearch output logged its own summary when it finished.
+    let mut lost_docs = es.map_or(0, |es| es.stats.lost());
     if let Some(st) = store {
         let n = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
         let failed = n(&st.stats.failed);
@@ -543,6 +563,13 @@ impl ReaderLoop {
         let mut last_pos = 0u64;
         loop {
             if self.packetcnt.is_some_and(|max| n >= max) {
+                break;
+            }
+            if crate::signals::stop_requested() {
+                tracing::info!(
+                    "stop requested: {} stopped after {n} packets",
+                    path.display()
+                );
                 break;
             }
             let rec = match r.next_record() {
