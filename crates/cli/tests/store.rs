@@ -449,7 +449,10 @@ fn no_request_stops_the_server() {
     // Expressions deeper or longer than the query crate's limits: 400 naming it.
     let one = "port.dst%20%3D%3D%2080";
     for (expr, limit) in [
-        (format!("{}{one}{}", "(".repeat(2000), ")".repeat(2000)), "levels"),
+        (
+            format!("{}{one}{}", "(".repeat(2000), ")".repeat(2000)),
+            "levels",
+        ),
         (format!("{}{one}", "!".repeat(2000)), "levels"),
         (vec![one; 2000].join("%7C%7C"), "comparisons"),
         (vec![one; 2000].join("%26%26"), "comparisons"),
@@ -477,14 +480,21 @@ fn no_request_stops_the_server() {
     // (60 KB): a short error.
     let (code, got) = raw(
         &base,
-        format!("GET /api/session/{} HTTP/1.1\r\nHost: x\r\n\r\n", "x".repeat(1 << 20)).into_bytes(),
+        format!(
+            "GET /api/session/{} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "x".repeat(1 << 20)
+        )
+        .into_bytes(),
     );
     assert!(code == 431 || code == 400, "{code}");
     assert!(got.len() < 500, "{}", got.len());
     let (code, body) = get_any(&format!("{base}/api/session/{}", "x".repeat(60_000)));
     assert_eq!(code, 404);
     let text = body.to_string();
-    assert!(text.len() < 500 && text.contains("no session xxxx"), "{text:.200}");
+    assert!(
+        text.len() < 500 && text.contains("no session xxxx"),
+        "{text:.200}"
+    );
     still_answers(&base);
     // Clients that send half a request hold no thread: others are answered, and
     // theirs are closed after a while.
@@ -493,7 +503,8 @@ fn no_request_stops_the_server() {
             use std::io::Write;
             let mut s =
                 std::net::TcpStream::connect(base.strip_prefix("http://").unwrap()).unwrap();
-            s.write_all(b"GET /api/stats HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s.write_all(b"GET /api/stats HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
             s
         })
         .collect();
@@ -533,7 +544,10 @@ fn pcap_answers_stream_the_same_bytes_as_trawl_pcap() {
     let want = std::fs::read(&out_pcap).unwrap();
     assert_eq!(records(&out_pcap).len(), 12);
     let (_guard, base) = serve(&e);
-    for (method, ep) in [("GET", "/api/sessions/pcap"), ("POST", "/api/sessions.pcap")] {
+    for (method, ep) in [
+        ("GET", "/api/sessions/pcap"),
+        ("POST", "/api/sessions.pcap"),
+    ] {
         let resp = if method == "GET" {
             ureq::get(&format!("{base}{ep}"))
                 .query("expression", expr)
@@ -542,13 +556,25 @@ fn pcap_answers_stream_the_same_bytes_as_trawl_pcap() {
             ureq::post(&format!("{base}{ep}")).send_form(&[("expression", expr)])
         }
         .unwrap();
-        assert_eq!(resp.header("Transfer-Encoding"), Some("chunked"), "{method}");
+        assert_eq!(
+            resp.header("Transfer-Encoding"),
+            Some("chunked"),
+            "{method}"
+        );
         assert_eq!(resp.header("Content-Length"), None);
-        assert_eq!(resp.header("Content-Type"), Some("application/vnd.tcpdump.pcap"));
+        assert_eq!(
+            resp.header("Content-Type"),
+            Some("application/vnd.tcpdump.pcap")
+        );
         assert_eq!(resp.header("X-Trawl-Unreadable-Sessions"), Some("0"));
         let mut got = Vec::new();
         std::io::Read::read_to_end(&mut resp.into_reader(), &mut got).unwrap();
-        assert!(got == want, "{method}: {} bytes, trawl pcap wrote {}", got.len(), want.len());
+        assert!(
+            got == want,
+            "{method}: {} bytes, trawl pcap wrote {}",
+            got.len(),
+            want.len()
+        );
     }
 }
 
@@ -583,7 +609,10 @@ fn too_deep_or_long_expressions_exit_1_naming_the_limit() {
     let e = captured("x");
     let one = "port.dst == 80";
     for (expr, limit) in [
-        (format!("{}{one}{}", "(".repeat(2000), ")".repeat(2000)), "levels"),
+        (
+            format!("{}{one}{}", "(".repeat(2000), ")".repeat(2000)),
+            "levels",
+        ),
         (format!("{}{one}", "!".repeat(2000)), "levels"),
         (vec![one; 2000].join(" || "), "comparisons"),
         (vec![one; 2000].join(" && "), "comparisons"),

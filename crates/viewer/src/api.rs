@@ -317,10 +317,7 @@ impl ChannelWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let piece = Bytes::from(std::mem::replace(
-            &mut self.buf,
-            Vec::with_capacity(CHUNK),
-        ));
+        let piece = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
         let sent = self
             .rt
             .block_on(tokio::time::timeout(SEND_TIMEOUT, self.tx.send(Ok(piece))));
@@ -383,9 +380,8 @@ async fn pcap(State(v): Shared, p: Params) -> Response {
             rt,
             buf: Vec::with_capacity(CHUNK),
         };
-        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            export.write_to(&mut w)
-        }));
+        let written =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| export.write_to(&mut w)));
         match written {
             Ok(Ok(r)) => tracing::debug!("pcap answer: {} packets", r.packets),
             Ok(Err(e)) => tracing::warn!("pcap answer cut short: {e:#}"),
@@ -419,7 +415,10 @@ async fn pcap(State(v): Shared, p: Params) -> Response {
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=sessions.pcap"),
     );
-    h.insert("x-trawl-unreadable-sessions", HeaderValue::from(bad_sessions));
+    h.insert(
+        "x-trawl-unreadable-sessions",
+        HeaderValue::from(bad_sessions),
+    );
     resp
 }
 

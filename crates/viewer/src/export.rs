@@ -236,7 +236,11 @@ impl Export {
 }
 
 /// Plans and writes in one step.
-pub fn export(data_dir: &Path, hits: &[trawl_store::Hit], w: &mut dyn Write) -> Result<ExportReport> {
+pub fn export(
+    data_dir: &Path,
+    hits: &[trawl_store::Hit],
+    w: &mut dyn Write,
+) -> Result<ExportReport> {
     plan(data_dir, hits)?.write_to(w)
 }
 

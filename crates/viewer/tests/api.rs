@@ -119,7 +119,10 @@ async fn sessions_by_get_and_post_alike() {
     // The form overrides the query string; the query string fills in the rest.
     let (_, _, b) = send(
         &app,
-        form("/api/sessions.json?expression=x&length=1", "expression=port.dst+%3D%3D+53"),
+        form(
+            "/api/sessions.json?expression=x&length=1",
+            "expression=port.dst+%3D%3D+53",
+        ),
     )
     .await;
     let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
@@ -178,7 +181,12 @@ async fn too_deep_or_too_long_expressions_are_400_naming_the_limit() {
 async fn lengths_of_any_size_are_capped_at_max_sessions_queried() {
     let f = fixture();
     let app = app(&f, 2);
-    for l in ["1000000000", "18446744073709551615", "1e300", &"9".repeat(500)] {
+    for l in [
+        "1000000000",
+        "18446744073709551615",
+        "1e300",
+        &"9".repeat(500),
+    ] {
         let (s, v) = get_json(&app, &format!("/api/sessions?length={l}")).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(ids(&v), ["a", "b"], "capped at maxSessionsQueried (2)");
@@ -191,7 +199,11 @@ async fn lengths_of_any_size_are_capped_at_max_sessions_queried() {
         )
         .await;
         assert_eq!(s, StatusCode::OK);
-        assert_eq!(b.len(), 24, "no packets in these sessions: the header alone");
+        assert_eq!(
+            b.len(),
+            24,
+            "no packets in these sessions: the header alone"
+        );
     }
     for l in ["-5", "0", "-18446744073709551616"] {
         let (s, v) = get_json(&app, &format!("/api/sessions?length={l}")).await;
@@ -228,7 +240,10 @@ async fn an_unknown_order_field_is_400_naming_it() {
     let app = app(&f, 2_000_000);
     let (s, v) = get_json(&app, "/api/sessions?order=no.such.field:desc").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    assert!(v["error"].as_str().unwrap().contains("no.such.field"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("no.such.field"),
+        "{v}"
+    );
     // Known fields sort, by expression or by database name.
     let (_, v) = get_json(&app, "/api/sessions?order=destination.port:desc").await;
     assert_eq!(ids(&v), ["c", "a", "b"]);
@@ -285,7 +300,11 @@ async fn errors_quote_a_short_excerpt_of_what_was_sent() {
 async fn stats_show_no_machine_path() {
     let f = fixture();
     let app = app(&f, 2_000_000);
-    let (s, _, b) = send(&app, Request::get("/api/stats").body(Body::empty()).unwrap()).await;
+    let (s, _, b) = send(
+        &app,
+        Request::get("/api/stats").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let text = String::from_utf8(b).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -314,7 +333,10 @@ async fn a_panic_answers_500_briefly_and_the_router_goes_on() {
     let (s, _, b) = send(&app, Request::get("/boom").body(Body::empty()).unwrap()).await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
     let text = String::from_utf8(b).unwrap();
-    assert!(text.contains("internal error") && !text.contains("secret"), "{text}");
+    assert!(
+        text.contains("internal error") && !text.contains("secret"),
+        "{text}"
+    );
     let (s, _, b) = send(&app, Request::get("/ok").body(Body::empty()).unwrap()).await;
     assert_eq!((s, b.as_slice()), (StatusCode::OK, &b"fine"[..]));
 }
