@@ -94,18 +94,18 @@ impl Params {
 }
 
 impl<S: Send + Sync> FromRequest<S> for Params {
-    type Rejection = Response;
+    type Rejection = Fail;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let query = Query::<Params>::try_from_uri(req.uri())
-            .map_err(|e| error(e.status(), &e.body_text()))?
+            .map_err(|e| Fail(e.status(), e.body_text()))?
             .0;
         if req.method() != Method::POST {
             return Ok(query);
         }
         let Form(form) = Form::<Params>::from_request(req, state)
             .await
-            .map_err(|e| error(e.status(), &e.body_text()))?;
+            .map_err(|e| Fail(e.status(), e.body_text()))?;
         Ok(form.or(query))
     }
 }
@@ -128,30 +128,39 @@ fn error(code: StatusCode, msg: &str) -> Response {
     json(code, &serde_json::json!({ "error": msg }))
 }
 
-fn bad_request(e: impl std::fmt::Display) -> Response {
-    error(StatusCode::BAD_REQUEST, &e.to_string())
+/// A request that failed: the status and message to answer.
+struct Fail(StatusCode, String);
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        error(self.0, &self.1)
+    }
+}
+
+fn bad_request(e: impl std::fmt::Display) -> Fail {
+    Fail(StatusCode::BAD_REQUEST, e.to_string())
 }
 
 /// Logs a server-side failure in full and answers 500 without its details (they
 /// name files of the machine).
-fn internal(what: &str, e: impl std::fmt::Display) -> Response {
+fn internal(what: &str, e: impl std::fmt::Display) -> Fail {
     tracing::error!("{what}: {e}");
-    error(StatusCode::INTERNAL_SERVER_ERROR, what)
+    Fail(StatusCode::INTERNAL_SERVER_ERROR, what.to_string())
 }
 
 impl Viewer {
-    fn open(&self) -> Result<Store, Response> {
+    fn open(&self) -> Result<Store, Fail> {
         Store::open(&self.data_dir).map_err(|e| internal("cannot open the store", e))
     }
 
     /// The search options of Arkime's session parameters.
-    fn search_opts(&self, p: &Params, default_len: usize) -> Result<SearchOpts, Response> {
+    fn search_opts(&self, p: &Params, default_len: usize) -> Result<SearchOpts, Fail> {
         let mut o = SearchOpts {
             limit: session_count(p.length.as_deref(), default_len, self.max_sessions)
                 .map_err(bad_request)?,
             ..SearchOpts::default()
         };
-        let time = |v: &Option<String>| -> Result<Option<i64>, Response> {
+        let time = |v: &Option<String>| -> Result<Option<i64>, Fail> {
             v.as_deref()
                 .filter(|v| !v.is_empty())
                 .map(|v| parse_time(v).map_err(bad_request))
@@ -181,7 +190,7 @@ impl Viewer {
         Ok(o)
     }
 
-    fn search(&self, p: &Params, default_len: usize) -> Result<(u64, Vec<Hit>), Response> {
+    fn search(&self, p: &Params, default_len: usize) -> Result<(u64, Vec<Hit>), Fail> {
         let q = compile(p.expression.as_deref(), &self.reg).map_err(bad_request)?;
         let o = self.search_opts(p, default_len)?;
         let store = self.open()?;
@@ -194,7 +203,7 @@ impl Viewer {
     fn sessions(&self, p: &Params) -> Response {
         let (total, hits) = match self.search(p, DEFAULT_SESSIONS) {
             Ok(r) => r,
-            Err(r) => return r,
+            Err(r) => return r.into_response(),
         };
         let fields: Option<Vec<String>> = p
             .fields
@@ -226,7 +235,7 @@ impl Viewer {
     fn session(&self, id: &str) -> Response {
         let store = match self.open() {
             Ok(s) => s,
-            Err(r) => return r,
+            Err(r) => return r.into_response(),
         };
         match store.get(id) {
             Some(h) => {
@@ -243,7 +252,7 @@ impl Viewer {
         }
     }
 
-    fn plan_pcap(&self, p: &Params) -> Result<Export, Response> {
+    fn plan_pcap(&self, p: &Params) -> Result<Export, Fail> {
         let (_, hits) = self.search(p, DEFAULT_PCAP_SESSIONS)?;
         export::plan(&self.data_dir, &hits).map_err(|e| internal("pcap export failed", e))
     }
@@ -251,7 +260,7 @@ impl Viewer {
     fn stats(&self) -> Response {
         let store = match self.open() {
             Ok(s) => s,
-            Err(r) => return r,
+            Err(r) => return r.into_response(),
         };
         let parts: Vec<serde_json::Value> = store
             .info()
@@ -281,7 +290,7 @@ impl Viewer {
 async fn blocking(f: impl FnOnce() -> Response + Send + 'static) -> Response {
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
-        Err(e) => internal("internal error", e),
+        Err(e) => internal("internal error", e).into_response(),
     }
 }
 
@@ -354,7 +363,7 @@ impl std::io::Write for ChannelWriter {
 /// whole in memory.
 async fn pcap(State(v): Shared, p: Params) -> Response {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(CHUNKS_AHEAD);
-    let (planned_tx, planned) = tokio::sync::oneshot::channel::<Result<u64, Response>>();
+    let (planned_tx, planned) = tokio::sync::oneshot::channel::<Result<u64, Fail>>();
     let rt = tokio::runtime::Handle::current();
     let job = tokio::task::spawn_blocking(move || {
         let export = match v.plan_pcap(&p) {
@@ -395,13 +404,14 @@ async fn pcap(State(v): Shared, p: Params) -> Response {
     });
     let bad_sessions = match planned.await {
         Ok(Ok(n)) => n,
-        Ok(Err(r)) => return r,
+        Ok(Err(r)) => return r.into_response(),
         // The task ended without a word: it panicked.
         Err(_) => {
             return match job.await {
                 Err(e) => internal("internal error", e),
                 Ok(()) => internal("internal error", "pcap export ended early"),
             }
+            .into_response()
         }
     };
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
