@@ -172,17 +172,3 @@ impl StatsWriter {
         Ok(())
     }
 }
-
-/// The latest `stats` documents of every node under `data_dir`.
-pub fn read_all(data_dir: &Path) -> Vec<serde_json::Value> {
-    let Ok(rd) = std::fs::read_dir(data_dir.join("stats")) else {
-        return Vec::new();
-    };
-    let mut out: Vec<serde_json::Value> = rd
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .filter_map(|e| serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok())
-        .collect();
-    out.sort_by(|a, b| a["nodeName"].as_str().cmp(&b["nodeName"].as_str()));
-    out
-}

@@ -281,10 +281,9 @@ impl Drop for Server {
     }
 }
 
-#[test]
-fn the_http_api_answers_a_real_client() {
-    use std::io::{BufRead, Read};
-    let e = captured("api");
+/// Starts `trawl serve` on the store of `e`: the server and its base URL.
+fn serve(e: &Env) -> (Server, String) {
+    use std::io::BufRead;
     let mut child = trawl()
         .args(["serve", "-q", "--listen", "127.0.0.1:0", "-o"])
         .arg(format!("dataDir={}", e.data.display()))
@@ -295,12 +294,20 @@ fn the_http_api_answers_a_real_client() {
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let _guard = Server(child);
+    let guard = Server(child);
     let base = line
         .trim()
         .strip_prefix("listening on ")
         .expect(&line)
         .to_string();
+    (guard, base)
+}
+
+#[test]
+fn the_http_api_answers_a_real_client() {
+    use std::io::Read;
+    let e = captured("api");
+    let (_guard, base) = serve(&e);
     let get = |path: &str| ureq::get(&format!("{base}{path}")).call().map_err(Box::new);
 
     let r: serde_json::Value = get("/api/sessions?expression=port.dst%20%3D%3D%2053&length=10")
@@ -363,6 +370,271 @@ fn the_http_api_answers_a_real_client() {
 
     let st: serde_json::Value = get("/api/stats").unwrap().into_json().unwrap();
     assert!(st["sessions"].as_u64().unwrap() >= 3, "{st}");
+}
+
+/// Sends `request` on a new connection to the server at `base` while reading the
+/// answer (the server may answer and close before the request is all sent); the
+/// status code (0: none) and the bytes read.
+fn raw(base: &str, request: Vec<u8>) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut w = s.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        for piece in request.chunks(16 * 1024) {
+            if w.write_all(piece).is_err() {
+                break;
+            }
+        }
+    });
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        if got.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let _ = s.shutdown(std::net::Shutdown::Both);
+    let _ = writer.join();
+    let status = std::str::from_utf8(&got)
+        .ok()
+        .and_then(|t| t.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, got)
+}
+
+/// Whether the server still answers a plain search correctly.
+fn still_answers(base: &str) {
+    let r: serde_json::Value = ureq::get(&format!(
+        "{base}/api/sessions?expression=port.dst%20%3D%3D%2053"
+    ))
+    .call()
+    .expect("the server still answers")
+    .into_json()
+    .unwrap();
+    assert_eq!(r["recordsTotal"], 1, "{r}");
+}
+
+/// The status and JSON body of a GET, whatever the status.
+fn get_any(url: &str) -> (u16, serde_json::Value) {
+    match ureq::get(url).call() {
+        Ok(r) => (r.status(), r.into_json().unwrap_or_default()),
+        Err(ureq::Error::Status(c, r)) => (c, r.into_json().unwrap_or_default()),
+        Err(e) => panic!("{url:.80}: {e}"),
+    }
+}
+
+#[test]
+fn no_request_stops_the_server() {
+    let e = captured("api");
+    let (mut guard, base) = serve(&e);
+    // Lengths that once allocated 32 GB or overflowed a capacity: capped at
+    // maxSessionsQueried, answered, twice each.
+    for _ in 0..2 {
+        for l in ["18446744073709551615", "1000000000", "-1"] {
+            for ep in ["/api/sessions", "/api/sessions/pcap"] {
+                let r = ureq::get(&format!("{base}{ep}?length={l}")).call();
+                assert_eq!(r.map(|r| r.status()).ok(), Some(200), "{ep} length={l}");
+            }
+        }
+    }
+    still_answers(&base);
+    // Expressions deeper or longer than the query crate's limits: 400 naming it.
+    let one = "port.dst%20%3D%3D%2080";
+    for (expr, limit) in [
+        (
+            format!("{}{one}{}", "(".repeat(2000), ")".repeat(2000)),
+            "levels",
+        ),
+        (format!("{}{one}", "!".repeat(2000)), "levels"),
+        (vec![one; 2000].join("%7C%7C"), "comparisons"),
+        (vec![one; 2000].join("%26%26"), "comparisons"),
+    ] {
+        for ep in ["/api/sessions", "/api/sessions/pcap"] {
+            let (code, body) = get_any(&format!("{base}{ep}?expression={expr}"));
+            assert_eq!(code, 400, "{body}");
+            let msg = body["error"].as_str().unwrap_or_default();
+            assert!(msg.contains("at most") && msg.contains(limit), "{msg}");
+        }
+    }
+    still_answers(&base);
+    // A 1 MB header: refused (431), and the server goes on.
+    let mut req = b"GET /api/stats HTTP/1.1\r\nHost: x\r\nX-Big: ".to_vec();
+    req.extend(vec![b'a'; 1 << 20]);
+    req.extend_from_slice(b"\r\n\r\n");
+    let (code, got) = raw(&base, req);
+    assert!(
+        code == 431 || code == 400,
+        "{code}: {}",
+        String::from_utf8_lossy(&got[..got.len().min(200)])
+    );
+    still_answers(&base);
+    // A 1 MB id: refused by the head's limit with a short answer; one that fits
+    // (60 KB): a short error.
+    let (code, got) = raw(
+        &base,
+        format!(
+            "GET /api/session/{} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "x".repeat(1 << 20)
+        )
+        .into_bytes(),
+    );
+    assert!(code == 431 || code == 400, "{code}");
+    assert!(got.len() < 500, "{}", got.len());
+    let (code, body) = get_any(&format!("{base}/api/session/{}", "x".repeat(60_000)));
+    assert_eq!(code, 404);
+    let text = body.to_string();
+    assert!(
+        text.len() < 500 && text.contains("no session xxxx"),
+        "{text:.200}"
+    );
+    still_answers(&base);
+    // Clients that send half a request hold no thread: others are answered, and
+    // theirs are closed after a while.
+    let slow: Vec<std::net::TcpStream> = (0..8)
+        .map(|_| {
+            use std::io::Write;
+            let mut s =
+                std::net::TcpStream::connect(base.strip_prefix("http://").unwrap()).unwrap();
+            s.write_all(b"GET /api/stats HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    still_answers(&base);
+    for mut s in slow {
+        use std::io::Read;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let mut buf = [0u8; 256];
+        let t = std::time::Instant::now();
+        match s.read(&mut buf) {
+            Ok(_) => {}
+            Err(e) => assert!(
+                e.kind() == std::io::ErrorKind::ConnectionReset,
+                "not closed: {e}"
+            ),
+        }
+        assert!(t.elapsed().as_secs() < 25);
+    }
+    still_answers(&base);
+    assert!(guard.0.try_wait().unwrap().is_none(), "still running");
+}
+
+#[test]
+fn pcap_answers_stream_the_same_bytes_as_trawl_pcap() {
+    let e = captured("x");
+    let expr = "port.dst == 80 || port.dst == 53";
+    let out_pcap = e.data.join("cli.pcap");
+    ok(trawl()
+        .args(["pcap", "-q", "-n", "node1", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .arg("-o")
+        .arg(&out_pcap)
+        .arg(expr)
+        .output()
+        .unwrap());
+    let want = std::fs::read(&out_pcap).unwrap();
+    assert_eq!(records(&out_pcap).len(), 12);
+    let (_guard, base) = serve(&e);
+    for (method, ep) in [
+        ("GET", "/api/sessions/pcap"),
+        ("POST", "/api/sessions.pcap"),
+    ] {
+        let resp = if method == "GET" {
+            ureq::get(&format!("{base}{ep}"))
+                .query("expression", expr)
+                .call()
+        } else {
+            ureq::post(&format!("{base}{ep}")).send_form(&[("expression", expr)])
+        }
+        .unwrap();
+        assert_eq!(
+            resp.header("Transfer-Encoding"),
+            Some("chunked"),
+            "{method}"
+        );
+        assert_eq!(resp.header("Content-Length"), None);
+        assert_eq!(
+            resp.header("Content-Type"),
+            Some("application/vnd.tcpdump.pcap")
+        );
+        assert_eq!(resp.header("X-Trawl-Unreadable-Sessions"), Some("0"));
+        let mut got = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut got).unwrap();
+        assert!(
+            got == want,
+            "{method}: {} bytes, trawl pcap wrote {}",
+            got.len(),
+            want.len()
+        );
+    }
+}
+
+#[test]
+fn serve_refuses_a_missing_data_dir() {
+    let t = tempfile::tempdir().unwrap();
+    let missing = t.path().join("no-such-dir");
+    let mut child = trawl()
+        .args(["serve", "-q", "--listen", "127.0.0.1:0", "-o"])
+        .arg(format!("dataDir={}", missing.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed().as_secs() > 20 {
+            let _ = child.kill();
+            panic!("trawl serve is serving a directory that does not exist");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no-such-dir"), "{err}");
+    assert!(out.stdout.is_empty(), "not listening");
+}
+
+#[test]
+fn too_deep_or_long_expressions_exit_1_naming_the_limit() {
+    let e = captured("x");
+    let one = "port.dst == 80";
+    for (expr, limit) in [
+        (
+            format!("{}{one}{}", "(".repeat(2000), ")".repeat(2000)),
+            "levels",
+        ),
+        (format!("{}{one}", "!".repeat(2000)), "levels"),
+        (vec![one; 2000].join(" || "), "comparisons"),
+        (vec![one; 2000].join(" && "), "comparisons"),
+    ] {
+        let out = trawl()
+            .args(["sessions", "-q", "-o"])
+            .arg(format!("dataDir={}", e.data.display()))
+            .arg(&expr)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("at most") && err.contains(limit), "{err}");
+        assert!(err.len() < 400, "{err}");
+    }
+    let out = trawl()
+        .args(["sessions", "-q", "--sort", "no.such.field", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no.such.field"));
 }
 
 #[test]

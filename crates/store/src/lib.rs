@@ -238,12 +238,13 @@ impl Store {
     }
 
     /// Searches every partition: the total number of matches and the first `limit`
-    /// hits in sort order.
+    /// hits in sort order. Memory follows the hits found, never `limit` itself: a
+    /// partition's collector is sized by the documents it holds.
     pub fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), StoreError> {
         let (sort_field, desc) = (&o.sort.0, o.sort.1);
         let mut total = 0u64;
         let mut hits: Vec<Hit> = Vec::new();
-        let limit = o.limit.max(1);
+        let want = o.limit.max(1);
         for p in &self.parts {
             let sort_kind = match p.fields.get(sort_field) {
                 Some((f, k @ (Kind::Int | Kind::FastInt))) => (f, k),
@@ -254,6 +255,15 @@ impl Store {
             let tq = Self::full_query(p, q, o, &ints);
             let searcher = p.reader.searcher();
             let failed = |e: tantivy::TantivyError| StoreError::Index(p.dir.clone(), e.to_string());
+            // tantivy's top-n collectors reserve room for twice their limit up front,
+            // in every segment: never more than the partition's documents, and for a
+            // large limit, than the documents that match (counted first, cheaply).
+            let docs = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
+            let mut limit = want.min(docs);
+            if limit > 10_000 {
+                limit = limit.min(searcher.search(&tq, &Count).map_err(failed)?);
+            }
+            let limit = limit.max(1);
             let (n, found) = match sort_kind {
                 (_, Kind::FastInt) => {
                     let order = if desc { Order::Desc } else { Order::Asc };
@@ -285,7 +295,7 @@ impl Store {
                 c
             }
         });
-        hits.truncate(limit);
+        hits.truncate(want);
         Ok((total, hits))
     }
 

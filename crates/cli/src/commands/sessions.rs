@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Args;
 use trawl_config::{Config, Settings};
-use trawl_fields::FieldRegistry;
 use trawl_store::{SearchOpts, Store};
+use trawl_viewer::search::{compile, db_name, parse_time, sort_field, values_at};
 
 use super::setup;
 
@@ -91,30 +91,6 @@ pub struct SessionsArgs {
     pub limit: usize,
 }
 
-/// Parses a time argument to ms.
-pub fn parse_time(s: &str) -> Result<i64> {
-    let t = s.trim();
-    if let Ok(n) = t.parse::<i64>() {
-        return Ok(n.saturating_mul(1000));
-    }
-    if let Ok(f) = t.parse::<f64>() {
-        if f.is_finite() {
-            return Ok((f * 1000.0).round() as i64);
-        }
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"] {
-        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(t.trim_end_matches('Z'), fmt) {
-            return Ok(d.and_utc().timestamp_millis());
-        }
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        if let Some(dt) = d.and_hms_opt(0, 0, 0) {
-            return Ok(dt.and_utc().timestamp_millis());
-        }
-    }
-    anyhow::bail!("'{s}' is not a time (unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)")
-}
-
 impl WindowArgs {
     /// (start, stop) in ms.
     pub fn range(&self) -> Result<(Option<i64>, Option<i64>)> {
@@ -128,46 +104,6 @@ impl WindowArgs {
     }
 }
 
-/// The database name of a field given by expression (a count such as `host.http.cnt`
-/// too) or database name.
-pub fn db_name(reg: &FieldRegistry, name: &str) -> String {
-    if let Some(d) = reg.by_expression(name).and_then(|id| reg.get(id)) {
-        return d.db_field.clone();
-    }
-    reg.count_fields()
-        .find(|(e, _)| e == name)
-        .map_or_else(|| name.to_string(), |(_, db)| db)
-}
-
-/// The values at a dotted path of a JSON document (arrays flattened).
-pub fn values_at(v: &serde_json::Value, path: &str) -> Vec<String> {
-    let mut cur = vec![v];
-    for part in path.split('.') {
-        let mut next = Vec::new();
-        for c in cur {
-            match c.get(part) {
-                Some(serde_json::Value::Array(a)) => next.extend(a.iter()),
-                Some(x) => next.push(x),
-                None => {}
-            }
-        }
-        cur = next;
-    }
-    cur.into_iter()
-        .flat_map(|x| match x {
-            serde_json::Value::Array(a) => a.iter().map(scalar).collect::<Vec<_>>(),
-            other => vec![scalar(other)],
-        })
-        .collect()
-}
-
-fn scalar(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 fn fmt_time(ms: &str) -> String {
     ms.parse::<i64>()
         .ok()
@@ -176,14 +112,6 @@ fn fmt_time(ms: &str) -> String {
             || ms.to_string(),
             |d| d.format("%Y-%m-%d %H:%M:%S").to_string(),
         )
-}
-
-/// Compiles `expr` (empty: everything).
-pub fn compile(expr: Option<&str>, reg: &FieldRegistry) -> Result<trawl_query::Query> {
-    match expr.map(str::trim).filter(|e| !e.is_empty()) {
-        None => Ok(trawl_query::Query::And(Vec::new())),
-        Some(e) => trawl_query::compile(e, reg).map_err(|m| anyhow::anyhow!("expression: {m}")),
-    }
 }
 
 const DEFAULT_COLUMNS: &[&str] = &[
@@ -215,7 +143,7 @@ pub fn run(a: SessionsArgs) -> Result<ExitCode> {
         start_ms,
         stop_ms,
         limit: a.limit,
-        sort: (db_name(&reg, sort_name), desc),
+        sort: (sort_field(&reg, sort_name)?, desc),
     };
     let (total, hits) = store.search(&q, &opts)?;
     let columns: Vec<String> = match &a.fields {
