@@ -268,7 +268,8 @@ fn documents_that_cannot_be_spooled_exit_3() {
     assert_eq!(status.and_then(|s| s.code()), Some(3), "{log}");
     let lost = sessions_of_sample() + 1;
     assert!(
-        log.contains(&format!("{lost} documents were lost")),
+        log.contains(&format!("{lost} lost"))
+            && log.contains(&format!("exit status 3: {lost} session documents")),
         "{log}"
     );
 }
