@@ -55,9 +55,15 @@ fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     None
 }
 
-fn stderr_of(child: Child) -> String {
+/// Waits up to `limit` for `child` to exit (killing it after that), then gives its
+/// exit status (None when it had to be killed) and its stderr.
+fn finish(mut child: Child, limit: Duration) -> (Option<ExitStatus>, String) {
+    let status = wait(&mut child, limit);
+    if status.is_none() {
+        let _ = child.kill();
+    }
     let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    (status, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 fn sigterm(child: &Child) {
@@ -79,7 +85,7 @@ fn sigterm_while_the_cluster_hangs_spools_within_the_deadline_and_exits_0() {
     // `GET /` is still answered; bulk requests hang.
     cluster.set(Mode::Hang);
     let dir = tempfile::tempdir().unwrap();
-    let mut child = capture(&cluster.url, dir.path(), &["elasticsearchDrainTimeout=2"])
+    let child = capture(&cluster.url, dir.path(), &["elasticsearchDrainTimeout=2"])
         .arg("-r")
         .arg(sample())
         .spawn()
@@ -91,12 +97,8 @@ fn sigterm_while_the_cluster_hangs_spools_within_the_deadline_and_exits_0() {
     assert!(cluster.bulk_requests() > 0, "a bulk request was sent");
     sigterm(&child);
     let signalled = Instant::now();
-    let status = wait(&mut child, Duration::from_secs(10));
+    let (status, log) = finish(child, Duration::from_secs(10));
     let took = signalled.elapsed();
-    if status.is_none() {
-        let _ = child.kill();
-    }
-    let log = stderr_of(child);
     let status = status.expect("capture exited");
     assert_eq!(status.code(), Some(0), "{status:?} {log}");
     assert!(
@@ -143,7 +145,7 @@ fn sigterm_while_reading_stops_reading_flushes_and_spools() {
         .status()
         .unwrap()
         .success());
-    let mut child = capture(&cluster.url, dir.path(), &["elasticsearchDrainTimeout=2"])
+    let child = capture(&cluster.url, dir.path(), &["elasticsearchDrainTimeout=2"])
         .arg("-r")
         .arg(&fifo)
         .spawn()
@@ -173,12 +175,8 @@ fn sigterm_while_reading_stops_reading_flushes_and_spools() {
     // More packets arrive, and the input stays open: only the stop ends the read
     // (the capture may close its end while this is written).
     let _ = w.write_all(&filler(&ts, 1000));
-    let status = wait(&mut child, Duration::from_secs(10));
-    if status.is_none() {
-        let _ = child.kill();
-    }
+    let (status, log) = finish(child, Duration::from_secs(10));
     drop(w);
-    let log = stderr_of(child);
     let status = status.expect("capture stopped reading");
     assert_eq!(status.code(), Some(0), "{status:?} {log}");
     assert!(log.contains("stop requested"), "{log}");
@@ -195,23 +193,19 @@ fn a_cluster_unreachable_at_start_exits_1_before_reading() {
         format!("http://{}", l.local_addr().unwrap())
     };
     let dir = tempfile::tempdir().unwrap();
-    let mut child = capture(&dead, dir.path(), &[])
+    let child = capture(&dead, dir.path(), &[])
         .arg("-r")
         .arg(sample())
         .spawn()
         .unwrap();
-    let status = wait(&mut child, Duration::from_secs(10));
-    if status.is_none() {
-        let _ = child.kill();
-    }
-    let log = stderr_of(child);
+    let (status, log) = finish(child, Duration::from_secs(10));
     assert_eq!(status.and_then(|s| s.code()), Some(1), "{log}");
     assert!(log.contains(&dead), "{log}");
     assert!(!log.contains("packets"), "nothing read: {log}");
     assert!(!dir.path().join("es-spool").exists());
 
     // Unless the operator asks to spool from the start.
-    let mut child = capture(
+    let child = capture(
         &dead,
         dir.path(),
         &[
@@ -223,8 +217,7 @@ fn a_cluster_unreachable_at_start_exits_1_before_reading() {
     .arg(sample())
     .spawn()
     .unwrap();
-    let status = wait(&mut child, Duration::from_secs(10));
-    let log = stderr_of(child);
+    let (status, log) = finish(child, Duration::from_secs(10));
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{log}");
     assert!(!log.contains("unknown config key"), "{log}");
     let spooled = fake::spool_indexes(&dir.path().join("es-spool"));
@@ -234,16 +227,12 @@ fn a_cluster_unreachable_at_start_exits_1_before_reading() {
 #[test]
 fn a_bad_url_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = capture("http://[::1", dir.path(), &[])
+    let child = capture("http://[::1", dir.path(), &[])
         .arg("-r")
         .arg(sample())
         .spawn()
         .unwrap();
-    let status = wait(&mut child, Duration::from_secs(10));
-    if status.is_none() {
-        let _ = child.kill();
-    }
-    let log = stderr_of(child);
+    let (status, log) = finish(child, Duration::from_secs(10));
     assert_eq!(status.and_then(|s| s.code()), Some(1), "{log}");
     assert!(log.contains("'http://[::1'"), "{log}");
 }
@@ -255,16 +244,12 @@ fn documents_that_cannot_be_spooled_exit_3() {
     let dir = tempfile::tempdir().unwrap();
     // The spool directory cannot be made: a file is in its place.
     std::fs::write(dir.path().join("es-spool"), b"not a directory").unwrap();
-    let mut child = capture(&cluster.url, dir.path(), &["elasticsearchDrainTimeout=1"])
+    let child = capture(&cluster.url, dir.path(), &["elasticsearchDrainTimeout=1"])
         .arg("-r")
         .arg(sample())
         .spawn()
         .unwrap();
-    let status = wait(&mut child, Duration::from_secs(15));
-    if status.is_none() {
-        let _ = child.kill();
-    }
-    let log = stderr_of(child);
+    let (status, log) = finish(child, Duration::from_secs(15));
     assert_eq!(status.and_then(|s| s.code()), Some(3), "{log}");
     let lost = sessions_of_sample() + 1;
     assert!(

@@ -263,6 +263,25 @@ fn on_small_disk(dir: &Path, kib: u32, room: u64, args: &[String]) -> Option<Out
     None
 }
 
+/// `trawl capture --copy` of `pcap` into `data` and `pcap_dir`, with `-o` options.
+fn copy_args(data: &Path, pcap_dir: &Path, pcap: &Path, opts: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = ["capture", "--copy", "-n", "test"]
+        .map(String::from)
+        .to_vec();
+    for o in opts {
+        a.extend(["-o".to_string(), o.to_string()]);
+    }
+    a.extend([
+        "-o".to_string(),
+        format!("dataDir={}", data.display()),
+        "-o".to_string(),
+        format!("pcapDir={}", pcap_dir.display()),
+        "-r".to_string(),
+        pcap.display().to_string(),
+    ]);
+    a
+}
+
 fn skip_or_fail(what: &str) {
     let msg = format!(
         "{what}: no mount namespace for a small tmpfs here (needs root or user namespaces)"
@@ -280,20 +299,7 @@ fn a_full_store_disk_is_said_once_keeps_pcap_and_exits_3() {
     let want = expected_sessions(&pcap, &[]).len() as u64;
     let data = t.path().join("data");
     let pcap_dir = t.path().join("pcap");
-    let args: Vec<String> = [
-        "capture",
-        "--copy",
-        "-n",
-        "test",
-        "-o",
-        &format!("dataDir={}", data.display()),
-        "-o",
-        &format!("pcapDir={}", pcap_dir.display()),
-        "-r",
-        &pcap.display().to_string(),
-    ]
-    .map(String::from)
-    .to_vec();
+    let args = copy_args(&data, &pcap_dir, &pcap, &[]);
     let Some(o) = on_small_disk(&data, 256, 8192, &args) else {
         return skip_or_fail("full store disk");
     };
@@ -329,24 +335,12 @@ fn a_full_pcap_disk_keeps_every_document_and_exits_3() {
     let want = expected_sessions(&pcap, &[]).len();
     let data = t.path().join("data");
     let pcap_dir = t.path().join("pcap");
-    let args: Vec<String> = [
-        "capture",
-        "--copy",
-        "-n",
-        "test",
-        "-o",
-        "simpleCompression=none",
-        "-o",
-        "freeSpaceG=0",
-        "-o",
-        &format!("dataDir={}", data.display()),
-        "-o",
-        &format!("pcapDir={}", pcap_dir.display()),
-        "-r",
-        &pcap.display().to_string(),
-    ]
-    .map(String::from)
-    .to_vec();
+    let args = copy_args(
+        &data,
+        &pcap_dir,
+        &pcap,
+        &["simpleCompression=none", "freeSpaceG=0"],
+    );
     let Some(o) = on_small_disk(&pcap_dir, 64, 0, &args) else {
         return skip_or_fail("full pcap disk");
     };
