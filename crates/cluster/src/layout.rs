@@ -1,0 +1,1 @@
+//! Arkime cluster layout: written by the layout work.
