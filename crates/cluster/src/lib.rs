@@ -10,5 +10,7 @@
 pub mod client;
 pub mod layout;
 pub mod search;
+#[doc(hidden)]
+pub mod testing;
 
 pub use client::{Client, ClusterError, Reply};
