@@ -458,9 +458,11 @@ pub fn field_docs(reg: &FieldRegistry) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = Vec::new();
     let mut ids: HashSet<String> = HashSet::new();
     let mut dbs: HashSet<String> = HashSet::new();
-    let mut push = |id: String, doc: Value, out: &mut Vec<(String, Value)>| {
+    // Arkime's own documents are all kept (two may search one database name, as
+    // payload8.src.hex and payload8.src.utf8 do); the registry's are checked by both.
+    let mut push = |id: String, doc: Value, arkime: bool, out: &mut Vec<(String, Value)>| {
         let db = doc_db(&doc).map(str::to_string);
-        if ids.contains(&id) || db.as_ref().is_some_and(|d| dbs.contains(d)) {
+        if ids.contains(&id) || (!arkime && db.as_ref().is_some_and(|d| dbs.contains(d))) {
             return;
         }
         ids.insert(id.clone());
@@ -470,14 +472,14 @@ pub fn field_docs(reg: &FieldRegistry) -> Vec<(String, Value)> {
         out.push((id, doc));
     };
     for (id, doc) in seed_field_docs().into_iter().chain(capture_field_docs()) {
-        push(id, doc, &mut out);
+        push(id, doc, true, &mut out);
     }
     for (_, def) in reg.iter() {
         if def.flags & flags::NODB != 0 {
             continue;
         }
         let (id, doc) = field_doc(def);
-        push(id, doc, &mut out);
+        push(id, doc, false, &mut out);
         let cnt = if def.flags & flags::CNT != 0 {
             Some(format!("{}Cnt", def.db_field))
         } else if def.flags & flags::ECS_CNT != 0 {
@@ -493,11 +495,11 @@ pub fn field_docs(reg: &FieldRegistry) -> Vec<(String, Value)> {
                 &db,
                 &format!("Unique number of {}", def.help),
             );
-            push(format!("{}.cnt", def.expression), doc, &mut out);
+            push(format!("{}.cnt", def.expression), doc, false, &mut out);
         }
         if def.flags & flags::FAKE == 0 && matches!(def.ty, FieldType::Ip | FieldType::IpGHash) {
             for (id, doc) in geo_docs(def) {
-                push(id, doc, &mut out);
+                push(id, doc, false, &mut out);
             }
         }
     }
@@ -612,9 +614,17 @@ pub fn put_fields(c: &Client, prefix: &str, reg: &FieldRegistry) -> Result<usize
             dbs.insert(db.to_string());
         }
     }
+    let arkime: HashSet<String> = seed_field_docs()
+        .into_iter()
+        .chain(capture_field_docs())
+        .map(|(id, _)| id)
+        .collect();
     let missing: Vec<(String, Value)> = field_docs(reg)
         .into_iter()
-        .filter(|(id, doc)| !ids.contains(id) && !doc_db(doc).is_some_and(|d| dbs.contains(d)))
+        .filter(|(id, doc)| {
+            !ids.contains(id)
+                && (arkime.contains(id) || !doc_db(doc).is_some_and(|d| dbs.contains(d)))
+        })
         .collect();
     bulk_create(c, &format!("{prefix}fields"), &missing)
 }
@@ -1600,12 +1610,17 @@ mod tests {
             "srcOuterGEO"
         );
         assert!(get("x.hidden").is_none());
-        // One per id, one per database name.
+        // One document per id.
         let mut ids: Vec<&str> = docs.iter().map(|(i, _)| i.as_str()).collect();
         ids.sort_unstable();
         let n = ids.len();
         ids.dedup();
         assert_eq!(ids.len(), n);
+        // Every seed and capture document is there, even two on one database name.
+        for (id, _) in seed_field_docs().into_iter().chain(capture_field_docs()) {
+            assert!(get(&id).is_some(), "{id}");
+        }
+        assert!(get("payload8.src.utf8").is_some());
         // ip.src is db.pl's seed document, not a second one for source.ip.
         assert_eq!(
             docs.iter()
