@@ -31,7 +31,7 @@ enum Cmd {
     Pcap(commands::pcap::PcapArgs),
     /// Serve the store over HTTP (Arkime viewer API names: /api/sessions, /api/session/ID, /api/sessions/pcap, /api/stats).
     Serve(commands::serve::ServeArgs),
-    /// The session store's partitions: info and expiry.
+    /// Arkime's cluster layout (init, info, expire, wipe), or the embedded store's partitions (info, expire).
     #[command(subcommand)]
     Db(commands::db::DbCmd),
 }
