@@ -688,7 +688,7 @@ pub struct InitOptions {
     /// Replicas per sessions index (default 0).
     pub replicas: u32,
     /// `routing.allocation.total_shards_per_node`: at least
-    /// ceil(shards × (replicas + 1) / data nodes); default 1 (so that).
+    /// ceil(shards × (replicas + 1) / data nodes), whatever is asked; default 1.
     pub shards_per_node: Option<u32>,
     /// Sessions index `refresh_interval` in seconds (default 60).
     pub refresh_secs: u32,
