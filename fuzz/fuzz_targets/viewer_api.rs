@@ -45,7 +45,7 @@ fn api() -> &'static Api {
             });
         }
         out.finish();
-        let viewer = trawl_viewer::Viewer::new(dir.path().to_path_buf(), registry(), 1000);
+        let viewer = trawl_viewer::Viewer::embedded(dir.path().to_path_buf(), registry(), 1000);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

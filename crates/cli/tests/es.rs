@@ -39,7 +39,7 @@ fn capture_sends_its_documents_to_elasticsearch() {
         } else {
             // The pcap file read, for the viewer: Arkime's files index.
             assert_eq!(index, "arkime_files");
-            assert_eq!(id, "test-1");
+            assert_eq!(id, "test-101", "numbered by the sequence index");
             assert!(b["name"].as_str().unwrap().ends_with("sample.pcap"));
             files += 1;
         }

@@ -5,10 +5,12 @@
 mod lexer;
 mod parser;
 mod resolve;
+pub mod search;
 
 pub use lexer::{lex, Tok, Token};
 pub use parser::{excerpt, parse, Expr, Op, ParseError, RawValue, MAX_DEPTH, MAX_TERMS};
 pub use resolve::{resolve, Match, Query, ResolveError};
+pub use search::{Bounding, Hit, SearchOpts};
 
 /// Parses and resolves in one step.
 pub fn compile(input: &str, reg: &trawl_fields::FieldRegistry) -> Result<Query, String> {

@@ -23,6 +23,47 @@ pub enum Match {
     Cidr(IpAddr, u8),
 }
 
+impl Match {
+    /// The inclusive range of integers this match asks of integer field `db`, as both
+    /// stores search it: a session's first and last packet times are searched in
+    /// seconds and stored in ms, and `ip.protocol` takes names (`tcp`) or numbers.
+    /// `None` when the match cannot hold an integer.
+    pub fn int_bounds(&self, db: &str) -> Option<(i64, i64)> {
+        match self {
+            Match::IntRange(lo, hi) if matches!(db, "firstPacket" | "lastPacket") => Some((
+                lo.saturating_mul(1000),
+                hi.saturating_mul(1000).saturating_add(999),
+            )),
+            Match::IntRange(lo, hi) => Some((*lo, *hi)),
+            Match::Exact(s) => {
+                let n = if db == "ipProtocol" {
+                    ip_protocol_number(&s.to_lowercase())
+                } else {
+                    s.parse().ok()
+                };
+                n.map(|n| (n, n))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// IP protocol names the viewer accepts for `ip.protocol`, or a number.
+pub fn ip_protocol_number(name: &str) -> Option<i64> {
+    Some(match name {
+        "icmp" => 1,
+        "igmp" => 2,
+        "tcp" => 6,
+        "udp" => 17,
+        "gre" => 47,
+        "esp" => 50,
+        "icmpv6" => 58,
+        "pim" => 103,
+        "sctp" => 132,
+        n => return n.parse().ok(),
+    })
+}
+
 impl PartialEq for Match {
     fn eq(&self, o: &Self) -> bool {
         match (self, o) {

@@ -110,42 +110,7 @@ pub struct Store {
     parts: Vec<Part>,
 }
 
-/// How to search.
-#[derive(Clone, Debug)]
-pub struct SearchOpts {
-    /// Sessions whose last packet is at or after this time (ms).
-    pub start_ms: Option<i64>,
-    /// Sessions whose first packet is at or before this time (ms).
-    pub stop_ms: Option<i64>,
-    /// Most hits returned.
-    pub limit: usize,
-    /// Numeric database field to sort by, and descending.
-    pub sort: (String, bool),
-}
-
-impl Default for SearchOpts {
-    fn default() -> Self {
-        SearchOpts {
-            start_ms: None,
-            stop_ms: None,
-            limit: 100,
-            sort: ("firstPacket".into(), false),
-        }
-    }
-}
-
-/// One matching session.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Hit {
-    /// Its partition.
-    pub partition: String,
-    /// Its id.
-    pub id: String,
-    /// The document as written (Arkime's `_source`).
-    pub source: String,
-    /// The value it was sorted by.
-    pub sort_value: i64,
-}
+pub use trawl_query::{Bounding, Hit, SearchOpts};
 
 /// What `trawl db info` shows for a partition.
 #[derive(Clone, Debug)]
@@ -228,7 +193,7 @@ impl Store {
         ints: &ints::LazyInts<'_>,
     ) -> Box<dyn TQuery> {
         let main = translate::translate(q, &p.fields, ints);
-        match translate::time_range(&p.fields, o.start_ms, o.stop_ms) {
+        match translate::time_range(&p.fields, o.bounding, o.start_ms, o.stop_ms) {
             Some(t) => Box::new(BooleanQuery::new(vec![
                 (Occur::Must, main),
                 (Occur::Must, t),

@@ -10,7 +10,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::Term;
-use trawl_query::{Match, Query};
+use trawl_query::{Bounding, Match, Query};
 
 use crate::doc::to_v6;
 use crate::ints::{LazyInts, RowsQuery};
@@ -66,30 +66,9 @@ fn term(f: Field, s: &str) -> Box<dyn TQuery> {
     ))
 }
 
-/// The inclusive range of integers a match on integer field `db` asks for.
-fn int_bounds(db: &str, m: &Match) -> Option<(i64, i64)> {
-    match m {
-        // Start and stop times are searched in seconds and stored in ms.
-        Match::IntRange(lo, hi) if matches!(db, "firstPacket" | "lastPacket") => Some((
-            lo.saturating_mul(1000),
-            hi.saturating_mul(1000).saturating_add(999),
-        )),
-        Match::IntRange(lo, hi) => Some((*lo, *hi)),
-        Match::Exact(s) => {
-            let n = if db == "ipProtocol" {
-                ip_protocol_number(&s.to_lowercase())
-            } else {
-                s.parse().ok()
-            };
-            n.map(|n| (n, n))
-        }
-        _ => None,
-    }
-}
-
 /// A match on an integer field, a tantivy column or the partition's own file.
 fn integer(db: &str, f: Field, kind: Kind, ints: &LazyInts<'_>, m: &Match) -> Box<dyn TQuery> {
-    match (int_bounds(db, m), kind) {
+    match (m.int_bounds(db), kind) {
         (Some((lo, hi)), Kind::Int) if lo <= hi => Box::new(RowsQuery::new(
             ints.get().rows_where(f, |v| (lo..=hi).contains(&v)),
         )),
@@ -106,22 +85,6 @@ fn int_range(f: Field, lo: i64, hi: i64) -> Box<dyn TQuery> {
         Bound::Included(Term::from_field_i64(f, lo)),
         Bound::Included(Term::from_field_i64(f, hi)),
     ))
-}
-
-/// IP protocol names the viewer accepts for `ip.protocol`.
-fn ip_protocol_number(name: &str) -> Option<i64> {
-    Some(match name {
-        "icmp" => 1,
-        "igmp" => 2,
-        "tcp" => 6,
-        "udp" => 17,
-        "gre" => 47,
-        "esp" => 50,
-        "icmpv6" => 58,
-        "pim" => 103,
-        "sctp" => 132,
-        n => return n.parse().ok(),
-    })
 }
 
 /// The first and last address of a network, in tantivy's IPv6 space.
@@ -232,18 +195,25 @@ fn field(db: &str, f: Field, kind: Kind, m: &Match) -> Box<dyn TQuery> {
     }
 }
 
-/// Sessions overlapping `[start_ms, stop_ms]` (either bound optional).
+/// The sessions a time window keeps, as `bounding` says (ms, either end optional).
+/// The store does not index `@timestamp`; `database` bounds the last packet, which a
+/// capture writes within moments of it.
 pub fn time_range(
     fields: &Fields,
+    bounding: Bounding,
     start_ms: Option<i64>,
     stop_ms: Option<i64>,
 ) -> Option<Box<dyn TQuery>> {
+    let bounding = match bounding {
+        Bounding::Database => Bounding::Last,
+        b => b,
+    };
     let mut parts: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
-    if let (Some(s), Some((f, _))) = (start_ms, fields.get("lastPacket")) {
-        parts.push((Occur::Must, int_range(f, s, i64::MAX)));
-    }
-    if let (Some(s), Some((f, _))) = (stop_ms, fields.get("firstPacket")) {
-        parts.push((Occur::Must, int_range(f, i64::MIN, s)));
+    for (name, lo, hi) in bounding.conditions(start_ms, stop_ms) {
+        if let Some((f, _)) = fields.get(name) {
+            let r = int_range(f, lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX));
+            parts.push((Occur::Must, r));
+        }
     }
     (!parts.is_empty()).then(|| Box::new(BooleanQuery::new(parts)) as Box<dyn TQuery>)
 }

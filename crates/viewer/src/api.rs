@@ -19,10 +19,11 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use trawl_fields::FieldRegistry;
 use trawl_query::excerpt;
-use trawl_store::{Hit, SearchOpts, Store, StoreError};
+use trawl_query::{Bounding, Hit, SearchOpts};
 
 use crate::export::{self, Export};
 use crate::search::{compile, db_name, parse_time, session_count, sort_field, values_at};
+use crate::source::{Embedded, SessionSource, SourceError};
 
 /// Largest request head (request line and headers) read; a larger one is answered
 /// 431. hyper reads heads into a buffer of this size.
@@ -46,22 +47,28 @@ const MAX_ERROR: usize = 300;
 const DEFAULT_SESSIONS: usize = 100;
 const DEFAULT_PCAP_SESSIONS: usize = 100_000;
 
-/// What the API answers from: the store's directory and the field registry.
+/// What the API answers from: the sessions (embedded store or cluster) and the
+/// field registry.
 pub struct Viewer {
-    data_dir: PathBuf,
+    source: Arc<dyn SessionSource>,
     reg: FieldRegistry,
     max_sessions: usize,
 }
 
 impl Viewer {
-    /// A viewer of the store under `data_dir`; no search returns more than
-    /// `max_sessions` sessions (Arkime's `maxSessionsQueried`).
-    pub fn new(data_dir: PathBuf, reg: FieldRegistry, max_sessions: usize) -> Viewer {
+    /// A viewer of `source`; no search returns more than `max_sessions` sessions
+    /// (Arkime's `maxSessionsQueried`).
+    pub fn new(source: Arc<dyn SessionSource>, reg: FieldRegistry, max_sessions: usize) -> Viewer {
         Viewer {
-            data_dir,
+            source,
             reg,
             max_sessions: max_sessions.max(1),
         }
+    }
+
+    /// A viewer of the embedded store under `data_dir`.
+    pub fn embedded(data_dir: PathBuf, reg: FieldRegistry, max_sessions: usize) -> Viewer {
+        Viewer::new(Arc::new(Embedded::new(&data_dir)), reg, max_sessions)
     }
 }
 
@@ -77,6 +84,8 @@ struct Params {
     length: Option<String>,
     order: Option<String>,
     fields: Option<String>,
+    bounding: Option<String>,
+    strictly: Option<String>,
 }
 
 impl Params {
@@ -89,6 +98,8 @@ impl Params {
             length: self.length.or(o.length),
             order: self.order.or(o.order),
             fields: self.fields.or(o.fields),
+            bounding: self.bounding.or(o.bounding),
+            strictly: self.strictly.or(o.strictly),
         }
     }
 }
@@ -148,11 +159,14 @@ fn internal(what: &str, e: impl std::fmt::Display) -> Fail {
     Fail(StatusCode::INTERNAL_SERVER_ERROR, what.to_string())
 }
 
-impl Viewer {
-    fn open(&self) -> Result<Store, Fail> {
-        Store::open(&self.data_dir).map_err(|e| internal("cannot open the store", e))
+fn source_failed(e: SourceError) -> Fail {
+    match e {
+        SourceError::Bad(m) => bad_request(m),
+        e => internal("search failed", e),
     }
+}
 
+impl Viewer {
     /// The search options of Arkime's session parameters.
     fn search_opts(&self, p: &Params, default_len: usize) -> Result<SearchOpts, Fail> {
         let mut o = SearchOpts {
@@ -168,6 +182,18 @@ impl Viewer {
         };
         o.start_ms = time(&p.start_time)?;
         o.stop_ms = time(&p.stop_time)?;
+        if let Some(b) = p.bounding.as_deref().filter(|v| !v.is_empty()) {
+            o.bounding = Bounding::parse(b).ok_or_else(|| {
+                bad_request(format!(
+                    "bounding '{}' is not one of last, first, both, either, database",
+                    excerpt(b)
+                ))
+            })?;
+        }
+        // Arkime's older `strictly=true` is `bounding=both`.
+        if p.strictly.as_deref() == Some("true") {
+            o.bounding = Bounding::Both;
+        }
         if let Some(d) = p.date.as_deref().filter(|v| !v.is_empty()) {
             let h: f64 = d.trim().parse().map_err(|_| {
                 bad_request(format!("date '{}' is not a number of hours", excerpt(d)))
@@ -193,11 +219,7 @@ impl Viewer {
     fn search(&self, p: &Params, default_len: usize) -> Result<(u64, Vec<Hit>), Fail> {
         let q = compile(p.expression.as_deref(), &self.reg).map_err(bad_request)?;
         let o = self.search_opts(p, default_len)?;
-        let store = self.open()?;
-        store.search(&q, &o).map_err(|e| match e {
-            StoreError::BadSort(_) => bad_request(e),
-            e => internal("search failed", e),
-        })
+        self.source.search(&q, &o).map_err(source_failed)
     }
 
     fn sessions(&self, p: &Params) -> Response {
@@ -233,11 +255,11 @@ impl Viewer {
     }
 
     fn session(&self, id: &str) -> Response {
-        let store = match self.open() {
-            Ok(s) => s,
-            Err(r) => return r.into_response(),
+        let found = match self.source.get(id) {
+            Ok(h) => h,
+            Err(e) => return source_failed(e).into_response(),
         };
-        match store.get(id) {
+        match found {
             Some(h) => {
                 let src: serde_json::Value = serde_json::from_str(&h.source).unwrap_or_default();
                 json(
@@ -254,24 +276,21 @@ impl Viewer {
 
     fn plan_pcap(&self, p: &Params) -> Result<Export, Fail> {
         let (_, hits) = self.search(p, DEFAULT_PCAP_SESSIONS)?;
-        export::plan(&self.data_dir, &hits).map_err(|e| internal("pcap export failed", e))
+        let export =
+            export::plan(&*self.source, &hits).map_err(|e| internal("pcap export failed", e))?;
+        for (node, n) in &export.report().other_nodes {
+            tracing::warn!(
+                "pcap export: {n} sessions of node {node} left out: their packets are on that node"
+            );
+        }
+        Ok(export)
     }
 
     fn stats(&self) -> Response {
-        let store = match self.open() {
-            Ok(s) => s,
-            Err(r) => return r.into_response(),
+        let parts = match self.source.partitions() {
+            Ok(p) => p,
+            Err(e) => return internal("cannot read the store", e).into_response(),
         };
-        let parts: Vec<serde_json::Value> = store
-            .info()
-            .into_iter()
-            .map(|p| {
-                serde_json::json!({
-                    "name": p.name, "docs": p.docs, "bytes": p.bytes,
-                    "firstPacket": p.span.map(|s| s.0), "lastPacket": p.span.map(|s| s.1),
-                })
-            })
-            .collect();
         let docs: u64 = parts.iter().filter_map(|p| p["docs"].as_u64()).sum();
         // No dataDir: answers do not show the machine's paths.
         json(
@@ -279,7 +298,7 @@ impl Viewer {
             &serde_json::json!({
                 "sessions": docs,
                 "partitions": parts,
-                "nodes": crate::stats::read_all(&self.data_dir),
+                "nodes": self.source.node_stats(),
             }),
         )
     }

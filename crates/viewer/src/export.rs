@@ -9,10 +9,11 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::Result;
-use trawl_writer::{FilesRegistry, PcapFile};
+use trawl_writer::PcapFile;
+
+use crate::source::SessionSource;
 
 /// Packet bytes kept from the planning read; past this, packets are read again when
 /// written.
@@ -56,6 +57,8 @@ pub struct ExportReport {
     pub bad_packets: u64,
     /// Packets left out because their file has another link type or byte order.
     pub other_link: u64,
+    /// Sessions left out because their packets are on another node, by node.
+    pub other_nodes: std::collections::BTreeMap<String, u64>,
 }
 
 /// One packet to write.
@@ -90,9 +93,7 @@ fn empty_header() -> [u8; 24] {
 /// Reads the packets of `hits` once, in their sessions' order, to learn their times
 /// and which cannot be read. Sessions whose files are missing or corrupt are logged
 /// and counted; an export of the others follows.
-pub fn plan(data_dir: &Path, hits: &[trawl_store::Hit]) -> Result<Export> {
-    let files_dir = data_dir.join("files");
-    let mut registries: HashMap<String, FilesRegistry> = HashMap::new();
+pub fn plan(source: &dyn SessionSource, hits: &[trawl_store::Hit]) -> Result<Export> {
     // (node, file number) → index into `sources`, or None when it cannot be read.
     let mut opened: HashMap<(String, u32), Option<u32>> = HashMap::new();
     let mut sources: Vec<(String, PcapFile)> = Vec::new();
@@ -107,25 +108,25 @@ pub fn plan(data_dir: &Path, hits: &[trawl_store::Hit]) -> Result<Export> {
             .and_then(|n| n.as_str())
             .unwrap_or("")
             .to_string();
+        if !source.reads_node(&node) {
+            *report.other_nodes.entry(node).or_default() += 1;
+            continue;
+        }
         let pos: Vec<i64> = v
             .get("packetPos")
             .and_then(|p| p.as_array())
             .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
             .unwrap_or_default();
-        if !registries.contains_key(&node) {
-            registries.insert(node.clone(), FilesRegistry::open(&files_dir, &node)?);
-        }
-        let registry = &registries[&node];
         let gap = |num: u32| {
-            registry
-                .get(num)
+            source
+                .file(&node, num)
                 .and_then(|f| f.packet_pos_encoding)
                 .is_some_and(|e| e == "gap0")
         };
         let mut session_bad = false;
         for (num, p) in decode_positions(&pos, gap) {
             let idx = *opened.entry((node.clone(), num)).or_insert_with(|| {
-                let Some(info) = registry.get(num) else {
+                let Some(info) = source.file(&node, num) else {
                     tracing::error!(
                         "session {}: file {node}-{num} is not in the files registry",
                         h.id
@@ -237,11 +238,11 @@ impl Export {
 
 /// Plans and writes in one step.
 pub fn export(
-    data_dir: &Path,
+    source: &dyn SessionSource,
     hits: &[trawl_store::Hit],
     w: &mut dyn Write,
 ) -> Result<ExportReport> {
-    plan(data_dir, hits)?.write_to(w)
+    plan(source, hits)?.write_to(w)
 }
 
 #[cfg(test)]

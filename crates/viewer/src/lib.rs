@@ -1,4 +1,4 @@
-//! Arkime's viewer API over the embedded store, for `trawl serve`: an axum router on
+//! Arkime's viewer API over the embedded store or a cluster, for `trawl serve`: an axum router on
 //! tokio and the server loop that runs it, plus what the API and the command line
 //! share (compiling searches, exporting pcap, reading node stats).
 //!
@@ -20,6 +20,8 @@
 mod api;
 pub mod export;
 pub mod search;
+pub mod source;
 pub mod stats;
 
 pub use api::{guard, router, serve, serve_on, Viewer, MAX_BODY, MAX_HEAD};
+pub use source::{Cluster, Embedded, SessionSource, SourceError};

@@ -41,7 +41,7 @@ fn fixture() -> Fixture {
 }
 
 fn app(f: &Fixture, max_sessions: usize) -> Router {
-    router(Arc::new(Viewer::new(
+    router(Arc::new(Viewer::embedded(
         f.dir.path().to_path_buf(),
         registry(),
         max_sessions,

@@ -57,6 +57,9 @@ pub enum FilesError {
         /// Why.
         source: std::io::Error,
     },
+    /// No file number could be had from the numberer.
+    #[error("no file number: {0}")]
+    Numbering(String),
 }
 
 /// File numbers and file documents for one node, under `<dir>`.
@@ -65,7 +68,13 @@ pub struct FilesRegistry {
     node: String,
     next: Mutex<u32>,
     mirror: Mutex<Option<Mirror>>,
+    numberer: Mutex<Option<Numberer>>,
 }
+
+/// Gives file numbers from elsewhere (the cluster's `sequence` index, so that two
+/// sensors writing to one cluster never share a number); an error says why none
+/// could be had.
+pub type Numberer = Box<dyn Fn() -> Result<u32, String> + Send + Sync>;
 
 /// Called with each document written, to copy it elsewhere (Elasticsearch's files
 /// index, where Arkime's viewer looks for pcap files).
@@ -100,6 +109,7 @@ impl FilesRegistry {
             node: node.to_string(),
             next: Mutex::new(next),
             mirror: Mutex::new(None),
+            numberer: Mutex::new(None),
         })
     }
 
@@ -108,11 +118,27 @@ impl FilesRegistry {
         &self.node
     }
 
-    /// The next file number (1, 2, ...), persisted before it is handed out so a crash
-    /// never reuses one.
+    /// Takes file numbers from `n` from now on.
+    pub fn set_numberer(&self, n: Numberer) {
+        if let Ok(mut g) = self.numberer.lock() {
+            *g = Some(n);
+        }
+    }
+
+    /// The next file number (1, 2, ..., or the numberer's), persisted before it is
+    /// handed out so a crash never reuses one.
     pub fn next_num(&self) -> Result<u32, FilesError> {
         let mut g = self.next.lock().unwrap_or_else(|p| p.into_inner());
-        let n = g.saturating_add(1);
+        let given = match self.numberer.lock() {
+            Ok(n) => match n.as_ref() {
+                Some(f) => Some(f().map_err(FilesError::Numbering)?),
+                None => None,
+            },
+            Err(_) => None,
+        };
+        // Never a number handed out before from this directory, whatever the numberer
+        // says (its sequence may lag behind numbers given while it could not be asked).
+        let n = given.map_or(g.saturating_add(1), |x| x.max(g.saturating_add(1)));
         write_atomic(
             &self.dir.join(format!("{}.sequence", self.node)),
             n.to_string().as_bytes(),

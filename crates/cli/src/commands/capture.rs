@@ -171,6 +171,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     // dataDir.
     let mut store: Option<Arc<StoreOutput>> = None;
     let mut es_out: Option<Arc<trawl_es::EsOutput>> = None;
+    let mut cluster: Option<Arc<trawl_cluster::Client>> = None;
     let output: Arc<dyn DocOutput> = if args.tests {
         Arc::new(TestsOutput::stdout())
     } else if dry_run {
@@ -206,8 +207,15 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             es.auth = Some(format!("ApiKey {k}"));
         }
         tracing::info!("session documents go to {}", es.urls.join(", "));
+        let spool_when_unreachable = es.spool_when_unreachable;
         let o = trawl_es::EsOutput::start(es).context("starting the Elasticsearch output")?;
         es_out = Some(Arc::clone(&o));
+        cluster = cluster_setup(
+            &cfg,
+            &settings,
+            &built.shared.fields,
+            spool_when_unreachable,
+        )?;
         o
     } else {
         let fields = trawl_store::fields_of(&built.shared.fields);
@@ -243,6 +251,9 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             trawl_writer::FilesRegistry::open(&settings.data_dir.join("files"), &node)
                 .context("opening the files registry")?,
         );
+        if let Some(c) = &cluster {
+            r.set_numberer(cluster_numberer(Arc::clone(c), &settings.prefix, &node));
+        }
         if let Some(es) = &es_out {
             let es = Arc::clone(es);
             let index = format!("{}files", settings.prefix);
@@ -971,4 +982,75 @@ fn join_packet_threads(handles: Vec<std::thread::JoinHandle<ThreadStats>>) -> Re
         }
     }
     Ok(stats)
+}
+
+/// What capture does on a cluster before it reads anything, as Arkime's capture: the
+/// schema must be there (`trawl db init` or Arkime's `db.pl init`) at a version capture
+/// can write, and the `fields` index learns the fields it lacks. A cluster that cannot
+/// be reached is an error unless `elasticsearchSpoolWhenUnreachable` says to spool;
+/// then this run numbers its files from its own sequence under dataDir (`None`).
+fn cluster_setup(
+    cfg: &Config,
+    settings: &Settings,
+    fields: &trawl_fields::FieldRegistry,
+    spool_when_unreachable: bool,
+) -> Result<Option<Arc<trawl_cluster::Client>>> {
+    let client =
+        setup::cluster_client(cfg, settings)?.context("elasticsearch= names no cluster")?;
+    let prefix = &settings.prefix;
+    match trawl_cluster::layout::check_for_capture(&client, prefix) {
+        Ok(v) => tracing::debug!("cluster schema version {v}"),
+        Err(trawl_cluster::ClusterError::Unreachable { url, reason }) if spool_when_unreachable => {
+            tracing::warn!(
+                "cannot check the schema at {url} ({reason}); spooling until it answers, \
+                 file numbers from dataDir's own sequence"
+            );
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    match trawl_cluster::layout::put_fields(&client, prefix, fields) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("{n} new fields written to {prefix}fields"),
+        Err(e) => tracing::warn!("{prefix}fields not updated: {e}"),
+    }
+    Ok(Some(Arc::new(client)))
+}
+
+/// File numbers from the cluster's sequence index, as Arkime's capture takes them, so
+/// that sensors sharing a cluster never share a number. While the cluster does not
+/// answer, the capture waits for it (a file cannot be written without its number),
+/// saying so every 30 s, for at most 10 minutes.
+fn cluster_numberer(
+    client: Arc<trawl_cluster::Client>,
+    prefix: &str,
+    node: &str,
+) -> trawl_writer::Numberer {
+    let (prefix, node) = (prefix.to_string(), node.to_string());
+    Box::new(move || {
+        let start = Instant::now();
+        let mut said = None::<Instant>;
+        let mut pause = std::time::Duration::from_millis(200);
+        loop {
+            match trawl_cluster::layout::next_file_num(&client, &prefix, &node) {
+                Ok(n) => {
+                    if said.is_some() {
+                        tracing::info!("file number {n} from {prefix}sequence");
+                    }
+                    return Ok(n);
+                }
+                Err(e) => {
+                    if start.elapsed() > std::time::Duration::from_secs(600) {
+                        return Err(format!("{prefix}sequence: {e}"));
+                    }
+                    if said.is_none_or(|t| t.elapsed().as_secs() >= 30) {
+                        tracing::warn!("waiting for a file number from {prefix}sequence: {e}");
+                        said = Some(Instant::now());
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_secs(5));
+                }
+            }
+        }
+    })
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use trawl_store::{SearchOpts, Store};
+use trawl_query::SearchOpts;
 use trawl_viewer::export::export;
 use trawl_viewer::search::compile;
 
@@ -44,16 +44,17 @@ pub fn run(mut a: PcapArgs) -> Result<ExitCode> {
         (None, []) => anyhow::bail!("give the output file: -o out.pcap (or -w)"),
         _ => anyhow::bail!("give one output file"),
     };
-    let (_cfg, st) = a.store.load()?;
+    let (cfg, st) = a.store.load()?;
     let reg = setup::field_registry(&st);
     let q = compile(a.expression.as_deref(), &reg)?;
     let (start_ms, stop_ms) = a.window.range()?;
-    let store = Store::open(&st.data_dir)?;
-    let (total, hits) = store.search(
+    let source = a.store.source(&cfg, &st)?;
+    let (total, hits) = source.search(
         &q,
         &SearchOpts {
             start_ms,
             stop_ms,
+            bounding: a.window.bounding,
             limit: a.limit,
             ..SearchOpts::default()
         },
@@ -70,8 +71,13 @@ pub fn run(mut a: PcapArgs) -> Result<ExitCode> {
         Box::new(File::create(&out).with_context(|| format!("creating {}", out.display()))?)
     };
     let mut w = BufWriter::new(sink);
-    let r = export(&st.data_dir, &hits, &mut w)?;
+    let r = export(&*source, &hits, &mut w)?;
     w.flush()?;
+    for (node, n) in &r.other_nodes {
+        tracing::warn!(
+            "{n} sessions live on node {node}: their packets are there (export them with -n {node} on its machine)"
+        );
+    }
     if r.other_link > 0 {
         tracing::warn!(
             "{} packets from files of another link type or byte order were left out",
@@ -85,7 +91,12 @@ pub fn run(mut a: PcapArgs) -> Result<ExitCode> {
             r.bad_packets
         );
     }
-    tracing::info!("{} packets of {} sessions written", r.packets, hits.len());
+    let other: u64 = r.other_nodes.values().sum();
+    tracing::info!(
+        "{} packets of {} sessions written",
+        r.packets,
+        hits.len() as u64 - other
+    );
     Ok(if r.bad_sessions > 0 {
         ExitCode::from(2)
     } else {

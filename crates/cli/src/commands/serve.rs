@@ -1,4 +1,4 @@
-//! `trawl serve`: Arkime's viewer API over the embedded store (the `trawl-viewer`
+//! `trawl serve`: Arkime's viewer API over the embedded store or a cluster (the `trawl-viewer`
 //! crate), on loopback by default.
 
 use std::process::ExitCode;
@@ -26,13 +26,7 @@ pub struct ServeArgs {
 /// Runs `trawl serve` until killed.
 pub fn run(a: ServeArgs) -> Result<ExitCode> {
     let (cfg, st) = a.store.load()?;
-    // A mistyped dataDir would otherwise serve an empty store without a word.
-    if !st.data_dir.is_dir() {
-        anyhow::bail!(
-            "dataDir {} is not a directory: nothing to serve (capture into it first)",
-            st.data_dir.display()
-        );
-    }
+    let source = a.store.source(&cfg, &st)?;
     // As Arkime's viewer: no search returns more than maxSessionsQueried sessions.
     let max = cfg.get_int(
         "maxSessionsQueried",
@@ -41,13 +35,10 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         i64::from(u32::MAX),
     )?;
     let reg = setup::field_registry(&st);
-    let data_dir = st.data_dir.clone();
-    let viewer = trawl_viewer::Viewer::new(st.data_dir, reg, usize::try_from(max).unwrap_or(1));
+    let what = source.describe();
+    let viewer = trawl_viewer::Viewer::new(source, reg, usize::try_from(max).unwrap_or(1));
     trawl_viewer::serve(&a.listen, a.threads, viewer, |addr| {
-        tracing::info!(
-            "serving the store in {} on http://{addr}",
-            data_dir.display()
-        );
+        tracing::info!("serving {what} on http://{addr}");
         // Tests and scripts read the address from stdout.
         println!("listening on http://{addr}");
     })?;

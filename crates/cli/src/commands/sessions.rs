@@ -1,4 +1,5 @@
-//! `trawl sessions EXPR`: searches the embedded store with Arkime's expression
+//! `trawl sessions EXPR`: searches the embedded store (or the cluster `elasticsearch=`
+//! names) with Arkime's expression
 //! language and prints the matching sessions (a table, JSON lines, or CSV).
 
 use std::io::Write;
@@ -7,9 +8,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use std::sync::Arc;
 use trawl_config::{Config, Settings};
-use trawl_store::{SearchOpts, Store};
+use trawl_query::{Bounding, SearchOpts};
 use trawl_viewer::search::{compile, db_name, parse_time, sort_field, values_at};
+use trawl_viewer::SessionSource;
 
 use super::setup;
 
@@ -48,6 +51,31 @@ impl StoreArgs {
         let st = Settings::from_config(&cfg)?;
         Ok((cfg, st))
     }
+
+    /// The node name these options give.
+    pub fn node_name(&self) -> String {
+        self.node.clone().unwrap_or_else(setup::default_node_name)
+    }
+
+    /// Where the sessions are: the cluster `elasticsearch=` names, else the embedded
+    /// store under dataDir (which must exist: a mistyped dataDir would otherwise
+    /// search an empty store without a word).
+    pub fn source(&self, cfg: &Config, st: &Settings) -> Result<Arc<dyn SessionSource>> {
+        if let Some(client) = setup::cluster_client(cfg, st)? {
+            let sessions = trawl_cluster::search::ClusterSessions::new(client, &st.prefix);
+            return Ok(Arc::new(trawl_viewer::Cluster::new(
+                sessions,
+                &self.node_name(),
+            )));
+        }
+        if !st.data_dir.is_dir() {
+            anyhow::bail!(
+                "dataDir {} is not a directory: no sessions there (capture into it first)",
+                st.data_dir.display()
+            );
+        }
+        Ok(Arc::new(trawl_viewer::Embedded::new(&st.data_dir)))
+    }
 }
 
 /// Time window and ordering options.
@@ -56,12 +84,21 @@ pub struct WindowArgs {
     /// Sessions from the last this many hours (-1 or absent: all time).
     #[arg(long)]
     pub date: Option<f64>,
-    /// Sessions ending at or after this time (unix seconds, fractions allowed, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC).
+    /// Start of the time window (unix seconds, fractions allowed, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC).
     #[arg(long)]
     pub start: Option<String>,
-    /// Sessions starting at or before this time (same forms as --start).
+    /// End of the time window (same forms as --start).
     #[arg(long)]
     pub stop: Option<String>,
+    /// Which session times must be in the window, as Arkime's `bounding`: last (the
+    /// last packet, the default), first, both, either (the session overlaps the
+    /// window) or database (when it was written).
+    #[arg(long, default_value = "last", value_parser = parse_bounding)]
+    pub bounding: Bounding,
+}
+
+fn parse_bounding(s: &str) -> Result<Bounding, String> {
+    Bounding::parse(s).ok_or_else(|| "one of last, first, both, either, database".to_string())
 }
 
 /// Options of `trawl sessions`.
@@ -127,7 +164,7 @@ const DEFAULT_COLUMNS: &[&str] = &[
 
 /// Runs `trawl sessions`.
 pub fn run(a: SessionsArgs) -> Result<ExitCode> {
-    let (_cfg, st) = a.store.load()?;
+    let (cfg, st) = a.store.load()?;
     let reg = setup::field_registry(&st);
     let q = compile(a.expression.as_deref(), &reg)?;
     let (start_ms, stop_ms) = a.window.range()?;
@@ -138,14 +175,15 @@ pub fn run(a: SessionsArgs) -> Result<ExitCode> {
     } else {
         (a.sort.strip_suffix(":asc").unwrap_or(&a.sort), false)
     };
-    let store = Store::open(&st.data_dir)?;
+    let source = a.store.source(&cfg, &st)?;
     let opts = SearchOpts {
         start_ms,
         stop_ms,
+        bounding: a.window.bounding,
         limit: a.limit,
         sort: (sort_field(&reg, sort_name)?, desc),
     };
-    let (total, hits) = store.search(&q, &opts)?;
+    let (total, hits) = source.search(&q, &opts)?;
     let columns: Vec<String> = match &a.fields {
         Some(f) => f
             .split(',')

@@ -261,3 +261,28 @@ fn load_plugins(
     }
     Ok(out)
 }
+
+/// A client for the cluster `elasticsearch=` names, with the config's credentials
+/// and `elasticsearchTimeout`; `None` when the config names no cluster (the embedded
+/// store is used).
+pub fn cluster_client(cfg: &Config, st: &Settings) -> Result<Option<trawl_cluster::Client>> {
+    let named = cfg
+        .get("elasticsearch")
+        .is_some_and(|v| v.split(',').any(|u| !u.trim().is_empty()));
+    if !named {
+        return Ok(None);
+    }
+    // The URLs as the capture's output reads them: checked, credentials taken out.
+    let es = trawl_es::EsConfig::new(&st.elasticsearch, &st.data_dir)?;
+    let auth = trawl_cluster::client::auth_header(
+        cfg.get("elasticsearchBasicAuth"),
+        cfg.get("elasticsearchAPIKey"),
+    )
+    .or(es.auth);
+    let timeout = cfg.get_int("elasticsearchTimeout", 60, 1, 86_400)? as u64;
+    Ok(Some(trawl_cluster::Client::new(
+        &es.urls,
+        auth,
+        std::time::Duration::from_secs(timeout),
+    )))
+}

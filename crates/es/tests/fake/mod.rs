@@ -3,7 +3,10 @@
 //! requests (`script`). It records the documents it accepted, by `_id`.
 //!
 //! `GET /` is answered 200 whatever the mode (except `Refuse`, where nothing
-//! listens), so a capture starts and the fault hits its bulk requests.
+//! listens), so a capture starts and the fault hits its bulk requests. The requests a
+//! capture makes before it reads anything are answered as an initialized Arkime
+//! cluster would (the sessions3 template's version, the file number sequence, an
+//! empty `fields` index and its `_bulk`), outside the modes and not recorded.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -57,6 +60,8 @@ struct St {
     accepted: BTreeMap<String, (String, String)>,
     /// Documents accepted, duplicates included.
     accepted_total: u64,
+    /// File number sequences by path: their current version.
+    sequence: HashMap<String, u32>,
     bulk_requests: u64,
     get_requests: u64,
     seen: HashMap<String, u32>,
@@ -243,6 +248,42 @@ fn respond(s: &mut TcpStream, status: u16, ctype: &str, body: &str) -> std::io::
     s.flush()
 }
 
+/// The answer of an initialized Arkime cluster (schema 86) to a capture's startup
+/// requests, or `None` for requests the modes decide.
+fn as_initialized_cluster(req: &Request, inner: &Arc<Inner>) -> Option<String> {
+    if refusing(inner) {
+        return None;
+    }
+    let path = req.path.split('?').next().unwrap_or("");
+    if let Some(name) = path.strip_prefix("/_template/") {
+        return Some(format!(
+            r#"{{"{name}":{{"mappings":{{"_meta":{{"molochDbVersion":86}}}}}}}}"#
+        ));
+    }
+    if path.contains("sequence/_doc/") {
+        let mut st = inner.st.lock().unwrap();
+        let v = st.sequence.entry(path.to_string()).or_insert(100);
+        if req.method == "POST" {
+            *v += 1;
+        }
+        return Some(format!(r#"{{"found":true,"_version":{v}}}"#));
+    }
+    if path.ends_with("fields/_search") {
+        return Some(r#"{"hits":{"total":{"value":0},"hits":[]}}"#.to_string());
+    }
+    if path == "/_bulk" && req.body.starts_with(b"{\"create\"") {
+        // The fields documents capture adds (the only `create` bulk it sends).
+        let n = req
+            .body
+            .split(|b| *b == b'\n')
+            .filter(|l| l.starts_with(b"{\"create\""))
+            .count();
+        let items = vec![r#"{"create":{"status":201}}"#; n].join(",");
+        return Some(format!(r#"{{"errors":false,"items":[{items}]}}"#));
+    }
+    None
+}
+
 fn connection(s: TcpStream, inner: &Arc<Inner>) -> std::io::Result<()> {
     s.set_nodelay(true)?;
     let mut w = s.try_clone()?;
@@ -250,6 +291,10 @@ fn connection(s: TcpStream, inner: &Arc<Inner>) -> std::io::Result<()> {
     while let Some(req) = read_request(&mut r)? {
         if inner.stop.load(Ordering::SeqCst) {
             return Ok(());
+        }
+        if let Some(answer) = as_initialized_cluster(&req, inner) {
+            respond(&mut w, 200, "application/json", &answer)?;
+            continue;
         }
         if req.method == "GET" {
             inner.st.lock().unwrap().get_requests += 1;

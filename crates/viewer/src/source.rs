@@ -1,0 +1,249 @@
+//! One query layer, two stores: the sessions a search reads, from the embedded store
+//! under `dataDir` or from an Elasticsearch/OpenSearch cluster laid out as Arkime's,
+//! behind one interface ([`SessionSource`]) that `trawl sessions`, `trawl pcap` and
+//! `trawl serve` use alike.
+//!
+//! A source also says where a session's packets are (the pcap file of a node and
+//! number: the files registry under `dataDir`, or the cluster's `files` index) and
+//! which node's files this machine can read: the embedded store reads every file its
+//! registry names; on a cluster, only the files of this node, as Arkime's viewer
+//! reads its own node's files and asks the others for theirs.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use trawl_cluster::search::ClusterSessions;
+use trawl_cluster::ClusterError;
+use trawl_query::{Hit, Query, SearchOpts};
+use trawl_store::{Store, StoreError};
+use trawl_writer::{FileInfo, FilesRegistry};
+
+/// Why a search failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The request asked for something impossible (a sort on a text field, …): the
+    /// asker's mistake.
+    #[error("{0}")]
+    Bad(String),
+    /// The store could not be read, or the cluster did not answer.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<StoreError> for SourceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::BadSort(_) => SourceError::Bad(e.to_string()),
+            e => SourceError::Failed(e.to_string()),
+        }
+    }
+}
+
+impl From<ClusterError> for SourceError {
+    fn from(e: ClusterError) -> Self {
+        match &e {
+            // A query the cluster cannot run (a sort on a text field, a bad regexp).
+            ClusterError::Status { status: 400, .. } => SourceError::Bad(e.to_string()),
+            _ => SourceError::Failed(e.to_string()),
+        }
+    }
+}
+
+/// Sessions to search and the files of their packets.
+pub trait SessionSource: Send + Sync {
+    /// The number of matches and the first `o.limit` hits in sort order.
+    fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), SourceError>;
+    /// One session by id.
+    fn get(&self, id: &str) -> Result<Option<Hit>, SourceError>;
+    /// The pcap file `num` of `node`, if known.
+    fn file(&self, node: &str, num: u32) -> Option<FileInfo>;
+    /// Whether this machine reads the files of `node`.
+    fn reads_node(&self, node: &str) -> bool;
+    /// Partitions (or indices) with their documents and sizes, for `/api/stats`.
+    fn partitions(&self) -> Result<Vec<serde_json::Value>, SourceError>;
+    /// The latest stats document of each capturing node.
+    fn node_stats(&self) -> Vec<serde_json::Value>;
+    /// What it is, for messages ("the store in /data", "the cluster at http://…").
+    fn describe(&self) -> String;
+}
+
+/// The embedded store under a data directory, opened afresh for each search so a
+/// running capture's new partitions are seen.
+pub struct Embedded {
+    data_dir: PathBuf,
+    registries: Mutex<HashMap<String, FilesRegistry>>,
+}
+
+impl Embedded {
+    /// The store under `data_dir`.
+    pub fn new(data_dir: &Path) -> Embedded {
+        Embedded {
+            data_dir: data_dir.to_path_buf(),
+            registries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Its data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+}
+
+impl SessionSource for Embedded {
+    fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), SourceError> {
+        Ok(Store::open(&self.data_dir)?.search(q, o)?)
+    }
+
+    fn get(&self, id: &str) -> Result<Option<Hit>, SourceError> {
+        Ok(Store::open(&self.data_dir)?.get(id))
+    }
+
+    fn file(&self, node: &str, num: u32) -> Option<FileInfo> {
+        let mut regs = self.registries.lock().unwrap_or_else(|p| p.into_inner());
+        if !regs.contains_key(node) {
+            let r = FilesRegistry::open(&self.data_dir.join("files"), node).ok()?;
+            regs.insert(node.to_string(), r);
+        }
+        regs.get(node)?.get(num)
+    }
+
+    fn reads_node(&self, _node: &str) -> bool {
+        true
+    }
+
+    fn partitions(&self) -> Result<Vec<serde_json::Value>, SourceError> {
+        Ok(Store::open(&self.data_dir)?
+            .info()
+            .into_iter()
+            .map(|p| {
+                serde_json::json!({
+                    "name": p.name, "docs": p.docs, "bytes": p.bytes,
+                    "firstPacket": p.span.map(|s| s.0), "lastPacket": p.span.map(|s| s.1),
+                })
+            })
+            .collect())
+    }
+
+    fn node_stats(&self) -> Vec<serde_json::Value> {
+        crate::stats::read_all(&self.data_dir)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "the store in {}",
+            trawl_store::sessions_dir(&self.data_dir).display()
+        )
+    }
+}
+
+/// A cluster's `sessions3` indices, read as this node.
+pub struct Cluster {
+    sessions: ClusterSessions,
+    node: String,
+    files: Mutex<HashMap<(String, u32), Option<FileInfo>>>,
+}
+
+impl Cluster {
+    /// The sessions under the client's cluster and `prefix`, read as node `node`.
+    pub fn new(sessions: ClusterSessions, node: &str) -> Cluster {
+        Cluster {
+            sessions,
+            node: node.to_string(),
+            files: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl SessionSource for Cluster {
+    fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), SourceError> {
+        Ok(self.sessions.search(q, o)?)
+    }
+
+    fn get(&self, id: &str) -> Result<Option<Hit>, SourceError> {
+        Ok(self.sessions.get(id)?)
+    }
+
+    fn file(&self, node: &str, num: u32) -> Option<FileInfo> {
+        let key = (node.to_string(), num);
+        let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = files.get(&key) {
+            return f.clone();
+        }
+        let found = match self.sessions.file(node, num) {
+            Ok(Some(doc)) => match serde_json::from_value::<FileInfo>(doc) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    tracing::error!("files document {node}-{num}: {e}");
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(e) => {
+                // Not remembered: the cluster may answer the next time.
+                tracing::error!("files document {node}-{num}: {e}");
+                return None;
+            }
+        };
+        files.insert(key, found.clone());
+        found
+    }
+
+    fn reads_node(&self, node: &str) -> bool {
+        node == self.node
+    }
+
+    fn partitions(&self) -> Result<Vec<serde_json::Value>, SourceError> {
+        let path = format!(
+            "_cat/indices/{}sessions3-*?format=json&bytes=b&h=index,docs.count,store.size",
+            self.sessions.prefix()
+        );
+        let list = self.sessions.client().get(&path)?;
+        let mut v: Vec<serde_json::Value> = list
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|i| {
+                        let num = |k: &str| {
+                            i.get(k)
+                                .and_then(|x| x.as_str())
+                                .and_then(|s| s.parse::<u64>().ok())
+                        };
+                        serde_json::json!({
+                            "name": i.get("index"),
+                            "docs": num("docs.count"),
+                            "bytes": num("store.size"),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+        Ok(v)
+    }
+
+    fn node_stats(&self) -> Vec<serde_json::Value> {
+        let path = format!("{}stats/_search?size=1000", self.sessions.prefix());
+        let mut out: Vec<serde_json::Value> = match self.sessions.client().get(&path) {
+            Ok(b) => b
+                .pointer("/hits/hits")
+                .and_then(|h| h.as_array())
+                .map(|a| a.iter().filter_map(|h| h.get("_source").cloned()).collect())
+                .unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!("node stats: {e}");
+                Vec::new()
+            }
+        };
+        out.sort_by(|a, b| a["nodeName"].as_str().cmp(&b["nodeName"].as_str()));
+        out
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "the cluster at {} (indices {}sessions3-*)",
+            self.sessions.client().urls().join(","),
+            self.sessions.prefix()
+        )
+    }
+}
