@@ -5,14 +5,14 @@
 #
 # Env: TRAWL_OS_DIR   state dir (pid, log, data); default ${TMPDIR:-/tmp}/trawl-opensearch
 #      TRAWL_OS_PORT  HTTP port on 127.0.0.1; default 9200
-#      TRAWL_OS_HEAP  JVM heap (-Xms/-Xmx); default "-Xms512m -Xmx1g"
+#      TRAWL_OS_HEAP  JVM heap (-Xms/-Xmx); default "-Xms1g -Xmx2g"
 #      TRAWL_OS_WAIT  seconds to wait for health green on start; default 180
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 STATE="${TRAWL_OS_DIR:-${TMPDIR:-/tmp}/trawl-opensearch}"
 PORT="${TRAWL_OS_PORT:-9200}"
-HEAP="${TRAWL_OS_HEAP:--Xms512m -Xmx1g}"
+HEAP="${TRAWL_OS_HEAP:--Xms1g -Xmx2g}"
 WAIT="${TRAWL_OS_WAIT:-180}"
 PIDFILE="$STATE/node.pid"
 LOG="$STATE/node.log"

@@ -154,8 +154,15 @@ fn searches_find_exactly_the_matching_sessions() {
     rows[1..].sort_unstable();
     assert_eq!(rows, ["1,2", "1,1", "2,1", "2,1"], "{csv}");
     // The sample's sessions: dns 10-25 ms, web 30-81 ms, icmp 100-112 ms after
-    // 1700000000 (2023-11-14 22:13:20 UTC). A window keeps the sessions overlapping it.
-    let w = |a: &str, b: &str| find(&e, "ip.src == 10.1.0.10", &["--start", a, "--stop", b]);
+    // 1700000000 (2023-11-14 22:13:20 UTC). With `--bounding either`, a window keeps
+    // the sessions overlapping it.
+    let w = |a: &str, b: &str| {
+        find(
+            &e,
+            "ip.src == 10.1.0.10",
+            &["--start", a, "--stop", b, "--bounding", "either"],
+        )
+    };
     assert_eq!(w("1700000000.026", "1700000000.05"), set(&[WEB]));
     assert_eq!(w("1700000000", "1700000000.05"), set(&[WEB, DNS]));
     assert_eq!(w("1700000000.082", "1700000001"), set(&[ICMP]));
@@ -164,6 +171,26 @@ fn searches_find_exactly_the_matching_sessions() {
         find(&e, "ip.src == 10.1.0.10", &["--start", "2024-01-01"]),
         set(&[])
     );
+    // Arkime's default bounding: the last packet is in the window.
+    let last = |a: &str, b: &str| find(&e, "ip.src == 10.1.0.10", &["--start", a, "--stop", b]);
+    assert_eq!(last("1700000000", "1700000000.05"), set(&[DNS]));
+    assert_eq!(last("1700000000.05", "1700000000.09"), set(&[WEB]));
+    let first = |a: &str, b: &str| {
+        find(
+            &e,
+            "ip.src == 10.1.0.10",
+            &["--start", a, "--stop", b, "--bounding", "first"],
+        )
+    };
+    assert_eq!(first("1700000000.026", "1700000000.05"), set(&[WEB]));
+    let both = |a: &str, b: &str| {
+        find(
+            &e,
+            "ip.src == 10.1.0.10",
+            &["--start", a, "--stop", b, "--bounding", "both"],
+        )
+    };
+    assert_eq!(both("1700000000.0", "1700000000.05"), set(&[DNS]));
 }
 
 #[test]

@@ -339,6 +339,9 @@ struct Shared {
     agent: ureq::Agent,
     state: Mutex<State>,
     wake: Condvar,
+    /// Spool files this run wrote while its queue was full, with their documents:
+    /// sent by this run once the queue is empty (locked after `state`, never before).
+    own_spool: Mutex<VecDeque<(PathBuf, u64)>>,
 }
 
 struct Buffer {
@@ -390,6 +393,7 @@ impl EsOutput {
                 refused_logged: false,
             }),
             wake: Condvar::new(),
+            own_spool: Mutex::new(VecDeque::new()),
         });
         let (done_tx, done_rx) = bounded::<()>(0);
         let sender = {
@@ -641,10 +645,25 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The sender thread: the spool of earlier runs first, then the queue.
+    /// The next spool file this run wrote, read back, if any.
+    fn own_spooled(&self) -> Option<(PathBuf, u64, Bulk)> {
+        let mut own = self.own_spool.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some((p, docs)) = own.pop_front() {
+            match std::fs::read(&p) {
+                Ok(body) => return Some((p, docs, Bulk { body, docs })),
+                Err(e) => tracing::error!("elasticsearch: reading spool file {}: {e}", p.display()),
+            }
+        }
+        None
+    }
+
+    /// The sender thread: the spool of earlier runs first, then the queue; when the
+    /// queue is empty, the bulks this run spooled while it was full (a cluster that
+    /// was away and came back gets them within the run).
     fn run(&self) {
         self.replay();
         loop {
+            let mut own: Option<(PathBuf, u64)> = None;
             {
                 let mut st = self.lock();
                 loop {
@@ -656,6 +675,12 @@ impl Shared {
                         st.origin = Origin::Live;
                         break;
                     }
+                    if let Some((p, docs, b)) = self.own_spooled() {
+                        st.inflight = vec![b];
+                        st.origin = Origin::Live;
+                        own = Some((p, docs));
+                        break;
+                    }
                     if st.closed {
                         return;
                     }
@@ -663,13 +688,26 @@ impl Shared {
                 }
             }
             match self.deliver(Origin::Live, None) {
-                Outcome::Done => {}
+                Outcome::Done => {
+                    if let Some((p, docs)) = own {
+                        // Sent after all: no longer spooled.
+                        self.stats.spooled.fetch_sub(1, Ordering::Relaxed);
+                        self.stats.spooled_docs.fetch_sub(docs, Ordering::Relaxed);
+                        if let Err(e) = std::fs::remove_file(&p) {
+                            tracing::error!("elasticsearch: removing {}: {e}", p.display());
+                        }
+                    }
+                }
                 Outcome::Abandoned => return,
                 Outcome::GaveUp | Outcome::Blocked => {
                     // Past the drain deadline: everything left goes to the spool.
                     let mut st = self.lock();
                     if st.abandoned {
                         return;
+                    }
+                    if own.is_some() {
+                        // Its file is still there, whole.
+                        st.inflight.clear();
                     }
                     let mut left = std::mem::take(&mut st.inflight);
                     left.extend(st.queue.drain(..));
@@ -1019,10 +1057,14 @@ impl Shared {
     /// Writes a bulk to the spool directory (counted), or counts it lost.
     fn spool(&self, bulk: &Bulk) {
         let dir = &self.cfg.spool;
-        let r = std::fs::create_dir_all(dir)
-            .and_then(|_| write_atomic(&dir.join(spool_name()), &bulk.body));
+        let path = dir.join(spool_name());
+        let r = std::fs::create_dir_all(dir).and_then(|_| write_atomic(&path, &bulk.body));
         match r {
             Ok(()) => {
+                self.own_spool
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push_back((path, bulk.docs));
                 self.stats.spooled.fetch_add(1, Ordering::Relaxed);
                 self.stats
                     .spooled_docs

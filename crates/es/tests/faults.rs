@@ -289,6 +289,28 @@ fn a_cluster_gone_during_the_run_is_spooled() {
 }
 
 #[test]
+fn bulks_spooled_while_the_cluster_was_away_are_sent_when_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::start(Mode::Status(503));
+    let mut c = cfg(&fake.url, dir.path());
+    // Room for one bulk in memory: the rest go to the spool while the cluster fails.
+    c.queue = 1;
+    c.drain_timeout = Duration::from_secs(20);
+    let out = EsOutput::start(c).unwrap();
+    for i in 0..N {
+        out.emit(doc(i));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(n(&out.stats.spooled_docs) > 0, "some went to the spool");
+    fake.set(Mode::Normal);
+    out.finish();
+    accounted(&out.stats, &fake, dir.path(), N);
+    assert_eq!(n(&out.stats.sent_docs), N as u64, "all sent within the run");
+    assert_eq!(n(&out.stats.spooled_docs), 0);
+    assert!(fake::spool_ids(&dir.path().join("es-spool")).is_empty());
+}
+
+#[test]
 fn nothing_spooled_is_lost_when_the_spool_cannot_be_written() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Fake::start(Mode::Normal);

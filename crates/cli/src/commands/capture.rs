@@ -319,6 +319,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         let stats = join_packet_threads(handles)?;
         let written = pcap.finish();
         output.finish();
+        refresh_cluster(cluster.as_deref(), &settings.prefix);
         let lost_docs = report_outputs(store.as_deref(), es_out.as_deref(), &settings, &written);
         drop(stop_monitor);
         let _ = monitor.join();
@@ -393,6 +394,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     // Closing the pcap files updates their documents, which may go to the output too.
     let written = pcap.finish();
     output.finish();
+    refresh_cluster(cluster.as_deref(), &settings.prefix);
     let lost_docs = report_outputs(store.as_deref(), es_out.as_deref(), &settings, &written);
     drop(stop_monitor);
     let _ = monitor.join();
@@ -1053,4 +1055,14 @@ fn cluster_numberer(
             }
         }
     })
+}
+
+/// As Arkime's capture on exit: the indices it wrote are refreshed, so what it sent is
+/// searchable when it returns.
+fn refresh_cluster(cluster: Option<&trawl_cluster::Client>, prefix: &str) {
+    let Some(c) = cluster else { return };
+    let path = format!("/{prefix}sessions3-*,{prefix}files/_refresh?ignore_unavailable=true");
+    if let Err(e) = c.ok("POST", &path, None) {
+        tracing::debug!("refresh at exit: {e}");
+    }
 }

@@ -6,7 +6,7 @@
 //! listens), so a capture starts and the fault hits its bulk requests. The requests a
 //! capture makes before it reads anything are answered as an initialized Arkime
 //! cluster would (the sessions3 template's version, the file number sequence, an
-//! empty `fields` index and its `_bulk`), outside the modes and not recorded.
+//! empty `fields` index and its `_bulk`, the refresh at exit), outside the modes and not recorded.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -267,6 +267,9 @@ fn as_initialized_cluster(req: &Request, inner: &Arc<Inner>) -> Option<String> {
             *v += 1;
         }
         return Some(format!(r#"{{"found":true,"_version":{v}}}"#));
+    }
+    if path.ends_with("/_refresh") {
+        return Some("{}".to_string());
     }
     if path.ends_with("fields/_search") {
         return Some(r#"{"hits":{"total":{"value":0},"hits":[]}}"#.to_string());
