@@ -90,6 +90,29 @@ pub fn error_reason(body: &Value, raw: &str) -> String {
     }
 }
 
+/// The error of an answer that is not a 2xx: its status and the cluster's reason.
+pub fn status_error(method: &str, path: &str, r: &Reply) -> ClusterError {
+    let raw = match &r.body {
+        Value::String(s) => s.clone(),
+        v => v.to_string(),
+    };
+    ClusterError::Status {
+        method: method.to_string(),
+        path: path.to_string(),
+        status: r.status,
+        reason: error_reason(&r.body, &raw),
+    }
+}
+
+/// The body of a 2xx answer, else its [`status_error`].
+pub fn ok_reply(method: &str, path: &str, r: Reply) -> Result<Value, ClusterError> {
+    if (200..300).contains(&r.status) {
+        Ok(r.body)
+    } else {
+        Err(status_error(method, path, &r))
+    }
+}
+
 impl Client {
     /// A client for `urls` (comma-separated in the config: give them split, each with
     /// its scheme; `host:port` alone means `http://`).
@@ -195,19 +218,7 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<Value, ClusterError> {
         let r = self.send(method, path, body)?;
-        if (200..300).contains(&r.status) {
-            return Ok(r.body);
-        }
-        let raw = match &r.body {
-            Value::String(s) => s.clone(),
-            v => v.to_string(),
-        };
-        Err(ClusterError::Status {
-            method: method.to_string(),
-            path: path.to_string(),
-            status: r.status,
-            reason: error_reason(&r.body, &raw),
-        })
+        ok_reply(method, path, r)
     }
 
     /// GET, 2xx only.
@@ -221,23 +232,7 @@ impl Client {
         if r.status == 404 {
             return Ok(None);
         }
-        self.ok_reply("GET", path, r).map(Some)
-    }
-
-    fn ok_reply(&self, method: &str, path: &str, r: Reply) -> Result<Value, ClusterError> {
-        if (200..300).contains(&r.status) {
-            return Ok(r.body);
-        }
-        let raw = match &r.body {
-            Value::String(s) => s.clone(),
-            v => v.to_string(),
-        };
-        Err(ClusterError::Status {
-            method: method.to_string(),
-            path: path.to_string(),
-            status: r.status,
-            reason: error_reason(&r.body, &raw),
-        })
+        ok_reply("GET", path, r).map(Some)
     }
 
     /// PUT with a JSON body, 2xx only.
@@ -256,7 +251,7 @@ impl Client {
         if r.status == 404 {
             return Ok(());
         }
-        self.ok_reply("DELETE", path, r).map(|_| ())
+        ok_reply("DELETE", path, r).map(|_| ())
     }
 }
 

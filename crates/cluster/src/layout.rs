@@ -28,7 +28,7 @@ use chrono::{Datelike, Duration as Days, NaiveDate, TimeZone, Timelike, Utc};
 use serde_json::{json, Map, Value};
 use trawl_fields::{flags, FieldDef, FieldRegistry, FieldType};
 
-use crate::client::{Client, ClusterError};
+use crate::client::{status_error, Client, ClusterError};
 
 /// The schema version db.pl of Arkime 6.x writes (`_meta.molochDbVersion`).
 pub const DB_VERSION: u32 = 86;
@@ -360,19 +360,6 @@ pub fn next_file_num(c: &Client, prefix: &str, node: &str) -> Result<u32, Cluste
 
 fn quote(v: &Value) -> String {
     v.to_string().chars().take(300).collect()
-}
-
-fn status_error(method: &str, path: &str, r: &crate::client::Reply) -> ClusterError {
-    let raw = match &r.body {
-        Value::String(s) => s.clone(),
-        v => v.to_string(),
-    };
-    ClusterError::Status {
-        method: method.to_string(),
-        path: path.to_string(),
-        status: r.status,
-        reason: crate::client::error_reason(&r.body, &raw),
-    }
 }
 
 // ---------------------------------------------------------------------------------
