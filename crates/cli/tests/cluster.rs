@@ -308,6 +308,43 @@ fn capture_into_the_cluster_and_search_it_as_the_embedded_store() {
         "most expressions match something: {nonempty}"
     );
 
+    // `trawl serve` on the cluster answers as `trawl sessions` does, and exports.
+    {
+        use std::io::{BufRead, Read};
+        let mut cmd = trawl(&reg);
+        cmd.args(["serve", "-q", "--listen", "127.0.0.1:0"]);
+        opts(&mut cmd, &url, &cap, &data, "test");
+        let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .map(str::to_string);
+        let answer =
+            |path: &str| ureq::get(&format!("{}{path}", base.clone().unwrap_or_default())).call();
+        let sessions = answer("/api/sessions?expression=port.dst%20%3D%3D%2053&length=10000");
+        let pcap = answer("/api/sessions/pcap?expression=port.dst%20%3D%3D%2053");
+        let _ = child.kill();
+        let _ = child.wait();
+        let r: serde_json::Value = sessions.unwrap().into_json().unwrap();
+        let want = search(&reg, &url, &cap, &data, "port.dst == 53", &[]);
+        assert!(!want.is_empty());
+        assert_eq!(r["recordsFiltered"].as_u64(), Some(want.len() as u64));
+        let ids: BTreeSet<String> = r["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids, want.into_keys().collect::<BTreeSet<_>>());
+        let mut bytes = Vec::new();
+        pcap.unwrap().into_reader().read_to_end(&mut bytes).unwrap();
+        assert!(bytes.len() > 24 + 16, "packets in the pcap answer");
+    }
+
     // Time windows, with each bounding.
     for bounding in ["last", "first", "both", "either"] {
         let w = [
