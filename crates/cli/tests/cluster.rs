@@ -323,8 +323,11 @@ fn capture_into_the_cluster_and_search_it_as_the_embedded_store() {
             .trim()
             .strip_prefix("listening on ")
             .map(str::to_string);
-        let answer =
-            |path: &str| ureq::get(&format!("{}{path}", base.clone().unwrap_or_default())).call();
+        let answer = |path: &str| {
+            ureq::get(&format!("{}{path}", base.clone().unwrap_or_default()))
+                .call()
+                .map_err(Box::new)
+        };
         let sessions = answer("/api/sessions?expression=port.dst%20%3D%3D%2053&length=10000");
         let pcap = answer("/api/sessions/pcap?expression=port.dst%20%3D%3D%2053");
         let _ = child.kill();
