@@ -1,8 +1,9 @@
-//! Node stats of a live capture: every 2 seconds (as Arkime) the node's current
-//! `stats` document, with Arkime's field names, is written to
-//! `<dataDir>/stats/<node>.json` (read by `trawl serve`'s `/api/stats`), and each
-//! minute a `dstats` document is appended to `<dataDir>/stats/<node>-dstats.jsonl`;
-//! with Elasticsearch they go to its `stats` and `dstats` indices too.
+//! Node stats of a capture: every 2 seconds (as Arkime) the node's current `stats`
+//! document, with Arkime's field names, is written to `<dataDir>/stats/<node>.json`
+//! (read by `trawl serve`'s `/api/stats`), and each minute a `dstats` document is
+//! appended to `<dataDir>/stats/<node>-dstats.jsonl`; with Elasticsearch they go to
+//! its `stats` index (id: the node) and `dstats` index too, the latter every 5, 60 and
+//! 600 seconds with Arkime's ids (`<node>-<(seconds / interval) % 1440>-<interval>`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,17 @@ pub struct StatsWriter {
     pcap_dir: PathBuf,
     start: u64,
     last: (Instant, u64, u64, u64, u64),
-    last_dstats: Instant,
+    /// When a dstats document of each of [`DSTATS`] went last.
+    last_dstats: [Instant; 3],
+}
+
+/// The intervals (seconds) of Arkime's dstats documents.
+pub const DSTATS: [u64; 3] = [5, 60, 600];
+
+/// The id of a dstats document of `interval` at `secs`, as Arkime's capture makes it:
+/// the slot cycles through 1440 per interval, so old documents are overwritten.
+pub fn dstats_id(node: &str, secs: u64, interval: u64) -> String {
+    format!("{node}-{}-{interval}", (secs / interval.max(1)) % 1440)
 }
 
 fn now_ms() -> u64 {
@@ -96,7 +107,7 @@ impl StatsWriter {
             pcap_dir,
             start: now_ms() / 1000,
             last: (now, 0, 0, 0, 0),
-            last_dstats: now,
+            last_dstats: [now; 3],
         }
     }
 
@@ -154,21 +165,127 @@ impl StatsWriter {
                 body: doc.to_string(),
             });
         }
-        if self.last_dstats.elapsed().as_secs() >= 60 {
-            self.last_dstats = Instant::now();
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.dir.join(format!("{}-dstats.jsonl", self.node)))?;
-            writeln!(f, "{doc}")?;
+        for (i, interval) in DSTATS.into_iter().enumerate() {
+            if self.last_dstats[i].elapsed().as_secs() < interval {
+                continue;
+            }
+            self.last_dstats[i] = Instant::now();
+            let mut d = doc.clone();
+            d["interval"] = interval.into();
+            if interval == 60 {
+                let mut f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self.dir.join(format!("{}-dstats.jsonl", self.node)))?;
+                writeln!(f, "{d}")?;
+            }
             if let Some((out, prefix)) = &self.out {
                 out.emit(trawl_output::Doc {
                     index: format!("{prefix}dstats"),
-                    id: Some(format!("{}-60-{}", self.node, now_ms() / 60_000)),
-                    body: doc.to_string(),
+                    id: Some(dstats_id(&self.node, now_ms() / 1000, interval)),
+                    body: d.to_string(),
                 });
             }
         }
         Ok(())
+    }
+}
+
+/// A thread writing the stats documents of an offline capture every 2 s from the
+/// counters the reader keeps, until [`StatsThread::stop`] writes the last one.
+pub struct StatsThread {
+    stop: crossbeam_channel::Sender<()>,
+    handle: std::thread::JoinHandle<()>,
+}
+
+impl StatsThread {
+    /// Starts it.
+    pub fn start(mut w: StatsWriter, counters: std::sync::Arc<Counters>) -> std::io::Result<Self> {
+        let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
+        let handle = std::thread::Builder::new()
+            .name("trawl-stats".into())
+            .spawn(move || {
+                let mut warned = false;
+                loop {
+                    let done = !matches!(
+                        stopped.recv_timeout(std::time::Duration::from_secs(2)),
+                        Err(crossbeam_channel::RecvTimeoutError::Timeout)
+                    );
+                    if let Err(e) = w.write(&counters, 0, 2) {
+                        if !warned {
+                            tracing::warn!("writing the stats documents: {e}");
+                            warned = true;
+                        }
+                    }
+                    if done {
+                        return;
+                    }
+                }
+            })?;
+        Ok(StatsThread { stop, handle })
+    }
+
+    /// Writes the last document and ends the thread.
+    pub fn stop(self) {
+        drop(self.stop);
+        let _ = self.handle.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default)]
+    struct Collect(Mutex<Vec<trawl_output::Doc>>);
+
+    impl trawl_output::DocOutput for Collect {
+        fn emit(&self, doc: trawl_output::Doc) {
+            self.0.lock().unwrap().push(doc);
+        }
+    }
+
+    #[test]
+    fn stats_and_dstats_as_arkime_names_them() {
+        assert_eq!(dstats_id("n1", 1_000_000, 5), "n1-1280-5");
+        assert_eq!(dstats_id("n1", 1_000_000, 60), "n1-826-60");
+        assert_eq!(dstats_id("n1", 1_000_000, 600), "n1-226-600");
+        let dir = tempfile::tempdir().unwrap();
+        let out = Arc::new(Collect::default());
+        let mut w = StatsWriter::new(dir.path(), "n1", dir.path().to_path_buf());
+        w.send_to(
+            Arc::clone(&out) as Arc<dyn trawl_output::DocOutput>,
+            "arkime_",
+        );
+        let c = Counters::default();
+        c.packets.store(7, Ordering::Relaxed);
+        // Nothing but the stats document until an interval has passed.
+        w.write(&c, 3, 2).unwrap();
+        assert_eq!(out.0.lock().unwrap().len(), 1);
+        let long_ago = Instant::now()
+            .checked_sub(std::time::Duration::from_secs(700))
+            .unwrap();
+        w.last_dstats = [long_ago; 3];
+        w.write(&c, 3, 2).unwrap();
+        let docs = out.0.lock().unwrap();
+        assert_eq!(docs.len(), 5);
+        assert_eq!(docs[0].index, "arkime_stats");
+        assert_eq!(docs[0].id.as_deref(), Some("n1"));
+        for (d, interval) in docs[2..].iter().zip(DSTATS) {
+            assert_eq!(d.index, "arkime_dstats");
+            let id = d.id.clone().unwrap();
+            assert!(
+                id.starts_with("n1-") && id.ends_with(&format!("-{interval}")),
+                "{id}"
+            );
+            let b: serde_json::Value = serde_json::from_str(&d.body).unwrap();
+            assert_eq!(b["interval"], interval);
+            assert_eq!(b["totalPackets"], 7);
+            assert_eq!(b["monitoring"], 3);
+        }
+        // The minute's document is kept under dataDir too.
+        let local = std::fs::read_to_string(dir.path().join("stats/n1-dstats.jsonl")).unwrap();
+        assert_eq!(local.lines().count(), 1);
     }
 }

@@ -609,6 +609,15 @@ fn a_node_restarted_mid_capture_loses_nothing() {
         serde_json::json!({"match_all": {}}),
     );
     assert_eq!(n, saved, "{log}");
+    // The node's stats while it ran: the last document holds every packet read.
+    let read: u64 = log
+        .split("files, ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{log}"));
+    let st = c.get(&format!("/{p}stats/_doc/test")).unwrap();
+    assert_eq!(st["_source"]["totalPackets"].as_u64(), Some(read));
 }
 
 #[test]

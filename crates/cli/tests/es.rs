@@ -30,10 +30,16 @@ fn capture_sends_its_documents_to_elasticsearch() {
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&tests.stdout).unwrap();
     let want = v["sessions3"].as_array().unwrap().len();
-    let (mut sessions, mut files) = (0, 0);
+    let (mut sessions, mut files, mut stats) = (0, 0, 0);
     for ((id, body), index) in cluster.accepted().iter().zip(cluster.accepted_indexes()) {
         let b: serde_json::Value = serde_json::from_str(body).unwrap();
-        if index.starts_with("arkime_sessions3-") {
+        if index == "arkime_stats" {
+            // The node's stats document, written at the end of an offline capture too.
+            assert_eq!(id, "test");
+            assert_eq!(b["nodeName"], "test");
+            assert!(b["totalPackets"].as_u64().unwrap() > 0, "{b}");
+            stats += 1;
+        } else if index.starts_with("arkime_sessions3-") {
             sessions += 1;
             assert!(b["firstPacket"].is_u64());
         } else {
@@ -46,8 +52,9 @@ fn capture_sends_its_documents_to_elasticsearch() {
     }
     assert_eq!(sessions, want, "every session document");
     assert_eq!(files, 1);
+    assert_eq!(stats, 1);
     assert!(
-        log.contains(&format!("{} documents: {} accepted", want + 1, want + 1)),
+        log.contains(&format!("{} documents: {} accepted", want + 2, want + 2)),
         "{log}"
     );
 }

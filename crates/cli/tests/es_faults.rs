@@ -251,7 +251,8 @@ fn documents_that_cannot_be_spooled_exit_3() {
         .unwrap();
     let (status, log) = finish(child, Duration::from_secs(15));
     assert_eq!(status.and_then(|s| s.code()), Some(3), "{log}");
-    let lost = sessions_of_sample() + 1;
+    // The sessions, the files document and the stats document.
+    let lost = sessions_of_sample() + 2;
     assert!(
         log.contains(&format!("{lost} lost"))
             && log.contains(&format!("exit status 3: {lost} session documents")),

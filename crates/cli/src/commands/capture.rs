@@ -346,6 +346,24 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         args.packetcnt,
     );
     reader.bpf = offline_bpf;
+    // Node stats while reading, as Arkime's capture writes them in every mode but a
+    // dry run: the stats document every 2 s, dstats every 5, 60 and 600 s.
+    let stats_thread = if dry_run || args.tests {
+        None
+    } else {
+        let counters = Arc::new(crate::stats::Counters::default());
+        reader.counters = Some(Arc::clone(&counters));
+        let pcap_dir = settings
+            .pcap_dir
+            .first()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| settings.data_dir.clone());
+        let mut w = crate::stats::StatsWriter::new(&settings.data_dir, &node, pcap_dir);
+        if let Some(es) = &es_out {
+            w.send_to(Arc::clone(es) as Arc<dyn DocOutput>, &settings.prefix);
+        }
+        Some(crate::stats::StatsThread::start(w, counters)?)
+    };
     let total_bytes: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -391,6 +409,10 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     tracing::debug!("all packets read; waiting for the packet threads");
     let stats = join_packet_threads(handles)?;
     tracing::debug!("packet threads done; closing the outputs");
+    // The last stats document, then the outputs close.
+    if let Some(t) = stats_thread {
+        t.stop();
+    }
     // Closing the pcap files updates their documents, which may go to the output too.
     let written = pcap.finish();
     output.finish();
@@ -528,6 +550,8 @@ struct ReaderLoop {
     bpf: Option<trawl_rules::BpfFilter>,
     /// Packets `bpf` skipped.
     bpf_skipped: u64,
+    /// What the stats thread reports, brought up to date with each batch sent.
+    counters: Option<Arc<crate::stats::Counters>>,
 }
 
 const BATCH: usize = 256;
@@ -545,6 +569,7 @@ impl ReaderLoop {
             skipped: 0,
             bpf: None,
             bpf_skipped: 0,
+            counters: None,
         }
     }
 
@@ -644,6 +669,12 @@ impl ReaderLoop {
     }
 
     fn send(&mut self, t: usize) {
+        if let Some(c) = &self.counters {
+            c.packets
+                .store(self.packets_read, std::sync::atomic::Ordering::Relaxed);
+            c.bytes
+                .store(self.bytes_read, std::sync::atomic::Ordering::Relaxed);
+        }
         let batch = std::mem::replace(&mut self.batches[t], Vec::with_capacity(BATCH));
         // Offline: block until the packet thread has room rather than drop.
         let _ = self.senders[t].send(Command::Batch(batch));
