@@ -147,6 +147,12 @@ export async function rerender(page, action) {
   await page.waitForFunction((b) => (document.body.dataset.renders || '0') !== b, before);
 }
 
+/** Reloads the page and waits for its first view. */
+export async function reload(page) {
+  await page.reload();
+  await page.waitForFunction(() => Number(document.body.dataset.renders || 0) >= 1);
+}
+
 /** Goes to a hash of the page (same document) and waits for the view. */
 export async function goHash(page, hash) {
   await rerender(page, () => page.evaluate((h) => {

@@ -101,10 +101,17 @@ describe('connections', () => {
     const top = [...new Set(port53.map((s) => s.doc.source.ip))]
       .map((ip) => [ip, port53.filter((s) => s.doc.source.ip === ip).length]).sort((a, b) => b[1] - a[1])[0];
     const node = page.locator(`#cnGraph g.node[data-id="${top[0]}"]`);
-    const before = await node.boundingBox();
     const svg = await page.locator('#cnGraph').boundingBox();
-    const cx = before.x + before.width / 2;
-    const cy = before.y + before.height / 2;
+    // A point of its circle that no other node covers.
+    const [cx, cy] = await node.locator('circle').evaluate((c) => {
+      const b = c.getBoundingClientRect();
+      for (const [fx, fy] of [[0.5, 0.5], [0.3, 0.3], [0.7, 0.7], [0.3, 0.7], [0.7, 0.3], [0.5, 0.2], [0.5, 0.8]]) {
+        const x = b.left + b.width * fx;
+        const y = b.top + b.height * fy;
+        if (document.elementFromPoint(x, y)?.closest('g.node') === c.parentNode) return [x, y];
+      }
+      return [b.left + b.width / 2, b.top + b.height / 2];
+    });
     const tx = svg.x + 60;
     const ty = svg.y + 60;
     await page.mouse.move(cx, cy);

@@ -1062,6 +1062,7 @@ async function runConnections() {
   $('cnMin').value = state.cnMin;
   $('cnLen').value = state.cnLen;
   $('cnInfo').hidden = true;
+  await fieldsReady; // the fields are named as in expressions; the API takes database names
   const dstField = state.cnDst === 'ip.dst:port' || state.cnDst === 'destination.ip:port' ? 'ip.dst:port' : dbOf(state.cnDst);
   let res;
   try {

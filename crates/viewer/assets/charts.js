@@ -124,29 +124,32 @@ export function histogram(svg, series, opts = {}) {
     }
   }
 
+  svg.onpointerdown = svg.onpointermove = svg.onpointerup = svg.onpointercancel = null;
   if (!opts.onSelect) return;
-  // Drag to select a span. A transparent rectangle over the plot takes the pointer.
-  const hit = svgEl('rect', { x: 0, y: 0, width: iw, height: ih, class: 'hit' }, g);
+  // Drag to select a span, anywhere on the chart (bars keep their tooltips). The
+  // handlers are properties, so that a redraw replaces them instead of adding more.
+  svg.classList.add('selectable');
   const sel = svgEl('rect', { x: 0, y: 0, width: 0, height: ih, class: 'sel', visibility: 'hidden' }, g);
   const toX = (ev) => {
     const r = svg.getBoundingClientRect();
     return Math.min(iw, Math.max(0, ((ev.clientX - r.left) * W) / r.width - m.l));
   };
   let start = null;
-  hit.addEventListener('pointerdown', (ev) => {
+  svg.onpointerdown = (ev) => {
+    if (ev.button !== 0) return;
     start = toX(ev);
-    hit.setPointerCapture(ev.pointerId);
+    svg.setPointerCapture(ev.pointerId);
     sel.setAttribute('visibility', 'visible');
     sel.setAttribute('x', start);
     sel.setAttribute('width', 0);
-  });
-  hit.addEventListener('pointermove', (ev) => {
+  };
+  svg.onpointermove = (ev) => {
     if (start === null) return;
     const x = toX(ev);
     sel.setAttribute('x', Math.min(start, x));
     sel.setAttribute('width', Math.abs(x - start));
-  });
-  const end = (ev) => {
+  };
+  svg.onpointerup = (ev) => {
     if (start === null) return;
     const x = toX(ev);
     const a = Math.min(start, x);
@@ -157,8 +160,10 @@ export function histogram(svg, series, opts = {}) {
     const t = (px) => x0 + (px / iw) * (x1 - x0);
     opts.onSelect(t(a), t(b));
   };
-  hit.addEventListener('pointerup', end);
-  hit.addEventListener('pointercancel', () => { start = null; sel.setAttribute('visibility', 'hidden'); });
+  svg.onpointercancel = () => {
+    start = null;
+    sel.setAttribute('visibility', 'hidden');
+  };
 }
 
 /** A line chart of [[ms, value], …] with axes (node stats). */
@@ -312,6 +317,7 @@ export function forceGraph(svg, nodes, links, opts = {}) {
     grp.addEventListener('pointerdown', (ev) => {
       ev.preventDefault();
       down = { p: toSvg(ev), moved: false };
+      root.appendChild(grp); // on top of the others while it moves
       grp.setPointerCapture(ev.pointerId);
       s.fixed = true;
     });
