@@ -986,7 +986,7 @@ function metricSeries(graph, metric) {
 
 async function runSpigraph() {
   const seq = ++sgSeq;
-  $('sgField').value = expOf(state.sgField);
+  fieldsReady.then(() => { $('sgField').value = expOf(state.sgField); });
   $('sgSize').value = state.sgSize;
   $('sgSort').value = state.sgSort;
   $('sgMetric').value = state.sgMetric;
@@ -1017,8 +1017,9 @@ async function runSpigraph() {
     svg.setAttribute('role', 'img');
     svg.setAttribute('aria-label', `${it.name} over time`);
     const row = h('div', { class: 'sgitem', data: { name: String(it.name) } },
-      h('div', { class: 'sgname' }, valueChip(exp, it.name, String(it.name), f?.type)),
-      h('div', { class: 'sgcount num', text: fmtNum(metricOf(it)) }), svg);
+      h('div', { class: 'sghead' },
+        h('span', { class: 'sgname' }, valueChip(exp, it.name, String(it.name), f?.type)),
+        h('span', { class: 'sgcount num', text: fmtNum(metricOf(it)) })), svg);
     return { row, svg, it };
   });
   $('sgItems').replaceChildren(...items.map((x) => x.row));
@@ -1027,7 +1028,7 @@ async function runSpigraph() {
   for (const { svg, it } of items) {
     const ig = it.graph || {};
     histogram(svg, metricSeries(ig, state.sgMetric), {
-      axes: false, xmin: g.xmin ?? ig.xmin, xmax: g.xmax ?? ig.xmax, interval: ig.interval || g.interval,
+      axes: 'compact', xmin: g.xmin ?? ig.xmin, xmax: g.xmax ?? ig.xmax, interval: ig.interval || g.interval,
     });
   }
 }

@@ -56,11 +56,13 @@ function timeTicks(x0, x1, max) {
  */
 export function histogram(svg, series, opts = {}) {
   clear(svg);
-  const axes = opts.axes !== false;
+  // axes: true (counts and times), 'compact' (the same plot area, only the top count:
+  // small charts that line up under a full one), false (bare).
+  const axes = opts.axes ?? true;
   const W = Math.max(svg.clientWidth || svg.parentNode?.clientWidth || 600, 100);
   const H = svg.clientHeight || (axes ? 150 : 40);
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-  const m = axes ? { l: 48, r: 12, t: 8, b: 22 } : { l: 1, r: 1, t: 2, b: 2 };
+  const m = axes === true ? { l: 48, r: 12, t: 8, b: 22 } : axes ? { l: 48, r: 12, t: 6, b: 2 } : { l: 1, r: 1, t: 2, b: 2 };
   const iw = W - m.l - m.r;
   const ih = H - m.t - m.b;
   const interval = (opts.interval || 60) * 1000;
@@ -93,7 +95,10 @@ export function histogram(svg, series, opts = {}) {
   const sx = (t) => ((t - x0) / (x1 - x0)) * iw;
   const sy = (n) => ih - (n / ymax) * ih;
 
-  if (axes) {
+  if (axes === 'compact') {
+    svgEl('line', { x1: 0, x2: iw, y1: ih, y2: ih, class: 'grid' }, g);
+    svgEl('text', { x: -6, y: 8, 'text-anchor': 'end', class: 'axis' }, g).textContent = shortNum(ymax);
+  } else if (axes) {
     // Horizontal grid lines with the counts, and time ticks underneath.
     for (const f of [0, 0.5, 1]) {
       const y = sy(ymax * f);
@@ -240,45 +245,53 @@ export function forceGraph(svg, nodes, links, opts = {}) {
     return grp;
   });
 
-  let alpha = 1;
+  // Fruchterman–Reingold: pairs closer than 2.5k repel with k²/d, links pull with d²/k,
+  // a linear pull to the centre keeps separate components together; moves are capped
+  // by a cooling temperature.
+  const n = Math.max(1, nodes.length);
+  const k = Math.min(Math.sqrt((W * H) / n) * 0.55, Math.min(W, H) / 4);
+  const tMax = Math.min(W, H) / 10;
+  let temp = tMax;
   let frame = 0;
-  const k = Math.sqrt((W * H) / Math.max(1, nodes.length)) * 0.6; // ideal distance
   function tick() {
-    // Repulsion between every pair (fine for a few hundred nodes).
+    for (const s of sim) { s.vx = 0; s.vy = 0; }
     for (let i = 0; i < sim.length; i++) {
       for (let j = i + 1; j < sim.length; j++) {
         const a = sim[i];
         const b = sim[j];
-        let dx = b.x - a.x;
-        let dy = b.y - a.y;
-        let d2 = dx * dx + dy * dy;
-        if (d2 < 0.01) { dx = (i % 7) - 3 + 0.1; dy = (j % 5) - 2 + 0.1; d2 = dx * dx + dy * dy; }
-        const f = (k * k * 0.08 * alpha) / d2;
-        a.vx -= dx * f; a.vy -= dy * f;
-        b.vx += dx * f; b.vy += dy * f;
+        let dx = a.x - b.x;
+        let dy = a.y - b.y;
+        let d = Math.sqrt(dx * dx + dy * dy);
+        if (d < 0.01) { dx = ((i * 7 + j) % 5) - 2 + 0.5; dy = ((i + j * 3) % 5) - 2 + 0.5; d = Math.sqrt(dx * dx + dy * dy); }
+        if (d > 2.5 * k) continue; // far apart: no push (keeps components together)
+        const f = (k * k) / d / d;
+        a.vx += dx * f; a.vy += dy * f;
+        b.vx -= dx * f; b.vy -= dy * f;
       }
     }
-    // Springs along the links.
     for (const l of links) {
       const a = sim[l.source];
       const b = sim[l.target];
       if (!a || !b) continue;
-      const dx = b.x - a.x;
-      const dy = b.y - a.y;
-      const d = Math.sqrt(dx * dx + dy * dy) || 1;
-      const f = ((d - k * 0.7) / d) * 0.05 * alpha;
-      a.vx += dx * f; a.vy += dy * f;
-      b.vx -= dx * f; b.vy -= dy * f;
+      const dx = a.x - b.x;
+      const dy = a.y - b.y;
+      const d = Math.sqrt(dx * dx + dy * dy) || 0.01;
+      const f = d / k;
+      a.vx -= dx * f; a.vy -= dy * f;
+      b.vx += dx * f; b.vy += dy * f;
     }
     for (const s of sim) {
-      // Gravity to the centre keeps unconnected parts on screen.
-      s.vx += (W / 2 - s.x) * 0.004 * alpha;
-      s.vy += (H / 2 - s.y) * 0.004 * alpha;
-      if (s.fixed) { s.vx = 0; s.vy = 0; continue; }
-      s.x = Math.min(W - s.r, Math.max(s.r, s.x + s.vx));
-      s.y = Math.min(H - s.r, Math.max(s.r, s.y + s.vy));
-      s.vx *= 0.6; s.vy *= 0.6;
+      if (s.fixed) continue;
+      const gx = W / 2 - s.x;
+      const gy = H / 2 - s.y;
+      s.vx += gx * 0.06;
+      s.vy += gy * 0.06 * Math.max(1, W / H); // wide boxes: pull harder vertically
+      const v = Math.sqrt(s.vx * s.vx + s.vy * s.vy) || 1;
+      const step = Math.min(v, temp);
+      s.x = Math.min(W - s.r, Math.max(s.r, s.x + (s.vx / v) * step));
+      s.y = Math.min(H - s.r, Math.max(s.r, s.y + (s.vy / v) * step));
     }
+    temp *= 0.985;
   }
   function draw() {
     for (const [i, l] of links.entries()) {
@@ -293,17 +306,19 @@ export function forceGraph(svg, nodes, links, opts = {}) {
   let stopped = false;
   function loop() {
     if (stopped) return;
-    for (let i = 0; i < 3; i++) tick();
-    alpha *= 0.97;
+    for (let i = 0; i < 4; i++) tick();
     draw();
-    if (alpha > 0.01) frame = requestAnimationFrame(loop);
+    if (temp > 0.2) frame = requestAnimationFrame(loop);
     else svg.dataset.settled = '1';
   }
   svg.dataset.settled = '';
   draw();
   frame = requestAnimationFrame(loop);
+  // After a drag the others make room again, gently.
   const reheat = () => {
-    if (alpha <= 0.01) { alpha = 0.3; svg.dataset.settled = ''; frame = requestAnimationFrame(loop); } else alpha = Math.max(alpha, 0.3);
+    const idle = temp <= 0.2;
+    temp = Math.max(temp, tMax / 8);
+    if (idle) { svg.dataset.settled = ''; frame = requestAnimationFrame(loop); }
   };
 
   // Dragging: pointer capture on the node's group; moves of under 3px count as a click.
