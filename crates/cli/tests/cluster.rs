@@ -330,18 +330,20 @@ fn capture_into_the_cluster_and_search_it_as_the_embedded_store() {
         };
         // Both bodies are read in full before the server stops: the pcap
         // answer is streamed, and a server killed mid-body cuts it short.
-        let sessions = answer("/api/sessions?expression=port.dst%20%3D%3D%2053&length=10000")
-            .and_then(|r| {
-                r.into_json::<serde_json::Value>()
+        let sessions =
+            answer("/api/sessions?date=-1&expression=port.dst%20%3D%3D%2053&length=10000")
+                .and_then(|r| {
+                    r.into_json::<serde_json::Value>()
+                        .map_err(|e| e.to_string())
+                });
+        let pcap =
+            answer("/api/sessions/pcap?date=-1&expression=port.dst%20%3D%3D%2053").and_then(|r| {
+                let mut bytes = Vec::new();
+                r.into_reader()
+                    .read_to_end(&mut bytes)
+                    .map(|_| bytes)
                     .map_err(|e| e.to_string())
             });
-        let pcap = answer("/api/sessions/pcap?expression=port.dst%20%3D%3D%2053").and_then(|r| {
-            let mut bytes = Vec::new();
-            r.into_reader()
-                .read_to_end(&mut bytes)
-                .map(|_| bytes)
-                .map_err(|e| e.to_string())
-        });
         let _ = child.kill();
         let _ = child.wait();
         let r = sessions.unwrap();

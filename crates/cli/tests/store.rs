@@ -337,33 +337,34 @@ fn the_http_api_answers_a_real_client() {
     let (_guard, base) = serve(&e);
     let get = |path: &str| ureq::get(&format!("{base}{path}")).call().map_err(Box::new);
 
-    let r: serde_json::Value = get("/api/sessions?expression=port.dst%20%3D%3D%2053&length=10")
-        .unwrap()
-        .into_json()
-        .unwrap();
-    assert_eq!(r["recordsTotal"], 1);
+    let r: serde_json::Value =
+        get("/api/sessions?date=-1&expression=port.dst%20%3D%3D%2053&length=10")
+            .unwrap()
+            .into_json()
+            .unwrap();
+    assert_eq!(r["recordsFiltered"], 1);
     let d = &r["data"][0];
     assert_eq!(d["destination"]["port"], 53);
     let id = d["id"].as_str().unwrap().to_string();
 
     let r: serde_json::Value =
-        get("/api/sessions?expression=ip.src%3D%3D10.1.0.10&fields=port.dst&order=port.dst:desc")
+        get("/api/sessions?date=-1&expression=ip.src%3D%3D10.1.0.10&fields=port.dst&order=port.dst:desc")
             .unwrap()
             .into_json()
             .unwrap();
-    let ports: Vec<String> = r["data"]
+    let ports: Vec<u64> = r["data"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| x["destination.port"][0].as_str().unwrap().to_string())
+        .map(|x| x["destination"]["port"].as_u64().unwrap())
         .collect();
-    assert_eq!(ports, ["80", "53", "0"], "sorted by port, descending");
+    assert_eq!(ports, [80, 53, 0], "sorted by port, descending");
 
     let s: serde_json::Value = get(&format!("/api/session/{id}"))
         .unwrap()
         .into_json()
         .unwrap();
-    assert_eq!(s["source"]["destination"]["port"], 53);
+    assert_eq!(s["destination"]["port"], 53);
     match get("/api/session/nope") {
         Err(e) if matches!(*e, ureq::Error::Status(404, _)) => {}
         other => panic!("{other:?}"),
@@ -383,7 +384,7 @@ fn the_http_api_answers_a_real_client() {
     }
 
     let mut pcap = Vec::new();
-    get("/api/sessions/pcap?expression=port.dst%3D%3D80")
+    get("/api/sessions/pcap?date=-1&expression=port.dst%3D%3D80")
         .unwrap()
         .into_reader()
         .read_to_end(&mut pcap)
@@ -396,7 +397,7 @@ fn the_http_api_answers_a_real_client() {
     assert!(got.iter().all(|r| orig.contains(r)));
 
     let st: serde_json::Value = get("/api/stats").unwrap().into_json().unwrap();
-    assert!(st["sessions"].as_u64().unwrap() >= 3, "{st}");
+    assert!(st["data"].is_array(), "{st}");
 }
 
 /// Sends `request` on a new connection to the server at `base` while reading the
@@ -440,13 +441,13 @@ fn raw(base: &str, request: Vec<u8>) -> (u16, Vec<u8>) {
 /// Whether the server still answers a plain search correctly.
 fn still_answers(base: &str) {
     let r: serde_json::Value = ureq::get(&format!(
-        "{base}/api/sessions?expression=port.dst%20%3D%3D%2053"
+        "{base}/api/sessions?date=-1&expression=port.dst%20%3D%3D%2053"
     ))
     .call()
     .expect("the server still answers")
     .into_json()
     .unwrap();
-    assert_eq!(r["recordsTotal"], 1, "{r}");
+    assert_eq!(r["recordsFiltered"], 1, "{r}");
 }
 
 /// The status and JSON body of a GET, whatever the status.
@@ -467,7 +468,7 @@ fn no_request_stops_the_server() {
     for _ in 0..2 {
         for l in ["18446744073709551615", "1000000000", "-1"] {
             for ep in ["/api/sessions", "/api/sessions/pcap"] {
-                let r = ureq::get(&format!("{base}{ep}?length={l}")).call();
+                let r = ureq::get(&format!("{base}{ep}?date=-1&length={l}")).call();
                 assert_eq!(r.map(|r| r.status()).ok(), Some(200), "{ep} length={l}");
             }
         }
@@ -578,9 +579,10 @@ fn pcap_answers_stream_the_same_bytes_as_trawl_pcap() {
         let resp = if method == "GET" {
             ureq::get(&format!("{base}{ep}"))
                 .query("expression", expr)
+                .query("date", "-1")
                 .call()
         } else {
-            ureq::post(&format!("{base}{ep}")).send_form(&[("expression", expr)])
+            ureq::post(&format!("{base}{ep}")).send_form(&[("expression", expr), ("date", "-1")])
         }
         .unwrap();
         assert_eq!(

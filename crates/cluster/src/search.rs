@@ -221,6 +221,18 @@ impl ClusterSessions {
         Ok((total, hits))
     }
 
+    /// The number of sessions in every sessions index.
+    pub fn count_all(&self) -> Result<u64, ClusterError> {
+        let path = format!(
+            "{}/_count?ignore_unavailable=true&allow_no_indices=true",
+            self.pattern()
+        );
+        let body = self.client.get(&path)?;
+        body.get("count")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| bad("count"))
+    }
+
     /// The session with id `id`, if an index has it.
     pub fn get(&self, id: &str) -> Result<Option<Hit>, ClusterError> {
         let path = format!(

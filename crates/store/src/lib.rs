@@ -264,6 +264,50 @@ impl Store {
         Ok((total, hits))
     }
 
+    /// Calls `f` with every session matching `q` in the window of `o` (`o.limit` and
+    /// `o.sort` are ignored), partition by partition in document order, until `f`
+    /// answers false. Returns the number of matches (all of them, even when `f` stopped
+    /// early). Memory holds one partition's matching document numbers, never the
+    /// documents.
+    pub fn scan(
+        &self,
+        q: &Query,
+        o: &SearchOpts,
+        f: &mut dyn FnMut(Hit) -> bool,
+    ) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        let mut going = true;
+        for p in &self.parts {
+            let ints = ints::LazyInts::new(&p.dir);
+            let tq = Self::full_query(p, q, o, &ints);
+            let searcher = p.reader.searcher();
+            let found = searcher
+                .search(&tq, &tantivy::collector::DocSetCollector)
+                .map_err(|e| StoreError::Index(p.dir.clone(), e.to_string()))?;
+            total += found.len() as u64;
+            if !going {
+                continue;
+            }
+            let mut addrs: Vec<DocAddress> = found.into_iter().collect();
+            // In document order the store's compressed blocks are read once each.
+            addrs.sort_unstable();
+            for a in addrs {
+                if let Some(h) = Self::hit(p, &searcher, a, 0) {
+                    if !f(h) {
+                        going = false;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    /// The number of sessions in the store.
+    pub fn count_all(&self) -> u64 {
+        self.parts.iter().map(|p| p.reader.searcher().num_docs()).sum()
+    }
+
     fn hit(p: &Part, searcher: &tantivy::Searcher, addr: DocAddress, v: i64) -> Option<Hit> {
         let d: TantivyDocument = searcher.doc(addr).ok()?;
         let id = d.get_first(p.fields.id)?.as_str()?.to_string();

@@ -8,22 +8,21 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Form, FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde::Deserialize;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use trawl_fields::FieldRegistry;
 use trawl_query::excerpt;
-use trawl_query::{Bounding, Hit, SearchOpts};
 
-use crate::export::{self, Export};
-use crate::search::{compile, db_name, parse_time, session_count, sort_field, values_at};
-use crate::source::{Embedded, SessionSource, SourceError};
+use crate::assets;
+use crate::endpoints::{answer, no_such};
+pub use crate::request::Params;
+use crate::source::{Embedded, SessionSource};
 
 /// Largest request head (request line and headers) read; a larger one is answered
 /// 431. hyper reads heads into a buffer of this size.
@@ -43,16 +42,13 @@ const CHUNKS_AHEAD: usize = 4;
 const MAX_CONNECTIONS: usize = 512;
 /// The longest error message answered.
 const MAX_ERROR: usize = 300;
-/// Sessions `/api/sessions` and `/api/sessions/pcap` return when not told.
-const DEFAULT_SESSIONS: usize = 100;
-const DEFAULT_PCAP_SESSIONS: usize = 100_000;
 
 /// What the API answers from: the sessions (embedded store or cluster) and the
 /// field registry.
 pub struct Viewer {
-    source: Arc<dyn SessionSource>,
-    reg: FieldRegistry,
-    max_sessions: usize,
+    pub(crate) source: Arc<dyn SessionSource>,
+    pub(crate) reg: FieldRegistry,
+    pub(crate) max_sessions: usize,
 }
 
 impl Viewer {
@@ -72,56 +68,43 @@ impl Viewer {
     }
 }
 
-/// The parameters of a session search, from the query string (GET) or the form
-/// body (POST, where they override the query string's).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Params {
-    expression: Option<String>,
-    date: Option<String>,
-    start_time: Option<String>,
-    stop_time: Option<String>,
-    length: Option<String>,
-    order: Option<String>,
-    fields: Option<String>,
-    bounding: Option<String>,
-    strictly: Option<String>,
-}
-
-impl Params {
-    fn or(self, o: Params) -> Params {
-        Params {
-            expression: self.expression.or(o.expression),
-            date: self.date.or(o.date),
-            start_time: self.start_time.or(o.start_time),
-            stop_time: self.stop_time.or(o.stop_time),
-            length: self.length.or(o.length),
-            order: self.order.or(o.order),
-            fields: self.fields.or(o.fields),
-            bounding: self.bounding.or(o.bounding),
-            strictly: self.strictly.or(o.strictly),
-        }
-    }
-}
-
+/// Reads [`Params`] from the query string and, for a POST, from the body: a form
+/// (`application/x-www-form-urlencoded`) or a JSON object, as Arkime's page posts.
 impl<S: Send + Sync> FromRequest<S> for Params {
     type Rejection = Fail;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let query = Query::<Params>::try_from_uri(req.uri())
-            .map_err(|e| Fail(e.status(), e.body_text()))?
-            .0;
+        let query = req.uri().query().unwrap_or("").to_string();
         if req.method() != Method::POST {
-            return Ok(query);
+            return Params::parse(&query, None).map_err(bad_request);
         }
-        let Form(form) = Form::<Params>::from_request(req, state)
+        let json_body = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/json"));
+        let body = Bytes::from_request(req, state)
             .await
             .map_err(|e| Fail(e.status(), e.body_text()))?;
-        Ok(form.or(query))
+        if json_body && !body.is_empty() {
+            let v: serde_json::Value =
+                serde_json::from_slice(&body).map_err(|e| bad_request(format!("body: {e}")))?;
+            let Some(o) = v.as_object() else {
+                return Err(bad_request("body: not a JSON object"));
+            };
+            let form: Vec<(String, String)> = o
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), crate::aggs::text(v)))
+                .collect();
+            let form = serde_urlencoded::to_string(form).map_err(bad_request)?;
+            return Params::parse(&query, Some(form.as_bytes())).map_err(bad_request);
+        }
+        Params::parse(&query, Some(&body)).map_err(bad_request)
     }
 }
 
-fn json(code: StatusCode, body: &serde_json::Value) -> Response {
+pub(crate) fn json(code: StatusCode, body: &serde_json::Value) -> Response {
     (
         code,
         [(header::CONTENT_TYPE, "application/json")],
@@ -131,7 +114,7 @@ fn json(code: StatusCode, body: &serde_json::Value) -> Response {
 }
 
 /// `{"error": msg}`, the message cut to [`MAX_ERROR`] characters.
-fn error(code: StatusCode, msg: &str) -> Response {
+pub(crate) fn error(code: StatusCode, msg: &str) -> Response {
     let msg = match msg.char_indices().nth(MAX_ERROR) {
         None => msg.to_string(),
         Some((i, _)) => format!("{}…", &msg[..i]),
@@ -140,7 +123,7 @@ fn error(code: StatusCode, msg: &str) -> Response {
 }
 
 /// A request that failed: the status and message to answer.
-struct Fail(StatusCode, String);
+pub struct Fail(pub StatusCode, pub String);
 
 impl IntoResponse for Fail {
     fn into_response(self) -> Response {
@@ -154,154 +137,9 @@ fn bad_request(e: impl std::fmt::Display) -> Fail {
 
 /// Logs a server-side failure in full and answers 500 without its details (they
 /// name files of the machine).
-fn internal(what: &str, e: impl std::fmt::Display) -> Fail {
+pub(crate) fn internal(what: &str, e: impl std::fmt::Display) -> Fail {
     tracing::error!("{what}: {e}");
     Fail(StatusCode::INTERNAL_SERVER_ERROR, what.to_string())
-}
-
-fn source_failed(e: SourceError) -> Fail {
-    match e {
-        SourceError::Bad(m) => bad_request(m),
-        e => internal("search failed", e),
-    }
-}
-
-impl Viewer {
-    /// The search options of Arkime's session parameters.
-    fn search_opts(&self, p: &Params, default_len: usize) -> Result<SearchOpts, Fail> {
-        let mut o = SearchOpts {
-            limit: session_count(p.length.as_deref(), default_len, self.max_sessions)
-                .map_err(bad_request)?,
-            ..SearchOpts::default()
-        };
-        let time = |v: &Option<String>| -> Result<Option<i64>, Fail> {
-            v.as_deref()
-                .filter(|v| !v.is_empty())
-                .map(|v| parse_time(v).map_err(bad_request))
-                .transpose()
-        };
-        o.start_ms = time(&p.start_time)?;
-        o.stop_ms = time(&p.stop_time)?;
-        if let Some(b) = p.bounding.as_deref().filter(|v| !v.is_empty()) {
-            o.bounding = Bounding::parse(b).ok_or_else(|| {
-                bad_request(format!(
-                    "bounding '{}' is not one of last, first, both, either, database",
-                    excerpt(b)
-                ))
-            })?;
-        }
-        // Arkime's older `strictly=true` is `bounding=both`.
-        if p.strictly.as_deref() == Some("true") {
-            o.bounding = Bounding::Both;
-        }
-        if let Some(d) = p.date.as_deref().filter(|v| !v.is_empty()) {
-            let h: f64 = d.trim().parse().map_err(|_| {
-                bad_request(format!("date '{}' is not a number of hours", excerpt(d)))
-            })?;
-            if h > 0.0 {
-                // A float to integer cast saturates: no overflow for any number.
-                let span = (h * 3_600_000.0) as i64;
-                o.start_ms = Some(chrono::Utc::now().timestamp_millis().saturating_sub(span));
-                o.stop_ms = None;
-            }
-        }
-        if let Some(ord) = p.order.as_deref().filter(|v| !v.is_empty()) {
-            let first = ord.split(',').next().unwrap_or("");
-            let (f, dir) = first.split_once(':').unwrap_or((first, "asc"));
-            o.sort = (
-                sort_field(&self.reg, f.trim()).map_err(bad_request)?,
-                dir.trim().eq_ignore_ascii_case("desc"),
-            );
-        }
-        Ok(o)
-    }
-
-    fn search(&self, p: &Params, default_len: usize) -> Result<(u64, Vec<Hit>), Fail> {
-        let q = compile(p.expression.as_deref(), &self.reg).map_err(bad_request)?;
-        let o = self.search_opts(p, default_len)?;
-        self.source.search(&q, &o).map_err(source_failed)
-    }
-
-    fn sessions(&self, p: &Params) -> Response {
-        let (total, hits) = match self.search(p, DEFAULT_SESSIONS) {
-            Ok(r) => r,
-            Err(r) => return r.into_response(),
-        };
-        let fields: Option<Vec<String>> = p
-            .fields
-            .as_deref()
-            .filter(|f| !f.is_empty())
-            .map(|f| f.split(',').map(|x| db_name(&self.reg, x.trim())).collect());
-        let data: Vec<serde_json::Value> = hits
-            .iter()
-            .map(|h| {
-                let src: serde_json::Value = serde_json::from_str(&h.source).unwrap_or_default();
-                let mut obj = match &fields {
-                    None => src.as_object().cloned().unwrap_or_default(),
-                    Some(fs) => fs
-                        .iter()
-                        .map(|f| (f.clone(), serde_json::json!(values_at(&src, f))))
-                        .collect(),
-                };
-                obj.insert("id".into(), h.id.clone().into());
-                obj.insert("index".into(), h.partition.clone().into());
-                serde_json::Value::Object(obj)
-            })
-            .collect();
-        json(
-            StatusCode::OK,
-            &serde_json::json!({ "recordsTotal": total, "recordsFiltered": total, "data": data }),
-        )
-    }
-
-    fn session(&self, id: &str) -> Response {
-        let found = match self.source.get(id) {
-            Ok(h) => h,
-            Err(e) => return source_failed(e).into_response(),
-        };
-        match found {
-            Some(h) => {
-                let src: serde_json::Value = serde_json::from_str(&h.source).unwrap_or_default();
-                json(
-                    StatusCode::OK,
-                    &serde_json::json!({ "id": h.id, "index": h.partition, "source": src }),
-                )
-            }
-            None => error(
-                StatusCode::NOT_FOUND,
-                &format!("no session {}", excerpt(id)),
-            ),
-        }
-    }
-
-    fn plan_pcap(&self, p: &Params) -> Result<Export, Fail> {
-        let (_, hits) = self.search(p, DEFAULT_PCAP_SESSIONS)?;
-        let export =
-            export::plan(&*self.source, &hits).map_err(|e| internal("pcap export failed", e))?;
-        for (node, n) in &export.report().other_nodes {
-            tracing::warn!(
-                "pcap export: {n} sessions of node {node} left out: their packets are on that node"
-            );
-        }
-        Ok(export)
-    }
-
-    fn stats(&self) -> Response {
-        let parts = match self.source.partitions() {
-            Ok(p) => p,
-            Err(e) => return internal("cannot read the store", e).into_response(),
-        };
-        let docs: u64 = parts.iter().filter_map(|p| p["docs"].as_u64()).sum();
-        // No dataDir: answers do not show the machine's paths.
-        json(
-            StatusCode::OK,
-            &serde_json::json!({
-                "sessions": docs,
-                "partitions": parts,
-                "nodes": self.source.node_stats(),
-            }),
-        )
-    }
 }
 
 /// Runs `f` (store work, which blocks) on tokio's blocking threads; a panic there
@@ -316,20 +154,97 @@ async fn blocking(f: impl FnOnce() -> Response + Send + 'static) -> Response {
 type Shared = State<Arc<Viewer>>;
 
 async fn sessions(State(v): Shared, p: Params) -> Response {
-    blocking(move || v.sessions(&p)).await
+    blocking(move || answer(v.sessions(&p))).await
 }
 
-async fn session(State(v): Shared, id: Result<Path<String>, PathRejection>) -> Response {
-    let id = match id {
-        Ok(Path(id)) => id,
-        Err(e) => return error(e.status(), &e.body_text()),
-    };
-    let id = id.strip_suffix("/detail").unwrap_or(&id).to_string();
-    blocking(move || v.session(&id)).await
+async fn csv(State(v): Shared, p: Params) -> Response {
+    blocking(move || answer(v.csv(&p))).await
+}
+
+async fn spiview(State(v): Shared, p: Params) -> Response {
+    blocking(move || answer(v.spiview(&p))).await
+}
+
+async fn spigraph(State(v): Shared, p: Params) -> Response {
+    blocking(move || answer(v.spigraph(&p))).await
+}
+
+async fn connections(State(v): Shared, p: Params) -> Response {
+    blocking(move || answer(v.connections(&p))).await
+}
+
+async fn unique(State(v): Shared, p: Params) -> Response {
+    blocking(move || answer(v.unique(&p))).await
+}
+
+async fn fields(State(v): Shared) -> Response {
+    v.fields()
 }
 
 async fn stats(State(v): Shared) -> Response {
-    blocking(move || v.stats()).await
+    blocking(move || answer(v.stats())).await
+}
+
+async fn dstats(State(v): Shared, p: Params) -> Response {
+    blocking(move || answer(v.dstats(&p))).await
+}
+
+/// `/api/session/…`: `ID`, `ID/detail`, `ID/packets`, `NODE/ID/detail`,
+/// `NODE/ID/packets` and `NODE/ID.pcap`.
+async fn session(
+    State(v): Shared,
+    rest: Result<Path<String>, PathRejection>,
+    p: Params,
+) -> Response {
+    let rest = match rest {
+        Ok(Path(r)) => r,
+        Err(e) => return error(e.status(), &e.body_text()),
+    };
+    let parts: Vec<String> = rest.split('/').map(str::to_string).collect();
+    match parts.as_slice() {
+        [id] => {
+            let id = id.clone();
+            blocking(move || answer(v.session(&id))).await
+        }
+        [.., id, what] if what == "detail" && parts.len() <= 3 => {
+            let id = id.clone();
+            blocking(move || answer(v.detail(&id))).await
+        }
+        [.., id, what] if what == "packets" && parts.len() <= 3 => {
+            let id = id.clone();
+            blocking(move || answer(v.packets(&id, &p))).await
+        }
+        [_node, file] if file.ends_with(".pcap") => {
+            let id = file.trim_end_matches(".pcap").to_string();
+            one_pcap(v, id).await
+        }
+        _ => no_such(&format!("/api/session/{rest}")),
+    }
+}
+
+/// `/:node/:id.pcap`.
+async fn node_pcap(State(v): Shared, Path((_node, file)): Path<(String, String)>) -> Response {
+    match file.strip_suffix(".pcap") {
+        Some(id) => one_pcap(v, id.to_string()).await,
+        None => no_such(&format!("/{_node}/{file}")),
+    }
+}
+
+/// The pcap of one session.
+async fn one_pcap(v: Arc<Viewer>, id: String) -> Response {
+    let p = Params {
+        ids: Some(id),
+        ..Params::default()
+    };
+    stream_pcap(v, p, "session.pcap").await
+}
+
+async fn page() -> Response {
+    assets::respond("index.html")
+}
+
+async fn asset(Path(name): Path<String>) -> Response {
+    assets::respond(&name)
 }
 
 /// A `Write` that sends what it is given, in pieces, to a streamed answer's body,
@@ -381,6 +296,11 @@ impl std::io::Write for ChannelWriter {
 /// blocking task through a bounded channel into the body, so the answer is never
 /// whole in memory.
 async fn pcap(State(v): Shared, p: Params) -> Response {
+    stream_pcap(v, p, "sessions.pcap").await
+}
+
+/// Streams the pcap of `p`'s sessions as attachment `filename`.
+async fn stream_pcap(v: Arc<Viewer>, p: Params, filename: &'static str) -> Response {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(CHUNKS_AHEAD);
     let (planned_tx, planned) = tokio::sync::oneshot::channel::<Result<u64, Fail>>();
     let rt = tokio::runtime::Handle::current();
@@ -442,7 +362,8 @@ async fn pcap(State(v): Shared, p: Params) -> Response {
     );
     h.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=sessions.pcap"),
+        HeaderValue::from_str(&format!("attachment; filename={filename}"))
+            .unwrap_or(HeaderValue::from_static("attachment")),
     );
     h.insert(
         "x-trawl-unreadable-sessions",
@@ -484,9 +405,21 @@ pub fn router(viewer: Arc<Viewer>) -> Router {
         .route("/api/sessions.json", get(sessions).post(sessions))
         .route("/api/sessions/pcap", get(pcap).post(pcap))
         .route("/api/sessions.pcap", get(pcap).post(pcap))
-        .route("/api/session/{*id}", get(session))
+        .route("/api/sessions.csv", get(csv).post(csv))
+        .route("/api/sessions/csv", get(csv).post(csv))
+        .route("/api/session/{*rest}", get(session))
+        .route("/api/spiview", get(spiview).post(spiview))
+        .route("/api/spigraph", get(spigraph).post(spigraph))
+        .route("/api/connections", get(connections).post(connections))
+        .route("/api/unique", get(unique).post(unique))
+        .route("/api/unique.txt", get(unique).post(unique))
+        .route("/api/fields", get(fields))
         .route("/api/stats", get(stats))
         .route("/api/stats.json", get(stats))
+        .route("/api/dstats", get(dstats))
+        .route("/", get(page))
+        .route("/assets/{name}", get(asset))
+        .route("/{node}/{file}", get(node_pcap))
         .fallback(no_endpoint)
         .method_not_allowed_fallback(no_method)
         .with_state(viewer);

@@ -17,8 +17,14 @@
 //! request does stops the server: a panic answers 500, request heads and bodies are
 //! bounded in size and time, and each connection is a task, not a thread.
 
+mod aggs;
 mod api;
+mod assets;
+mod endpoints;
 pub mod export;
+mod packets;
+mod render;
+pub mod request;
 pub mod search;
 pub mod source;
 pub mod stats;

@@ -54,6 +54,16 @@ impl From<ClusterError> for SourceError {
 pub trait SessionSource: Send + Sync {
     /// The number of matches and the first `o.limit` hits in sort order.
     fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), SourceError>;
+    /// Calls `f` with every matching session (`o.limit` and `o.sort` ignored) until
+    /// it answers false; returns the number of matches.
+    fn scan(
+        &self,
+        q: &Query,
+        o: &SearchOpts,
+        f: &mut dyn FnMut(Hit) -> bool,
+    ) -> Result<u64, SourceError>;
+    /// The number of sessions it holds, whatever their time (Arkime's `recordsTotal`).
+    fn count_all(&self) -> Result<u64, SourceError>;
     /// One session by id.
     fn get(&self, id: &str) -> Result<Option<Hit>, SourceError>;
     /// The pcap file `num` of `node`, if known.
@@ -64,6 +74,15 @@ pub trait SessionSource: Send + Sync {
     fn partitions(&self) -> Result<Vec<serde_json::Value>, SourceError>;
     /// The latest stats document of each capturing node.
     fn node_stats(&self) -> Vec<serde_json::Value>;
+    /// The `dstats` documents of `node` at `interval` seconds, oldest first, with
+    /// `currentTime` (seconds) between `start` and `stop` when given.
+    fn dstats(
+        &self,
+        node: &str,
+        interval: u64,
+        start: Option<i64>,
+        stop: Option<i64>,
+    ) -> Vec<serde_json::Value>;
     /// What it is, for messages ("the store in /data", "the cluster at http://…").
     fn describe(&self) -> String;
 }
@@ -93,6 +112,19 @@ impl Embedded {
 impl SessionSource for Embedded {
     fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), SourceError> {
         Ok(Store::open(&self.data_dir)?.search(q, o)?)
+    }
+
+    fn scan(
+        &self,
+        q: &Query,
+        o: &SearchOpts,
+        f: &mut dyn FnMut(Hit) -> bool,
+    ) -> Result<u64, SourceError> {
+        Ok(Store::open(&self.data_dir)?.scan(q, o, f)?)
+    }
+
+    fn count_all(&self) -> Result<u64, SourceError> {
+        Ok(Store::open(&self.data_dir)?.count_all())
     }
 
     fn get(&self, id: &str) -> Result<Option<Hit>, SourceError> {
@@ -129,6 +161,16 @@ impl SessionSource for Embedded {
         crate::stats::read_all(&self.data_dir)
     }
 
+    fn dstats(
+        &self,
+        node: &str,
+        interval: u64,
+        start: Option<i64>,
+        stop: Option<i64>,
+    ) -> Vec<serde_json::Value> {
+        crate::stats::read_dstats(&self.data_dir, node, interval, start, stop)
+    }
+
     fn describe(&self) -> String {
         format!(
             "the store in {}",
@@ -158,6 +200,31 @@ impl Cluster {
 impl SessionSource for Cluster {
     fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), SourceError> {
         Ok(self.sessions.search(q, o)?)
+    }
+
+    fn scan(
+        &self,
+        q: &Query,
+        o: &SearchOpts,
+        f: &mut dyn FnMut(Hit) -> bool,
+    ) -> Result<u64, SourceError> {
+        // Every match, scrolled in pages by the cluster; held at once (a streaming
+        // scroll is a later step for clusters of many millions).
+        let all = SearchOpts {
+            limit: usize::MAX,
+            ..o.clone()
+        };
+        let (total, hits) = self.sessions.search(q, &all)?;
+        for h in hits {
+            if !f(h) {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    fn count_all(&self) -> Result<u64, SourceError> {
+        Ok(self.sessions.count_all()?)
     }
 
     fn get(&self, id: &str) -> Result<Option<Hit>, SourceError> {
@@ -237,6 +304,38 @@ impl SessionSource for Cluster {
         };
         out.sort_by(|a, b| a["nodeName"].as_str().cmp(&b["nodeName"].as_str()));
         out
+    }
+
+    fn dstats(
+        &self,
+        node: &str,
+        interval: u64,
+        start: Option<i64>,
+        stop: Option<i64>,
+    ) -> Vec<serde_json::Value> {
+        let mut filter = vec![
+            serde_json::json!({"term": {"nodeName": node}}),
+            serde_json::json!({"term": {"interval": interval}}),
+        ];
+        if start.is_some() || stop.is_some() {
+            filter.push(serde_json::json!({"range": {"currentTime": {"gte": start, "lte": stop}}}));
+        }
+        let body = serde_json::json!({
+            "query": {"bool": {"filter": filter}},
+            "sort": [{"currentTime": "asc"}], "size": 10000,
+        });
+        let path = format!("{}dstats/_search", self.sessions.prefix());
+        match self.sessions.client().post(&path, &body) {
+            Ok(b) => b
+                .pointer("/hits/hits")
+                .and_then(|h| h.as_array())
+                .map(|a| a.iter().filter_map(|h| h.get("_source").cloned()).collect())
+                .unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!("dstats: {e}");
+                Vec::new()
+            }
+        }
     }
 
     fn describe(&self) -> String {

@@ -21,18 +21,24 @@ fn registry() -> trawl_fields::FieldRegistry {
     reg
 }
 
-/// Three sessions: a (port 80, earliest), b (port 53), c (port 443, latest).
+/// Three sessions: a (10.0.0.1 → port 80, earliest), b (10.0.0.10 → port 53),
+/// c (9.0.0.1 → port 443, latest); each lasts 500 ms.
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let reg = registry();
     let out = trawl_store::StoreOutput::start(dir.path(), trawl_store::fields_of(&reg)).unwrap();
-    for (id, port, t) in [("a", 80, 1000), ("b", 53, 2000), ("c", 443, 3000)] {
+    for (id, src, port, t, proto) in [
+        ("a", "10.0.0.1", 80, 1000, "http"),
+        ("b", "10.0.0.10", 53, 2000, "dns"),
+        ("c", "9.0.0.1", 443, 3000, "tls"),
+    ] {
         out.emit(Doc {
             index: "sessions3-231114".into(),
             id: Some(id.into()),
             body: format!(
-                r#"{{"firstPacket":{t},"lastPacket":{},"node":"n1","source":{{"ip":"10.0.0.1","port":40000}},"destination":{{"ip":"192.0.2.1","port":{port}}},"protocol":["tcp"]}}"#,
-                t + 500
+                r#"{{"firstPacket":{t},"lastPacket":{},"node":"n1","ipProtocol":6,"source":{{"ip":"{src}","port":40000,"packets":2,"bytes":{port}}},"destination":{{"ip":"192.0.2.1","port":{port},"packets":1,"bytes":60}},"network":{{"packets":3,"bytes":{}}},"protocol":["tcp","{proto}"]}}"#,
+                t + 500,
+                port + 60
             ),
         });
     }
@@ -97,30 +103,41 @@ fn form(uri: &str, body: &str) -> Request<Body> {
 async fn sessions_by_get_and_post_alike() {
     let f = fixture();
     let app = app(&f, 2_000_000);
-    let (s, v) = get_json(&app, "/api/sessions?expression=port.dst%20%3E%3D%2080").await;
+    let (s, v) = get_json(
+        &app,
+        "/api/sessions?date=-1&expression=port.dst%20%3E%3D%2080",
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["recordsTotal"], 2);
+    assert_eq!(v["recordsTotal"], 3, "every session of the store");
+    assert_eq!(v["recordsFiltered"], 2);
     assert_eq!(ids(&v), ["a", "c"], "in firstPacket order");
-    assert_eq!(v["data"][0]["index"], "sessions3-231114");
     assert_eq!(v["data"][0]["destination"]["port"], 80);
+    assert_eq!(v["data"][0]["node"], "n1");
+    // Without date, Arkime's default window: the last hour, which has none of them.
+    let (_, v) = get_json(&app, "/api/sessions").await;
+    assert_eq!(
+        (v["recordsFiltered"].as_u64(), v["recordsTotal"].as_u64()),
+        (Some(0), Some(3))
+    );
 
     let (s, _, b) = send(
         &app,
         form(
             "/api/sessions",
-            "expression=port.dst+%3E%3D+80&order=port.dst:desc&fields=port.dst",
+            "date=-1&expression=port.dst+%3E%3D+80&order=port.dst:desc&fields=port.dst",
         ),
     )
     .await;
     assert_eq!(s, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
     assert_eq!(ids(&v), ["c", "a"], "sorted by port, descending");
-    assert_eq!(v["data"][0]["destination.port"][0], "443");
+    assert_eq!(v["data"][0]["destination"]["port"], 443);
     // The form overrides the query string; the query string fills in the rest.
     let (_, _, b) = send(
         &app,
         form(
-            "/api/sessions.json?expression=x&length=1",
+            "/api/sessions.json?date=-1&expression=x&length=1",
             "expression=port.dst+%3D%3D+53",
         ),
     )
@@ -130,7 +147,8 @@ async fn sessions_by_get_and_post_alike() {
 
     let (s, v) = get_json(&app, "/api/session/b").await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["source"]["destination"]["port"], 53);
+    assert_eq!(v["destination"]["port"], 53, "the document itself");
+    assert_eq!(v["id"], "b");
     let (s, v) = get_json(&app, "/api/session/b/detail").await;
     assert_eq!((s, v["id"].as_str()), (StatusCode::OK, Some("b")));
     let (s, _) = get_json(&app, "/api/session/nope").await;
@@ -187,13 +205,13 @@ async fn lengths_of_any_size_are_capped_at_max_sessions_queried() {
         "1e300",
         &"9".repeat(500),
     ] {
-        let (s, v) = get_json(&app, &format!("/api/sessions?length={l}")).await;
+        let (s, v) = get_json(&app, &format!("/api/sessions?date=-1&length={l}")).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(ids(&v), ["a", "b"], "capped at maxSessionsQueried (2)");
         assert_eq!(v["recordsTotal"], 3);
         let (s, _, b) = send(
             &app,
-            Request::get(format!("/api/sessions/pcap?length={l}"))
+            Request::get(format!("/api/sessions/pcap?date=-1&length={l}"))
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -206,10 +224,10 @@ async fn lengths_of_any_size_are_capped_at_max_sessions_queried() {
         );
     }
     for l in ["-5", "0", "-18446744073709551616"] {
-        let (s, v) = get_json(&app, &format!("/api/sessions?length={l}")).await;
+        let (s, v) = get_json(&app, &format!("/api/sessions?date=-1&length={l}")).await;
         assert_eq!((s, ids(&v).len()), (StatusCode::OK, 2), "default, capped");
     }
-    let (s, v) = get_json(&app, "/api/sessions?length=1").await;
+    let (s, v) = get_json(&app, "/api/sessions?date=-1&length=1").await;
     assert_eq!((s, ids(&v)), (StatusCode::OK, vec!["a".to_string()]));
     let (s, v) = get_json(&app, "/api/sessions?length=lots").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
@@ -234,6 +252,202 @@ fn the_store_does_not_allocate_by_the_limit_asked() {
     }
 }
 
+/// The ids of an answer's rows, in order.
+async fn rows(app: &Router, uri: &str) -> Vec<String> {
+    let (s, v) = get_json(app, uri).await;
+    assert_eq!(s, StatusCode::OK, "{uri}: {v}");
+    ids(&v)
+}
+
+#[tokio::test]
+async fn paging_order_and_windows_as_arkime() {
+    let f = fixture();
+    let app = app(&f, 2_000_000);
+    // Addresses sort as addresses (9.0.0.1 < 10.0.0.1 < 10.0.0.10), not as text.
+    let by_ip = "/api/sessions?date=-1&order=source.ip:asc";
+    assert_eq!(rows(&app, by_ip).await, ["c", "a", "b"]);
+    assert_eq!(
+        rows(&app, &format!("{by_ip}&start=1&length=1")).await,
+        ["a"]
+    );
+    assert_eq!(
+        rows(&app, &format!("{by_ip}&start=5")).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        rows(&app, "/api/sessions?date=-1&order=ip.src:desc").await,
+        ["b", "a", "c"]
+    );
+    // Every key counts: equal nodes, then ports descending.
+    let two = "/api/sessions?date=-1&order=node:asc,destination.port:desc";
+    assert_eq!(rows(&app, two).await, ["c", "a", "b"]);
+    assert_eq!(rows(&app, &format!("{two}&start=2")).await, ["b"]);
+    // startTime/stopTime in seconds, with each bounding (sessions a 1–1.5 s,
+    // b 2–2.5 s, c 3–3.5 s; the window 2–3 s).
+    for (bounding, want) in [
+        ("last", vec!["b"]),
+        ("first", vec!["b", "c"]),
+        ("both", vec!["b"]),
+        ("either", vec!["b", "c"]),
+    ] {
+        let uri = format!("/api/sessions?startTime=2&stopTime=3&bounding={bounding}");
+        assert_eq!(rows(&app, &uri).await, want, "{bounding}");
+    }
+    assert_eq!(
+        rows(
+            &app,
+            "/api/sessions?startTime=2&stopTime=3&strictly=true&bounding=either"
+        )
+        .await,
+        ["b"],
+        "strictly is both"
+    );
+    // POST with a JSON body, as Arkime's page sends it.
+    let req = Request::post("/api/sessions")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            r#"{"date": -1, "expression": "port.dst == 53", "length": 5}"#,
+        ))
+        .unwrap();
+    let (s, _, b) = send(&app, req).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(ids(&v), ["b"]);
+}
+
+#[tokio::test]
+async fn histogram_spiview_spigraph_connections_unique_csv_fields() {
+    let f = fixture();
+    let app = app(&f, 2_000_000);
+    let (_, v) = get_json(
+        &app,
+        "/api/sessions?date=-1&facets=1&interval=second&map=true",
+    )
+    .await;
+    let g = &v["graph"];
+    // Buckets of one second on lastPacket (1.5 s, 2.5 s, 3.5 s).
+    assert_eq!(
+        g["sessionsHisto"],
+        serde_json::json!([[1000, 1], [2000, 1], [3000, 1]])
+    );
+    assert_eq!(
+        g["source.packetsHisto"],
+        serde_json::json!([[1000, 2], [2000, 2], [3000, 2]])
+    );
+    assert_eq!(g["network.packetsTotal"], 9);
+    assert_eq!(g["network.bytesTotal"], 80 + 53 + 443 + 180);
+    assert_eq!(g["interval"], 1);
+    assert_eq!(g["xmin"], serde_json::Value::Null, "all time");
+    assert!(v["map"]["src"].is_object());
+
+    let (_, v) = get_json(
+        &app,
+        "/api/spiview?date=-1&spi=destination.port:2,protocol&facets=1",
+    )
+    .await;
+    assert_eq!(v["recordsFiltered"], 3);
+    let ports = &v["spi"]["destination.port"];
+    // Equal counts: by value's text ("443" < "53" < "80").
+    assert_eq!(
+        ports["buckets"],
+        serde_json::json!([{"key": 443, "doc_count": 1}, {"key": 53, "doc_count": 1}])
+    );
+    assert_eq!(ports["sum_other_doc_count"], 1);
+    assert_eq!(
+        v["spi"]["protocol"]["buckets"][0],
+        serde_json::json!({"key": "tcp", "doc_count": 3})
+    );
+    assert_eq!(v["protocols"]["tcp"], 3);
+
+    let (_, v) = get_json(
+        &app,
+        "/api/spigraph?date=-1&field=protocol&size=2&interval=second",
+    )
+    .await;
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        (items[0]["name"].as_str(), items[0]["count"].as_u64()),
+        (Some("tcp"), Some(3))
+    );
+    assert_eq!(items[1]["name"], "dns");
+    assert_eq!(
+        items[1]["graph"]["sessionsHisto"],
+        serde_json::json!([[2000, 1]])
+    );
+
+    let (_, v) = get_json(
+        &app,
+        "/api/connections?date=-1&srcField=ip.src&dstField=ip.dst:port",
+    )
+    .await;
+    assert_eq!(v["recordsFiltered"], 3);
+    let nodes: Vec<&str> = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        nodes,
+        [
+            "10.0.0.1",
+            "10.0.0.10",
+            "192.0.2.1:443",
+            "192.0.2.1:53",
+            "192.0.2.1:80",
+            "9.0.0.1"
+        ]
+    );
+    assert_eq!(v["links"].as_array().unwrap().len(), 3);
+
+    let (s, _, b) = send(
+        &app,
+        Request::get("/api/unique?date=-1&exp=ip.src&counts=1")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        String::from_utf8(b).unwrap(),
+        "10.0.0.1, 1\n10.0.0.10, 1\n9.0.0.1, 1\n"
+    );
+
+    let (s, _, b) = send(
+        &app,
+        Request::get("/api/sessions.csv?date=-1&fields=ip.src,port.dst&order=port.dst:asc")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let text = String::from_utf8(b).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines[1], "10.0.0.10,53");
+
+    let (_, v) = get_json(&app, "/api/fields").await;
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["exp"] == "ip.src" && f["dbField"] == "source.ip"));
+
+    let (s, v) = get_json(&app, "/api/session/n1/b/detail").await;
+    assert_eq!(s, StatusCode::OK);
+    let general = &v["groups"][0];
+    assert_eq!(general["group"], "general");
+    assert!(
+        general["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["exp"] == "port.dst" && f["values"][0] == 53),
+        "{v}"
+    );
+}
+
 #[tokio::test]
 async fn an_unknown_order_field_is_400_naming_it() {
     let f = fixture();
@@ -245,9 +459,9 @@ async fn an_unknown_order_field_is_400_naming_it() {
         "{v}"
     );
     // Known fields sort, by expression or by database name.
-    let (_, v) = get_json(&app, "/api/sessions?order=destination.port:desc").await;
+    let (_, v) = get_json(&app, "/api/sessions?date=-1&order=destination.port:desc").await;
     assert_eq!(ids(&v), ["c", "a", "b"]);
-    let (_, v) = get_json(&app, "/api/sessions?order=lastPacket:desc").await;
+    let (_, v) = get_json(&app, "/api/sessions?date=-1&order=lastPacket:desc").await;
     assert_eq!(ids(&v), ["c", "b", "a"]);
 }
 
@@ -272,13 +486,14 @@ async fn errors_quote_a_short_excerpt_of_what_was_sent() {
             StatusCode::NOT_FOUND,
         ),
     ];
-    for key in ["expression", "length", "order", "startTime", "date"] {
+    // (A `date` that is not a number means all time, as in Arkime.)
+    for key in ["expression", "length", "order", "startTime"] {
         for ep in ["/api/sessions", "/api/sessions/pcap"] {
             // An unknown field of a million characters, for the expression.
-            let value = if key == "expression" {
-                format!("{big}%3D%3D1")
-            } else {
-                big.clone()
+            let value = match key {
+                "expression" => format!("{big}%3D%3D1"),
+                "startTime" => format!("{big}&stopTime=1"),
+                _ => big.clone(),
             };
             requests.push((form(ep, &format!("{key}={value}")), StatusCode::BAD_REQUEST));
         }
@@ -308,8 +523,8 @@ async fn stats_show_no_machine_path() {
     assert_eq!(s, StatusCode::OK);
     let text = String::from_utf8(b).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["sessions"], 3);
-    assert_eq!(v["partitions"][0]["name"], "sessions3-231114");
+    assert_eq!(v["recordsTotal"], 0, "no capture node has written stats");
+    assert!(v["data"].as_array().unwrap().is_empty());
     let dir = f.dir.path().to_str().unwrap();
     assert!(!text.contains(dir), "{text}");
     assert!(v.get("dataDir").is_none(), "{text}");

@@ -1,0 +1,485 @@
+//! What Arkime asks Elasticsearch to aggregate, computed over the matching session
+//! documents as a search streams them: the timeline histogram with its packet and
+//! byte sums (`graph`), the country counts (`map`), terms of a field (SPI view,
+//! unique, SPI graph) and the source → destination graph (connections). One pass
+//! over the documents feeds every aggregation a request asks for.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::{json, Map, Value};
+
+/// The sums each histogram bucket keeps besides its count, in Arkime's names.
+const SUMS: [&str; 6] = [
+    "source.packets",
+    "destination.packets",
+    "source.bytes",
+    "destination.bytes",
+    "client.bytes",
+    "server.bytes",
+];
+
+/// The value at a dotted path of a document (the first one, for an array).
+pub fn first_at<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = doc;
+    for part in path.split('.') {
+        cur = match cur {
+            Value::Array(a) => a.first()?.get(part)?,
+            v => v.get(part)?,
+        };
+    }
+    match cur {
+        Value::Array(a) => a.first(),
+        v => Some(v),
+    }
+}
+
+/// The value at a dotted path as it is written (array or not).
+pub fn raw_at<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = doc;
+    for part in path.split('.') {
+        cur = cur.get(part)?;
+    }
+    Some(cur)
+}
+
+fn number_at(doc: &Value, path: &str) -> f64 {
+    first_at(doc, path).and_then(Value::as_f64).unwrap_or(0.0)
+}
+
+/// Every value at a dotted path, arrays flattened, each kept as JSON (numbers stay
+/// numbers). The pseudo fields `ip.src:port.src`-like (`source.ip:source.port`,
+/// `ip.dst:port`) join an address and its port as Arkime does (`.` after IPv6).
+pub fn values(doc: &Value, path: &str) -> Vec<Value> {
+    if let Some(side) = combo(path) {
+        let ip = first_at(doc, &format!("{side}.ip")).and_then(Value::as_str);
+        let port = first_at(doc, &format!("{side}.port"));
+        return match (ip, port) {
+            (Some(ip), Some(port)) => {
+                let sep = if ip.contains(':') { '.' } else { ':' };
+                vec![Value::String(format!("{ip}{sep}{port}"))]
+            }
+            _ => Vec::new(),
+        };
+    }
+    let mut cur = vec![doc];
+    for part in path.split('.') {
+        let mut next = Vec::new();
+        for c in cur {
+            match c.get(part) {
+                Some(Value::Array(a)) => next.extend(a.iter()),
+                Some(x) => next.push(x),
+                None => {}
+            }
+        }
+        cur = next;
+    }
+    cur.into_iter()
+        .flat_map(|x| match x {
+            Value::Array(a) => a.clone(),
+            Value::Null => Vec::new(),
+            other => vec![other.clone()],
+        })
+        .collect()
+}
+
+/// `source` or `destination` for the address-and-port pseudo fields.
+fn combo(path: &str) -> Option<&'static str> {
+    match path {
+        "ip.src:port.src" | "source.ip:source.port" | "a1:p1" | "ip.src:source.port" => {
+            Some("source")
+        }
+        "ip.dst:port.dst"
+        | "destination.ip:destination.port"
+        | "a2:p2"
+        | "ip.dst:port"
+        | "ip.dst:destination.port" => Some("destination"),
+        _ => None,
+    }
+}
+
+/// A value as the text of a key.
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// IP protocol numbers as Arkime's viewer names them.
+pub fn protocol_name(n: i64) -> String {
+    match n {
+        1 => "icmp".into(),
+        2 => "igmp".into(),
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        47 => "gre".into(),
+        50 => "esp".into(),
+        58 => "icmp6".into(),
+        89 => "ospf".into(),
+        103 => "pim".into(),
+        132 => "sctp".into(),
+        n => n.to_string(),
+    }
+}
+
+/// The timeline: sessions and sums per bucket of `interval` seconds.
+#[derive(Debug)]
+pub struct Graph {
+    field: &'static str,
+    interval_ms: i64,
+    buckets: BTreeMap<i64, (u64, [f64; 6])>,
+}
+
+impl Graph {
+    /// Buckets of `interval` seconds on the document time `field`.
+    pub fn new(field: &'static str, interval: i64) -> Graph {
+        Graph {
+            field,
+            interval_ms: interval.max(1).saturating_mul(1000),
+            buckets: BTreeMap::new(),
+        }
+    }
+
+    /// Counts `doc`.
+    pub fn add(&mut self, doc: &Value) {
+        let Some(t) = first_at(doc, self.field).and_then(Value::as_i64) else {
+            return;
+        };
+        let key = t.div_euclid(self.interval_ms) * self.interval_ms;
+        let b = self.buckets.entry(key).or_default();
+        b.0 += 1;
+        for (i, f) in SUMS.iter().enumerate() {
+            b.1[i] += number_at(doc, f);
+        }
+    }
+
+    /// Arkime's `graph` object (viewerUtils.graphMerge with the default
+    /// timelineDataFilters: network.packets, network.bytes, totDataBytes).
+    pub fn to_json(&self, window: Option<(i64, i64)>) -> Value {
+        let mut g = Map::new();
+        g.insert("xmin".into(), window.map(|w| w.0).into());
+        g.insert("xmax".into(), window.map(|w| w.1).into());
+        g.insert("interval".into(), (self.interval_ms / 1000).into());
+        let num = |x: f64| -> Value {
+            if x.fract() == 0.0 && x.abs() < 9e15 {
+                Value::from(x as i64)
+            } else {
+                Value::from(x)
+            }
+        };
+        let sessions: Vec<Value> = self.buckets.iter().map(|(k, b)| json!([k, b.0])).collect();
+        g.insert("sessionsHisto".into(), sessions.into());
+        g.insert(
+            "sessionsTotal".into(),
+            self.buckets.values().map(|b| b.0).sum::<u64>().into(),
+        );
+        for (i, f) in SUMS.iter().enumerate() {
+            let h: Vec<Value> = self
+                .buckets
+                .iter()
+                .map(|(k, b)| json!([k, num(b.1[i])]))
+                .collect();
+            g.insert(format!("{f}Histo"), h.into());
+        }
+        let total = |a: usize, b: usize| num(self.buckets.values().map(|x| x.1[a] + x.1[b]).sum());
+        g.insert("network.packetsTotal".into(), total(0, 1));
+        g.insert("network.bytesTotal".into(), total(2, 3));
+        g.insert("totDataBytesTotal".into(), total(4, 5));
+        Value::Object(g)
+    }
+
+    /// Sessions, packets, bytes and data bytes of every bucket together.
+    pub fn totals(&self) -> (u64, f64, f64, f64) {
+        let mut t = (0u64, 0.0, 0.0, 0.0);
+        for b in self.buckets.values() {
+            t.0 += b.0;
+            t.1 += b.1[0] + b.1[1];
+            t.2 += b.1[2] + b.1[3];
+            t.3 += b.1[4] + b.1[5];
+        }
+        t
+    }
+}
+
+/// Arkime's `map`: sessions by source, destination and X-Forwarded-For country.
+#[derive(Debug, Default)]
+pub struct CountryMap {
+    src: BTreeMap<String, u64>,
+    dst: BTreeMap<String, u64>,
+    xff: BTreeMap<String, u64>,
+}
+
+impl CountryMap {
+    /// Counts `doc`.
+    pub fn add(&mut self, doc: &Value) {
+        for (m, path) in [
+            (&mut self.src, "source.geo.country_iso_code"),
+            (&mut self.dst, "destination.geo.country_iso_code"),
+            (&mut self.xff, "http.xffGEO"),
+        ] {
+            let vs: HashSet<String> = values(doc, path).iter().map(text).collect();
+            for v in vs {
+                *m.entry(v).or_default() += 1;
+            }
+        }
+    }
+
+    /// `{src, dst, xffGeo}`.
+    pub fn to_json(&self) -> Value {
+        json!({ "src": self.src, "dst": self.dst, "xffGeo": self.xff })
+    }
+}
+
+/// Sessions per value of one field; a session counts once per distinct value.
+#[derive(Debug)]
+pub struct Terms {
+    pub field: String,
+    counts: HashMap<String, (Value, u64)>,
+}
+
+impl Terms {
+    /// Terms of `field` (database name, or an address-and-port pseudo field).
+    pub fn new(field: &str) -> Terms {
+        Terms {
+            field: field.to_string(),
+            counts: HashMap::new(),
+        }
+    }
+
+    /// The distinct values of `doc` this aggregation counts, as (text, key).
+    pub fn keys_of(&self, doc: &Value) -> Vec<(String, Value)> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for v in values(doc, &self.field) {
+            let v = match (&*self.field, &v) {
+                ("ipProtocol", Value::Number(n)) => {
+                    Value::String(protocol_name(n.as_i64().unwrap_or(-1)))
+                }
+                _ => v,
+            };
+            let t = text(&v);
+            if seen.insert(t.clone()) {
+                out.push((t, v));
+            }
+        }
+        out
+    }
+
+    /// Counts `doc`.
+    pub fn add(&mut self, doc: &Value) {
+        for (t, v) in self.keys_of(doc) {
+            self.counts.entry(t).or_insert((v, 0)).1 += 1;
+        }
+    }
+
+    /// Every value with its count, by count (highest first) then value.
+    pub fn sorted(&self) -> Vec<(&Value, u64)> {
+        let mut v: Vec<(&String, &Value, u64)> =
+            self.counts.iter().map(|(t, (k, n))| (t, k, *n)).collect();
+        v.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(b.0)));
+        v.into_iter().map(|(_, k, n)| (k, n)).collect()
+    }
+
+    /// Elasticsearch's terms answer for the top `size` values.
+    pub fn to_json(&self, size: usize) -> Value {
+        let all = self.sorted();
+        let other: u64 = all.iter().skip(size).map(|x| x.1).sum();
+        let buckets: Vec<Value> = all
+            .iter()
+            .take(size)
+            .map(|(k, n)| json!({"key": k, "doc_count": n}))
+            .collect();
+        json!({"doc_count_error_upper_bound": 0, "sum_other_doc_count": other, "buckets": buckets})
+    }
+}
+
+/// Numeric fields summed onto connection nodes and links (Arkime's default
+/// connection fields).
+const CONN_SUMS: [&str; 3] = ["network.bytes", "totDataBytes", "network.packets"];
+
+#[derive(Debug, Default)]
+struct ConnNode {
+    sessions: u64,
+    kind: u8,
+    links: u64,
+    sums: [f64; 3],
+}
+
+/// The graph of `/api/connections`.
+#[derive(Debug)]
+pub struct Connections {
+    src: String,
+    dst: String,
+    nodes: HashMap<String, ConnNode>,
+    links: HashMap<(String, String), (u64, [f64; 3])>,
+    /// Sessions with both fields.
+    pub hits: u64,
+}
+
+impl Connections {
+    /// Connections from `src` values to `dst` values (database names or
+    /// address-and-port pseudo fields).
+    pub fn new(src: &str, dst: &str) -> Connections {
+        Connections {
+            src: src.to_string(),
+            dst: dst.to_string(),
+            nodes: HashMap::new(),
+            links: HashMap::new(),
+            hits: 0,
+        }
+    }
+
+    /// Adds `doc`'s connections (every pair of its source and destination values).
+    pub fn add(&mut self, doc: &Value) {
+        let srcs: Vec<String> = values(doc, &self.src).iter().map(text).collect();
+        let dsts: Vec<String> = values(doc, &self.dst).iter().map(text).collect();
+        if srcs.is_empty() || dsts.is_empty() {
+            return;
+        }
+        self.hits += 1;
+        let sums = CONN_SUMS.map(|f| number_at(doc, f));
+        for s in &srcs {
+            for d in &dsts {
+                for (v, bit) in [(s, 1u8), (d, 2u8)] {
+                    let n = self.nodes.entry(v.clone()).or_default();
+                    n.sessions += 1;
+                    n.kind |= bit;
+                    for (i, x) in sums.iter().enumerate() {
+                        n.sums[i] += x;
+                    }
+                }
+                let key = (s.clone(), d.clone());
+                let link = match self.links.get_mut(&key) {
+                    Some(l) => l,
+                    None => {
+                        for v in [s, d] {
+                            if let Some(n) = self.nodes.get_mut(v) {
+                                n.links += 1;
+                            }
+                        }
+                        self.links.entry(key).or_default()
+                    }
+                };
+                link.0 += 1;
+                for (i, x) in sums.iter().enumerate() {
+                    link.1[i] += x;
+                }
+            }
+        }
+    }
+
+    /// `{nodes, links, recordsFiltered}`: nodes with fewer than `min_conn` links are
+    /// left out with their links; nodes sorted by id.
+    pub fn to_json(&self, min_conn: u64) -> Value {
+        let mut ids: Vec<&String> = self.nodes.keys().collect();
+        ids.sort();
+        let mut pos: HashMap<&str, usize> = HashMap::new();
+        let mut nodes = Vec::new();
+        for id in ids {
+            let n = &self.nodes[id];
+            if n.links < min_conn {
+                continue;
+            }
+            pos.insert(id, nodes.len());
+            let mut o = json!({"id": id, "cnt": n.links, "sessions": n.sessions, "type": n.kind, "pos": nodes.len()});
+            for (i, f) in CONN_SUMS.iter().enumerate() {
+                o[*f] = json!(n.sums[i] as i64);
+            }
+            nodes.push(o);
+        }
+        let mut keys: Vec<&(String, String)> = self.links.keys().collect();
+        keys.sort();
+        let mut links = Vec::new();
+        for k in keys {
+            let (Some(&s), Some(&t)) = (pos.get(k.0.as_str()), pos.get(k.1.as_str())) else {
+                continue;
+            };
+            let l = &self.links[k];
+            let mut o = json!({"source": s, "target": t, "value": l.0});
+            for (i, f) in CONN_SUMS.iter().enumerate() {
+                o[*f] = json!(l.1[i] as i64);
+            }
+            links.push(o);
+        }
+        json!({"nodes": nodes, "links": links, "recordsFiltered": self.hits})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(t: i64, src: &str, dst: &str, port: u16, pk: u64) -> Value {
+        json!({"firstPacket": t, "lastPacket": t + 10, "ipProtocol": 6,
+               "source": {"ip": src, "port": 1000, "packets": pk, "bytes": pk * 100},
+               "destination": {"ip": dst, "port": port, "packets": 1, "bytes": 60},
+               "network": {"packets": pk + 1, "bytes": pk * 100 + 60},
+               "protocol": ["tcp", "http", "tcp"]})
+    }
+
+    #[test]
+    fn histogram_buckets_and_sums() {
+        let mut g = Graph::new("lastPacket", 60);
+        g.add(&doc(0, "a", "b", 80, 2));
+        g.add(&doc(59_000, "a", "b", 80, 3)); // lastPacket 59010: still bucket 0
+        g.add(&doc(61_000, "a", "b", 80, 4));
+        let j = g.to_json(Some((0, 120_000)));
+        assert_eq!(j["sessionsHisto"], json!([[0, 2], [60000, 1]]));
+        assert_eq!(j["source.packetsHisto"], json!([[0, 5], [60000, 4]]));
+        assert_eq!(j["network.packetsTotal"], json!(9 + 3));
+        assert_eq!(j["interval"], json!(60));
+        assert_eq!(j["xmax"], json!(120_000));
+    }
+
+    #[test]
+    fn terms_count_sessions_not_values() {
+        let mut t = Terms::new("protocol");
+        t.add(&doc(0, "a", "b", 80, 1));
+        t.add(&json!({"protocol": ["udp", "tcp"]}));
+        let j = t.to_json(1);
+        assert_eq!(j["buckets"], json!([{"key": "tcp", "doc_count": 2}]));
+        assert_eq!(j["sum_other_doc_count"], json!(2), "http and udp");
+        let mut p = Terms::new("ipProtocol");
+        p.add(&doc(0, "a", "b", 80, 1));
+        assert_eq!(p.to_json(5)["buckets"][0]["key"], json!("tcp"));
+        let mut port = Terms::new("destination.port");
+        port.add(&doc(0, "a", "b", 80, 1));
+        assert_eq!(port.to_json(5)["buckets"][0]["key"], json!(80), "a number");
+    }
+
+    #[test]
+    fn address_and_port_pseudo_fields() {
+        assert_eq!(
+            values(&doc(0, "a", "10.0.0.2", 80, 1), "ip.dst:port"),
+            [json!("10.0.0.2:80")]
+        );
+        assert_eq!(
+            values(&doc(0, "a", "fe80::1", 80, 1), "ip.dst:port"),
+            [json!("fe80::1.80")]
+        );
+    }
+
+    #[test]
+    fn connections_nodes_and_links() {
+        let mut c = Connections::new("source.ip", "destination.ip");
+        c.add(&doc(0, "10.0.0.1", "10.0.0.2", 80, 1));
+        c.add(&doc(0, "10.0.0.1", "10.0.0.2", 80, 1));
+        c.add(&doc(0, "10.0.0.2", "10.0.0.3", 80, 1));
+        c.add(&json!({"source": {"ip": "10.0.0.9"}}));
+        let j = c.to_json(1);
+        assert_eq!(j["recordsFiltered"], json!(3));
+        let nodes = j["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), 3);
+        assert_eq!(nodes[1]["id"], json!("10.0.0.2"));
+        assert_eq!(nodes[1]["type"], json!(3));
+        assert_eq!(nodes[1]["cnt"], json!(2));
+        assert_eq!(nodes[1]["sessions"], json!(3));
+        assert_eq!(
+            j["links"][0],
+            json!({"source": 0, "target": 1, "value": 2, "network.bytes": 320, "totDataBytes": 0, "network.packets": 4})
+        );
+        let j = c.to_json(2);
+        assert_eq!(j["nodes"].as_array().unwrap().len(), 1);
+        assert!(j["links"].as_array().unwrap().is_empty());
+    }
+}
