@@ -74,6 +74,22 @@ describe('sessions page', () => {
     assert.equal(await page.locator('#sessions tbody tr.srow').count(), expected.length);
   });
 
+  it('the info column shows each session\'s URI, DNS host or mail subject', async () => {
+    await goHash(page, hashOf('sessions', { date: '-1', length: '100' }));
+    const infos = await page.$$eval('#sessions tbody tr.srow', (trs) => trs.map((tr) => [
+      tr.querySelector('td[data-col="src"]').textContent, tr.querySelector('td[data-col="dst"]').textContent,
+      tr.querySelector('td[data-col="info"]').textContent]));
+    assert.equal(infos.length, ALL);
+    for (const { doc } of SESSIONS) {
+      const row = infos.find((r) => r[0] === srcCell(doc) && r[1] === ipPort(doc.destination.ip, doc.destination.port));
+      assert.ok(row, `a row for ${srcCell(doc)}`);
+      for (const [field, label] of [['http.uri', 'URI'], ['dns.host', 'DNS'], ['email.subject', 'SUBJECT']]) {
+        const v = values(doc, field);
+        if (v.length) assert.ok(row[2].includes(v[0]), `${srcCell(doc)}: info shows ${label} ${v[0]}: ${row[2]}`);
+      }
+    }
+  });
+
   it('a bad expression shows the server\'s error with its position', async () => {
     const expr = 'port.dst == 53 && && ip.src == 10.0.0.1';
     const at = expr.indexOf('&& &&') + 3; // where the second && starts (0-based)
@@ -117,6 +133,9 @@ describe('sessions page', () => {
     assert.deepEqual(host, values(doc, 'http.host'));
     assert.deepEqual(await detail.locator('dd[data-db="http.method"] button.val').allTextContents(), values(doc, 'http.method'));
     assert.deepEqual(await detail.locator('dd[data-db="source.ip"] button.val').allTextContents(), [doc.source.ip]);
+    // Times as Arkime shows them (UTC).
+    const t = new Date(doc.firstPacket).toISOString();
+    assert.equal(await detail.locator('dd[data-db="firstPacket"]').textContent(), `${t.slice(0, 10).replace(/-/g, '/')} ${t.slice(11, 19)}`);
     // Payload: the request from the source, the answer (its status code) from the destination.
     const srcText = await detail.locator('.pkt.src pre').first().textContent();
     assert.ok(srcText.startsWith(`${values(doc, 'http.method')[0]} ${values(doc, 'http.path')[0]} HTTP/1.1`), srcText.slice(0, 80));
@@ -307,12 +326,13 @@ describe('sessions page', () => {
   it('writes the README screenshot when asked', { skip: process.env.TRAWL_SCREENSHOT_README !== '1' }, async () => {
     const doc = only('http-simple-get');
     const p = await ctx.context.newPage();
-    await p.setViewportSize({ width: 1280, height: 860 });
-    await p.goto(`${BASE}/${hashOf('sessions', { date: '-1', graph: 'packets', expression: 'protocols == http || protocols == dns || protocols == tls' })}`);
+    await p.setViewportSize({ width: 1400, height: 880 });
+    // 2013–2014, where most of the listed pcaps' sessions are, by week.
+    const t0 = Date.UTC(2013, 0, 1) / 1000;
+    const t1 = Date.UTC(2015, 0, 1) / 1000;
+    await p.goto(`${BASE}/${hashOf('sessions', { date: 'custom', startTime: t0, stopTime: t1, interval: 'week', graph: 'packets' })}`);
     await p.waitForFunction(() => Number(document.body.dataset.renders || 0) >= 1);
-    await p.locator('#sessions tbody tr.srow', { has: p.locator(`td[data-col="src"]:text-is("${srcCell(doc)}")`) }).click();
-    await p.locator('#sessions tr.detail .pktlist').waitFor();
-    await p.locator('#sessions tr.detail').evaluate((e) => e.scrollIntoView({ block: 'center' }));
+    assert.ok(await p.locator('#sessions tbody tr.srow', { has: p.locator(`td[data-col="src"]:text-is("${srcCell(doc)}")`) }).isVisible());
     await p.screenshot({ path: path.join(REPO, 'docs', 'screenshot-sessions.png') });
     await p.close();
   });

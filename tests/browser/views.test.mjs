@@ -146,6 +146,8 @@ describe('stats', () => {
     const get = (name) => vals[cells.indexOf(name)];
     assert.equal(get('Node'), 'test');
     assert.equal(get('Total packets'), fmt(packets));
+    // Sessions written: every session Arkime wrote for these files.
+    assert.equal(get('Sessions'), fmt(ALL));
     assert.equal(await page.locator('#stCharts figure').count(), 6);
     await shot(page, 'stats');
   });

@@ -46,6 +46,12 @@ function fmtTime(ms) {
   return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
+/**
+ * A time field's value in ms. Arkime's `date` and `seconds` types hold ms in the
+ * session documents (firstPacket, lastPacket); a small number is taken as seconds.
+ */
+const timeMs = (v) => (typeof v === 'number' && Math.abs(v) < 1e11 ? v * 1000 : v);
+
 /** "10.0.0.1:80", or "[2001:db8::1]:80" for IPv6. */
 function ipPort(ep) {
   if (!ep || ep.ip === undefined) return '';
@@ -554,7 +560,7 @@ function columnDef(id) {
 function cellText(v, type) {
   if (v === undefined || v === null) return '';
   if (Array.isArray(v)) return v.map((x) => cellText(x, type)).join(', ');
-  if (type === 'date' || (typeof v === 'number' && type === 'seconds')) return fmtTime(type === 'seconds' ? v * 1000 : v);
+  if ((type === 'date' || type === 'seconds') && typeof v === 'number') return fmtTime(timeMs(v));
   if (typeof v === 'number') return fmtNum(v);
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
@@ -637,8 +643,14 @@ function drawSessionsGraph() {
   histogram($('histo'), graphSeries(graph, state.graph), {
     xmin: graph.xmin, xmax: graph.xmax, interval: graph.interval, onSelect: zoomTo,
   });
-  $('graphLegend').textContent = graph.sessionsTotal === undefined ? ''
-    : `${fmtNum(graph.sessionsTotal)} sessions · ${fmtNum(graph['network.packetsTotal'])} packets · ${fmtNum(graph['network.bytesTotal'])} bytes`;
+  const legend = $('graphLegend');
+  legend.replaceChildren();
+  if (state.graph !== 'sessions') {
+    legend.append(h('span', { class: 'dot src' }), ' source ', h('span', { class: 'dot dst' }), ' destination · ');
+  }
+  if (graph.sessionsTotal !== undefined) {
+    legend.append(`${fmtNum(graph.sessionsTotal)} sessions · ${fmtNum(graph['network.packetsTotal'])} packets · ${fmtNum(graph['network.bytesTotal'])} bytes`);
+  }
 }
 
 function renderSessions(res, failed = false) {
@@ -829,14 +841,16 @@ function renderFieldGroups(detail) {
           dd.appendChild(h('span', { class: 'plain', text: JSON.stringify(v) }));
         } else if (f.type === 'date' || f.type === 'seconds') {
           // Dates are shown, not clicked: their text is not a value the language takes.
-          dd.appendChild(h('span', { class: 'plain', text: fmtTime(f.type === 'seconds' ? v * 1000 : v) }));
+          dd.appendChild(h('span', { class: 'plain', text: typeof v === 'number' ? fmtTime(timeMs(v)) : String(v) }));
         } else {
           dd.appendChild(valueChip(f.exp, v, typeof v === 'number' ? fmtNum(v) : String(v), f.type));
         }
       }
       dl.append(h('dt', { title: `${f.exp} (${f.dbField})`, text: f.friendlyName || f.exp }), dd);
     }
-    wrap.appendChild(h('section', { class: 'group', data: { group: g.group } }, h('h4', { text: g.group }), dl));
+    // A group with many fields takes two grid columns (and lays its fields in two).
+    const wide = (g.fields || []).length > 16 ? ' wide' : '';
+    wrap.appendChild(h('section', { class: `group${wide}`, data: { group: g.group } }, h('h4', { text: g.group }), dl));
   }
   return wrap;
 }
@@ -1150,7 +1164,7 @@ const perSec = (d, k) => (typeof d[k] === 'number' && d.deltaMS ? (d[k] * 1000) 
 const STAT_COLUMNS = [
   ['Node', (d) => d.nodeName],
   ['Time (UTC)', (d) => fmtTime((d.currentTime || 0) * 1000)],
-  ['Sessions', (d) => fmtNum(d.totalSessions ?? d.monitoring), 'num'],
+  ['Sessions', (d) => fmtNum(d.totalSessions), 'num'],
   ['Active sessions', (d) => fmtNum(d.monitoring), 'num'],
   ['Packets/s', (d) => fmtNum(Math.round(perSec(d, 'deltaPackets') ?? 0)), 'num'],
   ['Bytes/s', (d) => fmtSize(perSec(d, 'deltaBytes')), 'num'],
