@@ -33,9 +33,9 @@ command -v node >/dev/null && command -v npm >/dev/null || { echo "browser tests
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/trawl-browser.XXXXXX")
-server=
+servers=() # pids of the trawl serve processes started below
 cleanup() {
-  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -50,28 +50,46 @@ echo "== capturing ${#pcaps[@]} regression pcaps"
 (cd "$reg" && "$bin" capture -q -c config.test.ini -n test --flush \
   -o elasticsearch= -o "dataDir=$work/data" "${args[@]}")
 
-# The server, on a free port; it prints "listening on http://ADDR".
-(cd "$reg" && exec "$bin" serve -q -c config.test.ini -n test -o elasticsearch= -o "dataDir=$work/data" \
-  --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err") &
-server=$!
-url=
-for _ in $(seq 1 100); do
-  url=$(sed -n 's/^listening on \(http:\/\/[^ ]*\).*/\1/p' "$work/serve.out" | head -n 1)
-  [ -n "$url" ] && break
-  kill -0 "$server" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$url" ]; then
-  echo "browser tests: trawl serve did not start" >&2
-  cat "$work/serve.out" "$work/serve.err" >&2
-  exit 1
+# Starts `trawl serve` on a free port with extra arguments; sets $url and adds its pid
+# to $servers. It prints "listening on http://ADDR".
+start_server() {
+  local name=$1; shift
+  (cd "$reg" && exec "$bin" serve -q -c config.test.ini -n test -o elasticsearch= -o "dataDir=$work/data" \
+    --listen 127.0.0.1:0 "$@" >"$work/$name.out" 2>"$work/$name.err") &
+  local pid=$!
+  servers+=("$pid")
+  url=
+  for _ in $(seq 1 100); do
+    url=$(sed -n 's/^listening on \(http:\/\/[^ ]*\).*/\1/p' "$work/$name.out" | head -n 1)
+    [ -n "$url" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$url" ]; then
+    echo "browser tests: trawl serve ($name) did not start" >&2
+    cat "$work/$name.out" "$work/$name.err" >&2
+    exit 1
+  fi
+  echo "== trawl serve ($name) at $url"
+}
+start_server serve
+main_url=$url
+
+# With `trawl user` in the binary: a second server that needs a login (login.test.mjs).
+auth_url=
+if "$bin" user --help >/dev/null 2>&1; then
+  auth_pass="browser test $$"
+  (cd "$reg" && printf '%s\n' "$auth_pass" | "$bin" user add analyst -c config.test.ini -n test \
+    -o elasticsearch= -o "dataDir=$work/data" --users "$work/users" >/dev/null)
+  start_server auth --users "$work/users"
+  auth_url=$url
 fi
-echo "== trawl serve at $url"
 
 mkdir -p "$here/artifacts"
 status=0
-(cd "$here" && TRAWL_URL="$url" TRAWL_REGRESSION="$reg" \
-  node --test --test-concurrency=1 --test-reporter=spec sessions.test.mjs views.test.mjs) || status=$?
+(cd "$here" && TRAWL_URL="$main_url" TRAWL_REGRESSION="$reg" \
+  TRAWL_AUTH_URL="$auth_url" TRAWL_AUTH_USER=analyst TRAWL_AUTH_PASS="${auth_pass:-}" \
+  node --test --test-concurrency=1 --test-reporter=spec sessions.test.mjs views.test.mjs login.test.mjs) || status=$?
 if [ "$status" != 0 ]; then
   echo "== trawl serve's log" >&2
   tail -n 40 "$work/serve.err" >&2 || true
