@@ -142,6 +142,10 @@ describe('sessions page', () => {
     assert.ok(srcText.includes(`User-Agent: ${values(doc, 'http.useragent')[0]}`));
     const dstText = await detail.locator('.pkt.dst pre').first().textContent();
     assert.ok(dstText.startsWith(`HTTP/1.1 ${values(doc, 'http.statuscode')[0]}`), dstText.slice(0, 40));
+    // Markup in the payload is shown as text, never parsed (the page escapes everything).
+    const html = detail.locator('.pkt.dst pre').first();
+    assert.ok((await html.textContent()).includes('<title>Apache HTTP Server Test Page'));
+    assert.equal(await html.evaluate((pre) => pre.children.length), 0, 'no elements made from the payload');
     // Colours differ by direction.
     const [cs, cd] = await Promise.all(['.pkt.src', '.pkt.dst'].map((s) => detail.locator(s).first().evaluate((e) => getComputedStyle(e).backgroundColor)));
     assert.notEqual(cs, cd);
