@@ -68,6 +68,11 @@ describe('SPI graph', () => {
     // Each value has its own histogram; the bars add up to its count.
     const sums = await page.$$eval('#sgItems .sgitem', (items) => items.map((it) => it.querySelectorAll('svg.spark rect.bar').length));
     assert.ok(sums.every((n) => n > 0), 'every value has bars');
+    // They share the total's time axis: a value seen in one bucket is a thin bar, not the
+    // whole width, and bars of the same time line up with the total's.
+    const widths = await page.$$eval('#sgItems svg.spark rect.bar', (rs) => rs.map((r) => r.getBoundingClientRect().width));
+    const plot = await page.locator('#sgTotal').boundingBox();
+    assert.ok(Math.max(...widths) < plot.width / 4, `bar widths ${Math.max(...widths)} of ${plot.width}`);
     assert.equal(await page.inputValue('#sgField'), 'port.dst');
     assert.equal(await page.textContent('#sgCount'), `${fmt(ALL)} of ${fmt(ALL)} sessions`);
     await shot(page, 'spigraph');

@@ -1038,11 +1038,15 @@ async function runSpigraph() {
   });
   $('sgItems').replaceChildren(...items.map((x) => x.row));
   if (!items.length) $('sgItems').replaceChildren(h('p', { class: 'muted', text: 'No values.' }));
-  // Draw after insertion so the SVGs have a size; all share the total's time axis.
+  // Draw after insertion so the SVGs have a size; all share the total's time axis
+  // (from its data when the answer has no xmin/xmax, as for all time).
+  const times = (g.sessionsHisto || []).map((b) => b[0]);
+  const xmin = g.xmin ?? (times.length ? Math.min(...times) : undefined);
+  const xmax = g.xmax ?? (times.length ? Math.max(...times) + (g.interval || 60) * 1000 : undefined);
   for (const { svg, it } of items) {
     const ig = it.graph || {};
     histogram(svg, metricSeries(ig, state.sgMetric), {
-      axes: 'compact', xmin: g.xmin ?? ig.xmin, xmax: g.xmax ?? ig.xmax, interval: ig.interval || g.interval,
+      axes: 'compact', xmin: xmin ?? ig.xmin, xmax: xmax ?? ig.xmax, interval: ig.interval || g.interval,
     });
   }
 }
