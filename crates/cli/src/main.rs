@@ -29,8 +29,11 @@ enum Cmd {
     Sessions(commands::sessions::SessionsArgs),
     /// Write the packets of the sessions an expression matches to a pcap file.
     Pcap(commands::pcap::PcapArgs),
-    /// Serve the store over HTTP (Arkime viewer API names: /api/sessions, /api/session/ID, /api/sessions/pcap, /api/stats).
+    /// Serve the analyst page and Arkime's viewer API over the store (loopback by default).
     Serve(commands::serve::ServeArgs),
+    /// Users who may log in to `trawl serve` (argon2 hashes in the users file).
+    #[command(subcommand)]
+    User(commands::user::UserCmd),
     /// Arkime's cluster layout (init, info, expire, wipe), or the embedded store's partitions (info, expire).
     #[command(subcommand)]
     Db(commands::db::DbCmd),
@@ -45,6 +48,7 @@ fn main() -> std::process::ExitCode {
         Cmd::Db(c) => commands::db::run(c),
         Cmd::Pcap(a) => commands::pcap::run(a),
         Cmd::Serve(a) => commands::serve::run(a),
+        Cmd::User(c) => commands::user::run(c),
     };
     match result {
         Ok(code) => code,

@@ -21,6 +21,8 @@ pub struct Counters {
     pub kernel_dropped: AtomicU64,
     /// Packets dropped because a packet thread's queue was full.
     pub overload_dropped: AtomicU64,
+    /// Session documents saved by the packet threads (as they last reported).
+    pub sessions: AtomicU64,
 }
 
 /// Writes the stats documents of one node.
@@ -31,7 +33,7 @@ pub struct StatsWriter {
     node: String,
     pcap_dir: PathBuf,
     start: u64,
-    last: (Instant, u64, u64, u64, u64),
+    last: (Instant, u64, u64, u64, u64, u64),
     /// When a dstats document of each of [`DSTATS`] went last.
     last_dstats: [Instant; 3],
 }
@@ -106,7 +108,7 @@ impl StatsWriter {
             node: node.to_string(),
             pcap_dir,
             start: now_ms() / 1000,
-            last: (now, 0, 0, 0, 0),
+            last: (now, 0, 0, 0, 0, 0),
             last_dstats: [now; 3],
         }
     }
@@ -126,7 +128,8 @@ impl StatsWriter {
             get(&c.kernel_dropped),
             get(&c.overload_dropped),
         );
-        let (t0, p0, b0, k0, o0) = self.last;
+        let saved = get(&c.sessions);
+        let (t0, p0, b0, k0, o0, s0) = self.last;
         let (rss, cpu) = proc_self();
         let (used, free) = disk(&self.pcap_dir);
         let total = mem_total().max(1);
@@ -147,13 +150,15 @@ impl StatsWriter {
             "totalPackets": packets,
             "totalK": bytes / 1000,
             "totalDropped": kdrop + odrop,
+            "totalSessions": saved,
+            "deltaSessions": saved.saturating_sub(s0),
             "deltaPackets": packets - p0,
             "deltaBytes": bytes - b0,
             "deltaDropped": kdrop - k0,
             "deltaOverloadDropped": odrop - o0,
             "deltaMS": t0.elapsed().as_millis() as u64,
         });
-        self.last = (Instant::now(), packets, bytes, kdrop, odrop);
+        self.last = (Instant::now(), packets, bytes, kdrop, odrop, saved);
         std::fs::create_dir_all(&self.dir)?;
         let tmp = self.dir.join(format!("{}.json.tmp", self.node));
         std::fs::write(&tmp, serde_json::to_vec(&doc)?)?;

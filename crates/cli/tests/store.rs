@@ -894,3 +894,193 @@ fn regression_pcaps_captured_and_searched() {
     let out = ok(c.output().unwrap());
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 3);
 }
+
+/// Starts `trawl serve` with `args`; the server and the first line it printed, or the
+/// failed run's output when it exits instead.
+fn serve_with(args: &[String]) -> Result<(Server, String), std::process::Output> {
+    use std::io::BufRead;
+    let mut child = trawl()
+        .arg("serve")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let _ = std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+    if line.is_empty() {
+        return Err(child.wait_with_output().unwrap());
+    }
+    Ok((Server(child), line.trim().to_string()))
+}
+
+#[test]
+fn users_logins_and_tls() {
+    use std::io::Write;
+    let e = captured("auth");
+    let data = format!("dataDir={}", e.data.display());
+    let user = |args: &[&str], stdin: &str| {
+        let mut c = trawl()
+            .arg("user")
+            .args(args)
+            .args(["-q", "-o", &data])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        c.wait_with_output().unwrap()
+    };
+
+    // Anywhere but loopback needs users: refused while there are none.
+    let open = vec![
+        "-q".to_string(),
+        "-o".into(),
+        data.clone(),
+        "--listen".into(),
+        "0.0.0.0:0".into(),
+    ];
+    let out = serve_with(&open).err().expect("refused without users");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("needs authentication") && err.contains("trawl user add"),
+        "{err}"
+    );
+
+    let added = user(&["add", "alice"], "s3cret\n");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let listed = user(&["list"], "");
+    assert_eq!(String::from_utf8_lossy(&listed.stdout), "alice\n");
+    let users_file = std::fs::read_to_string(e.data.join("users")).unwrap();
+    assert!(users_file.contains("alice:$argon2id$") && !users_file.contains("s3cret"));
+
+    let (_guard, line) = serve_with(&open).expect("serving with users");
+    let port = line.rsplit(':').next().unwrap().to_string();
+    let base = format!("http://127.0.0.1:{port}");
+    let basic = |u: &str, p: &str| {
+        use base64::Engine as _;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+        )
+    };
+    let status = |r: Result<ureq::Response, ureq::Error>| match r {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(c, _)) => c,
+        Err(e) => panic!("{e}"),
+    };
+    let url = format!("{base}/api/sessions?date=-1");
+    assert_eq!(status(ureq::get(&url).call()), 401);
+    assert_eq!(
+        status(
+            ureq::get(&url)
+                .set("Authorization", &basic("alice", "wrong"))
+                .call()
+        ),
+        401
+    );
+    assert_eq!(
+        status(
+            ureq::get(&url)
+                .set("Authorization", &basic("alice", "s3cret"))
+                .call()
+        ),
+        200
+    );
+    assert_eq!(
+        status(
+            ureq::post(&format!("{base}/api/login"))
+                .send_form(&[("username", "alice"), ("password", "nope")])
+        ),
+        401
+    );
+
+    // TLS from certFile and keyFile (a certificate made here for 127.0.0.1).
+    let cert = e.data.join("cert.pem");
+    let key = e.data.join("key.pem");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let tls = vec![
+        "-q".to_string(),
+        "-o".into(),
+        data.clone(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "-o".into(),
+        format!("certFile={}", cert.display()),
+        "-o".into(),
+        format!("keyFile={}", key.display()),
+    ];
+    let (_tls_guard, line) = serve_with(&tls).expect("serving TLS");
+    assert!(
+        line.starts_with("listening on https://127.0.0.1:"),
+        "{line}"
+    );
+    let https = line.strip_prefix("listening on ").unwrap();
+    let curl = |extra: &[&str], url: &str| {
+        let o = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--max-time",
+                "10",
+            ])
+            .args(extra)
+            .arg(url)
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let ca = cert.display().to_string();
+    let stats = format!("{https}/api/stats");
+    assert_eq!(
+        curl(&["--cacert", &ca, "-u", "alice:s3cret"], &stats),
+        "200"
+    );
+    assert_eq!(curl(&["--cacert", &ca, "-u", "alice:bad"], &stats), "401");
+    assert_eq!(curl(&["--cacert", &ca], &stats), "401");
+    // Plain HTTP to the TLS port gets no answer.
+    assert_eq!(curl(&[], &stats.replace("https://", "http://")), "000");
+
+    let deleted = user(&["del", "alice"], "");
+    assert!(deleted.status.success());
+    assert_eq!(String::from_utf8_lossy(&user(&["list"], "").stdout), "");
+    assert!(
+        !user(&["del", "alice"], "").status.success(),
+        "no such user"
+    );
+}

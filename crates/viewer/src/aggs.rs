@@ -276,7 +276,14 @@ impl Terms {
     pub fn sorted(&self) -> Vec<(&Value, u64)> {
         let mut v: Vec<(&String, &Value, u64)> =
             self.counts.iter().map(|(t, (k, n))| (t, k, *n)).collect();
-        v.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(b.0)));
+        // Ties by key, numbers as numbers, as Elasticsearch orders its buckets.
+        v.sort_by(|a, b| {
+            b.2.cmp(&a.2)
+                .then_with(|| match (a.1.as_f64(), b.1.as_f64()) {
+                    (Some(x), Some(y)) => x.total_cmp(&y),
+                    _ => a.0.cmp(b.0),
+                })
+        });
         v.into_iter().map(|(_, k, n)| (k, n)).collect()
     }
 

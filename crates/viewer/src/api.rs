@@ -11,7 +11,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -20,6 +20,7 @@ use trawl_fields::FieldRegistry;
 use trawl_query::excerpt;
 
 use crate::assets;
+use crate::auth::{self, Auth};
 use crate::endpoints::{answer, no_such};
 pub use crate::request::Params;
 use crate::source::{Embedded, SessionSource};
@@ -398,9 +399,15 @@ fn panicked(e: Box<dyn Any + Send + 'static>) -> Response<Body> {
     error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
 }
 
-/// The API's routes with [`guard`]'s protections.
+/// The API's routes with [`guard`]'s protections, open to anyone.
 pub fn router(viewer: Arc<Viewer>) -> Router {
-    let r = Router::new()
+    router_with(viewer, None)
+}
+
+/// The API's routes with [`guard`]'s protections and, with `auth`, the login and
+/// logout routes and a login required everywhere else but the page's files.
+pub fn router_with(viewer: Arc<Viewer>, auth: Option<Arc<Auth>>) -> Router {
+    let mut r = Router::new()
         .route("/api/sessions", get(sessions).post(sessions))
         .route("/api/sessions.json", get(sessions).post(sessions))
         .route("/api/sessions/pcap", get(pcap).post(pcap))
@@ -423,6 +430,15 @@ pub fn router(viewer: Arc<Viewer>) -> Router {
         .fallback(no_endpoint)
         .method_not_allowed_fallback(no_method)
         .with_state(viewer);
+    if let Some(a) = auth {
+        let login = Router::new()
+            .route("/api/login", post(auth::login))
+            .route("/api/logout", post(auth::logout))
+            .with_state(Arc::clone(&a));
+        r = r
+            .merge(login)
+            .layer(axum::middleware::from_fn_with_state(a, auth::require));
+    }
     guard(r)
 }
 
@@ -439,7 +455,11 @@ pub fn guard(r: Router) -> Router {
 /// Serves `app` on `listener` until the process ends: one task per connection
 /// (HTTP/1.1), request heads of at most [`MAX_HEAD`] bytes that must arrive within
 /// [`HEAD_TIMEOUT`], at most [`MAX_CONNECTIONS`] connections at once.
-pub async fn serve_on(listener: tokio::net::TcpListener, app: Router) {
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     use hyper_util::rt::{TokioIo, TokioTimer};
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -460,14 +480,68 @@ pub async fn serve_on(listener: tokio::net::TcpListener, app: Router) {
             }
         };
         let svc = hyper_util::service::TowerToHyperService::new(app.clone());
-        let conn = http.serve_connection(TokioIo::new(stream), svc);
+        let http = http.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            let done = match tls {
+                None => http.serve_connection(TokioIo::new(stream), svc).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(HEAD_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => http.serve_connection(TokioIo::new(s), svc).await,
+                        Ok(Err(e)) => {
+                            tracing::debug!("TLS handshake with {peer}: {e}");
+                            Ok(())
+                        }
+                        Err(_) => {
+                            tracing::debug!("TLS handshake with {peer}: timed out");
+                            Ok(())
+                        }
+                    }
+                }
+            };
+            if let Err(e) = done {
                 tracing::debug!("connection from {peer}: {e}");
             }
             drop(slot);
         });
     }
+}
+
+/// How `trawl serve` protects what it serves.
+#[derive(Default)]
+pub struct ServeOptions {
+    /// Users who must log in; none: anyone may use it (loopback only).
+    pub auth: Option<Auth>,
+    /// TLS certificate chain and key (PEM files).
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// The TLS configuration of a PEM certificate chain and private key.
+pub fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<rustls::ServerConfig> {
+    use anyhow::Context as _;
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("certFile {}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("certFile {}", cert.display()))?;
+    if certs.is_empty() {
+        anyhow::bail!("certFile {}: no certificate in it", cert.display());
+    }
+    let key =
+        PrivateKeyDer::from_pem_file(key).with_context(|| format!("keyFile {}", key.display()))?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("certFile and keyFile do not go together")?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(cfg)
 }
 
 /// Listens on `listen`, calls `ready` with the address bound, and serves the API
@@ -476,8 +550,16 @@ pub fn serve(
     listen: &str,
     threads: usize,
     viewer: Viewer,
+    opts: ServeOptions,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    let tls = match &opts.tls {
+        Some((cert, key)) => Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls_config(
+            cert, key,
+        )?))),
+        None => None,
+    };
+    let auth = opts.auth.map(Arc::new);
     let threads = threads.max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -490,7 +572,7 @@ pub fn serve(
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
         ready(listener.local_addr()?);
-        serve_on(listener, router(Arc::new(viewer))).await;
+        serve_on(listener, router_with(Arc::new(viewer), auth), tls).await;
         Ok(())
     })
 }

@@ -20,6 +20,7 @@
 mod aggs;
 mod api;
 mod assets;
+pub mod auth;
 mod endpoints;
 pub mod export;
 mod packets;
@@ -29,5 +30,8 @@ pub mod search;
 pub mod source;
 pub mod stats;
 
-pub use api::{guard, router, serve, serve_on, Viewer, MAX_BODY, MAX_HEAD};
+pub use api::{
+    guard, router, router_with, serve, serve_on, tls_config, ServeOptions, Viewer, MAX_BODY,
+    MAX_HEAD,
+};
 pub use source::{Cluster, Embedded, SessionSource, SourceError};

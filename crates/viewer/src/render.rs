@@ -107,11 +107,19 @@ pub fn row(doc: &Value, id: &str, fields: Option<&[String]>, flat: bool) -> Valu
         }
     }
     for f in list {
-        let Some(v) = raw_at(doc, f) else { continue };
+        // Through an array of objects (`dns.host` of the `dns` entries) the values
+        // come back as one array, as Elasticsearch's `fields` gives them.
+        let v = match raw_at(doc, f) {
+            Some(v) => v.clone(),
+            None => match values(doc, f) {
+                vs if vs.is_empty() => continue,
+                vs => Value::Array(vs),
+            },
+        };
         if flat {
-            out.insert(f.to_string(), v.clone());
+            out.insert(f.to_string(), v);
         } else {
-            insert_nested(&mut out, f, v.clone());
+            insert_nested(&mut out, f, v);
         }
     }
     if default {
@@ -254,6 +262,12 @@ mod tests {
         assert_eq!(r["destination"]["port"], json!(80), "always there");
         let r = row(&doc(), "x", Some(&f), true);
         assert_eq!(r["http.host"], json!(["h"]));
+        let d = json!({"dns": [{"host": ["a", "b"]}, {"host": ["c"]}]});
+        let f = vec!["dns.host".to_string()];
+        assert_eq!(
+            row(&d, "x", Some(&f), false)["dns"]["host"],
+            json!(["a", "b", "c"])
+        );
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub struct Params {
     pub node_name: Option<String>,
     pub name: Option<String>,
     pub stop: Option<String>,
+    /// `/api/login`.
+    pub username: Option<String>,
+    pub password: Option<String>,
 }
 
 impl Params {

@@ -22,7 +22,16 @@ pub fn compile(expr: Option<&str>, reg: &FieldRegistry) -> Result<trawl_query::Q
 /// The database name of a field given by expression (a count such as `host.http.cnt`
 /// too) or database name; an unknown name comes back as it is.
 pub fn db_name(reg: &FieldRegistry, name: &str) -> String {
-    if let Some(d) = reg.by_expression(name).and_then(|id| reg.get(id)) {
+    // A database name first: `dns.host` is the database name of `host.dns`, and
+    // also the expression of an internal field that is not written.
+    if reg.by_db(name).is_some() {
+        return name.to_string();
+    }
+    if let Some(d) = reg
+        .by_expression(name)
+        .and_then(|id| reg.get(id))
+        .filter(|d| !d.db_field.is_empty())
+    {
         return d.db_field.clone();
     }
     reg.count_fields()

@@ -347,10 +347,10 @@ async fn histogram_spiview_spigraph_connections_unique_csv_fields() {
     .await;
     assert_eq!(v["recordsFiltered"], 3);
     let ports = &v["spi"]["destination.port"];
-    // Equal counts: by value's text ("443" < "53" < "80").
+    // Equal counts: by value, numbers as numbers (53 < 80 < 443).
     assert_eq!(
         ports["buckets"],
-        serde_json::json!([{"key": 443, "doc_count": 1}, {"key": 53, "doc_count": 1}])
+        serde_json::json!([{"key": 53, "doc_count": 1}, {"key": 80, "doc_count": 1}])
     );
     assert_eq!(ports["sum_other_doc_count"], 1);
     assert_eq!(
@@ -569,4 +569,105 @@ async fn bodies_are_bounded() {
         .insert("content-length", body.len().to_string().parse().unwrap());
     let (s, _, _) = send(&app, req).await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// The fixture's viewer behind a login, with user `alice` (password `s3cret`).
+fn app_with_users(f: &Fixture) -> Router {
+    let mut users = trawl_viewer::auth::Users::load(&f.dir.path().join("users")).unwrap();
+    users.add("alice", "s3cret").unwrap();
+    let viewer = Arc::new(Viewer::embedded(
+        f.dir.path().to_path_buf(),
+        registry(),
+        1000,
+    ));
+    trawl_viewer::router_with(
+        viewer,
+        Some(Arc::new(trawl_viewer::auth::Auth::new(users, false))),
+    )
+}
+
+fn get_with(uri: &str, header: Option<(&str, String)>) -> Request<Body> {
+    let mut r = Request::get(uri);
+    if let Some((k, v)) = header {
+        r = r.header(k, v);
+    }
+    r.body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn with_users_nothing_answers_data_without_a_login() {
+    let f = fixture();
+    let app = app_with_users(&f);
+    let data_routes = [
+        "/api/sessions?date=-1",
+        "/api/sessions.json?date=-1",
+        "/api/sessions.csv?date=-1",
+        "/api/sessions.pcap?date=-1",
+        "/api/sessions/pcap?date=-1",
+        "/api/session/a",
+        "/api/session/n1/a/detail",
+        "/api/session/n1/a/packets",
+        "/api/session/n1/a.pcap",
+        "/n1/a.pcap",
+        "/api/spiview?date=-1&spi=node",
+        "/api/spigraph?date=-1",
+        "/api/connections?date=-1",
+        "/api/unique?date=-1&field=node",
+        "/api/fields",
+        "/api/stats",
+        "/api/dstats?nodeName=n1",
+        "/api/no/such/thing",
+    ];
+    for uri in data_routes {
+        let (s, _, b) = send(&app, get_with(uri, None)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(!String::from_utf8_lossy(&b).contains("192.0.2.1"), "{uri}");
+    }
+    // The page itself (no data in it) loads, so that it can show its login form.
+    let (s, _, _) = send(&app, get_with("/", None)).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Basic authentication, as scripts use it.
+    let b64 = |s: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(s)
+    };
+    let wrong = Some(("authorization", format!("Basic {}", b64("alice:wrong"))));
+    let (s, _, _) = send(&app, get_with("/api/sessions?date=-1", wrong)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let nobody = Some(("authorization", format!("Basic {}", b64("mallory:s3cret"))));
+    let (s, _, _) = send(&app, get_with("/api/sessions?date=-1", nobody)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let right = Some(("authorization", format!("Basic {}", b64("alice:s3cret"))));
+    let (s, _, b) = send(&app, get_with("/api/sessions?date=-1", right)).await;
+    assert_eq!(s, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!(v["recordsFiltered"], 3);
+
+    // The page's form: a wrong password is 401, a right one sets the cookie.
+    let (s, h, _) = send(&app, form("/api/login", "username=alice&password=nope")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(h.get("set-cookie").is_none());
+    let (s, h, _) = send(&app, form("/api/login", "username=alice&password=s3cret")).await;
+    assert_eq!(s, StatusCode::OK);
+    let cookie = h.get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let (s, _, _) = send(&app, get_with("/api/stats", Some(("cookie", pair.clone())))).await;
+    assert_eq!(s, StatusCode::OK);
+    let forged = Some(("cookie", "TRAWL_SESSION=00ff".to_string()));
+    let (s, _, _) = send(&app, get_with("/api/stats", forged)).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Logging out ends it.
+    let out = Request::post("/api/logout")
+        .header("cookie", pair.clone())
+        .body(Body::empty())
+        .unwrap();
+    let (s, _, _) = send(&app, out).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = send(&app, get_with("/api/stats", Some(("cookie", pair)))).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
 }

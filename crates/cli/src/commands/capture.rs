@@ -362,7 +362,10 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         if let Some(es) = &es_out {
             w.send_to(Arc::clone(es) as Arc<dyn DocOutput>, &settings.prefix);
         }
-        Some(crate::stats::StatsThread::start(w, counters)?)
+        Some((
+            crate::stats::StatsThread::start(w, Arc::clone(&counters))?,
+            counters,
+        ))
     };
     let total_bytes: u64 = files
         .iter()
@@ -410,7 +413,10 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     let stats = join_packet_threads(handles)?;
     tracing::debug!("packet threads done; closing the outputs");
     // The last stats document, then the outputs close.
-    if let Some(t) = stats_thread {
+    if let Some((t, counters)) = stats_thread {
+        counters
+            .sessions
+            .store(stats.saves, std::sync::atomic::Ordering::Relaxed);
         t.stop();
     }
     // Closing the pcap files updates their documents, which may go to the output too.
@@ -876,6 +882,8 @@ fn run_live(
     let counters = Arc::new(crate::stats::Counters::default());
     let open_sessions: Arc<Vec<AtomicU64>> =
         Arc::new((0..senders.len()).map(|_| AtomicU64::new(0)).collect());
+    let saved_sessions: Arc<Vec<AtomicU64>> =
+        Arc::new((0..senders.len()).map(|_| AtomicU64::new(0)).collect());
     let mut readers = Vec::new();
     for mut src in sources {
         let tables = Arc::clone(&built.tables);
@@ -959,9 +967,11 @@ fn run_live(
             .map_or(0, |d| d.as_secs() as u32);
         for (t, tx) in senders.iter().enumerate() {
             let open = Arc::clone(&open_sessions);
+            let saved = Arc::clone(&saved_sessions);
             let _ = tx.try_send(Command::Func(Box::new(move |pt: &mut PacketThread| {
                 pt.tick(now);
                 open[t].store(pt.session_count() as u64, Ordering::Relaxed);
+                saved[t].store(pt.stats.saves, Ordering::Relaxed);
             })));
         }
         if last_stats.elapsed() >= std::time::Duration::from_secs(2) {
@@ -970,6 +980,11 @@ fn run_live(
                 .iter()
                 .map(|a| a.load(Ordering::Relaxed))
                 .sum();
+            let saved: u64 = saved_sessions
+                .iter()
+                .map(|a| a.load(Ordering::Relaxed))
+                .sum();
+            counters.sessions.store(saved, Ordering::Relaxed);
             if let Err(e) = stats.write(&counters, open, 2) {
                 tracing::warn!("writing the stats documents: {e}");
             }

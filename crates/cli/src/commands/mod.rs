@@ -7,3 +7,4 @@ pub mod sample;
 pub mod serve;
 pub mod sessions;
 pub mod setup;
+pub mod user;
