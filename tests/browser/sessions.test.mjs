@@ -85,7 +85,9 @@ describe('sessions page', () => {
       assert.ok(row, `a row for ${srcCell(doc)}`);
       for (const [field, label] of [['http.uri', 'URI'], ['dns.host', 'DNS'], ['email.subject', 'SUBJECT']]) {
         const v = values(doc, field);
-        if (v.length) assert.ok(row[2].includes(v[0]), `${srcCell(doc)}: info shows ${label} ${v[0]}: ${row[2]}`);
+        // The column shows the first few values and "(+N)" for the rest; the order of a
+        // list's values is not part of Arkime's document (its tests sort them).
+        if (v.length) assert.ok(v.some((x) => row[2].includes(x)), `${srcCell(doc)}: info shows a ${label} of ${v.join(' | ')}: ${row[2]}`);
       }
     }
   });
