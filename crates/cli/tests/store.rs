@@ -20,6 +20,15 @@ fn ok(out: Output) -> Output {
     out
 }
 
+/// A command's standard output and error.
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 struct Env {
     _t: tempfile::TempDir,
     pcap: PathBuf,
@@ -1082,5 +1091,53 @@ fn users_logins_and_tls() {
     assert!(
         !user(&["del", "alice"], "").status.success(),
         "no such user"
+    );
+}
+
+#[test]
+fn a_store_knows_the_fields_its_capture_defined() {
+    let t = tempfile::tempdir().unwrap();
+    let pcap = t.path().join("sample.pcap");
+    ok(trawl().arg("sample").arg(&pcap).output().unwrap());
+    let cfg = t.path().join("config.ini");
+    std::fs::write(
+        &cfg,
+        "[default]\n\n[headers-http-response]\nserver=type:string\n",
+    )
+    .unwrap();
+    let data = format!("dataDir={}", t.path().join("data").display());
+    let other = format!("dataDir={}", t.path().join("other").display());
+    ok(trawl()
+        .args(["capture", "-q", "-c"])
+        .arg(&cfg)
+        .args(["-o", &data, "-r"])
+        .arg(&pcap)
+        .output()
+        .unwrap());
+    let search = |dir: &str| {
+        trawl()
+            .args([
+                "sessions",
+                "-q",
+                "-o",
+                dir,
+                "http.response.server == \"*\" || port.dst == 80",
+            ])
+            .output()
+            .unwrap()
+    };
+    // Without the config: the store's own record of its fields.
+    let found = ok(search(&data));
+    assert!(
+        text(&found).contains("1 of 1 matching"),
+        "{}",
+        text(&found)
+    );
+    let unknown = search(&other);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown).contains("unknown field 'http.response.server'"),
+        "{}",
+        text(&unknown)
     );
 }

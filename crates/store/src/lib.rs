@@ -10,6 +10,7 @@
 
 pub mod column;
 pub mod doc;
+pub mod fielddefs;
 pub mod ints;
 pub mod schema;
 pub mod translate;
@@ -305,7 +306,10 @@ impl Store {
 
     /// The number of sessions in the store.
     pub fn count_all(&self) -> u64 {
-        self.parts.iter().map(|p| p.reader.searcher().num_docs()).sum()
+        self.parts
+            .iter()
+            .map(|p| p.reader.searcher().num_docs())
+            .sum()
     }
 
     fn hit(p: &Part, searcher: &tantivy::Searcher, addr: DocAddress, v: i64) -> Option<Hit> {

@@ -190,21 +190,7 @@ pub fn csv_line(doc: &Value, fields: &[String]) -> String {
 /// `/api/fields`: every field of the registry with a database name, as Arkime's
 /// fields index describes it.
 pub fn fields_json(reg: &FieldRegistry) -> Value {
-    let list: Vec<Value> = reg
-        .iter()
-        .filter(|(_, d)| !d.expression.is_empty())
-        .map(|(_, d)| {
-            let mut o = json!({
-                "exp": d.expression, "dbField": d.db_field, "dbField2": d.db_field,
-                "friendlyName": d.friendly, "group": d.group, "help": d.help, "type": d.kind,
-            });
-            if let Some(c) = &d.category {
-                o["category"] = json!(c);
-            }
-            o
-        })
-        .collect();
-    Value::Array(list)
+    Value::Array(trawl_store::fielddefs::to_json(reg))
 }
 
 /// A session's fields by group (`general` first, then as the registry lists its

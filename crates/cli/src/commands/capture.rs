@@ -219,6 +219,13 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         o
     } else {
         let fields = trawl_store::fields_of(&built.shared.fields);
+        // The field definitions beside the store, for searches without this config.
+        if let Err(e) = trawl_store::fielddefs::save(&settings.data_dir, &built.shared.fields) {
+            tracing::warn!(
+                "recording the field definitions in {}: {e}",
+                trawl_store::fielddefs::path(&settings.data_dir).display()
+            );
+        }
         let s = Arc::new(
             StoreOutput::start(&settings.data_dir, fields).with_context(|| {
                 format!(

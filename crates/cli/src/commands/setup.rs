@@ -225,6 +225,11 @@ pub fn field_registry(st: &Settings) -> FieldRegistry {
             _ => {}
         }
     }
+    // The fields the store was written with that this config does not define.
+    let n = trawl_store::fielddefs::load_into(&st.data_dir, &mut fields);
+    if n > 0 {
+        tracing::debug!("{n} field definitions from the store");
+    }
     fields
 }
 
