@@ -591,7 +591,9 @@ async function runSessions() {
   const q = queryParams();
   const needed = new Set();
   for (const c of columns) for (const f of columnDef(c).fields) needed.add(f);
-  const params = { ...q, facets: 1, start: state.start, length: state.length, order: state.order };
+  // Rows first (they come from the store's sort and answer at once); the histogram,
+  // which reads every match, follows in a second request.
+  const params = { ...q, start: state.start, length: state.length, order: state.order };
   if ([...needed].some((f) => !DEFAULT_ROW_FIELDS.has(f))) {
     params.fields = [...new Set([...DEFAULT_ROW_FIELDS, ...needed])].join(',');
   }
@@ -614,6 +616,15 @@ async function runSessions() {
   clearError();
   lastSessions = res;
   renderSessions(res);
+  let facets;
+  try {
+    facets = await api('/api/sessions', { ...q, facets: 1, length: 1 });
+  } catch (e) {
+    return; // the rows are shown; the histogram stays empty
+  }
+  if (seq !== sessionsSeq) return;
+  lastSessions.graph = facets.graph || {};
+  drawSessionsGraph();
 }
 
 function graphSeries(graph, kind) {

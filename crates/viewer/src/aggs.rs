@@ -18,6 +18,61 @@ const SUMS: [&str; 6] = [
     "server.bytes",
 ];
 
+/// The top-level key of the document that holds `field` (a dotted database name or
+/// an address-and-port pseudo field).
+pub fn top_key(field: &str) -> String {
+    if let Some(side) = combo(field) {
+        return side.to_string();
+    }
+    field.split('.').next().unwrap_or(field).to_string()
+}
+
+/// The top-level keys the graph, the map and the connections read.
+pub const GRAPH_KEYS: [&str; 7] = [
+    "firstPacket",
+    "lastPacket",
+    "@timestamp",
+    "source",
+    "destination",
+    "client",
+    "server",
+];
+pub const MAP_KEYS: [&str; 3] = ["source", "destination", "http"];
+pub const CONN_KEYS: [&str; 2] = ["network", "totDataBytes"];
+
+/// Parses only the top-level members of the JSON object `src` that `keys` names,
+/// skipping the others without building them (a session document is mostly values
+/// an aggregation does not read). `Null` when it is not an object.
+pub fn parse_only(src: &str, keys: &[String]) -> Value {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+    struct Only<'a>(&'a [String]);
+    impl<'de> Visitor<'de> for Only<'_> {
+        type Value = Value;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(k) = m.next_key::<String>()? {
+                if self.0.contains(&k) {
+                    out.insert(k, m.next_value::<Value>()?);
+                } else {
+                    m.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(Value::Object(out))
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Only<'_> {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(src);
+    Only(keys).deserialize(&mut de).unwrap_or_default()
+}
+
 /// The value at a dotted path of a document (the first one, for an array).
 pub fn first_at<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
     let mut cur = doc;
@@ -452,6 +507,19 @@ mod tests {
         let mut port = Terms::new("destination.port");
         port.add(&doc(0, "a", "b", 80, 1));
         assert_eq!(port.to_json(5)["buckets"][0]["key"], json!(80), "a number");
+    }
+
+    #[test]
+    fn only_the_members_asked_for_are_parsed() {
+        let keys = vec!["source".to_string(), "lastPacket".to_string()];
+        let v = parse_only(
+            r#"{"packetPos":[1,2,3],"source":{"ip":"a"},"lastPacket":5,"x":{"y":[{}]}}"#,
+            &keys,
+        );
+        assert_eq!(v, json!({"source": {"ip": "a"}, "lastPacket": 5}));
+        assert_eq!(parse_only("[1]", &keys), Value::Null);
+        assert_eq!(top_key("ip.dst:port"), "destination");
+        assert_eq!(top_key("http.host"), "http");
     }
 
     #[test]

@@ -44,6 +44,11 @@ fn failed(e: SourceError) -> Fail {
     }
 }
 
+/// Owned copies of `keys`.
+fn strings<'a>(keys: impl Iterator<Item = &'a &'a str>) -> Vec<String> {
+    keys.map(|k| k.to_string()).collect()
+}
+
 /// A document's JSON, `Null` when it does not parse.
 fn parse(h: &Hit) -> Value {
     serde_json::from_str(&h.source).unwrap_or_default()
@@ -113,10 +118,11 @@ impl Viewer {
             return Ok((total, hits));
         }
         let mut keyed: Vec<(Vec<Option<Value>>, String)> = Vec::new();
+        let keys: Vec<String> = s.order.iter().map(|(f, _)| aggs::top_key(f)).collect();
         let total = self
             .source
             .scan(&s.query, &s.opts, &mut |h| {
-                let doc = parse(&h);
+                let doc = aggs::parse_only(&h.source, &keys);
                 let keys = s
                     .order
                     .iter()
@@ -150,10 +156,18 @@ impl Viewer {
         Ok((total, hits))
     }
 
-    /// Calls `f` with every match of `s` as JSON; returns the number of matches.
-    fn each(&self, s: &Search, f: &mut dyn FnMut(&Value) -> bool) -> Result<u64, Fail> {
+    /// Calls `f` with every match of `s` as JSON holding the top-level members
+    /// `keys` (the rest is not parsed); returns the number of matches.
+    fn each(
+        &self,
+        s: &Search,
+        keys: &[String],
+        f: &mut dyn FnMut(&Value) -> bool,
+    ) -> Result<u64, Fail> {
         self.source
-            .scan(&s.query, &s.opts, &mut |h| f(&parse(&h)))
+            .scan(&s.query, &s.opts, &mut |h| {
+                f(&aggs::parse_only(&h.source, keys))
+            })
             .map_err(failed)
     }
 
@@ -182,7 +196,8 @@ impl Viewer {
         }
         let mut g = Graph::new(s.histo_field, s.interval);
         let mut m = CountryMap::default();
-        self.each(s, &mut |d| {
+        let keys = strings(aggs::GRAPH_KEYS.iter().chain(&aggs::MAP_KEYS));
+        self.each(s, &keys, &mut |d| {
             if want_graph {
                 g.add(d);
             }
@@ -342,7 +357,12 @@ impl Viewer {
         let mut protocols = Terms::new("protocol");
         let mut g = Graph::new(s.histo_field, s.interval);
         let mut m = CountryMap::default();
-        let filtered = self.each(&s, &mut |d| {
+        let mut keys: Vec<String> = terms.iter().map(|(t, _)| aggs::top_key(&t.field)).collect();
+        if facets {
+            keys.extend(strings(aggs::GRAPH_KEYS.iter().chain(&aggs::MAP_KEYS)));
+            keys.push("protocol".into());
+        }
+        let filtered = self.each(&s, &keys, &mut |d| {
             for (t, _) in terms.iter_mut() {
                 t.add(d);
             }
@@ -381,7 +401,9 @@ impl Viewer {
         let mut g = Graph::new(s.histo_field, s.interval);
         let mut m = CountryMap::default();
         let mut per: HashMap<String, Graph> = HashMap::new();
-        let filtered = self.each(&s, &mut |d| {
+        let mut keys = strings(aggs::GRAPH_KEYS.iter().chain(&aggs::MAP_KEYS));
+        keys.push(aggs::top_key(&field));
+        let filtered = self.each(&s, &keys, &mut |d| {
             g.add(d);
             m.add(d);
             for (t, _) in terms.keys_of(d) {
@@ -436,7 +458,9 @@ impl Viewer {
         let min_conn = number(p.min_conn.as_deref(), 1, usize::MAX).map_err(bad)? as u64;
         let mut c = aggs::Connections::new(&src, &dst);
         let mut read = 0usize;
-        self.each(&s, &mut |d| {
+        let mut keys = strings(aggs::CONN_KEYS.iter());
+        keys.extend([aggs::top_key(&src), aggs::top_key(&dst)]);
+        self.each(&s, &keys, &mut |d| {
             c.add(d);
             read += 1;
             read < s.length
@@ -452,7 +476,7 @@ impl Viewer {
         let s = self.search_of(p, DEFAULT_SESSIONS)?;
         let field = field_param(p, &self.reg, "");
         let mut terms = Terms::new(&field);
-        self.each(&s, &mut |d| {
+        self.each(&s, &[aggs::top_key(&field)], &mut |d| {
             terms.add(d);
             true
         })?;
