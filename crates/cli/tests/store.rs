@@ -1128,11 +1128,7 @@ fn a_store_knows_the_fields_its_capture_defined() {
     };
     // Without the config: the store's own record of its fields.
     let found = ok(search(&data));
-    assert!(
-        text(&found).contains("1 of 1 matching"),
-        "{}",
-        text(&found)
-    );
+    assert!(text(&found).contains("1 of 1 matching"), "{}", text(&found));
     let unknown = search(&other);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(

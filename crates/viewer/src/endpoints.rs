@@ -457,14 +457,13 @@ impl Viewer {
         let dst = conn_field(p.dst_field.as_deref(), "ip.dst:port");
         let min_conn = number(p.min_conn.as_deref(), 1, usize::MAX).map_err(bad)? as u64;
         let mut c = aggs::Connections::new(&src, &dst);
-        let mut read = 0usize;
         let mut keys = strings(aggs::CONN_KEYS.iter());
         keys.extend([aggs::top_key(&src), aggs::top_key(&dst)]);
-        self.each(&s, &keys, &mut |d| {
-            c.add(d);
-            read += 1;
-            read < s.length
-        })?;
+        // As Arkime: the first `length` sessions in the query's order.
+        let (_, hits) = self.page(&s)?;
+        for h in &hits {
+            c.add(&aggs::parse_only(&h.source, &keys));
+        }
         Ok(json(StatusCode::OK, &c.to_json(min_conn)))
     }
 
