@@ -111,6 +111,7 @@ def main():
     if not os.access(BIN, os.X_OK):
         sys.exit(f"build first: cargo build --release (no {BIN})")
     work = a.work or tempfile.mkdtemp(prefix="trawl-viewer-bench-")
+    os.makedirs(work, exist_ok=True)
     pcap = os.path.join(work, "bench-1.pcap")
     data = os.path.join(work, "data")
     if not os.path.isdir(data):

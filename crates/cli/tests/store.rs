@@ -405,6 +405,26 @@ fn the_http_api_answers_a_real_client() {
     let orig = records(&e.pcap);
     assert!(got.iter().all(|r| orig.contains(r)));
 
+    // ids= exports exactly that session (the DNS exchange: 2 packets), as does its
+    // own pcap route, not the store.
+    for path in [
+        format!("/api/sessions.pcap?ids={id}"),
+        format!("/api/session/node1/{id}.pcap"),
+        format!("/node1/{id}.pcap"),
+    ] {
+        let mut one = Vec::new();
+        get(&path)
+            .unwrap()
+            .into_reader()
+            .read_to_end(&mut one)
+            .unwrap();
+        let p = e.data.join("one.pcap");
+        std::fs::write(&p, &one).unwrap();
+        let got = records(&p);
+        assert_eq!(got.len(), 2, "{path}");
+        assert!(got.iter().all(|r| orig.contains(r)), "{path}");
+    }
+
     let st: serde_json::Value = get("/api/stats").unwrap().into_json().unwrap();
     assert!(st["data"].is_array(), "{st}");
 }
