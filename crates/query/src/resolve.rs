@@ -139,6 +139,8 @@ fn targets(reg: &FieldRegistry, name: &str) -> Vec<Target> {
             .collect();
     }
     match name {
+        // The session's id, as Arkime's `id` (the document's `_id`).
+        "id" => vec![t("_id", "termfield")],
         // Every IP field, as Arkime's `ip` does.
         "ip" => reg
             .iter()

@@ -44,8 +44,13 @@ pub fn save(data_dir: &Path, reg: &FieldRegistry) -> std::io::Result<()> {
     std::fs::create_dir_all(data_dir)?;
     let p = path(data_dir);
     let tmp = p.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&all)?)?;
-    std::fs::rename(&tmp, &p)
+    let written =
+        std::fs::write(&tmp, serde_json::to_vec(&all)?).and_then(|()| std::fs::rename(&tmp, &p));
+    if written.is_err() {
+        // A full disk: leave no partial file taking the room others need.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// The recorded definitions (none when there is no file or it does not parse).

@@ -217,6 +217,10 @@ impl Fields {
 
     /// The field called `name` and its kind.
     pub fn get(&self, name: &str) -> Option<(Field, Kind)> {
+        if name == ID {
+            // The id is an untokenized string, searched like a term field.
+            return Some((self.id, Kind::Term));
+        }
         self.by_name.get(name).copied()
     }
 

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
 
-/// The sums each histogram bucket keeps besides its count, in Arkime's names.
-const SUMS: [&str; 6] = [
+/// The sums each histogram bucket keeps besides its count, in Arkime's names (also
+/// the counts a default row of `/api/sessions` always has).
+pub const SUMS: [&str; 6] = [
     "source.packets",
     "destination.packets",
     "source.bytes",

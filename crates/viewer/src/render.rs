@@ -124,14 +124,7 @@ pub fn row(doc: &Value, id: &str, fields: Option<&[String]>, flat: bool) -> Valu
     }
     if default {
         // Counts a document lacks show as -1, as Arkime's viewer fills them.
-        for f in [
-            "source.packets",
-            "destination.packets",
-            "source.bytes",
-            "destination.bytes",
-            "client.bytes",
-            "server.bytes",
-        ] {
+        for f in crate::aggs::SUMS {
             if raw_at(doc, f).is_none() {
                 if flat {
                     out.insert(f.to_string(), json!(-1));

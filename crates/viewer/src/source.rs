@@ -179,6 +179,25 @@ impl SessionSource for Embedded {
     }
 }
 
+/// The `_source` of each hit of a search answer; none (logged, naming `what`) when
+/// the search failed.
+fn sources_of(
+    answer: Result<serde_json::Value, ClusterError>,
+    what: &str,
+) -> Vec<serde_json::Value> {
+    match answer {
+        Ok(b) => b
+            .pointer("/hits/hits")
+            .and_then(|h| h.as_array())
+            .map(|a| a.iter().filter_map(|h| h.get("_source").cloned()).collect())
+            .unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!("{what}: {e}");
+            Vec::new()
+        }
+    }
+}
+
 /// A cluster's `sessions3` indices, read as this node.
 pub struct Cluster {
     sessions: ClusterSessions,
@@ -291,17 +310,7 @@ impl SessionSource for Cluster {
 
     fn node_stats(&self) -> Vec<serde_json::Value> {
         let path = format!("{}stats/_search?size=1000", self.sessions.prefix());
-        let mut out: Vec<serde_json::Value> = match self.sessions.client().get(&path) {
-            Ok(b) => b
-                .pointer("/hits/hits")
-                .and_then(|h| h.as_array())
-                .map(|a| a.iter().filter_map(|h| h.get("_source").cloned()).collect())
-                .unwrap_or_default(),
-            Err(e) => {
-                tracing::warn!("node stats: {e}");
-                Vec::new()
-            }
-        };
+        let mut out = sources_of(self.sessions.client().get(&path), "node stats");
         out.sort_by(|a, b| a["nodeName"].as_str().cmp(&b["nodeName"].as_str()));
         out
     }
@@ -325,17 +334,7 @@ impl SessionSource for Cluster {
             "sort": [{"currentTime": "asc"}], "size": 10000,
         });
         let path = format!("{}dstats/_search", self.sessions.prefix());
-        match self.sessions.client().post(&path, &body) {
-            Ok(b) => b
-                .pointer("/hits/hits")
-                .and_then(|h| h.as_array())
-                .map(|a| a.iter().filter_map(|h| h.get("_source").cloned()).collect())
-                .unwrap_or_default(),
-            Err(e) => {
-                tracing::warn!("dstats: {e}");
-                Vec::new()
-            }
-        }
+        sources_of(self.sessions.client().post(&path, &body), "dstats")
     }
 
     fn describe(&self) -> String {

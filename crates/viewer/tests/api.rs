@@ -278,6 +278,13 @@ async fn paging_order_and_windows_as_arkime() {
         rows(&app, "/api/sessions?date=-1&order=ip.src:desc").await,
         ["b", "a", "c"]
     );
+    // `id` is a field of the expression language, as in Arkime.
+    let by_id = "/api/sessions?date=-1&expression=id%20%3D%3D%20b%20%7C%7C%20id%20%3D%3D%20c";
+    assert_eq!(rows(&app, by_id).await, ["b", "c"]);
+    assert_eq!(
+        rows(&app, "/api/sessions?date=-1&expression=id%20!%3D%20a").await,
+        ["b", "c"]
+    );
     // Every key counts: equal nodes, then ports descending.
     let two = "/api/sessions?date=-1&order=node:asc,destination.port:desc";
     assert_eq!(rows(&app, two).await, ["c", "a", "b"]);
