@@ -104,33 +104,12 @@ pub fn session_count(length: Option<&str>, default: usize, max: usize) -> Result
     })
 }
 
-/// The values at a dotted path of a JSON document (arrays flattened).
+/// The values at a dotted path of a JSON document (arrays flattened), as text.
 pub fn values_at(v: &serde_json::Value, path: &str) -> Vec<String> {
-    let mut cur = vec![v];
-    for part in path.split('.') {
-        let mut next = Vec::new();
-        for c in cur {
-            match c.get(part) {
-                Some(serde_json::Value::Array(a)) => next.extend(a.iter()),
-                Some(x) => next.push(x),
-                None => {}
-            }
-        }
-        cur = next;
-    }
-    cur.into_iter()
-        .flat_map(|x| match x {
-            serde_json::Value::Array(a) => a.iter().map(scalar).collect::<Vec<_>>(),
-            other => vec![scalar(other)],
-        })
+    crate::aggs::values(v, path)
+        .iter()
+        .map(crate::aggs::text)
         .collect()
-}
-
-fn scalar(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]
