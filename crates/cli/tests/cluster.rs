@@ -308,6 +308,47 @@ fn capture_into_the_cluster_and_search_it_as_the_embedded_store() {
         "most expressions match something: {nonempty}"
     );
 
+    // `file` names a pcap by its files document in the cluster, as Arkime's viewer.
+    // Files are named by their real path, as Arkime names offline files.
+    let one = pcaps[pcaps.len() / 2].canonicalize().unwrap();
+    let stem = one.file_stem().unwrap().to_str().unwrap();
+    for expr in [
+        format!("file == \"{}\"", one.display()),
+        format!("file == \"*/{stem}.pcap\""),
+    ] {
+        let want = search(&reg, "", "arkime_", &embedded, &expr, &[]);
+        assert!(!want.is_empty(), "{expr}");
+        let got = search(&reg, &url, &cap, &data, &expr, &[]);
+        assert_eq!(got.len(), want.len(), "{expr}");
+    }
+
+    // A field the capture's config defined is searchable with a config that does not
+    // define it: its definition comes from the cluster's fields index.
+    {
+        let expr = "http.response.location == EXISTS!";
+        let want = search(&reg, &url, &cap, &data, expr, &[]);
+        assert!(!want.is_empty());
+        let bare = t.path().join("bare.ini");
+        std::fs::write(&bare, "[default]\n").unwrap();
+        let mut cmd = trawl(&reg);
+        cmd.args([
+            "sessions", "--json", "--limit", "10000", "-q", "-n", "test", "-c",
+        ])
+        .arg(&bare)
+        .args(["-o", &format!("elasticsearch={url}")])
+        .args(["-o", &format!("prefix={cap}")])
+        .args([
+            "-o",
+            &format!("dataDir={}", t.path().join("bare").display()),
+        ])
+        .arg(expr);
+        let o = ok(cmd.output().unwrap());
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).lines().count(),
+            want.len()
+        );
+    }
+
     // `trawl serve` on the cluster answers as `trawl sessions` does, and exports.
     {
         use std::io::{BufRead, Read};

@@ -1149,11 +1149,54 @@ fn a_store_knows_the_fields_its_capture_defined() {
     // Without the config: the store's own record of its fields.
     let found = ok(search(&data));
     assert!(text(&found).contains("1 of 1 matching"), "{}", text(&found));
+    // A store whose captures defined no such field.
+    std::fs::create_dir_all(t.path().join("other")).unwrap();
     let unknown = search(&other);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(
         text(&unknown).contains("unknown field 'http.response.server'"),
         "{}",
         text(&unknown)
+    );
+}
+
+#[test]
+fn file_finds_the_sessions_of_the_pcap_files_it_names() {
+    let e = captured("f");
+    let other = e.pcap.with_file_name("other.pcap");
+    std::fs::copy(&e.pcap, &other).unwrap();
+    ok(trawl()
+        .args(["capture", "-q", "-n", "node1", "-o"])
+        .arg(format!("dataDir={}", e.data.display()))
+        .arg("-r")
+        .arg(&other)
+        .output()
+        .unwrap());
+    let rows = |expr: &str| -> Output {
+        trawl()
+            .args(["sessions", "-q", "-n", "node1", "--json", "-o"])
+            .arg(format!("dataDir={}", e.data.display()))
+            .arg(expr)
+            .output()
+            .unwrap()
+    };
+    let count = |expr: &str| {
+        String::from_utf8_lossy(&ok(rows(expr)).stdout)
+            .lines()
+            .count()
+    };
+    let first = count(&format!("file == \"{}\"", e.pcap.display()));
+    let all = count("");
+    assert!(first > 0 && all == 2 * first, "{first} of {all}");
+    assert_eq!(count("file == *other.pcap"), first);
+    assert_eq!(count("file == *.pcap"), all);
+    assert_eq!(count(&format!("file != \"{}\"", other.display())), first);
+    assert_eq!(count("file == /.*sample.*/ && port.dst == 80"), 1);
+    let missing = rows("file == /nowhere/x.pcap");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing).contains("file '/nowhere/x.pcap' not found"),
+        "{}",
+        text(&missing)
     );
 }

@@ -246,6 +246,55 @@ impl ClusterSessions {
         Ok(hits_of(&body)?.into_iter().next())
     }
 
+    /// The node and number of each pcap file whose name matches `m` (an exact name, a
+    /// wildcard or a regex), newest first, as Arkime's viewer looks a `file`
+    /// expression up in the `files` index.
+    pub fn files_named(&self, m: &Match) -> Result<Vec<(String, u32)>, ClusterError> {
+        let path = format!("{}files/_search", self.prefix);
+        let body = self.client.post(
+            &path,
+            &json!({
+                "size": 10_000,
+                "query": field("name", m),
+                "sort": [{"num": {"order": "desc"}}],
+                "_source": ["node", "num"],
+            }),
+        )?;
+        Ok(body
+            .pointer("/hits/hits")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|h| {
+                let s = h.get("_source")?;
+                let node = s.get("node")?.as_str()?.to_string();
+                let num = u32::try_from(s.get("num")?.as_u64()?).ok()?;
+                Some((node, num))
+            })
+            .collect())
+    }
+
+    /// The documents of the `fields` index (the definitions every capture writing to
+    /// the cluster registered), each with its `_id` as `exp`.
+    pub fn field_docs(&self) -> Result<Vec<Value>, ClusterError> {
+        let path = format!("{}fields/_search", self.prefix);
+        let body = self
+            .client
+            .post(&path, &json!({"size": 10_000, "query": {"match_all": {}}}))?;
+        Ok(body
+            .pointer("/hits/hits")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|h| {
+                let mut doc = h.get("_source")?.clone();
+                doc.as_object_mut()?
+                    .insert("exp".into(), h.get("_id")?.clone());
+                Some(doc)
+            })
+            .collect())
+    }
+
     /// The files document of pcap file `num` of `node` (Arkime's `files` index), if
     /// there is one.
     pub fn file(&self, node: &str, num: u32) -> Result<Option<Value>, ClusterError> {

@@ -165,6 +165,14 @@ impl FieldRegistry {
         id
     }
 
+    /// Sets the name and help a viewer shows for `id`.
+    pub fn set_texts(&mut self, id: FieldId, friendly: &str, help: &str) {
+        if let Some(d) = self.defs.get_mut(usize::from(id)) {
+            d.friendly = friendly.to_string();
+            d.help = help.to_string();
+        }
+    }
+
     /// Sets the viewer category of `id` (a word, or several separated by commas).
     pub fn set_category(&mut self, id: FieldId, category: &str) {
         if let Some(d) = self.defs.get_mut(usize::from(id)) {

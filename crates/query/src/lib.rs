@@ -9,7 +9,7 @@ pub mod search;
 
 pub use lexer::{lex, Tok, Token};
 pub use parser::{excerpt, parse, Expr, Op, ParseError, RawValue, MAX_DEPTH, MAX_TERMS};
-pub use resolve::{resolve, Match, Query, ResolveError};
+pub use resolve::{resolve, Match, Query, ResolveError, FILE_KIND};
 pub use search::{Bounding, Hit, SearchOpts};
 
 /// Parses and resolves in one step.

@@ -76,6 +76,11 @@ impl PartialEq for Match {
     }
 }
 
+/// The kind (and database name) of Arkime's `file` field: a pcap file's name, which a
+/// search turns into the node and number of each file it names
+/// ([`Query::bind_files`]) before a store runs it.
+pub const FILE_KIND: &str = "fileand";
+
 /// A typed query.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Query {
@@ -94,6 +99,142 @@ pub enum Query {
         /// The match.
         m: Match,
     },
+}
+
+/// Gives the (node, number) of every pcap file whose name matches.
+pub type FileLookup<'a, E> = dyn FnMut(&Match) -> Result<Vec<(String, u32)>, E> + 'a;
+
+impl Query {
+    /// Whether it compares Arkime's `file` field somewhere.
+    pub fn names_files(&self) -> bool {
+        match self {
+            Query::And(v) | Query::Or(v) => v.iter().any(Query::names_files),
+            Query::Not(q) => q.names_files(),
+            Query::Exists(db) => db == FILE_KIND,
+            Query::Field { db, .. } => db == FILE_KIND,
+        }
+    }
+
+    /// Replaces each comparison of `file` by the sessions of the files it names, as
+    /// Arkime's viewer does: `lookup` gives the (node, number) of every pcap file
+    /// whose name matches; a name that matches none is an error, as in Arkime.
+    pub fn bind_files<E: From<String>>(self, lookup: &mut FileLookup<'_, E>) -> Result<Query, E> {
+        Ok(match self {
+            Query::And(v) => Query::And(
+                v.into_iter()
+                    .map(|q| q.bind_files(lookup))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Query::Or(v) => Query::Or(
+                v.into_iter()
+                    .map(|q| q.bind_files(lookup))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Query::Not(q) => Query::Not(Box::new(q.bind_files(lookup)?)),
+            // Every session comes from a file.
+            Query::Exists(db) if db == FILE_KIND => Query::And(Vec::new()),
+            Query::Field { db, m } if db == FILE_KIND => {
+                let files = lookup(&m)?;
+                if files.is_empty() {
+                    return Err(E::from(format!("file '{}' not found", match_text(&m))));
+                }
+                either(
+                    files
+                        .into_iter()
+                        .map(|(node, num)| {
+                            Query::And(vec![
+                                Query::Field {
+                                    db: "node".into(),
+                                    m: Match::Exact(node),
+                                },
+                                Query::Field {
+                                    db: "fileId".into(),
+                                    m: Match::IntRange(num.into(), num.into()),
+                                },
+                            ])
+                        })
+                        .collect(),
+                )
+            }
+            q => q,
+        })
+    }
+}
+
+/// A file name as Arkime's viewer reads it, quoted or not: `/…/` is a regex, a name
+/// with `*` a wildcard, anything else the exact name.
+fn file_match(s: String, pos: usize) -> Result<Match, ResolveError> {
+    if s.len() >= 2 && s.starts_with('/') && s.ends_with('/') {
+        let re = &s[1..s.len() - 1];
+        return regex::Regex::new(&format!("^(?:{re})$"))
+            .map(Match::Regex)
+            .map_err(|_| ResolveError {
+                pos,
+                message: format!("bad regex /{}/", excerpt(re)),
+            });
+    }
+    Ok(if s.contains('*') {
+        Match::Wildcard(s)
+    } else {
+        Match::Exact(s)
+    })
+}
+
+/// A match as the user wrote it, for messages.
+fn match_text(m: &Match) -> String {
+    match m {
+        Match::Exact(s) | Match::Wildcard(s) => excerpt(s).into_owned(),
+        Match::Regex(r) => {
+            let r = r.as_str();
+            let r = r
+                .strip_prefix("^(?:")
+                .and_then(|r| r.strip_suffix(")$"))
+                .unwrap_or(r);
+            format!("/{}/", excerpt(r))
+        }
+        Match::IntRange(a, b) => format!("{a}-{b}"),
+        Match::Cidr(ip, bits) => format!("{ip}/{bits}"),
+    }
+}
+
+impl Match {
+    /// Whether a string value matches (exact, wildcard or regex; never an integer or
+    /// network match).
+    pub fn matches_str(&self, v: &str) -> bool {
+        match self {
+            Match::Exact(s) => s == v,
+            Match::Wildcard(p) => wildcard_matches(p.as_bytes(), v.as_bytes()),
+            Match::Regex(r) => r.is_match(v),
+            _ => false,
+        }
+    }
+}
+
+/// A shell pattern (`*` any run, `?` one byte) against a whole string.
+fn wildcard_matches(p: &[u8], v: &[u8]) -> bool {
+    let (mut pi, mut vi) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while vi < v.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, vi));
+                pi += 1;
+            }
+            Some(&c) if c == b'?' || c == v[vi] => {
+                pi += 1;
+                vi += 1;
+            }
+            _ => match star {
+                Some((sp, sv)) => {
+                    pi = sp + 1;
+                    vi = sv + 1;
+                    star = Some((sp, sv + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// A semantic error: where and what.
@@ -217,6 +358,14 @@ fn value_match(kind: &str, op: Op, v: &RawValue, pos: usize) -> Result<Vec<Match
             return Ok(vec![Match::Regex(re)]);
         }
     };
+    if kind == FILE_KIND {
+        if !matches!(op, Op::Eq | Op::Ne) {
+            return Err(bad("file only compares with == or !=".into()));
+        }
+        if items.len() != 1 {
+            return Err(bad("a list of files is not supported".into()));
+        }
+    }
     let mut out = Vec::new();
     for (s, quoted) in items {
         let m = match kind {
@@ -266,7 +415,9 @@ fn value_match(kind: &str, op: Op, v: &RawValue, pos: usize) -> Result<Vec<Match
                     "uptermfield" => s.to_uppercase(),
                     _ => s,
                 };
-                if !quoted && (s.contains('*') || s.contains('?')) {
+                if kind == FILE_KIND {
+                    file_match(s, pos)?
+                } else if !quoted && (s.contains('*') || s.contains('?')) {
                     Match::Wildcard(s)
                 } else {
                     Match::Exact(s)

@@ -18,6 +18,7 @@ fn reg() -> FieldRegistry {
         ("mac.src", "source.mac", "lotermfield"),
         ("mac.dst", "destination.mac", "lotermfield"),
         ("dns.ip", "dns.ip", "ip"),
+        ("file", "fileand", "fileand"),
     ] {
         r.define(
             "general",
@@ -242,4 +243,81 @@ fn counts_of_values_are_integer_fields() {
         0,
     );
     assert!(!r.count_fields().any(|(e, _)| e == "tags.cnt"));
+}
+
+#[test]
+fn file_names_become_the_node_and_number_of_each_file_they_match() {
+    let r = reg();
+    let files = [
+        ("n1", 1, "/data/a-1.pcap"),
+        ("n1", 2, "/data/b-2.pcap"),
+        ("n2", 1, "/other/a-1.pcap"),
+    ];
+    let mut lookup = |m: &Match| -> Result<Vec<(String, u32)>, String> {
+        Ok(files
+            .iter()
+            .filter(|f| m.matches_str(f.2))
+            .map(|f| (f.0.to_string(), f.1))
+            .collect())
+    };
+    let one = |node: &str, num: i64| {
+        Query::And(vec![
+            field("node", Match::Exact(node.into())),
+            field("fileId", Match::IntRange(num, num)),
+        ])
+    };
+    let q = compile("file == /data/b-2.pcap && port.src == 1", &r).unwrap();
+    assert!(q.names_files());
+    assert_eq!(
+        q.bind_files(&mut lookup).unwrap(),
+        Query::And(vec![
+            one("n1", 2),
+            field("source.port", Match::IntRange(1, 1))
+        ])
+    );
+    // A wildcard names every file it matches; != negates them all.
+    let q = compile("file != *a-1.pcap", &r).unwrap();
+    assert_eq!(
+        q.bind_files(&mut lookup).unwrap(),
+        Query::Not(Box::new(Query::Or(vec![one("n1", 1), one("n2", 1)])))
+    );
+    let q = compile("file == /.*other.*/", &r).unwrap();
+    assert_eq!(q.bind_files(&mut lookup).unwrap(), one("n2", 1));
+    // Quotes change nothing for a file name, as in Arkime: `*` is a wildcard, `/…/`
+    // a regex.
+    let q = compile("file == \"*b-2.pcap\"", &r).unwrap();
+    assert_eq!(q.bind_files(&mut lookup).unwrap(), one("n1", 2));
+    let q = compile("file == \"/.*other.*/\"", &r).unwrap();
+    assert_eq!(q.bind_files(&mut lookup).unwrap(), one("n2", 1));
+    // A name no file has is an error, as in Arkime.
+    let e = compile("file == /nope.pcap", &r)
+        .unwrap()
+        .bind_files(&mut lookup)
+        .unwrap_err();
+    assert_eq!(e, "file '/nope.pcap' not found");
+    // Queries without `file` pass through untouched, and never ask.
+    let q = compile("port.src == 1", &r).unwrap();
+    assert!(!q.names_files());
+    let mut never = |_: &Match| -> Result<Vec<(String, u32)>, String> { panic!("asked") };
+    assert_eq!(q.clone().bind_files(&mut never).unwrap(), q);
+    // Only == and !=, one name at a time.
+    for bad in ["file > x", "file == [a,b]"] {
+        assert!(compile(bad, &r).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn wildcards_match_whole_strings() {
+    for (p, v, want) in [
+        ("*.pcap", "/a/b.pcap", true),
+        ("*.pcap", "/a/b.pcapng", false),
+        ("/a/?.pcap", "/a/b.pcap", true),
+        ("/a/?.pcap", "/a/bc.pcap", false),
+        ("*b*c*", "abxxc", true),
+        ("*b*c*", "acb", false),
+        ("", "", true),
+        ("**", "x", true),
+    ] {
+        assert_eq!(Match::Wildcard(p.into()).matches_str(v), want, "{p} {v}");
+    }
 }

@@ -326,6 +326,9 @@ pub fn define_core_fields(r: &mut FieldRegistry) -> CoreFields {
         ("tcp.synValidated", "tcpSynValidated", "termfield"),
         ("tcp.synAckValidated", "tcpSynAckValidated", "termfield"),
         ("tcp.srcISNCnt", "srcISNCnt", "integer"),
+        // Arkime's `file`: the name of a pcap file, which a search turns into the
+        // node and number of each file it names.
+        ("file", "fileand", "fileand"),
     ] {
         r.define(g, kind, exp, exp, db, "", FieldType::Int, FAKE);
     }

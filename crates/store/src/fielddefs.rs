@@ -54,7 +54,7 @@ pub fn save(data_dir: &Path, reg: &FieldRegistry) -> std::io::Result<()> {
 }
 
 /// The recorded definitions (none when there is no file or it does not parse).
-fn read(data_dir: &Path) -> Vec<Value> {
+pub fn read(data_dir: &Path) -> Vec<Value> {
     std::fs::read(path(data_dir))
         .ok()
         .and_then(|b| serde_json::from_slice::<Vec<Value>>(&b).ok())
@@ -63,11 +63,38 @@ fn read(data_dir: &Path) -> Vec<Value> {
 
 /// Defines in `reg` each recorded field it lacks; returns how many.
 pub fn load_into(data_dir: &Path, reg: &mut FieldRegistry) -> usize {
+    define_all(read(data_dir).iter(), reg)
+}
+
+/// The database names of Arkime's `fields` documents for the query language's
+/// shorthands (`ip`, `port`, `host`, ...) and its saved views: none is a field of a
+/// session.
+const SHORTHANDS: &[&str] = &[
+    "ipall", "portall", "rirall", "geoall", "asnall", "hostall", "viewand",
+];
+
+/// Defines in `reg` each field of `docs` it lacks: documents as [`to_json`] writes
+/// them, or as a cluster's `fields` index holds them (with `exp` set to the
+/// document's `_id`, the database name in `fieldECS` or `dbField2`); returns how
+/// many.
+pub fn define_all<'a>(docs: impl Iterator<Item = &'a Value>, reg: &mut FieldRegistry) -> usize {
     let mut n = 0;
-    for d in read(data_dir) {
+    for d in docs {
         let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        let (exp, db, kind) = (s("exp"), s("dbField"), s("type"));
-        if exp.is_empty() || reg.by_expression(&exp).is_some() {
+        let exp = s("exp");
+        let db = ["fieldECS", "dbField", "dbField2"]
+            .iter()
+            .map(|k| s(k))
+            .find(|v| !v.is_empty())
+            .unwrap_or_default();
+        let kind = s("type");
+        // A field known here, or a field the stores cannot search (Arkime's `ip`,
+        // `port` and the like are shorthands the query language expands itself).
+        if exp.is_empty()
+            || db.is_empty()
+            || SHORTHANDS.contains(&db.as_str())
+            || reg.by_expression(&exp).is_some()
+        {
             continue;
         }
         let ty = match kind.as_str() {
@@ -135,5 +162,29 @@ mod tests {
         );
         assert!(reader.by_expression("dns.x").is_some());
         assert_eq!(load_into(d.path(), &mut reader), 0, "nothing twice");
+    }
+
+    #[test]
+    fn cluster_field_documents_define_fields_but_not_shorthands() {
+        let docs: Vec<Value> = serde_json::from_str(
+            r#"[
+            {"exp": "ip", "friendlyName": "All IP fields", "group": "general",
+             "type": "ip", "dbField2": "ipall"},
+            {"exp": "http.response.server", "friendlyName": "Server", "group": "http",
+             "type": "termfield", "dbField2": "http.response-server"},
+            {"exp": "ip.src", "friendlyName": "Src IP", "group": "general",
+             "type": "ip", "dbField2": "srcIp", "fieldECS": "source.ip"}
+        ]"#,
+        )
+        .unwrap();
+        let mut reg = FieldRegistry::new();
+        assert_eq!(define_all(docs.iter(), &mut reg), 2);
+        assert!(
+            reg.by_expression("ip").is_none(),
+            "a shorthand, not a field"
+        );
+        let src = reg.get(reg.by_expression("ip.src").unwrap()).unwrap();
+        assert_eq!(src.db_field, "source.ip", "fieldECS wins");
+        assert!(reg.by_expression("http.response.server").is_some());
     }
 }

@@ -63,6 +63,7 @@ pub fn fields_of(reg: &FieldRegistry) -> Vec<(String, Kind)> {
     for (_, d) in reg.iter() {
         if d.db_field.is_empty()
             || d.db_field.starts_with('_')
+            || d.kind == trawl_query::FILE_KIND
             || d.ty == trawl_fields::FieldType::Object
             || out.iter().any(|(n, _)| *n == d.db_field)
         {
@@ -77,6 +78,11 @@ pub fn fields_of(reg: &FieldRegistry) -> Vec<(String, Kind)> {
             _ => kind_of(&d.kind),
         };
         out.push((d.db_field.clone(), kind));
+    }
+    // The numbers of the pcap files the session's packets are in, which a search of
+    // `file` asks for.
+    if !out.iter().any(|(n, _)| n == "fileId") {
+        out.push(("fileId".to_string(), Kind::Int));
     }
     // The counts of values the document writer adds (`http.hostCnt`, `source.mac-cnt`).
     for (_, db) in reg.count_fields() {

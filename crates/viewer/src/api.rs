@@ -14,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate};
+use tower_http::compression::{CompressionLayer, DefaultPredicate};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use trawl_fields::FieldRegistry;
@@ -439,7 +441,16 @@ pub fn router_with(viewer: Arc<Viewer>, auth: Option<Arc<Auth>>) -> Router {
             .merge(login)
             .layer(axum::middleware::from_fn_with_state(a, auth::require));
     }
-    guard(r)
+    guard(r.layer(compression()))
+}
+
+/// Answers go gzipped to a client that accepts it (the page's script and the JSON
+/// of a search shrink several times over a slow link), except pcap, which hardly
+/// shrinks and is streamed.
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new().compress_when(
+        DefaultPredicate::new().and(NotForContentType::const_new("application/vnd.tcpdump.pcap")),
+    )
 }
 
 /// What protects every route: a panic answers 500, a body is at most [`MAX_BODY`]

@@ -90,7 +90,9 @@ fn ip_key(ip: std::net::IpAddr) -> [u8; 16] {
 
 impl Viewer {
     fn search_of(&self, p: &Params, default_len: usize) -> Result<Search, Fail> {
-        request::search(p, &self.reg, default_len, self.max_sessions).map_err(bad)
+        let mut s = request::search(p, &self.reg, default_len, self.max_sessions).map_err(bad)?;
+        s.query = crate::search::bind_files(s.query, &*self.source).map_err(failed)?;
+        Ok(s)
     }
 
     /// Whether the store sorts by `field` itself: a number (times, counts, ports).

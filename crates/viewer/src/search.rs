@@ -19,6 +19,25 @@ pub fn compile(expr: Option<&str>, reg: &FieldRegistry) -> Result<trawl_query::Q
     }
 }
 
+/// Turns each `file` comparison of `q` into the node and number of the pcap files it
+/// names, as `source` knows them; a name no file has is the asker's mistake
+/// ([`SourceError::Bad`]), as in Arkime.
+pub fn bind_files(
+    q: trawl_query::Query,
+    source: &dyn crate::SessionSource,
+) -> std::result::Result<trawl_query::Query, crate::SourceError> {
+    if !q.names_files() {
+        return Ok(q);
+    }
+    q.bind_files(&mut |m| source.files_named(m))
+}
+
+/// Defines in `reg` each field `source`'s sessions were written with that it lacks;
+/// returns how many.
+pub fn define_source_fields(reg: &mut FieldRegistry, source: &dyn crate::SessionSource) -> usize {
+    trawl_store::fielddefs::define_all(source.field_docs().iter(), reg)
+}
+
 /// The database name of a field given by expression (a count such as `host.http.cnt`
 /// too) or database name; an unknown name comes back as it is.
 pub fn db_name(reg: &FieldRegistry, name: &str) -> String {

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use trawl_cluster::search::ClusterSessions;
 use trawl_cluster::ClusterError;
-use trawl_query::{Hit, Query, SearchOpts};
+use trawl_query::{Hit, Match, Query, SearchOpts};
 use trawl_store::{Store, StoreError};
 use trawl_writer::{FileInfo, FilesRegistry};
 
@@ -29,6 +29,13 @@ pub enum SourceError {
     /// The store could not be read, or the cluster did not answer.
     #[error("{0}")]
     Failed(String),
+}
+
+/// A message about the request (a `file` name no file has).
+impl From<String> for SourceError {
+    fn from(m: String) -> Self {
+        SourceError::Bad(format!("expression: {m}"))
+    }
 }
 
 impl From<StoreError> for SourceError {
@@ -70,6 +77,13 @@ pub trait SessionSource: Send + Sync {
     fn file(&self, node: &str, num: u32) -> Option<FileInfo>;
     /// Whether this machine reads the files of `node`.
     fn reads_node(&self, node: &str) -> bool;
+    /// The node and number of every pcap file whose name matches `m` (Arkime's
+    /// `file` expression).
+    fn files_named(&self, m: &Match) -> Result<Vec<(String, u32)>, SourceError>;
+    /// The field definitions the sessions were written with (`<dataDir>/fields.json`,
+    /// or the cluster's `fields` index), so a search knows a field the capture's
+    /// config defined without that config.
+    fn field_docs(&self) -> Vec<serde_json::Value>;
     /// Partitions (or indices) with their documents and sizes, for `/api/stats`.
     fn partitions(&self) -> Result<Vec<serde_json::Value>, SourceError>;
     /// The latest stats document of each capturing node.
@@ -142,6 +156,18 @@ impl SessionSource for Embedded {
 
     fn reads_node(&self, _node: &str) -> bool {
         true
+    }
+
+    fn files_named(&self, m: &Match) -> Result<Vec<(String, u32)>, SourceError> {
+        Ok(trawl_writer::list_all_files(&self.data_dir.join("files"))
+            .into_iter()
+            .filter(|f| m.matches_str(&f.name))
+            .map(|f| (f.node, f.num))
+            .collect())
+    }
+
+    fn field_docs(&self) -> Vec<serde_json::Value> {
+        trawl_store::fielddefs::read(&self.data_dir)
     }
 
     fn partitions(&self) -> Result<Vec<serde_json::Value>, SourceError> {
@@ -277,6 +303,17 @@ impl SessionSource for Cluster {
 
     fn reads_node(&self, node: &str) -> bool {
         node == self.node
+    }
+
+    fn files_named(&self, m: &Match) -> Result<Vec<(String, u32)>, SourceError> {
+        Ok(self.sessions.files_named(m)?)
+    }
+
+    fn field_docs(&self) -> Vec<serde_json::Value> {
+        self.sessions.field_docs().unwrap_or_else(|e| {
+            tracing::warn!("the cluster's field definitions: {e}");
+            Vec::new()
+        })
     }
 
     fn partitions(&self) -> Result<Vec<serde_json::Value>, SourceError> {

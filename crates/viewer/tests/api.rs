@@ -27,16 +27,28 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let reg = registry();
     let out = trawl_store::StoreOutput::start(dir.path(), trawl_store::fields_of(&reg)).unwrap();
-    for (id, src, port, t, proto) in [
-        ("a", "10.0.0.1", 80, 1000, "http"),
-        ("b", "10.0.0.10", 53, 2000, "dns"),
-        ("c", "9.0.0.1", 443, 3000, "tls"),
+    // a and b were read from one pcap file, c from another.
+    let files = trawl_writer::FilesRegistry::open(&dir.path().join("files"), "n1").unwrap();
+    for (num, name) in [(1, "/pcaps/one.pcap"), (2, "/pcaps/two.pcap")] {
+        files
+            .put(&trawl_writer::FileInfo {
+                num,
+                name: name.into(),
+                node: "n1".into(),
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    for (id, src, port, t, proto, file) in [
+        ("a", "10.0.0.1", 80, 1000, "http", 1),
+        ("b", "10.0.0.10", 53, 2000, "dns", 1),
+        ("c", "9.0.0.1", 443, 3000, "tls", 2),
     ] {
         out.emit(Doc {
             index: "sessions3-231114".into(),
             id: Some(id.into()),
             body: format!(
-                r#"{{"firstPacket":{t},"lastPacket":{},"node":"n1","ipProtocol":6,"source":{{"ip":"{src}","port":40000,"packets":2,"bytes":{port}}},"destination":{{"ip":"192.0.2.1","port":{port},"packets":1,"bytes":60}},"network":{{"packets":3,"bytes":{}}},"protocol":["tcp","{proto}"]}}"#,
+                r#"{{"firstPacket":{t},"lastPacket":{},"node":"n1","fileId":[{file}],"ipProtocol":6,"source":{{"ip":"{src}","port":40000,"packets":2,"bytes":{port}}},"destination":{{"ip":"192.0.2.1","port":{port},"packets":1,"bytes":60}},"network":{{"packets":3,"bytes":{}}},"protocol":["tcp","{proto}"]}}"#,
                 t + 500,
                 port + 60
             ),
@@ -677,4 +689,74 @@ async fn with_users_nothing_answers_data_without_a_login() {
     assert_eq!(s, StatusCode::OK);
     let (s, _, _) = send(&app, get_with("/api/stats", Some(("cookie", pair)))).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn file_names_the_sessions_of_pcap_files_and_an_unknown_file_is_400() {
+    let f = fixture();
+    let app = app(&f, 1000);
+    let q = |e: &str| {
+        format!(
+            "/api/sessions?date=-1&order=firstPacket:asc&expression={}",
+            enc(e)
+        )
+    };
+    for (expr, want) in [
+        ("file == /pcaps/one.pcap", vec!["a", "b"]),
+        ("file == *two*", vec!["c"]),
+        ("file != /pcaps/one.pcap", vec!["c"]),
+        ("file == /.*pcap/ && port.dst == 53", vec!["b"]),
+        (
+            "file == /pcaps/one.pcap || file == /pcaps/two.pcap",
+            vec!["a", "b", "c"],
+        ),
+    ] {
+        assert_eq!(rows(&app, &q(expr)).await, want, "{expr}");
+    }
+    let (s, v) = get_json(&app, &q("file == /pcaps/none.pcap")).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        v.to_string().contains("file '/pcaps/none.pcap' not found"),
+        "{v}"
+    );
+    // The page lists it among the fields, as Arkime's viewer does.
+    let (_, fields) = get_json(&app, "/api/fields?array=true").await;
+    assert!(fields.to_string().contains(r#""exp":"file""#), "{fields}");
+}
+
+#[tokio::test]
+async fn answers_are_gzipped_for_clients_that_accept_it_but_pcap_is_not() {
+    use std::io::Read as _;
+    let f = fixture();
+    let app = app(&f, 1000);
+    let get = |uri: &str, gzip: bool| {
+        let mut r = Request::get(uri);
+        if gzip {
+            r = r.header("accept-encoding", "gzip");
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    for uri in ["/assets/app.js", "/api/sessions?date=-1", "/api/fields"] {
+        let (s, h, zipped) = send(&app, get(uri, true)).await;
+        assert_eq!(s, StatusCode::OK, "{uri}");
+        assert_eq!(h["content-encoding"], "gzip", "{uri}");
+        let (_, h, plain) = send(&app, get(uri, false)).await;
+        assert!(h.get("content-encoding").is_none(), "{uri}");
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&zipped[..])
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, plain, "{uri}");
+        if uri == "/assets/app.js" {
+            assert!(
+                zipped.len() * 3 < plain.len(),
+                "{} of {}",
+                zipped.len(),
+                plain.len()
+            );
+        }
+    }
+    let (s, h, _) = send(&app, get("/api/sessions.pcap?date=-1", true)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h.get("content-encoding").is_none());
 }

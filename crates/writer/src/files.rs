@@ -188,21 +188,23 @@ impl FilesRegistry {
 
     /// Every file document of this node, by number.
     pub fn list(&self) -> Vec<FileInfo> {
-        let prefix = format!("{}-", self.node);
-        let mut v: Vec<FileInfo> = std::fs::read_dir(&self.dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| {
-                e.file_name()
-                    .to_str()
-                    .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".json"))
-            })
-            .filter_map(|e| serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok())
-            .collect();
-        v.sort_by_key(|f: &FileInfo| f.num);
+        let mut v = list_all(&self.dir);
+        v.retain(|f| f.node == self.node);
         v
     }
+}
+
+/// Every file document of every node in `dir`, by node and number.
+pub fn list_all(dir: &Path) -> Vec<FileInfo> {
+    let mut v: Vec<FileInfo> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.ends_with(".json")))
+        .filter_map(|e| serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok())
+        .collect();
+    v.sort_by(|a: &FileInfo, b: &FileInfo| (&a.node, a.num).cmp(&(&b.node, b.num)));
+    v
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ mod files;
 pub mod readback;
 mod simple;
 
-pub use files::{FileInfo, FilesError, FilesRegistry, Numberer};
+pub use files::{list_all as list_all_files, FileInfo, FilesError, FilesRegistry, Numberer};
 pub use readback::{PcapFile, Record};
 pub use simple::{
     check_dirs, create_file, Expiry, Opener, SimpleConfig, SimpleWriter, WriterStats, WriterThread,

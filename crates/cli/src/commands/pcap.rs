@@ -10,10 +10,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 use trawl_query::SearchOpts;
 use trawl_viewer::export::export;
-use trawl_viewer::search::compile;
+use trawl_viewer::search::{bind_files, compile};
 
 use super::sessions::{StoreArgs, WindowArgs};
-use super::setup;
 
 /// Options of `trawl pcap`.
 #[derive(Args, Debug)]
@@ -45,10 +44,9 @@ pub fn run(mut a: PcapArgs) -> Result<ExitCode> {
         _ => anyhow::bail!("give one output file"),
     };
     let (cfg, st) = a.store.load()?;
-    let reg = setup::field_registry(&st);
-    let q = compile(a.expression.as_deref(), &reg)?;
+    let (source, reg) = a.store.open(&cfg, &st)?;
+    let q = bind_files(compile(a.expression.as_deref(), &reg)?, &*source)?;
     let (start_ms, stop_ms) = a.window.range()?;
-    let source = a.store.source(&cfg, &st)?;
     let (total, hits) = source.search(
         &q,
         &SearchOpts {

@@ -12,7 +12,6 @@ use trawl_viewer::auth::{Auth, Users};
 use trawl_viewer::search::MAX_SESSIONS_QUERIED;
 
 use super::sessions::StoreArgs;
-use super::setup;
 
 /// Options of `trawl serve`.
 #[derive(Args, Debug)]
@@ -83,7 +82,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         (None, None) => None,
         _ => bail!("certFile and keyFile go together: set both for TLS, or neither"),
     };
-    let source = a.store.source(&cfg, &st)?;
+    let (source, reg) = a.store.open(&cfg, &st)?;
     // As Arkime's viewer: no search returns more than maxSessionsQueried sessions.
     let max = cfg.get_int(
         "maxSessionsQueried",
@@ -91,7 +90,6 @@ pub fn run(a: ServeArgs) -> Result<ExitCode> {
         1,
         i64::from(u32::MAX),
     )?;
-    let reg = setup::field_registry(&st);
     let what = source.describe();
     let viewer = trawl_viewer::Viewer::new(source, reg, usize::try_from(max).unwrap_or(1));
     let scheme = if tls.is_some() { "https" } else { "http" };

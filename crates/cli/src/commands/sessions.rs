@@ -11,7 +11,7 @@ use clap::Args;
 use std::sync::Arc;
 use trawl_config::{Config, Settings};
 use trawl_query::{Bounding, SearchOpts};
-use trawl_viewer::search::{compile, db_name, parse_time, sort_field, values_at};
+use trawl_viewer::search::{bind_files, compile, db_name, parse_time, sort_field, values_at};
 use trawl_viewer::SessionSource;
 
 use super::setup;
@@ -75,6 +75,23 @@ impl StoreArgs {
             );
         }
         Ok(Arc::new(trawl_viewer::Embedded::new(&st.data_dir)))
+    }
+
+    /// The sessions to search and the fields to search them by: the config's, and
+    /// those the sessions were written with (the store's `fields.json`, the cluster's
+    /// `fields` index).
+    pub fn open(
+        &self,
+        cfg: &Config,
+        st: &Settings,
+    ) -> Result<(Arc<dyn SessionSource>, trawl_fields::FieldRegistry)> {
+        let source = self.source(cfg, st)?;
+        let mut reg = setup::field_registry(st);
+        let n = trawl_viewer::search::define_source_fields(&mut reg, &*source);
+        if n > 0 {
+            tracing::debug!("{n} field definitions from {}", source.describe());
+        }
+        Ok((source, reg))
     }
 }
 
@@ -165,8 +182,8 @@ const DEFAULT_COLUMNS: &[&str] = &[
 /// Runs `trawl sessions`.
 pub fn run(a: SessionsArgs) -> Result<ExitCode> {
     let (cfg, st) = a.store.load()?;
-    let reg = setup::field_registry(&st);
-    let q = compile(a.expression.as_deref(), &reg)?;
+    let (source, reg) = a.store.open(&cfg, &st)?;
+    let q = bind_files(compile(a.expression.as_deref(), &reg)?, &*source)?;
     let (start_ms, stop_ms) = a.window.range()?;
     let (sort_name, desc) = if let Some(n) = a.sort.strip_prefix('-') {
         (n, true)
@@ -175,7 +192,6 @@ pub fn run(a: SessionsArgs) -> Result<ExitCode> {
     } else {
         (a.sort.strip_suffix(":asc").unwrap_or(&a.sort), false)
     };
-    let source = a.store.source(&cfg, &st)?;
     let opts = SearchOpts {
         start_ms,
         stop_ms,

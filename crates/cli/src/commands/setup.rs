@@ -225,12 +225,40 @@ pub fn field_registry(st: &Settings) -> FieldRegistry {
             _ => {}
         }
     }
+    arkime_texts(&mut fields);
     // The fields the store was written with that this config does not define.
     let n = trawl_store::fielddefs::load_into(&st.data_dir, &mut fields);
     if n > 0 {
         tracing::debug!("{n} field definitions from the store");
     }
     fields
+}
+
+/// Gives the fields the document writer makes (`ip.src`, `bytes`, the TCP flag
+/// counts, ...), defined without viewer text, the names and help Arkime's `fields`
+/// documents give them ("Src IP"), for column headers and the page.
+fn arkime_texts(fields: &mut FieldRegistry) {
+    let docs = trawl_cluster::layout::seed_field_docs()
+        .into_iter()
+        .chain(trawl_cluster::layout::capture_field_docs());
+    for (exp, doc) in docs {
+        let Some(id) = fields.by_expression(&exp) else {
+            continue;
+        };
+        let untexted = fields
+            .get(id)
+            .is_some_and(|d| d.friendly.is_empty() || d.friendly == d.expression);
+        let text = |k: &str| {
+            doc.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let friendly = text("friendlyName");
+        if untexted && !friendly.is_empty() {
+            fields.set_texts(id, &friendly, &text("help"));
+        }
+    }
 }
 
 /// The plugins `plugins=` names that trawl has (others are reported and skipped).
