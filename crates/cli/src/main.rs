@@ -2,8 +2,11 @@
 
 mod commands;
 mod datadir;
+#[allow(unsafe_code)] // SAFETY notes at each block: it calls the OS.
 mod privileges;
+#[allow(unsafe_code)] // SAFETY notes at each block: it calls the OS.
 mod signals;
+#[allow(unsafe_code)] // SAFETY notes at each block: it calls the OS.
 mod stats;
 
 use clap::{Parser, Subcommand};

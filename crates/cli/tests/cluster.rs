@@ -25,6 +25,10 @@ fn regression_dir() -> Option<PathBuf> {
     if p.join("config.test.ini").exists() {
         return Some(p);
     }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "../shared/arkime-regression is missing under CI"
+    );
     eprintln!("SKIPPED: ../shared/arkime-regression is not present");
     None
 }

@@ -6,6 +6,7 @@
 //!
 //! Needs root (CAP_NET_ADMIN) and `ip`; without them the test says so on stderr and
 //! is skipped.
+#![allow(unsafe_code)] // it calls the OS (see the SAFETY notes)
 
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -518,12 +518,19 @@ fn rotate_names() {
     }
 }
 
-const REGRESSION_INI: &str = "/work/shared/arkime-regression/config.test.ini";
+const REGRESSION_INI: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/arkime-regression/config.test.ini"
+);
 
 #[test]
 fn arkime_regression_config_for_node_test() {
     let path = Path::new(REGRESSION_INI);
     if !path.exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{REGRESSION_INI} is missing under CI"
+        );
         eprintln!("skipping: {REGRESSION_INI} not present");
         return;
     }

@@ -5,6 +5,7 @@
 //!     replay FILE INTERFACE [PACKETS_PER_SECOND (0 = top speed)] [MAX_PACKETS]
 //!
 //! Prints the packets and bytes sent and the rate reached.
+#![allow(unsafe_code)] // it calls the OS (see the SAFETY notes)
 
 use std::time::{Duration, Instant};
 

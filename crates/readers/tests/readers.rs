@@ -277,6 +277,11 @@ fn every_regression_pcap_reads() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/arkime-regression/pcap");
     let Ok(rd) = std::fs::read_dir(&dir) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{} is missing under CI",
+            dir.display()
+        );
         eprintln!("skipped: {} not present", dir.display());
         return;
     };

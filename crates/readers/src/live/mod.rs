@@ -4,7 +4,9 @@
 //! so packets after that are not copied again, and reports the kernel's counts of
 //! packets received and dropped.
 
+#[allow(unsafe_code)] // SAFETY notes at each block: it calls the OS.
 mod libpcap;
+#[allow(unsafe_code)] // SAFETY notes at each block: it calls the OS.
 mod tpacketv3;
 
 use std::time::Duration;
