@@ -260,13 +260,10 @@ impl ClusterSessions {
                 "_source": ["node", "num"],
             }),
         )?;
-        Ok(body
-            .pointer("/hits/hits")
-            .and_then(Value::as_array)
+        Ok(hits_of(&body)?
             .into_iter()
-            .flatten()
             .filter_map(|h| {
-                let s = h.get("_source")?;
+                let s: Value = serde_json::from_str(&h.source).ok()?;
                 let node = s.get("node")?.as_str()?.to_string();
                 let num = u32::try_from(s.get("num")?.as_u64()?).ok()?;
                 Some((node, num))
@@ -281,15 +278,12 @@ impl ClusterSessions {
         let body = self
             .client
             .post(&path, &json!({"size": 10_000, "query": {"match_all": {}}}))?;
-        Ok(body
-            .pointer("/hits/hits")
-            .and_then(Value::as_array)
+        Ok(hits_of(&body)?
             .into_iter()
-            .flatten()
             .filter_map(|h| {
-                let mut doc = h.get("_source")?.clone();
+                let mut doc: Value = serde_json::from_str(&h.source).ok()?;
                 doc.as_object_mut()?
-                    .insert("exp".into(), h.get("_id")?.clone());
+                    .insert("exp".into(), Value::String(h.id));
                 Some(doc)
             })
             .collect())
