@@ -90,6 +90,32 @@ pub enum MagicMode {
     None,
 }
 
+impl MagicMode {
+    /// Reads `magicMode` (default `both`), which the parsers that find content types
+    /// use.
+    pub fn from_config(cfg: &Config) -> Result<MagicMode, ConfigError> {
+        let magic = cfg.get_str("magicMode", "both");
+        Ok(match magic.as_str() {
+            "libmagic" => MagicMode::Libmagic,
+            "libmagicnotext" => MagicMode::LibmagicNoText,
+            "basic" => MagicMode::Basic,
+            "both" => MagicMode::Both,
+            "none" => MagicMode::None,
+            "molochmagic" => {
+                tracing::warn!("magicMode 'molochmagic' is no longer supported, using 'both'");
+                MagicMode::Both
+            }
+            _ => {
+                return Err(cfg.bad_value(
+                    "magicMode",
+                    &magic,
+                    "is not libmagic, libmagicnotext, basic, both or none",
+                ))
+            }
+        })
+    }
+}
+
 /// How session ids are generated (`autoGenerateId`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AutoGenerateId {
@@ -435,43 +461,6 @@ pub struct Settings {
     pub rules_files: Vec<String>,
     /// `yara` rules file.
     pub yara: Option<String>,
-    /// `smtpIpHeaders`, lower-cased, one trailing `:` removed.
-    pub smtp_ip_headers: Vec<String>,
-    /// `parseQSValue` (default false).
-    pub parse_qs_value: bool,
-    /// `parseCookieValue` (default false).
-    pub parse_cookie_value: bool,
-    /// `parseSMTPHeaderAll` (default false).
-    pub parse_smtp_header_all: bool,
-    /// `parseHTTPHeaderRequestAll` (default false).
-    pub parse_http_header_request_all: bool,
-    /// `parseHTTPHeaderResponseAll` (default false).
-    pub parse_http_header_response_all: bool,
-    /// `parseHTTPHeaderValueMaxLen` (default 1024, 1-2048).
-    pub parse_http_header_value_max_len: u32,
-    /// `supportSha256` (default false).
-    pub support_sha256: bool,
-    /// `ja3Strings` (default false).
-    pub ja3_strings: bool,
-    /// `ja4Raw` (default false).
-    pub ja4_raw: bool,
-    /// `dnsOutputAnswers` (default true).
-    pub dns_output_answers: bool,
-    /// `parseDNSRecordAll` (default false).
-    pub parse_dns_record_all: bool,
-    /// `maxReqBody` bytes of HTTP request body kept (default 256, 0-32767).
-    pub max_req_body: u32,
-    /// `reqBodyOnlyUtf8` (default true).
-    pub req_body_only_utf8: bool,
-    /// `magicMode` (default both).
-    pub magic_mode: MagicMode,
-    /// `[headers-http-request]`: request headers indexed into fields of their own,
-    /// `(lower-case name, "type:...;count:...;unique:...")` in file order.
-    pub headers_http_request: Vec<(String, String)>,
-    /// `[headers-http-response]`, as [`Self::headers_http_request`].
-    pub headers_http_response: Vec<(String, String)>,
-    /// `[headers-email]`, as [`Self::headers_http_request`].
-    pub headers_email: Vec<(String, String)>,
     /// `filenameOps` items, unparsed (`fieldexpr=regex%value`).
     pub filename_ops: Vec<String>,
     /// `elasticsearch` URL(s), unparsed (comma-separated; default `localhost:9200`).
@@ -506,10 +495,6 @@ pub struct Settings {
     pub log_unknown_protocols: bool,
     /// `logFileCreation` (default true when `debug` > 0).
     pub log_file_creation: bool,
-    /// `zeekIntelFiles`.
-    pub zeek_intel_files: Vec<String>,
-    /// `zeekIntelTag` (default `zeek:intel`).
-    pub zeek_intel_tag: String,
     /// `overrideIpsFiles`.
     pub override_ips_files: Vec<String>,
     /// `packetDropIpsFiles`.
@@ -605,27 +590,6 @@ impl Settings {
             }
         };
 
-        let section = |name: &str| cfg.section(name).map(<[_]>::to_vec).unwrap_or_default();
-        let magic = cfg.get_str("magicMode", "both");
-        let magic_mode = match magic.as_str() {
-            "libmagic" => MagicMode::Libmagic,
-            "libmagicnotext" => MagicMode::LibmagicNoText,
-            "basic" => MagicMode::Basic,
-            "both" => MagicMode::Both,
-            "none" => MagicMode::None,
-            "molochmagic" => {
-                tracing::warn!("magicMode 'molochmagic' is no longer supported, using 'both'");
-                MagicMode::Both
-            }
-            _ => {
-                return Err(cfg.bad_value(
-                    "magicMode",
-                    &magic,
-                    "is not libmagic, libmagicnotext, basic, both or none",
-                ))
-            }
-        };
-
         let auto_id = cfg.get_str("autoGenerateId", "false");
         let auto_generate_id = match auto_id.as_str() {
             "" | "false" | "0" => AutoGenerateId::Off,
@@ -644,16 +608,6 @@ impl Settings {
         let save_unknown_packets =
             SaveUnknownPackets::parse(&cfg.get_list("saveUnknownPackets", ""))
                 .map_err(|(item, why)| cfg.bad_value("saveUnknownPackets", &item, why))?;
-
-        let smtp_ip_headers = cfg
-            .get_list("smtpIpHeaders", "")
-            .into_iter()
-            .map(|h| {
-                let lower = h.to_ascii_lowercase();
-                lower.strip_suffix(':').map(str::to_string).unwrap_or(lower)
-            })
-            .filter(|h| !h.is_empty())
-            .collect();
 
         let mut dont_save_tags = Vec::new();
         for item in cfg.get_list("dontSaveTags", "") {
@@ -768,24 +722,6 @@ impl Settings {
             plugins_dir: cfg.get_list("pluginsDir", "/opt/arkime/plugins ; ./plugins "),
             rules_files: cfg.get_list("rulesFiles", ""),
             yara: non_empty("yara"),
-            smtp_ip_headers,
-            parse_qs_value: cfg.get_bool("parseQSValue", false)?,
-            parse_cookie_value: cfg.get_bool("parseCookieValue", false)?,
-            parse_smtp_header_all: cfg.get_bool("parseSMTPHeaderAll", false)?,
-            parse_http_header_request_all: cfg.get_bool("parseHTTPHeaderRequestAll", false)?,
-            parse_http_header_response_all: cfg.get_bool("parseHTTPHeaderResponseAll", false)?,
-            parse_http_header_value_max_len: uint("parseHTTPHeaderValueMaxLen", 1024, 1, 2048)?,
-            support_sha256: cfg.get_bool("supportSha256", false)?,
-            ja3_strings: cfg.get_bool("ja3Strings", false)?,
-            ja4_raw: cfg.get_bool("ja4Raw", false)?,
-            dns_output_answers: cfg.get_bool("dnsOutputAnswers", true)?,
-            parse_dns_record_all: cfg.get_bool("parseDNSRecordAll", false)?,
-            max_req_body: uint("maxReqBody", 256, 0, 0x7fff)?,
-            req_body_only_utf8: cfg.get_bool("reqBodyOnlyUtf8", true)?,
-            magic_mode,
-            headers_http_request: section("headers-http-request"),
-            headers_http_response: section("headers-http-response"),
-            headers_email: section("headers-email"),
             filename_ops: cfg.get_list("filenameOps", ""),
             elasticsearch: cfg.get_str("elasticsearch", "localhost:9200"),
             pcap_write_method: cfg.get_str("pcapWriteMethod", "simple"),
@@ -803,8 +739,6 @@ impl Settings {
             log_every_x_packets: uint("logEveryXPackets", 50_000, 1000, u32::MAX)?,
             log_unknown_protocols: cfg.get_bool("logUnknownProtocols", debug > 0)?,
             log_file_creation: cfg.get_bool("logFileCreation", debug > 0)?,
-            zeek_intel_files: cfg.get_list("zeekIntelFiles", ""),
-            zeek_intel_tag: cfg.get_str("zeekIntelTag", "zeek:intel"),
             override_ips_files: cfg.get_list("overrideIpsFiles", ""),
             packet_drop_ips_files: cfg.get_list("packetDropIpsFiles", ""),
             ca_trust_file: non_empty("caTrustFile"),

@@ -345,20 +345,18 @@ fn settings_defaults() {
     assert_eq!(s.geolite2_country.len(), 6);
     assert!(s.save_unknown_packets.is_empty());
     assert_eq!(s.session_id_tracking, SessionIdTracking::None);
-    assert!(s.gap_packet_pos && s.enable_packet_dedup && s.dns_output_answers);
+    assert!(s.gap_packet_pos && s.enable_packet_dedup);
     assert!(!s.track_esp && !s.enable_packet_len && !s.read_truncated_packets);
     assert_eq!(s.auto_generate_id, AutoGenerateId::Off);
     assert!(s.offline_filename_regex.is_match("a/B.PCAP"));
     assert!(!s.offline_filename_regex.is_match("a.pcapng"));
     assert_eq!(s.disable_parsers, ["arp.so"]);
     assert_eq!(s.parsers_dir, ["/opt/arkime/parsers", "./parsers"]);
-    assert_eq!(s.magic_mode, MagicMode::Both);
+    assert_eq!(MagicMode::from_config(&c).unwrap(), MagicMode::Both);
     assert_eq!(s.elasticsearch, "localhost:9200");
     assert_eq!(s.pcap_write_method, "simple");
     assert_eq!(s.pcap_read_method, "libpcap");
-    assert_eq!(s.max_req_body, 256);
     assert_eq!(s.spi_data_max_indices, Some(4));
-    assert_eq!(s.zeek_intel_tag, "zeek:intel");
     assert_eq!(s.data_dir, Path::new("./trawl-data"));
     assert_eq!(
         s.session_caps(),
@@ -415,7 +413,6 @@ fn settings_bad_values_name_key_and_value() {
             "'ether:0x10000'",
         ),
         ("[default]\nsaveUnknownPackets=ip:256\n", "'ip:256'"),
-        ("[default]\nmagicMode=magic\n", "magicMode: 'magic'"),
         (
             "[default]\nsessionIdTracking=mpls\n",
             "sessionIdTracking: 'mpls'",
@@ -454,6 +451,9 @@ fn settings_bad_values_name_key_and_value() {
         let err = Settings::from_config(&cfg(text, "n")).unwrap_err();
         assert!(err.to_string().contains(needle), "{text:?}: {err}");
     }
+    // magicMode is read by the parsers that use it, through MagicMode::from_config.
+    let err = MagicMode::from_config(&cfg("[default]\nmagicMode=magic\n", "n")).unwrap_err();
+    assert!(err.to_string().contains("magicMode: 'magic'"), "{err}");
 }
 
 #[test]
@@ -564,14 +564,9 @@ fn arkime_regression_config_for_node_test() {
     assert!(s.track_esp && s.enable_packet_len && !s.enable_packet_dedup);
     assert!(s.save_unknown_packets.corrupt);
     assert!(s.save_unknown_packets.saves_ip(132) && s.save_unknown_packets.saves_ether(0x88cc));
-    assert_eq!(s.magic_mode, MagicMode::Basic);
+    assert_eq!(MagicMode::from_config(&c).unwrap(), MagicMode::Basic);
     assert_eq!(s.auto_generate_id, AutoGenerateId::On);
-    assert_eq!(s.max_req_body, 2000);
     assert_eq!(s.spi_data_max_indices, None);
-    assert!(s.parse_qs_value && s.parse_cookie_value && s.support_sha256);
-    assert!(s.parse_smtp_header_all && s.parse_http_header_request_all);
-    assert!(s.parse_http_header_response_all && s.ja3_strings && s.ja4_raw);
-    assert!(s.dns_output_answers && s.parse_dns_record_all);
     // The file has `\\.` and `\\1`: GLib reads each `\\` as a single backslash.
     assert_eq!(
         s.filename_ops,
@@ -579,10 +574,6 @@ fn arkime_regression_config_for_node_test() {
             r"tags=/gre-(.*)\.pcap%gretest-\1",
             "tags=dns-error%error-dns"
         ]
-    );
-    assert_eq!(
-        s.smtp_ip_headers,
-        ["x-originating-ip", "x-barracuda-apparent-source-ip"]
     );
     assert!(
         s.disable_parsers.is_empty(),
@@ -600,8 +591,6 @@ fn arkime_regression_config_for_node_test() {
     );
     assert_eq!(s.yara.as_deref(), Some("rules.yara"));
     assert_eq!(s.rules_files, ["rules.yaml"]);
-    assert_eq!(s.zeek_intel_files, ["zeek.intel"]);
-    assert_eq!(s.zeek_intel_tag, "zeek:intel");
     assert_eq!(s.vlan_vni_collapse, [(0, vec![50, 100, 300, 400, 500])]);
     assert_eq!(c.get("passwordSecret"), Some(""));
     assert_eq!(c.get("viewPort"), Some("8123"));

@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+mod spec;
 mod values;
+pub use spec::{FieldSpec, Flags, Kind};
 pub use values::{FieldValue, Fields, SetValue};
 
 /// Index of a field in the registry and in every session's [`Fields`] table.
@@ -163,6 +165,30 @@ impl FieldRegistry {
         self.by_expression.insert(expression.to_string(), id);
         self.by_db.insert(db_field.to_string(), id);
         id
+    }
+
+    /// Defines the field `spec` declares (see [`FieldSpec`]), or returns the existing
+    /// one with its expression, as [`Self::define`].
+    pub fn define_spec(&mut self, spec: &FieldSpec) -> FieldId {
+        let id = self.define(
+            spec.group,
+            spec.kind.as_str(),
+            spec.expression,
+            spec.friendly,
+            spec.db,
+            spec.help,
+            spec.ty,
+            spec.flags.0,
+        );
+        if let Some(c) = spec.category {
+            self.set_category(id, c);
+        }
+        id
+    }
+
+    /// Defines every field of a table, returning their ids in the table's order.
+    pub fn define_all<const N: usize>(&mut self, specs: &[FieldSpec; N]) -> [FieldId; N] {
+        specs.map(|s| self.define_spec(&s))
     }
 
     /// Sets the name and help a viewer shows for `id`.

@@ -18,8 +18,9 @@ use std::sync::Arc;
 use crate::{Cx, Session};
 
 /// A classifier: the session, the first bytes of one direction, that direction, and
-/// the user word given at registration.
-pub type ClassifyFn = fn(&mut Cx, &mut Session, &[u8], usize, u32);
+/// the user word given at registration. A closure captures what its parser needs
+/// (typed field ids, settings) when it is registered.
+pub type ClassifyFn = Arc<dyn Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync>;
 
 /// What a parser did with a run of bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,14 +160,14 @@ impl Classifiers {
         uw: u32,
         offset: usize,
         pattern: &[u8],
-        f: ClassifyFn,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
     ) -> Option<Classifier> {
         self.enabled(name).then(|| Classifier {
             name,
             uw,
             offset,
             pattern: pattern.to_vec(),
-            f,
+            f: Arc::new(f),
         })
     }
 
@@ -177,7 +178,7 @@ impl Classifiers {
         uw: u32,
         offset: usize,
         pattern: &[u8],
-        f: ClassifyFn,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
     ) {
         let c = self.content(name, uw, offset, pattern, f);
         self.tcp.extend(c);
@@ -191,7 +192,7 @@ impl Classifiers {
         uw: u32,
         offset: usize,
         pattern: &[u8],
-        f: ClassifyFn,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
     ) {
         let c = self.content(name, uw, offset, pattern, f);
         self.sctp.extend(c);
@@ -203,7 +204,7 @@ impl Classifiers {
         name: &'static str,
         uw: u32,
         protocol: u32,
-        f: ClassifyFn,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
     ) {
         if self.enabled(name) {
             self.sctp_protocols
@@ -214,7 +215,7 @@ impl Classifiers {
                     uw,
                     offset: 0,
                     pattern: Vec::new(),
-                    f,
+                    f: Arc::new(f),
                 });
         }
     }
@@ -226,7 +227,7 @@ impl Classifiers {
         uw: u32,
         offset: usize,
         pattern: &[u8],
-        f: ClassifyFn,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
     ) {
         let c = self.content(name, uw, offset, pattern, f);
         self.udp.extend(c);
@@ -239,11 +240,12 @@ impl Classifiers {
         uw: u32,
         p: u16,
         kinds: u32,
-        f: ClassifyFn,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
     ) {
         if !self.enabled(name) {
             return;
         }
+        let f: ClassifyFn = Arc::new(f);
         for bit in [
             port::UDP_SRC,
             port::UDP_DST,
@@ -258,7 +260,7 @@ impl Classifiers {
                     uw,
                     offset: 0,
                     pattern: Vec::new(),
-                    f,
+                    f: Arc::clone(&f),
                 });
             }
         }
@@ -330,20 +332,21 @@ impl Classifiers {
             Transport::Udp => (port::UDP_SRC, port::UDP_DST, Some(&self.udp)),
             Transport::Sctp(_) => (port::SCTP_SRC, port::SCTP_DST, Some(&self.sctp)),
         };
-        let mut run: Vec<(ClassifyFn, u32)> = Vec::new();
+        // Collected first: a classifier changes the session (its ports stay).
+        let mut run: Vec<&Classifier> = Vec::new();
         if let Transport::Sctp(proto) = transport {
             if let Some(v) = self.sctp_protocols.get(&proto) {
-                run.extend(v.iter().map(|c| (c.f, c.uw)));
+                run.extend(v.iter());
             }
         }
-        run.extend(self.by_port(s.port1, src).iter().map(|c| (c.f, c.uw)));
-        run.extend(self.by_port(s.port2, dst).iter().map(|c| (c.f, c.uw)));
+        run.extend(self.by_port(s.port1, src).iter());
+        run.extend(self.by_port(s.port2, dst).iter());
         let dns = transport == Transport::Udp && (s.port1 == 53 || s.port2 == 53);
         if let (Some(t), false) = (table, dns) {
-            run.extend(t.matching(data).map(|c| (c.f, c.uw)));
+            run.extend(t.matching(data));
         }
-        for (f, uw) in run {
-            f(cx, s, data, dir, uw);
+        for c in run {
+            (c.f)(cx, s, data, dir, c.uw);
         }
     }
 }

@@ -165,7 +165,7 @@ pub fn run(cmd: DbCmd) -> Result<ExitCode> {
         DbCmd::Init(a) => {
             let (cfg, st) = a.target.store.load()?;
             let t = target(&a.target, &cfg, &st, true)?.ok_or_else(|| no_cluster("init"))?;
-            init(&a, &t, &st)
+            init(&a, &t, &cfg, &st)
         }
         DbCmd::Info(a) => {
             let (cfg, st) = a.store.load()?;
@@ -213,7 +213,7 @@ pub fn run(cmd: DbCmd) -> Result<ExitCode> {
     }
 }
 
-fn init(a: &InitArgs, t: &Target, st: &Settings) -> Result<ExitCode> {
+fn init(a: &InitArgs, t: &Target, cfg: &Config, st: &Settings) -> Result<ExitCode> {
     server(t)?;
     let opts = layout::InitOptions {
         shards: a.shards,
@@ -249,7 +249,7 @@ fn init(a: &InitArgs, t: &Target, st: &Settings) -> Result<ExitCode> {
             t.prefix, t.url
         );
     }
-    let reg = setup::field_registry(st);
+    let reg = setup::field_registry(cfg, st)?;
     let r = layout::init(&t.client, &t.prefix, &reg, &opts)
         .with_context(|| format!("initializing prefix '{}' at {}", t.prefix, t.url))?;
     if !r.deleted.is_empty() {

@@ -86,7 +86,7 @@ impl StoreArgs {
         st: &Settings,
     ) -> Result<(Arc<dyn SessionSource>, trawl_fields::FieldRegistry)> {
         let source = self.source(cfg, st)?;
-        let mut reg = setup::field_registry(st);
+        let mut reg = setup::field_registry(cfg, st)?;
         let n = trawl_viewer::search::define_source_fields(&mut reg, &*source);
         if n > 0 {
             tracing::debug!("{n} field definitions from {}", source.describe());

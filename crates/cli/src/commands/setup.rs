@@ -95,7 +95,7 @@ pub fn build(
     let lookups = source.load().context("loading lookup tables")?;
 
     let mut classifiers = trawl_session::parsers::Classifiers::new(&st.disable_parsers);
-    trawl_parsers::register_all(&mut classifiers, &mut fields, st);
+    trawl_parsers::register_all(&mut classifiers, &mut fields, cfg)?;
     let plugins = load_plugins(cfg, st, &mut fields)?;
     let mut initial_ops = Vec::new();
     for (k, v) in ops {
@@ -205,7 +205,7 @@ pub fn monitor_lookups(
 
 /// The field registry a capture with these settings would have (core, mprotocol,
 /// parser and plugin fields), for commands that search rather than capture.
-pub fn field_registry(st: &Settings) -> FieldRegistry {
+pub fn field_registry(cfg: &Config, st: &Settings) -> Result<FieldRegistry> {
     let core_settings = core_settings(st);
     let mut tables = DecodeTables::new(DecoderOptions::default());
     let mut fields = FieldRegistry::new();
@@ -213,7 +213,7 @@ pub fn field_registry(st: &Settings) -> FieldRegistry {
     let mut mprotocols = MProtocols::new();
     register_builtin(&mut mprotocols, &mut tables, &mut fields, &core_settings);
     let mut classifiers = trawl_session::parsers::Classifiers::new(&[]);
-    trawl_parsers::register_all(&mut classifiers, &mut fields, st);
+    trawl_parsers::register_all(&mut classifiers, &mut fields, cfg)?;
     for name in &st.plugins {
         match name.trim_end_matches(".so") {
             "test" => {
@@ -231,7 +231,7 @@ pub fn field_registry(st: &Settings) -> FieldRegistry {
     if n > 0 {
         tracing::debug!("{n} field definitions from the store");
     }
-    fields
+    Ok(fields)
 }
 
 /// Gives the fields the document writer makes (`ip.src`, `bytes`, the TCP flag
@@ -283,8 +283,8 @@ fn load_plugins(
             "zeekintel" => {
                 trawl_plugins::zeekintel::define_fields(fields);
                 let z = trawl_plugins::zeekintel::ZeekIntel::new(
-                    &st.zeek_intel_files,
-                    &st.zeek_intel_tag,
+                    &cfg.get_list("zeekIntelFiles", ""),
+                    &cfg.get_str("zeekIntelTag", "zeek:intel"),
                     fields,
                 )?;
                 out.push(Box::new(z));

@@ -11,12 +11,11 @@ pub mod radius;
 pub mod snmp;
 pub mod tds;
 
-use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
     krb5::register(c, f);
     ldap::register(c, f);
     mysql::register(c, f);

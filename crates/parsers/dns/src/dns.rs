@@ -13,7 +13,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use trawl_config::Settings;
+use trawl_config::{Config, ConfigError};
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_parser_common::order::hash_order;
 use trawl_parser_common::text::{json_str, json_str_unquoted, memstr, until_nul};
@@ -1134,8 +1134,28 @@ fn classify_udp(_cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, uw: u3
     );
 }
 
+/// The DNS parser's options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DnsOptions {
+    /// `dnsOutputAnswers` (default true): write the answers as `dns.answers`.
+    pub output_answers: bool,
+    /// `parseDNSRecordAll` (default false): parse every record, not only the first
+    /// answers.
+    pub record_all: bool,
+}
+
+impl DnsOptions {
+    /// Reads them from the config (the node's section, its class, `[default]`).
+    pub fn from_config(cfg: &Config) -> Result<DnsOptions, ConfigError> {
+        Ok(DnsOptions {
+            output_answers: cfg.get_bool("dnsOutputAnswers", true)?,
+            record_all: cfg.get_bool("parseDNSRecordAll", false)?,
+        })
+    }
+}
+
 /// Defines the DNS fields and registers the classifiers.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &DnsOptions) {
     use FieldType::{IpGHash, StrHash};
     let cnt = flags::CNT;
     let fake = flags::FAKE;
@@ -1372,8 +1392,8 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
             qtype,
             qclass,
             qhost,
-            answers: st.dns_output_answers,
-            record_all: st.parse_dns_record_all,
+            answers: st.output_answers,
+            record_all: st.record_all,
         },
     );
     c.register_port("dns", 0, 53, port::TCP_DST, classify_tcp);
@@ -1385,6 +1405,28 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config(text: &str) -> trawl_config::Config {
+        trawl_config::Config::from_str(text, "test.ini", "test", &[]).unwrap()
+    }
+
+    #[test]
+    fn options_from_the_config() {
+        let d = DnsOptions::from_config(&config("[default]\n")).unwrap();
+        assert_eq!(
+            d,
+            DnsOptions {
+                output_answers: true,
+                record_all: false
+            }
+        );
+        let c = config("[default]\ndnsOutputAnswers=false\nparseDNSRecordAll=true\n");
+        let d = DnsOptions::from_config(&c).unwrap();
+        assert!(!d.output_answers && d.record_all);
+        let bad = config("[default]\nparseDNSRecordAll=perhaps\n");
+        let e = DnsOptions::from_config(&bad).unwrap_err().to_string();
+        assert!(e.contains("parseDNSRecordAll"), "{e}");
+    }
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())

@@ -13,7 +13,7 @@ use trawl_parser_common::text::hex;
 
 use md5::{Digest, Md5};
 use sha2::Sha256;
-use trawl_config::Settings;
+use trawl_config::{Config, ConfigError, MagicMode};
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_parser_common::text::{
     latin1, latin1_lower, memcasestr, memstr, until_nul, utf8_or_latin1,
@@ -876,9 +876,49 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
     register_parser(s, Box::new(Smtp::new()));
 }
 
+/// The SMTP parser's options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpOptions {
+    /// `supportSha256`: also hash attachments with SHA-256.
+    pub support_sha256: bool,
+    /// `[headers-email]`: more headers to keep, each `name=type:…;count:…`.
+    pub headers: Vec<(String, String)>,
+    /// `smtpIpHeaders`: headers holding addresses, lower case without the colon.
+    pub ip_headers: Vec<String>,
+    /// `parseSMTPHeaderAll`: keep every header name and value.
+    pub header_all: bool,
+    /// `magicMode` is not `none`: find attachments' content types.
+    pub magic: bool,
+}
+
+impl SmtpOptions {
+    /// Reads them from the config.
+    pub fn from_config(cfg: &Config) -> Result<SmtpOptions, ConfigError> {
+        let ip_headers = cfg
+            .get_list("smtpIpHeaders", "")
+            .into_iter()
+            .map(|h| {
+                let lower = h.to_ascii_lowercase();
+                lower.strip_suffix(':').map(str::to_string).unwrap_or(lower)
+            })
+            .filter(|h| !h.is_empty())
+            .collect();
+        Ok(SmtpOptions {
+            support_sha256: cfg.get_bool("supportSha256", false)?,
+            headers: cfg
+                .section("headers-email")
+                .map(<[_]>::to_vec)
+                .unwrap_or_default(),
+            ip_headers,
+            header_all: cfg.get_bool("parseSMTPHeaderAll", false)?,
+            magic: MagicMode::from_config(cfg)? != MagicMode::None,
+        })
+    }
+}
+
 /// Defines the email fields and the `[headers-email]` ones, and registers the
 /// classifiers.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &SmtpOptions) {
     let ids = fields::define(f, st.support_sha256);
     let mut headers = HashMap::new();
     for (name, h) in [
@@ -895,7 +935,7 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
     ] {
         headers.insert(name.to_string(), h);
     }
-    for (name, value) in &st.headers_email {
+    for (name, value) in &st.headers {
         if headers.contains_key(name) {
             tracing::warn!("ignoring field {name} for headers-email: already defined");
             continue;
@@ -942,9 +982,9 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
         SmtpConfig {
             ids,
             headers,
-            ip_headers: st.smtp_ip_headers.clone(),
-            header_all: st.parse_smtp_header_all,
-            magic: st.magic_mode != trawl_config::MagicMode::None,
+            ip_headers: st.ip_headers.clone(),
+            header_all: st.header_all,
+            magic: st.magic,
         },
     );
     for p in [&b"HELO"[..], b"EHLO", b"220 ", b"220-"] {
@@ -955,6 +995,28 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config(text: &str) -> trawl_config::Config {
+        trawl_config::Config::from_str(text, "test.ini", "test", &[]).unwrap()
+    }
+
+    #[test]
+    fn options_from_the_config() {
+        let d = SmtpOptions::from_config(&config("[default]\n")).unwrap();
+        assert!(d.magic && !d.header_all && !d.support_sha256);
+        assert!(d.ip_headers.is_empty() && d.headers.is_empty());
+        let c = config(
+            "[default]\nsmtpIpHeaders=X-Originating-IP:;X-Barracuda-Apparent-Source-IP\n\
+             parseSMTPHeaderAll=true\nmagicMode=basic\n[headers-email]\nx-priority=type:integer\n",
+        );
+        let o = SmtpOptions::from_config(&c).unwrap();
+        assert_eq!(
+            o.ip_headers,
+            ["x-originating-ip", "x-barracuda-apparent-source-ip"]
+        );
+        assert!(o.header_all && o.magic);
+        assert_eq!(o.headers.len(), 1);
+    }
 
     #[test]
     fn envelope_pieces() {

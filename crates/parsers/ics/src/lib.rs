@@ -13,12 +13,11 @@ pub mod pana;
 pub mod s7comm;
 pub mod synchrophasor;
 
-use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
     bacnet::register(c, f);
     c1222::register(c, f);
     diameter::register(c, f);

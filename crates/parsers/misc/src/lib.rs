@@ -10,12 +10,11 @@ pub mod sip;
 pub mod ssh;
 pub mod tftp;
 
-use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
     bgp::register(c, f);
     classify::register(c);
     ftp::register(c, f);

@@ -4,7 +4,7 @@
 //! directions.
 
 use md5::{Digest, Md5};
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::text::hex;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
@@ -171,14 +171,11 @@ impl Parser for Ssh {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, ids: Ids) {
     if cx.has_protocol(s, "ssh") {
         return;
     }
     cx.add_protocol(s, "ssh");
-    let Some(ids) = cx.shared.classifiers.config::<Ids>("ssh").copied() else {
-        return;
-    };
     register_parser(
         s,
         Box::new(Ssh {
@@ -192,50 +189,32 @@ fn classify(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
     );
 }
 
+const SSH: FieldSpec = FieldSpec::new("ssh", FieldType::StrHash).flags(Flags::CNT);
+
+/// The SSH fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 4] = [
+    SSH.named("ssh.ver", "ssh.version", Kind::LoTermField)
+        .text("Version", "SSH Software Version"),
+    SSH.named("ssh.key", "ssh.key", Kind::TermField)
+        .text("Key", "SSH Key"),
+    SSH.named("ssh.hassh", "ssh.hassh", Kind::LoTermField)
+        .text("HASSH", "SSH HASSH field"),
+    SSH.named("ssh.hasshServer", "ssh.hasshServer", Kind::LoTermField)
+        .text("HASSH Server", "SSH HASSH Server field"),
+];
+
 /// Registers the SSH fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let def =
-        |f: &mut FieldRegistry, kind: &str, exp: &str, friendly: &str, db: &str, help: &str| {
-            f.define(
-                "ssh",
-                kind,
-                exp,
-                friendly,
-                db,
-                help,
-                FieldType::StrHash,
-                flags::CNT,
-            )
-        };
+    let [ver, key, hassh, hassh_server] = f.define_all(&FIELDS);
     let ids = Ids {
-        ver: def(
-            f,
-            "lotermfield",
-            "ssh.ver",
-            "Version",
-            "ssh.version",
-            "SSH Software Version",
-        ),
-        key: def(f, "termfield", "ssh.key", "Key", "ssh.key", "SSH Key"),
-        hassh: def(
-            f,
-            "lotermfield",
-            "ssh.hassh",
-            "HASSH",
-            "ssh.hassh",
-            "SSH HASSH field",
-        ),
-        hassh_server: def(
-            f,
-            "lotermfield",
-            "ssh.hasshServer",
-            "HASSH Server",
-            "ssh.hasshServer",
-            "SSH HASSH Server field",
-        ),
+        ver,
+        key,
+        hassh,
+        hassh_server,
     };
-    c.set_config("ssh", ids);
-    c.register_tcp("ssh", 0, 0, b"SSH", classify);
+    c.register_tcp("ssh", 0, 0, b"SSH", move |cx, s, _, _, _| {
+        classify(cx, s, ids)
+    });
 }
 
 #[cfg(test)]

@@ -4,12 +4,11 @@
 pub mod dcerpc;
 pub mod smb;
 
-use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
     dcerpc::register(c, f);
     smb::register(c, f);
 }

@@ -9,7 +9,7 @@ pub mod ciphers;
 pub mod dtls;
 pub mod hello;
 
-use trawl_config::Settings;
+use trawl_config::{Config, ConfigError};
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 pub use trawl_parser_common::order::hash_order;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
@@ -28,6 +28,16 @@ pub struct TlsConfig {
     pub ja3_strings: bool,
     /// `ja4Raw`: also store ja4_r.
     pub ja4_raw: bool,
+}
+
+impl TlsConfig {
+    /// Reads `ja3Strings` and `ja4Raw` from the config.
+    pub fn from_config(cfg: &Config) -> Result<TlsConfig, ConfigError> {
+        Ok(TlsConfig {
+            ja3_strings: cfg.get_bool("ja3Strings", false)?,
+            ja4_raw: cfg.get_bool("ja4Raw", false)?,
+        })
+    }
 }
 
 /// Field ids the parser writes.
@@ -433,7 +443,12 @@ fn def(
 }
 
 /// Registers the TLS classifiers and fields.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
+pub fn register(
+    c: &mut Classifiers,
+    f: &mut FieldRegistry,
+    cfg: &Config,
+) -> Result<(), ConfigError> {
+    let st = TlsConfig::from_config(cfg)?;
     use FieldType::StrGHash;
     if f.by_expression("host.http").is_none() {
         let id = def(
@@ -743,15 +758,10 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
         f.set_category(alt, "host");
     }
 
-    c.set_config(
-        "tls",
-        TlsConfig {
-            ja3_strings: st.ja3_strings,
-            ja4_raw: st.ja4_raw,
-        },
-    );
+    c.set_config("tls", st);
     c.register_tcp("tls", 0, 0, b"\x16\x03", classify);
     dtls::register(c);
+    Ok(())
 }
 
 #[cfg(test)]

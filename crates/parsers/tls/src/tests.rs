@@ -408,3 +408,12 @@ fn sni_alpn_and_ech() {
     let h = client_hello(&m, true).expect("hello");
     assert_eq!(&h.ja4[8..10], "a1");
 }
+
+#[test]
+fn options_from_the_config() {
+    let cfg = |t: &str| trawl_config::Config::from_str(t, "test.ini", "test", &[]).unwrap();
+    let d = super::TlsConfig::from_config(&cfg("[default]\n")).unwrap();
+    assert!(!d.ja3_strings && !d.ja4_raw);
+    let o = super::TlsConfig::from_config(&cfg("[default]\nja3Strings=true\nja4Raw=1\n")).unwrap();
+    assert!(o.ja3_strings && o.ja4_raw);
+}

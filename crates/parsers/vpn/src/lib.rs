@@ -6,12 +6,11 @@ pub mod quic;
 pub mod socks;
 pub mod stun;
 
-use trawl_config::Settings;
 use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
 /// Registers this crate's classifiers and fields.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, _st: &Settings) {
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
     openvpn::register(c);
     quic::register(c, f);
     socks::register(c, f);

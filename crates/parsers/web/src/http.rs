@@ -13,7 +13,7 @@
 use md5::{Digest, Md5};
 use sha2::Sha256;
 use std::collections::HashMap;
-use trawl_config::Settings;
+use trawl_config::{Config, ConfigError};
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_parser_common::text::hex;
 use trawl_parser_common::text::{latin1, latin1_lower, memcasestr, until_nul};
@@ -882,8 +882,60 @@ fn load_headers(
     }
 }
 
-/// Defines the HTTP fields and registers the classifiers.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
+/// The HTTP parser's options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// `supportSha256`: also hash bodies with SHA-256.
+    pub support_sha256: bool,
+    /// `[headers-http-request]`: more request headers to keep.
+    pub headers_request: Vec<(String, String)>,
+    /// `[headers-http-response]`: more response headers to keep.
+    pub headers_response: Vec<(String, String)>,
+    /// `magicMode` is not `none`: find bodies' content types.
+    pub magic: bool,
+    /// `parseQSValue`.
+    pub parse_qs_value: bool,
+    /// `parseCookieValue`.
+    pub parse_cookie_value: bool,
+    /// `parseHTTPHeaderRequestAll`.
+    pub all_req: bool,
+    /// `parseHTTPHeaderResponseAll`.
+    pub all_res: bool,
+    /// `maxReqBody` (0 to 0x7fff, default 256).
+    pub max_req_body: u32,
+    /// `reqBodyOnlyUtf8` (default true).
+    pub req_body_only_utf8: bool,
+    /// `parseHTTPHeaderValueMaxLen` (1 to 2048, default 1024).
+    pub value_max_len: u32,
+}
+
+impl HttpOptions {
+    /// Reads them from the config.
+    pub fn from_config(cfg: &Config) -> Result<HttpOptions, ConfigError> {
+        let uint = |key: &str, d: u32, min: u32, max: u32| -> Result<u32, ConfigError> {
+            let v = cfg.get_int(key, d.into(), min.into(), max.into())?;
+            Ok(u32::try_from(v).unwrap_or(max))
+        };
+        let section = |name: &str| cfg.section(name).map(<[_]>::to_vec).unwrap_or_default();
+        Ok(HttpOptions {
+            support_sha256: cfg.get_bool("supportSha256", false)?,
+            headers_request: section("headers-http-request"),
+            headers_response: section("headers-http-response"),
+            magic: trawl_config::MagicMode::from_config(cfg)? != trawl_config::MagicMode::None,
+            parse_qs_value: cfg.get_bool("parseQSValue", false)?,
+            parse_cookie_value: cfg.get_bool("parseCookieValue", false)?,
+            all_req: cfg.get_bool("parseHTTPHeaderRequestAll", false)?,
+            all_res: cfg.get_bool("parseHTTPHeaderResponseAll", false)?,
+            max_req_body: uint("maxReqBody", 256, 0, 0x7fff)?,
+            req_body_only_utf8: cfg.get_bool("reqBodyOnlyUtf8", true)?,
+            value_max_len: uint("parseHTTPHeaderValueMaxLen", 1024, 1, 2048)?,
+        })
+    }
+}
+
+/// Defines the HTTP fields (and the configured header fields) and registers the
+/// classifiers.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &HttpOptions) {
     use FieldType::{Int, IntGHash, IpGHash, StrArray, StrHash};
     let cnt = flags::CNT;
     let host = def(
@@ -1228,7 +1280,7 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
     let mut res_headers = HashMap::new();
     load_headers(
         f,
-        &st.headers_http_request,
+        &st.headers_request,
         "headers-http-request",
         "Request header ",
         "http.request.",
@@ -1237,7 +1289,7 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
     );
     load_headers(
         f,
-        &st.headers_http_response,
+        &st.headers_response,
         "headers-http-response",
         "Response header ",
         "http.response.",
@@ -1245,7 +1297,7 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
         &mut res_headers,
     );
 
-    let magic_mode = if st.magic_mode == trawl_config::MagicMode::None {
+    let magic_mode = if !st.magic {
         MagicMode::None
     } else {
         MagicMode::Basic
@@ -1281,11 +1333,11 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
             res_headers,
             parse_qs_value: st.parse_qs_value,
             parse_cookie_value: st.parse_cookie_value,
-            all_req: st.parse_http_header_request_all,
-            all_res: st.parse_http_header_response_all,
+            all_req: st.all_req,
+            all_res: st.all_res,
             max_req_body: st.max_req_body as usize,
             req_body_only_utf8: st.req_body_only_utf8,
-            value_max_len: st.parse_http_header_value_max_len as usize,
+            value_max_len: st.value_max_len as usize,
             magic_mode,
         },
     );
@@ -1301,6 +1353,35 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config(text: &str) -> trawl_config::Config {
+        trawl_config::Config::from_str(text, "test.ini", "test", &[]).unwrap()
+    }
+
+    #[test]
+    fn options_from_the_config() {
+        let d = HttpOptions::from_config(&config("[default]\n")).unwrap();
+        assert!(d.magic && d.req_body_only_utf8 && !d.parse_qs_value && !d.support_sha256);
+        assert_eq!((d.max_req_body, d.value_max_len), (256, 1024));
+        let c = config(
+            "[default]\nmagicMode=none\nparseQSValue=true\nparseCookieValue=true\n\
+             maxReqBody=2000\nparseHTTPHeaderValueMaxLen=9999\nsupportSha256=true\n\
+             parseHTTPHeaderRequestAll=true\nparseHTTPHeaderResponseAll=true\n\
+             [headers-http-request]\nreferer=type:string;count:true\n",
+        );
+        let o = HttpOptions::from_config(&c).unwrap();
+        assert!(!o.magic && o.parse_qs_value && o.parse_cookie_value && o.support_sha256);
+        assert!(o.all_req && o.all_res);
+        // Out of range is clamped, as Arkime does.
+        assert_eq!((o.max_req_body, o.value_max_len), (2000, 2048));
+        assert_eq!(
+            o.headers_request,
+            [("referer".to_string(), "type:string;count:true".to_string())]
+        );
+        let bad = config("[default]\nmagicMode=sometimes\n");
+        let e = HttpOptions::from_config(&bad).unwrap_err().to_string();
+        assert!(e.contains("magicMode"), "{e}");
+    }
 
     #[test]
     fn sub_protocols_by_path() {

@@ -4,12 +4,17 @@ pub mod http;
 pub mod http_parser;
 pub mod websocket;
 
-use trawl_config::Settings;
+use trawl_config::{Config, ConfigError};
 use trawl_fields::FieldRegistry;
 use trawl_session::parsers::Classifiers;
 
-/// Registers this crate's classifiers and fields.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &Settings) {
-    http::register(c, f, st);
+/// Registers this crate's classifiers and fields, with options read from `cfg`.
+pub fn register(
+    c: &mut Classifiers,
+    f: &mut FieldRegistry,
+    cfg: &Config,
+) -> Result<(), ConfigError> {
+    http::register(c, f, &http::HttpOptions::from_config(cfg)?);
     websocket::register(c, f);
+    Ok(())
 }
