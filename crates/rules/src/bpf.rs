@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use trawl_session::PacketFilter;
+use crate::PacketFilter;
 
 /// A filter expression that does not compile.
 #[derive(Debug, thiserror::Error)]

@@ -2,9 +2,9 @@
 //! read from (`fieldexpr=regex%value`, the value expanding `\1`.. to the regex's
 //! groups), run on each new session of that file.
 
+use crate::{Op, OpTarget};
 use regex::Regex;
 use trawl_fields::{FieldId, FieldRegistry};
-use trawl_session::{Op, OpTarget};
 
 /// One compiled `filenameOps` item.
 #[derive(Debug)]

@@ -1,17 +1,21 @@
 //! Acting on sessions: builds the rules engine's rules from `rulesFiles` (Arkime's
 //! rules.yaml format) and from `dontSaveBPFs` / `minPacketsSaveBPFs` (`"<bpf>[:N]"`, N
-//! defaulting to 1). The engine itself runs on the packet threads
-//! (`trawl_session::rules`).
+//! defaulting to 1), and runs them on the packet threads as their session hooks
+//! ([`Engine`]).
 
 mod bpf;
+pub mod engine;
 pub mod filename_ops;
 pub mod load;
 pub mod yaml;
 
 pub use bpf::{BpfError, BpfFilter};
+pub use engine::{
+    drain_field_set, leading_int, run_ops, Cond, Engine, IntMode, Internal, Key, Kind, Matcher, Op,
+    OpTarget, PacketFilter, Rule, RuleSet, StrMatch, When,
+};
 
 use trawl_fields::FieldRegistry;
-use trawl_session::{Op, OpTarget, Rule, RuleSet, When};
 
 /// Splits `"<bpf>:N"` into the expression and N (1 when absent), as Arkime does.
 pub fn split_count(item: &str) -> (&str, u32) {

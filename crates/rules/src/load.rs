@@ -1,10 +1,10 @@
 //! Compiling a rules file (Arkime's rules.yaml format, version 1) into
-//! [`trawl_session::Rule`]s.
+//! [`crate::Rule`]s.
 
 use std::net::IpAddr;
 
+use crate::{Cond, Internal, Key, Kind, Matcher, Op, OpTarget, Rule, StrMatch, When};
 use trawl_fields::{FieldRegistry, FieldType};
-use trawl_session::{Cond, Internal, Key, Kind, Matcher, Op, OpTarget, Rule, StrMatch, When};
 
 use crate::bpf::BpfFilter;
 use crate::yaml::{Node, Value};
@@ -89,8 +89,8 @@ fn add_value(
         },
         Kind::Int => match v.find('-').filter(|&i| i > 0) {
             Some(dash) => {
-                let lo = trawl_session::leading_int(&v[..dash]);
-                let hi = trawl_session::leading_int(&v[dash + 1..]);
+                let lo = crate::leading_int(&v[..dash]);
+                let hi = crate::leading_int(&v[dash + 1..]);
                 let (lo, hi) = (clamp_u32(lo), clamp_u32(hi));
                 if lo > hi {
                     return Err(fatal(format!("{what}: range {v}: min {lo} > max {hi}")));
@@ -98,7 +98,7 @@ fn add_value(
                 m.ranges.push((lo, hi));
             }
             None => {
-                m.ints.insert(clamp_u32(trawl_session::leading_int(v)));
+                m.ints.insert(clamp_u32(crate::leading_int(v)));
             }
         },
         Kind::Float => {
@@ -297,7 +297,7 @@ pub fn rule(file: &str, node: &Node, reg: &FieldRegistry) -> Result<Rule, LoadEr
     let bpf = match bpf {
         Some(b) => Some(
             Box::new(BpfFilter::new(b).map_err(|e| fatal(format!("{what}: {e}")))?)
-                as Box<dyn trawl_session::PacketFilter>,
+                as Box<dyn crate::PacketFilter>,
         ),
         None => None,
     };

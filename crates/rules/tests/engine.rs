@@ -115,8 +115,11 @@ fn setup(
         .map(|i| trawl_rules::filename_ops::ops_for(&fops, i))
         .collect();
     let shared = Arc::new(Shared {
-        reader_ops,
-        rules,
+        hooks: Box::new(trawl_rules::Engine {
+            rules,
+            reader_ops,
+            initial_ops: Vec::new(),
+        }),
         ..Shared::new(settings, fields, core, mps, classifiers)
     });
     let out = Arc::new(Mutex::new(Vec::new()));

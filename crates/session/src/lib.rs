@@ -15,7 +15,6 @@ mod mprotocol;
 pub mod parsers;
 mod pq;
 pub mod protocols;
-mod rules;
 mod session;
 mod thread;
 
@@ -30,10 +29,6 @@ pub use mprotocol::{
     MPROTOCOL_MAX,
 };
 pub use pq::PqCallback;
-pub use rules::{
-    drain_field_set, leading_int, run_ops, Cond, IntMode, Internal, Key, Kind, Matcher, Op,
-    OpTarget, PacketFilter, Rule, RuleSet, StrMatch, When,
-};
 pub use session::{mapped, RootId, Session, SessionType, Timeval};
 pub use thread::{Command, InplaceWriter, PacketThread, PacketWriter, SessionSink, ThreadStats};
 
@@ -127,13 +122,9 @@ pub struct Shared {
     pub tracking: TrackingConfig,
     /// Tags every new session gets (`--tag`).
     pub initial_tags: Vec<String>,
-    /// Operations run on every new session (`--op`).
-    pub initial_ops: Vec<Op>,
-    /// Operations run on each new session of input `i` (`filenameOps`), by the
-    /// packets' reader position.
-    pub reader_ops: Vec<Vec<Op>>,
-    /// The rules engine's rules (`rulesFiles`, `dontSaveBPFs`, `minPacketsSaveBPFs`).
-    pub rules: RuleSet,
+    /// What acts on sessions at fixed stages: the rules engine (`trawl-rules`: `--op`,
+    /// `filenameOps`, `rulesFiles`, `dontSaveBPFs`, `minPacketsSaveBPFs`), or nothing.
+    pub hooks: Box<dyn SessionHooks>,
     /// TCP/UDP/SCTP classifiers that attach parsers.
     pub classifiers: parsers::Classifiers,
     /// Plugins called before each document is written.
@@ -154,8 +145,8 @@ pub trait ContentScanner: Send + Sync {
 
 impl Shared {
     /// Shared data with these settings, fields, mprotocols and classifiers, and nothing
-    /// else yet: empty lookups, default session id tracking, no `--tag`/`--op`, no
-    /// reader ops, rules or plugins (set those fields after).
+    /// else yet: empty lookups, default session id tracking, no `--tag`, no hooks (rules)
+    /// or plugins (set those fields after).
     pub fn new(
         settings: CoreSettings,
         fields: FieldRegistry,
@@ -171,9 +162,7 @@ impl Shared {
             lookups: Arc::new(ArcSwap::from_pointee(Lookups::empty())),
             tracking: TrackingConfig::default(),
             initial_tags: Vec::new(),
-            initial_ops: Vec::new(),
-            reader_ops: Vec::new(),
-            rules: RuleSet::default(),
+            hooks: Box::new(NoHooks),
             classifiers,
             plugins: Vec::new(),
             yara: None,
@@ -181,6 +170,32 @@ impl Shared {
         }
     }
 }
+
+/// The stages of a session's life where something outside the packet thread acts on
+/// it, as Arkime's session and parser code calls its rules engine (`rules.c`). The
+/// rules engine of `trawl-rules` implements them; every default does nothing.
+pub trait SessionHooks: Send + Sync {
+    /// A session was made for a packet read from input `reader_pos` (after `--tag`).
+    fn session_create(&self, _shared: &Shared, _s: &mut Session, _reader_pos: u16) {}
+    /// Whether [`Self::session_setup`] wants the first packet of each direction.
+    fn wants_session_setup(&self) -> bool {
+        false
+    }
+    /// The first packet of a direction, as captured (`linktype`, `bytes`).
+    fn session_setup(&self, _shared: &Shared, _s: &mut Session, _linktype: u32, _bytes: &[u8]) {}
+    /// The classifiers looked at a direction's first bytes.
+    fn after_classify(&self, _shared: &Shared, _s: &mut Session) {}
+    /// Fields whose definitions ask for it ([`trawl_fields::FieldRegistry::enable_rules`])
+    /// got new values, queued in the session's fields.
+    fn fields_set(&self, _shared: &Shared, _s: &mut Session) {}
+    /// A document of the session is about to be written (`final_` false mid-session).
+    fn before_save(&self, _shared: &Shared, _s: &mut Session, _final: bool) {}
+}
+
+/// No hooks.
+pub struct NoHooks;
+
+impl SessionHooks for NoHooks {}
 
 /// A capture plugin (Arkime's `arkime_plugins_set_cb`): today the save callback, run
 /// just before each document of a session is written.

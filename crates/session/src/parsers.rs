@@ -442,7 +442,7 @@ pub fn classify_tcp(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
 pub(crate) fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, t: Transport) {
     let shared = cx.shared;
     shared.classifiers.classify(cx, s, data, dir, t);
-    crate::rules::run_after_classify(shared, s);
+    shared.hooks.after_classify(shared, s);
     if !shared.yara_every_packet {
         yara(cx, s, data);
     }
@@ -491,7 +491,9 @@ pub fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
         i += 1;
     }
     end_pass(s);
-    crate::rules::drain_field_set(cx.shared, s);
+    if s.fields.has_pending() {
+        cx.shared.hooks.fields_set(cx.shared, s);
+    }
 }
 
 /// Nested parser passes allowed (a tunnel in a tunnel in ...).

@@ -285,14 +285,13 @@ impl PacketThread {
                 for t in &shared.initial_tags {
                     s.fields.string_add(&shared.fields, shared.core.tags, t);
                 }
-                crate::rules::run_ops(&shared, s, &shared.initial_ops);
-                if let Some(ops) = shared.reader_ops.get(usize::from(pkt.meta.reader_pos)) {
-                    crate::rules::run_ops(&shared, s, ops);
-                }
-                crate::rules::run_session_create(&shared, s);
+                shared.hooks.session_create(&shared, s, pkt.meta.reader_pos);
             }
-            if s.packets[dir] == 0 && s.stop_saving == 0xffff && !shared.rules.setup.is_empty() {
-                crate::rules::run_session_setup(&shared, s, pkt.meta.linktype, pkt.bytes());
+            if s.packets[dir] == 0 && s.stop_saving == 0xffff && shared.hooks.wants_session_setup()
+            {
+                shared
+                    .hooks
+                    .session_setup(&shared, s, pkt.meta.linktype, pkt.bytes());
             }
             s.packets[dir] += 1;
             s.bytes[dir] += u64::from(pkt.meta.len);
@@ -356,7 +355,9 @@ impl PacketThread {
         if let Some(process) = mp.process {
             process(&mut cx, s, pkt);
         }
-        crate::rules::drain_field_set(&shared, s);
+        if s.fields.has_pending() {
+            shared.hooks.fields_set(&shared, s);
+        }
     }
 
     /// Lets time pass without packets (live capture, once a second): sessions idle
@@ -456,7 +457,7 @@ impl PacketThread {
         for p in &shared.plugins {
             p.save(&shared, &mut s, true);
         }
-        crate::rules::run_before_save(&shared, &mut s, true);
+        shared.hooks.before_save(&shared, &mut s, true);
         self.sink.save(&shared, &mut s, true);
     }
 
@@ -481,7 +482,7 @@ impl PacketThread {
         for p in &shared.plugins {
             p.save(&shared, s, false);
         }
-        crate::rules::run_before_save(&shared, s, false);
+        shared.hooks.before_save(&shared, s, false);
         self.sink.save(&shared, s, false);
         let fields = &shared.fields;
         s.fields.retain(|id| {

@@ -645,7 +645,7 @@ impl ReaderLoop {
                 }
             }
             if let Some(f) = &self.bpf {
-                use trawl_session::PacketFilter;
+                use trawl_rules::PacketFilter;
                 if !f.matches(rec.linktype, rec.data()) {
                     self.bpf_skipped += 1;
                     continue;

@@ -102,10 +102,7 @@ pub fn build(
         let id = fields
             .by_expression(k)
             .with_context(|| format!("--op: unknown field '{k}'"))?;
-        initial_ops.push(trawl_session::Op::new(
-            trawl_session::OpTarget::Field(id),
-            v,
-        ));
+        initial_ops.push(trawl_rules::Op::new(trawl_rules::OpTarget::Field(id), v));
     }
     let filename_ops = trawl_rules::filename_ops::compile(&st.filename_ops, &fields)
         .map_err(anyhow::Error::msg)?;
@@ -130,9 +127,11 @@ pub fn build(
         lookups: Arc::new(ArcSwap::from_pointee(lookups)),
         tracking,
         initial_tags: tags.to_vec(),
-        initial_ops,
-        reader_ops,
-        rules,
+        hooks: Box::new(trawl_rules::Engine {
+            rules,
+            initial_ops,
+            reader_ops,
+        }),
         classifiers,
         plugins,
         yara: match &st.yara {

@@ -10,7 +10,8 @@
 //! * `beforeMiddleSave`, `beforeFinalSave`, `beforeBothSave`: before a document is
 //!   written.
 //!
-//! This module holds the compiled rules and runs them; `trawl-rules` reads the YAML and
+//! This module holds the compiled rules and runs them as the packet threads' session
+//! hooks ([`Engine`], a [`SessionHooks`]); the rest of the crate reads the YAML and
 //! compiles the BPFs.
 
 use std::collections::HashSet;
@@ -18,7 +19,7 @@ use std::net::IpAddr;
 
 use trawl_fields::{FieldId, FieldRegistry, FieldType, FieldValue, SetValue};
 
-use crate::{Session, Shared};
+use trawl_session::{Session, SessionHooks, Shared};
 
 /// Decides whether a raw packet (as captured, of the given link type) matches.
 pub trait PacketFilter: Send + Sync {
@@ -53,7 +54,7 @@ pub enum Internal {
 impl Internal {
     /// The internal field an expression names, if any.
     pub fn by_expression(exp: &str) -> Option<Internal> {
-        use crate::protocols::tcp::flag;
+        use trawl_session::protocols::tcp::flag;
         Some(match exp {
             "ip.src" => Internal::SrcIp,
             "ip.dst" => Internal::DstIp,
@@ -568,73 +569,101 @@ fn run_stage(shared: &Shared, s: &mut Session, rules: &[Rule], when: impl Fn(Whe
     }
 }
 
-/// Runs the `sessionSetup` rules for the first packet of a direction of `s`.
-pub(crate) fn run_session_setup(shared: &Shared, s: &mut Session, linktype: u32, bytes: &[u8]) {
-    for rule in &shared.rules.setup {
-        if !rule.conds.is_empty() {
-            if conds_pass(s, rule, None) {
-                matched(shared, s, rule);
-            }
-        } else if let Some(f) = &rule.bpf {
-            if f.matches(linktype, bytes) {
-                matched(shared, s, rule);
-            }
-        }
-    }
+/// The rules engine as the packet threads see it: the rules, and the operations run on
+/// every new session (`--op`) and on those of each input (`filenameOps`).
+#[derive(Debug, Default)]
+pub struct Engine {
+    /// The rules (`rulesFiles`, `dontSaveBPFs`, `minPacketsSaveBPFs`).
+    pub rules: RuleSet,
+    /// Operations run on every new session (`--op`).
+    pub initial_ops: Vec<Op>,
+    /// Operations run on each new session of input `i` (`filenameOps`), by the
+    /// packets' reader position.
+    pub reader_ops: Vec<Vec<Op>>,
 }
 
-/// Runs the `afterClassify` rules.
-pub(crate) fn run_after_classify(shared: &Shared, s: &mut Session) {
-    if !shared.rules.after_classify.is_empty() {
-        run_stage(shared, s, &shared.rules.after_classify, |_| true);
-    }
-    drain_field_set(shared, s);
-}
-
-/// Runs the `before*Save` rules for a mid-session (`final_` false) or final save.
-pub(crate) fn run_before_save(shared: &Shared, s: &mut Session, final_: bool) {
-    drain_field_set(shared, s);
-    run_stage(shared, s, &shared.rules.before_save, |w| match w {
-        When::BeforeSave { middle, final_: f } => {
-            if final_ {
-                f
-            } else {
-                middle
+impl SessionHooks for Engine {
+    /// Runs `--op` and the input's `filenameOps`, then feeds the new session's
+    /// addresses and ports to the `fieldSet` rules that watch them (Arkime's
+    /// `arkime_rules_session_create`).
+    fn session_create(&self, shared: &Shared, s: &mut Session, reader_pos: u16) {
+        run_ops(shared, s, &self.initial_ops);
+        if let Some(ops) = self.reader_ops.get(usize::from(reader_pos)) {
+            run_ops(shared, s, ops);
+        }
+        let rules = &self.rules;
+        if rules.watched_internal.is_empty() {
+            return;
+        }
+        let mut order = Vec::new();
+        if matches!(s.ip_protocol, 6 | 17 | 132) {
+            order.extend([Internal::SrcPort, Internal::DstPort]);
+        }
+        if matches!(s.ip_protocol, 6 | 17 | 132 | 50 | 1 | 58) {
+            order.extend([Internal::SrcIp, Internal::DstIp]);
+        }
+        for i in order {
+            if !rules.watched_internal.contains(&i) {
+                continue;
+            }
+            if let Some(v) = i.value(s) {
+                field_set(shared, rules, s, Key::Internal(i), &v);
             }
         }
-        _ => false,
-    });
-    drain_field_set(shared, s);
-}
+        drain_field_set(shared, rules, s);
+    }
 
-/// Feeds a new session's addresses and ports to the `fieldSet` rules that watch them
-/// (Arkime's `arkime_rules_session_create`).
-pub(crate) fn run_session_create(shared: &Shared, s: &mut Session) {
-    let rules = &shared.rules;
-    if rules.watched_internal.is_empty() {
-        return;
+    fn wants_session_setup(&self) -> bool {
+        !self.rules.setup.is_empty()
     }
-    let mut order = Vec::new();
-    if matches!(s.ip_protocol, 6 | 17 | 132) {
-        order.extend([Internal::SrcPort, Internal::DstPort]);
-    }
-    if matches!(s.ip_protocol, 6 | 17 | 132 | 50 | 1 | 58) {
-        order.extend([Internal::SrcIp, Internal::DstIp]);
-    }
-    for i in order {
-        if !rules.watched_internal.contains(&i) {
-            continue;
-        }
-        if let Some(v) = i.value(s) {
-            field_set(shared, s, Key::Internal(i), &v);
+
+    /// Runs the `sessionSetup` rules for the first packet of a direction.
+    fn session_setup(&self, shared: &Shared, s: &mut Session, linktype: u32, bytes: &[u8]) {
+        for rule in &self.rules.setup {
+            if !rule.conds.is_empty() {
+                if conds_pass(s, rule, None) {
+                    matched(shared, s, rule);
+                }
+            } else if let Some(f) = &rule.bpf {
+                if f.matches(linktype, bytes) {
+                    matched(shared, s, rule);
+                }
+            }
         }
     }
-    drain_field_set(shared, s);
+
+    /// Runs the `afterClassify` rules.
+    fn after_classify(&self, shared: &Shared, s: &mut Session) {
+        if !self.rules.after_classify.is_empty() {
+            run_stage(shared, s, &self.rules.after_classify, |_| true);
+        }
+        drain_field_set(shared, &self.rules, s);
+    }
+
+    fn fields_set(&self, shared: &Shared, s: &mut Session) {
+        drain_field_set(shared, &self.rules, s);
+    }
+
+    /// Runs the `before*Save` rules for a mid-session (`final_` false) or final save.
+    fn before_save(&self, shared: &Shared, s: &mut Session, final_: bool) {
+        drain_field_set(shared, &self.rules, s);
+        run_stage(shared, s, &self.rules.before_save, |w| match w {
+            When::BeforeSave { middle, final_: f } => {
+                if final_ {
+                    f
+                } else {
+                    middle
+                }
+            }
+            _ => false,
+        });
+        drain_field_set(shared, &self.rules, s);
+    }
 }
 
 /// Runs the `fieldSet` rules watching `key` for its new value `v`.
-fn field_set(shared: &Shared, s: &mut Session, key: Key, v: &SetValue) {
-    for rule in &shared.rules.field_set {
+fn field_set(shared: &Shared, rules: &RuleSet, s: &mut Session, key: Key, v: &SetValue) {
+    for rule in &rules.field_set {
         let Some(pos) = rule
             .conds
             .iter()
@@ -653,13 +682,13 @@ fn field_set(shared: &Shared, s: &mut Session, key: Key, v: &SetValue) {
 const MAX_ROUNDS: usize = 16;
 
 /// Runs the `fieldSet` rules for the values queued since the last call.
-pub fn drain_field_set(shared: &Shared, s: &mut Session) {
+pub fn drain_field_set(shared: &Shared, rules: &RuleSet, s: &mut Session) {
     for _ in 0..MAX_ROUNDS {
         if !s.fields.has_pending() {
             return;
         }
         for (id, v) in s.fields.take_pending() {
-            field_set(shared, s, Key::Field(id), &v);
+            field_set(shared, rules, s, Key::Field(id), &v);
         }
     }
     // Whatever is still queued came from a loop between rules: drop it.
