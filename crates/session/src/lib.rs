@@ -10,6 +10,7 @@
 
 mod community_id;
 mod core_fields;
+mod dir;
 mod lists;
 mod mprotocol;
 pub mod parsers;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 pub use core_fields::{define_core_fields, CoreFields};
+pub use dir::Dir;
 pub use lists::{Lists, NIL};
 pub use mprotocol::{
     CreateSessionIdFn, FreeFn, MProtocol, MProtocols, MidSaveFn, PreProcessFn, ProcessFn,

@@ -2,11 +2,15 @@
 //! ISN counts, initial RTT), and in-order delivery of each direction's bytes, keeping
 //! out-of-order segments until the gap fills (Arkime's `parsers/tcp.c`).
 
+mod reassembly;
+
+pub use reassembly::{seq_diff, Queued, Reassembly, Segment};
+
 use trawl_packet::wire::{tcp_flags::*, TcpHeader};
 use trawl_packet::{Packet, PacketMeta, SessionId, TrackingConfig};
 
 use crate::parsers::{self, Transport};
-use crate::{Cx, Session};
+use crate::{Cx, Dir, Session};
 
 /// Flag counter slots.
 pub mod flag {
@@ -41,28 +45,11 @@ pub mod flag {
 const STATE_FIN: u8 = 1;
 const STATE_FIN_ACK: u8 = 2;
 
-/// A segment waiting for the bytes before it.
-#[derive(Debug)]
-pub struct Segment {
-    /// The packet (its bytes stay borrowed from the read chunk).
-    pub pkt: Packet,
-    /// Sequence number of its first data byte.
-    pub seq: u32,
-    /// Its acknowledgement number.
-    pub ack: u32,
-    /// Data length.
-    pub len: u32,
-    /// Offset of the data in the packet.
-    pub data_offset: u32,
-    /// Direction.
-    pub dir: u8,
-}
-
 /// Per-session TCP state.
 #[derive(Debug, Default)]
 pub struct TcpState {
-    /// Next expected sequence number per direction.
-    pub seq: [u32; 2],
+    /// Each direction's next expected sequence number and out-of-order segments.
+    pub reasm: Reassembly,
     /// tcpseq.src / tcpseq.dst.
     pub syn_seq: [u32; 2],
     /// ISN of the first SYN seen per direction.
@@ -86,8 +73,6 @@ pub struct TcpState {
     /// Flag counters (see [`flag`]).
     pub flag_cnt: [u32; flag::COUNT],
     state: [u8; 2],
-    /// Out-of-order segments, in sequence order.
-    pub queue: Vec<Segment>,
     /// A SYN or SYN-ACK was seen.
     pub have_tcp_session: bool,
     syn_set: u8,
@@ -96,18 +81,6 @@ pub struct TcpState {
     out_of_order: u8,
     /// OR of all flags seen.
     pub flags_seen: u8,
-}
-
-/// Wrap-aware `b - a`, as gopacket's tcpassembly computes it.
-pub fn seq_diff(a: u32, b: u32) -> i64 {
-    let (a, b) = (i64::from(a), i64::from(b));
-    if a > 0xc000_0000 && b < 0x4000_0000 {
-        return b + 0x1_0000_0000 - a;
-    }
-    if b > 0xc000_0000 && a < 0x4000_0000 {
-        return b - a - 0x1_0000_0000;
-    }
-    b - a
 }
 
 fn header(pkt: &Packet) -> Option<TcpHeader<'_>> {
@@ -173,14 +146,14 @@ pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
     finish(cx, s);
     // Segments still waiting for a gap to fill get their own copy of their bytes.
     if let Some(t) = s.tcp.as_deref_mut() {
-        t.queue.iter_mut().for_each(|seg| seg.pkt.make_owned());
+        t.reasm.own();
     }
 }
 
 fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
     let Some(h) = header(&pkt) else { return };
-    let dir = usize::from(pkt.meta.direction & 1);
-    let other = dir ^ 1;
+    let dir = Dir::from_bit(pkt.meta.direction);
+    let other = dir.other();
     let flags = h.flags();
     let seq = h.seq();
     let ack = h.ack();
@@ -194,7 +167,7 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         return;
     };
     if win == 0 && flags & RST == 0 {
-        t.flag_cnt[flag::SRC_ZERO + dir] += 1;
+        t.flag_cnt[flag::SRC_ZERO + dir.index()] += 1;
     }
     if len < 0 {
         return;
@@ -219,26 +192,26 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
     if flags & SYN != 0 {
         if flags & ACK != 0 {
             t.flag_cnt[flag::SYN_ACK] += 1;
-            if t.syn_ack_seen & (1 << dir) == 0 {
+            if t.syn_ack_seen & dir.bit() == 0 {
                 t.syn_ack_seq[dir] = seq.wrapping_add(1);
-                t.syn_ack_seen |= 1 << dir;
-                if t.syn_seen & (1 << other) != 0 && ack == t.syn_isn[other].wrapping_add(1) {
-                    t.syn_validated |= 1 << other;
+                t.syn_ack_seen |= dir.bit();
+                if t.syn_seen & other.bit() != 0 && ack == t.syn_isn[other].wrapping_add(1) {
+                    t.syn_validated |= other.bit();
                 }
             }
             if !t.have_tcp_session {
-                t.seq[other] = ack;
+                t.reasm.next[other] = ack;
                 t.syn_seq[1] = seq;
                 t.syn_seq[0] = ack.wrapping_sub(1);
             }
         } else {
             t.flag_cnt[flag::SYN] += 1;
-            if t.syn_seen & (1 << dir) == 0 {
+            if t.syn_seen & dir.bit() == 0 {
                 t.syn_isn[dir] = seq;
-                t.syn_seen |= 1 << dir;
+                t.syn_seen |= dir.bit();
             }
-            if t.syn_ack_seen & (1 << other) != 0 && seq == t.syn_seq[0] {
-                t.syn_validated |= 1 << dir;
+            if t.syn_ack_seen & other.bit() != 0 && seq == t.syn_seq[0] {
+                t.syn_validated |= dir.bit();
             }
             if t.syn_time == 0 {
                 t.syn_seq[0] = seq;
@@ -248,16 +221,16 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
             }
         }
         t.have_tcp_session = true;
-        if t.syn_set & (1 << dir) == 0 {
-            t.seq[dir] = seq.wrapping_add(1);
-            t.syn_set |= 1 << dir;
+        if t.syn_set & dir.bit() == 0 {
+            t.reasm.next[dir] = seq.wrapping_add(1);
+            t.syn_set |= dir.bit();
         }
         return;
     }
 
     if flags & RST != 0 {
         t.flag_cnt[flag::RST] += 1;
-        let diff = seq_diff(seq, t.seq[dir]);
+        let diff = seq_diff(seq, t.reasm.next[dir]);
         if diff <= 0 {
             if diff == 0 && !s.closing {
                 cx.mark_for_close(s);
@@ -288,15 +261,16 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
 
     if flags & ACK != 0
         && flags & (SYN | RST) == 0
-        && t.syn_ack_validated & (1 << dir) == 0
-        && t.syn_ack_seen & (1 << other) != 0
+        && t.syn_ack_validated & dir.bit() == 0
+        && t.syn_ack_seen & other.bit() != 0
     {
-        let ack_ok = seq_diff(ack, t.syn_ack_seq[other]) <= 0 && seq_diff(ack, t.seq[other]) >= 0;
-        let seq_ok = t.syn_seen & (1 << dir) == 0
+        let ack_ok =
+            seq_diff(ack, t.syn_ack_seq[other]) <= 0 && seq_diff(ack, t.reasm.next[other]) >= 0;
+        let seq_ok = t.syn_seen & dir.bit() == 0
             || (seq_diff(seq, t.syn_isn[dir].wrapping_add(1)) <= 0
-                && seq_diff(seq, t.seq[dir]) >= 0);
+                && seq_diff(seq, t.reasm.next[dir]) >= 0);
         if ack_ok && seq_ok {
-            t.syn_ack_validated |= 1 << dir;
+            t.syn_ack_validated |= dir.bit();
         }
     }
 
@@ -304,16 +278,16 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         return;
     }
 
-    if t.have_tcp_session && t.flag_cnt[flag::SYN_ACK] == 0 && t.seq[dir] == 0 {
-        t.seq[dir] = seq;
+    if t.have_tcp_session && t.flag_cnt[flag::SYN_ACK] == 0 && t.reasm.next[dir] == 0 {
+        t.reasm.next[dir] = seq;
         cx.add_tag(s, "no-syn-ack");
     }
     let Some(t) = s.tcp.as_deref_mut() else {
         return;
     };
 
-    if t.queue.len() > max_ooo {
-        t.queue.clear();
+    if t.reasm.len() > max_ooo {
+        t.reasm.clear();
         t.stop_tcp = true;
         cx.add_tag(s, "incomplete-tcp");
         return;
@@ -334,16 +308,12 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
 
     if flags & ACK != 0
         && t.have_tcp_session
-        && t.acked_unseen & (1 << dir) == 0
-        && t.seq[other] != 0
-        && seq_diff(t.seq[other], ack) > 1
+        && t.acked_unseen & dir.bit() == 0
+        && t.reasm.next[other] != 0
+        && seq_diff(t.reasm.next[other], ack) > 1
     {
-        t.acked_unseen |= 1 << dir;
-        let tag = if dir == 0 {
-            "acked-unseen-segment-src"
-        } else {
-            "acked-unseen-segment-dst"
-        };
+        t.acked_unseen |= dir.bit();
+        let tag = dir.pick("acked-unseen-segment-src", "acked-unseen-segment-dst");
         cx.add_tag(s, tag);
     }
     let Some(t) = s.tcp.as_deref_mut() else {
@@ -354,7 +324,7 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         return;
     }
     let len32 = len as u32;
-    if t.have_tcp_session && seq_diff(t.seq[dir], seq.wrapping_add(len32)) <= 0 {
+    if t.have_tcp_session && seq_diff(t.reasm.next[dir], seq.wrapping_add(len32)) <= 0 {
         return;
     }
 
@@ -364,100 +334,48 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
         ack,
         len: len32,
         data_offset,
-        dir: dir as u8,
+        dir,
     };
-    if t.queue.is_empty() {
-        t.queue.push(seg);
+    let first = t.reasm.is_empty();
+    if t.reasm.insert(seg) == Queued::Duplicate || first {
         return;
     }
-    // Insert in order, scanning from the newest segment back. A segment with the same
-    // start replaces a shorter one and is dropped otherwise.
-    enum Place {
-        Insert(usize),
-        Replace(usize),
-    }
-    let mut place = Place::Insert(0);
-    let mut i = t.queue.len();
-    while i > 0 {
-        let f = &t.queue[i - 1];
-        let same_dir = usize::from(f.dir) == dir;
-        let diff = seq_diff(if same_dir { f.seq } else { f.ack }, seq);
-        if diff == 0 {
-            if same_dir {
-                if seg.len <= f.len {
-                    return;
-                }
-                place = Place::Replace(i - 1);
-                break;
-            } else if seq_diff(ack, f.seq) < 0 {
-                place = Place::Insert(i);
-                break;
-            }
-        } else if diff > 0 {
-            place = Place::Insert(i);
-            break;
-        }
-        i -= 1;
-    }
-    match place {
-        Place::Insert(at) => t.queue.insert(at, seg),
-        Place::Replace(at) => t.queue[at] = seg,
-    }
-    if t.have_tcp_session && t.out_of_order & (1 << dir) == 0 {
-        t.out_of_order |= 1 << dir;
-        let tag = if dir == 0 {
-            "out-of-order-src"
-        } else {
-            "out-of-order-dst"
-        };
+    if t.have_tcp_session && t.out_of_order & dir.bit() == 0 {
+        t.out_of_order |= dir.bit();
+        let tag = dir.pick("out-of-order-src", "out-of-order-dst");
         cx.add_tag(s, tag);
     }
 }
 
 /// Delivers queued segments that are now in order.
 fn finish(cx: &mut Cx, s: &mut Session) {
-    let mut i = 0;
+    let mut cursor = 0;
     loop {
         let Some(t) = s.tcp.as_deref_mut() else {
             return;
         };
-        let Some(f) = t.queue.get(i) else {
+        let Some((seg, off)) = t.reasm.next_ready(&mut cursor) else {
             return;
         };
-        let dir = usize::from(f.dir);
-        let want = t.seq[dir];
-        if want < f.seq {
-            return;
-        }
-        if seq_diff(want, f.seq.wrapping_add(f.len)) <= 0 {
-            t.queue.remove(i);
-            continue;
-        }
-        let off = seq_diff(f.seq, want);
-        if off < 0 || off >= i64::from(f.len) {
-            i += 1;
-            continue;
-        }
-        let seg = t.queue.remove(i);
-        let off = off as usize;
-        let start = seg.data_offset as usize + off;
+        let dir = seg.dir;
         let n = seg.len as usize - off;
-        let data = seg.pkt.bytes().get(start..start + n).unwrap_or(&[]);
-        let fb = usize::from(s.first_bytes_len[dir]);
+        let data = seg.data_from(off);
+        let d = dir.index();
+        let fb = usize::from(s.first_bytes_len[d]);
         if fb < 8 {
             let copy = (8 - fb).min(data.len());
-            s.first_bytes[dir][fb..fb + copy].copy_from_slice(&data[..copy]);
-            s.first_bytes_len[dir] += copy as u8;
+            s.first_bytes[d][fb..fb + copy].copy_from_slice(&data[..copy]);
+            s.first_bytes_len[d] += copy as u8;
         }
-        if s.total_databytes[dir] == s.consumed[dir] {
-            parsers::classify(cx, s, data, dir, Transport::Tcp);
+        if s.total_databytes[d] == s.consumed[d] {
+            parsers::classify(cx, s, data, d, Transport::Tcp);
         }
-        parsers::process_data(cx, s, data, dir);
+        parsers::process_data(cx, s, data, d);
         if let Some(t) = s.tcp.as_deref_mut() {
-            t.seq[dir] = t.seq[dir].wrapping_add(n as u32);
+            t.reasm.next[dir] = t.reasm.next[dir].wrapping_add(n as u32);
         }
-        s.databytes[dir] += n as u64;
-        s.total_databytes[dir] += n as u64;
+        s.databytes[d] += n as u64;
+        s.total_databytes[d] += n as u64;
         if cx.shared.yara_every_packet {
             parsers::yara(cx, s, data);
         }
@@ -469,17 +387,12 @@ pub fn free(cx: &mut Cx, s: &mut Session) {
     let Some(t) = s.tcp.as_deref_mut() else {
         return;
     };
-    let lone = t.queue.len() == 1 && t.flag_cnt[flag::PSH] == 1;
-    let queued = std::mem::take(&mut t.queue);
+    let lone = t.reasm.len() == 1 && t.flag_cnt[flag::PSH] == 1;
+    let queued = t.reasm.take_all();
     if lone {
         if let Some(seg) = queued.first() {
-            let start = seg.data_offset as usize;
-            let data = seg
-                .pkt
-                .bytes()
-                .get(start..start + seg.len as usize)
-                .unwrap_or(&[]);
-            let dir = usize::from(seg.dir);
+            let data = seg.data_from(0);
+            let dir = seg.dir.index();
             parsers::classify(cx, s, data, dir, Transport::Tcp);
             parsers::process_data(cx, s, data, dir);
         }
