@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use trawl_config::{Config, Settings};
+use trawl_config::Config;
 use trawl_fields::FieldRegistry;
 use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet};
 use trawl_session::parsers::Classifiers;
@@ -58,7 +58,6 @@ struct Registered {
 
 fn registered() -> Registered {
     let cfg = Config::from_str(CONFIG, "fuzz", "fuzz", &[]).expect("fuzz config");
-    let st = Settings::from_config(&cfg).expect("fuzz settings");
     let core_settings = CoreSettings::new(1);
     let mut tables = DecodeTables::new(DecoderOptions::default());
     let mut fields = FieldRegistry::new();
@@ -66,7 +65,7 @@ fn registered() -> Registered {
     let mut mps = MProtocols::new();
     register_builtin(&mut mps, &mut tables, &mut fields, &core_settings);
     let mut classifiers = Classifiers::new(&[]);
-    trawl_parsers::register_all(&mut classifiers, &mut fields, &st);
+    trawl_parsers::register_all(&mut classifiers, &mut fields, &cfg).expect("fuzz parsers");
     Registered {
         core_settings,
         tables,

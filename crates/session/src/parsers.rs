@@ -11,7 +11,6 @@
 //! Classifiers are registered at start-up into [`Classifiers`], part of the read-only
 //! [`crate::Shared`] data; parsers live in their session.
 
-use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -123,7 +122,8 @@ impl ContentTable {
     }
 }
 
-/// Every registered classifier, and each parser's read-only configuration.
+/// Every registered classifier (each captures the field ids and options its parser
+/// needs).
 #[derive(Clone, Default)]
 pub struct Classifiers {
     tcp: ContentTable,
@@ -133,7 +133,6 @@ pub struct Classifiers {
     sctp_protocols: HashMap<u32, Vec<Classifier>>,
     ports: HashMap<(u16, u32), Vec<Classifier>>,
     disabled: HashSet<String>,
-    configs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
 }
 
 impl Classifiers {
@@ -264,17 +263,6 @@ impl Classifiers {
                 });
             }
         }
-    }
-
-    /// Keeps a parser's configuration (settings it read at start-up), for its
-    /// classifier and parser to find at run time with [`Self::config`].
-    pub fn set_config<T: Any + Send + Sync>(&mut self, name: &'static str, config: T) {
-        self.configs.insert(name, Arc::new(config));
-    }
-
-    /// The configuration `name` registered, if it is a `T`.
-    pub fn config<T: Any + Send + Sync>(&self, name: &str) -> Option<&T> {
-        self.configs.get(name).and_then(|c| c.downcast_ref::<T>())
     }
 
     /// Number of classifiers registered.

@@ -23,7 +23,7 @@ pub fn register_all(
     trawl_parser_email::register(c, f, cfg)?;
     trawl_parser_misc::register(c, f);
     trawl_parser_db::register(c, f);
-    trawl_parser_vpn::register(c, f);
+    trawl_parser_vpn::register(c, f, cfg)?;
     trawl_parser_ics::register(c, f);
     trawl_parser_smb::register(c, f);
     Ok(())

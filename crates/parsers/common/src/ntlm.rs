@@ -3,7 +3,7 @@
 //! the server's target name and the OS version, into the `ntlm.*` fields and the core
 //! `user` field, with the protocol `ntlm`.
 
-use trawl_fields::{FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::Classifiers;
 use trawl_session::{Cx, Session};
 
@@ -119,9 +119,39 @@ pub fn decode_base64_text(b64: &[u8]) -> Option<Vec<u8>> {
     (out.len() >= 12).then_some(out)
 }
 
-/// Field ids.
+const NTLM: FieldSpec = FieldSpec::new("ntlm", FieldType::StrHash).flags(Flags::CNT);
+
+/// The `ntlm.*` fields (Arkime defines them in its core), in the order of [`Ntlm`]'s
+/// ids.
+pub const FIELDS: [FieldSpec; 5] = [
+    NTLM.named("ntlm.domain", "ntlm.domain", Kind::TermField)
+        .text("NTLM Domain", "NTLMSSP domain or target realm"),
+    NTLM.named("ntlm.host", "ntlm.host", Kind::TermField)
+        .text("NTLM Host", "NTLMSSP workstation/host name")
+        .category("host"),
+    NTLM.named("ntlm.targetName", "ntlm.targetName", Kind::TermField)
+        .text(
+            "NTLM Target Name",
+            "NTLMSSP server-advertised target name (Type 2)",
+        ),
+    NTLM.named("ntlm.version", "ntlm.version", Kind::TermField)
+        .text(
+            "NTLM Version",
+            "NTLMSSP client/server OS version (major.minor.build)",
+        ),
+    NTLM.named("ntlm.type", "ntlm.type", Kind::Integer)
+        .text(
+            "NTLM Message Type",
+            "NTLMSSP message type: 1=Negotiate, 2=Challenge, 3=Authenticate",
+        )
+        .ty(FieldType::IntGHash),
+];
+
+/// What records NTLMSSP messages: the ids of the `ntlm.*` fields and of the core
+/// `user` field. A parser that meets NTLM gets one from [`fields`] at registration
+/// and keeps it (its classifier closure captures it).
 #[derive(Clone, Copy, Debug)]
-pub struct Ids {
+pub struct Ntlm {
     domain: FieldId,
     host: FieldId,
     target: FieldId,
@@ -130,95 +160,60 @@ pub struct Ids {
     user: FieldId,
 }
 
-/// Defines the `ntlm.*` fields (Arkime defines them in its core).
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    use trawl_fields::flags::CNT;
-    let mut def = |exp: &str, friendly: &str, help: &str, kind: &str, ty| {
-        f.define("ntlm", kind, exp, friendly, exp, help, ty, CNT)
-    };
-    let domain = def(
-        "ntlm.domain",
-        "NTLM Domain",
-        "NTLMSSP domain or target realm",
-        "termfield",
-        FieldType::StrHash,
-    );
-    let host = def(
-        "ntlm.host",
-        "NTLM Host",
-        "NTLMSSP workstation/host name",
-        "termfield",
-        FieldType::StrHash,
-    );
-    let target = def(
-        "ntlm.targetName",
-        "NTLM Target Name",
-        "NTLMSSP server-advertised target name (Type 2)",
-        "termfield",
-        FieldType::StrHash,
-    );
-    let version = def(
-        "ntlm.version",
-        "NTLM Version",
-        "NTLMSSP client/server OS version (major.minor.build)",
-        "termfield",
-        FieldType::StrHash,
-    );
-    let mtype = def(
-        "ntlm.type",
-        "NTLM Message Type",
-        "NTLMSSP message type: 1=Negotiate, 2=Challenge, 3=Authenticate",
-        "integer",
-        FieldType::IntGHash,
-    );
-    f.set_category(host, "host");
-    let user = f.by_expression("user").unwrap_or(FieldId::MAX);
-    c.set_config(
-        "ntlm",
-        Ids {
-            domain,
-            host,
-            target,
-            version,
-            mtype,
-            user,
-        },
-    );
-}
-
-/// Records an NTLMSSP message found in a session (nothing if it is not one).
-pub fn record(cx: &mut Cx, s: &mut Session, data: &[u8]) {
-    let shared = cx.shared;
-    let (Some(ids), Some(m)) = (shared.classifiers.config::<Ids>("ntlm"), decode(data)) else {
-        return;
-    };
-    cx.add_protocol(s, "ntlm");
-    let reg = &shared.fields;
-    s.fields.int_add(reg, ids.mtype, m.mtype);
-    for (id, v) in [
-        (ids.domain, &m.domain),
-        (ids.user, &m.user),
-        (ids.host, &m.host),
-        (ids.target, &m.target),
-    ] {
-        if let Some(v) = v {
-            s.fields.string_add(reg, id, &latin1(v));
-        }
-    }
-    if let Some(v) = &m.version {
-        s.fields.string_add(reg, ids.version, v);
+/// Defines the `ntlm.*` fields, or finds them when defined already (defining is
+/// idempotent, so every family that records NTLM may call this).
+pub fn fields(f: &mut FieldRegistry) -> Ntlm {
+    let [domain, host, target, version, mtype] = f.define_all(&FIELDS);
+    Ntlm {
+        domain,
+        host,
+        target,
+        version,
+        mtype,
+        user: f.by_expression("user").unwrap_or(FieldId::MAX),
     }
 }
 
-/// Records a base64 message from a text protocol; true if the text was one (Arkime's
-/// `arkime_parsers_ntlm_decode_base64`).
-pub fn record_base64(cx: &mut Cx, s: &mut Session, b64: &[u8]) -> bool {
-    match decode_base64_text(b64) {
-        Some(msg) => {
-            record(cx, s, &msg);
-            true
+/// Defines the `ntlm.*` fields (Arkime defines them in its core, before any parser);
+/// see [`fields`].
+pub fn register(_c: &mut Classifiers, f: &mut FieldRegistry) -> Ntlm {
+    fields(f)
+}
+
+impl Ntlm {
+    /// Records an NTLMSSP message found in a session (nothing if it is not one).
+    pub fn record(&self, cx: &mut Cx, s: &mut Session, data: &[u8]) {
+        let Some(m) = decode(data) else {
+            return;
+        };
+        cx.add_protocol(s, "ntlm");
+        let reg = &cx.shared.fields;
+        s.fields.int_add(reg, self.mtype, m.mtype);
+        for (id, v) in [
+            (self.domain, &m.domain),
+            (self.user, &m.user),
+            (self.host, &m.host),
+            (self.target, &m.target),
+        ] {
+            if let Some(v) = v {
+                s.fields.string_add(reg, id, &latin1(v));
+            }
         }
-        None => false,
+        if let Some(v) = &m.version {
+            s.fields.string_add(reg, self.version, v);
+        }
+    }
+
+    /// Records a base64 message from a text protocol; true if the text was one
+    /// (Arkime's `arkime_parsers_ntlm_decode_base64`).
+    pub fn record_base64(&self, cx: &mut Cx, s: &mut Session, b64: &[u8]) -> bool {
+        match decode_base64_text(b64) {
+            Some(msg) => {
+                self.record(cx, s, &msg);
+                true
+            }
+            None => false,
+        }
     }
 }
 

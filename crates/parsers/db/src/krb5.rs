@@ -2,7 +2,7 @@
 //! client and service names and encryption types of AS/TGS requests, and the error
 //! code, realm and names of KRB-ERRORs.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
@@ -303,20 +303,18 @@ impl Parser for Krb {
     }
 }
 
-fn attach(cx: &mut Cx, s: &mut Session, tcp: bool) {
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("krb5").copied() {
-        register_parser(
-            s,
-            Box::new(Krb {
-                ids,
-                tcp,
-                buf: ParserBuf::new(MAX_BUF),
-            }),
-        );
-    }
+fn attach(s: &mut Session, ids: Ids, tcp: bool) {
+    register_parser(
+        s,
+        Box::new(Krb {
+            ids,
+            tcp,
+            buf: ParserBuf::new(MAX_BUF),
+        }),
+    );
 }
 
-fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     if cx.has_protocol(s, "krb5") {
         return;
     }
@@ -324,80 +322,55 @@ fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
     if let Some((true, tag, v)) = tlv(&mut b) {
         // The element's length is cut to the datagram, so it always fits.
         if matches!(tag, 10 | 12 | 30) && d.len() >= v.len() {
-            attach(cx, s, false);
+            attach(s, ids, false);
         }
     }
 }
 
-fn classify_tcp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify_tcp(s: &mut Session, d: &[u8], ids: Ids) {
     if d.len() < 5 || d[0] != 0 || d[1] != 0 || !matches!(d[4], 0x6a | 0x6b | 0x6c | 0x6d | 0x7e) {
         return;
     }
-    attach(cx, s, true);
+    attach(s, ids, true);
 }
+
+const KRB5: FieldSpec = FieldSpec::new("krb5", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The Kerberos fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 5] = [
+    KRB5.named("krb5.realm", "krb5.realm", Kind::TermField)
+        .text("Realm", "Kerberos 5 Realm"),
+    KRB5.named("krb5.cname", "krb5.cname", Kind::TermField)
+        .text("cname", "Kerberos 5 cname"),
+    KRB5.named("krb5.sname", "krb5.sname", Kind::TermField)
+        .text("sname", "Kerberos 5 sname"),
+    KRB5.named("krb5.etype", "krb5.etype", Kind::TermField)
+        .text("Encryption Type", "Kerberos 5 encryption type"),
+    KRB5.named("krb5.error", "krb5.error", Kind::TermField)
+        .text("Error Code", "Kerberos 5 error code"),
+];
 
 /// Registers the Kerberos fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let t = FieldType::StrGHash;
+    let [realm, cname, sname, etype, error] = f.define_all(&FIELDS);
     let ids = Ids {
-        realm: f.define(
-            "krb5",
-            "termfield",
-            "krb5.realm",
-            "Realm",
-            "krb5.realm",
-            "Kerberos 5 Realm",
-            t,
-            cnt,
-        ),
-        cname: f.define(
-            "krb5",
-            "termfield",
-            "krb5.cname",
-            "cname",
-            "krb5.cname",
-            "Kerberos 5 cname",
-            t,
-            cnt,
-        ),
-        sname: f.define(
-            "krb5",
-            "termfield",
-            "krb5.sname",
-            "sname",
-            "krb5.sname",
-            "Kerberos 5 sname",
-            t,
-            cnt,
-        ),
-        etype: f.define(
-            "krb5",
-            "termfield",
-            "krb5.etype",
-            "Encryption Type",
-            "krb5.etype",
-            "Kerberos 5 encryption type",
-            t,
-            cnt,
-        ),
-        error: f.define(
-            "krb5",
-            "termfield",
-            "krb5.error",
-            "Error Code",
-            "krb5.error",
-            "Kerberos 5 error code",
-            t,
-            cnt,
-        ),
+        realm,
+        cname,
+        sname,
+        etype,
+        error,
     };
-    c.set_config("krb5", ids);
     let pvno = b"\x03\x02\x01\x05";
-    c.register_udp("krb5", 0, 7, pvno, classify_udp);
-    c.register_udp("krb5", 0, 9, pvno, classify_udp);
-    c.register_tcp("krb5", 0, 11, pvno, classify_tcp);
-    c.register_tcp("krb5", 0, 13, pvno, classify_tcp);
+    for offset in [7, 9] {
+        c.register_udp("krb5", 0, offset, pvno, move |cx, s, d, _, _| {
+            classify_udp(cx, s, d, ids)
+        });
+    }
+    for offset in [11, 13] {
+        c.register_tcp("krb5", 0, offset, pvno, move |_, s, d, _, _| {
+            classify_tcp(s, d, ids)
+        });
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! (StartTLS) the bytes that follow go to the parsers the session switched to (TLS).
 //! NTLMSSP messages in binds and bind responses are decoded into the ntlm fields.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{
     classify_tcp, process_data, register_parser, Classifiers, Parsed, Parser,
 };
@@ -22,6 +22,7 @@ const READ_AT: usize = 6000;
 struct Ids {
     auth_type: FieldId,
     bind_name: FieldId,
+    ntlm: ntlm::Ntlm,
 }
 
 /// One bind request: (bind name, auth type).
@@ -167,7 +168,7 @@ impl Ldap {
             }
         }
         for blob in m.ntlm {
-            ntlm::record(cx, s, blob);
+            self.ids.ntlm.record(cx, s, blob);
         }
         // After StartTLS the bytes are TLS: classified after the request, and handed
         // to the session's other parsers in both directions.
@@ -220,7 +221,7 @@ impl Parser for Ldap {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ids: Ids) {
     if cx.has_protocol(s, "ldap") {
         return;
     }
@@ -240,50 +241,40 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
         _ => return,
     }
     cx.add_protocol(s, "ldap");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("ldap").copied() {
-        register_parser(
-            s,
-            Box::new(Ldap {
-                ids,
-                buf: [Vec::new(), Vec::new()],
-                done: [false; 2],
-            }),
-        );
-    }
+    register_parser(
+        s,
+        Box::new(Ldap {
+            ids,
+            buf: [Vec::new(), Vec::new()],
+            done: [false; 2],
+        }),
+    );
 }
+
+const LDAP: FieldSpec = FieldSpec::new("ldap", FieldType::StrHash).flags(Flags::CNT);
+
+/// The LDAP fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 2] = [
+    LDAP.named("ldap.authtype", "ldap.authtype", Kind::TermField)
+        .text("Auth Type", "The auth type of ldap bind"),
+    LDAP.named("ldap.bindname", "ldap.bindname", Kind::TermField)
+        .text("Bind Name", "The bind name of ldap bind"),
+];
 
 /// Registers the LDAP fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let auth_type = f.define(
-        "ldap",
-        "termfield",
-        "ldap.authtype",
-        "Auth Type",
-        "ldap.authtype",
-        "The auth type of ldap bind",
-        FieldType::StrHash,
-        cnt,
-    );
-    let bind_name = f.define(
-        "ldap",
-        "termfield",
-        "ldap.bindname",
-        "Bind Name",
-        "ldap.bindname",
-        "The bind name of ldap bind",
-        FieldType::StrHash,
-        cnt,
-    );
-    c.set_config(
-        "ldap",
-        Ids {
-            auth_type,
-            bind_name,
-        },
-    );
-    c.register_tcp("ldap", 0, 0, b"\x30", classify);
-    c.register_udp("ldap", 0, 0, b"\x30", classify);
+    let [auth_type, bind_name] = f.define_all(&FIELDS);
+    let ids = Ids {
+        auth_type,
+        bind_name,
+        ntlm: ntlm::fields(f),
+    };
+    c.register_tcp("ldap", 0, 0, b"\x30", move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
+    c.register_udp("ldap", 0, 0, b"\x30", move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
 }
 
 #[cfg(test)]

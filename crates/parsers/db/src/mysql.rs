@@ -2,7 +2,7 @@
 //! and the switch to TLS when the client asks for it (the bytes that follow are
 //! classified again, so TLS attaches).
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -80,52 +80,48 @@ impl Parser for Mysql {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
     if dir != 1 || cx.has_protocol(s, "mysql") {
         return;
     }
     let Some(v) = greeting_version(data) else {
         return;
     };
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("mysql").copied() {
-        let version = String::from_utf8_lossy(v).into_owned();
-        register_parser(
-            s,
-            Box::new(Mysql {
-                ids,
-                version,
-                ssl: false,
-            }),
-        );
-    }
+    let version = String::from_utf8_lossy(v).into_owned();
+    register_parser(
+        s,
+        Box::new(Mysql {
+            ids,
+            version,
+            ssl: false,
+        }),
+    );
 }
+
+const MYSQL: FieldSpec = FieldSpec::new("mysql", FieldType::Str).flags(Flags::LINKED_SESSIONS);
+
+/// The MySQL fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 2] = [
+    MYSQL
+        .named("mysql.user", "mysql.user", Kind::LoTermField)
+        .text("User", "MySQL user name")
+        .category("user"),
+    MYSQL
+        .named("mysql.ver", "mysql.version", Kind::TermField)
+        .text("Version", "MySQL server version string"),
+];
 
 /// Registers the MySQL fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let l = flags::LINKED_SESSIONS;
-    let user = f.define(
+    let [user, version] = f.define_all(&FIELDS);
+    let ids = Ids { user, version };
+    c.register_tcp(
         "mysql",
-        "lotermfield",
-        "mysql.user",
-        "User",
-        "mysql.user",
-        "MySQL user name",
-        FieldType::Str,
-        l,
+        0,
+        1,
+        b"\x00\x00\x00\x0a",
+        move |cx, s, d, dir, _| classify(cx, s, d, dir, ids),
     );
-    f.set_category(user, "user");
-    let version = f.define(
-        "mysql",
-        "termfield",
-        "mysql.ver",
-        "Version",
-        "mysql.version",
-        "MySQL server version string",
-        FieldType::Str,
-        l,
-    );
-    c.set_config("mysql", Ids { user, version });
-    c.register_tcp("mysql", 0, 1, b"\x00\x00\x00\x0a", classify);
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! NTP (Arkime's ntp.c): for datagrams on UDP port 123 of at least 48 bytes, the
 //! version, mode, stratum class and reference id.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::text::hex;
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
@@ -104,7 +104,7 @@ impl Parser for NtpParser {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ids: Ids) {
     if cx.has_protocol(s, "ntp") || (s.port1 != 123 && s.port2 != 123) || data.len() < 48 {
         return;
     }
@@ -113,58 +113,36 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
         return;
     }
     cx.add_protocol(s, "ntp");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("ntp").copied() {
-        register_parser(s, Box::new(NtpParser { ids }));
-    }
+    register_parser(s, Box::new(NtpParser { ids }));
 }
+
+const NTP: FieldSpec = FieldSpec::new("ntp", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The NTP fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 4] = [
+    NTP.ty(FieldType::IntGHash)
+        .named("ntp.version", "ntp.version", Kind::Integer)
+        .text("Version", "NTP version"),
+    NTP.named("ntp.mode", "ntp.mode", Kind::TermField)
+        .text("Mode", "NTP mode"),
+    NTP.named("ntp.stratum", "ntp.stratum", Kind::TermField)
+        .text("Stratum", "NTP stratum"),
+    NTP.named("ntp.ref-id", "ntp.refId", Kind::TermField)
+        .text("Reference ID", "NTP reference identifier"),
+];
 
 /// Registers the NTP fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
+    let [version, mode, stratum, ref_id] = f.define_all(&FIELDS);
     let ids = Ids {
-        version: f.define(
-            "ntp",
-            "integer",
-            "ntp.version",
-            "Version",
-            "ntp.version",
-            "NTP version",
-            FieldType::IntGHash,
-            cnt,
-        ),
-        mode: f.define(
-            "ntp",
-            "termfield",
-            "ntp.mode",
-            "Mode",
-            "ntp.mode",
-            "NTP mode",
-            FieldType::StrGHash,
-            cnt,
-        ),
-        stratum: f.define(
-            "ntp",
-            "termfield",
-            "ntp.stratum",
-            "Stratum",
-            "ntp.stratum",
-            "NTP stratum",
-            FieldType::StrGHash,
-            cnt,
-        ),
-        ref_id: f.define(
-            "ntp",
-            "termfield",
-            "ntp.ref-id",
-            "Reference ID",
-            "ntp.refId",
-            "NTP reference identifier",
-            FieldType::StrGHash,
-            cnt,
-        ),
+        version,
+        mode,
+        stratum,
+        ref_id,
     };
-    c.set_config("ntp", ids);
-    c.register_port("ntp", 0, 123, port::UDP, classify);
+    c.register_port("ntp", 0, 123, port::UDP, move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Oracle TNS (Arkime's oracle.c): a client CONNECT packet names the host, user and
 //! service in its connect data (`(HOST=…)(USER=…)(SERVICE_NAME=…)`).
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::Classifiers;
 use trawl_session::{Cx, Session};
 
@@ -40,14 +40,11 @@ pub fn connect_data(data: &[u8]) -> Option<&[u8]> {
     (len + off == data.len()).then(|| &data[off..])
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
     if dir != 0 {
         return;
     }
     let Some(cd) = connect_data(data) else { return };
-    let Some(ids) = cx.shared.classifiers.config::<Ids>("oracle").copied() else {
-        return;
-    };
     let reg = &cx.shared.fields;
     for (key, id) in [
         (&b"HOST="[..], ids.host),
@@ -61,60 +58,42 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
     cx.add_protocol(s, "oracle");
 }
 
+const ORACLE: FieldSpec = FieldSpec::new("oracle", FieldType::Str).flags(Flags::LINKED_SESSIONS);
+
+/// The Oracle fields: user, host, the viewer-only host tokens, service.
+pub const FIELDS: [FieldSpec; 4] = [
+    ORACLE
+        .named("oracle.user", "oracle.user", Kind::LoTermField)
+        .text("User", "Oracle User")
+        .category("user"),
+    ORACLE
+        .named("oracle.host", "oracle.host", Kind::LoTermField)
+        .text("Oracle Host", "Oracle Host")
+        .category("host"),
+    ORACLE
+        .named("oracle.host.tokens", "oracle.hostTokens", Kind::LoTextField)
+        .text("Hostname Tokens", "Oracle Hostname Tokens")
+        .flags(Flags::FAKE),
+    ORACLE
+        .named("oracle.service", "oracle.service", Kind::LoTermField)
+        .text("Service", "Oracle Service"),
+];
+
 /// Registers the Oracle fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let l = flags::LINKED_SESSIONS;
-    let user = f.define(
+    let [user, host, _host_tokens, service] = f.define_all(&FIELDS);
+    let ids = Ids {
+        user,
+        host,
+        service,
+    };
+    c.register_tcp(
         "oracle",
-        "lotermfield",
-        "oracle.user",
-        "User",
-        "oracle.user",
-        "Oracle User",
-        FieldType::Str,
-        l,
+        0,
+        2,
+        b"\x00\x00\x01\x00\x00\x00",
+        move |cx, s, d, dir, _| classify(cx, s, d, dir, ids),
     );
-    f.set_category(user, "user");
-    let host = f.define(
-        "oracle",
-        "lotermfield",
-        "oracle.host",
-        "Oracle Host",
-        "oracle.host",
-        "Oracle Host",
-        FieldType::Str,
-        l,
-    );
-    f.set_category(host, "host");
-    f.define(
-        "oracle",
-        "lotextfield",
-        "oracle.host.tokens",
-        "Hostname Tokens",
-        "oracle.hostTokens",
-        "Oracle Hostname Tokens",
-        FieldType::Str,
-        flags::FAKE,
-    );
-    let service = f.define(
-        "oracle",
-        "lotermfield",
-        "oracle.service",
-        "Service",
-        "oracle.service",
-        "Oracle Service",
-        FieldType::Str,
-        l,
-    );
-    c.set_config(
-        "oracle",
-        Ids {
-            user,
-            host,
-            service,
-        },
-    );
-    c.register_tcp("oracle", 0, 2, b"\x00\x00\x01\x00\x00\x00", classify);
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! PostgreSQL (Arkime's postgresql.c): the protocol, and the user, database and
 //! application name of the startup message (after an SSLRequest or without one).
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -88,7 +88,7 @@ impl Parser for Pg {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
     if cx.has_protocol(s, "postgresql") {
         return;
     }
@@ -100,47 +100,33 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
     if !(ssl || startup) {
         return;
     }
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("postgresql").copied() {
-        register_parser(s, Box::new(Pg { ids, dir: dir & 1 }));
-    }
+    register_parser(s, Box::new(Pg { ids, dir: dir & 1 }));
 }
+
+const PG: FieldSpec = FieldSpec::new("postgresql", FieldType::Str).flags(Flags::LINKED_SESSIONS);
+
+/// The PostgreSQL fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 3] = [
+    PG.named("postgresql.user", "postgresql.user", Kind::TermField)
+        .text("User", "PostgreSQL user name")
+        .category("user"),
+    PG.named("postgresql.db", "postgresql.db", Kind::TermField)
+        .text("Database", "PostgreSQL database"),
+    PG.named("postgresql.app", "postgresql.app", Kind::TermField)
+        .text("Application", "PostgreSQL application"),
+];
 
 /// Registers the PostgreSQL fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let l = flags::LINKED_SESSIONS;
-    let user = f.define(
+    let [user, db, app] = f.define_all(&FIELDS);
+    let ids = Ids { user, db, app };
+    c.register_tcp(
         "postgresql",
-        "termfield",
-        "postgresql.user",
-        "User",
-        "postgresql.user",
-        "PostgreSQL user name",
-        FieldType::Str,
-        l,
+        0,
+        0,
+        b"\x00\x00\x00",
+        move |cx, s, d, dir, _| classify(cx, s, d, dir, ids),
     );
-    f.set_category(user, "user");
-    let db = f.define(
-        "postgresql",
-        "termfield",
-        "postgresql.db",
-        "Database",
-        "postgresql.db",
-        "PostgreSQL database",
-        FieldType::Str,
-        l,
-    );
-    let app = f.define(
-        "postgresql",
-        "termfield",
-        "postgresql.app",
-        "Application",
-        "postgresql.app",
-        "PostgreSQL application",
-        FieldType::Str,
-        l,
-    );
-    c.set_config("postgresql", Ids { user, db, app });
-    c.register_tcp("postgresql", 0, 0, b"\x00\x00\x00", classify);
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -143,99 +143,64 @@ fn radius_port(p: u16) -> bool {
     (1812..=1813).contains(&p) || (1645..=1646).contains(&p)
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ids: Ids) {
     if data.len() < 20 || data.len() < usize::from(u16::from_be_bytes([data[2], data[3]])) {
         return;
     }
     if !radius_port(s.port1) && !radius_port(s.port2) {
         return;
     }
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("radius").copied() {
-        register_parser(s, Box::new(Radius { ids }));
-    }
+    register_parser(s, Box::new(Radius { ids }));
     cx.add_protocol(s, "radius");
 }
 
+const RADIUS: FieldSpec = FieldSpec::new("radius", FieldType::StrGHash).flags(Flags::CNT);
+const RADIUS_IP: FieldSpec = RADIUS.ty(FieldType::IpGHash);
+
+/// The RADIUS fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 7] = [
+    RADIUS
+        .named("radius.user", "radius.user", Kind::TermField)
+        .text("User", "RADIUS user")
+        .flags(Flags::NONE)
+        .category("user"),
+    RADIUS
+        .named("radius.mac", "radius.mac", Kind::LoTermField)
+        .text("MAC", "RADIUS MAC"),
+    RADIUS_IP
+        .named("radius.endpoint-ip", "radius.endpointIp", Kind::Ip)
+        .text("Endpoint IP", "RADIUS endpoint IP addresses for session"),
+    RADIUS_IP
+        .named("radius.framed-ip", "radius.framedIp", Kind::Ip)
+        .text("Framed IP", "RADIUS framed IP addresses for session"),
+    RADIUS
+        .named("radius.msgType", "radius.msgType", Kind::LoTermField)
+        .text("Msg Type", "RADIUS message type"),
+    RADIUS_IP
+        .named("radius.nasIp", "radius.nasIp", Kind::Ip)
+        .text("NAS IP", "RADIUS NAS IP address"),
+    RADIUS
+        .ty(FieldType::IntGHash)
+        .named("radius.nasPort", "radius.nasPort", Kind::Integer)
+        .text("NAS Port", "RADIUS NAS port"),
+];
+
 /// Registers the RADIUS fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let user = f.define(
-        "radius",
-        "termfield",
-        "radius.user",
-        "User",
-        "radius.user",
-        "RADIUS user",
-        FieldType::StrGHash,
-        0,
-    );
-    f.set_category(user, "user");
+    let [user, mac, endpoint_ip, framed_ip, msg_type, nas_ip, nas_port] = f.define_all(&FIELDS);
     let ids = Ids {
         user,
-        mac: f.define(
-            "radius",
-            "lotermfield",
-            "radius.mac",
-            "MAC",
-            "radius.mac",
-            "RADIUS MAC",
-            FieldType::StrGHash,
-            cnt,
-        ),
-        endpoint_ip: f.define(
-            "radius",
-            "ip",
-            "radius.endpoint-ip",
-            "Endpoint IP",
-            "radius.endpointIp",
-            "RADIUS endpoint IP addresses for session",
-            FieldType::IpGHash,
-            cnt,
-        ),
-        framed_ip: f.define(
-            "radius",
-            "ip",
-            "radius.framed-ip",
-            "Framed IP",
-            "radius.framedIp",
-            "RADIUS framed IP addresses for session",
-            FieldType::IpGHash,
-            cnt,
-        ),
-        msg_type: f.define(
-            "radius",
-            "lotermfield",
-            "radius.msgType",
-            "Msg Type",
-            "radius.msgType",
-            "RADIUS message type",
-            FieldType::StrGHash,
-            cnt,
-        ),
-        nas_ip: f.define(
-            "radius",
-            "ip",
-            "radius.nasIp",
-            "NAS IP",
-            "radius.nasIp",
-            "RADIUS NAS IP address",
-            FieldType::IpGHash,
-            cnt,
-        ),
-        nas_port: f.define(
-            "radius",
-            "integer",
-            "radius.nasPort",
-            "NAS Port",
-            "radius.nasPort",
-            "RADIUS NAS port",
-            FieldType::IntGHash,
-            cnt,
-        ),
+        mac,
+        endpoint_ip,
+        framed_ip,
+        msg_type,
+        nas_ip,
+        nas_port,
     };
-    c.set_config("radius", ids);
     for code in 1u8..=5 {
-        c.register_udp("radius", 0, 0, &[code], classify);
+        c.register_udp("radius", 0, 0, &[code], move |cx, s, d, _, _| {
+            classify(cx, s, d, ids)
+        });
     }
 }
 

@@ -2,7 +2,7 @@
 //! PDU type, error status, variable OIDs and trap OID; for v3 the security level,
 //! authoritative engine id and user name (the PDU is encrypted or skipped).
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::text::hex;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
@@ -267,7 +267,7 @@ fn snmp_port(p: u16) -> bool {
     matches!(p, 161 | 162 | 8161)
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ids: Ids) {
     if cx.has_protocol(s, "snmp") || data.len() < 12 {
         return;
     }
@@ -278,78 +278,56 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
         return;
     }
     cx.add_protocol(s, "snmp");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("snmp").copied() {
-        register_parser(s, Box::new(Snmp { ids }));
-    }
+    register_parser(s, Box::new(Snmp { ids }));
 }
+
+const SNMP: FieldSpec = FieldSpec::new("snmp", FieldType::StrHash).flags(Flags::CNT);
+
+/// The SNMP version field (defined first).
+pub const VERSION: FieldSpec = FieldSpec::new("snmp", FieldType::IntHash)
+    .named("snmp.version", "snmp.version", Kind::Integer)
+    .text("Version", "SNMP Version")
+    .flags(Flags::CNT);
+
+/// The other SNMP fields, defined after [`VERSION`] in this order.
+pub const FIELDS: [FieldSpec; 7] = [
+    SNMP.named("snmp.community", "snmp.community", Kind::TermField)
+        .text("Community", "SNMP Community String"),
+    SNMP.named("snmp.error", "snmp.error", Kind::TermField)
+        .text("Error", "SNMP Error"),
+    SNMP.named("snmp.variable", "snmp.variable", Kind::TermField)
+        .text("Variable", "SNMP Variable OID"),
+    SNMP.named("snmp.type", "snmp.type", Kind::TermField)
+        .text("Type", "SNMP PDU Type"),
+    SNMP.named("snmp.trap-oid", "snmp.trapOid", Kind::TermField)
+        .text("Trap OID", "SNMP Trap OID"),
+    SNMP.named("snmp.engineId", "snmp.engineId", Kind::TermField)
+        .text("Engine ID", "SNMPv3 msgAuthoritativeEngineID (hex)"),
+    SNMP.named("snmp.secLevel", "snmp.secLevel", Kind::TermField)
+        .text(
+            "Security Level",
+            "SNMPv3 security level (noAuthNoPriv/authNoPriv/authPriv)",
+        ),
+];
 
 /// Registers the SNMP fields and classifier (`user` is a core field).
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let t = |f: &mut FieldRegistry, exp: &str, friendly: &str, db: &str, help: &str| {
-        f.define(
-            "snmp",
-            "termfield",
-            exp,
-            friendly,
-            db,
-            help,
-            FieldType::StrHash,
-            cnt,
-        )
-    };
+    let version = f.define_spec(&VERSION);
+    let [community, error, variable, ty, trap_oid, engine_id, sec_level] = f.define_all(&FIELDS);
     let ids = Ids {
-        version: f.define(
-            "snmp",
-            "integer",
-            "snmp.version",
-            "Version",
-            "snmp.version",
-            "SNMP Version",
-            FieldType::IntHash,
-            cnt,
-        ),
-        community: t(
-            f,
-            "snmp.community",
-            "Community",
-            "snmp.community",
-            "SNMP Community String",
-        ),
+        version,
+        community,
         user: f.by_db("user"),
-        error: t(f, "snmp.error", "Error", "snmp.error", "SNMP Error"),
-        variable: t(
-            f,
-            "snmp.variable",
-            "Variable",
-            "snmp.variable",
-            "SNMP Variable OID",
-        ),
-        ty: t(f, "snmp.type", "Type", "snmp.type", "SNMP PDU Type"),
-        trap_oid: t(
-            f,
-            "snmp.trap-oid",
-            "Trap OID",
-            "snmp.trapOid",
-            "SNMP Trap OID",
-        ),
-        engine_id: t(
-            f,
-            "snmp.engineId",
-            "Engine ID",
-            "snmp.engineId",
-            "SNMPv3 msgAuthoritativeEngineID (hex)",
-        ),
-        sec_level: t(
-            f,
-            "snmp.secLevel",
-            "Security Level",
-            "snmp.secLevel",
-            "SNMPv3 security level (noAuthNoPriv/authNoPriv/authPriv)",
-        ),
+        error,
+        variable,
+        ty,
+        trap_oid,
+        engine_id,
+        sec_level,
     };
-    c.set_config("snmp", ids);
-    c.register_udp("snmp", 0, 0, b"\x30", classify);
+    c.register_udp("snmp", 0, 0, b"\x30", move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
 }
 
 #[cfg(test)]

@@ -59,6 +59,7 @@ pub fn login42_user(buf: &[u8]) -> Option<String> {
 #[derive(Debug)]
 struct Tds {
     user: FieldId,
+    ntlm: ntlm::Ntlm,
     v7: bool,
     buf: ParserBuf,
 }
@@ -111,13 +112,20 @@ impl Parser for Tds {
         }
         self.buf.del(dir, pos);
         for x in sspi {
-            ntlm::record(cx, s, &x);
+            self.ntlm.record(cx, s, &x);
         }
         Parsed::Consumed(0)
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+fn classify(
+    cx: &mut Cx,
+    s: &mut Session,
+    data: &[u8],
+    dir: usize,
+    user: Option<FieldId>,
+    ntlm: ntlm::Ntlm,
+) {
     if dir != 0 || cx.has_protocol(s, "tds") {
         return;
     }
@@ -126,7 +134,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
         Some(0x02) if data.len() >= 512 => false,
         _ => return,
     };
-    let Some(user) = cx.shared.fields.by_db("user") else {
+    let Some(user) = user else {
         return;
     };
     cx.add_protocol(s, "tds");
@@ -134,6 +142,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
         s,
         Box::new(Tds {
             user,
+            ntlm,
             v7,
             buf: ParserBuf::new(MAX_BUF),
         }),
@@ -141,10 +150,21 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
 }
 
 /// Registers the TDS classifiers (the `user` field is a core field).
-pub fn register(c: &mut Classifiers, _f: &mut FieldRegistry) {
-    c.register_tcp("tds", 0, 0, b"\x02\x00\x02\x00\x00\x00\x01\x00", classify);
-    c.register_tcp("tds7", 0, 0, b"\x10\x01", classify);
-    c.register_tcp("tds7", 0, 0, b"\x12\x01", classify);
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let user = f.by_db("user");
+    let ntlm = ntlm::fields(f);
+    c.register_tcp(
+        "tds",
+        0,
+        0,
+        b"\x02\x00\x02\x00\x00\x00\x01\x00",
+        move |cx, s, d, dir, _| classify(cx, s, d, dir, user, ntlm),
+    );
+    for pattern in [b"\x10\x01", b"\x12\x01"] {
+        c.register_tcp("tds7", 0, 0, pattern, move |cx, s, d, dir, _| {
+            classify(cx, s, d, dir, user, ntlm)
+        });
+    }
 }
 
 #[cfg(test)]

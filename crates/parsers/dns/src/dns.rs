@@ -14,7 +14,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use trawl_config::{Config, ConfigError};
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind as FKind};
 use trawl_parser_common::order::hash_order;
 use trawl_parser_common::text::{json_str, json_str_unquoted, memstr, until_nul};
 use trawl_session::parsers::{
@@ -954,6 +954,7 @@ pub struct Ids {
 /// The DNS parser of one session.
 #[derive(Debug)]
 struct Dns {
+    ids: Ids,
     kind: Kind,
     /// TCP: messages framed by a 2-byte length.
     tcp: Option<ParserBuf>,
@@ -972,13 +973,13 @@ fn kind_name(k: Kind) -> &'static str {
 }
 
 impl Dns {
-    fn handle(&mut self, cx: &mut Cx, s: &mut Session, ids: &Ids, msg: &[u8]) {
+    fn handle(&mut self, cx: &mut Cx, s: &mut Session, msg: &[u8]) {
         let mut ev = Events::default();
         if msg.len() >= 17 && (msg[2] >> 3) & 0xf <= 5 {
             cx.add_protocol(s, kind_name(self.kind));
         }
         self.entries
-            .message(self.kind, msg, ids.record_all, &mut ev);
+            .message(self.kind, msg, self.ids.record_all, &mut ev);
         for t in ev.tags {
             cx.add_tag(s, t);
         }
@@ -991,16 +992,12 @@ impl Parser for Dns {
     }
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let shared = cx.shared;
-        let Some(ids) = shared.classifiers.config::<Ids>("dns") else {
-            return Parsed::Unregister;
-        };
         if self.skip {
             return Parsed::Consumed(0);
         }
         match self.tcp.as_mut() {
             None => {
-                self.handle(cx, s, ids, data);
+                self.handle(cx, s, data);
                 return Parsed::Consumed(0);
             }
             Some(pb) => {
@@ -1029,16 +1026,14 @@ impl Parser for Dns {
             }
             let msg = buf[2..len + 2].to_vec();
             pb.del(dir, len + 2);
-            self.handle(cx, s, ids, &msg);
+            self.handle(cx, s, &msg);
         }
         Parsed::Consumed(0)
     }
 
     fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {
         let shared = cx.shared;
-        let Some(ids) = shared.classifiers.config::<Ids>("dns") else {
-            return;
-        };
+        let ids = self.ids;
         if self.entries.list.is_empty() {
             return;
         }
@@ -1095,7 +1090,7 @@ impl Parser for Dns {
     }
 }
 
-fn classify_tcp(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
+fn classify_tcp(cx: &mut Cx, s: &mut Session, ids: Ids) {
     if s.port2 != 53 || cx.has_protocol(s, "dns") {
         return;
     }
@@ -1103,6 +1098,7 @@ fn classify_tcp(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u3
     register_parser(
         s,
         Box::new(Dns {
+            ids,
             kind: Kind::Dns,
             tcp: Some(ParserBuf::new(8192)),
             entries: Entries::default(),
@@ -1111,12 +1107,7 @@ fn classify_tcp(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u3
     );
 }
 
-fn classify_udp(_cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, uw: u32) {
-    let kind = match uw {
-        1 => Kind::Llmnr,
-        2 => Kind::Mdns,
-        _ => Kind::Dns,
-    };
+fn classify_udp(s: &mut Session, ids: Ids, kind: Kind) {
     // One parser per kind (Arkime registers by function and kind).
     if has_parser(s, kind_name(kind)) {
         return;
@@ -1126,6 +1117,7 @@ fn classify_udp(_cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, uw: u3
     register_parser(
         s,
         Box::new(Dns {
+            ids,
             kind,
             tcp: None,
             entries: Entries::default(),
@@ -1154,11 +1146,203 @@ impl DnsOptions {
     }
 }
 
+const DNS_IP: FieldSpec = FieldSpec::new("dns", FieldType::IpGHash);
+const DNS_STR: FieldSpec = FieldSpec::new("dns", FieldType::StrHash);
+const FAKE_CNT: Flags = Flags::CNT.and(Flags::FAKE);
+
+/// A field only the viewer knows (Arkime defines it for searches and the answers
+/// inside the entries): the friendly name is also the help.
+const fn answer(
+    expression: &'static str,
+    db: &'static str,
+    kind: FKind,
+    friendly: &'static str,
+) -> FieldSpec {
+    DNS_STR
+        .named(expression, db, kind)
+        .text(friendly, friendly)
+        .flags(Flags::FAKE)
+}
+
+/// The DNS fields defined after the `dns` object, in Arkime's order.
+pub const FIELDS: [FieldSpec; 24] = [
+    DNS_IP
+        .named("ip.dns", "dns.ip", FKind::Ip)
+        .text("DNS IP", "IP from DNS result")
+        .flags(FAKE_CNT)
+        .category("ip"),
+    DNS_IP
+        .named("ip.dns.nameserver", "dns.nameserverIp", FKind::Ip)
+        .text("DNS NS IP", "IPs for nameservers")
+        .flags(FAKE_CNT)
+        .category("ip"),
+    DNS_IP
+        .named("ip.dns.mailserver", "dns.mailserverIp", FKind::Ip)
+        .text("DNS MX IP", "IPs for mailservers")
+        .flags(FAKE_CNT)
+        .category("ip"),
+    DNS_IP
+        .named("ip.dns.all", "dnsipall", FKind::Ip)
+        .text("DNS All IP", "Shorthand for ip.dns or ip.dns.nameserver")
+        .flags(Flags::FAKE),
+    DNS_STR
+        .named("host.dns", "dns.host", FKind::LoTermField)
+        .text("DNS Host", "DNS lookup hostname")
+        .flags(FAKE_CNT)
+        .category("host"),
+    DNS_STR
+        .named("host.dns.tokens", "dns.hostTokens", FKind::LoTextField)
+        .text("Hostname Tokens", "DNS lookup hostname tokens")
+        .flags(Flags::FAKE),
+    DNS_STR
+        .named("host.dns.all", "dnshostall", FKind::LoTermField)
+        .text(
+            "DNS All Host",
+            "Shorthand for host.dns or host.dns.nameserver",
+        )
+        .flags(Flags::FAKE),
+    answer(
+        "dns.answer.cnt",
+        "dns.answersCnt",
+        FKind::Integer,
+        "DNS Answers Cnt",
+    ),
+    answer(
+        "dns.answer.type",
+        "dns.answers.type",
+        FKind::UpTermField,
+        "DNS Answer Type",
+    ),
+    answer(
+        "dns.answer.class",
+        "dns.answers.class",
+        FKind::UpTermField,
+        "DNS Answer Class",
+    ),
+    answer(
+        "dns.answer.ttl",
+        "dns.answers.ttl",
+        FKind::Integer,
+        "DNS Answer TTL",
+    ),
+    answer(
+        "dns.answer.ip",
+        "dns.answers.ip",
+        FKind::Ip,
+        "DNS Answer IP",
+    ),
+    answer(
+        "dns.answer.cname",
+        "dns.answers.cname",
+        FKind::TermField,
+        "DNS Answer CNAME",
+    ),
+    answer(
+        "dns.answer.ns",
+        "dns.answers.nameserver",
+        FKind::TermField,
+        "DNS Answer NS",
+    ),
+    answer(
+        "dns.answer.mx",
+        "dns.answers.mx",
+        FKind::TermField,
+        "DNS Answer MX",
+    ),
+    answer(
+        "dns.answer.priority",
+        "dns.answers.priority",
+        FKind::Integer,
+        "DNS Answer Priority",
+    ),
+    answer(
+        "dns.answer.https",
+        "dns.answers.https",
+        FKind::TermField,
+        "DNS Answer HTTPS",
+    ),
+    answer(
+        "dns.answer.txt",
+        "dns.answers.txt",
+        FKind::TermField,
+        "DNS Answer TXT",
+    ),
+    answer(
+        "dns.answer.caa",
+        "dns.answers.caa",
+        FKind::TermField,
+        "DNS Answer CAA",
+    ),
+    answer(
+        "dns.answer.rrsig",
+        "dns.answers.rrsig",
+        FKind::TermField,
+        "DNS Answer RRSIG",
+    ),
+    answer(
+        "dns.answer.nsec",
+        "dns.answers.nsec",
+        FKind::TermField,
+        "DNS Answer NSEC",
+    ),
+    answer(
+        "dns.answer.ds",
+        "dns.answers.ds",
+        FKind::TermField,
+        "DNS Answer DS",
+    ),
+    answer(
+        "dns.header_flags",
+        "dns.headerFlags",
+        FKind::UpTermField,
+        "DNS Header Flags",
+    ),
+    answer(
+        "dns.answer.name",
+        "dns.answers.name",
+        FKind::TermField,
+        "DNS Name",
+    ),
+];
+
+/// An internal field: kept in the session, not written (its expression is also its
+/// friendly name and help).
+const fn internal(expression: &'static str, db: &'static str, kind: FKind) -> FieldSpec {
+    DNS_STR
+        .named(expression, db, kind)
+        .text(expression, expression)
+        .flags(Flags::NOSAVE)
+}
+
+/// The values inside the entries that rules, plugins (zeek intel matches the host
+/// ones) and searches look at: kept in the session but not written, as Arkime's
+/// internal fields of these names hold them. `dns.host` has no database name of its
+/// own (the entries' `host` lists are `host.dns`).
+pub const INTERNAL: [FieldSpec; 9] = [
+    internal("dns.host", "", FKind::LoTermField).category("host"),
+    internal(
+        "host.dns.nameserver",
+        "dns.nameserverHost",
+        FKind::LoTermField,
+    )
+    .category("host"),
+    internal(
+        "host.dns.mailserver",
+        "dns.mailserverHost",
+        FKind::LoTermField,
+    )
+    .category("host"),
+    internal("dns.query.host", "dns.queryHost", FKind::LoTermField).category("host"),
+    internal("dns.puny", "dns.puny", FKind::LoTermField).category("host"),
+    internal("dns.status", "dns.status", FKind::UpTermField),
+    internal("dns.opcode", "dns.opcode", FKind::UpTermField),
+    internal("dns.query.type", "dns.qt", FKind::UpTermField),
+    internal("dns.query.class", "dns.qc", FKind::UpTermField),
+];
+
 /// Defines the DNS fields and registers the classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &DnsOptions) {
-    use FieldType::{IpGHash, StrHash};
-    let cnt = flags::CNT;
-    let fake = flags::FAKE;
+    // The object field: `Kind` has no "object" kind, so it is defined the long way.
     let dns = f.define(
         "dns",
         "object",
@@ -1167,239 +1351,37 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &DnsOptions) {
         "dns",
         "DNS Query/Responses",
         FieldType::Object,
-        cnt,
+        Flags::CNT.0,
     );
-    let mut def =
-        |kind: &str, exp: &str, friendly: &str, db: &str, help: &str, ty, fl, cat: Option<&str>| {
-            let id = f.define("dns", kind, exp, friendly, db, help, ty, fl);
-            if let Some(c) = cat {
-                f.set_category(id, c);
-            }
-            id
-        };
-    def(
-        "ip",
-        "ip.dns",
-        "DNS IP",
-        "dns.ip",
-        "IP from DNS result",
-        IpGHash,
-        cnt | fake,
-        Some("ip"),
-    );
-    def(
-        "ip",
-        "ip.dns.nameserver",
-        "DNS NS IP",
-        "dns.nameserverIp",
-        "IPs for nameservers",
-        IpGHash,
-        cnt | fake,
-        Some("ip"),
-    );
-    def(
-        "ip",
-        "ip.dns.mailserver",
-        "DNS MX IP",
-        "dns.mailserverIp",
-        "IPs for mailservers",
-        IpGHash,
-        cnt | fake,
-        Some("ip"),
-    );
-    def(
-        "ip",
-        "ip.dns.all",
-        "DNS All IP",
-        "dnsipall",
-        "Shorthand for ip.dns or ip.dns.nameserver",
-        IpGHash,
-        fake,
-        None,
-    );
-    def(
-        "lotermfield",
-        "host.dns",
-        "DNS Host",
-        "dns.host",
-        "DNS lookup hostname",
-        StrHash,
-        cnt | fake,
-        Some("host"),
-    );
-    def(
-        "lotextfield",
-        "host.dns.tokens",
-        "Hostname Tokens",
-        "dns.hostTokens",
-        "DNS lookup hostname tokens",
-        StrHash,
-        fake,
-        None,
-    );
-    def(
-        "lotermfield",
-        "host.dns.all",
-        "DNS All Host",
-        "dnshostall",
-        "Shorthand for host.dns or host.dns.nameserver",
-        StrHash,
-        fake,
-        None,
-    );
-    for (kind, exp, friendly, db) in [
-        (
-            "integer",
-            "dns.answer.cnt",
-            "DNS Answers Cnt",
-            "dns.answersCnt",
-        ),
-        (
-            "uptermfield",
-            "dns.answer.type",
-            "DNS Answer Type",
-            "dns.answers.type",
-        ),
-        (
-            "uptermfield",
-            "dns.answer.class",
-            "DNS Answer Class",
-            "dns.answers.class",
-        ),
-        (
-            "integer",
-            "dns.answer.ttl",
-            "DNS Answer TTL",
-            "dns.answers.ttl",
-        ),
-        ("ip", "dns.answer.ip", "DNS Answer IP", "dns.answers.ip"),
-        (
-            "termfield",
-            "dns.answer.cname",
-            "DNS Answer CNAME",
-            "dns.answers.cname",
-        ),
-        (
-            "termfield",
-            "dns.answer.ns",
-            "DNS Answer NS",
-            "dns.answers.nameserver",
-        ),
-        (
-            "termfield",
-            "dns.answer.mx",
-            "DNS Answer MX",
-            "dns.answers.mx",
-        ),
-        (
-            "integer",
-            "dns.answer.priority",
-            "DNS Answer Priority",
-            "dns.answers.priority",
-        ),
-        (
-            "termfield",
-            "dns.answer.https",
-            "DNS Answer HTTPS",
-            "dns.answers.https",
-        ),
-        (
-            "termfield",
-            "dns.answer.txt",
-            "DNS Answer TXT",
-            "dns.answers.txt",
-        ),
-        (
-            "termfield",
-            "dns.answer.caa",
-            "DNS Answer CAA",
-            "dns.answers.caa",
-        ),
-        (
-            "termfield",
-            "dns.answer.rrsig",
-            "DNS Answer RRSIG",
-            "dns.answers.rrsig",
-        ),
-        (
-            "termfield",
-            "dns.answer.nsec",
-            "DNS Answer NSEC",
-            "dns.answers.nsec",
-        ),
-        (
-            "termfield",
-            "dns.answer.ds",
-            "DNS Answer DS",
-            "dns.answers.ds",
-        ),
-        (
-            "uptermfield",
-            "dns.header_flags",
-            "DNS Header Flags",
-            "dns.headerFlags",
-        ),
-        (
-            "termfield",
-            "dns.answer.name",
-            "DNS Name",
-            "dns.answers.name",
-        ),
-    ] {
-        def(kind, exp, friendly, db, friendly, StrHash, fake, None);
-    }
-    // The values inside the entries that rules, plugins (zeek intel matches the host
-    // ones) and searches look at: kept in the session but not written, as Arkime's
-    // internal fields of these names hold them. `dns.host` has no database name of its
-    // own (the entries' `host` lists are `host.dns`).
-    let hidden = flags::NOSAVE;
-    let mut internal = |kind: &str, exp: &str, db: &str, host: bool| {
-        let id = f.define("dns", kind, exp, exp, db, exp, StrHash, hidden);
-        if host {
-            f.set_category(id, "host");
-        }
-        id
+    f.define_all(&FIELDS);
+    let [host, ns_host, mx_host, qhost, puny, status, opcode, qtype, qclass] =
+        f.define_all(&INTERNAL);
+    let ids = Ids {
+        dns,
+        host,
+        ns_host,
+        mx_host,
+        puny,
+        status,
+        opcode,
+        qtype,
+        qclass,
+        qhost,
+        answers: st.output_answers,
+        record_all: st.record_all,
     };
-    let host = internal("lotermfield", "dns.host", "", true);
-    let ns_host = internal(
-        "lotermfield",
-        "host.dns.nameserver",
-        "dns.nameserverHost",
-        true,
-    );
-    let mx_host = internal(
-        "lotermfield",
-        "host.dns.mailserver",
-        "dns.mailserverHost",
-        true,
-    );
-    let qhost = internal("lotermfield", "dns.query.host", "dns.queryHost", true);
-    let puny = internal("lotermfield", "dns.puny", "dns.puny", true);
-    let status = internal("uptermfield", "dns.status", "dns.status", false);
-    let opcode = internal("uptermfield", "dns.opcode", "dns.opcode", false);
-    let qtype = internal("uptermfield", "dns.query.type", "dns.qt", false);
-    let qclass = internal("uptermfield", "dns.query.class", "dns.qc", false);
-    c.set_config(
-        "dns",
-        Ids {
-            dns,
-            host,
-            ns_host,
-            mx_host,
-            puny,
-            status,
-            opcode,
-            qtype,
-            qclass,
-            qhost,
-            answers: st.output_answers,
-            record_all: st.record_all,
-        },
-    );
-    c.register_port("dns", 0, 53, port::TCP_DST, classify_tcp);
-    c.register_port("dns", 0, 53, port::UDP, classify_udp);
-    c.register_port("llmnr", 1, 5355, port::UDP, classify_udp);
-    c.register_port("mdns", 2, 5353, port::UDP, classify_udp);
+    c.register_port("dns", 0, 53, port::TCP_DST, move |cx, s, _, _, _| {
+        classify_tcp(cx, s, ids)
+    });
+    c.register_port("dns", 0, 53, port::UDP, move |_, s, _, _, _| {
+        classify_udp(s, ids, Kind::Dns)
+    });
+    c.register_port("llmnr", 1, 5355, port::UDP, move |_, s, _, _, _| {
+        classify_udp(s, ids, Kind::Llmnr)
+    });
+    c.register_port("mdns", 2, 5353, port::UDP, move |_, s, _, _, _| {
+        classify_udp(s, ids, Kind::Mdns)
+    });
 }
 
 #[cfg(test)]

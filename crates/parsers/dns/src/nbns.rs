@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -210,74 +210,43 @@ impl Parser for Nbns {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     if cx.has_protocol(s, "nbns") || !looks_like_nbns(d) {
         return;
     }
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("nbns").copied() {
-        register_parser(s, Box::new(Nbns { ids }));
-    }
+    register_parser(s, Box::new(Nbns { ids }));
 }
+
+const NBNS: FieldSpec = FieldSpec::new("nbns", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The NBNS fields, in Arkime's order of definition.
+pub const FIELDS: [FieldSpec; 5] = [
+    NBNS.named("nbns.name", "nbns.name", Kind::TermField)
+        .text("Name", "NetBIOS names"),
+    NBNS.named("nbns.queryType", "nbns.queryType", Kind::TermField)
+        .text("Query Type", "NetBIOS query types"),
+    NBNS.named("nbns.queryHost", "nbns.queryHost", Kind::TermField)
+        .text("Query Host", "NetBIOS hosts being queried"),
+    NBNS.named("nbns.host", "nbns.host", Kind::TermField)
+        .text("Host", "NetBIOS hosts from responses"),
+    NBNS.named("nbns.ip", "nbns.ip", Kind::Ip)
+        .text("IP", "IP addresses from NetBIOS responses")
+        .ty(FieldType::IpGHash),
+];
 
 /// Registers the NBNS fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let g = "nbns";
-    let term = FieldType::StrGHash;
+    let [name, query_type, query_host, host, ip] = f.define_all(&FIELDS);
     let ids = Ids {
-        name: f.define(
-            g,
-            "termfield",
-            "nbns.name",
-            "Name",
-            "nbns.name",
-            "NetBIOS names",
-            term,
-            cnt,
-        ),
-        query_type: f.define(
-            g,
-            "termfield",
-            "nbns.queryType",
-            "Query Type",
-            "nbns.queryType",
-            "NetBIOS query types",
-            term,
-            cnt,
-        ),
-        query_host: f.define(
-            g,
-            "termfield",
-            "nbns.queryHost",
-            "Query Host",
-            "nbns.queryHost",
-            "NetBIOS hosts being queried",
-            term,
-            cnt,
-        ),
-        host: f.define(
-            g,
-            "termfield",
-            "nbns.host",
-            "Host",
-            "nbns.host",
-            "NetBIOS hosts from responses",
-            term,
-            cnt,
-        ),
-        ip: f.define(
-            g,
-            "ip",
-            "nbns.ip",
-            "IP",
-            "nbns.ip",
-            "IP addresses from NetBIOS responses",
-            FieldType::IpGHash,
-            cnt,
-        ),
+        name,
+        query_type,
+        query_host,
+        host,
+        ip,
     };
-    c.set_config("nbns", ids);
-    c.register_port("nbns", 0, 137, port::UDP, classify);
+    c.register_port("nbns", 0, 137, port::UDP, move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The email fields SMTP and IMAP share (Arkime defines them in smtp.c; imap.c
 //! repeats the ones it uses).
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 
 /// Field ids of the email group.
 #[derive(Clone, Copy, Debug)]
@@ -28,251 +28,113 @@ pub struct EmailIds {
     pub user: FieldId,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn def(
-    f: &mut FieldRegistry,
-    kind: &str,
-    exp: &str,
-    friendly: &str,
-    db: &str,
-    help: &str,
-    ty: FieldType,
-    fl: u32,
-    category: Option<&str>,
-) -> FieldId {
-    let id = f.define("email", kind, exp, friendly, db, help, ty, fl);
-    if let Some(c) = category {
-        f.set_category(id, c);
-    }
-    id
-}
+const EMAIL: FieldSpec = FieldSpec::new("email", FieldType::StrHash).flags(Flags::CNT);
+
+/// The email fields defined before `email.sha256`, in Arkime's order.
+pub const FIELDS: [FieldSpec; 11] = [
+    EMAIL
+        .named("host.email", "email.host", Kind::LoTermField)
+        .text("Email Hostname", "Email hostnames")
+        .category("host"),
+    EMAIL
+        .named("host.email.tokens", "email.hostTokens", Kind::LoTextField)
+        .text("Hostname Tokens", "Email Hostname Tokens")
+        .flags(Flags::FAKE),
+    EMAIL
+        .named("email.x-mailer", "email.useragent", Kind::TermField)
+        .text("X-Mailer Header", "Email X-Mailer header"),
+    EMAIL
+        .named("email.src", "email.src", Kind::LoTermField)
+        .text("Sender", "Email from address")
+        .category("user"),
+    EMAIL
+        .named("email.dst", "email.dst", Kind::LoTermField)
+        .text("Receiver", "Email to address")
+        .category("user"),
+    EMAIL
+        .named("email.subject", "email.subject", Kind::TermField)
+        .text("Subject", "Email subject header")
+        .flags(Flags::CNT.and(Flags::FORCE_UTF8)),
+    EMAIL
+        .named("email.message-id", "email.id", Kind::TermField)
+        .text("Id", "Email Message-Id header"),
+    EMAIL
+        .named("email.content-type", "email.contentType", Kind::TermField)
+        .text("Content-Type", "Email content-type header"),
+    EMAIL
+        .named("email.mime-version", "email.mimeVersion", Kind::TermField)
+        .text("Mime-Version", "Email Mime-Version header"),
+    EMAIL
+        .named("email.fn", "email.filename", Kind::TermField)
+        .text("Filenames", "Email attachment filenames")
+        .flags(Flags::CNT.and(Flags::FORCE_UTF8)),
+    EMAIL
+        .named("email.md5", "email.md5", Kind::TermField)
+        .text("Attach MD5s", "Email attachment MD5s")
+        .category("md5"),
+];
+
+/// `email.sha256`, defined when `supportSha256` is on.
+pub const SHA256: FieldSpec = EMAIL
+    .named("email.sha256", "email.sha256", Kind::TermField)
+    .text("Attach SHA256s", "Email attachment SHA256s")
+    .category("sha256");
+
+/// The email fields defined after `email.sha256`, in Arkime's order.
+pub const MORE_FIELDS: [FieldSpec; 8] = [
+    EMAIL
+        .named(
+            "email.file-content-type",
+            "email.fileContentType",
+            Kind::TermField,
+        )
+        .text("Attach Content-Type", "Email attachment content types"),
+    EMAIL
+        .named("ip.email", "email.ip", Kind::Ip)
+        .text("IP", "Email IP address")
+        .ty(FieldType::IpGHash)
+        .category("ip"),
+    EMAIL
+        .named("email.has-header", "email.header", Kind::LoTermField)
+        .text("Header", "Email has the header set"),
+    EMAIL
+        .named(
+            "email.has-header.name",
+            "email.headerField",
+            Kind::TermField,
+        )
+        .text("Header Field", "Email has the header field set")
+        .ty(FieldType::StrArray)
+        .flags(Flags::NODB),
+    EMAIL
+        .named(
+            "email.has-header.value",
+            "email.headerValue",
+            Kind::TermField,
+        )
+        .text("Header Value", "Email has the header value")
+        .ty(FieldType::StrArray),
+    EMAIL
+        .named("email.bodymagic", "email.bodyMagic", Kind::TermField)
+        .text(
+            "Body Magic",
+            "The content type of body determined by libfile/magic",
+        ),
+    EMAIL
+        .named("email.smtp-hello", "email.smtpHello", Kind::LoTermField)
+        .text("SMTP Hello", "SMTP HELO/EHLO"),
+    EMAIL
+        .named("email.folder", "email.folder", Kind::TermField)
+        .text("Folder", "Email folder/mailbox name"),
+];
 
 /// Defines the email fields (once; later calls return the same ids).
 pub fn define(f: &mut FieldRegistry, sha256: bool) -> EmailIds {
-    use FieldType::{IpGHash, StrArray, StrHash};
-    let cnt = flags::CNT;
-    let host = def(
-        f,
-        "lotermfield",
-        "host.email",
-        "Email Hostname",
-        "email.host",
-        "Email hostnames",
-        StrHash,
-        cnt,
-        Some("host"),
-    );
-    def(
-        f,
-        "lotextfield",
-        "host.email.tokens",
-        "Hostname Tokens",
-        "email.hostTokens",
-        "Email Hostname Tokens",
-        StrHash,
-        flags::FAKE,
-        None,
-    );
-    let ua = def(
-        f,
-        "termfield",
-        "email.x-mailer",
-        "X-Mailer Header",
-        "email.useragent",
-        "Email X-Mailer header",
-        StrHash,
-        cnt,
-        None,
-    );
-    let src = def(
-        f,
-        "lotermfield",
-        "email.src",
-        "Sender",
-        "email.src",
-        "Email from address",
-        StrHash,
-        cnt,
-        Some("user"),
-    );
-    let dst = def(
-        f,
-        "lotermfield",
-        "email.dst",
-        "Receiver",
-        "email.dst",
-        "Email to address",
-        StrHash,
-        cnt,
-        Some("user"),
-    );
-    let subject = def(
-        f,
-        "termfield",
-        "email.subject",
-        "Subject",
-        "email.subject",
-        "Email subject header",
-        StrHash,
-        cnt | flags::FORCE_UTF8,
-        None,
-    );
-    let id = def(
-        f,
-        "termfield",
-        "email.message-id",
-        "Id",
-        "email.id",
-        "Email Message-Id header",
-        StrHash,
-        cnt,
-        None,
-    );
-    let content_type = def(
-        f,
-        "termfield",
-        "email.content-type",
-        "Content-Type",
-        "email.contentType",
-        "Email content-type header",
-        StrHash,
-        cnt,
-        None,
-    );
-    let mime_version = def(
-        f,
-        "termfield",
-        "email.mime-version",
-        "Mime-Version",
-        "email.mimeVersion",
-        "Email Mime-Version header",
-        StrHash,
-        cnt,
-        None,
-    );
-    let filename = def(
-        f,
-        "termfield",
-        "email.fn",
-        "Filenames",
-        "email.filename",
-        "Email attachment filenames",
-        StrHash,
-        cnt | flags::FORCE_UTF8,
-        None,
-    );
-    let md5 = def(
-        f,
-        "termfield",
-        "email.md5",
-        "Attach MD5s",
-        "email.md5",
-        "Email attachment MD5s",
-        StrHash,
-        cnt,
-        Some("md5"),
-    );
-    let sha256 = sha256.then(|| {
-        def(
-            f,
-            "termfield",
-            "email.sha256",
-            "Attach SHA256s",
-            "email.sha256",
-            "Email attachment SHA256s",
-            StrHash,
-            cnt,
-            Some("sha256"),
-        )
-    });
-    def(
-        f,
-        "termfield",
-        "email.file-content-type",
-        "Attach Content-Type",
-        "email.fileContentType",
-        "Email attachment content types",
-        StrHash,
-        cnt,
-        None,
-    );
-    let ip = def(
-        f,
-        "ip",
-        "ip.email",
-        "IP",
-        "email.ip",
-        "Email IP address",
-        IpGHash,
-        cnt,
-        Some("ip"),
-    );
-    let has_header = def(
-        f,
-        "lotermfield",
-        "email.has-header",
-        "Header",
-        "email.header",
-        "Email has the header set",
-        StrHash,
-        cnt,
-        None,
-    );
-    let header_field = def(
-        f,
-        "termfield",
-        "email.has-header.name",
-        "Header Field",
-        "email.headerField",
-        "Email has the header field set",
-        StrArray,
-        flags::NODB,
-        None,
-    );
-    let header_value = def(
-        f,
-        "termfield",
-        "email.has-header.value",
-        "Header Value",
-        "email.headerValue",
-        "Email has the header value",
-        StrArray,
-        cnt,
-        None,
-    );
-    let magic = def(
-        f,
-        "termfield",
-        "email.bodymagic",
-        "Body Magic",
-        "email.bodyMagic",
-        "The content type of body determined by libfile/magic",
-        StrHash,
-        cnt,
-        None,
-    );
-    let hello = def(
-        f,
-        "lotermfield",
-        "email.smtp-hello",
-        "SMTP Hello",
-        "email.smtpHello",
-        "SMTP HELO/EHLO",
-        StrHash,
-        cnt,
-        None,
-    );
-    let folder = def(
-        f,
-        "termfield",
-        "email.folder",
-        "Folder",
-        "email.folder",
-        "Email folder/mailbox name",
-        StrHash,
-        cnt,
-        None,
-    );
+    let [host, _, ua, src, dst, subject, id, content_type, mime_version, filename, md5] =
+        f.define_all(&FIELDS);
+    let sha256 = sha256.then(|| f.define_spec(&SHA256));
+    let [_, ip, has_header, header_field, header_value, magic, hello, folder] =
+        f.define_all(&MORE_FIELDS);
     let user = f.by_expression("user").unwrap_or(FieldId::MAX);
     EmailIds {
         host,

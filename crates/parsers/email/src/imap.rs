@@ -51,11 +51,13 @@ pub fn selected_folder(line: &[u8]) -> Option<&[u8]> {
 
 #[derive(Debug)]
 struct Imap {
+    ids: EmailIds,
     lines: Lines,
     server: usize,
     in_fetch: bool,
     in_headers: bool,
     in_ntlm_auth: bool,
+    ntlm: ntlm::Ntlm,
 }
 
 impl Imap {
@@ -70,7 +72,7 @@ impl Imap {
             if starts_ci(cmd, b"AUTHENTICATE NTLM") {
                 self.in_ntlm_auth = true;
                 if let Some(b64) = cmd[17..].strip_prefix(b" ") {
-                    ntlm::record_base64(cx, s, b64);
+                    self.ntlm.record_base64(cx, s, b64);
                 }
                 return;
             }
@@ -81,7 +83,7 @@ impl Imap {
                 Some(b) if w == self.server && line.len() > 2 => b,
                 _ => line,
             };
-            if ntlm::record_base64(cx, s, b) {
+            if self.ntlm.record_base64(cx, s, b) {
                 return;
             }
         }
@@ -132,14 +134,11 @@ impl Parser for Imap {
     }
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let shared = cx.shared;
-        let Some(ids) = shared.classifiers.config::<EmailIds>("imap") else {
-            return Parsed::Unregister;
-        };
+        let ids = self.ids;
         let w = dir & 1;
         let mut lines = std::mem::take(&mut self.lines);
         let ok = lines.feed(w, data, |line| {
-            self.line(cx, s, ids, line, w);
+            self.line(cx, s, &ids, line, w);
             true
         });
         self.lines = lines;
@@ -151,7 +150,14 @@ impl Parser for Imap {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+fn classify(
+    cx: &mut Cx,
+    s: &mut Session,
+    data: &[u8],
+    dir: usize,
+    ids: EmailIds,
+    ntlm: ntlm::Ntlm,
+) {
     if cx.has_protocol(s, "imap") || data.len() < 10 || !data.starts_with(b"* OK ") {
         return;
     }
@@ -162,19 +168,24 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
     register_parser(
         s,
         Box::new(Imap {
+            ids,
             lines: Lines::default(),
             server: dir & 1,
             in_fetch: false,
             in_headers: false,
             in_ntlm_auth: false,
+            ntlm,
         }),
     );
 }
 
 /// Registers the IMAP fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, sha256: bool) {
-    c.set_config("imap", fields::define(f, sha256));
-    c.register_tcp("imap", 0, 0, b"* OK ", classify);
+    let ids = fields::define(f, sha256);
+    let ntlm = ntlm::fields(f);
+    c.register_tcp("imap", 0, 0, b"* OK ", move |cx, s, data, dir, _| {
+        classify(cx, s, data, dir, ids, ntlm)
+    });
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ struct Pop3 {
     user: FieldId,
     in_ntlm_auth: bool,
     ntlm_count: u8,
+    ntlm: ntlm::Ntlm,
 }
 
 impl Parser for Pop3 {
@@ -41,14 +42,14 @@ impl Parser for Pop3 {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let w = dir & 1;
-        let (server, user) = (self.server, self.user);
+        let (server, user, ntlm) = (self.server, self.user, self.ntlm);
         let (mut in_ntlm, mut count) = (self.in_ntlm_auth, self.ntlm_count);
         let mut done = false;
         let ok = self.lines.feed(w, data, |line| {
             if w != server && line.len() >= 9 && line[..9].eq_ignore_ascii_case(b"AUTH NTLM") {
                 cx.add_tag(s, "pop3:authntlm");
                 in_ntlm = true;
-                if line.len() > 10 && line[9] == b' ' && ntlm::record_base64(cx, s, &line[10..]) {
+                if line.len() > 10 && line[9] == b' ' && ntlm.record_base64(cx, s, &line[10..]) {
                     count += 1;
                 }
                 return true;
@@ -58,7 +59,7 @@ impl Parser for Pop3 {
                     Some(b) if w == server && line.len() > 2 => b,
                     _ => line,
                 };
-                if ntlm::record_base64(cx, s, b) {
+                if ntlm.record_base64(cx, s, b) {
                     count += 1;
                     // The third message (the client's authenticate) ends it.
                     done = count >= 3;
@@ -89,7 +90,7 @@ impl Parser for Pop3 {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ntlm: ntlm::Ntlm) {
     if cx.has_protocol(s, "pop3") || data.len() < 8 || !data.starts_with(b"+OK ") {
         return;
     }
@@ -110,13 +111,17 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
             user,
             in_ntlm_auth: false,
             ntlm_count: 0,
+            ntlm,
         }),
     );
 }
 
 /// Registers the POP3 classifier.
-pub fn register(c: &mut Classifiers, _f: &mut FieldRegistry) {
-    c.register_tcp("pop3", 0, 0, b"+OK ", classify);
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
+    let ntlm = ntlm::fields(f);
+    c.register_tcp("pop3", 0, 0, b"+OK ", move |cx, s, data, dir, _| {
+        classify(cx, s, data, dir, ntlm)
+    });
 }
 
 #[cfg(test)]

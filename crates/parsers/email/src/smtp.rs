@@ -9,12 +9,13 @@
 //! (TLS attaches) and SMTP stops.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use trawl_parser_common::text::hex;
 
 use md5::{Digest, Md5};
 use sha2::Sha256;
 use trawl_config::{Config, ConfigError, MagicMode};
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldType, Flags};
 use trawl_parser_common::text::{
     latin1, latin1_lower, memcasestr, memstr, until_nul, utf8_or_latin1,
 };
@@ -53,6 +54,7 @@ pub struct SmtpConfig {
     ip_headers: Vec<String>,
     header_all: bool,
     magic: bool,
+    ntlm: ntlm::Ntlm,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +84,7 @@ enum St {
 /// Per-session state (Arkime's `SMTPInfo_t`).
 #[derive(Debug)]
 struct Smtp {
+    cfg: Arc<SmtpConfig>,
     boundaries: Vec<Vec<u8>>,
     state: [St; 2],
     need_status: [bool; 2],
@@ -397,8 +400,9 @@ fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 impl Smtp {
-    fn new() -> Self {
+    fn new(cfg: Arc<SmtpConfig>) -> Self {
         Smtp {
+            cfg,
             boundaries: Vec::new(),
             state: [St::Cmd; 2],
             need_status: [false; 2],
@@ -567,7 +571,7 @@ impl Smtp {
                             Some(b) if raw.len() > 4 => b,
                             _ => &raw[..],
                         };
-                        ntlm::record_base64(cx, s, b64)
+                        self.cfg.ntlm.record_base64(cx, s, b64)
                     };
                     if ntlm_line {
                         self.state[w] = St::Cmd;
@@ -634,7 +638,7 @@ impl Smtp {
                             self.in_ntlm_auth = true;
                             if self.line[w].len() > 10 {
                                 let b64 = self.line[w][10..].to_vec();
-                                ntlm::record_base64(cx, s, &b64);
+                                self.cfg.ntlm.record_base64(cx, s, &b64);
                             }
                         } else if starts_ci(&line, b"STARTTLS") {
                             cx.add_tag(s, "smtp:starttls");
@@ -853,15 +857,12 @@ impl Parser for Smtp {
     }
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let shared = cx.shared;
-        let Some(cfg) = shared.classifiers.config::<SmtpConfig>("smtp") else {
-            return Parsed::Unregister;
-        };
-        self.run(cx, s, cfg, data, dir & 1)
+        let cfg = Arc::clone(&self.cfg);
+        self.run(cx, s, &cfg, data, dir & 1)
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], cfg: &Arc<SmtpConfig>) {
     if data.len() < 5 {
         return;
     }
@@ -873,7 +874,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
         return;
     }
     cx.add_protocol(s, "smtp");
-    register_parser(s, Box::new(Smtp::new()));
+    register_parser(s, Box::new(Smtp::new(Arc::clone(cfg))));
 }
 
 /// The SMTP parser's options.
@@ -973,22 +974,23 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &SmtpOptions) {
             &format!("email.header-{name}"),
             &format!("Email header {name}"),
             ty,
-            if count { flags::CNT } else { 0 },
+            if count { Flags::CNT.0 } else { 0 },
         );
         headers.insert(name.clone(), Header::Field(id));
     }
-    c.set_config(
-        "smtp",
-        SmtpConfig {
-            ids,
-            headers,
-            ip_headers: st.ip_headers.clone(),
-            header_all: st.header_all,
-            magic: st.magic,
-        },
-    );
+    let cfg = Arc::new(SmtpConfig {
+        ids,
+        headers,
+        ip_headers: st.ip_headers.clone(),
+        header_all: st.header_all,
+        magic: st.magic,
+        ntlm: ntlm::fields(f),
+    });
     for p in [&b"HELO"[..], b"EHLO", b"220 ", b"220-"] {
-        c.register_tcp("smtp", 0, 0, p, classify);
+        let cfg = Arc::clone(&cfg);
+        c.register_tcp("smtp", 0, 0, p, move |cx, s, data, _, _| {
+            classify(cx, s, data, &cfg)
+        });
     }
 }
 

@@ -1,7 +1,7 @@
 //! BACnet/IP (Arkime's bacnet.c): the BVLC function, APDU type, service and object
 //! names (from I-Am, I-Have, Who-Has and read-property acknowledgements).
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::cursor::Cur;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
@@ -255,7 +255,7 @@ impl Parser for Bacnet {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     if cx.has_protocol(s, "bacnet") || d.len() < 4 || !(d[0] == 0x81 || d[0] == 0x82) {
         return;
     }
@@ -264,60 +264,37 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
         return;
     }
     cx.add_protocol(s, "bacnet");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("bacnet").copied() {
-        register_parser(s, Box::new(Bacnet { ids }));
-    }
+    register_parser(s, Box::new(Bacnet { ids }));
 }
+
+const TERM: FieldSpec = FieldSpec::new("bacnet", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The BACnet fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 4] = [
+    TERM.named("bacnet.function", "bacnet.function", Kind::TermField)
+        .text("Function", "BACnet BVLC function"),
+    TERM.named("bacnet.service", "bacnet.service", Kind::TermField)
+        .text("Service", "BACnet APDU service"),
+    TERM.named("bacnet.apdu-type", "bacnet.apduType", Kind::TermField)
+        .text("APDU Type", "BACnet APDU type"),
+    TERM.named("bacnet.object-name", "bacnet.objectName", Kind::TermField)
+        .text("Object Name", "BACnet object name"),
+];
 
 /// Registers the BACnet fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let t = FieldType::StrGHash;
+    let [function, service, apdu_type, object_name] = f.define_all(&FIELDS);
     let ids = Ids {
-        function: f.define(
-            "bacnet",
-            "termfield",
-            "bacnet.function",
-            "Function",
-            "bacnet.function",
-            "BACnet BVLC function",
-            t,
-            cnt,
-        ),
-        service: f.define(
-            "bacnet",
-            "termfield",
-            "bacnet.service",
-            "Service",
-            "bacnet.service",
-            "BACnet APDU service",
-            t,
-            cnt,
-        ),
-        apdu_type: f.define(
-            "bacnet",
-            "termfield",
-            "bacnet.apdu-type",
-            "APDU Type",
-            "bacnet.apduType",
-            "BACnet APDU type",
-            t,
-            cnt,
-        ),
-        object_name: f.define(
-            "bacnet",
-            "termfield",
-            "bacnet.object-name",
-            "Object Name",
-            "bacnet.objectName",
-            "BACnet object name",
-            t,
-            cnt,
-        ),
+        function,
+        service,
+        apdu_type,
+        object_name,
     };
-    c.set_config("bacnet", ids);
-    c.register_udp("bacnet", 0, 0, b"\x81", classify);
-    c.register_udp("bacnet", 0, 0, b"\x82", classify);
+    for pattern in [b"\x81", b"\x82"] {
+        c.register_udp("bacnet", 0, 0, pattern, move |cx, s, d, _, _| {
+            classify(cx, s, d, ids)
+        });
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! calling AP titles (OIDs) and invocation ids, and the EPSEM security mode and
 //! response control.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::ber::{as_int, oid, sequence, tlv};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
@@ -168,7 +168,7 @@ impl Parser for C1222 {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     if cx.has_protocol(s, "c1222") || d.len() < 6 || d[0] != 0x60 {
         return;
     }
@@ -181,86 +181,75 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
         return;
     }
     cx.add_protocol(s, "c1222");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("c1222").copied() {
-        register_parser(
-            s,
-            Box::new(C1222 {
-                ids,
-                buf: ParserBuf::new(MAX_BUF),
-            }),
-        );
-    }
+    register_parser(
+        s,
+        Box::new(C1222 {
+            ids,
+            buf: ParserBuf::new(MAX_BUF),
+        }),
+    );
 }
+
+const STR: FieldSpec = FieldSpec::new("c1222", FieldType::StrGHash).flags(Flags::CNT);
+const INT: FieldSpec = FieldSpec::new("c1222", FieldType::IntGHash).flags(Flags::CNT);
+
+/// The C12.22 fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 6] = [
+    STR.named(
+        "c1222.calledApTitle",
+        "c1222.calledApTitle",
+        Kind::TermField,
+    )
+    .text("Called AP Title", "C12.22 called AP title OID"),
+    STR.named(
+        "c1222.callingApTitle",
+        "c1222.callingApTitle",
+        Kind::TermField,
+    )
+    .text("Calling AP Title", "C12.22 calling AP title OID"),
+    INT.named(
+        "c1222.calledApInvocationId",
+        "c1222.calledApInvocationId",
+        Kind::Integer,
+    )
+    .text(
+        "Called AP Invocation ID",
+        "C12.22 called AP invocation identifier",
+    ),
+    INT.named(
+        "c1222.callingApInvocationId",
+        "c1222.callingApInvocationId",
+        Kind::Integer,
+    )
+    .text(
+        "Calling AP Invocation ID",
+        "C12.22 calling AP invocation identifier",
+    ),
+    STR.named("c1222.securityMode", "c1222.securityMode", Kind::TermField)
+        .text("Security Mode", "C12.22 EPSEM security mode"),
+    STR.named(
+        "c1222.responseControl",
+        "c1222.responseControl",
+        Kind::TermField,
+    )
+    .text("Response Control", "C12.22 EPSEM response control"),
+];
 
 /// Registers the C12.22 fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let (s, i) = (FieldType::StrGHash, FieldType::IntGHash);
-    let g = "c1222";
+    let [called_title, calling_title, called_id, calling_id, security, response] =
+        f.define_all(&FIELDS);
     let ids = Ids {
-        called_title: f.define(
-            g,
-            "termfield",
-            "c1222.calledApTitle",
-            "Called AP Title",
-            "c1222.calledApTitle",
-            "C12.22 called AP title OID",
-            s,
-            cnt,
-        ),
-        calling_title: f.define(
-            g,
-            "termfield",
-            "c1222.callingApTitle",
-            "Calling AP Title",
-            "c1222.callingApTitle",
-            "C12.22 calling AP title OID",
-            s,
-            cnt,
-        ),
-        called_id: f.define(
-            g,
-            "integer",
-            "c1222.calledApInvocationId",
-            "Called AP Invocation ID",
-            "c1222.calledApInvocationId",
-            "C12.22 called AP invocation identifier",
-            i,
-            cnt,
-        ),
-        calling_id: f.define(
-            g,
-            "integer",
-            "c1222.callingApInvocationId",
-            "Calling AP Invocation ID",
-            "c1222.callingApInvocationId",
-            "C12.22 calling AP invocation identifier",
-            i,
-            cnt,
-        ),
-        security: f.define(
-            g,
-            "termfield",
-            "c1222.securityMode",
-            "Security Mode",
-            "c1222.securityMode",
-            "C12.22 EPSEM security mode",
-            s,
-            cnt,
-        ),
-        response: f.define(
-            g,
-            "termfield",
-            "c1222.responseControl",
-            "Response Control",
-            "c1222.responseControl",
-            "C12.22 EPSEM response control",
-            s,
-            cnt,
-        ),
+        called_title,
+        calling_title,
+        called_id,
+        calling_id,
+        security,
+        response,
     };
-    c.set_config("c1222", ids);
-    c.register_tcp("c1222", 0, 0, b"\x60", classify);
+    c.register_tcp("c1222", 0, 0, b"\x60", move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! and the User-Name, Session-Id, Origin/Destination Host and Realm and Result-Code
 //! AVPs.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
@@ -232,109 +232,67 @@ impl Parser for Diameter {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], uw: u32, ids: Ids) {
     if !valid(d) || cx.has_protocol(s, "diameter") {
         return;
     }
-    let Some(ids) = cx.shared.classifiers.config::<Ids>("diameter").copied() else {
-        return;
-    };
     cx.add_protocol(s, "diameter");
     let buf = (uw == 0).then(|| ParserBuf::new(MAX_MSG));
     register_parser(s, Box::new(Diameter { ids, buf }));
 }
 
+const TERM: FieldSpec = FieldSpec::new("diameter", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The Diameter fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 9] = [
+    TERM.named("diameter.origin-host", "diameter.originHost", Kind::TermField)
+        .text("Origin Host", "Diameter Origin-Host AVP"),
+    TERM.named("diameter.origin-realm", "diameter.originRealm", Kind::TermField)
+        .text("Origin Realm", "Diameter Origin-Realm AVP"),
+    TERM.named("diameter.dest-host", "diameter.destHost", Kind::TermField)
+        .text("Dest Host", "Diameter Destination-Host AVP"),
+    TERM.named("diameter.dest-realm", "diameter.destRealm", Kind::TermField)
+        .text("Dest Realm", "Diameter Destination-Realm AVP"),
+    TERM.named("diameter.session-id", "diameter.sessionId", Kind::TermField)
+        .text("Session ID", "Diameter Session-Id AVP"),
+    TERM.named("diameter.user", "diameter.user", Kind::TermField)
+        .text("User", "Diameter User-Name AVP")
+        .category("user"),
+    TERM.named("diameter.cmd", "diameter.cmd", Kind::TermField)
+        .text("Command", "Diameter Command Code"),
+    TERM.named("diameter.app", "diameter.app", Kind::TermField)
+        .text("Application", "Diameter Application ID"),
+    FieldSpec::new("diameter", FieldType::IntGHash)
+        .flags(Flags::CNT)
+        .named("diameter.resultCode", "diameter.resultCode", Kind::Integer)
+        .text(
+            "Result Code",
+            "Diameter Result-Code AVP (268): 2xxx success, 3xxx protocol error, 4xxx transient failure, 5xxx permanent failure",
+        ),
+];
+
 /// Registers the Diameter fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let mut term = |exp: &str, friendly: &str, db: &str, help: &str| {
-        f.define(
-            "diameter",
-            "termfield",
-            exp,
-            friendly,
-            db,
-            help,
-            FieldType::StrGHash,
-            cnt,
-        )
+    let [origin_host, origin_realm, dest_host, dest_realm, session_id, user, cmd, app, result] =
+        f.define_all(&FIELDS);
+    let ids = Ids {
+        origin_host,
+        origin_realm,
+        dest_host,
+        dest_realm,
+        session_id,
+        user,
+        cmd,
+        app,
+        result,
     };
-    let origin_host = term(
-        "diameter.origin-host",
-        "Origin Host",
-        "diameter.originHost",
-        "Diameter Origin-Host AVP",
-    );
-    let origin_realm = term(
-        "diameter.origin-realm",
-        "Origin Realm",
-        "diameter.originRealm",
-        "Diameter Origin-Realm AVP",
-    );
-    let dest_host = term(
-        "diameter.dest-host",
-        "Dest Host",
-        "diameter.destHost",
-        "Diameter Destination-Host AVP",
-    );
-    let dest_realm = term(
-        "diameter.dest-realm",
-        "Dest Realm",
-        "diameter.destRealm",
-        "Diameter Destination-Realm AVP",
-    );
-    let session_id = term(
-        "diameter.session-id",
-        "Session ID",
-        "diameter.sessionId",
-        "Diameter Session-Id AVP",
-    );
-    let user = term(
-        "diameter.user",
-        "User",
-        "diameter.user",
-        "Diameter User-Name AVP",
-    );
-    let cmd = term(
-        "diameter.cmd",
-        "Command",
-        "diameter.cmd",
-        "Diameter Command Code",
-    );
-    let app = term(
-        "diameter.app",
-        "Application",
-        "diameter.app",
-        "Diameter Application ID",
-    );
-    f.set_category(user, "user");
-    let result = f.define(
-        "diameter",
-        "integer",
-        "diameter.resultCode",
-        "Result Code",
-        "diameter.resultCode",
-        "Diameter Result-Code AVP (268): 2xxx success, 3xxx protocol error, 4xxx transient failure, 5xxx permanent failure",
-        FieldType::IntGHash,
-        cnt,
-    );
-    c.set_config(
-        "diameter",
-        Ids {
-            origin_host,
-            origin_realm,
-            dest_host,
-            dest_realm,
-            session_id,
-            user,
-            cmd,
-            app,
-            result,
-        },
-    );
     for p in [3868, 5658] {
-        c.register_port("diameter", 0, p, port::TCP, classify);
-        c.register_port("diameter", 1, p, port::SCTP, classify);
+        c.register_port("diameter", 0, p, port::TCP, move |cx, s, d, _, uw| {
+            classify(cx, s, d, uw, ids)
+        });
+        c.register_port("diameter", 1, p, port::SCTP, move |cx, s, d, _, uw| {
+            classify(cx, s, d, uw, ids)
+        });
     }
 }
 

@@ -2,7 +2,7 @@
 //! the 0x05 0x64 start bytes) or UDP; source and destination addresses and the
 //! application function code and name of each frame.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
@@ -180,71 +180,54 @@ impl Parser for Dnp3 {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], uw: u32, ids: Ids) {
     if data.len() < MIN_LEN || data[2] < 5 || cx.has_protocol(s, "dnp3") {
         return;
     }
     cx.add_protocol(s, "dnp3");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("dnp3").copied() {
-        register_parser(
-            s,
-            Box::new(Dnp3 {
-                ids,
-                tcp: uw == 1,
-                buf: ParserBuf::new(MAX_BUF),
-            }),
-        );
-    }
+    register_parser(
+        s,
+        Box::new(Dnp3 {
+            ids,
+            tcp: uw == 1,
+            buf: ParserBuf::new(MAX_BUF),
+        }),
+    );
 }
+
+const INT: FieldSpec = FieldSpec::new("dnp3", FieldType::IntGHash).flags(Flags::CNT);
+
+/// The DNP3 fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 4] = [
+    INT.named("dnp3.src", "dnp3.src", Kind::Integer)
+        .text("DNP3 Source Address", "DNP3 Source Addresses"),
+    INT.named("dnp3.dst", "dnp3.dst", Kind::Integer)
+        .text("DNP3 Destination Address", "DNP3 Destination Addresses"),
+    INT.named("dnp3.func", "dnp3.func", Kind::Integer)
+        .text("DNP3 Function Code", "DNP3 Function Codes"),
+    FieldSpec::new("dnp3", FieldType::StrGHash)
+        .flags(Flags::CNT)
+        .named("dnp3.funcName", "dnp3.funcName", Kind::TermField)
+        .text(
+            "DNP3 Function Name",
+            "DNP3 Function Code Names (Read, Write, DirectOperate, Response, etc)",
+        ),
+];
 
 /// Registers the DNP3 fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
+    let [src, dst, func, func_name] = f.define_all(&FIELDS);
     let ids = Ids {
-        src: f.define(
-            "dnp3",
-            "integer",
-            "dnp3.src",
-            "DNP3 Source Address",
-            "dnp3.src",
-            "DNP3 Source Addresses",
-            FieldType::IntGHash,
-            cnt,
-        ),
-        dst: f.define(
-            "dnp3",
-            "integer",
-            "dnp3.dst",
-            "DNP3 Destination Address",
-            "dnp3.dst",
-            "DNP3 Destination Addresses",
-            FieldType::IntGHash,
-            cnt,
-        ),
-        func: f.define(
-            "dnp3",
-            "integer",
-            "dnp3.func",
-            "DNP3 Function Code",
-            "dnp3.func",
-            "DNP3 Function Codes",
-            FieldType::IntGHash,
-            cnt,
-        ),
-        func_name: f.define(
-            "dnp3",
-            "termfield",
-            "dnp3.funcName",
-            "DNP3 Function Name",
-            "dnp3.funcName",
-            "DNP3 Function Code Names (Read, Write, DirectOperate, Response, etc)",
-            FieldType::StrGHash,
-            cnt,
-        ),
+        src,
+        dst,
+        func,
+        func_name,
     };
-    c.set_config("dnp3", ids);
-    c.register_tcp("dnp3", 1, 0, b"\x05\x64", classify);
-    c.register_udp("dnp3", 0, 0, b"\x05\x64", classify);
+    let classifier = move |cx: &mut Cx, s: &mut Session, d: &[u8], _: usize, uw: u32| {
+        classify(cx, s, d, uw, ids)
+    };
+    c.register_tcp("dnp3", 1, 0, b"\x05\x64", classifier);
+    c.register_udp("dnp3", 0, 0, b"\x05\x64", classifier);
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! frame; transaction ids and function codes of requests, exception codes of
 //! responses, the first frame's unit and protocol ids.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
@@ -120,7 +120,7 @@ impl Parser for Modbus {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ids: Ids) {
     if data.len() < HEADER {
         return;
     }
@@ -132,72 +132,62 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
         return;
     }
     cx.add_protocol(s, "modbus");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("modbus").copied() {
-        // The server side by port, so captures that start mid-stream still label
-        // requests and responses right.
-        let server = usize::from(s.port2 == 502);
-        register_parser(
-            s,
-            Box::new(Modbus {
-                ids,
-                server,
-                frames: [0; 2],
-                buf: ParserBuf::new(MAX_BUF),
-            }),
-        );
-    }
+    // The server side by port, so captures that start mid-stream still label
+    // requests and responses right.
+    let server = usize::from(s.port2 == 502);
+    register_parser(
+        s,
+        Box::new(Modbus {
+            ids,
+            server,
+            frames: [0; 2],
+            buf: ParserBuf::new(MAX_BUF),
+        }),
+    );
 }
+
+const MODBUS: FieldSpec = FieldSpec::new("modbus", FieldType::IntGHash).flags(Flags::CNT);
+const MODBUS_ONE: FieldSpec = FieldSpec::new("modbus", FieldType::Int);
+
+/// The Modbus fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 5] = [
+    MODBUS_ONE
+        .named("modbus.unitid", "modbus.unitid", Kind::Integer)
+        .text("Modbus Unit ID", "Modbus Unit ID"),
+    MODBUS
+        .named(
+            "modbus.transactionid",
+            "modbus.transactionid",
+            Kind::Integer,
+        )
+        .text("Modbus Transaction IDs", "Modbus Transaction IDs"),
+    MODBUS_ONE
+        .named("modbus.protocolid", "modbus.protocolid", Kind::Integer)
+        .text(
+            "Modbus Protocol ID",
+            "Modbus Protocol ID (should always be 0)",
+        ),
+    MODBUS
+        .named("modbus.funccode", "modbus.funccode", Kind::Integer)
+        .text("Modbus Function Code", "Modbus Function Codes"),
+    MODBUS
+        .named("modbus.exccode", "modbus.exccode", Kind::Integer)
+        .text("Modbus Exception Code", "Modbus Exception Codes"),
+];
 
 /// Registers the Modbus fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let d =
-        |f: &mut FieldRegistry, exp: &str, friendly: &str, help: &str, ty: FieldType, fl: u32| {
-            f.define("modbus", "integer", exp, friendly, exp, help, ty, fl)
-        };
+    let [unit, transaction, protocol, function, exception] = f.define_all(&FIELDS);
     let ids = Ids {
-        unit: d(
-            f,
-            "modbus.unitid",
-            "Modbus Unit ID",
-            "Modbus Unit ID",
-            FieldType::Int,
-            0,
-        ),
-        transaction: d(
-            f,
-            "modbus.transactionid",
-            "Modbus Transaction IDs",
-            "Modbus Transaction IDs",
-            FieldType::IntGHash,
-            flags::CNT,
-        ),
-        protocol: d(
-            f,
-            "modbus.protocolid",
-            "Modbus Protocol ID",
-            "Modbus Protocol ID (should always be 0)",
-            FieldType::Int,
-            0,
-        ),
-        function: d(
-            f,
-            "modbus.funccode",
-            "Modbus Function Code",
-            "Modbus Function Codes",
-            FieldType::IntGHash,
-            flags::CNT,
-        ),
-        exception: d(
-            f,
-            "modbus.exccode",
-            "Modbus Exception Code",
-            "Modbus Exception Codes",
-            FieldType::IntGHash,
-            flags::CNT,
-        ),
+        unit,
+        transaction,
+        protocol,
+        function,
+        exception,
     };
-    c.set_config("modbus", ids);
-    c.register_port("modbus", 0, 502, port::TCP, classify);
+    c.register_port("modbus", 0, 502, port::TCP, move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
 }
 
 #[cfg(test)]

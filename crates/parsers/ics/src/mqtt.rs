@@ -3,7 +3,7 @@
 //! id, will topic and user; CONNACK codes; PUBLISH topics and QoS (large payloads are
 //! skipped, not buffered); SUBSCRIBE and UNSUBSCRIBE topic filters.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_tls::bsb::Bsb;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
@@ -366,13 +366,10 @@ pub fn looks_like_connect(d: &[u8]) -> bool {
     matches!(b.take(n), Some(b"MQTT") | Some(b"MQIsdp"))
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     if cx.has_protocol(s, "mqtt") || !looks_like_connect(d) {
         return;
     }
-    let Some(ids) = cx.shared.classifiers.config::<Ids>("mqtt").copied() else {
-        return;
-    };
     cx.add_protocol(s, "mqtt");
     register_parser(
         s,
@@ -384,60 +381,50 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
     );
 }
 
+const TERM: FieldSpec = FieldSpec::new("mqtt", FieldType::StrGHash).flags(Flags::CNT);
+const INT: FieldSpec = FieldSpec::new("mqtt", FieldType::IntGHash).flags(Flags::CNT);
+
+/// The MQTT fields, in definition order.
+pub const FIELDS: [FieldSpec; 8] = [
+    TERM.named("mqtt.clientId", "mqtt.clientId", Kind::TermField)
+        .text("Client ID", "MQTT client identifier"),
+    TERM.named("mqtt.topic", "mqtt.topic", Kind::TermField)
+        .text("Topic", "MQTT topic"),
+    TERM.named("mqtt.version", "mqtt.version", Kind::TermField)
+        .text("Version", "MQTT protocol version"),
+    TERM.named("mqtt.type", "mqtt.type", Kind::TermField)
+        .text("Type", "MQTT packet type"),
+    TERM.named("mqtt.willTopic", "mqtt.willTopic", Kind::TermField)
+        .text("Will Topic", "MQTT last will topic"),
+    TERM.named("mqtt.flags", "mqtt.flags", Kind::TermField)
+        .text("Flags", "MQTT connection flags"),
+    INT.named("mqtt.qos", "mqtt.qos", Kind::Integer)
+        .text("QoS", "MQTT Quality of Service level"),
+    INT.named("mqtt.connackCode", "mqtt.connackCode", Kind::Integer)
+        .text(
+            "CONNACK Code",
+            "MQTT CONNACK return/reason code (0=Accepted; non-zero=rejected/error)",
+        ),
+];
+
 /// Registers the MQTT fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let mut term = |exp: &str, friendly: &str, help: &str| {
-        f.define(
-            "mqtt",
-            "termfield",
-            exp,
-            friendly,
-            exp,
-            help,
-            FieldType::StrGHash,
-            cnt,
-        )
-    };
-    let client_id = term("mqtt.clientId", "Client ID", "MQTT client identifier");
-    let topic = term("mqtt.topic", "Topic", "MQTT topic");
-    let version = term("mqtt.version", "Version", "MQTT protocol version");
-    let ty = term("mqtt.type", "Type", "MQTT packet type");
-    let will_topic = term("mqtt.willTopic", "Will Topic", "MQTT last will topic");
-    let flags_f = term("mqtt.flags", "Flags", "MQTT connection flags");
-    let qos = f.define(
-        "mqtt",
-        "integer",
-        "mqtt.qos",
-        "QoS",
-        "mqtt.qos",
-        "MQTT Quality of Service level",
-        FieldType::IntGHash,
-        cnt,
-    );
-    let connack = f.define(
-        "mqtt",
-        "integer",
-        "mqtt.connackCode",
-        "CONNACK Code",
-        "mqtt.connackCode",
-        "MQTT CONNACK return/reason code (0=Accepted; non-zero=rejected/error)",
-        FieldType::IntGHash,
-        cnt,
-    );
+    let [client_id, topic, version, ty, will_topic, flags, qos, connack] = f.define_all(&FIELDS);
     let ids = Ids {
         client_id,
         topic,
         version,
         ty,
+        // The core user field (defined before the parsers register).
         user: f.by_db("user"),
         will_topic,
         qos,
-        flags: flags_f,
+        flags,
         connack,
     };
-    c.set_config("mqtt", ids);
-    c.register_tcp("mqtt", 0, 0, b"\x10", classify);
+    c.register_tcp("mqtt", 0, 0, b"\x10", move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
 }
 
 #[cfg(test)]

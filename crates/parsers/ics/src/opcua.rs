@@ -4,7 +4,7 @@
 //! OpenSecureChannel's security policy URI and sender certificate (read as TLS reads
 //! certificates).
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_tls::CertState;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
@@ -154,7 +154,7 @@ impl Parser for OpcUa {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     if d.len() < HEADER || !valid_header(d) {
         return;
     }
@@ -164,9 +164,6 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
     if cx.has_protocol(s, "opcua") {
         return;
     }
-    let Some(ids) = cx.shared.classifiers.config::<Ids>("opcua").copied() else {
-        return;
-    };
     cx.add_protocol(s, "opcua");
     register_parser(
         s,
@@ -179,33 +176,33 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
     );
 }
 
+const TERM: FieldSpec = FieldSpec::new("opcua", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The OPC UA fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 2] = [
+    TERM.named("opcua.endpointUrl", "opcua.endpointUrl", Kind::TermField)
+        .text(
+            "OPC UA Endpoint URL",
+            "OPC UA endpoint URL from the Hello message",
+        ),
+    TERM.named(
+        "opcua.securityPolicyUri",
+        "opcua.securityPolicyUri",
+        Kind::TermField,
+    )
+    .text(
+        "OPC UA Security Policy",
+        "OPC UA SecurityPolicyUri from the OpenSecureChannel message",
+    ),
+];
+
 /// Registers the OPC UA fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let ids = Ids {
-        endpoint: f.define(
-            "opcua",
-            "termfield",
-            "opcua.endpointUrl",
-            "OPC UA Endpoint URL",
-            "opcua.endpointUrl",
-            "OPC UA endpoint URL from the Hello message",
-            FieldType::StrGHash,
-            cnt,
-        ),
-        policy: f.define(
-            "opcua",
-            "termfield",
-            "opcua.securityPolicyUri",
-            "OPC UA Security Policy",
-            "opcua.securityPolicyUri",
-            "OPC UA SecurityPolicyUri from the OpenSecureChannel message",
-            FieldType::StrGHash,
-            cnt,
-        ),
-    };
-    c.set_config("opcua", ids);
-    c.register_tcp("opcua", 0, 0, b"HELF", classify);
+    let [endpoint, policy] = f.define_all(&FIELDS);
+    let ids = Ids { endpoint, policy };
+    c.register_tcp("opcua", 0, 0, b"HELF", move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
 }
 
 #[cfg(test)]

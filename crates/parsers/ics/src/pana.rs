@@ -1,7 +1,7 @@
 //! PANA (RFC 5191; Arkime's pana.c): message types, session ids and the EAP identity
 //! carried in EAP-Payload AVPs.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -114,7 +114,7 @@ impl Parser for Pana {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ids: Ids) {
     if cx.has_protocol(s, "pana") || data.len() < 16 {
         return;
     }
@@ -124,54 +124,33 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
         return;
     }
     cx.add_protocol(s, "pana");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("pana").copied() {
-        register_parser(s, Box::new(Pana { ids }));
-    }
+    register_parser(s, Box::new(Pana { ids }));
 }
+
+const TERM: FieldSpec = FieldSpec::new("pana", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The PANA fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 3] = [
+    TERM.named("pana.user", "pana.user", Kind::TermField)
+        .text("User", "PANA/EAP User Identity")
+        .category("user"),
+    TERM.named("pana.msg-type", "pana.msgType", Kind::TermField)
+        .text("Msg Type", "PANA Message Type"),
+    TERM.named("pana.session-id", "pana.sessionId", Kind::TermField)
+        .text("Session ID", "PANA Session ID"),
+];
 
 /// Registers the PANA fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let user = f.define(
-        "pana",
-        "termfield",
-        "pana.user",
-        "User",
-        "pana.user",
-        "PANA/EAP User Identity",
-        FieldType::StrGHash,
-        cnt,
-    );
-    f.set_category(user, "user");
-    let msg_type = f.define(
-        "pana",
-        "termfield",
-        "pana.msg-type",
-        "Msg Type",
-        "pana.msgType",
-        "PANA Message Type",
-        FieldType::StrGHash,
-        cnt,
-    );
-    let session_id = f.define(
-        "pana",
-        "termfield",
-        "pana.session-id",
-        "Session ID",
-        "pana.sessionId",
-        "PANA Session ID",
-        FieldType::StrGHash,
-        cnt,
-    );
-    c.set_config(
-        "pana",
-        Ids {
-            user,
-            msg_type,
-            session_id,
-        },
-    );
-    c.register_udp("pana", 0, 0, b"\x00\x00", classify);
+    let [user, msg_type, session_id] = f.define_all(&FIELDS);
+    let ids = Ids {
+        user,
+        msg_type,
+        session_id,
+    };
+    c.register_udp("pana", 0, 0, b"\x00\x00", move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
 }
 
 #[cfg(test)]

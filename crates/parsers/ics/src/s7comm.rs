@@ -2,7 +2,7 @@
 //! PDU references, function codes and names, error class and code of S7comm PDUs, and
 //! S7comm-plus opcodes.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
@@ -206,100 +206,65 @@ pub fn looks_like_s7(d: &[u8]) -> bool {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     if cx.has_protocol(s, "s7comm") || cx.has_protocol(s, "s7comm-plus") || !looks_like_s7(d) {
         return;
     }
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("s7comm").copied() {
-        register_parser(
-            s,
-            Box::new(S7 {
-                ids,
-                buf: ParserBuf::new(MAX_BUF),
-            }),
-        );
-    }
+    register_parser(
+        s,
+        Box::new(S7 {
+            ids,
+            buf: ParserBuf::new(MAX_BUF),
+        }),
+    );
 }
+
+const INT: FieldSpec = FieldSpec::new("s7comm", FieldType::IntGHash).flags(Flags::CNT);
+
+/// The S7comm fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 7] = [
+    INT.named("s7comm.rosctr", "s7comm.rosctr", Kind::Integer)
+        .text(
+            "S7comm ROSCTR",
+            "S7comm Remote Operating Service Control (1=Job, 2=Ack, 3=Ack_Data, 7=Userdata)",
+        ),
+    INT.named("s7comm.func", "s7comm.func", Kind::Integer)
+        .text("S7comm Function Code", "S7comm Function Codes"),
+    FieldSpec::new("s7comm", FieldType::StrGHash)
+        .flags(Flags::CNT)
+        .named("s7comm.funcName", "s7comm.funcName", Kind::TermField)
+        .text(
+            "S7comm Function Name",
+            "S7comm Function Names (Read Var, Write Var, PLC Stop, etc)",
+        ),
+    INT.named("s7comm.pduref", "s7comm.pduref", Kind::Integer)
+        .text("S7comm PDU Reference", "S7comm PDU Reference IDs"),
+    INT.named("s7comm.errorClass", "s7comm.errorClass", Kind::Integer)
+        .text("S7comm Error Class", "S7comm Error Classes"),
+    INT.named("s7comm.errorCode", "s7comm.errorCode", Kind::Integer)
+        .text("S7comm Error Code", "S7comm Error Codes"),
+    INT.named("s7comm.opcode", "s7comm.opcode", Kind::Integer)
+        .text(
+            "S7comm-plus Opcode",
+            "S7comm-plus Opcodes (0x31=Request, 0x32=Response, 0x33=Notification)",
+        ),
+];
 
 /// Registers the S7comm fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let g = "s7comm";
-    let int = FieldType::IntGHash;
+    let [rosctr, func, func_name, pdu_ref, error_class, error_code, opcode] = f.define_all(&FIELDS);
     let ids = Ids {
-        rosctr: f.define(
-            g,
-            "integer",
-            "s7comm.rosctr",
-            "S7comm ROSCTR",
-            "s7comm.rosctr",
-            "S7comm Remote Operating Service Control (1=Job, 2=Ack, 3=Ack_Data, 7=Userdata)",
-            int,
-            cnt,
-        ),
-        func: f.define(
-            g,
-            "integer",
-            "s7comm.func",
-            "S7comm Function Code",
-            "s7comm.func",
-            "S7comm Function Codes",
-            int,
-            cnt,
-        ),
-        func_name: f.define(
-            g,
-            "termfield",
-            "s7comm.funcName",
-            "S7comm Function Name",
-            "s7comm.funcName",
-            "S7comm Function Names (Read Var, Write Var, PLC Stop, etc)",
-            FieldType::StrGHash,
-            cnt,
-        ),
-        pdu_ref: f.define(
-            g,
-            "integer",
-            "s7comm.pduref",
-            "S7comm PDU Reference",
-            "s7comm.pduref",
-            "S7comm PDU Reference IDs",
-            int,
-            cnt,
-        ),
-        error_class: f.define(
-            g,
-            "integer",
-            "s7comm.errorClass",
-            "S7comm Error Class",
-            "s7comm.errorClass",
-            "S7comm Error Classes",
-            int,
-            cnt,
-        ),
-        error_code: f.define(
-            g,
-            "integer",
-            "s7comm.errorCode",
-            "S7comm Error Code",
-            "s7comm.errorCode",
-            "S7comm Error Codes",
-            int,
-            cnt,
-        ),
-        opcode: f.define(
-            g,
-            "integer",
-            "s7comm.opcode",
-            "S7comm-plus Opcode",
-            "s7comm.opcode",
-            "S7comm-plus Opcodes (0x31=Request, 0x32=Response, 0x33=Notification)",
-            int,
-            cnt,
-        ),
+        rosctr,
+        func,
+        func_name,
+        pdu_ref,
+        error_class,
+        error_code,
+        opcode,
     };
-    c.set_config("s7comm", ids);
-    c.register_tcp("s7comm", 0, 0, b"\x03\x00", classify);
+    c.register_tcp("s7comm", 0, 0, b"\x03\x00", move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
 }
 
 #[cfg(test)]

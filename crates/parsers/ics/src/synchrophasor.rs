@@ -2,7 +2,7 @@
 //! codes of every frame; command codes; from configuration frames the number of PMUs,
 //! their station names and the data rate.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
@@ -225,7 +225,7 @@ fn looks_right(d: &[u8]) -> bool {
         && usize::from(u16::from_be_bytes([d[2], d[3]])) >= MIN_LEN
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], uw: u32, ids: Ids) {
     let tcp = uw == 1;
     if !looks_right(d) || cx.has_protocol(s, "synchrophasor") {
         return;
@@ -234,93 +234,71 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, uw: u32) {
         return;
     }
     cx.add_protocol(s, "synchrophasor");
-    if let Some(ids) = cx
-        .shared
-        .classifiers
-        .config::<Ids>("synchrophasor")
-        .copied()
-    {
-        register_parser(
-            s,
-            Box::new(Synchrophasor {
-                ids,
-                tcp,
-                buf: ParserBuf::new(MAX_BUF),
-            }),
-        );
-    }
+    register_parser(
+        s,
+        Box::new(Synchrophasor {
+            ids,
+            tcp,
+            buf: ParserBuf::new(MAX_BUF),
+        }),
+    );
 }
+
+const STR: FieldSpec = FieldSpec::new("synchrophasor", FieldType::StrGHash).flags(Flags::CNT);
+const INT: FieldSpec = FieldSpec::new("synchrophasor", FieldType::IntGHash).flags(Flags::CNT);
+
+/// The synchrophasor fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 6] = [
+    STR.named(
+        "synchrophasor.frameType",
+        "synchrophasor.frameType",
+        Kind::LoTermField,
+    )
+    .text("Frame Type", "Synchrophasor frame types"),
+    INT.named(
+        "synchrophasor.idcode",
+        "synchrophasor.idcode",
+        Kind::Integer,
+    )
+    .text("ID Code", "Synchrophasor data stream ID codes"),
+    INT.named("synchrophasor.cmd", "synchrophasor.cmd", Kind::Integer)
+        .text("Command", "Synchrophasor command codes"),
+    STR.named(
+        "synchrophasor.station",
+        "synchrophasor.station",
+        Kind::TermField,
+    )
+    .text("Station Name", "Synchrophasor PMU station names"),
+    INT.named(
+        "synchrophasor.dataRate",
+        "synchrophasor.dataRate",
+        Kind::Integer,
+    )
+    .text("Data Rate", "Synchrophasor data rate (frames/sec)"),
+    INT.named(
+        "synchrophasor.numPMU",
+        "synchrophasor.numPMU",
+        Kind::Integer,
+    )
+    .text("Number of PMUs", "Number of PMUs in synchrophasor config"),
+];
 
 /// Registers the synchrophasor fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let g = "synchrophasor";
-    let int = FieldType::IntGHash;
+    let [frame_type, idcode, cmd, station, data_rate, num_pmu] = f.define_all(&FIELDS);
     let ids = Ids {
-        frame_type: f.define(
-            g,
-            "lotermfield",
-            "synchrophasor.frameType",
-            "Frame Type",
-            "synchrophasor.frameType",
-            "Synchrophasor frame types",
-            FieldType::StrGHash,
-            cnt,
-        ),
-        idcode: f.define(
-            g,
-            "integer",
-            "synchrophasor.idcode",
-            "ID Code",
-            "synchrophasor.idcode",
-            "Synchrophasor data stream ID codes",
-            int,
-            cnt,
-        ),
-        cmd: f.define(
-            g,
-            "integer",
-            "synchrophasor.cmd",
-            "Command",
-            "synchrophasor.cmd",
-            "Synchrophasor command codes",
-            int,
-            cnt,
-        ),
-        station: f.define(
-            g,
-            "termfield",
-            "synchrophasor.station",
-            "Station Name",
-            "synchrophasor.station",
-            "Synchrophasor PMU station names",
-            FieldType::StrGHash,
-            cnt,
-        ),
-        data_rate: f.define(
-            g,
-            "integer",
-            "synchrophasor.dataRate",
-            "Data Rate",
-            "synchrophasor.dataRate",
-            "Synchrophasor data rate (frames/sec)",
-            int,
-            cnt,
-        ),
-        num_pmu: f.define(
-            g,
-            "integer",
-            "synchrophasor.numPMU",
-            "Number of PMUs",
-            "synchrophasor.numPMU",
-            "Number of PMUs in synchrophasor config",
-            int,
-            cnt,
-        ),
+        frame_type,
+        idcode,
+        cmd,
+        station,
+        data_rate,
+        num_pmu,
     };
-    c.set_config("synchrophasor", ids);
-    c.register_tcp("synchrophasor", 1, 0, b"\xaa", classify);
-    c.register_udp("synchrophasor", 0, 0, b"\xaa", classify);
+    let classifier = move |cx: &mut Cx, s: &mut Session, d: &[u8], _: usize, uw: u32| {
+        classify(cx, s, d, uw, ids)
+    };
+    c.register_tcp("synchrophasor", 1, 0, b"\xaa", classifier);
+    c.register_udp("synchrophasor", 0, 0, b"\xaa", classifier);
 }
 
 #[cfg(test)]

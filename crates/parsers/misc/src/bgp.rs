@@ -3,7 +3,7 @@
 //! timer; when it runs out, the session's next packet saves a segment, so long-lived
 //! quiet peerings are written as they go.
 
-use trawl_fields::{FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Kind};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -57,30 +57,25 @@ impl Parser for Bgp {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ty: FieldId) {
     if data.len() < 19 || data[..16] != MARKER {
         return;
     }
     cx.add_protocol(s, "bgp");
-    if let Some(ty) = cx.shared.classifiers.config::<FieldId>("bgp").copied() {
-        register_parser(s, Box::new(Bgp { ty }));
-    }
+    register_parser(s, Box::new(Bgp { ty }));
 }
+
+/// The BGP field.
+pub const FIELDS: [FieldSpec; 1] = [FieldSpec::new("bgp", FieldType::StrGHash)
+    .named("bgp.type", "bgp.type", Kind::UpTermField)
+    .text("Type", "BGP Type field")];
 
 /// Registers the BGP field and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let ty = f.define(
-        "bgp",
-        "uptermfield",
-        "bgp.type",
-        "Type",
-        "bgp.type",
-        "BGP Type field",
-        FieldType::StrGHash,
-        0,
-    );
-    c.set_config("bgp", ty);
-    c.register_port("bgp", 0, 179, port::TCP_DST, classify);
+    let [ty] = f.define_all(&FIELDS);
+    c.register_port("bgp", 0, 179, port::TCP_DST, move |cx, s, data, _, _| {
+        classify(cx, s, data, ty)
+    });
 }
 
 #[cfg(test)]

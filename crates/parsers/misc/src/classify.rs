@@ -2,6 +2,7 @@
 //! named, without a parser. Each entry of [`TABLE`] is a classifier; most add their
 //! protocol whenever the pattern matches, some check a little more first.
 
+use trawl_fields::{FieldId, FieldRegistry};
 use trawl_session::parsers::{port, Classifiers};
 use trawl_session::{Cx, Session};
 
@@ -407,13 +408,10 @@ fn table_classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, uw: u3
 }
 
 /// The `USER name` line of a plain-text login (not IRC's), into the `user` field.
-fn user_classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn user_classify(cx: &mut Cx, s: &mut Session, data: &[u8], id: FieldId) {
     if data.len() <= 5 || contains(data, b"\nNICK ") || contains(data, b" +iw ") {
         return;
     }
-    let Some(id) = cx.shared.fields.by_db("user") else {
-        return;
-    };
     let end = data[5..]
         .iter()
         .position(|c| c.is_ascii_whitespace())
@@ -439,8 +437,9 @@ fn nbds(d: &[u8]) -> bool {
     d.len() >= 14 && (0x10..=0x12).contains(&d[0])
 }
 
-/// Registers every misc.c classifier.
-pub fn register(c: &mut Classifiers) {
+/// Registers every misc.c classifier (the `USER` one writes the core `user` field,
+/// which `f` must hold).
+pub fn register(c: &mut Classifiers, f: &FieldRegistry) {
     for (i, e) in TABLE.iter().enumerate() {
         let uw = i as u32;
         match e.on {
@@ -453,7 +452,11 @@ pub fn register(c: &mut Classifiers) {
             Port(p, kinds) => c.register_port(e.proto, uw, p, kinds, table_classify),
         }
     }
-    c.register_tcp("user", 0, 0, b"USER ", user_classify);
+    if let Some(user) = f.by_db("user") {
+        c.register_tcp("user", 0, 0, b"USER ", move |cx, s, data, _, _| {
+            user_classify(cx, s, data, user)
+        });
+    }
     c.register_port("nbds", 0, 138, port::UDP, nbds_classify);
 }
 

@@ -3,7 +3,7 @@
 //! response codes and first banner. A client HELO/EHLO/LHLO means it was mail after
 //! all: what FTP added is taken back.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -16,6 +16,8 @@ struct Ids {
     filename: FieldId,
     code: FieldId,
     banner: FieldId,
+    /// The core `user` field.
+    user: Option<FieldId>,
 }
 
 /// What a client line says.
@@ -125,7 +127,7 @@ impl Ftp {
                     let a = String::from_utf8_lossy(arg);
                     match cmd.as_str() {
                         "USER" => {
-                            if let Some(u) = reg.by_db("user") {
+                            if let Some(u) = self.ids.user {
                                 s.fields.string_add(reg, u, &a.to_lowercase());
                             }
                         }
@@ -175,7 +177,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
     if cx.has_protocol(s, "ftp")
         || contains(data, b"LMTP")
         || contains(data, b"SMTP")
@@ -184,67 +186,50 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
         return;
     }
     cx.add_protocol(s, "ftp");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("ftp").copied() {
-        register_parser(
-            s,
-            Box::new(Ftp {
-                ids,
-                server: dir & 1,
-                line: [Vec::new(), Vec::new()],
-                saw_banner: false,
-            }),
-        );
-    }
+    register_parser(
+        s,
+        Box::new(Ftp {
+            ids,
+            server: dir & 1,
+            line: [Vec::new(), Vec::new()],
+            saw_banner: false,
+        }),
+    );
 }
+
+const FTP: FieldSpec = FieldSpec::new("ftp", FieldType::StrHash).flags(Flags::CNT);
+
+/// The FTP fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 4] = [
+    FTP.named("ftp.command", "ftp.command", Kind::UpTermField)
+        .text("Command", "FTP command"),
+    FTP.named("ftp.filename", "ftp.filename", Kind::TermField)
+        .text(
+            "Filename",
+            "FTP filename argument (RETR/STOR/DELE/RNFR/RNTO/MKD/RMD/SIZE/MDTM)",
+        ),
+    FTP.named("ftp.responseCode", "ftp.responseCode", Kind::Integer)
+        .text("Response Code", "FTP response code")
+        .ty(FieldType::IntGHash),
+    FTP.named("ftp.banner", "ftp.banner", Kind::TermField)
+        .text("Banner", "FTP server welcome banner"),
+];
 
 /// Registers the FTP fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
+    let [command, filename, code, banner] = f.define_all(&FIELDS);
     let ids = Ids {
-        command: f.define(
-            "ftp",
-            "uptermfield",
-            "ftp.command",
-            "Command",
-            "ftp.command",
-            "FTP command",
-            FieldType::StrHash,
-            cnt,
-        ),
-        filename: f.define(
-            "ftp",
-            "termfield",
-            "ftp.filename",
-            "Filename",
-            "ftp.filename",
-            "FTP filename argument (RETR/STOR/DELE/RNFR/RNTO/MKD/RMD/SIZE/MDTM)",
-            FieldType::StrHash,
-            cnt,
-        ),
-        code: f.define(
-            "ftp",
-            "integer",
-            "ftp.responseCode",
-            "Response Code",
-            "ftp.responseCode",
-            "FTP response code",
-            FieldType::IntGHash,
-            cnt,
-        ),
-        banner: f.define(
-            "ftp",
-            "termfield",
-            "ftp.banner",
-            "Banner",
-            "ftp.banner",
-            "FTP server welcome banner",
-            FieldType::StrHash,
-            cnt,
-        ),
+        command,
+        filename,
+        code,
+        banner,
+        user: f.by_db("user"),
     };
-    c.set_config("ftp", ids);
-    c.register_tcp("ftp", 0, 0, b"220 ", classify);
-    c.register_tcp("ftp", 0, 0, b"220-", classify);
+    for p in [b"220 ", b"220-"] {
+        c.register_tcp("ftp", 0, 0, p, move |cx, s, data, dir, _| {
+            classify(cx, s, data, dir, ids)
+        });
+    }
 }
 
 #[cfg(test)]

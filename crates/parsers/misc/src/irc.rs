@@ -1,7 +1,7 @@
 //! IRC (Arkime's irc.c): channels joined and nicknames set by the client, read from
 //! the start of each line the client sends.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -97,7 +97,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ids: Ids) {
     if data.len() < 8 {
         return;
     }
@@ -112,43 +112,34 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
         return;
     }
     cx.add_protocol(s, "irc");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("irc").copied() {
-        register_parser(
-            s,
-            Box::new(Irc {
-                ids,
-                mid_line: false,
-            }),
-        );
-    }
+    register_parser(
+        s,
+        Box::new(Irc {
+            ids,
+            mid_line: false,
+        }),
+    );
 }
+
+const IRC: FieldSpec = FieldSpec::new("irc", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The IRC fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 2] = [
+    IRC.named("irc.nick", "irc.nick", Kind::TermField)
+        .text("Nickname", "Nicknames set")
+        .category("user"),
+    IRC.named("irc.channel", "irc.channel", Kind::TermField)
+        .text("Channel", "Channels joined"),
+];
 
 /// Registers the IRC fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let nick = f.define(
-        "irc",
-        "termfield",
-        "irc.nick",
-        "Nickname",
-        "irc.nick",
-        "Nicknames set",
-        FieldType::StrGHash,
-        flags::CNT,
-    );
-    f.set_category(nick, "user");
-    let channel = f.define(
-        "irc",
-        "termfield",
-        "irc.channel",
-        "Channel",
-        "irc.channel",
-        "Channels joined",
-        FieldType::StrGHash,
-        flags::CNT,
-    );
-    c.set_config("irc", Ids { nick, channel });
+    let [nick, channel] = f.define_all(&FIELDS);
+    let ids = Ids { nick, channel };
     for p in [&b":"[..], b"NOTICE AUTH", b"NICK ", b"USER ", b"CAP REQ "] {
-        c.register_tcp("irc", 0, 0, p, classify);
+        c.register_tcp("irc", 0, 0, p, move |cx, s, data, _, _| {
+            classify(cx, s, data, ids)
+        });
     }
 }
 

@@ -16,7 +16,7 @@ use trawl_session::parsers::Classifiers;
 /// Registers this crate's classifiers and fields.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
     bgp::register(c, f);
-    classify::register(c);
+    classify::register(c, f);
     ftp::register(c, f);
     irc::register(c, f);
     rdp::register(c, f);

@@ -4,7 +4,7 @@
 //! gives the client name, keyboard layout and build. Over UDP, port 3389 with an
 //! RDPEUDP SYN is `rdpudp`.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::tpkt::{self, Tpkt};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
@@ -306,13 +306,10 @@ pub fn looks_like_rdp(d: &[u8]) -> bool {
         || matches!(d[11], NEG_REQ | NEG_RSP | NEG_FAILURE)
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     if cx.has_protocol(s, "rdp") || !looks_like_rdp(d) {
         return;
     }
-    let Some(ids) = cx.shared.classifiers.config::<Ids>("rdp").copied() else {
-        return;
-    };
     cx.add_protocol(s, "rdp");
     register_parser(
         s,
@@ -331,66 +328,46 @@ fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
     }
 }
 
+const RDP: FieldSpec = FieldSpec::new("rdp", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The RDP fields, in the order of [`Ids`] (after the core `user` field).
+pub const FIELDS: [FieldSpec; 5] = [
+    RDP.named("rdp.client-name", "rdp.clientName", Kind::TermField)
+        .text("Client Name", "RDP client computer name"),
+    RDP.named("rdp.keyboard-layout", "rdp.keyboardLayout", Kind::TermField)
+        .text("Keyboard Layout", "RDP client keyboard layout"),
+    RDP.named("rdp.client-build", "rdp.clientBuild", Kind::Integer)
+        .text("Client Build", "RDP client build number")
+        .ty(FieldType::IntGHash),
+    RDP.named(
+        "rdp.requested-protocols",
+        "rdp.requestedProtocols",
+        Kind::TermField,
+    )
+    .text("Requested Protocols", "RDP requested security protocols"),
+    RDP.named(
+        "rdp.selected-protocol",
+        "rdp.selectedProtocol",
+        Kind::TermField,
+    )
+    .text("Selected Protocol", "RDP selected security protocol"),
+];
+
 /// Registers the RDP fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let g = "rdp";
-    let term = FieldType::StrGHash;
+    let user = f.by_db("user");
+    let [client_name, keyboard, build, requested, selected] = f.define_all(&FIELDS);
     let ids = Ids {
-        user: f.by_db("user"),
-        client_name: f.define(
-            g,
-            "termfield",
-            "rdp.client-name",
-            "Client Name",
-            "rdp.clientName",
-            "RDP client computer name",
-            term,
-            cnt,
-        ),
-        keyboard: f.define(
-            g,
-            "termfield",
-            "rdp.keyboard-layout",
-            "Keyboard Layout",
-            "rdp.keyboardLayout",
-            "RDP client keyboard layout",
-            term,
-            cnt,
-        ),
-        build: f.define(
-            g,
-            "integer",
-            "rdp.client-build",
-            "Client Build",
-            "rdp.clientBuild",
-            "RDP client build number",
-            FieldType::IntGHash,
-            cnt,
-        ),
-        requested: f.define(
-            g,
-            "termfield",
-            "rdp.requested-protocols",
-            "Requested Protocols",
-            "rdp.requestedProtocols",
-            "RDP requested security protocols",
-            term,
-            cnt,
-        ),
-        selected: f.define(
-            g,
-            "termfield",
-            "rdp.selected-protocol",
-            "Selected Protocol",
-            "rdp.selectedProtocol",
-            "RDP selected security protocol",
-            term,
-            cnt,
-        ),
+        user,
+        client_name,
+        keyboard,
+        build,
+        requested,
+        selected,
     };
-    c.set_config("rdp", ids);
-    c.register_tcp("rdp", 0, 0, b"\x03\x00", classify);
+    c.register_tcp("rdp", 0, 0, b"\x03\x00", move |cx, s, d, _, _| {
+        classify(cx, s, d, ids)
+    });
     c.register_port("rdpudp", 0, 3389, port::UDP, classify_udp);
 }
 

@@ -3,7 +3,7 @@
 //! and users from SIP URIs and Digest authorization. Over TCP each message's headers
 //! are read once complete and its body (Content-Length) skipped.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
@@ -285,17 +285,12 @@ pub fn looks_like_sip(d: &[u8]) -> bool {
     d.len() >= 12 && memstr(&d[..d.len().min(200)], b"SIP/2.0")
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], tcp: bool, ids: Ids) {
     if cx.has_protocol(s, "sip") || !looks_like_sip(d) {
         return;
     }
-    let Some(ids) = cx.shared.classifiers.config::<Ids>("sip").copied() else {
-        return;
-    };
     cx.add_protocol(s, "sip");
-    if uw == 0 {
-        register_parser(s, Box::new(SipUdp { ids }));
-    } else {
+    if tcp {
         register_parser(
             s,
             Box::new(SipTcp {
@@ -304,65 +299,52 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, uw: u32) {
                 calls: 0,
             }),
         );
+    } else {
+        register_parser(s, Box::new(SipUdp { ids }));
     }
 }
 
+const SIP: FieldSpec = FieldSpec::new("sip", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The SIP fields, in definition order: method, Call-ID, From, To, User-Agent, Via,
+/// Contact, user, status code.
+pub const FIELDS: [FieldSpec; 9] = [
+    SIP.named("sip.method", "sip.method", Kind::TermField)
+        .text("Method", "SIP method (INVITE, BYE, REGISTER, etc.)"),
+    SIP.named("sip.callid", "sip.callid", Kind::TermField)
+        .text("Call ID", "SIP Call-ID header"),
+    SIP.named("sip.from", "sip.from", Kind::TermField)
+        .text("From", "SIP From header"),
+    SIP.named("sip.to", "sip.to", Kind::TermField)
+        .text("To", "SIP To header"),
+    SIP.named("sip.user-agent", "sip.useragent", Kind::TermField)
+        .text("User-Agent", "SIP User-Agent header"),
+    SIP.named("sip.via", "sip.via", Kind::TermField)
+        .text("Via", "SIP Via headers"),
+    SIP.named("sip.contact", "sip.contact", Kind::TermField)
+        .text("Contact", "SIP Contact header"),
+    SIP.named("sip.user", "sip.user", Kind::TermField)
+        .text("User", "SIP user from URI or auth")
+        .category("user"),
+    SIP.named("sip.statuscode", "sip.statuscode", Kind::Integer)
+        .text("Status Code", "SIP response status codes")
+        .ty(FieldType::IntGHash),
+];
+
 /// Registers the SIP fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let g = "sip";
-    let t = FieldType::StrGHash;
-    let mut def = |exp: &str, friendly: &str, db: &str, help: &str| {
-        f.define(g, "termfield", exp, friendly, db, help, t, cnt)
+    let [method, call_id, from, to, user_agent, via, contact, user, status] = f.define_all(&FIELDS);
+    let ids = Ids {
+        method,
+        status,
+        call_id,
+        from,
+        to,
+        user_agent,
+        via,
+        contact,
+        user,
     };
-    let method = def(
-        "sip.method",
-        "Method",
-        "sip.method",
-        "SIP method (INVITE, BYE, REGISTER, etc.)",
-    );
-    let call_id = def("sip.callid", "Call ID", "sip.callid", "SIP Call-ID header");
-    let from = def("sip.from", "From", "sip.from", "SIP From header");
-    let to = def("sip.to", "To", "sip.to", "SIP To header");
-    let user_agent = def(
-        "sip.user-agent",
-        "User-Agent",
-        "sip.useragent",
-        "SIP User-Agent header",
-    );
-    let via = def("sip.via", "Via", "sip.via", "SIP Via headers");
-    let contact = def(
-        "sip.contact",
-        "Contact",
-        "sip.contact",
-        "SIP Contact header",
-    );
-    let user = def("sip.user", "User", "sip.user", "SIP user from URI or auth");
-    f.set_category(user, "user");
-    let status = f.define(
-        g,
-        "integer",
-        "sip.statuscode",
-        "Status Code",
-        "sip.statuscode",
-        "SIP response status codes",
-        FieldType::IntGHash,
-        cnt,
-    );
-    c.set_config(
-        "sip",
-        Ids {
-            method,
-            status,
-            call_id,
-            from,
-            to,
-            user_agent,
-            via,
-            contact,
-            user,
-        },
-    );
     for p in [
         &b"SIP/2.0"[..],
         b"INVITE sip:",
@@ -370,8 +352,12 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
         b"OPTIONS sip:",
         b"NOTIFY sip:",
     ] {
-        c.register_udp("sip", 0, 0, p, classify);
-        c.register_tcp("sip", 1, 0, p, classify);
+        c.register_udp("sip", 0, 0, p, move |cx, s, d, _, _| {
+            classify(cx, s, d, false, ids)
+        });
+        c.register_tcp("sip", 1, 0, p, move |cx, s, d, _, _| {
+            classify(cx, s, d, true, ids)
+        });
     }
 }
 

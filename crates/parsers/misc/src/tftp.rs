@@ -1,7 +1,7 @@
 //! TFTP (Arkime's tftp.c): sessions on UDP port 69 whose first datagram is a valid
 //! request; each datagram's opcode, and the file names of read and write requests.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -80,40 +80,31 @@ impl Parser for Tftp {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ids: Ids) {
     if cx.has_protocol(s, "tftp") || (s.port1 != 69 && s.port2 != 69) || !valid_start(data) {
         return;
     }
     cx.add_protocol(s, "tftp");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("tftp").copied() {
-        register_parser(s, Box::new(Tftp { ids }));
-    }
+    register_parser(s, Box::new(Tftp { ids }));
 }
+
+const TFTP: FieldSpec = FieldSpec::new("tftp", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The TFTP fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 2] = [
+    TFTP.named("tftp.opcode", "tftp.opcode", Kind::TermField)
+        .text("Opcode", "TFTP opcode (rrq, wrq, data, ack, error)"),
+    TFTP.named("tftp.filename", "tftp.filename", Kind::TermField)
+        .text("Filename", "TFTP filename"),
+];
 
 /// Registers the TFTP fields and classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let opcode = f.define(
-        "tftp",
-        "termfield",
-        "tftp.opcode",
-        "Opcode",
-        "tftp.opcode",
-        "TFTP opcode (rrq, wrq, data, ack, error)",
-        FieldType::StrGHash,
-        flags::CNT,
-    );
-    let filename = f.define(
-        "tftp",
-        "termfield",
-        "tftp.filename",
-        "Filename",
-        "tftp.filename",
-        "TFTP filename",
-        FieldType::StrGHash,
-        flags::CNT,
-    );
-    c.set_config("tftp", Ids { opcode, filename });
-    c.register_port("tftp", 0, 69, port::UDP, classify);
+    let [opcode, filename] = f.define_all(&FIELDS);
+    let ids = Ids { opcode, filename };
+    c.register_port("tftp", 0, 69, port::UDP, move |cx, s, data, _, _| {
+        classify(cx, s, data, ids)
+    });
 }
 
 #[cfg(test)]

@@ -3,7 +3,14 @@
 //! classification, reassembly and the document writer are the real ones).
 
 mod golden {
+    pub mod bgp;
+    pub mod classify;
+    pub mod ftp;
+    pub mod irc;
+    pub mod rdp;
+    pub mod sip;
     pub mod ssh;
+    pub mod tftp;
 }
 
 /// Registers this crate's parsers.

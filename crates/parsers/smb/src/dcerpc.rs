@@ -4,8 +4,8 @@
 //! added as a protocol), request operation numbers, and NTLMSSP authentication
 //! trailers.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
-use trawl_parser_common::ntlm;
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::ntlm::{self, Ntlm};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
@@ -164,6 +164,7 @@ struct Ids {
     msg_type: FieldId,
     opnum: FieldId,
     version: FieldId,
+    ntlm: Ntlm,
 }
 
 #[derive(Debug)]
@@ -220,7 +221,7 @@ impl Parser for Dcerpc {
                 }
                 if let Some(m) = p.ntlm {
                     let m = m.to_vec();
-                    ntlm::record(cx, s, &m);
+                    ids.ntlm.record(cx, s, &m);
                 }
             }
             self.buf.del(dir, frag);
@@ -228,7 +229,7 @@ impl Parser for Dcerpc {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(ids: Ids, cx: &mut Cx, s: &mut Session, data: &[u8]) {
     if data.len() < 16 || data[0] != 5 || data[1] != 0 || data[2] > 19 {
         return;
     }
@@ -236,75 +237,57 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
         return;
     }
     cx.add_protocol(s, "dcerpc");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("dcerpc").copied() {
-        register_parser(
-            s,
-            Box::new(Dcerpc {
-                ids,
-                buf: ParserBuf::new(MAX_FRAGMENT),
-            }),
-        );
-    }
+    register_parser(
+        s,
+        Box::new(Dcerpc {
+            ids,
+            buf: ParserBuf::new(MAX_FRAGMENT),
+        }),
+    );
 }
+
+const DCERPC: FieldSpec = FieldSpec::new("dcerpc", FieldType::StrHash).flags(Flags::CNT);
+
+/// dcerpc.c's fields, in its order.
+const FIELDS: [FieldSpec; 5] = [
+    DCERPC
+        .named("dcerpc.uuid", "dcerpc.uuid", Kind::TermField)
+        .text("UUID", "DCE/RPC interface UUID"),
+    DCERPC
+        .named("dcerpc.interface", "dcerpc.interface", Kind::TermField)
+        .text("Interface", "DCE/RPC interface name"),
+    DCERPC
+        .named("dcerpc.msgType", "dcerpc.msgType", Kind::TermField)
+        .text("Message Type", "DCE/RPC message type"),
+    DCERPC
+        .named("dcerpc.opnum", "dcerpc.opnum", Kind::Integer)
+        .text("Opnum", "DCE/RPC operation number")
+        .ty(FieldType::IntGHash),
+    DCERPC
+        .named("dcerpc.version", "dcerpc.version", Kind::TermField)
+        .text("Version", "DCE/RPC interface version"),
+];
 
 /// Defines the DCE/RPC fields and registers the classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let mut def = |kind: &str, exp: &str, friendly: &str, help: &str, ty| {
-        f.define("dcerpc", kind, exp, friendly, exp, help, ty, cnt)
+    let [uuid, interface, msg_type, opnum, version] = f.define_all(&FIELDS);
+    let ids = Ids {
+        uuid,
+        interface,
+        msg_type,
+        opnum,
+        version,
+        ntlm: ntlm::fields(f),
     };
-    let uuid = def(
-        "termfield",
-        "dcerpc.uuid",
-        "UUID",
-        "DCE/RPC interface UUID",
-        FieldType::StrHash,
-    );
-    let interface = def(
-        "termfield",
-        "dcerpc.interface",
-        "Interface",
-        "DCE/RPC interface name",
-        FieldType::StrHash,
-    );
-    let msg_type = def(
-        "termfield",
-        "dcerpc.msgType",
-        "Message Type",
-        "DCE/RPC message type",
-        FieldType::StrHash,
-    );
-    let opnum = def(
-        "integer",
-        "dcerpc.opnum",
-        "Opnum",
-        "DCE/RPC operation number",
-        FieldType::IntGHash,
-    );
-    let version = def(
-        "termfield",
-        "dcerpc.version",
-        "Version",
-        "DCE/RPC interface version",
-        FieldType::StrHash,
-    );
-    c.set_config(
-        "dcerpc",
-        Ids {
-            uuid,
-            interface,
-            msg_type,
-            opnum,
-            version,
-        },
-    );
     for p in [
         &b"\x05\x00\x0b"[..],
         b"\x05\x00\x00",
         b"\x05\x00\x02",
         b"\x05\x00\x0c",
     ] {
-        c.register_tcp("dcerpc", 0, 0, p, classify);
+        c.register_tcp("dcerpc", 0, 0, p, move |cx, s, data, _, _| {
+            classify(ids, cx, s, data)
+        });
     }
 }
 

@@ -4,9 +4,10 @@
 //! domain and user, and the NTLMSSP authenticate message inside its security blob
 //! (also into the `ntlm.*` fields); from responses: the negotiated dialect.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::ber;
+use trawl_parser_common::ntlm::{self, Ntlm};
 use trawl_parser_common::text::{latin1, ucs2le, until_nul};
-use trawl_parser_common::{ber, ntlm};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -29,6 +30,7 @@ struct Ids {
     dialect: FieldId,
     user: FieldId,
     host: FieldId,
+    ntlm: Ntlm,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -555,7 +557,7 @@ impl Parser for Smb {
                 Found::Host(v) => (ids.host, v),
                 Found::Dialect(v) => (ids.dialect, v),
                 Found::Ntlm(m) => {
-                    ntlm::record(cx, s, &m);
+                    ids.ntlm.record(cx, s, &m);
                     continue;
                 }
                 Found::Tag(t) => {
@@ -572,99 +574,60 @@ impl Parser for Smb {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn classify(ids: Ids, cx: &mut Cx, s: &mut Session, data: &[u8]) {
     if !is_smb(data) || cx.has_protocol(s, "smb") {
         return;
     }
     cx.add_protocol(s, "smb");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("smb").copied() {
-        register_parser(s, Box::new(Smb::new(ids)));
-    }
+    register_parser(s, Box::new(Smb::new(ids)));
 }
+
+const SMB: FieldSpec = FieldSpec::new("smb", FieldType::StrHash).flags(Flags::CNT);
+
+/// smb.c's fields, in its order.
+const FIELDS: [FieldSpec; 9] = [
+    SMB.named("smb.share", "smb.share", Kind::TermField)
+        .text("Share", "SMB shares connected to"),
+    SMB.named("smb.fn", "smb.filename", Kind::TermField)
+        .text("Filename", "SMB files opened, created, deleted"),
+    SMB.named("smb.os", "smb.os", Kind::TermField)
+        .text("OS", "SMB OS information"),
+    SMB.named("smb.domain", "smb.domain", Kind::TermField)
+        .text("Domain", "SMB domain"),
+    SMB.named("smb.ver", "smb.version", Kind::TermField)
+        .text("Version", "SMB Version information"),
+    SMB.named("smb.dialect", "smb.dialect", Kind::TermField)
+        .text("Dialect", "SMB Dialect information")
+        .ty(FieldType::Str)
+        .flags(Flags::NONE),
+    SMB.named("smb.user", "smb.user", Kind::TermField)
+        .text("User", "SMB User")
+        .category("user"),
+    SMB.named("host.smb", "smb.host", Kind::TermField)
+        .text("SMB Host", "SMB Host name")
+        .category("host"),
+    SMB.named("host.smb.tokens", "smb.hostTokens", Kind::LoTextField)
+        .text("Hostname Tokens", "SMB Host Tokens")
+        .flags(Flags::FAKE),
+];
 
 /// Defines the SMB fields and registers the classifier.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    use FieldType::{Str, StrHash};
-    let cnt = flags::CNT;
-    let mut def = |exp: &str, friendly: &str, db: &str, help: &str, ty, fl| {
-        f.define("smb", "termfield", exp, friendly, db, help, ty, fl)
+    let [share, filename, os, domain, version, dialect, user, host, _] = f.define_all(&FIELDS);
+    let ids = Ids {
+        share,
+        filename,
+        os,
+        domain,
+        version,
+        dialect,
+        user,
+        host,
+        ntlm: ntlm::fields(f),
     };
-    let share = def(
-        "smb.share",
-        "Share",
-        "smb.share",
-        "SMB shares connected to",
-        StrHash,
-        cnt,
-    );
-    let filename = def(
-        "smb.fn",
-        "Filename",
-        "smb.filename",
-        "SMB files opened, created, deleted",
-        StrHash,
-        cnt,
-    );
-    let os = def("smb.os", "OS", "smb.os", "SMB OS information", StrHash, cnt);
-    let domain = def(
-        "smb.domain",
-        "Domain",
-        "smb.domain",
-        "SMB domain",
-        StrHash,
-        cnt,
-    );
-    let version = def(
-        "smb.ver",
-        "Version",
-        "smb.version",
-        "SMB Version information",
-        StrHash,
-        cnt,
-    );
-    let dialect = def(
-        "smb.dialect",
-        "Dialect",
-        "smb.dialect",
-        "SMB Dialect information",
-        Str,
-        0,
-    );
-    let user = def("smb.user", "User", "smb.user", "SMB User", StrHash, cnt);
-    let host = def(
-        "host.smb",
-        "SMB Host",
-        "smb.host",
-        "SMB Host name",
-        StrHash,
-        cnt,
-    );
-    f.define(
-        "smb",
-        "lotextfield",
-        "host.smb.tokens",
-        "Hostname Tokens",
-        "smb.hostTokens",
-        "SMB Host Tokens",
-        StrHash,
-        flags::FAKE,
-    );
-    f.set_category(user, "user");
-    f.set_category(host, "host");
-    c.set_config(
-        "smb",
-        Ids {
-            share,
-            filename,
-            os,
-            domain,
-            version,
-            dialect,
-            user,
-            host,
-        },
-    );
-    c.register_tcp("smb", 0, 5, b"SMB", classify);
+    c.register_tcp("smb", 0, 5, b"SMB", move |cx, s, data, _, _| {
+        classify(ids, cx, s, data)
+    });
 }
 
 #[cfg(test)]
@@ -689,6 +652,7 @@ mod tests {
             dialect: 5,
             user: 6,
             host: 7,
+            ntlm: ntlm::fields(&mut FieldRegistry::new()),
         }
     }
 

@@ -9,7 +9,7 @@ use trawl_session::{Cx, Session};
 
 use crate::bsb::Bsb;
 use crate::hello::{is_grease, sha256_12, sni_name, two_digits};
-use crate::CertState;
+use crate::{CertState, TlsFields};
 
 /// The JA4 of a DTLS ClientHello body (after the handshake header) and its raw form.
 #[derive(Debug, PartialEq, Eq)]
@@ -230,7 +230,7 @@ pub fn handshakes(data: &[u8]) -> Vec<(u8, &[u8])> {
 
 #[derive(Debug)]
 struct Dtls {
-    ja4: Option<FieldId>,
+    ja4: FieldId,
     ja4_raw: Option<FieldId>,
     certs: CertState,
 }
@@ -252,9 +252,7 @@ impl Parser for Dtls {
                 1 => {
                     if let Some(j) = client_hello_ja4(body) {
                         let reg = &cx.shared.fields;
-                        if let Some(id) = self.ja4 {
-                            s.fields.string_add(reg, id, &j.ja4);
-                        }
+                        s.fields.string_add(reg, self.ja4, &j.ja4);
                         if let Some(id) = self.ja4_raw {
                             s.fields.string_add(reg, id, &j.raw);
                         }
@@ -272,36 +270,33 @@ impl Parser for Dtls {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify(t: &TlsFields, cx: &mut Cx, s: &mut Session, d: &[u8]) {
     if d.len() < 100 || d[13] != 1 {
         return;
     }
     cx.add_protocol(s, "dtls");
-    let cfg = crate::config_of(cx);
-    let reg = &cx.shared.fields;
     register_parser(
         s,
         Box::new(Dtls {
-            ja4: reg.by_expression("tls.ja4"),
-            ja4_raw: if cfg.ja4_raw {
-                reg.by_expression("tls.ja4_r")
-            } else {
-                None
-            },
-            certs: CertState::default(),
+            ja4: t.ids.ja4,
+            ja4_raw: t.ids.ja4_raw,
+            certs: t.cert_state(),
         }),
     );
 }
 
-/// Registers the DTLS classifiers (the TLS fields are TLS's).
-pub fn register(c: &mut Classifiers) {
+/// Registers the DTLS classifiers (the fields are TLS's, `t`).
+pub fn register(c: &mut Classifiers, t: &TlsFields) {
     for p in [
         &b"\x16\x01\x00"[..],
         b"\x16\xfe\xff",
         b"\x16\xfe\xfe",
         b"\x16\xfe\xfd",
     ] {
-        c.register_udp("dtls", 0, 0, p, classify);
+        let t = *t;
+        c.register_udp("dtls", 0, 0, p, move |cx, s, d, _, _| {
+            classify(&t, cx, s, d)
+        });
     }
 }
 

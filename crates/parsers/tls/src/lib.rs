@@ -10,7 +10,7 @@ pub mod dtls;
 pub mod hello;
 
 use trawl_config::{Config, ConfigError};
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 pub use trawl_parser_common::order::hash_order;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
@@ -40,57 +40,96 @@ impl TlsConfig {
     }
 }
 
-/// Field ids the parser writes.
+/// Field ids the hello readers write (the optional ones only with their option on).
 #[derive(Clone, Copy, Debug)]
 struct Ids {
-    host: Option<FieldId>,
-    version: Option<FieldId>,
-    cipher: Option<FieldId>,
-    ja3: Option<FieldId>,
-    ja3s: Option<FieldId>,
+    host: FieldId,
+    version: FieldId,
+    cipher: FieldId,
+    ja3: FieldId,
+    ja3s: FieldId,
     ja3_str: Option<FieldId>,
     ja3s_str: Option<FieldId>,
-    ja4: Option<FieldId>,
+    ja4: FieldId,
     ja4_raw: Option<FieldId>,
-    src_id: Option<FieldId>,
-    dst_id: Option<FieldId>,
+    src_id: FieldId,
+    dst_id: FieldId,
 }
 
-impl Ids {
-    fn lookup(reg: &FieldRegistry, cfg: TlsConfig) -> Self {
+/// Field ids of the certificate objects.
+#[derive(Clone, Copy, Debug)]
+pub struct CertIds {
+    /// `cert`: one object per certificate.
+    cert: FieldId,
+    /// `cert.alt`: the alternative names, kept in the session for rules.
+    alt: FieldId,
+}
+
+impl CertIds {
+    /// The certificate fields, once TLS has defined them.
+    pub fn lookup(reg: &FieldRegistry) -> Option<CertIds> {
+        Some(CertIds {
+            cert: reg.by_expression("cert")?,
+            alt: reg.by_expression("cert.alt")?,
+        })
+    }
+}
+
+/// What TLS writes for the hellos and certificates other parsers hand over (OpenVPN,
+/// QUIC, OPC UA): the field ids and options, looked up once at registration.
+#[derive(Clone, Copy, Debug)]
+pub struct TlsFields {
+    ids: Ids,
+    certs: CertIds,
+}
+
+impl TlsFields {
+    /// TLS's fields (None before [`register`] defined them), with `cfg`'s options.
+    pub fn lookup(reg: &FieldRegistry, cfg: TlsConfig) -> Option<TlsFields> {
         let f = |e: &str| reg.by_expression(e);
-        Ids {
-            host: f("host.http"),
-            version: f("tls.version"),
-            cipher: f("tls.cipher"),
-            ja3: f("tls.ja3"),
-            ja3s: f("tls.ja3s"),
-            ja3_str: if cfg.ja3_strings {
-                f("tls.ja3string")
-            } else {
-                None
-            },
-            ja3s_str: if cfg.ja3_strings {
-                f("tls.ja3sstring")
-            } else {
-                None
-            },
-            ja4: f("tls.ja4"),
-            ja4_raw: if cfg.ja4_raw { f("tls.ja4_r") } else { None },
-            src_id: f("tls.sessionid.src"),
-            dst_id: f("tls.sessionid.dst"),
-        }
+        let ids = Ids {
+            host: f("host.http")?,
+            version: f("tls.version")?,
+            cipher: f("tls.cipher")?,
+            ja3: f("tls.ja3")?,
+            ja3s: f("tls.ja3s")?,
+            ja3_str: f("tls.ja3string").filter(|_| cfg.ja3_strings),
+            ja3s_str: f("tls.ja3sstring").filter(|_| cfg.ja3_strings),
+            ja4: f("tls.ja4")?,
+            ja4_raw: f("tls.ja4_r").filter(|_| cfg.ja4_raw),
+            src_id: f("tls.sessionid.src")?,
+            dst_id: f("tls.sessionid.dst")?,
+        };
+        Some(TlsFields {
+            ids,
+            certs: CertIds::lookup(reg)?,
+        })
+    }
+
+    /// Arkime's `tls_process_client_hello`: `msg` is a ClientHello handshake message
+    /// with its 4-byte header.
+    pub fn process_client_hello(&self, cx: &mut Cx, s: &mut Session, msg: &[u8]) {
+        apply_client_hello(cx, s, &self.ids, msg);
+    }
+
+    /// Arkime's `tls_process_server_hello`: `body` is a ServerHello without its
+    /// handshake header.
+    pub fn process_server_hello(&self, cx: &mut Cx, s: &mut Session, body: &[u8]) {
+        apply_server_hello(cx, s, &self.ids, body);
+    }
+
+    /// A session's certificate state writing these fields.
+    pub fn cert_state(&self) -> CertState {
+        CertState::new(self.certs)
     }
 }
 
-fn add_str(cx: &Cx, s: &mut Session, id: Option<FieldId>, v: &str) {
-    if let Some(id) = id {
-        s.fields.string_add(&cx.shared.fields, id, v);
-    }
+fn add_str(cx: &Cx, s: &mut Session, id: FieldId, v: &str) {
+    s.fields.string_add(&cx.shared.fields, id, v);
 }
 
 fn add_opt(cx: &Cx, s: &mut Session, id: Option<FieldId>, v: &Option<String>) {
-    if let Some(v) = v {
+    if let (Some(id), Some(v)) = (id, v) {
         add_str(cx, s, id, v);
     }
 }
@@ -109,19 +148,6 @@ pub struct TlsParser {
     certs: CertState,
 }
 
-/// The TLS settings registered with the classifiers.
-pub(crate) fn config_of(cx: &Cx) -> TlsConfig {
-    cx.shared
-        .classifiers
-        .config::<TlsConfig>("tls")
-        .copied()
-        .unwrap_or_default()
-}
-
-fn ids_of(cx: &Cx) -> Ids {
-    Ids::lookup(&cx.shared.fields, config_of(cx))
-}
-
 fn apply_server_hello(cx: &mut Cx, s: &mut Session, ids: &Ids, body: &[u8]) {
     let Some(h) = hello::server_hello(body) else {
         return;
@@ -137,7 +163,7 @@ fn apply_server_hello(cx: &mut Cx, s: &mut Session, ids: &Ids, body: &[u8]) {
         cx.add_protocol(s, "http2");
     }
     add_opt(cx, s, ids.ja3s_str, &h.ja3s_string);
-    add_opt(cx, s, ids.ja3s, &h.ja3s);
+    add_opt(cx, s, Some(ids.ja3s), &h.ja3s);
 }
 
 fn apply_client_hello(cx: &mut Cx, s: &mut Session, ids: &Ids, msg: &[u8]) {
@@ -154,34 +180,33 @@ fn apply_client_hello(cx: &mut Cx, s: &mut Session, ids: &Ids, msg: &[u8]) {
         cx.add_tag(s, t);
     }
     add_opt(cx, s, ids.ja3_str, &h.ja3_string);
-    add_opt(cx, s, ids.ja3, &h.ja3);
+    add_opt(cx, s, Some(ids.ja3), &h.ja3);
     add_str(cx, s, ids.ja4, &h.ja4);
     add_opt(cx, s, ids.ja4_raw, &h.ja4_r);
-}
-
-/// Arkime's `tls_process_client_hello` for other parsers (QUIC, OpenVPN): `msg` is a
-/// ClientHello handshake message with its 4-byte header.
-pub fn process_client_hello(cx: &mut Cx, s: &mut Session, msg: &[u8]) {
-    let ids = ids_of(cx);
-    apply_client_hello(cx, s, &ids, msg);
-}
-
-/// Arkime's `tls_process_server_hello` for other parsers: `body` is a ServerHello
-/// without its handshake header.
-pub fn process_server_hello(cx: &mut Cx, s: &mut Session, body: &[u8]) {
-    let ids = ids_of(cx);
-    apply_server_hello(cx, s, &ids, body);
 }
 
 /// The certificates a session's current document holds (Arkime keeps them in the
 /// `cert` field's hash); a parser that hands certificates over keeps one of these
 /// and calls [`CertState::saved`] from its `save`.
+///
+/// One made with [`CertState::new`] (or [`TlsFields::cert_state`]) writes the ids it
+/// was given; a `default()` one finds the certificate fields by name when it first
+/// needs them.
 #[derive(Debug, Default)]
 pub struct CertState {
+    ids: Option<CertIds>,
     certs: Vec<(CertInfo, String)>,
 }
 
 impl CertState {
+    /// A state writing these fields.
+    pub fn new(ids: CertIds) -> CertState {
+        CertState {
+            ids: Some(ids),
+            certs: Vec::new(),
+        }
+    }
+
     /// Arkime's `tls_process_server_certificate`: `body` is a Certificate handshake
     /// message without its handshake header.
     pub fn process_server_certificate(&mut self, cx: &mut Cx, s: &mut Session, body: &[u8]) {
@@ -207,7 +232,10 @@ impl CertState {
     }
 
     fn add(&mut self, cx: &mut Cx, s: &mut Session, c: CertInfo) {
-        let Some(id) = cx.shared.fields.by_expression("cert") else {
+        if self.ids.is_none() {
+            self.ids = CertIds::lookup(&cx.shared.fields);
+        }
+        let Some(CertIds { cert: id, alt }) = self.ids else {
             return;
         };
         for t in &c.tags {
@@ -222,10 +250,8 @@ impl CertState {
         if self.certs.iter().any(|(o, _)| o.same_as(&c)) {
             return;
         }
-        if let Some(alt) = cx.shared.fields.by_expression("cert.alt") {
-            for name in &c.alt {
-                s.fields.string_add(&cx.shared.fields, alt, name);
-            }
+        for name in &c.alt {
+            s.fields.string_add(&cx.shared.fields, alt, name);
         }
         let json = c.to_json(u64::from(s.first_packet.sec));
         self.certs.push((c, json));
@@ -405,7 +431,7 @@ fn write_certs(cx: &Cx, s: &mut Session, id: FieldId, certs: &[(CertInfo, String
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
+fn classify(t: &TlsFields, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
     if data.len() < 6 || data[2] > 0x03 || cx.has_protocol(s, "tls") {
         return;
     }
@@ -414,7 +440,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
     }
     cx.add_protocol(s, "tls");
     let p = TlsParser {
-        ids: ids_of(cx),
+        ids: t.ids,
         server_dir: if data[5] == 1 {
             (dir + 1) % 2
         } else {
@@ -422,177 +448,149 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
         },
         buf: [Records::default(), Records::default()],
         done: [false, false],
-        certs: CertState::default(),
+        certs: t.cert_state(),
     };
     register_parser(s, Box::new(p));
 }
 
-#[allow(clippy::too_many_arguments)]
-fn def(
-    f: &mut FieldRegistry,
-    group: &str,
-    kind: &str,
-    exp: &str,
-    friendly: &str,
-    db: &str,
-    help: &str,
-    ty: FieldType,
-    fl: u32,
-) -> FieldId {
-    f.define(group, kind, exp, friendly, db, help, ty, fl)
-}
+/// `host.http`, which HTTP defines first when it is registered.
+const HOST: FieldSpec = FieldSpec::new("http", FieldType::StrHash)
+    .named("host.http", "http.host", Kind::LoTermField)
+    .text("HTTP Host", "HTTP host header field")
+    .flags(Flags::CNT)
+    .category("host");
 
-/// Registers the TLS classifiers and fields.
+const TLS: FieldSpec = FieldSpec::new("tls", FieldType::StrGHash).flags(Flags::CNT);
+
+/// tls.c's fields, in its order.
+const FIELDS: [FieldSpec; 8] = [
+    TLS.named("tls.version", "tls.version", Kind::TermField)
+        .text("Version", "SSL/TLS version field"),
+    TLS.named("tls.cipher", "tls.cipher", Kind::UpTermField)
+        .text("Cipher", "SSL/TLS cipher field"),
+    TLS.named("tls.ja3", "tls.ja3", Kind::LoTermField)
+        .text("JA3", "SSL/TLS JA3 field"),
+    TLS.named("tls.ja4", "tls.ja4", Kind::LoTermField)
+        .text("JA4", "SSL/TLS JA4 field"),
+    TLS.named("tls.ja4_r", "tls.ja4_r", Kind::LoTermField)
+        .text("JA4_r", "SSL/TLS JA4_r field"),
+    TLS.named("tls.ja3s", "tls.ja3s", Kind::LoTermField)
+        .text("JA3S", "SSL/TLS JA3S field"),
+    TLS.named("tls.sessionid.dst", "tls.dstSessionId", Kind::LoTermField)
+        .text("Dst Session Id", "SSL/TLS Dst Session Id")
+        .flags(Flags::NONE),
+    TLS.named("tls.sessionid.src", "tls.srcSessionId", Kind::LoTermField)
+        .text("Src Session Id", "SSL/TLS Src Session Id")
+        .flags(Flags::NONE),
+];
+
+/// The viewer's shorthand for either session id.
+const SESSION_ID: FieldSpec = FieldSpec::new("general", FieldType::StrGHash)
+    .named("tls.sessionid", "tlsidall", Kind::LoTermField)
+    .text(
+        "Src or Dst Session Id",
+        "Shorthand for tls.sessionid.src or tls.sessionid.dst",
+    )
+    .flags(Flags::FAKE);
+
+/// With `ja3Strings`: the JA3S and JA3 strings.
+const JA3_STRINGS: [FieldSpec; 2] = [
+    TLS.named("tls.ja3sstring", "tls.ja3sstring", Kind::LoTermField)
+        .text("JA3SSTR", "SSL/TLS JA3S String field"),
+    TLS.named("tls.ja3string", "tls.ja3string", Kind::LoTermField)
+        .text("JA3STR", "SSL/TLS JA3 String field"),
+];
+
+const CERT: FieldSpec = FieldSpec::new("cert", FieldType::StrGHash).flags(Flags::FAKE);
+
+/// certs.c's fields after the `cert` object: the viewer's names for the objects'
+/// members (FAKE), and `cert.alt`.
+const CERT_FIELDS: [FieldSpec; 18] = [
+    CERT.named("cert.cnt", "certCnt", Kind::Integer)
+        .text("Cert Cnt", "Count of certificates"),
+    // Kept in the session (not written: the names are inside the cert objects) for
+    // rules and plugins, as Arkime's internal cert.alt field.
+    CERT.named("cert.alt", "cert.alt", Kind::LoTermField)
+        .text("Alt Name", "Certificate alternative names")
+        .flags(Flags::CNT.and(Flags::NOSAVE))
+        .category("host"),
+    CERT.named("cert.serial", "cert.serial", Kind::LoTermField)
+        .text("Serial Number", "Serial Number"),
+    CERT.named("cert.issuer.cn", "cert.issuerCN", Kind::LoTermField)
+        .text("Issuer CN", "Issuer's common name"),
+    CERT.named("cert.subject.cn", "cert.subjectCN", Kind::LoTermField)
+        .text("Subject CN", "Subject's common name"),
+    CERT.named("cert.issuer.on", "cert.issuerON", Kind::TermField)
+        .text("Issuer ON", "Issuer's organization name"),
+    CERT.named("cert.subject.on", "cert.subjectON", Kind::TermField)
+        .text("Subject ON", "Subject's organization name"),
+    CERT.named("cert.issuer.ou", "cert.issuerOU", Kind::TermField)
+        .text("Issuer Org Unit", "Issuer's organizational unit"),
+    CERT.named("cert.subject.ou", "cert.subjectOU", Kind::TermField)
+        .text("Subject Org Unit", "Subject's organizational unit"),
+    CERT.named("cert.hash", "cert.hash", Kind::LoTermField)
+        .text("Hash", "SHA1 hash of entire certificate"),
+    CERT.named("cert.notbefore", "cert.notBefore", Kind::Date)
+        .text("Not Before", "Certificate is not valid before this date"),
+    CERT.named("cert.notafter", "cert.notAfter", Kind::Date)
+        .text("Not After", "Certificate is not valid after this date"),
+    CERT.named("cert.validfor", "cert.validDays", Kind::Integer)
+        .text(
+            "Days Valid For",
+            "Certificate is valid for this many days total",
+        ),
+    CERT.named("cert.remainingDays", "cert.remainingDays", Kind::Integer)
+        .text(
+            "Days remaining",
+            "Certificate is still valid for this many days",
+        ),
+    CERT.named("cert.validforSeconds", "cert.validSeconds", Kind::Integer)
+        .text(
+            "Seconds Valid For",
+            "Certificate is valid for this many seconds total",
+        ),
+    CERT.named(
+        "cert.remainingSeconds",
+        "cert.remainingSeconds",
+        Kind::Integer,
+    )
+    .text(
+        "Seconds remaining",
+        "Certificate is still valid for this many seconds",
+    ),
+    CERT.named("cert.curve", "cert.curve", Kind::TermField)
+        .text("Curve", "Curve Algorithm"),
+    CERT.named(
+        "cert.publicAlgorithm",
+        "cert.publicAlgorithm",
+        Kind::TermField,
+    )
+    .text("Public Algorithm", "Public Key Algorithm"),
+];
+
+/// Registers the TLS and DTLS classifiers and fields.
 pub fn register(
     c: &mut Classifiers,
     f: &mut FieldRegistry,
     cfg: &Config,
 ) -> Result<(), ConfigError> {
     let st = TlsConfig::from_config(cfg)?;
-    use FieldType::StrGHash;
-    if f.by_expression("host.http").is_none() {
-        let id = def(
-            f,
-            "http",
-            "lotermfield",
-            "host.http",
-            "HTTP Host",
-            "http.host",
-            "HTTP host header field",
-            FieldType::StrHash,
-            flags::CNT,
-        );
-        f.set_category(id, "host");
-    }
-    let cnt = flags::CNT;
-    def(
-        f,
-        "tls",
-        "termfield",
-        "tls.version",
-        "Version",
-        "tls.version",
-        "SSL/TLS version field",
-        StrGHash,
-        cnt,
-    );
-    def(
-        f,
-        "tls",
-        "uptermfield",
-        "tls.cipher",
-        "Cipher",
-        "tls.cipher",
-        "SSL/TLS cipher field",
-        StrGHash,
-        cnt,
-    );
-    def(
-        f,
-        "tls",
-        "lotermfield",
-        "tls.ja3",
-        "JA3",
-        "tls.ja3",
-        "SSL/TLS JA3 field",
-        StrGHash,
-        cnt,
-    );
-    def(
-        f,
-        "tls",
-        "lotermfield",
-        "tls.ja4",
-        "JA4",
-        "tls.ja4",
-        "SSL/TLS JA4 field",
-        StrGHash,
-        cnt,
-    );
-    def(
-        f,
-        "tls",
-        "lotermfield",
-        "tls.ja4_r",
-        "JA4_r",
-        "tls.ja4_r",
-        "SSL/TLS JA4_r field",
-        StrGHash,
-        cnt,
-    );
-    def(
-        f,
-        "tls",
-        "lotermfield",
-        "tls.ja3s",
-        "JA3S",
-        "tls.ja3s",
-        "SSL/TLS JA3S field",
-        StrGHash,
-        cnt,
-    );
-    def(
-        f,
-        "tls",
-        "lotermfield",
-        "tls.sessionid.dst",
-        "Dst Session Id",
-        "tls.dstSessionId",
-        "SSL/TLS Dst Session Id",
-        StrGHash,
-        0,
-    );
-    def(
-        f,
-        "tls",
-        "lotermfield",
-        "tls.sessionid.src",
-        "Src Session Id",
-        "tls.srcSessionId",
-        "SSL/TLS Src Session Id",
-        StrGHash,
-        0,
-    );
-    def(
-        f,
-        "general",
-        "lotermfield",
-        "tls.sessionid",
-        "Src or Dst Session Id",
-        "tlsidall",
-        "Shorthand for tls.sessionid.src or tls.sessionid.dst",
-        StrGHash,
-        flags::FAKE,
-    );
-    if st.ja3_strings {
-        def(
-            f,
-            "tls",
-            "lotermfield",
-            "tls.ja3sstring",
-            "JA3SSTR",
-            "tls.ja3sstring",
-            "SSL/TLS JA3S String field",
-            StrGHash,
-            cnt,
-        );
-        def(
-            f,
-            "tls",
-            "lotermfield",
-            "tls.ja3string",
-            "JA3STR",
-            "tls.ja3string",
-            "SSL/TLS JA3 String field",
-            StrGHash,
-            cnt,
-        );
-    }
-
-    // certs.c. Arkime's object field is also NODB (no viewer definition), but its
-    // writer still saves it; here NODB would keep the writer from saving it.
-    def(
-        f,
+    let host = match f.by_expression("host.http") {
+        Some(id) => id,
+        None => f.define_spec(&HOST),
+    };
+    let [version, cipher, ja3, ja4, ja4_r, ja3s, dst_id, src_id] = f.define_all(&FIELDS);
+    f.define_spec(&SESSION_ID);
+    let (ja3_str, ja3s_str) = if st.ja3_strings {
+        let [ja3s_str, ja3_str] = f.define_all(&JA3_STRINGS);
+        (Some(ja3_str), Some(ja3s_str))
+    } else {
+        (None, None)
+    };
+    // certs.c. The object field's kind ("notreal") has no `Kind`, so it is defined
+    // the long way. Arkime's object field is also NODB (no viewer definition), but
+    // its writer still saves it; here NODB would keep the writer from saving it.
+    let cert = f.define(
         "cert",
         "notreal",
         "cert",
@@ -600,167 +598,30 @@ pub fn register(
         "cert",
         "Certificates info",
         FieldType::Object,
-        cnt,
+        Flags::CNT.0,
     );
-    let fake = flags::FAKE;
-    let fakes: &[(&str, &str, &str, &str, &str, u32)] = &[
-        (
-            "integer",
-            "cert.cnt",
-            "Cert Cnt",
-            "certCnt",
-            "Count of certificates",
-            fake,
-        ),
-        (
-            "lotermfield",
-            "cert.alt",
-            "Alt Name",
-            "cert.alt",
-            "Certificate alternative names",
-            // Kept in the session (not written: the names are inside the cert objects)
-            // for rules and plugins, as Arkime's internal cert.alt field.
-            cnt | flags::NOSAVE,
-        ),
-        (
-            "lotermfield",
-            "cert.serial",
-            "Serial Number",
-            "cert.serial",
-            "Serial Number",
-            fake,
-        ),
-        (
-            "lotermfield",
-            "cert.issuer.cn",
-            "Issuer CN",
-            "cert.issuerCN",
-            "Issuer's common name",
-            fake,
-        ),
-        (
-            "lotermfield",
-            "cert.subject.cn",
-            "Subject CN",
-            "cert.subjectCN",
-            "Subject's common name",
-            fake,
-        ),
-        (
-            "termfield",
-            "cert.issuer.on",
-            "Issuer ON",
-            "cert.issuerON",
-            "Issuer's organization name",
-            fake,
-        ),
-        (
-            "termfield",
-            "cert.subject.on",
-            "Subject ON",
-            "cert.subjectON",
-            "Subject's organization name",
-            fake,
-        ),
-        (
-            "termfield",
-            "cert.issuer.ou",
-            "Issuer Org Unit",
-            "cert.issuerOU",
-            "Issuer's organizational unit",
-            fake,
-        ),
-        (
-            "termfield",
-            "cert.subject.ou",
-            "Subject Org Unit",
-            "cert.subjectOU",
-            "Subject's organizational unit",
-            fake,
-        ),
-        (
-            "lotermfield",
-            "cert.hash",
-            "Hash",
-            "cert.hash",
-            "SHA1 hash of entire certificate",
-            fake,
-        ),
-        (
-            "date",
-            "cert.notbefore",
-            "Not Before",
-            "cert.notBefore",
-            "Certificate is not valid before this date",
-            fake,
-        ),
-        (
-            "date",
-            "cert.notafter",
-            "Not After",
-            "cert.notAfter",
-            "Certificate is not valid after this date",
-            fake,
-        ),
-        (
-            "integer",
-            "cert.validfor",
-            "Days Valid For",
-            "cert.validDays",
-            "Certificate is valid for this many days total",
-            fake,
-        ),
-        (
-            "integer",
-            "cert.remainingDays",
-            "Days remaining",
-            "cert.remainingDays",
-            "Certificate is still valid for this many days",
-            fake,
-        ),
-        (
-            "integer",
-            "cert.validforSeconds",
-            "Seconds Valid For",
-            "cert.validSeconds",
-            "Certificate is valid for this many seconds total",
-            fake,
-        ),
-        (
-            "integer",
-            "cert.remainingSeconds",
-            "Seconds remaining",
-            "cert.remainingSeconds",
-            "Certificate is still valid for this many seconds",
-            fake,
-        ),
-        (
-            "termfield",
-            "cert.curve",
-            "Curve",
-            "cert.curve",
-            "Curve Algorithm",
-            fake,
-        ),
-        (
-            "termfield",
-            "cert.publicAlgorithm",
-            "Public Algorithm",
-            "cert.publicAlgorithm",
-            "Public Key Algorithm",
-            fake,
-        ),
-    ];
-    for &(kind, exp, friendly, db, help, fl) in fakes {
-        def(f, "cert", kind, exp, friendly, db, help, StrGHash, fl);
-    }
-    if let Some(alt) = f.by_expression("cert.alt") {
-        f.set_category(alt, "host");
-    }
+    let [_, alt, ..] = f.define_all(&CERT_FIELDS);
 
-    c.set_config("tls", st);
-    c.register_tcp("tls", 0, 0, b"\x16\x03", classify);
-    dtls::register(c);
+    let t = TlsFields {
+        ids: Ids {
+            host,
+            version,
+            cipher,
+            ja3,
+            ja3s,
+            ja3_str,
+            ja3s_str,
+            ja4,
+            ja4_raw: st.ja4_raw.then_some(ja4_r),
+            src_id,
+            dst_id,
+        },
+        certs: CertIds { cert, alt },
+    };
+    c.register_tcp("tls", 0, 0, b"\x16\x03", move |cx, s, data, dir, _| {
+        classify(&t, cx, s, data, dir)
+    });
+    dtls::register(c, &t);
     Ok(())
 }
 

@@ -6,13 +6,21 @@ pub mod quic;
 pub mod socks;
 pub mod stun;
 
+use trawl_config::{Config, ConfigError};
 use trawl_fields::FieldRegistry;
+use trawl_parser_tls::{TlsConfig, TlsFields};
 use trawl_session::parsers::Classifiers;
 
-/// Registers this crate's classifiers and fields.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    openvpn::register(c);
+/// Registers this crate's classifiers and fields (after TLS's: OpenVPN fills TLS's
+/// fields, with TLS's options read from `cfg`).
+pub fn register(
+    c: &mut Classifiers,
+    f: &mut FieldRegistry,
+    cfg: &Config,
+) -> Result<(), ConfigError> {
+    openvpn::register(c, TlsFields::lookup(f, TlsConfig::from_config(cfg)?));
     quic::register(c, f);
     socks::register(c, f);
     stun::register(c, f);
+    Ok(())
 }

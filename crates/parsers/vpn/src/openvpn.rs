@@ -4,7 +4,7 @@
 //! handshake messages go to TLS (ClientHello, ServerHello, Certificate), until data
 //! records show the tunnel is up. Over TCP each record has a 2-byte length.
 
-use trawl_parser_tls::{process_client_hello, process_server_hello, CertState};
+use trawl_parser_tls::{CertState, TlsFields};
 use trawl_session::parsers::{has_parser, register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
@@ -64,6 +64,8 @@ struct OpenVpn {
     frames: u16,
     framing: ParserBuf,
     tls: ParserBuf,
+    /// TLS's fields, which the handshake inside fills.
+    fields: Option<TlsFields>,
     certs: CertState,
 }
 
@@ -87,10 +89,10 @@ impl OpenVpn {
                     return Parsed::Unregister;
                 }
                 let (msg, rest) = h.split_at(4 + hlen);
-                match msg[0] {
-                    1 => process_client_hello(cx, s, msg),
-                    2 => process_server_hello(cx, s, &msg[4..]),
-                    11 => self.certs.process_server_certificate(cx, s, &msg[4..]),
+                match (msg[0], &self.fields) {
+                    (1, Some(t)) => t.process_client_hello(cx, s, msg),
+                    (2, Some(t)) => t.process_server_hello(cx, s, &msg[4..]),
+                    (11, _) => self.certs.process_server_certificate(cx, s, &msg[4..]),
                     _ => {}
                 }
                 h = rest;
@@ -154,7 +156,7 @@ impl Parser for OpenVpn {
     }
 }
 
-fn start(cx: &mut Cx, s: &mut Session, tcp: bool, hmac: usize) {
+fn start(cx: &mut Cx, s: &mut Session, tls: Option<TlsFields>, tcp: bool, hmac: usize) {
     cx.add_protocol(s, "openvpn");
     if has_parser(s, "openvpn") {
         return;
@@ -167,21 +169,22 @@ fn start(cx: &mut Cx, s: &mut Session, tcp: bool, hmac: usize) {
             frames: 0,
             framing: ParserBuf::new(BUF_MAX),
             tls: ParserBuf::new(BUF_MAX),
-            certs: CertState::default(),
+            fields: tls,
+            certs: tls.map(|t| t.cert_state()).unwrap_or_default(),
         }),
     );
 }
 
-fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], tls: Option<TlsFields>) {
     if cx.has_protocol(s, "openvpn") {
         return;
     }
     if let Some(hmac) = client_hard_reset(d) {
-        start(cx, s, false, hmac);
+        start(cx, s, tls, false, hmac);
     }
 }
 
-fn classify_tcp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify_tcp(cx: &mut Cx, s: &mut Session, d: &[u8], tls: Option<TlsFields>) {
     if cx.has_protocol(s, "openvpn") || d.len() < 3 {
         return;
     }
@@ -190,13 +193,16 @@ fn classify_tcp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
         return;
     }
     if let Some(hmac) = client_hard_reset(&d[2..2 + len]) {
-        start(cx, s, true, hmac);
+        start(cx, s, tls, true, hmac);
     }
 }
 
-/// Registers the OpenVPN classifiers (its fields are TLS's).
-pub fn register(c: &mut Classifiers) {
-    c.register_udp("openvpn", 0, 0, b"\x38", classify_udp);
+/// Registers the OpenVPN classifiers; its fields are TLS's (`tls`: None when TLS
+/// defined none, and the handshake is then only followed).
+pub fn register(c: &mut Classifiers, tls: Option<TlsFields>) {
+    c.register_udp("openvpn", 0, 0, b"\x38", move |cx, s, d, _, _| {
+        classify_udp(cx, s, d, tls)
+    });
     for len in [0x0e, 0x26, 0x2a, 0x36, 0x56] {
         let p: &'static [u8] = match len {
             0x0e => b"\x00\x0e\x38",
@@ -205,7 +211,9 @@ pub fn register(c: &mut Classifiers) {
             0x36 => b"\x00\x36\x38",
             _ => b"\x00\x56\x38",
         };
-        c.register_tcp("openvpn", 0, 0, p, classify_tcp);
+        c.register_tcp("openvpn", 0, 0, p, move |cx, s, d, _, _| {
+            classify_tcp(cx, s, d, tls)
+        });
     }
 }
 

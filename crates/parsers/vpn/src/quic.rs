@@ -3,7 +3,7 @@
 //! a stream frame) and Q046-Q048 (found by scanning for `CHLO`). IETF QUIC (encrypted
 //! Initial packets) and Q05x are not decoded yet.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -247,23 +247,20 @@ impl Parser for FbZero {
     }
 }
 
-fn classify_fbzero(cx: &mut Cx, s: &mut Session, d: &[u8], dir: usize, _uw: u32) {
+fn classify_fbzero(s: &mut Session, d: &[u8], dir: usize, ids: Ids) {
     if dir != 0 || d.len() <= 13 {
         return;
     }
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("quic").copied() {
-        register_parser(
-            s,
-            Box::new(FbZero {
-                ids,
-                buf: Vec::new(),
-            }),
-        );
-    }
+    register_parser(
+        s,
+        Box::new(FbZero {
+            ids,
+            buf: Vec::new(),
+        }),
+    );
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, uw: u32) {
-    let newer = uw == 1;
+fn classify(s: &mut Session, d: &[u8], newer: bool, ids: Ids) {
     let ok = d.len() > 100
         && if newer {
             d[0] & 0xc0 == 0xc0
@@ -273,61 +270,40 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, uw: u32) {
     if !ok {
         return;
     }
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("quic").copied() {
-        register_parser(s, Box::new(Quic { ids, newer }));
-    }
+    register_parser(s, Box::new(Quic { ids, newer }));
 }
+
+const QUIC: FieldSpec = FieldSpec::new("quic", FieldType::StrGHash).flags(Flags::CNT);
+
+/// The QUIC fields, in definition order: host, host tokens (a viewer-only
+/// definition), user agent, version.
+pub const FIELDS: [FieldSpec; 4] = [
+    QUIC.named("host.quic", "quic.host", Kind::LoTermField)
+        .text("QUIC Hostname", "QUIC host header field")
+        .category("host"),
+    QUIC.named("host.quic.tokens", "quic.hostTokens", Kind::LoTextField)
+        .text("Hostname Tokens", "QUIC host tokens header field")
+        .flags(Flags::FAKE),
+    QUIC.named("quic.user-agent", "quic.useragent", Kind::TermField)
+        .text("User-Agent", "User-Agent"),
+    QUIC.named("quic.version", "quic.version", Kind::TermField)
+        .text("Version", "QUIC Version"),
+];
 
 /// Registers the QUIC fields and the gQUIC classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let t = FieldType::StrGHash;
-    let host = f.define(
-        "quic",
-        "lotermfield",
-        "host.quic",
-        "QUIC Hostname",
-        "quic.host",
-        "QUIC host header field",
-        t,
-        cnt,
-    );
-    f.set_category(host, "host");
-    f.define(
-        "quic",
-        "lotextfield",
-        "host.quic.tokens",
-        "Hostname Tokens",
-        "quic.hostTokens",
-        "QUIC host tokens header field",
-        t,
-        flags::FAKE,
-    );
-    let ua = f.define(
-        "quic",
-        "termfield",
-        "quic.user-agent",
-        "User-Agent",
-        "quic.useragent",
-        "User-Agent",
-        t,
-        cnt,
-    );
-    let version = f.define(
-        "quic",
-        "termfield",
-        "quic.version",
-        "Version",
-        "quic.version",
-        "QUIC Version",
-        t,
-        cnt,
-    );
-    c.set_config("quic", Ids { host, ua, version });
-    c.register_udp("quic", 1, 1, b"Q04", classify);
-    c.register_tcp("fbzero", 0, 0, b"\x31QTV", classify_fbzero);
+    let [host, _, ua, version] = f.define_all(&FIELDS);
+    let ids = Ids { host, ua, version };
+    c.register_udp("quic", 1, 1, b"Q04", move |_, s, d, _, _| {
+        classify(s, d, true, ids)
+    });
+    c.register_tcp("fbzero", 0, 0, b"\x31QTV", move |_, s, d, dir, _| {
+        classify_fbzero(s, d, dir, ids)
+    });
     for v in [&b"Q04"[..], b"Q03", b"Q02"] {
-        c.register_udp("quic", 0, 9, v, classify);
+        c.register_udp("quic", 0, 9, v, move |_, s, d, _, _| {
+            classify(s, d, false, ids)
+        });
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use trawl_fields::{FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -278,12 +278,8 @@ fn v5(
     }
 }
 
-fn ids_of(cx: &Cx) -> Option<Ids> {
-    cx.shared.classifiers.config::<Ids>("socks").copied()
-}
-
-fn classify4(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
-    let (Some(ids), Some(req)) = (ids_of(cx), request4(data)) else {
+fn classify4(s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
+    let Some(req) = request4(data) else {
         return;
     };
     if trawl_session::parsers::has_parser(s, "socks4") {
@@ -300,8 +296,7 @@ fn classify4(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
     );
 }
 
-fn classify5(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
-    let Some(ids) = ids_of(cx) else { return };
+fn classify5(s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
     let n = data.len();
     if n < 3 || data[1] < 1 || usize::from(data[1]) != n - 2 || data[2] > 3 {
         return;
@@ -321,73 +316,47 @@ fn classify5(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, _uw: u32) {
     );
 }
 
+/// The SOCKS fields, in definition order: IP, host, host tokens (a viewer-only
+/// definition), port, user.
+pub const FIELDS: [FieldSpec; 5] = [
+    FieldSpec::new("socks", FieldType::Ip)
+        .named("ip.socks", "socks.ip", Kind::Ip)
+        .text("IP", "SOCKS destination IP"),
+    FieldSpec::new("socks", FieldType::Str)
+        .named("host.socks", "socks.host", Kind::LoTermField)
+        .text("Socks Hostname", "SOCKS destination host")
+        .category("host"),
+    FieldSpec::new("socks", FieldType::Str)
+        .named("host.socks.tokens", "socks.hostTokens", Kind::LoTextField)
+        .text("Hostname Tokens", "SOCKS Hostname Tokens")
+        .flags(Flags::FAKE),
+    FieldSpec::new("socks", FieldType::Int)
+        .named("port.socks", "socks.port", Kind::Integer)
+        .text("Port", "SOCKS destination port")
+        .category("port"),
+    FieldSpec::new("socks", FieldType::Str)
+        .named("socks.user", "socks.user", Kind::TermField)
+        .text("User", "SOCKS authenticated user")
+        .category("user"),
+];
+
 /// Defines the SOCKS fields and registers the classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let ip = f.define(
-        "socks",
-        "ip",
-        "ip.socks",
-        "IP",
-        "socks.ip",
-        "SOCKS destination IP",
-        FieldType::Ip,
-        0,
-    );
-    let host = f.define(
-        "socks",
-        "lotermfield",
-        "host.socks",
-        "Socks Hostname",
-        "socks.host",
-        "SOCKS destination host",
-        FieldType::Str,
-        0,
-    );
-    f.set_category(host, "host");
-    f.define(
-        "socks",
-        "lotextfield",
-        "host.socks.tokens",
-        "Hostname Tokens",
-        "socks.hostTokens",
-        "SOCKS Hostname Tokens",
-        FieldType::Str,
-        trawl_fields::flags::FAKE,
-    );
-    let port = f.define(
-        "socks",
-        "integer",
-        "port.socks",
-        "Port",
-        "socks.port",
-        "SOCKS destination port",
-        FieldType::Int,
-        0,
-    );
-    f.set_category(port, "port");
-    let user = f.define(
-        "socks",
-        "termfield",
-        "socks.user",
-        "User",
-        "socks.user",
-        "SOCKS authenticated user",
-        FieldType::Str,
-        0,
-    );
-    f.set_category(user, "user");
-    c.set_config(
-        "socks",
-        Ids {
-            ip,
-            port,
-            user,
-            host,
-        },
-    );
-    c.register_tcp("socks5", 0, 0, b"\x05", classify5);
-    c.register_tcp("socks4", 0, 0, b"\x04\x02", classify4);
-    c.register_tcp("socks4", 0, 0, b"\x04\x01", classify4);
+    let [ip, host, _, port, user] = f.define_all(&FIELDS);
+    let ids = Ids {
+        ip,
+        port,
+        user,
+        host,
+    };
+    c.register_tcp("socks5", 0, 0, b"\x05", move |_, s, data, dir, _| {
+        classify5(s, data, dir, ids)
+    });
+    for p in [b"\x04\x02", b"\x04\x01"] {
+        c.register_tcp("socks4", 0, 0, p, move |_, s, data, dir, _| {
+            classify4(s, data, dir, ids)
+        });
+    }
 }
 
 #[cfg(test)]

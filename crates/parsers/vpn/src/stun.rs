@@ -5,7 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
@@ -264,21 +264,19 @@ impl Parser for Stun {
     }
 }
 
-fn attach(cx: &mut Cx, s: &mut Session, tcp: bool) {
+fn attach(cx: &mut Cx, s: &mut Session, tcp: bool, ids: Ids) {
     cx.add_protocol(s, "stun");
-    if let Some(ids) = cx.shared.classifiers.config::<Ids>("stun").copied() {
-        register_parser(
-            s,
-            Box::new(Stun {
-                ids,
-                tcp,
-                buf: ParserBuf::new(MAX_BUF),
-            }),
-        );
-    }
+    register_parser(
+        s,
+        Box::new(Stun {
+            ids,
+            tcp,
+            buf: ParserBuf::new(MAX_BUF),
+        }),
+    );
 }
 
-fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     if d.len() < 20 || cx.has_protocol(s, "stun") {
         return;
     }
@@ -288,17 +286,17 @@ fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
             return;
         }
     }
-    attach(cx, s, false);
+    attach(cx, s, false, ids);
 }
 
-fn classify_tcp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify_tcp(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     if d.len() < 20 || cx.has_protocol(s, "stun") {
         return;
     }
     if d[4..8] != MAGIC.to_be_bytes() || d[0] & 0xc0 != 0 {
         return;
     }
-    attach(cx, s, true);
+    attach(cx, s, true, ids);
 }
 
 fn classify_rsp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
@@ -307,147 +305,74 @@ fn classify_rsp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
     }
 }
 
+const STUN: FieldSpec = FieldSpec::new("stun", FieldType::StrGHash).flags(Flags::CNT);
+const IP: FieldSpec = STUN.ty(FieldType::IpGHash);
+const INT: FieldSpec = STUN.ty(FieldType::IntGHash);
+
+/// The STUN fields, in definition order: type, mapped IP and port, XOR-mapped IP and
+/// port, username, software, realm, error code, XOR-relayed IP and port, XOR-peer IP
+/// and port, attributes.
+pub const FIELDS: [FieldSpec; 14] = [
+    STUN.named("stun.type", "stun.type", Kind::TermField)
+        .text("Message Type", "STUN message type"),
+    IP.named("stun.mapped-ip", "stun.mappedIp", Kind::Ip)
+        .text("Mapped IP", "STUN MAPPED-ADDRESS IP"),
+    INT.named("stun.mapped-port", "stun.mappedPort", Kind::Integer)
+        .text("Mapped Port", "STUN MAPPED-ADDRESS port"),
+    IP.named("stun.xor-mapped-ip", "stun.xorMappedIp", Kind::Ip).text(
+        "XOR Mapped IP",
+        "STUN XOR-MAPPED-ADDRESS IP (external/NAT IP)",
+    ),
+    INT.named("stun.xor-mapped-port", "stun.xorMappedPort", Kind::Integer)
+        .text("XOR Mapped Port", "STUN XOR-MAPPED-ADDRESS port"),
+    STUN.named("stun.username", "stun.username", Kind::TermField)
+        .text("Username", "STUN username (ICE credentials)")
+        .category("user"),
+    STUN.named("stun.software", "stun.software", Kind::TermField)
+        .text("Software", "STUN software attribute"),
+    STUN.named("stun.realm", "stun.realm", Kind::TermField)
+        .text("Realm", "STUN realm"),
+    INT.named("stun.error", "stun.error", Kind::Integer)
+        .text("Error Code", "STUN error code"),
+    IP.named("stun.xor-relayed-ip", "stun.xorRelayedIp", Kind::Ip).text(
+        "XOR Relayed IP",
+        "TURN XOR-RELAYED-ADDRESS IP (relay server allocated address)",
+    ),
+    INT.named("stun.xor-relayed-port", "stun.xorRelayedPort", Kind::Integer)
+        .text("XOR Relayed Port", "TURN XOR-RELAYED-ADDRESS port"),
+    IP.named("stun.xor-peer-ip", "stun.xorPeerIp", Kind::Ip).text(
+        "XOR Peer IP",
+        "TURN XOR-PEER-ADDRESS IP (remote peer relayed through TURN server)",
+    ),
+    INT.named("stun.xorPeerPort", "stun.xorPeerPort", Kind::Integer)
+        .text("XOR Peer Port", "TURN XOR-PEER-ADDRESS port")
+        .category("port"),
+    STUN.named("stun.attributes", "stun.attributes", Kind::TermField).text(
+        "Attributes",
+        "STUN/TURN protocol attributes/flags (fingerprint, ice-controlled, ice-controlling, use-candidate)",
+    ),
+];
+
 /// Registers the STUN fields and classifiers.
 pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let mut d = |ty: &str, exp: &str, friendly: &str, db: &str, help: &str, ft: FieldType| {
-        f.define("stun", ty, exp, friendly, db, help, ft, cnt)
+    let [msg_type, mapped_ip, mapped_port, xor_mapped_ip, xor_mapped_port, username, software, realm, error, xor_relayed_ip, xor_relayed_port, xor_peer_ip, xor_peer_port, attributes] =
+        f.define_all(&FIELDS);
+    let ids = Ids {
+        msg_type,
+        mapped: (mapped_ip, mapped_port),
+        xor_mapped: (xor_mapped_ip, xor_mapped_port),
+        xor_relayed: (xor_relayed_ip, xor_relayed_port),
+        xor_peer: (xor_peer_ip, xor_peer_port),
+        username,
+        software,
+        realm,
+        error,
+        attributes,
     };
-    let s = FieldType::StrGHash;
-    let ip = FieldType::IpGHash;
-    let int = FieldType::IntGHash;
-    let msg_type = d(
-        "termfield",
-        "stun.type",
-        "Message Type",
-        "stun.type",
-        "STUN message type",
-        s,
-    );
-    let mapped = (
-        d(
-            "ip",
-            "stun.mapped-ip",
-            "Mapped IP",
-            "stun.mappedIp",
-            "STUN MAPPED-ADDRESS IP",
-            ip,
-        ),
-        d(
-            "integer",
-            "stun.mapped-port",
-            "Mapped Port",
-            "stun.mappedPort",
-            "STUN MAPPED-ADDRESS port",
-            int,
-        ),
-    );
-    let xor_mapped = (
-        d(
-            "ip",
-            "stun.xor-mapped-ip",
-            "XOR Mapped IP",
-            "stun.xorMappedIp",
-            "STUN XOR-MAPPED-ADDRESS IP (external/NAT IP)",
-            ip,
-        ),
-        d(
-            "integer",
-            "stun.xor-mapped-port",
-            "XOR Mapped Port",
-            "stun.xorMappedPort",
-            "STUN XOR-MAPPED-ADDRESS port",
-            int,
-        ),
-    );
-    let username = d(
-        "termfield",
-        "stun.username",
-        "Username",
-        "stun.username",
-        "STUN username (ICE credentials)",
-        s,
-    );
-    let software = d(
-        "termfield",
-        "stun.software",
-        "Software",
-        "stun.software",
-        "STUN software attribute",
-        s,
-    );
-    let realm = d(
-        "termfield",
-        "stun.realm",
-        "Realm",
-        "stun.realm",
-        "STUN realm",
-        s,
-    );
-    let error = d(
-        "integer",
-        "stun.error",
-        "Error Code",
-        "stun.error",
-        "STUN error code",
-        int,
-    );
-    let xor_relayed = (
-        d(
-            "ip",
-            "stun.xor-relayed-ip",
-            "XOR Relayed IP",
-            "stun.xorRelayedIp",
-            "TURN XOR-RELAYED-ADDRESS IP (relay server allocated address)",
-            ip,
-        ),
-        d(
-            "integer",
-            "stun.xor-relayed-port",
-            "XOR Relayed Port",
-            "stun.xorRelayedPort",
-            "TURN XOR-RELAYED-ADDRESS port",
-            int,
-        ),
-    );
-    let xor_peer = (
-        d(
-            "ip",
-            "stun.xor-peer-ip",
-            "XOR Peer IP",
-            "stun.xorPeerIp",
-            "TURN XOR-PEER-ADDRESS IP (remote peer relayed through TURN server)",
-            ip,
-        ),
-        d(
-            "integer",
-            "stun.xorPeerPort",
-            "XOR Peer Port",
-            "stun.xorPeerPort",
-            "TURN XOR-PEER-ADDRESS port",
-            int,
-        ),
-    );
-    let attributes = d("termfield", "stun.attributes", "Attributes", "stun.attributes", "STUN/TURN protocol attributes/flags (fingerprint, ice-controlled, ice-controlling, use-candidate)", s);
-    f.set_category(username, "user");
-    f.set_category(xor_peer.1, "port");
-    c.set_config(
-        "stun",
-        Ids {
-            msg_type,
-            mapped,
-            xor_mapped,
-            xor_relayed,
-            xor_peer,
-            username,
-            software,
-            realm,
-            error,
-            attributes,
-        },
-    );
     for p in [&b"\x00\x01\x00"[..], b"\x00\x03\x00", b"\x01\x01\x00"] {
-        c.register_udp("stun", 0, 0, p, classify_udp);
+        c.register_udp("stun", 0, 0, p, move |cx, s, d, _, _| {
+            classify_udp(cx, s, d, ids)
+        });
     }
     for p in [
         &b"\x00\x01\x00"[..],
@@ -458,7 +383,9 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
         b"\x01\x01\x00",
         b"\x01\x03\x00",
     ] {
-        c.register_tcp("stun", 0, 0, p, classify_tcp);
+        c.register_tcp("stun", 0, 0, p, move |cx, s, d, _, _| {
+            classify_tcp(cx, s, d, ids)
+        });
     }
     c.register_udp("stun", 0, 0, b"RSP/", classify_rsp);
     c.register_tcp("stun", 0, 0, b"RSP/", classify_rsp);

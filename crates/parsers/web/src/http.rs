@@ -13,8 +13,9 @@
 use md5::{Digest, Md5};
 use sha2::Sha256;
 use std::collections::HashMap;
+use std::sync::Arc;
 use trawl_config::{Config, ConfigError};
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{flags, FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::text::hex;
 use trawl_parser_common::text::{latin1, latin1_lower, memcasestr, until_nul};
 use trawl_parser_common::value::{add_typed, trim_start};
@@ -22,7 +23,9 @@ use trawl_parser_common::{base64, magic, ntlm};
 use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
-use crate::http_parser::{method, method_str, Callbacks, HttpParser, Kind, METHOD_STRINGS};
+use crate::http_parser::{
+    method, method_str, Callbacks, HttpParser, Kind as ParserKind, METHOD_STRINGS,
+};
 
 /// Longest URI written (longer ones are cut and tagged `http:url-truncated`).
 const MAX_URL_LENGTH: usize = 4096;
@@ -43,7 +46,8 @@ pub enum MagicMode {
     None,
 }
 
-/// Field ids and settings, set up once at registration.
+/// Field ids and settings, set up once at registration and shared (`Arc`) by the
+/// classifiers and every session's parser.
 #[derive(Debug)]
 pub struct HttpConfig {
     host: FieldId,
@@ -82,6 +86,10 @@ pub struct HttpConfig {
     req_body_only_utf8: bool,
     value_max_len: usize,
     magic_mode: MagicMode,
+    /// What records NTLMSSP credentials of Authorization headers.
+    ntlm: ntlm::Ntlm,
+    /// The WebSocket fields, for sessions upgraded to it.
+    websocket: crate::websocket::Ids,
 }
 
 /// Per-session state outside the two tokenizers (Arkime's `HTTPInfo_t`).
@@ -196,7 +204,7 @@ impl Cb<'_, '_> {
             self.add_str(self.cfg.user, &u);
         }
         if let Some(b64) = a.ntlm {
-            ntlm::record_base64(self.cx, self.s, b64);
+            self.cfg.ntlm.record_base64(self.cx, self.s, b64);
         }
     }
 
@@ -693,16 +701,17 @@ fn unescape(s: &[u8]) -> Option<Vec<u8>> {
 /// The HTTP parser of one session.
 #[derive(Debug)]
 struct Http {
+    cfg: Arc<HttpConfig>,
     parsers: [HttpParser; 2],
     st: Info,
 }
 
 impl Http {
-    fn flush_method_counts(&mut self, cx: &mut Cx, s: &mut Session, cfg: &HttpConfig) {
+    fn flush_method_counts(&mut self, cx: &mut Cx, s: &mut Session) {
         let reg = &cx.shared.fields;
         for (i, c) in self.st.method_counts.iter_mut().enumerate() {
             if *c != 0 {
-                s.fields.int_add(reg, cfg.method_counts[i], *c);
+                s.fields.int_add(reg, self.cfg.method_counts[i], *c);
                 *c = 0;
             }
         }
@@ -715,17 +724,13 @@ impl Parser for Http {
     }
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let shared = cx.shared;
-        let Some(cfg) = shared.classifiers.config::<HttpConfig>("http") else {
-            return Parsed::Unregister;
-        };
         if self.st.http2_upgrade {
             classify_tcp(cx, s, data, dir);
             return Parsed::Unregister;
         }
         if self.st.websocket_upgrade == 2 {
             // The frames from here on are WebSocket's (they get these bytes too).
-            crate::websocket::attach(cx, s);
+            crate::websocket::attach(self.cfg.websocket, s);
             return Parsed::Unregister;
         }
         let dir = dir & 1;
@@ -735,7 +740,7 @@ impl Parser for Http {
             self.st.reclassify &= !bit;
             classify_tcp(cx, s, data, dir);
             if self.st.reclassify == 0 && self.st.is_connect == 3 {
-                self.flush_method_counts(cx, s, cfg);
+                self.flush_method_counts(cx, s);
                 return Parsed::Unregister;
             }
             return Parsed::Consumed(0);
@@ -743,6 +748,7 @@ impl Parser for Http {
         if self.st.w_parsers & bit == 0 {
             return Parsed::Consumed(0);
         }
+        let cfg = &*self.cfg;
         let mut rest = data;
         while !rest.is_empty() {
             let mut cb = Cb {
@@ -765,14 +771,11 @@ impl Parser for Http {
     }
 
     fn save(&mut self, cx: &mut Cx, s: &mut Session, final_: bool) {
-        let shared = cx.shared;
-        let Some(cfg) = shared.classifiers.config::<HttpConfig>("http") else {
-            return;
-        };
-        self.flush_method_counts(cx, s, cfg);
+        self.flush_method_counts(cx, s);
         if !final_ {
             return;
         }
+        let cfg = &*self.cfg;
         // End of stream: a body read until the close completes now.
         for d in 0..2 {
             if self.st.w_parsers & (1 << d) != 0 {
@@ -788,7 +791,7 @@ impl Parser for Http {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, cfg: &Arc<HttpConfig>) {
     if cx.has_protocol(s, "http") {
         return;
     }
@@ -800,24 +803,14 @@ fn classify(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
     register_parser(
         s,
         Box::new(Http {
-            parsers: [HttpParser::new(Kind::Both), HttpParser::new(Kind::Both)],
+            cfg: Arc::clone(cfg),
+            parsers: [
+                HttpParser::new(ParserKind::Both),
+                HttpParser::new(ParserKind::Both),
+            ],
             st,
         }),
     );
-}
-
-#[allow(clippy::too_many_arguments)]
-fn def(
-    f: &mut FieldRegistry,
-    kind: &str,
-    exp: &str,
-    friendly: &str,
-    db: &str,
-    help: &str,
-    ty: FieldType,
-    fl: u32,
-) -> FieldId {
-    f.define("http", kind, exp, friendly, db, help, ty, fl)
 }
 
 /// Defines the fields of one `[headers-http-request]`/`[headers-http-response]` section
@@ -868,8 +861,8 @@ fn load_headers(
             FieldType::StrArray
         };
         let exp = format!("{exp_base}{name}");
-        let id = def(
-            f,
+        let id = f.define(
+            "http",
             kind,
             &exp,
             &exp,
@@ -933,345 +926,197 @@ impl HttpOptions {
     }
 }
 
-/// Defines the HTTP fields (and the configured header fields) and registers the
-/// classifiers.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &HttpOptions) {
-    use FieldType::{Int, IntGHash, IpGHash, StrArray, StrHash};
-    let cnt = flags::CNT;
-    let host = def(
-        f,
-        "lotermfield",
-        "host.http",
-        "HTTP Host",
-        "http.host",
-        "HTTP host header field",
-        StrHash,
-        cnt,
-    );
-    f.set_category(host, "host");
-    def(
-        f,
-        "lotextfield",
-        "host.http.tokens",
-        "HTTP Host Tokens",
-        "http.hostTokens",
-        "HTTP host Tokens header field",
-        StrHash,
-        flags::FAKE,
-    );
-    let urls = def(
-        f,
-        "termfield",
-        "http.uri",
-        "HTTP URI",
-        "http.uri",
-        "URIs for request",
-        StrHash,
-        cnt,
-    );
-    f.set_category(urls, "url,host");
-    def(
-        f,
-        "lotextfield",
-        "http.uri.tokens",
-        "HTTP URI Tokens",
-        "http.uriTokens",
-        "URI tokens for request",
-        StrHash,
-        flags::FAKE,
-    );
-    let xff = def(
-        f,
-        "ip",
-        "ip.xff",
-        "HTTP XFF IP",
-        "http.xffIp",
-        "X-Forwarded-For Header",
-        IpGHash,
-        cnt,
-    );
-    f.set_category(xff, "ip");
-    let ua = def(
-        f,
-        "termfield",
-        "http.user-agent",
-        "HTTP Useragent",
-        "http.useragent",
-        "User-Agent Header",
-        StrHash,
-        cnt,
-    );
-    def(
-        f,
-        "lotextfield",
+const HTTP: FieldSpec = FieldSpec::new("http", FieldType::StrHash).flags(Flags::CNT);
+const FAKE: FieldSpec = FieldSpec::new("http", FieldType::StrHash).flags(Flags::FAKE);
+const HEADERS: FieldSpec = FieldSpec::new("http", FieldType::StrArray);
+const METHOD_COUNT: FieldSpec = FieldSpec::new("http", FieldType::Int);
+
+/// The HTTP fields defined before `http.sha256` (the fake ones are for the viewer).
+pub const FIELDS: [FieldSpec; 16] = [
+    HTTP.named("host.http", "http.host", Kind::LoTermField)
+        .text("HTTP Host", "HTTP host header field")
+        .category("host"),
+    FAKE.named("host.http.tokens", "http.hostTokens", Kind::LoTextField)
+        .text("HTTP Host Tokens", "HTTP host Tokens header field"),
+    HTTP.named("http.uri", "http.uri", Kind::TermField)
+        .text("HTTP URI", "URIs for request")
+        .category("url,host"),
+    FAKE.named("http.uri.tokens", "http.uriTokens", Kind::LoTextField)
+        .text("HTTP URI Tokens", "URI tokens for request"),
+    HTTP.named("ip.xff", "http.xffIp", Kind::Ip)
+        .text("HTTP XFF IP", "X-Forwarded-For Header")
+        .ty(FieldType::IpGHash)
+        .category("ip"),
+    HTTP.named("http.user-agent", "http.useragent", Kind::TermField)
+        .text("HTTP Useragent", "User-Agent Header"),
+    FAKE.named(
         "http.user-agent.tokens",
-        "HTTP Useragent Tokens",
         "http.useragentTokens",
-        "User-Agent Header Tokens",
-        StrHash,
-        flags::FAKE,
-    );
-    let tags_req = def(
-        f,
-        "lotermfield",
+        Kind::LoTextField,
+    )
+    .text("HTTP Useragent Tokens", "User-Agent Header Tokens"),
+    HTTP.named(
         "http.hasheader.src",
-        "HTTP Src Header",
         "http.requestHeader",
-        "Request has header present",
-        StrHash,
-        cnt,
-    );
-    let tags_res = def(
-        f,
-        "lotermfield",
+        Kind::LoTermField,
+    )
+    .text("HTTP Src Header", "Request has header present"),
+    HTTP.named(
         "http.hasheader.dst",
-        "HTTP Dst Header",
         "http.responseHeader",
-        "Response has header present",
-        StrHash,
-        cnt,
-    );
-    let header_req_field = def(
-        f,
-        "lotermfield",
-        "http.header.request.field",
-        "Request Header Fields",
-        "http.requestHeaderField",
-        "Contains Request header fields",
-        StrArray,
-        flags::NODB,
-    );
-    let header_req_value = def(
-        f,
-        "lotermfield",
-        "http.hasheader.src.value",
-        "Request Header Values",
-        "http.requestHeaderValue",
-        "Contains request header values",
-        StrArray,
-        cnt,
-    );
-    let header_res_field = def(
-        f,
-        "lotermfield",
-        "http.header.response.field",
-        "Response Header fields",
-        "http.responseHeaderField",
-        "Contains response header fields",
-        StrArray,
-        flags::NODB,
-    );
-    let header_res_value = def(
-        f,
-        "lotermfield",
-        "http.hasheader.dst.value",
-        "Response Header Values",
-        "http.responseHeaderValue",
-        "Contains response header values",
-        StrArray,
-        cnt,
-    );
-    def(
-        f,
-        "lotermfield",
-        "http.hasheader",
-        "Has Src or Dst Header",
-        "hhall",
-        "Shorthand for http.hasheader.src or http.hasheader.dst",
-        StrHash,
-        flags::FAKE,
-    );
-    def(
-        f,
-        "lotermfield",
-        "http.hasheader.value",
-        "Has Value in Src or Dst Header",
-        "hhvalueall",
-        "Shorthand for http.hasheader.src.value or http.hasheader.dst.value",
-        StrHash,
-        flags::FAKE,
-    );
-    let md5 = def(
-        f,
-        "lotermfield",
-        "http.md5",
-        "HTTP Body MD5",
-        "http.md5",
-        "MD5 of http body response",
-        StrHash,
-        cnt,
-    );
-    f.set_category(md5, "md5");
-    let sha256 = if st.support_sha256 {
-        let id = def(
-            f,
-            "lotermfield",
-            "http.sha256",
-            "HTTP Body SHA256",
-            "http.sha256",
-            "SHA256 of http body response",
-            StrHash,
-            cnt,
-        );
-        f.set_category(id, "sha256");
-        Some(id)
-    } else {
-        None
-    };
-    def(
-        f,
-        "termfield",
-        "http.version",
-        "HTTP Version",
-        "httpversion",
-        "HTTP version number",
-        StrHash,
-        flags::FAKE,
-    );
-    let ver_req = def(
-        f,
-        "termfield",
-        "http.version.src",
-        "HTTP Src Version",
-        "http.clientVersion",
-        "Request HTTP version number",
-        StrHash,
-        cnt,
-    );
-    let ver_res = def(
-        f,
-        "termfield",
-        "http.version.dst",
-        "HTTP Dst Version",
-        "http.serverVersion",
-        "Response HTTP version number",
-        StrHash,
-        cnt,
-    );
-    let path = def(
-        f,
-        "termfield",
-        "http.uri.path",
-        "HTTP URI Path",
-        "http.path",
-        "Path portion of URI",
-        StrHash,
-        cnt,
-    );
-    let key = def(
-        f,
-        "termfield",
-        "http.uri.key",
-        "HTTP QS Keys",
-        "http.key",
-        "Keys from query string of URI",
-        StrHash,
-        cnt,
-    );
-    let value = def(
-        f,
-        "termfield",
-        "http.uri.value",
-        "HTTP QS Values",
-        "http.value",
-        "Values from query string of URI",
-        StrHash,
-        cnt,
-    );
-    let cookie_key = def(
-        f,
-        "termfield",
-        "http.cookie.key",
-        "HTTP Cookie Keys",
-        "http.cookieKey",
-        "The keys to cookies sent up in requests",
-        StrHash,
-        cnt,
-    );
-    let cookie_value = def(
-        f,
-        "termfield",
-        "http.cookie.value",
-        "HTTP Cookie Values",
-        "http.cookieValue",
-        "The values of cookies sent in requests",
-        StrHash,
-        cnt,
-    );
-    let method_f = def(
-        f,
-        "termfield",
-        "http.method",
-        "HTTP Request Method",
-        "http.method",
-        "HTTP Request Method",
-        StrHash,
-        cnt,
-    );
-    let magic_f = def(
-        f,
-        "termfield",
-        "http.bodymagic",
-        "HTTP Body Magic",
-        "http.bodyMagic",
-        "The content type of body determined by libfile/magic",
-        StrHash,
-        cnt,
-    );
-    let user = def(
-        f,
-        "termfield",
-        "http.user",
-        "HTTP User",
-        "http.user",
-        "HTTP Auth User",
-        StrHash,
-        cnt,
-    );
-    f.set_category(user, "user");
-    let auth_type = def(
-        f,
-        "lotermfield",
-        "http.authtype",
-        "HTTP Auth Type",
-        "http.authType",
-        "HTTP Auth Type",
-        StrHash,
-        cnt,
-    );
-    let status_code = def(
-        f,
-        "integer",
-        "http.statuscode",
-        "HTTP Status Code",
-        "http.statuscode",
-        "Response HTTP numeric status code",
-        IntGHash,
-        cnt,
-    );
-    let req_body = def(
-        f,
-        "termfield",
-        "http.reqbody",
-        "HTTP Request Body",
-        "http.requestBody",
-        "HTTP Request Body",
-        StrHash,
-        0,
-    );
-    let method_counts = std::array::from_fn(|i| {
-        let m = method_str(i as u8);
-        def(
-            f,
-            "integer",
-            &format!("http.method.{m}"),
-            &format!("Method {m} Count"),
-            &format!("http.method-{m}"),
-            &format!("Number of {m} method calls in session"),
-            Int,
-            0,
+        Kind::LoTermField,
+    )
+    .text("HTTP Dst Header", "Response has header present"),
+    HEADERS
+        .named(
+            "http.header.request.field",
+            "http.requestHeaderField",
+            Kind::LoTermField,
         )
-    });
+        .text("Request Header Fields", "Contains Request header fields")
+        .flags(Flags::NODB),
+    HEADERS
+        .named(
+            "http.hasheader.src.value",
+            "http.requestHeaderValue",
+            Kind::LoTermField,
+        )
+        .text("Request Header Values", "Contains request header values")
+        .flags(Flags::CNT),
+    HEADERS
+        .named(
+            "http.header.response.field",
+            "http.responseHeaderField",
+            Kind::LoTermField,
+        )
+        .text("Response Header fields", "Contains response header fields")
+        .flags(Flags::NODB),
+    HEADERS
+        .named(
+            "http.hasheader.dst.value",
+            "http.responseHeaderValue",
+            Kind::LoTermField,
+        )
+        .text("Response Header Values", "Contains response header values")
+        .flags(Flags::CNT),
+    FAKE.named("http.hasheader", "hhall", Kind::LoTermField)
+        .text(
+            "Has Src or Dst Header",
+            "Shorthand for http.hasheader.src or http.hasheader.dst",
+        ),
+    FAKE.named("http.hasheader.value", "hhvalueall", Kind::LoTermField)
+        .text(
+            "Has Value in Src or Dst Header",
+            "Shorthand for http.hasheader.src.value or http.hasheader.dst.value",
+        ),
+    HTTP.named("http.md5", "http.md5", Kind::LoTermField)
+        .text("HTTP Body MD5", "MD5 of http body response")
+        .category("md5"),
+];
+
+/// `http.sha256`, defined (after [`FIELDS`]) only with `supportSha256`.
+pub const SHA256_FIELD: FieldSpec = HTTP
+    .named("http.sha256", "http.sha256", Kind::LoTermField)
+    .text("HTTP Body SHA256", "SHA256 of http body response")
+    .category("sha256");
+
+/// The HTTP fields defined after `http.sha256`.
+pub const MORE_FIELDS: [FieldSpec; 14] = [
+    FAKE.named("http.version", "httpversion", Kind::TermField)
+        .text("HTTP Version", "HTTP version number"),
+    HTTP.named("http.version.src", "http.clientVersion", Kind::TermField)
+        .text("HTTP Src Version", "Request HTTP version number"),
+    HTTP.named("http.version.dst", "http.serverVersion", Kind::TermField)
+        .text("HTTP Dst Version", "Response HTTP version number"),
+    HTTP.named("http.uri.path", "http.path", Kind::TermField)
+        .text("HTTP URI Path", "Path portion of URI"),
+    HTTP.named("http.uri.key", "http.key", Kind::TermField)
+        .text("HTTP QS Keys", "Keys from query string of URI"),
+    HTTP.named("http.uri.value", "http.value", Kind::TermField)
+        .text("HTTP QS Values", "Values from query string of URI"),
+    HTTP.named("http.cookie.key", "http.cookieKey", Kind::TermField)
+        .text(
+            "HTTP Cookie Keys",
+            "The keys to cookies sent up in requests",
+        ),
+    HTTP.named("http.cookie.value", "http.cookieValue", Kind::TermField)
+        .text(
+            "HTTP Cookie Values",
+            "The values of cookies sent in requests",
+        ),
+    HTTP.named("http.method", "http.method", Kind::TermField)
+        .text("HTTP Request Method", "HTTP Request Method"),
+    HTTP.named("http.bodymagic", "http.bodyMagic", Kind::TermField)
+        .text(
+            "HTTP Body Magic",
+            "The content type of body determined by libfile/magic",
+        ),
+    HTTP.named("http.user", "http.user", Kind::TermField)
+        .text("HTTP User", "HTTP Auth User")
+        .category("user"),
+    HTTP.named("http.authtype", "http.authType", Kind::LoTermField)
+        .text("HTTP Auth Type", "HTTP Auth Type"),
+    HTTP.named("http.statuscode", "http.statuscode", Kind::Integer)
+        .text("HTTP Status Code", "Response HTTP numeric status code")
+        .ty(FieldType::IntGHash),
+    HTTP.named("http.reqbody", "http.requestBody", Kind::TermField)
+        .text("HTTP Request Body", "HTTP Request Body")
+        .flags(Flags::NONE),
+];
+
+/// `http.method-<NAME>` counts, for the methods up to [`MAX_COUNTED_METHOD`] in the
+/// tokenizer's order ([`method_str`]).
+pub const METHOD_COUNT_FIELDS: [FieldSpec; MAX_COUNTED_METHOD + 1] = [
+    METHOD_COUNT
+        .named("http.method.DELETE", "http.method-DELETE", Kind::Integer)
+        .text(
+            "Method DELETE Count",
+            "Number of DELETE method calls in session",
+        ),
+    METHOD_COUNT
+        .named("http.method.GET", "http.method-GET", Kind::Integer)
+        .text("Method GET Count", "Number of GET method calls in session"),
+    METHOD_COUNT
+        .named("http.method.HEAD", "http.method-HEAD", Kind::Integer)
+        .text(
+            "Method HEAD Count",
+            "Number of HEAD method calls in session",
+        ),
+    METHOD_COUNT
+        .named("http.method.POST", "http.method-POST", Kind::Integer)
+        .text(
+            "Method POST Count",
+            "Number of POST method calls in session",
+        ),
+    METHOD_COUNT
+        .named("http.method.PUT", "http.method-PUT", Kind::Integer)
+        .text("Method PUT Count", "Number of PUT method calls in session"),
+    METHOD_COUNT
+        .named("http.method.CONNECT", "http.method-CONNECT", Kind::Integer)
+        .text(
+            "Method CONNECT Count",
+            "Number of CONNECT method calls in session",
+        ),
+    METHOD_COUNT
+        .named("http.method.OPTIONS", "http.method-OPTIONS", Kind::Integer)
+        .text(
+            "Method OPTIONS Count",
+            "Number of OPTIONS method calls in session",
+        ),
+];
+
+/// Defines the HTTP fields (and the configured header fields), then the WebSocket
+/// fields the HTTP parser hands upgraded sessions to, and registers the classifiers.
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &HttpOptions) {
+    // Authorization headers may carry NTLMSSP (the fields are Arkime's core ones:
+    // defined already when every family is registered).
+    let ntlm = ntlm::fields(f);
+    let [host, _, urls, _, xff, ua, _, tags_req, tags_res, header_req_field, header_req_value, header_res_field, header_res_value, _, _, md5] =
+        f.define_all(&FIELDS);
+    let sha256 = st.support_sha256.then(|| f.define_spec(&SHA256_FIELD));
+    let [_, ver_req, ver_res, path, key, value, cookie_key, cookie_value, method_f, magic_f, user, auth_type, status_code, req_body] =
+        f.define_all(&MORE_FIELDS);
+    let method_counts = f.define_all(&METHOD_COUNT_FIELDS);
 
     let mut req_headers = HashMap::new();
     req_headers.insert("x-forwarded-for".to_string(), xff);
@@ -1296,58 +1141,66 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &HttpOptions) {
         "http.response-",
         &mut res_headers,
     );
+    let websocket = crate::websocket::register(f);
 
     let magic_mode = if !st.magic {
         MagicMode::None
     } else {
         MagicMode::Basic
     };
-    c.set_config(
-        "http",
-        HttpConfig {
-            host,
-            urls,
-            tags_req,
-            tags_res,
-            header_req_field,
-            header_req_value,
-            header_res_field,
-            header_res_value,
-            md5,
-            sha256,
-            ver_req,
-            ver_res,
-            path,
-            key,
-            value,
-            cookie_key,
-            cookie_value,
-            method: method_f,
-            magic: magic_f,
-            user,
-            auth_type,
-            status_code,
-            req_body,
-            method_counts,
-            req_headers,
-            res_headers,
-            parse_qs_value: st.parse_qs_value,
-            parse_cookie_value: st.parse_cookie_value,
-            all_req: st.all_req,
-            all_res: st.all_res,
-            max_req_body: st.max_req_body as usize,
-            req_body_only_utf8: st.req_body_only_utf8,
-            value_max_len: st.value_max_len as usize,
-            magic_mode,
-        },
-    );
+    let cfg = Arc::new(HttpConfig {
+        host,
+        urls,
+        tags_req,
+        tags_res,
+        header_req_field,
+        header_req_value,
+        header_res_field,
+        header_res_value,
+        md5,
+        sha256,
+        ver_req,
+        ver_res,
+        path,
+        key,
+        value,
+        cookie_key,
+        cookie_value,
+        method: method_f,
+        magic: magic_f,
+        user,
+        auth_type,
+        status_code,
+        req_body,
+        method_counts,
+        req_headers,
+        res_headers,
+        parse_qs_value: st.parse_qs_value,
+        parse_cookie_value: st.parse_cookie_value,
+        all_req: st.all_req,
+        all_res: st.all_res,
+        max_req_body: st.max_req_body as usize,
+        req_body_only_utf8: st.req_body_only_utf8,
+        value_max_len: st.value_max_len as usize,
+        magic_mode,
+        ntlm,
+        websocket,
+    });
     // A stream starts with a request method the tokenizer knows, or (TCP only) with
     // `HTTP` when it is seen from its response.
     for m in METHOD_STRINGS {
-        c.register_tcp("http", 0, 0, m.as_bytes(), classify);
-        c.register_sctp("http", 0, 0, m.as_bytes(), classify);
+        let tcp = Arc::clone(&cfg);
+        c.register_tcp("http", 0, 0, m.as_bytes(), move |cx, s, _, _, _| {
+            classify(cx, s, &tcp)
+        });
+        let sctp = Arc::clone(&cfg);
+        c.register_sctp("http", 0, 0, m.as_bytes(), move |cx, s, _, _, _| {
+            classify(cx, s, &sctp)
+        });
     }
-    c.register_tcp("http", 0, 0, b"HTTP", classify);
+    c.register_tcp("http", 0, 0, b"HTTP", move |cx, s, _, _, _| {
+        classify(cx, s, &cfg)
+    });
 }
 
 #[cfg(test)]
@@ -1381,6 +1234,17 @@ mod tests {
         let bad = config("[default]\nmagicMode=sometimes\n");
         let e = HttpOptions::from_config(&bad).unwrap_err().to_string();
         assert!(e.contains("magicMode"), "{e}");
+    }
+
+    #[test]
+    fn method_count_fields_follow_the_tokenizer() {
+        for (i, spec) in METHOD_COUNT_FIELDS.iter().enumerate() {
+            let m = method_str(i as u8);
+            assert_eq!(spec.expression, format!("http.method.{m}"));
+            assert_eq!(spec.db, format!("http.method-{m}"));
+            assert_eq!(spec.friendly, format!("Method {m} Count"));
+            assert_eq!(spec.help, format!("Number of {m} method calls in session"));
+        }
     }
 
     #[test]

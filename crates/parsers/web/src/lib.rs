@@ -14,7 +14,8 @@ pub fn register(
     f: &mut FieldRegistry,
     cfg: &Config,
 ) -> Result<(), ConfigError> {
+    // WebSocket has no classifier: HTTP defines its fields (after its own) and hands
+    // upgraded sessions over.
     http::register(c, f, &http::HttpOptions::from_config(cfg)?);
-    websocket::register(c, f);
     Ok(())
 }

@@ -2,9 +2,9 @@
 //! to an `Upgrade: websocket` request: opcodes, frame and masked-frame counts, payload
 //! bytes, samples of the first text frames and close codes and reasons.
 
-use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::text::latin1;
-use trawl_session::parsers::{has_parser, register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::parsers::{has_parser, register_parser, Parsed, Parser, ParserBuf};
 use trawl_session::{Cx, Session};
 
 const OPCODES: [&str; 16] = [
@@ -91,8 +91,9 @@ fn printable(pay: &[u8], mask: Option<[u8; 4]>, offset: usize, keep: &[u8]) -> V
     v
 }
 
+/// The WebSocket field ids (and the number of text samples kept), from [`register`].
 #[derive(Clone, Copy, Debug)]
-struct Ids {
+pub struct Ids {
     opcode: FieldId,
     close_code: FieldId,
     close_reason: FieldId,
@@ -206,13 +207,10 @@ impl Parser for WebSocket {
 }
 
 /// Starts the WebSocket parser on a session (once), as the HTTP parser hands over.
-pub fn attach(cx: &Cx, s: &mut Session) {
+pub fn attach(ids: Ids, s: &mut Session) {
     if has_parser(s, "websocket") {
         return;
     }
-    let Some(ids) = cx.shared.classifiers.config::<Ids>("websocket").copied() else {
-        return;
-    };
     register_parser(
         s,
         Box::new(WebSocket {
@@ -227,83 +225,72 @@ pub fn attach(cx: &Cx, s: &mut Session) {
     );
 }
 
-/// Defines the WebSocket fields.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
-    let cnt = flags::CNT;
-    let mut def = |kind: &str, exp: &str, friendly: &str, help: &str, ty, fl| {
-        f.define("websocket", kind, exp, friendly, exp, help, ty, fl)
-    };
-    let opcode = def(
-        "termfield",
-        "websocket.opcode",
-        "Opcode",
-        "WebSocket frame opcode (Text, Binary, Ping, Pong, Close, ...)",
-        FieldType::StrGHash,
-        cnt,
-    );
-    let close_code = def(
-        "integer",
-        "websocket.closeCode",
-        "Close Code",
-        "WebSocket close status code",
-        FieldType::IntGHash,
-        cnt,
-    );
-    let close_reason = def(
-        "termfield",
+const WS: FieldSpec = FieldSpec::new("websocket", FieldType::StrGHash).flags(Flags::CNT);
+const WS_INT: FieldSpec = FieldSpec::new("websocket", FieldType::Int);
+
+/// The WebSocket fields, in the order of [`Ids`].
+pub const FIELDS: [FieldSpec; 7] = [
+    WS.named("websocket.opcode", "websocket.opcode", Kind::TermField)
+        .text(
+            "Opcode",
+            "WebSocket frame opcode (Text, Binary, Ping, Pong, Close, ...)",
+        ),
+    WS.named("websocket.closeCode", "websocket.closeCode", Kind::Integer)
+        .text("Close Code", "WebSocket close status code")
+        .ty(FieldType::IntGHash),
+    WS.named(
         "websocket.closeReason",
-        "Close Reason",
-        "WebSocket close reason text",
-        FieldType::StrGHash,
-        cnt,
-    );
-    let payload_bytes = def(
-        "integer",
-        "websocket.payloadBytes",
-        "Payload Bytes",
-        "Total WebSocket payload bytes observed",
-        FieldType::Int,
-        0,
-    );
-    let frame_cnt = def(
-        "integer",
-        "websocket.frameCnt",
-        "Frame Count",
-        "Total WebSocket frames observed",
-        FieldType::Int,
-        0,
-    );
-    let text_sample = def(
-        "termfield",
+        "websocket.closeReason",
+        Kind::TermField,
+    )
+    .text("Close Reason", "WebSocket close reason text"),
+    WS_INT
+        .named(
+            "websocket.payloadBytes",
+            "websocket.payloadBytes",
+            Kind::Integer,
+        )
+        .text("Payload Bytes", "Total WebSocket payload bytes observed"),
+    WS_INT
+        .named("websocket.frameCnt", "websocket.frameCnt", Kind::Integer)
+        .text("Frame Count", "Total WebSocket frames observed"),
+    WS.named(
         "websocket.textSample",
+        "websocket.textSample",
+        Kind::TermField,
+    )
+    .text(
         "Text Sample",
         "Sample of WebSocket text frame payload (truncated to 256 bytes)",
-        FieldType::StrGHash,
-        cnt,
-    );
-    let masked = def(
-        "integer",
-        "websocket.maskedFromClient",
-        "Masked Frames",
-        "Number of WebSocket frames with the MASK bit set",
-        FieldType::Int,
-        0,
-    );
-    // Arkime's websocketTextSampleCnt default.
-    let samples = 4;
-    c.set_config(
-        "websocket",
-        Ids {
-            opcode,
-            close_code,
-            close_reason,
-            payload_bytes,
-            frame_cnt,
-            text_sample,
-            masked,
-            samples,
-        },
-    );
+    ),
+    WS_INT
+        .named(
+            "websocket.maskedFromClient",
+            "websocket.maskedFromClient",
+            Kind::Integer,
+        )
+        .text(
+            "Masked Frames",
+            "Number of WebSocket frames with the MASK bit set",
+        ),
+];
+
+/// Defines the WebSocket fields. There is no classifier: the HTTP parser, which
+/// keeps the ids returned, hands an upgraded session over with [`attach`].
+pub fn register(f: &mut FieldRegistry) -> Ids {
+    let [opcode, close_code, close_reason, payload_bytes, frame_cnt, text_sample, masked] =
+        f.define_all(&FIELDS);
+    Ids {
+        opcode,
+        close_code,
+        close_reason,
+        payload_bytes,
+        frame_cnt,
+        text_sample,
+        masked,
+        // Arkime's websocketTextSampleCnt default.
+        samples: 4,
+    }
 }
 
 #[cfg(test)]
