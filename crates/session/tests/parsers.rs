@@ -2,6 +2,7 @@
 //! parsers fed each direction's bytes in order (TCP reassembled), unregistering, and
 //! disableParsers.
 
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use trawl_fields::{FieldRegistry, FieldValue};
@@ -11,6 +12,7 @@ use trawl_session::{
     define_core_fields, register_builtin, CoreSettings, Cx, InplaceWriter, MProtocols,
     PacketThread, Session, SessionSink, Shared,
 };
+use trawl_testkit::wire::{self, TcpHeader};
 
 /// What the test parser saw, per session (by source port).
 type Seen = Arc<Mutex<Vec<(u16, [Vec<u8>; 2], Vec<String>)>>>;
@@ -119,38 +121,32 @@ fn setup(disabled: &[String]) -> (Decoder, PacketThread, Seen) {
     (Decoder::new(Arc::new(tables)), pt, out)
 }
 
+/// A raw IPv4 packet (link type 228) between 10.0.0.`src` and 10.0.0.`dst`.
 fn ip(proto: u8, src: u8, dst: u8, l4: &[u8]) -> Vec<u8> {
-    let mut v = vec![
-        0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0, 10, 0, 0, src, 10, 0, 0, dst,
-    ];
-    v[2..4].copy_from_slice(&((20 + l4.len()) as u16).to_be_bytes());
-    v.extend_from_slice(l4);
-    v
+    wire::ipv4([10, 0, 0, src], [10, 0, 0, dst], proto, 0, l4)
 }
 
+fn addr(last: u8) -> IpAddr {
+    IpAddr::from([10, 0, 0, last])
+}
+
+/// A TCP segment; the higher port is the client's, at 10.0.0.1.
 fn tcp(sport: u16, dport: u16, seq: u32, flags: u8, data: &[u8]) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend_from_slice(&sport.to_be_bytes());
-    t.extend_from_slice(&dport.to_be_bytes());
-    t.extend_from_slice(&seq.to_be_bytes());
-    t.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    t.extend_from_slice(data);
-    ip(
-        6,
-        if sport > dport { 1 } else { 2 },
-        if sport > dport { 2 } else { 1 },
-        &t,
-    )
+    let (s, d) = if sport > dport { (1, 2) } else { (2, 1) };
+    let h = TcpHeader {
+        sport,
+        dport,
+        seq,
+        ack: 0,
+        flags,
+        window: 0xffff,
+    };
+    ip(6, s, d, &wire::tcp(addr(s), addr(d), h, data))
 }
 
+/// A UDP datagram from 10.0.0.1 to 10.0.0.2.
 fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
-    let mut u = Vec::new();
-    u.extend_from_slice(&sport.to_be_bytes());
-    u.extend_from_slice(&dport.to_be_bytes());
-    u.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.extend_from_slice(data);
-    ip(17, 1, 2, &u)
+    ip(17, 1, 2, &wire::udp(addr(1), sport, addr(2), dport, data))
 }
 
 fn feed(d: &mut Decoder, pt: &mut PacketThread, bytes: &[u8]) {

@@ -28,21 +28,8 @@ pub mod ethertype {
     pub const VLAN: u16 = 0x8100;
 }
 
-/// TCP flag bits.
-pub mod tcp_flag {
-    /// FIN.
-    pub const FIN: u8 = 0x01;
-    /// SYN.
-    pub const SYN: u8 = 0x02;
-    /// RST.
-    pub const RST: u8 = 0x04;
-    /// PSH.
-    pub const PSH: u8 = 0x08;
-    /// ACK.
-    pub const ACK: u8 = 0x10;
-    /// URG.
-    pub const URG: u8 = 0x20;
-}
+/// TCP flag bits, as the decoder reads them.
+pub use trawl_packet::wire::tcp_flags as tcp_flag;
 
 /// The Internet checksum (RFC 1071) of the concatenation of `parts`.
 pub fn checksum(parts: &[&[u8]]) -> u16 {
