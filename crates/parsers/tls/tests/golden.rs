@@ -56,3 +56,21 @@ pub fn certificate_body(stream: &[u8]) -> Vec<u8> {
     }
     panic!("no Certificate message")
 }
+
+/// The `cert` object Arkime wrote for ssl-selfsign's certificate (ssl-selfsign.test),
+/// which the TLS and DTLS tests both send.
+pub fn selfsign_cert() -> serde_json::Value {
+    serde_json::json!({
+        "hash": "d5:14:6c:45:45:60:f6:78:1e:67:bb:5a:67:b6:89:d4:98:a2:ec:2e",
+        "issuerCN": ["molochftw"],
+        "notAfter": 1_521_991_598_000u64,
+        "notBefore": 1_519_399_598_000u64,
+        "publicAlgorithm": "rsaEncryption",
+        "remainingDays": 29,
+        "remainingSeconds": 2_591_473,
+        "serial": "00b27e45d092b4dddf",
+        "subjectCN": ["molochftw"],
+        "validDays": 30,
+        "validSeconds": 2_592_000,
+    })
+}
