@@ -222,6 +222,8 @@ pub struct Cx<'a> {
     pub(crate) idx: u32,
     /// The thread's session timers.
     pub(crate) pq: &'a mut pq::Pq,
+    /// The thread's counters.
+    pub(crate) stats: &'a mut thread::ThreadStats,
     /// Time of the thread's latest packet.
     pub last_packet_secs: u32,
 }

@@ -21,24 +21,85 @@ use crate::{Cx, Session};
 /// (typed field ids, settings) when it is registered.
 pub type ClassifyFn = Arc<dyn Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync>;
 
-/// What a parser did with a run of bytes.
+/// What a parser did with a run of bytes (Retina's parse result, Arkime's return
+/// value of a parser callback).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Parsed {
-    /// It used this many bytes (0 is fine: it only looked).
-    Consumed(usize),
-    /// It is done with this session: drop it.
-    Unregister,
+    /// It handled the bytes and claims the first `n` of them from the parsers after it
+    /// (0 is fine: it only looked; `n` at least the bytes given ends the pass, as in
+    /// Arkime). Nothing is kept for it.
+    Done(usize),
+    /// The bytes end inside a message. The framework keeps those from `consumed` on
+    /// (a `consumed` past the end drops that many more of the bytes still to come) and
+    /// calls the parser again, with them in front of the next bytes, once it holds
+    /// `needed` bytes (0: at the next bytes). More than [`Parser::max_held`] kept or
+    /// needed unregisters the parser (counted as a parser overflow).
+    Incomplete {
+        /// Bytes of the run used up.
+        consumed: usize,
+        /// Bytes the next message needs, counted from the first byte kept.
+        needed: usize,
+    },
+    /// It has no more use for the session's bytes: it unregisters.
+    Skip,
+    /// The bytes are not what it parses (a broken header, a length out of range): it
+    /// unregisters, and the thread counts a parser error.
+    Error,
 }
 
 /// A per-session parser.
 pub trait Parser: Send + std::fmt::Debug {
     /// Its name, for logs and `disableParsers`.
     fn name(&self) -> &'static str;
-    /// Bytes of direction `dir` (0 from the session's source, 1 from its destination).
+    /// Bytes of direction `dir` (0 from the session's source, 1 from its destination):
+    /// after an [`Parsed::Incomplete`], the bytes kept for it followed by the new ones.
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed;
     /// Called before each document is written (`final_` false for a mid-session save),
     /// to flush what the parser holds into fields.
     fn save(&mut self, _cx: &mut Cx, _s: &mut Session, _final: bool) {}
+    /// The most bytes the framework keeps for it per direction after an
+    /// [`Parsed::Incomplete`].
+    fn max_held(&self) -> usize {
+        DEFAULT_MAX_HELD
+    }
+}
+
+/// [`Parser::max_held`] unless a parser says otherwise.
+pub const DEFAULT_MAX_HELD: usize = 0x4000;
+
+/// A parser attached to a session, with the bytes the framework keeps for it.
+#[derive(Debug)]
+pub struct ParserSlot {
+    /// The parser: taken out while it runs, so that it may hand bytes to the others;
+    /// one that unregisters stays None until the outermost pass ends.
+    parser: Option<Box<dyn Parser>>,
+    /// Per direction: the bytes of an unfinished message.
+    held: [Vec<u8>; 2],
+    /// Per direction: how many bytes must be held before the parser runs again.
+    needed: [usize; 2],
+    /// Per direction: bytes still to drop before any are kept or given.
+    skipping: [usize; 2],
+}
+
+impl ParserSlot {
+    fn new(p: Box<dyn Parser>) -> Self {
+        ParserSlot {
+            parser: Some(p),
+            held: [Vec::new(), Vec::new()],
+            needed: [0; 2],
+            skipping: [0; 2],
+        }
+    }
+
+    /// The parser's name, unless it unregistered.
+    pub fn name(&self) -> Option<&'static str> {
+        self.parser.as_ref().map(|p| p.name())
+    }
+
+    /// Bytes held for direction `dir`.
+    pub fn held(&self, dir: usize) -> &[u8] {
+        &self.held[dir & 1]
+    }
 }
 
 /// Port classifier kinds (Arkime's `ARKIME_PARSERS_PORT_*`), combinable.
@@ -349,7 +410,8 @@ pub(crate) enum Transport {
 }
 
 /// Each direction's bytes kept by a parser until a whole message is there (Arkime's
-/// `ArkimeParserBuf_t`), with a cap.
+/// `ArkimeParserBuf_t`), with a cap. Being replaced by the framework's own buffering
+/// ([`Parsed::Incomplete`]).
 #[derive(Clone, Debug)]
 pub struct ParserBuf {
     buf: [Vec<u8>; 2],
@@ -411,12 +473,12 @@ impl ParserBuf {
 
 /// Attaches a parser to the session (Arkime's `arkime_parsers_register`).
 pub fn register_parser(s: &mut Session, p: Box<dyn Parser>) {
-    s.parsers.push(Some(p));
+    s.parsers.push(ParserSlot::new(p));
 }
 
 /// Whether the session already has a parser called `name`.
 pub fn has_parser(s: &Session, name: &str) -> bool {
-    s.parsers.iter().flatten().any(|p| p.name() == name)
+    s.parsers.iter().any(|p| p.name() == Some(name))
 }
 
 /// Runs the TCP port and content classifiers on bytes a parser hands on, such as the
@@ -457,22 +519,73 @@ pub fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
     if s.parsers.is_empty() || s.parser_depth >= MAX_DEPTH {
         return;
     }
+    let d = dir & 1;
     s.parser_depth += 1;
     let mut i = 0;
     while i < s.parsers.len() {
         // Running further out (this is a nested pass), or unregistered.
-        let Some(mut p) = s.parsers[i].take() else {
+        let Some(mut p) = s.parsers[i].parser.take() else {
             i += 1;
             continue;
         };
-        match p.parse(cx, s, data, dir) {
+        let slot = &mut s.parsers[i];
+        let owed = slot.skipping[d].min(data.len());
+        slot.skipping[d] -= owed;
+        let fresh = &data[owed..];
+        let mut held = std::mem::take(&mut slot.held[d]);
+        // What the parser did, and how many of the bytes it was shown.
+        let (parsed, shown) = if fresh.is_empty() && !data.is_empty() {
+            // All dropped: a message too long to keep is still going by.
+            (Parsed::Done(0), 0)
+        } else if held.is_empty() && slot.needed[d] <= fresh.len() {
+            // Nothing kept: the parser reads the bytes where they are.
+            let r = p.parse(cx, s, fresh, dir);
+            if let Parsed::Incomplete { consumed, .. } = r {
+                held.extend_from_slice(&fresh[consumed.min(fresh.len())..]);
+            }
+            (r, fresh.len())
+        } else {
+            held.extend_from_slice(fresh);
+            let needed = s.parsers[i].needed[d];
+            if held.len() < needed {
+                (
+                    Parsed::Incomplete {
+                        consumed: 0,
+                        needed,
+                    },
+                    0,
+                )
+            } else {
+                let r = p.parse(cx, s, &held, dir);
+                let shown = held.len();
+                if let Parsed::Incomplete { consumed, .. } = r {
+                    held.drain(..consumed.min(shown));
+                }
+                (r, shown)
+            }
+        };
+        let slot = &mut s.parsers[i];
+        match parsed {
             // The slot stays empty: indexes must not move under an outer pass.
-            Parsed::Unregister => {}
-            Parsed::Consumed(n) => {
-                s.parsers[i] = Some(p);
-                s.consumed[dir & 1] += n as u64;
+            Parsed::Skip => {}
+            Parsed::Error => cx.stats.parser_errors += 1,
+            Parsed::Done(n) => {
+                slot.parser = Some(p);
+                slot.needed[d] = 0;
+                s.consumed[d] += n as u64;
                 if n >= data.len() {
                     break;
+                }
+            }
+            Parsed::Incomplete { consumed, needed } => {
+                let max = p.max_held();
+                if held.len() > max || needed > max {
+                    cx.stats.parser_overflows += 1;
+                } else {
+                    slot.held[d] = held;
+                    slot.needed[d] = needed;
+                    slot.skipping[d] += consumed.saturating_sub(shown);
+                    slot.parser = Some(p);
                 }
             }
         }
@@ -491,7 +604,7 @@ const MAX_DEPTH: u8 = 8;
 fn end_pass(s: &mut Session) {
     s.parser_depth -= 1;
     if s.parser_depth == 0 {
-        s.parsers.retain(Option::is_some);
+        s.parsers.retain(|p| p.parser.is_some());
     }
 }
 
@@ -505,9 +618,9 @@ pub(crate) fn save(cx: &mut Cx, s: &mut Session, final_: bool) {
     s.parser_depth += 1;
     let mut i = 0;
     while i < s.parsers.len() {
-        if let Some(mut p) = s.parsers[i].take() {
+        if let Some(mut p) = s.parsers[i].parser.take() {
             p.save(cx, s, final_);
-            s.parsers[i] = Some(p);
+            s.parsers[i].parser = Some(p);
         }
         i += 1;
     }

@@ -140,10 +140,9 @@ pub struct Session {
     pub tcp: Option<Box<TcpState>>,
     /// SCTP state, for SCTP sessions.
     pub sctp: Option<Box<SctpState>>,
-    /// Parsers attached by classifiers, in order. A parser is taken out (None) while
-    /// it runs, so that it may hand bytes to the others; one that unregisters stays
-    /// None until the outermost pass ends.
-    pub parsers: Vec<Option<Box<dyn crate::parsers::Parser>>>,
+    /// Parsers attached by classifiers, in order, each with the bytes the framework
+    /// keeps for it.
+    pub parsers: Vec<crate::parsers::ParserSlot>,
     /// How many parser passes are running (a parser handing bytes on nests one).
     pub parser_depth: u8,
 }

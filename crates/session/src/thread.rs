@@ -76,6 +76,11 @@ pub struct ThreadStats {
     pub unwritten_bytes: u64,
     /// Packets whose mprotocol was unknown to this thread.
     pub bad_mprotocol: u64,
+    /// Parsers that unregistered on bytes that were not their protocol
+    /// ([`crate::parsers::Parsed::Error`]).
+    pub parser_errors: u64,
+    /// Parsers that unregistered because a message was longer than they keep.
+    pub parser_overflows: u64,
 }
 
 /// Hashes a [`SessionId`] with Arkime's session hash, passed straight through.
@@ -195,6 +200,7 @@ impl PacketThread {
                 tcpq: &mut self.tcpq,
                 idx,
                 pq: &mut self.pq,
+                stats: &mut self.stats,
                 last_packet_secs: self.last_packet_secs,
             },
             s,

@@ -48,9 +48,9 @@ impl Parser for Recorder {
         SEEN.lock().unwrap().entry(s.port1).or_default()[dir].extend_from_slice(data);
         self.got += data.len();
         if self.got >= self.limit {
-            Parsed::Unregister
+            Parsed::Skip
         } else {
-            Parsed::Consumed(data.len())
+            Parsed::Done(data.len())
         }
     }
 }
@@ -85,10 +85,10 @@ impl Parser for Tunnel {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         if !self.open {
             self.open = data == b"OPEN";
-            return Parsed::Consumed(data.len());
+            return Parsed::Done(data.len());
         }
         trawl_session::parsers::classify_tcp(cx, s, data, dir);
-        Parsed::Unregister
+        Parsed::Skip
     }
 }
 

@@ -32,7 +32,7 @@ impl Parser for Echo {
     }
     fn parse(&mut self, _cx: &mut Cx, _s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         self.got[Dir::from_index(dir)].extend_from_slice(data);
-        Parsed::Consumed(data.len())
+        Parsed::Done(data.len())
     }
     fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {
         for d in Dir::BOTH {

@@ -453,6 +453,13 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         if frag.dropped > 0 { format!("; fragments dropped={}", frag.dropped) } else { String::new() },
         if stats.early_saves > 0 { format!("; sessions saved early (maxStreams)={}", stats.early_saves) } else { String::new() },
     );
+    if stats.parser_errors + stats.parser_overflows > 0 {
+        tracing::info!(
+            "parsers that stopped on bytes not of their protocol: {}; on messages longer than they keep: {}",
+            stats.parser_errors,
+            stats.parser_overflows
+        );
+    }
     if bpf_skipped > 0 {
         tracing::info!("{bpf_skipped} packets did not match bpf= and were skipped");
     }
@@ -1032,6 +1039,8 @@ fn join_packet_threads(handles: Vec<std::thread::JoinHandle<ThreadStats>>) -> Re
                 stats.packets += s.packets;
                 stats.saves += s.saves;
                 stats.early_saves += s.early_saves;
+                stats.parser_errors += s.parser_errors;
+                stats.parser_overflows += s.parser_overflows;
             }
             Err(_) => anyhow::bail!("a packet thread panicked"),
         }

@@ -4,6 +4,7 @@
 pub mod base64;
 pub mod ber;
 pub mod cursor;
+pub mod frame;
 pub mod magic;
 pub mod ntlm;
 pub mod order;

@@ -274,32 +274,32 @@ impl Parser for Krb {
         if !self.tcp {
             let k = message(data);
             self.add(cx, s, &k);
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         if !self.buf.add(dir, data) {
             cx.add_tag(s, "krb5:record-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         let b = self.buf.get(dir);
         if b.len() < 4 {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         if b[0] & 0x80 != 0 {
             cx.add_tag(s, "krb5:record-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         let len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
         if len + 4 > MAX_BUF {
             cx.add_tag(s, "krb5:record-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         if b.len() < len + 4 {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         let k = message(&b[4..4 + len]);
         self.add(cx, s, &k);
         self.buf.del(dir, len + 4);
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

@@ -190,7 +190,7 @@ impl Parser for Ldap {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
         if self.done[dir] {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         let room = MAX_BUF - self.buf[dir].len();
         self.buf[dir].extend_from_slice(&data[..data.len().min(room)]);
@@ -198,18 +198,18 @@ impl Parser for Ldap {
             self.done[dir] = true;
             self.buf[dir] = Vec::new();
             return if self.done[1 - dir] {
-                Parsed::Unregister
+                Parsed::Skip
             } else {
-                Parsed::Consumed(0)
+                Parsed::Done(0)
             };
         }
         if self.buf[dir].len() > READ_AT {
             self.read(cx, s, dir);
             if self.done[1 - dir] {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 
     fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {

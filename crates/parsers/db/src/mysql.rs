@@ -55,14 +55,14 @@ impl Parser for Mysql {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         if dir != 0 {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         if self.ssl {
             classify_tcp(cx, s, data, dir);
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         let Some((user, ssl)) = login(data) else {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         };
         cx.add_protocol(s, "mysql");
         let reg = &cx.shared.fields;
@@ -73,9 +73,9 @@ impl Parser for Mysql {
         }
         if ssl {
             self.ssl = true;
-            Parsed::Consumed(0)
+            Parsed::Done(0)
         } else {
-            Parsed::Unregister
+            Parsed::Skip
         }
     }
 }

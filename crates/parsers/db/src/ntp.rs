@@ -100,7 +100,7 @@ impl Parser for NtpParser {
                 s.fields.string_add(reg, self.ids.ref_id, r);
             }
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

@@ -59,11 +59,11 @@ impl Parser for Pg {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         if dir != self.dir {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         if data == SSL_REQUEST {
             cx.add_protocol(s, "postgresql");
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         if let Some(params) = startup_params(data) {
             let reg = &cx.shared.fields;
@@ -84,7 +84,7 @@ impl Parser for Pg {
                 }
             }
         }
-        Parsed::Unregister
+        Parsed::Skip
     }
 }
 

@@ -135,7 +135,7 @@ impl Parser for Radius {
                 }
             }
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

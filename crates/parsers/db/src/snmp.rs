@@ -233,7 +233,7 @@ impl Parser for Snmp {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
         let Some(m) = message(data) else {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         };
         let reg = &cx.shared.fields;
         let ids = self.ids;
@@ -259,7 +259,7 @@ impl Parser for Snmp {
         if let Some(t) = &m.trap_oid {
             s.fields.string_add(reg, ids.trap_oid, t);
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

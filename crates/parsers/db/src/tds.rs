@@ -73,7 +73,7 @@ impl Parser for Tds {
         let dir = dir & 1;
         if !self.buf.add(dir, data) {
             cx.add_tag(s, "tds:packet-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         let reg = &cx.shared.fields;
         if !self.v7 {
@@ -81,9 +81,9 @@ impl Parser for Tds {
                 if let Some(u) = login42_user(self.buf.get(0)) {
                     s.fields.string_add(reg, self.user, &u);
                 }
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         let b = self.buf.get(dir);
         let mut pos = 0;
@@ -92,7 +92,7 @@ impl Parser for Tds {
             let len = usize::from(u16::from_be_bytes([b[pos + 2], b[pos + 3]]));
             if !(8..=MAX_BUF).contains(&len) {
                 cx.add_tag(s, "tds:packet-too-long");
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if pos + len > b.len() {
                 break;
@@ -114,7 +114,7 @@ impl Parser for Tds {
         for x in sspi {
             self.ntlm.record(cx, s, &x);
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

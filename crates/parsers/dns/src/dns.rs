@@ -993,16 +993,16 @@ impl Parser for Dns {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         if self.skip {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         match self.tcp.as_mut() {
             None => {
                 self.handle(cx, s, data);
-                return Parsed::Consumed(0);
+                return Parsed::Done(0);
             }
             Some(pb) => {
                 if !pb.add(dir, data) {
-                    return Parsed::Unregister;
+                    return Parsed::Skip;
                 }
             }
         }
@@ -1014,7 +1014,7 @@ impl Parser for Dns {
             }
             let len = usize::from(u16::from_be_bytes([buf[0], buf[1]]));
             if len < 17 {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if len + 2 > pb.max() {
                 cx.add_tag(s, "dns:tcp-message-too-long");
@@ -1028,7 +1028,7 @@ impl Parser for Dns {
             pb.del(dir, len + 2);
             self.handle(cx, s, &msg);
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 
     fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {

@@ -183,7 +183,7 @@ impl Parser for Nbns {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
         if data.len() < MIN_LEN {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         if !cx.has_protocol(s, "nbns") {
             cx.add_protocol(s, "nbns");
@@ -206,7 +206,7 @@ impl Parser for Nbns {
         for ip in &m.ips {
             s.fields.ip_add(reg, ids.ip, IpAddr::V4(*ip));
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

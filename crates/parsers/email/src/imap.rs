@@ -144,9 +144,9 @@ impl Parser for Imap {
         self.lines = lines;
         if !ok {
             cx.add_tag(s, "imap:line-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

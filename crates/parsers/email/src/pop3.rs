@@ -81,12 +81,12 @@ impl Parser for Pop3 {
         self.ntlm_count = count;
         if !ok && !done {
             cx.add_tag(s, "pop3:line-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         if done {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

@@ -603,7 +603,7 @@ impl Smtp {
                             let n = atoi(&self.line[w][5..]);
                             if !(0..=(1 << 30)).contains(&n) {
                                 cx.add_tag(s, "smtp:bad-bdat");
-                                return Parsed::Unregister;
+                                return Parsed::Skip;
                             }
                             self.in_bdat |= bit;
                             self.bdat_remaining[w] = n as u32 + 1;
@@ -644,7 +644,7 @@ impl Smtp {
                             cx.add_tag(s, "smtp:starttls");
                             self.state[w] = St::Tls;
                             self.state[other] = St::TlsOk;
-                            return Parsed::Consumed(0);
+                            return Parsed::Done(0);
                         } else if starts_ci(&line, b"HELO ") || starts_ci(&line, b"EHLO ") {
                             s.fields
                                 .string_add(reg, ids.hello, &latin1_lower(&line[5..]));
@@ -760,7 +760,7 @@ impl Smtp {
                         continue;
                     }
                 }
-                St::Ignore => return Parsed::Consumed(0),
+                St::Ignore => return Parsed::Done(0),
                 St::TlsOk => {
                     if c == b'\r' {
                         self.state[w] = St::TlsOkReturn;
@@ -785,7 +785,7 @@ impl Smtp {
                     }
                     self.state[w] = St::Ignore;
                     classify_tcp(cx, s, rest, w);
-                    return Parsed::Unregister;
+                    return Parsed::Skip;
                 }
                 St::Mime => {
                     if c == b'\r' {
@@ -823,7 +823,7 @@ impl Smtp {
 
             if self.line[w].len() > MAX_LINE_LEN {
                 cx.add_tag(s, "smtp:line-too-long");
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             i += 1;
             if self.in_bdat & bit != 0 {
@@ -834,7 +834,7 @@ impl Smtp {
                 }
             }
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

@@ -251,7 +251,7 @@ impl Parser for Bacnet {
             s.fields
                 .string_add(reg, ids.object_name, &String::from_utf8_lossy(n));
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

@@ -150,11 +150,11 @@ impl Parser for C1222 {
             let b = self.buf.get(dir);
             let total = match element_size(b) {
                 None => break,
-                Some(Err(())) => return Parsed::Unregister,
+                Some(Err(())) => return Parsed::Skip,
                 Some(Ok(t)) => t,
             };
             if total > self.buf.max() {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if total > b.len() {
                 break;
@@ -164,7 +164,7 @@ impl Parser for C1222 {
             }
             self.buf.del(dir, total);
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

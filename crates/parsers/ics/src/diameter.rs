@@ -200,26 +200,26 @@ impl Parser for Diameter {
         let dir = dir & 1;
         let Some(buf) = self.buf.as_mut() else {
             if data.len() < HEADER {
-                return Parsed::Consumed(0);
+                return Parsed::Done(0);
             }
             let len = be24(data, 1) as usize;
             if data[0] != 1 || len < HEADER || len > data.len() {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             add(cx, s, &self.ids, &data[..len]);
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         };
         if !buf.add(dir, data) {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         while buf.get(dir).len() >= HEADER {
             let b = buf.get(dir);
             if b[0] != 1 {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             let len = be24(b, 1) as usize;
             if !(HEADER..=buf.max()).contains(&len) {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if b.len() < len {
                 break;
@@ -228,7 +228,7 @@ impl Parser for Diameter {
             add(cx, s, &self.ids, &msg);
             buf.del(dir, len);
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

@@ -144,12 +144,12 @@ impl Parser for Dnp3 {
                     add(cx, s, self.ids, &f);
                 }
             }
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         let dir = dir & 1;
         if !self.buf.add(dir, data) {
             cx.add_tag(s, "dnp3:frame-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         while self.buf.get(dir).len() >= MIN_LEN {
             let b = self.buf.get(dir);
@@ -160,7 +160,7 @@ impl Parser for Dnp3 {
                     None => {
                         let n = b.len() - 1;
                         self.buf.del(dir, n);
-                        return Parsed::Consumed(0);
+                        return Parsed::Done(0);
                     }
                 };
                 continue;
@@ -169,14 +169,14 @@ impl Parser for Dnp3 {
                 Next::BadLength => {
                     self.buf.del(dir, 2);
                 }
-                Next::More => return Parsed::Consumed(0),
+                Next::More => return Parsed::Done(0),
                 Next::Frame(f) => {
                     add(cx, s, self.ids, &f);
                     self.buf.del(dir, f.size);
                 }
             }
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

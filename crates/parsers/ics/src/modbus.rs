@@ -89,14 +89,14 @@ impl Parser for Modbus {
         self.frames[dir] += 1;
         if !self.buf.add(dir, data) {
             cx.add_tag(s, "modbus:frame-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         let reg = &cx.shared.fields;
         loop {
             let f = match next_frame(self.buf.get(dir)) {
                 Next::Frame(f) => f,
-                Next::More => return Parsed::Consumed(0),
-                Next::Bad => return Parsed::Unregister,
+                Next::More => return Parsed::Done(0),
+                Next::Bad => return Parsed::Skip,
             };
             let mut function = f.function;
             if dir == self.server && function & 0x80 != 0 {

@@ -340,13 +340,13 @@ impl Parser for Mqtt {
         self.add(cx, s, &out);
         if let Some(tag) = end {
             cx.add_tag(s, tag);
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         if truncated {
             cx.add_tag(s, "mqtt:message-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

@@ -104,16 +104,16 @@ impl Parser for OpcUa {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
         if !self.buf.add(dir, data) {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         while self.buf.get(dir).len() >= HEADER {
             let b = self.buf.get(dir);
             if !valid_header(b) {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             let len = msg_len(b).unwrap_or(0);
             if !(HEADER as u32..=MAX_MSG).contains(&len) || len as usize > BUF_MAX {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             let len = len as usize;
             if b.len() < len {
@@ -143,10 +143,10 @@ impl Parser for OpcUa {
             self.buf.del(dir, len);
             self.msgs[dir] += 1;
             if self.msgs[dir] >= MAX_MSGS {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 
     fn save(&mut self, _cx: &mut Cx, _s: &mut Session, _final: bool) {

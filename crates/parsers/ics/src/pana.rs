@@ -93,7 +93,7 @@ impl Parser for Pana {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
         let Some(m) = message(data) else {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         };
         let reg = &cx.shared.fields;
         if let Some(t) = m.msg_type {
@@ -107,9 +107,9 @@ impl Parser for Pana {
                 .string_add(reg, self.ids.user, &String::from_utf8_lossy(u));
         }
         if m.bad {
-            Parsed::Unregister
+            Parsed::Skip
         } else {
-            Parsed::Consumed(0)
+            Parsed::Done(0)
         }
     }
 }

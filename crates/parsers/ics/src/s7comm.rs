@@ -150,12 +150,12 @@ impl Parser for S7 {
         let dir = dir & 1;
         if !self.buf.add(dir, data) {
             cx.add_tag(s, "s7comm:frame-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         while self.buf.get(dir).len() >= TPKT {
             let b = self.buf.get(dir);
             let len = match tpkt::frame(b, TPKT, MAX_BUF) {
-                Tpkt::Bad => return Parsed::Unregister,
+                Tpkt::Bad => return Parsed::Skip,
                 Tpkt::Partial => break,
                 Tpkt::Whole(len) => len,
             };
@@ -172,7 +172,7 @@ impl Parser for S7 {
             }
             self.buf.del(dir, len);
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

@@ -175,17 +175,17 @@ impl Parser for Synchrophasor {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         if !self.tcp {
             if data.len() < MIN_LEN || data[0] != SYNC {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if let Some(f) = frame(data) {
                 add(cx, s, &self.ids, &f);
             }
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         let dir = dir & 1;
         if !self.buf.add(dir, data) {
             cx.add_tag(s, "synchrophasor:frame-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         while self.buf.get(dir).len() >= MIN_LEN {
             let b = self.buf.get(dir);
@@ -195,7 +195,7 @@ impl Parser for Synchrophasor {
                         self.buf.del(dir, p + 1);
                         continue;
                     }
-                    None => return Parsed::Unregister,
+                    None => return Parsed::Skip,
                 }
             }
             let size = usize::from(u16::from_be_bytes([b[2], b[3]]));
@@ -204,7 +204,7 @@ impl Parser for Synchrophasor {
                 continue;
             }
             if size > MAX_BUF {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if size > b.len() {
                 break;
@@ -214,7 +214,7 @@ impl Parser for Synchrophasor {
             }
             self.buf.del(dir, size);
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

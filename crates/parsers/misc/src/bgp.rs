@@ -44,14 +44,14 @@ impl Parser for Bgp {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
         match message(data) {
-            None => Parsed::Consumed(0),
-            Some(Err(())) => Parsed::Unregister,
+            None => Parsed::Done(0),
+            Some(Err(())) => Parsed::Skip,
             Some(Ok(t)) => {
                 if let Some(t) = t {
                     s.fields.string_add(&cx.shared.fields, self.ty, t);
                 }
                 cx.pq_upsert("bgp", QUIET, quiet);
-                Parsed::Consumed(0)
+                Parsed::Done(0)
             }
         }
     }

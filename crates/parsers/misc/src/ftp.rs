@@ -155,21 +155,21 @@ impl Parser for Ftp {
         while !data.is_empty() {
             let Some(nl) = data.iter().position(|&c| c == b'\n') else {
                 if self.line[dir].len() + data.len() > LINE_MAX {
-                    return Parsed::Unregister;
+                    return Parsed::Skip;
                 }
                 self.line[dir].extend_from_slice(data);
-                return Parsed::Consumed(0);
+                return Parsed::Done(0);
             };
             if self.line[dir].len() + nl > LINE_MAX {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             self.line[dir].extend_from_slice(&data[..nl]);
             if !self.line(cx, s, dir) {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             data = &data[nl + 1..];
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

@@ -77,7 +77,7 @@ impl Parser for Irc {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         if dir == 1 {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         let f = scan(data, &mut self.mid_line);
         let reg = &cx.shared.fields;
@@ -89,7 +89,7 @@ impl Parser for Irc {
             s.fields
                 .string_add(reg, self.ids.nick, &String::from_utf8_lossy(n));
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

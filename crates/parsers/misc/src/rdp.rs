@@ -263,12 +263,12 @@ impl Parser for Rdp {
         let dir = dir & 1;
         if !self.buf.add(dir, data) {
             cx.add_tag(s, "rdp:frame-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         while self.buf.get(dir).len() >= TPKT {
             let b = self.buf.get(dir);
             let len = match tpkt::frame(b, 7, MAX_FRAME) {
-                Tpkt::Bad => return Parsed::Unregister,
+                Tpkt::Bad => return Parsed::Skip,
                 Tpkt::Partial => break,
                 Tpkt::Whole(len) => len,
             };
@@ -282,13 +282,13 @@ impl Parser for Rdp {
             }
             self.buf.del(dir, len);
             if self.state[0] >= GOT_CONFIRM && self.state[1] >= GOT_CONFIRM {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if self.state[dir] == GOT_MCS && self.state[dir ^ 1] >= GOT_CONFIRM {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

@@ -234,7 +234,7 @@ impl Parser for SipUdp {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
         let m = message(data);
         add(cx, s, &self.ids, &m);
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 
@@ -254,14 +254,14 @@ impl Parser for SipTcp {
         let dir = dir & 1;
         if !self.buf.add(dir, data) {
             cx.add_tag(s, "sip:headers-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         while self.buf.get(dir).len() > 4 {
             let b = self.buf.get(dir);
             let Some(end) = b.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4) else {
                 if b.len() >= self.buf.max() {
                     cx.add_tag(s, "sip:headers-too-long");
-                    return Parsed::Unregister;
+                    return Parsed::Skip;
                 }
                 break;
             };
@@ -274,9 +274,9 @@ impl Parser for SipTcp {
         }
         self.calls += 1;
         if self.calls > MAX_CALLS {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

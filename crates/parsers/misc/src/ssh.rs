@@ -150,11 +150,11 @@ impl Parser for Ssh {
                     cx.add_tag(s, "ssh-reverse-shell");
                 }
                 self.done_rs = true;
-                return Parsed::Consumed(0);
+                return Parsed::Done(0);
             }
         }
         if self.done {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         if data.len() > 3 && data.starts_with(b"SSH") {
             if let Some(nl) = data[3..].iter().position(|&c| c == b'\n').map(|p| p + 3) {
@@ -162,12 +162,12 @@ impl Parser for Ssh {
                 let v = String::from_utf8_lossy(&data[..end]).to_lowercase();
                 s.fields.string_add(&cx.shared.fields, self.ids.ver, &v);
             }
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         let room = MAX_SSH_BUFFER - self.buf[dir].len();
         self.buf[dir].extend_from_slice(&data[..data.len().min(room)]);
         self.records(cx, s, dir);
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

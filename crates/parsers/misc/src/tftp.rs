@@ -76,7 +76,7 @@ impl Parser for Tftp {
                     .string_add(reg, self.ids.filename, &String::from_utf8_lossy(f));
             }
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

@@ -180,25 +180,25 @@ impl Parser for Dcerpc {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         if !self.buf.add(dir, data) {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         loop {
             let b = self.buf.get(dir);
             if b.len() < 16 {
-                return Parsed::Consumed(0);
+                return Parsed::Done(0);
             }
             let le = b[4] & 0x10 != 0;
             let frag = usize::from(u16_at(b, 8, le).unwrap_or(0));
             if frag < 16 {
                 cx.add_tag(s, "dcerpc:bad-fraglen");
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if frag > self.buf.max() {
                 cx.add_tag(s, "dcerpc:fragment-too-long");
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if b.len() < frag {
-                return Parsed::Consumed(0);
+                return Parsed::Done(0);
             }
             if let Some(p) = pdu(&b[..frag]) {
                 let reg = &cx.shared.fields;

@@ -568,8 +568,8 @@ impl Parser for Smb {
             s.fields.string_add(reg, id, &latin1(until_nul(&v)));
         }
         match ok {
-            Some(()) => Parsed::Consumed(0),
-            None => Parsed::Unregister,
+            Some(()) => Parsed::Done(0),
+            None => Parsed::Skip,
         }
     }
 }

@@ -242,10 +242,10 @@ impl Parser for Dtls {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
         if data.len() < 13 {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         if data[0] != 22 {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         for (ty, body) in handshakes(data) {
             match ty {
@@ -262,7 +262,7 @@ impl Parser for Dtls {
                 _ => {}
             }
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 
     fn save(&mut self, _cx: &mut Cx, _s: &mut Session, _final: bool) {

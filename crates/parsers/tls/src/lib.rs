@@ -393,18 +393,18 @@ impl Parser for TlsParser {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir.min(1);
         if self.done[dir] {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         // As in Arkime, bytes that do not fit in the buffer end the parsing.
         if self.buf[dir].push(data) < data.len() {
             cx.add_tag(s, "tls:record-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         if !self.drain(cx, s, dir) {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         // Like Arkime, report nothing consumed: later parsers see the same bytes.
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 
     fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {

@@ -75,18 +75,18 @@ impl OpenVpn {
         while self.tls.get(dir).len() >= 5 {
             let b = self.tls.get(dir);
             if b[0] != 0x16 {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             let len = usize::from(u16::from_be_bytes([b[3], b[4]]));
             if b.len() - 5 < len {
-                return Parsed::Consumed(0);
+                return Parsed::Done(0);
             }
             let rec = b[5..5 + len].to_vec();
             let mut h = &rec[..];
             while h.len() >= 4 {
                 let hlen = usize::from(h[1]) << 16 | usize::from(h[2]) << 8 | usize::from(h[3]);
                 if h.len() - 4 < hlen {
-                    return Parsed::Unregister;
+                    return Parsed::Skip;
                 }
                 let (msg, rest) = h.split_at(4 + hlen);
                 match (msg[0], &self.fields) {
@@ -99,20 +99,20 @@ impl OpenVpn {
             }
             self.tls.del(dir, 5 + len);
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 
     fn record(&mut self, cx: &mut Cx, s: &mut Session, p: &[u8], dir: usize) -> Parsed {
         self.frames += 1;
         if self.frames > MAX_FRAMES {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         match control_payload(p, self.hmac) {
-            Err(()) => Parsed::Unregister,
-            Ok(None) => Parsed::Consumed(0),
+            Err(()) => Parsed::Skip,
+            Ok(None) => Parsed::Done(0),
             Ok(Some(ssl)) => {
                 if !self.tls.add(dir, ssl) {
-                    return Parsed::Unregister;
+                    return Parsed::Skip;
                 }
                 self.consume_tls(cx, s, dir)
             }
@@ -131,24 +131,24 @@ impl Parser for OpenVpn {
             return self.record(cx, s, data, dir);
         }
         if !self.framing.add(dir, data) {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         while self.framing.get(dir).len() >= 2 {
             let b = self.framing.get(dir);
             let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
             if len == 0 {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if b.len() - 2 < len {
                 break;
             }
             let rec = b[2..2 + len].to_vec();
-            if let Parsed::Unregister = self.record(cx, s, &rec, dir) {
-                return Parsed::Unregister;
+            if let Parsed::Skip = self.record(cx, s, &rec, dir) {
+                return Parsed::Skip;
             }
             self.framing.del(dir, 2 + len);
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 
     fn save(&mut self, _cx: &mut Cx, _s: &mut Session, _final: bool) {

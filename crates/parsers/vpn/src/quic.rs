@@ -178,28 +178,28 @@ impl Parser for Quic {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize) -> Parsed {
         if self.newer {
             if d.len() < 20 || d[1] != b'Q' || d[0] & 0xc0 != 0xc0 {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             let digit = |b: u8| u32::from(b.wrapping_sub(b'0'));
             let v = digit(d[2]) * 100 + digit(d[3]) * 10 + digit(d[4]);
             if !(46..=48).contains(&v) {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             let end = d.len() - 20;
             if let Some(p) = (5..end).find(|&o| d[o..].starts_with(b"CHLO")) {
                 let c = chlo(&d[p..]);
                 self.add(cx, s, &c);
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         match packet_2445(d) {
-            Packet::Wait => Parsed::Consumed(0),
-            Packet::Stop => Parsed::Unregister,
+            Packet::Wait => Parsed::Done(0),
+            Packet::Stop => Parsed::Skip,
             Packet::Handshake(h) => {
                 let c = chlo(h);
                 self.add(cx, s, &c);
-                Parsed::Unregister
+                Parsed::Skip
             }
         }
     }
@@ -226,13 +226,13 @@ impl Parser for FbZero {
         let room = FBZERO_MAX - self.buf.len();
         self.buf.extend_from_slice(&d[..d.len().min(room)]);
         let Some(len) = le16(&self.buf, 5) else {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         };
         if len + 9 > FBZERO_MAX {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         if self.buf.len() < len + 9 {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         let c = chlo(&self.buf[9..len + 9]);
         Quic {
@@ -243,7 +243,7 @@ impl Parser for FbZero {
         if c.chlo {
             cx.add_protocol(s, "fbzero");
         }
-        Parsed::Unregister
+        Parsed::Skip
     }
 }
 

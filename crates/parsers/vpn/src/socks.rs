@@ -112,10 +112,10 @@ impl Parser for Socks {
             } => {
                 if *replied {
                     classify_tcp(cx, s, data, dir);
-                    return Parsed::Unregister;
+                    return Parsed::Skip;
                 }
                 if dir == *client {
-                    return Parsed::Consumed(0);
+                    return Parsed::Done(0);
                 }
                 if data.len() >= 8 && data[0] == 0 && (0x5a..=0x5d).contains(&data[1]) {
                     let reg = &cx.shared.fields;
@@ -133,9 +133,9 @@ impl Parser for Socks {
                     }
                     classify_tcp(cx, s, &data[8..], dir);
                     *replied = true;
-                    return Parsed::Consumed(8);
+                    return Parsed::Done(8);
                 }
-                Parsed::Consumed(0)
+                Parsed::Done(0)
             }
             Socks::V5 { ids, client, state } => v5(cx, s, *ids, *client, state, data, dir),
         }
@@ -161,7 +161,7 @@ fn v5(
     match state[dir] {
         S5::VerRequest => {
             if n < 3 {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             state[dir] = if data[2] == 0 {
                 S5::ConnRequest
@@ -169,11 +169,11 @@ fn v5(
                 S5::UserRequest
             };
             state[other] = S5::VerReply;
-            Parsed::Consumed(0)
+            Parsed::Done(0)
         }
         S5::VerReply => {
             if n < 2 || data[0] != 5 || data[1] > 2 {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             cx.add_protocol(s, "socks");
             if state[client] == S5::ConnData {
@@ -185,41 +185,41 @@ fn v5(
                 state[client] = S5::UserRequest;
                 state[dir] = S5::UserReply;
             } else {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
-            Parsed::Consumed(2)
+            Parsed::Done(2)
         }
         S5::UserRequest => {
             let ulen = data.get(1).map_or(0, |&l| usize::from(l));
             if n < 2 || data[0] != 1 || 3 + ulen > n || 3 + ulen + usize::from(data[ulen + 2]) > n {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             s.fields
                 .string_add(reg, ids.user, &latin1(&data[2..2 + ulen]));
             cx.add_tag(s, "socks:password");
             state[dir] = S5::ConnRequest;
-            Parsed::Consumed(3 + ulen + usize::from(data[ulen + 2]))
+            Parsed::Done(3 + ulen + usize::from(data[ulen + 2]))
         }
         S5::UserReply => {
             if n < 2 || data[0] != 1 {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if data[1] != 0 {
                 cx.add_tag(s, "socks:auth-failed");
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             state[dir] = S5::ConnReply;
-            Parsed::Consumed(2)
+            Parsed::Done(2)
         }
         S5::ConnRequest => {
             if n < 6 || data[0] != 5 || data[1] != 1 || data[2] != 0 {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             state[dir] = S5::ConnData;
             let consumed = match data[3] {
                 1 => {
                     if n < 10 {
-                        return Parsed::Unregister;
+                        return Parsed::Skip;
                     }
                     let ip = Ipv4Addr::new(data[4], data[5], data[6], data[7]);
                     s.fields.ip_add(reg, ids.ip, IpAddr::V4(ip));
@@ -230,7 +230,7 @@ fn v5(
                 3 => {
                     let hl = usize::from(data[4]);
                     if n < hl + 7 {
-                        return Parsed::Unregister;
+                        return Parsed::Skip;
                     }
                     let port = u16::from_be_bytes([data[5 + hl], data[6 + hl]]);
                     let host = trawl_parser_common::text::latin1_lower(&data[5..5 + hl]);
@@ -240,41 +240,41 @@ fn v5(
                 }
                 4 => {
                     if n < 22 {
-                        return Parsed::Unregister;
+                        return Parsed::Skip;
                     }
                     22
                 }
-                _ => return Parsed::Consumed(0),
+                _ => return Parsed::Done(0),
             };
             classify_tcp(cx, s, &data[consumed..], dir);
-            Parsed::Consumed(consumed)
+            Parsed::Done(consumed)
         }
         S5::ConnReply => {
             if n < 6 || data[0] != 5 || data[2] != 0 {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if data[1] != 0 {
                 cx.add_tag(s, "socks:connect-failed");
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             state[dir] = S5::ConnData;
             let consumed = match data[3] {
                 1 => 10,
                 3 => 7 + usize::from(data[4]),
                 4 => 22,
-                _ => return Parsed::Consumed(0),
+                _ => return Parsed::Done(0),
             };
             if n < consumed {
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             classify_tcp(cx, s, &data[consumed..], dir);
-            Parsed::Consumed(consumed)
+            Parsed::Done(consumed)
         }
         S5::ConnData => {
             classify_tcp(cx, s, data, dir);
-            Parsed::Unregister
+            Parsed::Skip
         }
-        S5::None => Parsed::Unregister,
+        S5::None => Parsed::Skip,
     }
 }
 

@@ -236,21 +236,21 @@ impl Parser for Stun {
             return match message(data) {
                 Some(m) => {
                     add(cx, s, &self.ids, &m);
-                    Parsed::Consumed(0)
+                    Parsed::Done(0)
                 }
-                None => Parsed::Unregister,
+                None => Parsed::Skip,
             };
         }
         let dir = dir & 1;
         if !self.buf.add(dir, data) {
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         while self.buf.get(dir).len() >= 20 {
             let b = self.buf.get(dir);
             let n = usize::from(u16::from_be_bytes([b[2], b[3]])) + 20;
             if n > MAX_BUF {
                 cx.add_tag(s, "stun:message-too-long");
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             if b.len() < n {
                 break;
@@ -260,7 +260,7 @@ impl Parser for Stun {
             }
             self.buf.del(dir, n);
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 }
 

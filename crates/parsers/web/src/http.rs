@@ -726,12 +726,12 @@ impl Parser for Http {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         if self.st.http2_upgrade {
             classify_tcp(cx, s, data, dir);
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         if self.st.websocket_upgrade == 2 {
             // The frames from here on are WebSocket's (they get these bytes too).
             crate::websocket::attach(self.cfg.websocket, s);
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         let dir = dir & 1;
         let bit = 1u8 << dir;
@@ -741,12 +741,12 @@ impl Parser for Http {
             classify_tcp(cx, s, data, dir);
             if self.st.reclassify == 0 && self.st.is_connect == 3 {
                 self.flush_method_counts(cx, s);
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         if self.st.w_parsers & bit == 0 {
-            return Parsed::Consumed(0);
+            return Parsed::Done(0);
         }
         let cfg = &*self.cfg;
         let mut rest = data;
@@ -761,13 +761,13 @@ impl Parser for Http {
             if n == 0 {
                 self.st.w_parsers &= !bit;
                 if self.st.w_parsers == 0 {
-                    return Parsed::Unregister;
+                    return Parsed::Skip;
                 }
                 break;
             }
             rest = &rest[n.min(rest.len())..];
         }
-        Parsed::Consumed(0)
+        Parsed::Done(0)
     }
 
     fn save(&mut self, cx: &mut Cx, s: &mut Session, final_: bool) {

@@ -124,25 +124,25 @@ impl Parser for WebSocket {
         let dir = dir & 1;
         if !self.buf.add(dir, data) {
             cx.add_tag(s, "websocket:frame-too-long");
-            return Parsed::Unregister;
+            return Parsed::Skip;
         }
         let ids = self.ids;
         loop {
             let b = self.buf.get(dir);
             if b.len() < 2 {
-                return Parsed::Consumed(0);
+                return Parsed::Done(0);
             }
             let Some(h) = header(b) else {
-                return Parsed::Consumed(0);
+                return Parsed::Done(0);
             };
             if h.payload > 0x7fff_ffff - 14 {
                 cx.add_tag(s, "websocket:bad-length");
-                return Parsed::Unregister;
+                return Parsed::Skip;
             }
             let total = h.len + h.payload as usize;
             let complete = total <= b.len();
             if !complete && total <= self.buf.max() {
-                return Parsed::Consumed(0);
+                return Parsed::Done(0);
             }
             let reg = &cx.shared.fields;
             if h.opcode != 0 {
@@ -186,7 +186,7 @@ impl Parser for WebSocket {
                 self.buf.del(dir, total);
             } else {
                 self.buf.skip(dir, total);
-                return Parsed::Consumed(0);
+                return Parsed::Done(0);
             }
         }
     }
