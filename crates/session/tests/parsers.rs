@@ -247,3 +247,150 @@ fn parsers_attached_by_a_parser_get_the_same_bytes() {
     );
     assert_eq!(seen[0], b"HELLO inside more");
 }
+
+/// Whole messages each framed parser was handed, and how often it ran (by source port).
+static FRAMES: Mutex<std::collections::BTreeMap<u16, (Vec<Vec<u8>>, usize)>> =
+    Mutex::new(std::collections::BTreeMap::new());
+
+/// The most a [`Framed`] parser has the framework keep.
+const FRAMED_MAX: usize = 32;
+
+/// A parser of messages `M|N, total length (u8), payload`, buffered by the framework:
+/// `M` messages too long to keep are skipped, `N` ones are waited for (and overflow).
+#[derive(Debug)]
+struct Framed;
+
+impl Parser for Framed {
+    fn name(&self) -> &'static str {
+        "framed"
+    }
+    fn parse(&mut self, _cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+        let mut frames = FRAMES.lock().unwrap();
+        let seen = frames.entry(s.port1).or_default();
+        seen.1 += 1;
+        let mut at = 0;
+        loop {
+            let b = &data[at..];
+            if b.len() < 2 {
+                return Parsed::Incomplete {
+                    consumed: at,
+                    needed: 2,
+                };
+            }
+            let total = usize::from(b[1]);
+            if !matches!(b[0], b'M' | b'N') || total < 2 {
+                return Parsed::Error;
+            }
+            if b[0] == b'M' && total > FRAMED_MAX {
+                // Too long to keep: drop it, some of it still to come.
+                return Parsed::Incomplete {
+                    consumed: at + total,
+                    needed: 0,
+                };
+            }
+            if total > b.len() {
+                return Parsed::Incomplete {
+                    consumed: at,
+                    needed: total,
+                };
+            }
+            seen.0.push(b[2..total].to_vec());
+            at += total;
+        }
+    }
+    fn max_held(&self) -> usize {
+        FRAMED_MAX
+    }
+}
+
+fn classify_framed(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
+    cx.add_protocol(s, "framed");
+    register_parser(s, Box::new(Framed));
+}
+
+/// A thread with only the framed parser's classifiers.
+fn setup_framed() -> (Decoder, PacketThread) {
+    let settings = CoreSettings::new(1);
+    let mut tables = DecodeTables::new(DecoderOptions::default());
+    let mut fields = FieldRegistry::new();
+    let core = define_core_fields(&mut fields);
+    let mut mps = MProtocols::new();
+    register_builtin(&mut mps, &mut tables, &mut fields, &settings);
+    let mut classifiers = Classifiers::new(&[]);
+    classifiers.register_tcp("framed", 0, 0, b"M", classify_framed);
+    classifiers.register_tcp("framed", 0, 0, b"N", classify_framed);
+    let shared = Arc::new(Shared::new(settings, fields, core, mps, classifiers));
+    let pt = PacketThread::new(
+        0,
+        shared,
+        Box::new(Collect(Arc::new(Mutex::new(Vec::new())))),
+        Box::new(InplaceWriter::default()),
+    );
+    (Decoder::new(Arc::new(tables)), pt)
+}
+
+/// Opens a connection from client port `sport` to port 26 and sends `segments` in
+/// order; returns the framed parser's messages and runs.
+fn run_framed(sport: u16, segments: &[&[u8]]) -> (Vec<Vec<u8>>, usize, PacketThread) {
+    let (mut d, mut pt) = setup_framed();
+    feed(&mut d, &mut pt, &tcp(sport, 26, 100, 0x02, b""));
+    feed(&mut d, &mut pt, &tcp(26, sport, 900, 0x12, b""));
+    let mut seq = 101;
+    for seg in segments {
+        feed(&mut d, &mut pt, &tcp(sport, 26, seq, 0x18, seg));
+        seq += seg.len() as u32;
+    }
+    pt.flush_all();
+    let (msgs, runs) = FRAMES.lock().unwrap().remove(&sport).unwrap_or_default();
+    (msgs, runs, pt)
+}
+
+#[test]
+fn framework_keeps_unfinished_messages_and_waits_for_what_is_needed() {
+    let (msgs, runs, pt) = run_framed(
+        41001,
+        &[
+            b"M\x05ab",  // 3 of a 5-byte message
+            b"cM\x04xy", // its end, then a whole message
+            b"M\x0612",  // 4 of 6
+            b"34",       // the rest
+            b"M\x08",    // the header of an 8-byte message
+            b"abc",      // still short of 8: the parser is not run
+            b"def",      // now whole
+        ],
+    );
+    let want: Vec<&[u8]> = vec![b"abc", b"xy", b"1234", b"abcdef"];
+    assert_eq!(msgs, want);
+    // Runs: one per segment but the one that left the message short of `needed`.
+    assert_eq!(runs, 6);
+    assert_eq!((pt.stats.parser_errors, pt.stats.parser_overflows), (0, 0));
+}
+
+#[test]
+fn a_consumed_count_past_the_bytes_drops_the_rest_of_a_long_message() {
+    // A 40-byte message (more than the parser keeps): 12 bytes now, 28 later, then a
+    // message of its own in the same segment.
+    let mut later = vec![b'.'; 28];
+    later.extend_from_slice(b"M\x03z");
+    let (msgs, _, pt) = run_framed(41002, &[b"M\x28..........", &later]);
+    assert_eq!(msgs, vec![b"z".to_vec()]);
+    assert_eq!(pt.stats.parser_overflows, 0);
+}
+
+#[test]
+fn needing_more_than_the_parser_keeps_unregisters_it_and_is_counted() {
+    let mut rest = vec![b'.'; 28];
+    rest.extend_from_slice(b"N\x03z");
+    let (msgs, runs, pt) = run_framed(41003, &[b"N\x28..........", &rest]);
+    assert!(msgs.is_empty());
+    assert_eq!(runs, 1, "not run again after it overflowed");
+    assert_eq!((pt.stats.parser_errors, pt.stats.parser_overflows), (0, 1));
+}
+
+#[test]
+fn bytes_that_are_not_the_protocol_unregister_the_parser_and_are_counted() {
+    let (msgs, runs, pt) = run_framed(41004, &[b"M\x03aM\x01", b"M\x03b"]);
+    assert_eq!(msgs, vec![b"a".to_vec()]);
+    assert_eq!(runs, 1);
+    assert_eq!((pt.stats.parser_errors, pt.stats.parser_overflows), (1, 0));
+}
