@@ -8,12 +8,12 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use trawl_fields::{FieldRegistry, FieldValue};
-use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet};
+use trawl_packet::{Decoder, Packet};
 use trawl_session::parsers::Classifiers;
 use trawl_session::{
-    define_core_fields, register_builtin, CoreSettings, Cx, InplaceWriter, MProtocols,
-    PacketThread, Session, SessionSink, Shared,
+    define_core_fields, CoreSettings, Cx, PacketThread, Session, SessionSink, Shared,
 };
+use trawl_testkit::run::Harness;
 use trawl_testkit::wire::{self, TcpHeader};
 
 /// What was saved: (source port, destination port, tags, protocols, stop_spi).
@@ -92,46 +92,39 @@ fn setup(
     inputs: &[String],
     filename_ops: &[String],
 ) -> (Decoder, PacketThread, Saved) {
-    let settings = CoreSettings::new(1);
-    let mut tables = DecodeTables::new(DecoderOptions::default());
-    let mut fields = FieldRegistry::new();
-    let core = define_core_fields(&mut fields);
-    let mut mps = MProtocols::new();
-    register_builtin(&mut mps, &mut tables, &mut fields, &settings);
-    let mut classifiers = Classifiers::new(&[]);
-    classifiers.register_tcp("hello", 1, 0, b"HELLO", hello);
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(rules.as_bytes()).unwrap();
-    let var = |n: &str| (n == "two").then(|| "2".to_string());
-    let rules = trawl_rules::build_rules(
-        &[f.path().display().to_string()],
-        &[],
-        &[],
-        &var,
-        &mut fields,
-    )
-    .expect("rules load");
-    let fops = trawl_rules::filename_ops::compile(filename_ops, &fields).unwrap();
-    let reader_ops = inputs
-        .iter()
-        .map(|i| trawl_rules::filename_ops::ops_for(&fops, i))
-        .collect();
-    let shared = Arc::new(Shared {
-        hooks: Box::new(trawl_rules::Engine {
-            rules,
-            reader_ops,
-            initial_ops: Vec::new(),
-        }),
-        ..Shared::new(settings, fields, core, mps, classifiers)
-    });
+    // Rules are built once the parsers' fields are defined, and become the hooks.
+    let engine = std::cell::RefCell::new(None);
     let out = Arc::new(Mutex::new(Vec::new()));
-    let pt = PacketThread::new(
-        0,
-        shared,
-        Box::new(Collect(Arc::clone(&out))),
-        Box::new(InplaceWriter::default()),
+    let sink = Collect(Arc::clone(&out));
+    let h = Harness::with(
+        CoreSettings::new(1),
+        &[],
+        |c: &mut Classifiers, fields: &mut FieldRegistry| {
+            c.register_tcp("hello", 1, 0, b"HELLO", hello);
+            let var = |n: &str| (n == "two").then(|| "2".to_string());
+            let path = f.path().display().to_string();
+            let rules =
+                trawl_rules::build_rules(&[path], &[], &[], &var, fields).expect("rules load");
+            let fops = trawl_rules::filename_ops::compile(filename_ops, fields).unwrap();
+            let reader_ops = inputs
+                .iter()
+                .map(|i| trawl_rules::filename_ops::ops_for(&fops, i))
+                .collect();
+            *engine.borrow_mut() = Some(trawl_rules::Engine {
+                rules,
+                reader_ops,
+                initial_ops: Vec::new(),
+            });
+        },
+        |shared| Shared {
+            hooks: Box::new(engine.take().expect("rules built")),
+            ..shared
+        },
+        |_| Box::new(sink),
     );
-    (Decoder::new(Arc::new(tables)), pt, out)
+    (h.decoder, h.thread, out)
 }
 
 /// A raw IPv4 packet (link type 228) between 10.0.0.`src` and 10.0.0.`dst`.

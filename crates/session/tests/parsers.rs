@@ -6,12 +6,10 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use trawl_fields::{FieldRegistry, FieldValue};
-use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet};
+use trawl_packet::{Decoder, Packet};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{
-    define_core_fields, register_builtin, CoreSettings, Cx, InplaceWriter, MProtocols,
-    PacketThread, Session, SessionSink, Shared,
-};
+use trawl_session::{CoreSettings, Cx, PacketThread, Session, SessionSink, Shared};
+use trawl_testkit::run::Harness;
 use trawl_testkit::wire::{self, TcpHeader};
 
 /// What the test parser saw, per session (by source port).
@@ -98,27 +96,22 @@ fn classify_tunnel(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw:
 }
 
 fn setup(disabled: &[String]) -> (Decoder, PacketThread, Seen) {
-    let settings = CoreSettings::new(1);
-    let mut tables = DecodeTables::new(DecoderOptions::default());
-    let mut fields = FieldRegistry::new();
-    let core = define_core_fields(&mut fields);
-    let mut mps = MProtocols::new();
-    register_builtin(&mut mps, &mut tables, &mut fields, &settings);
-    let mut classifiers = Classifiers::new(disabled);
-    classifiers.register_tcp("hello", 1, 0, b"HELLO", classify);
-    classifiers.register_port("portproto", 2, 7000, port::UDP, classify);
-    classifiers.register_port("portproto", 2, 7001, port::UDP, classify);
-    classifiers.register_udp("small", 3, 1, b"\xab", classify_small);
-    classifiers.register_tcp("tunnel", 4, 0, b"OPEN", classify_tunnel);
-    let shared = Arc::new(Shared::new(settings, fields, core, mps, classifiers));
     let out = Arc::new(Mutex::new(Vec::new()));
-    let pt = PacketThread::new(
-        0,
-        shared,
-        Box::new(Collect(Arc::clone(&out))),
-        Box::new(InplaceWriter::default()),
+    let sink = Collect(Arc::clone(&out));
+    let h = Harness::with(
+        CoreSettings::new(1),
+        disabled,
+        |c: &mut Classifiers, _: &mut FieldRegistry| {
+            c.register_tcp("hello", 1, 0, b"HELLO", classify);
+            c.register_port("portproto", 2, 7000, port::UDP, classify);
+            c.register_port("portproto", 2, 7001, port::UDP, classify);
+            c.register_udp("small", 3, 1, b"\xab", classify_small);
+            c.register_tcp("tunnel", 4, 0, b"OPEN", classify_tunnel);
+        },
+        |s| s,
+        |_| Box::new(sink),
     );
-    (Decoder::new(Arc::new(tables)), pt, out)
+    (h.decoder, h.thread, out)
 }
 
 /// A raw IPv4 packet (link type 228) between 10.0.0.`src` and 10.0.0.`dst`.
@@ -248,8 +241,11 @@ fn parsers_attached_by_a_parser_get_the_same_bytes() {
     assert_eq!(seen[0], b"HELLO inside more");
 }
 
-/// Whole messages each framed parser was handed, and how often it ran (by source port).
-static FRAMES: Mutex<std::collections::BTreeMap<u16, (Vec<Vec<u8>>, usize)>> =
+/// The whole messages a framed parser was handed, and how often it ran.
+type FramedRuns = (Vec<Vec<u8>>, usize);
+
+/// What each framed parser saw, by source port.
+static FRAMES: Mutex<std::collections::BTreeMap<u16, FramedRuns>> =
     Mutex::new(std::collections::BTreeMap::new());
 
 /// The most a [`Framed`] parser has the framework keep.
@@ -310,23 +306,15 @@ fn classify_framed(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw:
 
 /// A thread with only the framed parser's classifiers.
 fn setup_framed() -> (Decoder, PacketThread) {
-    let settings = CoreSettings::new(1);
-    let mut tables = DecodeTables::new(DecoderOptions::default());
-    let mut fields = FieldRegistry::new();
-    let core = define_core_fields(&mut fields);
-    let mut mps = MProtocols::new();
-    register_builtin(&mut mps, &mut tables, &mut fields, &settings);
-    let mut classifiers = Classifiers::new(&[]);
-    classifiers.register_tcp("framed", 0, 0, b"M", classify_framed);
-    classifiers.register_tcp("framed", 0, 0, b"N", classify_framed);
-    let shared = Arc::new(Shared::new(settings, fields, core, mps, classifiers));
-    let pt = PacketThread::new(
-        0,
-        shared,
-        Box::new(Collect(Arc::new(Mutex::new(Vec::new())))),
-        Box::new(InplaceWriter::default()),
+    let h = Harness::new(
+        CoreSettings::new(1),
+        |c: &mut Classifiers, _: &mut FieldRegistry| {
+            c.register_tcp("framed", 0, 0, b"M", classify_framed);
+            c.register_tcp("framed", 0, 0, b"N", classify_framed);
+        },
+        |_| Box::new(Collect(Arc::new(Mutex::new(Vec::new())))),
     );
-    (Decoder::new(Arc::new(tables)), pt)
+    (h.decoder, h.thread)
 }
 
 /// Opens a connection from client port `sport` to port 26 and sends `segments` in

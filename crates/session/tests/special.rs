@@ -8,13 +8,11 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use trawl_fields::{FieldRegistry, FieldValue};
-use trawl_packet::{
-    DecodeTables, Decoder, DecoderOptions, Packet, PacketMeta, PacketRc, ETHERTYPE_XID,
-};
-use trawl_session::{
-    define_core_fields, register_builtin, CoreSettings, InplaceWriter, MProtocols, PacketThread,
-    Session, SessionSink, Shared,
-};
+use trawl_packet::{DecodeTables, DecoderOptions, Packet, PacketMeta, PacketRc, ETHERTYPE_XID};
+use trawl_session::parsers::Classifiers;
+use trawl_session::{register_builtin, CoreSettings, MProtocols, Session, SessionSink, Shared};
+use trawl_testkit::run::Harness;
+use trawl_testkit::wire;
 
 /// What a saved session looked like.
 #[derive(Clone, Debug, Default)]
@@ -89,40 +87,20 @@ impl SessionSink for Collect {
 }
 
 struct Rig {
-    dec: Decoder,
-    pt: PacketThread,
+    h: Harness,
     out: Arc<Mutex<Vec<Doc>>>,
-    mps: MProtocols,
 }
 
 impl Rig {
     fn new(settings: CoreSettings) -> Rig {
-        let mut tables = DecodeTables::new(DecoderOptions::default());
-        trawl_packet::encap::register_all(&mut tables);
-        let mut fields = FieldRegistry::new();
-        let core = define_core_fields(&mut fields);
-        let mut mps = MProtocols::new();
-        register_builtin(&mut mps, &mut tables, &mut fields, &settings);
-        let shared = Arc::new(Shared::new(
-            settings,
-            fields,
-            core,
-            mps.clone(),
-            Default::default(),
-        ));
         let out = Arc::new(Mutex::new(Vec::new()));
-        let pt = PacketThread::new(
-            0,
-            shared,
-            Box::new(Collect(Arc::clone(&out))),
-            Box::new(InplaceWriter::default()),
+        let sink = Collect(Arc::clone(&out));
+        let h = Harness::new(
+            settings,
+            |_: &mut Classifiers, _: &mut FieldRegistry| {},
+            |_| Box::new(sink),
         );
-        Rig {
-            dec: Decoder::new(Arc::new(tables)),
-            pt,
-            out,
-            mps,
-        }
+        Rig { h, out }
     }
 
     fn esp() -> Rig {
@@ -133,31 +111,28 @@ impl Rig {
     }
 
     fn mp(&self, name: &str) -> u8 {
-        self.mps
+        self.h
+            .shared()
+            .mprotocols
             .id(name)
             .unwrap_or_else(|| panic!("{name} is registered"))
     }
 
     /// The enqueue phase alone.
     fn enqueue(&mut self, frame: &[u8]) -> Option<Packet> {
-        self.dec.enqueue(Packet::from_bytes(frame, 1, 1_000, 0))
+        self.h
+            .decoder
+            .enqueue(Packet::from_bytes(frame, 1, 1_000, 0))
     }
 
     /// Both phases; panics if the frame does not decode.
     fn feed(&mut self, frame: &[u8], sec: u32) -> PacketMeta {
-        let p = self
-            .dec
-            .enqueue(Packet::from_bytes(frame, 1, sec, 0))
-            .expect("decodes");
-        let meta = p.meta.clone();
-        self.pt.process_commands();
-        self.pt.process_packet(p);
-        meta
+        self.h.feed(frame, 1, sec).expect("decodes")
     }
 
     /// Saves every session and returns what was saved, sorted by mprotocol.
     fn docs(&mut self) -> Vec<Doc> {
-        self.pt.flush_all();
+        self.h.flush();
         let mut d = self.out.lock().unwrap().clone();
         d.sort_by(|a, b| a.mprotocol.cmp(&b.mprotocol).then(a.ports.cmp(&b.ports)));
         d
@@ -166,14 +141,9 @@ impl Rig {
     /// Every prefix of `frame` goes through both phases without panicking.
     fn truncations_are_safe(&mut self, frame: &[u8]) {
         for n in 0..frame.len() {
-            if let Some(p) = self
-                .dec
-                .enqueue(Packet::from_bytes(&frame[..n], 1, 2_000, 0))
-            {
-                self.pt.process_packet(p);
-            }
+            self.h.feed(&frame[..n], 1, 2_000);
         }
-        self.pt.flush_all();
+        self.h.flush();
     }
 }
 
@@ -181,11 +151,7 @@ const MAC_A: [u8; 6] = [0x00, 0x1d, 0x09, 0xf0, 0x92, 0xab];
 const MAC_B: [u8; 6] = [0x00, 0x1a, 0x6b, 0x6c, 0x0c, 0xcc];
 
 fn ether(dst: [u8; 6], src: [u8; 6], ethertype: u16, payload: &[u8]) -> Vec<u8> {
-    let mut f = dst.to_vec();
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&ethertype.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
+    wire::ethernet(src, dst, ethertype, payload)
 }
 
 /// An 802.3 frame: the length field, then `llc_and_data`.
@@ -193,36 +159,34 @@ fn ieee8023(dst: [u8; 6], src: [u8; 6], llc_and_data: &[u8]) -> Vec<u8> {
     ether(dst, src, llc_and_data.len() as u16, llc_and_data)
 }
 
-fn ipv4(proto: u8, src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
-    let mut h = vec![0x45, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0];
-    h[2..4].copy_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
-    h.extend_from_slice(&src);
-    h.extend_from_slice(&dst);
-    h.extend_from_slice(payload);
-    h
+/// fe80::`last`.
+fn link_local(last: u8) -> IpAddr {
+    let mut a = [0u8; 16];
+    a[..2].copy_from_slice(&[0xfe, 0x80]);
+    a[15] = last;
+    IpAddr::from(a)
 }
 
-fn ipv6(next: u8, src_last: u8, dst_last: u8, payload: &[u8]) -> Vec<u8> {
-    let mut h = vec![0x60, 0, 0, 0];
-    h.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-    h.extend_from_slice(&[next, 64]);
-    h.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, src_last]);
-    h.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, dst_last]);
-    h.extend_from_slice(payload);
-    h
+/// An IPv6 packet between fe80::`src` and fe80::`dst` with a UDP datagram.
+fn udp6(src: u8, dst: u8, sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
+    let (s, d) = (link_local(src), link_local(dst));
+    wire::ip(s, d, 17, 0, &wire::udp(s, sport, d, dport, data))
 }
 
-fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
-    let mut u = sport.to_be_bytes().to_vec();
-    u.extend_from_slice(&dport.to_be_bytes());
-    u.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.extend_from_slice(data);
-    u
-}
-
+/// An Ethernet frame with an IPv4 packet of protocol `proto`.
 fn ip4_frame(proto: u8, src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
-    ether(MAC_B, MAC_A, 0x0800, &ipv4(proto, src, dst, payload))
+    ether(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &wire::ipv4(src, dst, proto, 1, payload),
+    )
+}
+
+/// An Ethernet frame with an IPv4 packet with a UDP datagram.
+fn udp4_frame(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
+    let udp = wire::udp(src.into(), sport, dst.into(), dport, data);
+    ip4_frame(17, src, dst, &udp)
 }
 
 // ------------------------------------------------------------------------------ ARP
@@ -286,45 +250,28 @@ fn malformed_and_truncated_arp_is_not_a_session() {
     assert!(r
         .enqueue(&ether([0xff; 6], MAC_B, 0x0806, &good[..27]))
         .is_none());
-    assert_eq!(r.dec.stats[PacketRc::Corrupt as usize], 4);
+    assert_eq!(r.h.decoder.stats[PacketRc::Corrupt as usize], 4);
     r.truncations_are_safe(&ether([0xff; 6], MAC_B, 0x0806, &good));
     assert!(r.docs().iter().all(|d| d.mprotocol == "arp"));
 }
 
 // ----------------------------------------------------------------------------- SCTP
 
-fn chunk(ty: u8, flags: u8, body: &[u8]) -> Vec<u8> {
-    let mut c = vec![ty, flags];
-    c.extend_from_slice(&((4 + body.len()) as u16).to_be_bytes());
-    c.extend_from_slice(body);
-    while c.len() % 4 != 0 {
-        c.push(0);
-    }
-    c
-}
-
 fn init(tsn: u32) -> Vec<u8> {
     let mut b = vec![0, 0, 0, 7, 0, 1, 0, 0, 0, 1, 0, 1];
     b.extend_from_slice(&tsn.to_be_bytes());
-    chunk(1, 0, &b)
+    wire::sctp_chunk(1, 0, &b)
 }
 
+/// A DATA chunk with its B/E `flags`, of stream 0.
 fn data(tsn: u32, flags: u8, proto: u32, bytes: &[u8]) -> Vec<u8> {
-    let mut b = tsn.to_be_bytes().to_vec();
-    b.extend_from_slice(&[0, 0, 0, 0]);
-    b.extend_from_slice(&proto.to_be_bytes());
-    b.extend_from_slice(bytes);
-    chunk(0, flags, &b)
+    let mut c = wire::sctp_data(tsn, 0, 0, proto, bytes);
+    c[1] = flags;
+    c
 }
 
 fn sctp(sport: u16, dport: u16, chunks: &[Vec<u8>]) -> Vec<u8> {
-    let mut s = sport.to_be_bytes().to_vec();
-    s.extend_from_slice(&dport.to_be_bytes());
-    s.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0]);
-    for c in chunks {
-        s.extend_from_slice(c);
-    }
-    s
+    wire::sctp(sport, dport, 1, chunks)
 }
 
 const CLIENT: [u8; 4] = [10, 1, 0, 1];
@@ -340,7 +287,7 @@ fn sctp_session_direction_reassembly_and_close() {
     assert_eq!(m.mprotocol, r.mp("sctp"));
     assert_eq!(m.payload_offset, 14 + 20);
     r.feed(
-        &s2c(&[chunk(
+        &s2c(&[wire::sctp_chunk(
             2,
             0,
             &[0, 0, 0, 9, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 50],
@@ -353,7 +300,7 @@ fn sctp_session_direction_reassembly_and_close() {
     // An unfragmented server message.
     r.feed(&s2c(&[data(50, 0x03, 47, b"response")]), 3);
     // Arkime closes on chunk type 9.
-    r.feed(&s2c(&[chunk(9, 0, &[])]), 4);
+    r.feed(&s2c(&[wire::sctp_chunk(9, 0, &[])]), 4);
 
     let docs = r.docs();
     assert_eq!(docs.len(), 1);
@@ -383,7 +330,7 @@ fn short_sctp_is_corrupt_and_truncations_are_safe() {
     let mut r = Rig::new(CoreSettings::default());
     let short = ip4_frame(132, CLIENT, SERVER, &[0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0]);
     assert!(r.enqueue(&short).is_none());
-    assert_eq!(r.dec.stats[PacketRc::Corrupt as usize], 1);
+    assert_eq!(r.h.decoder.stats[PacketRc::Corrupt as usize], 1);
     // A chunk length under 4 or past the end stops the walk without harm.
     r.feed(
         &ip4_frame(
@@ -454,11 +401,11 @@ fn esp_behind_ah_keeps_ip_protocol_51() {
 #[test]
 fn esp_without_track_esp_is_unknown_ip() {
     let mut r = Rig::new(CoreSettings::default());
-    assert!(r.mps.id("esp").is_none());
+    assert!(r.h.shared().mprotocols.id("esp").is_none());
     assert!(r
         .enqueue(&ip4_frame(50, [10, 0, 0, 1], [10, 0, 0, 2], &esp(7, 1)))
         .is_none());
-    assert_eq!(r.dec.stats[PacketRc::UnknownIp as usize], 1);
+    assert_eq!(r.h.decoder.stats[PacketRc::UnknownIp as usize], 1);
     let mut r = Rig::esp();
     r.truncations_are_safe(&ip4_frame(50, [10, 0, 0, 1], [10, 0, 0, 2], &esp(7, 1)));
 }
@@ -686,12 +633,7 @@ fn bootp(op: u8, chaddr: [u8; 6]) -> Vec<u8> {
 #[test]
 fn dhcp_sessions_follow_the_client_mac() {
     let mut r = Rig::new(CoreSettings::default());
-    let disc = ip4_frame(
-        17,
-        [0, 0, 0, 0],
-        [255, 255, 255, 255],
-        &udp(68, 67, &bootp(1, MAC_A)),
-    );
+    let disc = udp4_frame([0, 0, 0, 0], [255, 255, 255, 255], 68, 67, &bootp(1, MAC_A));
     let m = r.feed(&disc, 1);
     assert_eq!(m.mprotocol, r.mp("dhcp"));
     assert_eq!((m.payload_offset, m.payload_len), (14 + 20 + 8, 300));
@@ -699,21 +641,11 @@ fn dhcp_sessions_follow_the_client_mac() {
     id.extend_from_slice(&MAC_A);
     assert_eq!(m.session_id.as_bytes(), &id[..]);
     // The server's answer, between other addresses, is the same session.
-    let offer = ip4_frame(
-        17,
-        [10, 0, 0, 1],
-        [10, 0, 0, 50],
-        &udp(67, 68, &bootp(2, MAC_A)),
-    );
+    let offer = udp4_frame([10, 0, 0, 1], [10, 0, 0, 50], 67, 68, &bootp(2, MAC_A));
     r.feed(&offer, 1);
     // Another client is another session.
     r.feed(
-        &ip4_frame(
-            17,
-            [0, 0, 0, 0],
-            [255, 255, 255, 255],
-            &udp(68, 67, &bootp(1, MAC_B)),
-        ),
+        &udp4_frame([0, 0, 0, 0], [255, 255, 255, 255], 68, 67, &bootp(1, MAC_B)),
         2,
     );
 
@@ -747,16 +679,11 @@ fn not_dhcp_on_the_dhcp_ports_is_plain_udp() {
         bad_op,
         bootp(1, MAC_A)[..255].to_vec(),
     ] {
-        let frame = ip4_frame(17, [10, 0, 0, 9], [10, 0, 0, 1], &udp(68, 67, &payload));
+        let frame = udp4_frame([10, 0, 0, 9], [10, 0, 0, 1], 68, 67, &payload);
         let m = r.enqueue(&frame).expect("udp");
         assert_eq!((m.meta.mprotocol, m.meta.payload_offset), (udp_mp, 34));
     }
-    r.truncations_are_safe(&ip4_frame(
-        17,
-        [0; 4],
-        [255; 4],
-        &udp(68, 67, &bootp(1, MAC_A)),
-    ));
+    r.truncations_are_safe(&udp4_frame([0; 4], [255; 4], 68, 67, &bootp(1, MAC_A)));
 }
 
 #[test]
@@ -765,12 +692,7 @@ fn dhcpv6_sessions_follow_the_transaction_id() {
     let mut solicit = vec![1, 0xab, 0xcd, 0xef];
     solicit.extend_from_slice(&[0, 8, 0, 2, 0, 0]);
     let m = r.feed(
-        &ether(
-            MAC_B,
-            MAC_A,
-            0x86dd,
-            &ipv6(17, 1, 2, &udp(546, 547, &solicit)),
-        ),
+        &ether(MAC_B, MAC_A, 0x86dd, &udp6(1, 2, 546, 547, &solicit)),
         1,
     );
     assert_eq!(m.mprotocol, r.mp("dhcpv6"));
@@ -782,12 +704,7 @@ fn dhcpv6_sessions_follow_the_transaction_id() {
     // (The IP decoders call port callbacks only for more than 8 bytes of UDP payload.)
     let advertise = [2, 0xab, 0xcd, 0xef, 0, 8, 0, 2, 0, 0, 0, 0];
     r.feed(
-        &ether(
-            MAC_A,
-            MAC_B,
-            0x86dd,
-            &ipv6(17, 2, 1, &udp(547, 546, &advertise)),
-        ),
+        &ether(MAC_A, MAC_B, 0x86dd, &udp6(2, 1, 547, 546, &advertise)),
         1,
     );
     // Message types up to 21 are DHCPv6 (RECONFIGURE_REQUEST, 18, included); 22 is not.
@@ -796,7 +713,7 @@ fn dhcpv6_sessions_follow_the_transaction_id() {
             MAC_B,
             MAC_A,
             0x86dd,
-            &ipv6(17, 1, 2, &udp(546, 547, &[18, 0, 0, 1, 0, 8, 0, 2, 0, 0])),
+            &udp6(1, 2, 546, 547, &[18, 0, 0, 1, 0, 8, 0, 2, 0, 0]),
         ),
         2,
     );
@@ -806,7 +723,7 @@ fn dhcpv6_sessions_follow_the_transaction_id() {
             MAC_B,
             MAC_A,
             0x86dd,
-            &ipv6(17, 1, 2, &udp(546, 547, &[22, 0, 0, 1, 0, 8, 0, 2, 0, 0])),
+            &udp6(1, 2, 546, 547, &[22, 0, 0, 1, 0, 8, 0, 2, 0, 0]),
         ),
         2,
     );
@@ -825,6 +742,6 @@ fn dhcpv6_sessions_follow_the_transaction_id() {
         MAC_B,
         MAC_A,
         0x86dd,
-        &ipv6(17, 1, 2, &udp(546, 547, &solicit)),
+        &udp6(1, 2, 546, 547, &solicit),
     ));
 }

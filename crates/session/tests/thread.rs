@@ -5,12 +5,14 @@ use std::sync::{Arc, Mutex};
 
 use trawl_lookup::Lookups;
 
+use std::net::IpAddr;
+
 use trawl_fields::FieldRegistry;
-use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet};
-use trawl_session::{
-    define_core_fields, register_builtin, CoreSettings, InplaceWriter, MProtocols, PacketThread,
-    RootId, Session, SessionSink, Shared,
-};
+use trawl_packet::{Decoder, Packet};
+use trawl_session::parsers::Classifiers;
+use trawl_session::{CoreSettings, PacketThread, RootId, Session, SessionSink, Shared};
+use trawl_testkit::run::Harness;
+use trawl_testkit::wire::{self, TcpHeader};
 
 #[derive(Clone, Debug, PartialEq)]
 struct Saved {
@@ -54,53 +56,45 @@ fn setup(settings: CoreSettings) -> (Decoder, PacketThread, Arc<Mutex<Vec<Saved>
 }
 
 fn setup_with_lookups(settings: CoreSettings) -> Setup {
-    let mut tables = DecodeTables::new(DecoderOptions::default());
-    trawl_packet::encap::register_all(&mut tables);
-    let mut fields = FieldRegistry::new();
-    let core = define_core_fields(&mut fields);
-    let mut mps = MProtocols::new();
-    register_builtin(&mut mps, &mut tables, &mut fields, &settings);
     let lookups = Arc::new(arc_swap::ArcSwap::from_pointee(Lookups::empty()));
-    let shared = Arc::new(Shared {
-        lookups: Arc::clone(&lookups),
-        ..Shared::new(settings, fields, core, mps, Default::default())
-    });
     let out = Arc::new(Mutex::new(Vec::new()));
-    let pt = PacketThread::new(
-        0,
-        shared,
-        Box::new(Collect(Arc::clone(&out))),
-        Box::new(InplaceWriter::default()),
+    let sink = Collect(Arc::clone(&out));
+    let h = Harness::with(
+        settings,
+        &[],
+        |_: &mut Classifiers, _: &mut FieldRegistry| {},
+        |shared| Shared {
+            lookups: Arc::clone(&lookups),
+            ..shared
+        },
+        |_| Box::new(sink),
     );
-    (Decoder::new(Arc::new(tables)), pt, out, lookups)
+    (h.decoder, h.thread, out, lookups)
 }
 
+/// A raw IPv4 packet (link type 228): UDP with four bytes, or a TCP segment of
+/// `flags` at `seq`; the lower port is 10.0.0.1's.
 fn frame(proto: u8, sport: u16, dport: u16, flags: u8, seq: u32) -> Vec<u8> {
-    let l4 = if proto == 17 {
-        let mut u = Vec::new();
-        u.extend_from_slice(&sport.to_be_bytes());
-        u.extend_from_slice(&dport.to_be_bytes());
-        u.extend_from_slice(&[0, 12, 0, 0, 1, 2, 3, 4]);
-        u
-    } else {
-        let mut t = Vec::new();
-        t.extend_from_slice(&sport.to_be_bytes());
-        t.extend_from_slice(&dport.to_be_bytes());
-        t.extend_from_slice(&seq.to_be_bytes());
-        t.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        t
-    };
     let (src, dst) = if sport < dport {
         ([10, 0, 0, 2], [10, 0, 0, 1])
     } else {
         ([10, 0, 0, 1], [10, 0, 0, 2])
     };
-    let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0];
-    ip[2..4].copy_from_slice(&((20 + l4.len()) as u16).to_be_bytes());
-    ip.extend_from_slice(&src);
-    ip.extend_from_slice(&dst);
-    ip.extend_from_slice(&l4);
-    ip
+    let (s, d) = (IpAddr::from(src), IpAddr::from(dst));
+    let l4 = if proto == 17 {
+        wire::udp(s, sport, d, dport, &[1, 2, 3, 4])
+    } else {
+        let h = TcpHeader {
+            sport,
+            dport,
+            seq,
+            ack: 0,
+            flags,
+            window: 0xffff,
+        };
+        wire::tcp(s, d, h, &[])
+    };
+    wire::ipv4(src, dst, proto, 0, &l4)
 }
 
 fn feed(d: &mut Decoder, pt: &mut PacketThread, bytes: &[u8], sec: u32) {

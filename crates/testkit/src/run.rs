@@ -10,11 +10,11 @@ use trawl_fields::FieldRegistry;
 use trawl_output::document::{DocBuilder, DocConfig};
 use trawl_output::sinks::{DocOutput, DocSink};
 use trawl_output::Doc;
-use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet};
+use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet, PacketMeta};
 use trawl_session::parsers::Classifiers;
 use trawl_session::{
     define_core_fields, register_builtin, CoreSettings, InplaceWriter, MProtocols, PacketThread,
-    Shared,
+    SessionSink, Shared,
 };
 
 use crate::Frame;
@@ -35,49 +35,114 @@ impl DocOutput for Keep {
     }
 }
 
+/// A decoder and one packet thread, set up as capture sets them up (every
+/// encapsulation registered, the built-in mprotocols, the core fields), for tests that
+/// feed packets one at a time and look at the thread, the decoder or the sessions.
+pub struct Harness {
+    /// The enqueue phase.
+    pub decoder: Decoder,
+    /// The packet thread.
+    pub thread: PacketThread,
+}
+
+impl Harness {
+    /// A harness with the parsers `register` adds, saving sessions into the sink `sink`
+    /// makes.
+    pub fn new(
+        settings: CoreSettings,
+        register: impl Registrar,
+        sink: impl FnOnce(&Shared) -> Box<dyn SessionSink>,
+    ) -> Harness {
+        Harness::with(settings, &[], register, |s| s, sink)
+    }
+
+    /// [`Harness::new`] with `disabled` as `disableParsers`, and `finish` to change the
+    /// shared data (hooks, lookups) before the thread gets it.
+    pub fn with(
+        settings: CoreSettings,
+        disabled: &[String],
+        register: impl Registrar,
+        finish: impl FnOnce(Shared) -> Shared,
+        sink: impl FnOnce(&Shared) -> Box<dyn SessionSink>,
+    ) -> Harness {
+        let mut tables = DecodeTables::new(DecoderOptions::default());
+        trawl_packet::encap::register_all(&mut tables);
+        let mut fields = FieldRegistry::new();
+        let core = define_core_fields(&mut fields);
+        let mut mps = MProtocols::new();
+        register_builtin(&mut mps, &mut tables, &mut fields, &settings);
+        let mut classifiers = Classifiers::new(disabled);
+        register(&mut classifiers, &mut fields);
+        let shared = Arc::new(finish(Shared::new(
+            settings,
+            fields,
+            core,
+            mps,
+            classifiers,
+        )));
+        let sink = sink(&shared);
+        Harness {
+            decoder: Decoder::new(Arc::new(tables)),
+            thread: PacketThread::new(0, shared, sink, Box::new(InplaceWriter::default())),
+        }
+    }
+
+    /// The shared data the thread runs with.
+    pub fn shared(&self) -> &Shared {
+        self.thread.shared()
+    }
+
+    /// Decodes `bytes` (of link type `linktype`, at `sec` seconds) and, if the decoder
+    /// keeps the packet, runs it through the thread; its metadata, or None if the
+    /// decoder dropped it (or holds it, a fragment).
+    pub fn feed(&mut self, bytes: &[u8], linktype: u32, sec: u32) -> Option<PacketMeta> {
+        self.feed_frame(&Frame {
+            bytes: bytes.to_vec(),
+            linktype,
+            ts_sec: sec,
+            ts_usec: 0,
+        })
+    }
+
+    /// [`Harness::feed`] for a kit frame.
+    pub fn feed_frame(&mut self, f: &Frame) -> Option<PacketMeta> {
+        let p = self.decoder.enqueue(Packet::from_bytes(
+            &f.bytes, f.linktype, f.ts_sec, f.ts_usec,
+        ))?;
+        let meta = p.meta.clone();
+        self.thread.process_commands();
+        self.thread.process_packet(p);
+        Some(meta)
+    }
+
+    /// Runs queued commands and saves every session.
+    pub fn flush(&mut self) {
+        self.thread.process_commands();
+        self.thread.flush_all();
+    }
+}
+
 /// The documents `frames` make, in the order they were written (sessions still open
 /// at the end are saved as capture's end saves them), with the parsers `register`
 /// adds. Frames a decoder rejects are skipped, as capture skips them.
 pub fn run_sessions(register: impl Registrar, frames: &[Frame]) -> Vec<Value> {
-    let settings = CoreSettings::new(1);
-    let mut tables = DecodeTables::new(DecoderOptions::default());
-    trawl_packet::encap::register_all(&mut tables);
-    let mut fields = FieldRegistry::new();
-    let core = define_core_fields(&mut fields);
-    let mut mps = MProtocols::new();
-    register_builtin(&mut mps, &mut tables, &mut fields, &settings);
-    let mut classifiers = Classifiers::new(&[]);
-    register(&mut classifiers, &mut fields);
-    let shared = Arc::new(Shared::new(settings, fields, core, mps, classifiers));
-    let cfg = DocConfig {
-        node: "test".into(),
-        prefix: String::new(),
-        rotate: Rotate::Daily,
-        gap_packet_pos: true,
-        enable_packet_len: false,
-        auto_generate_id: 0,
-    };
     let keep = Arc::new(Keep::default());
-    let sink = DocSink::new(
-        DocBuilder::new(cfg, &shared, 0),
-        Arc::clone(&keep) as Arc<dyn DocOutput>,
-    );
-    let mut thread = PacketThread::new(
-        0,
-        shared,
-        Box::new(sink),
-        Box::new(InplaceWriter::default()),
-    );
-    let mut decoder = Decoder::new(Arc::new(tables));
+    let output = Arc::clone(&keep) as Arc<dyn DocOutput>;
+    let mut h = Harness::new(CoreSettings::new(1), register, |shared| {
+        let cfg = DocConfig {
+            node: "test".into(),
+            prefix: String::new(),
+            rotate: Rotate::Daily,
+            gap_packet_pos: true,
+            enable_packet_len: false,
+            auto_generate_id: 0,
+        };
+        Box::new(DocSink::new(DocBuilder::new(cfg, shared, 0), output))
+    });
     for f in frames {
-        let p = Packet::from_bytes(&f.bytes, f.linktype, f.ts_sec, f.ts_usec);
-        if let Some(p) = decoder.enqueue(p) {
-            thread.process_commands();
-            thread.process_packet(p);
-        }
+        h.feed_frame(f);
     }
-    thread.process_commands();
-    thread.flush_all();
+    h.flush();
     let docs = std::mem::take(&mut *keep.0.lock().expect("documents"));
     docs.iter()
         .map(|d| {
