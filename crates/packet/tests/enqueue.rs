@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
+use std::net::IpAddr;
+
 use trawl_packet::{DecodeTables, Decoder, DecoderOptions, Packet, PacketRc};
+use trawl_testkit::wire::{self, TcpHeader};
 
 const TCP_MP: u8 = 5;
 const UDP_MP: u8 = 6;
@@ -19,44 +22,51 @@ fn decoder() -> Decoder {
 }
 
 fn ipv4(proto: u8, src: [u8; 4], dst: [u8; 4], id: u16, frag: u16, payload: &[u8]) -> Vec<u8> {
-    let mut h = vec![0x45, 0xb8, 0, 0, 0, 0, 0, 0, 64, proto, 0, 0];
-    h[2..4].copy_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
-    h[4..6].copy_from_slice(&id.to_be_bytes());
-    h[6..8].copy_from_slice(&frag.to_be_bytes());
-    h.extend_from_slice(&src);
-    h.extend_from_slice(&dst);
-    h.extend_from_slice(payload);
-    h
+    wire::ipv4_frag(src, dst, proto, id, frag, payload)
 }
 
-fn tcp(sport: u16, dport: u16, flags: u8, data: &[u8]) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend_from_slice(&sport.to_be_bytes());
-    t.extend_from_slice(&dport.to_be_bytes());
-    t.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    t.extend_from_slice(data);
-    t
+/// A TCP segment at sequence number 1.
+fn tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, flags: u8, data: &[u8]) -> Vec<u8> {
+    let h = TcpHeader {
+        sport,
+        dport,
+        seq: 1,
+        ack: 0,
+        flags,
+        window: 0xffff,
+    };
+    wire::tcp(src.into(), dst.into(), h, data)
 }
 
-fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
-    let mut u = Vec::new();
-    u.extend_from_slice(&sport.to_be_bytes());
-    u.extend_from_slice(&dport.to_be_bytes());
-    u.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
-    u.extend_from_slice(&[0, 0]);
-    u.extend_from_slice(data);
-    u
+fn udp(
+    src: impl Into<IpAddr>,
+    dst: impl Into<IpAddr>,
+    sport: u16,
+    dport: u16,
+    data: &[u8],
+) -> Vec<u8> {
+    wire::udp(src.into(), sport, dst.into(), dport, data)
 }
 
 fn ether(ethertype: u16, vlans: &[u16], payload: &[u8]) -> Vec<u8> {
-    let mut f = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-    for v in vlans {
-        f.extend_from_slice(&[0x81, 0x00]);
-        f.extend_from_slice(&v.to_be_bytes());
-    }
-    f.extend_from_slice(&ethertype.to_be_bytes());
-    f.extend_from_slice(payload);
-    f
+    let (dst, src) = ([0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]);
+    wire::ethernet_vlan(src, dst, vlans, ethertype, payload)
+}
+
+/// 2001:db8::`last`.
+fn doc6(last: u8) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    a[..4].copy_from_slice(&[0x20, 1, 0x0d, 0xb8]);
+    a[15] = last;
+    a
+}
+
+/// fe80::`last`.
+fn link6(last: u8) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    a[..2].copy_from_slice(&[0xfe, 0x80]);
+    a[15] = last;
+    a
 }
 
 #[test]
@@ -68,7 +78,7 @@ fn ethernet_vlan_ipv4_tcp() {
         [10, 0, 0, 2],
         1,
         0,
-        &tcp(1234, 80, 0x02, b""),
+        &tcp([10, 0, 0, 1], [10, 0, 0, 2], 1234, 80, 0x02, b""),
     );
     let p = d
         .enqueue(Packet::from_bytes(
@@ -96,8 +106,22 @@ fn ethernet_vlan_ipv4_tcp() {
 #[test]
 fn both_directions_share_a_hash() {
     let mut d = decoder();
-    let a = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 1, 0, &udp(5000, 53, b"q"));
-    let b = ipv4(17, [10, 0, 0, 2], [10, 0, 0, 1], 2, 0, &udp(53, 5000, b"r"));
+    let a = ipv4(
+        17,
+        [10, 0, 0, 1],
+        [10, 0, 0, 2],
+        1,
+        0,
+        &udp([10, 0, 0, 1], [10, 0, 0, 2], 5000, 53, b"q"),
+    );
+    let b = ipv4(
+        17,
+        [10, 0, 0, 2],
+        [10, 0, 0, 1],
+        2,
+        0,
+        &udp([10, 0, 0, 2], [10, 0, 0, 1], 53, 5000, b"r"),
+    );
     let pa = d.enqueue(Packet::from_bytes(&a, 228, 1, 0)).expect("a");
     let pb = d.enqueue(Packet::from_bytes(&b, 228, 1, 0)).expect("b");
     assert_eq!(pa.meta.mprotocol, UDP_MP);
@@ -108,7 +132,14 @@ fn both_directions_share_a_hash() {
 #[test]
 fn null_and_sll_link_types() {
     let mut d = decoder();
-    let ip = ipv4(17, [1, 1, 1, 1], [2, 2, 2, 2], 1, 0, &udp(1, 2, b"x"));
+    let ip = ipv4(
+        17,
+        [1, 1, 1, 1],
+        [2, 2, 2, 2],
+        1,
+        0,
+        &udp([1, 1, 1, 1], [2, 2, 2, 2], 1, 2, b"x"),
+    );
     let mut null = vec![2, 0, 0, 0];
     null.extend_from_slice(&ip);
     assert!(d.enqueue(Packet::from_bytes(&null, 0, 1, 0)).is_some());
@@ -121,14 +152,10 @@ fn null_and_sll_link_types() {
 #[test]
 fn ipv6_with_hop_by_hop_then_udp() {
     let mut d = decoder();
-    let u = udp(1000, 2000, b"hello");
-    let mut ip6 = vec![0x60, 0, 0, 0];
-    ip6.extend_from_slice(&((8 + u.len()) as u16).to_be_bytes());
-    ip6.extend_from_slice(&[0, 64]);
-    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
-    ip6.extend_from_slice(&[17, 0, 0, 0, 0, 0, 0, 0]);
-    ip6.extend_from_slice(&u);
+    // A hop-by-hop header (next header UDP, 8 bytes of padding), then UDP.
+    let mut hbh = vec![17, 0, 0, 0, 0, 0, 0, 0];
+    hbh.extend_from_slice(&udp(doc6(1), doc6(2), 1000, 2000, b"hello"));
+    let ip6 = wire::ipv6(doc6(1), doc6(2), 0, &hbh);
     let p = d
         .enqueue(Packet::from_bytes(&ether(0x86dd, &[], &ip6), 1, 1, 0))
         .expect("v6");
@@ -141,7 +168,7 @@ fn ipv6_with_hop_by_hop_then_udp() {
 #[test]
 fn fragments_are_reassembled_in_any_order() {
     let mut d = decoder();
-    let payload = udp(7, 9, &[0xab; 40]);
+    let payload = udp([10, 0, 0, 1], [10, 0, 0, 2], 7, 9, &[0xab; 40]);
     let (first, second) = payload.split_at(24);
     let f1 = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 77, 0x2000, first);
     let f2 = ipv4(17, [10, 0, 0, 1], [10, 0, 0, 2], 77, 3, second);
@@ -189,7 +216,7 @@ fn corrupt_packets_are_counted_not_panicking() {
             [10, 0, 0, 2],
             1,
             0,
-            &tcp(1, 2, 0x10, b"data"),
+            &tcp([10, 0, 0, 1], [10, 0, 0, 2], 1, 2, 0x10, b"data"),
         ),
     );
     // Every truncation of a good packet decodes without panicking; most are corrupt.
@@ -228,7 +255,7 @@ fn udp_ip() -> Vec<u8> {
         [10, 9, 9, 2],
         1,
         0,
-        &udp(4000, 53, b"query"),
+        &udp([10, 9, 9, 1], [10, 9, 9, 2], 4000, 53, b"query"),
     )
 }
 
@@ -284,13 +311,8 @@ fn radiotap_80211_data_with_snap() {
 
 #[test]
 fn raw_ipv6_and_null_ipv6() {
-    let u = udp(1000, 2000, b"x");
-    let mut ip6 = vec![0x60, 0, 0, 0];
-    ip6.extend_from_slice(&(u.len() as u16).to_be_bytes());
-    ip6.extend_from_slice(&[17, 64]);
-    ip6.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-    ip6.extend_from_slice(&[0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
-    ip6.extend_from_slice(&u);
+    let u = udp(link6(1), link6(2), 1000, 2000, b"x");
+    let ip6 = wire::ipv6(link6(1), link6(2), 17, &u);
     assert!(decode_link(229, &ip6).expect("raw v6").meta.v6);
     assert!(
         decode_link(101, &ip6)
@@ -305,13 +327,8 @@ fn raw_ipv6_and_null_ipv6() {
 
 #[test]
 fn ipv6_in_ipv4_records_the_outer_header() {
-    let u = udp(1000, 2000, b"x");
-    let mut ip6 = vec![0x60, 0, 0, 0];
-    ip6.extend_from_slice(&(u.len() as u16).to_be_bytes());
-    ip6.extend_from_slice(&[17, 64]);
-    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
-    ip6.extend_from_slice(&u);
+    let u = udp(doc6(1), doc6(2), 1000, 2000, b"x");
+    let ip6 = wire::ipv6(doc6(1), doc6(2), 17, &u);
     let outer = ipv4(41, [192, 0, 2, 1], [192, 0, 2, 2], 1, 0, &ip6);
     let p = decode_link(228, &outer).expect("6in4");
     assert!(p.meta.v6 && !p.meta.outer_v6);
@@ -334,19 +351,13 @@ fn ip6_fragment(ident: u32, offset_units: u16, more: bool, next: u8, data: &[u8]
     frag.extend_from_slice(&((offset_units << 3) | u16::from(more)).to_be_bytes());
     frag.extend_from_slice(&ident.to_be_bytes());
     frag.extend_from_slice(data);
-    let mut ip6 = vec![0x60, 0, 0, 0];
-    ip6.extend_from_slice(&(frag.len() as u16).to_be_bytes());
-    ip6.extend_from_slice(&[44, 64]);
-    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-    ip6.extend_from_slice(&[0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
-    ip6.extend_from_slice(&frag);
-    ether(0x86dd, &[], &ip6)
+    ether(0x86dd, &[], &wire::ipv6(doc6(1), doc6(2), 44, &frag))
 }
 
 #[test]
 fn ipv6_fragments_are_reassembled() {
     let mut d = decoder();
-    let dgram = udp(3000, 4000, &[0x5a; 40]);
+    let dgram = udp(doc6(1), doc6(2), 3000, 4000, &[0x5a; 40]);
     let (a, b) = dgram.split_at(16);
     // Second half first.
     assert!(d
@@ -394,7 +405,7 @@ fn ipv6_fragments_as_arkime_when_disabled() {
     });
     t.set_tcp_udp_mprotocols(TCP_MP, UDP_MP);
     let mut d = Decoder::new(Arc::new(t));
-    let frame = ip6_fragment(11, 0, false, 17, &udp(1, 2, b"x"));
+    let frame = ip6_fragment(11, 0, false, 17, &udp(doc6(1), doc6(2), 1, 2, b"x"));
     assert!(d.enqueue(Packet::from_bytes(&frame, 1, 1, 0)).is_none());
     assert_eq!(d.stats[PacketRc::UnknownIp as usize], 1);
 }

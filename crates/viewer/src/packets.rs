@@ -128,49 +128,23 @@ pub fn payloads(doc: &Value, pcap: &[u8], max: usize) -> Value {
 mod tests {
     use super::*;
 
-    /// A pcap image (Ethernet, µs) of the given frames.
+    use trawl_testkit::{wire, Frame};
+
+    /// A pcap image (Ethernet, µs) of the given frames, at 100.0005 s, 101.0005 s, ...
     fn pcap(frames: &[&[u8]]) -> Vec<u8> {
-        let mut v = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0];
-        v.extend([0u8; 8]);
-        v.extend(65535u32.to_le_bytes());
-        v.extend(1u32.to_le_bytes());
-        for (i, f) in frames.iter().enumerate() {
-            v.extend((100 + i as u32).to_le_bytes());
-            v.extend(500u32.to_le_bytes());
-            v.extend((f.len() as u32).to_le_bytes());
-            v.extend((f.len() as u32).to_le_bytes());
-            v.extend(*f);
-        }
-        v
+        let frames: Vec<Frame> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Frame::ethernet(100 + i as u32, 500, f.to_vec()))
+            .collect();
+        trawl_testkit::pcap(&frames)
     }
 
-    /// Ethernet + IPv4 + UDP from `src`:`sport` carrying `data`.
+    /// Ethernet + IPv4 + UDP from `src`:`sport` to port 53, carrying `data`.
     fn udp(src: [u8; 4], dst: [u8; 4], sport: u16, data: &[u8]) -> Vec<u8> {
-        let mut f = vec![0u8; 12];
-        f.extend([0x08, 0x00]);
-        let total = (20 + 8 + data.len()) as u16;
-        f.extend([
-            0x45,
-            0,
-            (total >> 8) as u8,
-            total as u8,
-            0,
-            0,
-            0x40,
-            0,
-            64,
-            17,
-            0,
-            0,
-        ]);
-        f.extend(src);
-        f.extend(dst);
-        f.extend(sport.to_be_bytes());
-        f.extend(53u16.to_be_bytes());
-        f.extend(((8 + data.len()) as u16).to_be_bytes());
-        f.extend([0, 0]);
-        f.extend(data);
-        f
+        let udp = wire::udp(src.into(), sport, dst.into(), 53, data);
+        let ip = wire::ipv4(src, dst, 17, 0, &udp);
+        wire::ethernet([0; 6], [0; 6], 0x0800, &ip)
     }
 
     #[test]
