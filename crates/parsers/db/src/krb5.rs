@@ -2,14 +2,30 @@
 //! client and service names and encryption types of AS/TGS requests, and the error
 //! code, realm and names of KRB-ERRORs.
 
+use std::ops::ControlFlow;
+
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 use trawl_parser_common::ber::{as_int, as_string, sequence, tlv};
+use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 
-/// Most bytes buffered per direction on TCP.
+/// Most bytes kept per direction on TCP.
 const MAX_BUF: usize = 8192;
+
+/// A TCP record (RFC 4120 §7.2.2): a 4-byte big-endian length, then the message; a
+/// whole record over [`MAX_BUF`] is not parsed.
+const RECORD: LengthPrefix = LengthPrefix::be(0, 4).plus(4).range(0, MAX_BUF);
+
+/// The record at the front of `b`; the length's high bit is reserved (checked, as in
+/// Arkime, once the whole length is there).
+fn record(b: &[u8]) -> Frame {
+    match b {
+        [x, _, _, _, ..] if x & 0x80 != 0 => Frame::Bad,
+        _ => RECORD.frame(b),
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Ids {
@@ -238,7 +254,6 @@ pub fn message(d: &[u8]) -> Krb5 {
 struct Krb {
     ids: Ids,
     tcp: bool,
-    buf: ParserBuf,
 }
 
 impl Krb {
@@ -270,47 +285,42 @@ impl Parser for Krb {
         "krb5"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
         if !self.tcp {
             let k = message(data);
             self.add(cx, s, &k);
             return Parsed::Done(0);
         }
-        if !self.buf.add(dir, data) {
+        // Arkime's buffer refuses bytes beyond its cap, before any record is read:
+        // more than MAX_BUF held and new bytes together ends the parser.
+        if data.len() > MAX_BUF {
             cx.add_tag(s, "krb5:record-too-long");
             return Parsed::Skip;
         }
-        let b = self.buf.get(dir);
-        if b.len() < 4 {
-            return Parsed::Done(0);
-        }
-        if b[0] & 0x80 != 0 {
+        // As in Arkime, one record per call: those after it wait for the next bytes.
+        let r = for_each_frame(data, record, |msg| {
+            let k = message(&msg[4..]);
+            self.add(cx, s, &k);
+            ControlFlow::Break(Parsed::Incomplete {
+                consumed: msg.len(),
+                needed: 0,
+            })
+        });
+        if r == Parsed::Error {
             cx.add_tag(s, "krb5:record-too-long");
-            return Parsed::Skip;
         }
-        let len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
-        if len + 4 > MAX_BUF {
-            cx.add_tag(s, "krb5:record-too-long");
-            return Parsed::Skip;
-        }
-        if b.len() < len + 4 {
-            return Parsed::Done(0);
-        }
-        let k = message(&b[4..4 + len]);
-        self.add(cx, s, &k);
-        self.buf.del(dir, len + 4);
-        Parsed::Done(0)
+        r
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_BUF
     }
 }
 
 fn attach(s: &mut Session, ids: Ids, tcp: bool) {
     register_parser(
         s,
-        Box::new(Krb {
-            ids,
-            tcp,
-            buf: ParserBuf::new(MAX_BUF),
-        }),
+        Box::new(Krb { ids, tcp }),
     );
 }
 

@@ -1,5 +1,5 @@
-//! LDAP (Arkime's ldap.c): each direction's messages are buffered (up to 8 KiB) and
-//! read when 6000 bytes have arrived or the session is saved: the bind name and the
+//! LDAP (Arkime's ldap.c): each direction's messages are kept (up to 8 KiB, by the
+//! framework) and read when 6000 bytes have arrived or the session is saved: the bind name and the
 //! authentication type of bind requests; after an extended request or response
 //! (StartTLS) the bytes that follow go to the parsers the session switched to (TLS).
 //! NTLMSSP messages in binds and bind responses are decoded into the ntlm fields.
@@ -13,9 +13,9 @@ use trawl_session::{Cx, Session};
 use trawl_parser_common::ber::tlv;
 use trawl_parser_common::ntlm;
 
-/// Most bytes buffered per direction.
+/// Most bytes kept per direction.
 const MAX_BUF: usize = 8192;
-/// Bytes buffered before a direction is read.
+/// More bytes than this kept, a direction is read.
 const READ_AT: usize = 6000;
 
 #[derive(Clone, Copy, Debug)]
@@ -147,19 +147,29 @@ pub fn messages(buf: &[u8]) -> Messages<'_> {
     m_out
 }
 
+/// The bytes the framework holds for the parser being saved, in direction `dir`. A
+/// parser is out of its slot while its `save` runs, and `save` runs between passes
+/// (after unregistered parsers' slots are gone), so its slot is the one without a
+/// parser.
+fn held_while_saving(s: &Session, dir: usize) -> &[u8] {
+    s.parsers
+        .iter()
+        .find(|p| p.name().is_none())
+        .map_or(&[], |p| p.held(dir))
+}
+
 #[derive(Debug)]
 struct Ldap {
     ids: Ids,
-    buf: [Vec<u8>; 2],
     /// Read (or given up on) per direction.
     done: [bool; 2],
 }
 
 impl Ldap {
-    fn read(&mut self, cx: &mut Cx, s: &mut Session, dir: usize) {
+    /// Reads all of a direction's bytes, once (Arkime's ldap_process).
+    fn read(&mut self, cx: &mut Cx, s: &mut Session, buf: &[u8], dir: usize) {
         self.done[dir] = true;
-        let buf = std::mem::take(&mut self.buf[dir]);
-        let m = messages(&buf);
+        let m = messages(buf);
         let reg = &cx.shared.fields;
         for (name, auth) in m.binds {
             s.fields.string_add(reg, self.ids.bind_name, &name);
@@ -180,6 +190,16 @@ impl Ldap {
             process_data(cx, s, rest, dir);
         }
     }
+
+    /// Done with `dir`: unregisters once both directions are.
+    fn finish(&mut self, dir: usize) -> Parsed {
+        self.done[dir] = true;
+        if self.done[1 - dir] {
+            Parsed::Skip
+        } else {
+            Parsed::Done(0)
+        }
+    }
 }
 
 impl Parser for Ldap {
@@ -187,37 +207,49 @@ impl Parser for Ldap {
         "ldap"
     }
 
+    /// `data` is all of the direction's bytes so far: the framework keeps them
+    /// (returned Incomplete, nothing consumed) until more than [`READ_AT`] are there,
+    /// or the session is saved.
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
         if self.done[dir] {
             return Parsed::Done(0);
         }
-        let room = MAX_BUF - self.buf[dir].len();
-        self.buf[dir].extend_from_slice(&data[..data.len().min(room)]);
-        if data.len() > room {
-            self.done[dir] = true;
-            self.buf[dir] = Vec::new();
-            return if self.done[1 - dir] {
-                Parsed::Skip
-            } else {
-                Parsed::Done(0)
-            };
+        // Arkime's buffer refuses bytes beyond its cap: then the direction is given
+        // up, unread.
+        if data.len() > MAX_BUF {
+            return self.finish(dir);
         }
-        if self.buf[dir].len() > READ_AT {
-            self.read(cx, s, dir);
-            if self.done[1 - dir] {
-                return Parsed::Skip;
-            }
+        if data.len() > READ_AT {
+            self.read(cx, s, data, dir);
+            return self.finish(dir);
         }
-        Parsed::Done(0)
+        Parsed::Incomplete {
+            consumed: 0,
+            needed: READ_AT + 1,
+        }
     }
 
     fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {
-        for dir in 0..2 {
-            if !self.done[dir] && self.buf[dir].len() > 5 {
-                self.read(cx, s, dir);
+        // Both taken first: reading one direction may run the other parsers (after
+        // StartTLS), and a slot one of them leaves empty would look like this one's.
+        let held = [0, 1].map(|dir| {
+            let b = held_while_saving(s, dir);
+            if !self.done[dir] && b.len() > 5 {
+                b.to_vec()
+            } else {
+                Vec::new()
+            }
+        });
+        for (dir, buf) in held.iter().enumerate() {
+            if !buf.is_empty() {
+                self.read(cx, s, buf, dir);
             }
         }
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_BUF
     }
 }
 
@@ -245,7 +277,6 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ids: Ids) {
         s,
         Box::new(Ldap {
             ids,
-            buf: [Vec::new(), Vec::new()],
             done: [false; 2],
         }),
     );

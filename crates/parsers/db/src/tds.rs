@@ -2,13 +2,33 @@
 //! LOGIN7 packet (UCS-2) or of a TDS 4.2/5.0 login packet, into `user`; the NTLMSSP
 //! messages of a LOGIN7's SSPI data and of SSPI packets, into the ntlm fields.
 
+use std::ops::ControlFlow;
+
 use trawl_fields::{FieldId, FieldRegistry};
+use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_common::ntlm;
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
-/// Most bytes buffered per direction.
+/// Most bytes kept per direction.
 const MAX_BUF: usize = 8192;
+
+/// A TDS 7 packet: type, status, a big-endian length of the whole packet, SPID,
+/// packet id, window.
+const PACKET: LengthPrefix = LengthPrefix::be(2, 2).range(8, MAX_BUF);
+
+/// The packet at the front of `b`: as in Arkime, its length is read once the whole
+/// 8-byte header is there.
+fn packet(b: &[u8]) -> Frame {
+    if b.len() < 8 {
+        Frame::Partial { needed: 8 }
+    } else {
+        PACKET.frame(b)
+    }
+}
+
+/// The TDS 4.2/5.0 login packet is read once more than this many bytes are there.
+const LOGIN42: usize = 598;
 
 /// The user name of a LOGIN7 packet body (after the 8-byte packet header).
 pub fn login7_user(pkt: &[u8]) -> Option<String> {
@@ -61,7 +81,6 @@ struct Tds {
     user: FieldId,
     ntlm: ntlm::Ntlm,
     v7: bool,
-    buf: ParserBuf,
 }
 
 impl Parser for Tds {
@@ -71,50 +90,55 @@ impl Parser for Tds {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
-        if !self.buf.add(dir, data) {
+        // Arkime's buffer refuses bytes beyond its cap, before any packet is read:
+        // more than MAX_BUF held and new bytes together ends the parser.
+        if data.len() > MAX_BUF {
             cx.add_tag(s, "tds:packet-too-long");
             return Parsed::Skip;
         }
         let reg = &cx.shared.fields;
         if !self.v7 {
-            if self.buf.get(0).len() > 598 {
-                if let Some(u) = login42_user(self.buf.get(0)) {
+            // Only the client's login packet is read; the server's bytes are kept
+            // (towards the cap) as Arkime's buffer keeps them.
+            if dir == 1 {
+                return Parsed::Incomplete {
+                    consumed: 0,
+                    needed: 0,
+                };
+            }
+            if data.len() > LOGIN42 {
+                if let Some(u) = login42_user(data) {
                     s.fields.string_add(reg, self.user, &u);
                 }
                 return Parsed::Skip;
             }
-            return Parsed::Done(0);
+            return Parsed::Incomplete {
+                consumed: 0,
+                needed: LOGIN42 + 1,
+            };
         }
-        let b = self.buf.get(dir);
-        let mut pos = 0;
-        let mut sspi = Vec::new();
-        while pos + 8 <= b.len() {
-            let len = usize::from(u16::from_be_bytes([b[pos + 2], b[pos + 3]]));
-            if !(8..=MAX_BUF).contains(&len) {
-                cx.add_tag(s, "tds:packet-too-long");
-                return Parsed::Skip;
-            }
-            if pos + len > b.len() {
-                break;
-            }
-            let pkt = &b[pos + 8..pos + len];
-            if b[pos] == 0x10 && dir == 0 {
+        let r = for_each_frame(data, packet, |b| {
+            let pkt = &b[8..];
+            if b[0] == 0x10 && dir == 0 {
                 if let Some(u) = login7_user(pkt) {
-                    s.fields.string_add(reg, self.user, &u);
+                    s.fields.string_add(&cx.shared.fields, self.user, &u);
                 }
                 if let Some(x) = login7_sspi(pkt) {
-                    sspi.push(x.to_vec());
+                    self.ntlm.record(cx, s, x);
                 }
-            } else if b[pos] == 0x11 && !pkt.is_empty() {
-                sspi.push(pkt.to_vec());
+            } else if b[0] == 0x11 && !pkt.is_empty() {
+                self.ntlm.record(cx, s, pkt);
             }
-            pos += len;
+            ControlFlow::Continue(())
+        });
+        if r == Parsed::Error {
+            cx.add_tag(s, "tds:packet-too-long");
         }
-        self.buf.del(dir, pos);
-        for x in sspi {
-            self.ntlm.record(cx, s, &x);
-        }
-        Parsed::Done(0)
+        r
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_BUF
     }
 }
 
@@ -144,7 +168,6 @@ fn classify(
             user,
             ntlm,
             v7,
-            buf: ParserBuf::new(MAX_BUF),
         }),
     );
 }

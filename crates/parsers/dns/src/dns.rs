@@ -13,16 +13,18 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use std::ops::ControlFlow;
+
 use trawl_config::{Config, ConfigError};
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind as FKind};
+use trawl_parser_common::cursor::Cursor;
+use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_common::order::hash_order;
 use trawl_parser_common::text::{json_str, json_str_unquoted, memstr, until_nul};
-use trawl_session::parsers::{
-    has_parser, port, register_parser, Classifiers, Parsed, Parser, ParserBuf,
-};
+use trawl_session::parsers::{has_parser, port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
-use crate::name::{read_name, to_unicode, NameError, Reader};
+use crate::name::{read_name, to_unicode, NameError};
 
 /// The names of query classes Arkime knows.
 fn class_name(c: u16) -> Option<&'static str> {
@@ -450,7 +452,13 @@ impl Entries {
     /// Parses one message (Arkime's `dns_parser`); `record_all` is `parseDNSRecordAll`.
     /// Returns false if it was not a message Arkime reads (too short, an opcode above
     /// UPDATE).
-    pub fn message(&mut self, kind: Kind, data: &[u8], record_all: bool, ev: &mut Events) -> bool {
+    pub fn message<'d>(
+        &mut self,
+        kind: Kind,
+        data: &'d [u8],
+        record_all: bool,
+        ev: &mut Events,
+    ) -> bool {
         if data.len() < 17 {
             return false;
         }
@@ -468,18 +476,12 @@ impl Entries {
             ev.tags.push("dns:qdcount-not-1");
             return true;
         }
-        let mut r = Reader::new(&data[12..]);
+        // The body, after the 12-byte header.
+        let mut r = Cursor::new(data);
+        r.skip(12);
         // Names read from the message body take pointers relative to the message.
-        let read = |r: &mut Reader, ev: &mut Events| -> Option<Vec<u8>> {
-            let mut rr = Reader {
-                buf: data,
-                pos: r.pos + 12,
-                error: r.error,
-            };
-            let n = read_name(data, &mut rr);
-            r.pos = rr.pos - 12;
-            r.error = rr.error;
-            match n {
+        let read = |r: &mut Cursor<'d>, ev: &mut Events| -> Option<Vec<u8>> {
+            match read_name(data, r) {
                 Ok(n) => Some(n),
                 Err(NameError::PointerLoop) => {
                     ev.tags.push("dns:bad-pointer-loop");
@@ -495,7 +497,7 @@ impl Entries {
             let Some(name) = read(&mut r, ev) else {
                 return true;
             };
-            if r.error {
+            if r.is_error() {
                 return true;
             }
             let host = if name.is_empty() {
@@ -509,8 +511,8 @@ impl Entries {
                     }
                 }
             };
-            let qtype = r.u16();
-            let mut qclass = r.u16();
+            let qtype = r.be16();
+            let mut qclass = r.be16();
             if mdns {
                 qclass &= 0x7fff;
             }
@@ -553,16 +555,16 @@ impl Entries {
         let e = &mut self.list[idx];
         if mdns && qd > 1 {
             for _ in 1..qd {
-                if r.error {
+                if r.is_error() {
                     break;
                 }
                 let _ = read(&mut r, ev);
-                if r.error {
+                if r.is_error() {
                     return true;
                 }
                 r.skip(4);
             }
-            if r.error {
+            if r.is_error() {
                 return true;
             }
         }
@@ -570,11 +572,11 @@ impl Entries {
 
         for (section, &n) in sections.iter().enumerate() {
             for _ in 0..n {
-                if r.error {
+                if r.is_error() {
                     break;
                 }
                 let Some(name) = read(&mut r, ev) else { break };
-                if r.error {
+                if r.is_error() {
                     break;
                 }
                 let owner = if name.is_empty() {
@@ -585,13 +587,13 @@ impl Entries {
                     }
                     to_unicode(&name).unwrap_or_else(|| name.clone())
                 };
-                let rtype = r.u16();
-                let mut class = r.u16();
+                let rtype = r.be16();
+                let mut class = r.be16();
                 if mdns {
                     class &= 0x7fff;
                 }
-                let ttl = r.u32();
-                let rdlength = usize::from(r.u16());
+                let ttl = r.be32();
+                let rdlength = usize::from(r.be16());
                 if r.remaining() < rdlength {
                     break;
                 }
@@ -609,16 +611,13 @@ impl Entries {
                     r.skip(rdlength);
                     continue;
                 }
-                let rd_start = r.pos + 12;
+                let rd_start = r.pos();
                 r.skip(rdlength);
                 let rd_end = rd_start + rdlength;
                 let rdata = &data[rd_start..rd_end];
                 // The record data: reads stop at its end, names point anywhere.
-                let rd = Reader {
-                    buf: &data[..rd_end],
-                    pos: rd_start,
-                    error: false,
-                };
+                let mut rd = Cursor::new(&data[..rd_end]);
+                rd.skip(rd_start);
                 let Some(d) = e.rdata(rtype, &owner, rdata, data, rd, record_all, ev) else {
                     continue;
                 };
@@ -679,23 +678,17 @@ impl Entry {
         owner: &[u8],
         rdata: &[u8],
         full: &'m [u8],
-        mut rd: Reader<'m>,
+        mut rd: Cursor<'m>,
         record_all: bool,
         ev: &mut Events,
     ) -> Option<Rdata> {
         // Names inside the record data: pointers into the whole message, reading
-        // stops at the end of the record.
-        let name_in_rd = |rd: &mut Reader, ev: &mut Events| -> Option<Vec<u8>> {
-            let mut lim = Reader {
-                buf: rd.buf,
-                pos: rd.pos,
-                error: false,
-            };
-            let n = read_name(full, &mut lim);
-            rd.pos = lim.pos;
-            rd.error = lim.error;
-            match n {
-                Ok(n) if !n.is_empty() && !rd.error => Some(n),
+        // stops at the end of the record. (Only an MX record of under 2 bytes comes
+        // here with `rd` in error: no name fits in what is left of it, so reading
+        // from the errored reader gives the same None.)
+        let name_in_rd = |rd: &mut Cursor<'m>, ev: &mut Events| -> Option<Vec<u8>> {
+            match read_name(full, rd) {
+                Ok(n) if !n.is_empty() && !rd.is_error() => Some(n),
                 Err(NameError::PointerLoop) => {
                     ev.tags.push("dns:bad-pointer-loop");
                     None
@@ -752,7 +745,7 @@ impl Entry {
                 Some(Rdata::Cname(self.add_host(HostList::Hosts, &n, ev)?))
             }
             15 => {
-                let pref = rd.u16();
+                let pref = rd.be16();
                 let n = name_in_rd(&mut rd, ev)?;
                 let list = if record_all {
                     HostList::Mx
@@ -762,7 +755,7 @@ impl Entry {
                 Some(Rdata::Mx(pref, self.add_host(list, &n, ev)?))
             }
             16 => {
-                let mut t = Reader::new(rdata);
+                let mut t = Cursor::new(rdata);
                 let mut out = Vec::new();
                 while t.remaining() > 0 {
                     let n = usize::from(t.u8());
@@ -793,13 +786,13 @@ impl Entry {
                 if rdata.len() < 18 {
                     return None;
                 }
-                let covered = rd.u16();
+                let covered = rd.be16();
                 let alg = rd.u8();
                 let labels = rd.u8();
-                let orig = rd.u32();
-                let exp = rd.u32();
-                let inc = rd.u32();
-                let tag = rd.u16();
+                let orig = rd.be32();
+                let exp = rd.be32();
+                let inc = rd.be32();
+                let tag = rd.be16();
                 let n = name_in_rd(&mut rd, ev)?;
                 let signer = to_unicode(&n).unwrap_or(n);
                 let mut s = format!(
@@ -813,7 +806,7 @@ impl Entry {
                 let n = name_in_rd(&mut rd, ev)?;
                 let next = to_unicode(&n).unwrap_or(n);
                 let mut types: Vec<String> = Vec::new();
-                let mut b = Reader::new(rd.rest());
+                let mut b = Cursor::new(rd.rest());
                 while b.remaining() >= 2 {
                     let window = u16::from(b.u8());
                     let len = usize::from(b.u8());
@@ -862,8 +855,8 @@ fn svcb(rdata: &[u8], ev: &mut Events) -> Option<String> {
     if rdata.len() < 3 {
         return None;
     }
-    let mut r = Reader::new(rdata);
-    let priority = r.u16();
+    let mut r = Cursor::new(rdata);
+    let priority = r.be16();
     let name = match read_name(rdata, &mut r) {
         Ok(n) => n,
         Err(NameError::PointerLoop) => {
@@ -872,7 +865,7 @@ fn svcb(rdata: &[u8], ev: &mut Events) -> Option<String> {
         }
         Err(NameError::Bad) => return None,
     };
-    if r.error {
+    if r.is_error() {
         return None;
     }
     let target = if name.is_empty() {
@@ -884,8 +877,8 @@ fn svcb(rdata: &[u8], ev: &mut Events) -> Option<String> {
     json_str_unquoted(&mut s, &target, true);
     s.push(' ');
     while r.remaining() >= 4 {
-        let key = r.u16();
-        let len = usize::from(r.u16());
+        let key = r.be16();
+        let len = usize::from(r.be16());
         if len > r.remaining() {
             break;
         }
@@ -893,7 +886,7 @@ fn svcb(rdata: &[u8], ev: &mut Events) -> Option<String> {
         match key {
             1 => {
                 s.push_str("alpn=");
-                let mut a = Reader::new(v);
+                let mut a = Cursor::new(v);
                 let mut first = true;
                 while a.remaining() > 1 {
                     let n = usize::from(a.u8());
@@ -957,11 +950,26 @@ struct Dns {
     ids: Ids,
     kind: Kind,
     /// TCP: messages framed by a 2-byte length.
-    tcp: Option<ParserBuf>,
+    tcp: bool,
     entries: Entries,
     /// The session is on port 53 while its classifier named another service: Arkime
     /// then leaves it to the DNS classifier.
     skip: bool,
+}
+
+/// Most bytes kept per direction over TCP.
+const MAX_TCP: usize = 8192;
+
+/// A message over TCP: a 2-byte length, then at least a 17-byte message.
+const TCP_MESSAGE: LengthPrefix = LengthPrefix::be(0, 2).plus(2).range(2 + 17, usize::MAX);
+
+/// The TCP message at the front of `b`; one too long to keep is handed on whole (as
+/// far as it goes) for the parser to skip.
+fn tcp_frame(b: &[u8]) -> Frame {
+    match TCP_MESSAGE.frame(b) {
+        Frame::Partial { needed } if needed > MAX_TCP => Frame::Whole(needed),
+        f => f,
+    }
 }
 
 fn kind_name(k: Kind) -> &'static str {
@@ -991,44 +999,39 @@ impl Parser for Dns {
         kind_name(self.kind)
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
         if self.skip {
             return Parsed::Done(0);
         }
-        match self.tcp.as_mut() {
-            None => {
-                self.handle(cx, s, data);
-                return Parsed::Done(0);
-            }
-            Some(pb) => {
-                if !pb.add(dir, data) {
-                    return Parsed::Skip;
-                }
-            }
+        if !self.tcp {
+            self.handle(cx, s, data);
+            return Parsed::Done(0);
         }
-        // TCP: each message after its 2-byte length.
-        while let Some(pb) = self.tcp.as_mut() {
-            let buf = pb.get(dir);
-            if buf.len() < 2 {
-                break;
-            }
-            let len = usize::from(u16::from_be_bytes([buf[0], buf[1]]));
-            if len < 17 {
-                return Parsed::Skip;
-            }
-            if len + 2 > pb.max() {
+        // Arkime's buffer refuses bytes beyond its cap: the parser gives up (even if
+        // whole messages are there).
+        if data.len() > MAX_TCP {
+            return Parsed::Skip;
+        }
+        // Each message after its 2-byte length; a length under 17 is not DNS.
+        let mut at = 0;
+        for_each_frame(data, tcp_frame, |msg| {
+            let len = TCP_MESSAGE.length(msg).unwrap_or(0);
+            if len > MAX_TCP {
+                // Too long to keep: skipped, here and in the bytes still to come.
                 cx.add_tag(s, "dns:tcp-message-too-long");
-                pb.skip(dir, len + 2);
-                continue;
+                return ControlFlow::Break(Parsed::Incomplete {
+                    consumed: at + len,
+                    needed: 0,
+                });
             }
-            if buf.len() < len + 2 {
-                break;
-            }
-            let msg = buf[2..len + 2].to_vec();
-            pb.del(dir, len + 2);
-            self.handle(cx, s, &msg);
-        }
-        Parsed::Done(0)
+            self.handle(cx, s, &msg[2..]);
+            at += msg.len();
+            ControlFlow::Continue(())
+        })
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_TCP
     }
 
     fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {
@@ -1100,7 +1103,7 @@ fn classify_tcp(cx: &mut Cx, s: &mut Session, ids: Ids) {
         Box::new(Dns {
             ids,
             kind: Kind::Dns,
-            tcp: Some(ParserBuf::new(8192)),
+            tcp: true,
             entries: Entries::default(),
             skip: false,
         }),
@@ -1119,7 +1122,7 @@ fn classify_udp(s: &mut Session, ids: Ids, kind: Kind) {
         Box::new(Dns {
             ids,
             kind,
-            tcp: None,
+            tcp: false,
             entries: Entries::default(),
             skip,
         }),

@@ -3,80 +3,10 @@
 //! for the high bit, `^` for control characters), and `xn--` labels decoded from
 //! punycode the way GLib's `g_hostname_to_unicode` does.
 
+use trawl_parser_common::cursor::Cursor;
+
 /// Longest name kept (Arkime's 8000-byte name buffer).
 const MAX_NAME: usize = 8000;
-
-/// A read position over a message (Arkime's BSB): reading past the end sets `error`.
-#[derive(Clone, Copy, Debug)]
-pub struct Reader<'a> {
-    /// The bytes.
-    pub buf: &'a [u8],
-    /// Next byte to read.
-    pub pos: usize,
-    /// A read ran past the end.
-    pub error: bool,
-}
-
-impl<'a> Reader<'a> {
-    /// A reader at the start of `buf`.
-    pub fn new(buf: &'a [u8]) -> Self {
-        Reader {
-            buf,
-            pos: 0,
-            error: false,
-        }
-    }
-
-    /// Bytes left.
-    pub fn remaining(&self) -> usize {
-        if self.error {
-            0
-        } else {
-            self.buf.len().saturating_sub(self.pos)
-        }
-    }
-
-    /// The unread bytes.
-    pub fn rest(&self) -> &'a [u8] {
-        if self.error {
-            &[]
-        } else {
-            self.buf.get(self.pos..).unwrap_or(&[])
-        }
-    }
-
-    /// `n` bytes, or None (and the error set) if fewer are left.
-    pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if self.error || self.remaining() < n {
-            self.error = true;
-            return None;
-        }
-        let s = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Some(s)
-    }
-
-    /// Skips `n` bytes.
-    pub fn skip(&mut self, n: usize) {
-        let _ = self.take(n);
-    }
-
-    /// One byte (0 on error).
-    pub fn u8(&mut self) -> u8 {
-        self.take(1).map_or(0, |b| b[0])
-    }
-
-    /// A big-endian u16 (0 on error).
-    pub fn u16(&mut self) -> u16 {
-        self.take(2).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
-    }
-
-    /// A big-endian u32 (0 on error).
-    pub fn u32(&mut self) -> u32 {
-        self.take(4)
-            .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    }
-}
 
 /// Why a name could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,11 +21,11 @@ pub enum NameError {
 /// labels joined with dots, odd bytes escaped; an empty name is the root. `r` ends
 /// after the name's terminating zero or its first pointer. A label longer than what
 /// is left is dropped and reading goes on after its length byte.
-pub fn read_name<'a>(full: &'a [u8], r: &mut Reader<'a>) -> Result<Vec<u8>, NameError> {
+pub fn read_name<'a>(full: &'a [u8], r: &mut Cursor<'a>) -> Result<Vec<u8>, NameError> {
     let mut out: Vec<u8> = Vec::new();
     let mut pointers = 0;
     // Following a pointer reads from a copy; errors there do not reach `r`.
-    let mut tmp: Option<Reader> = None;
+    let mut tmp: Option<Cursor> = None;
     loop {
         let cur = match tmp.as_mut() {
             Some(t) => t,
@@ -106,7 +36,7 @@ pub fn read_name<'a>(full: &'a [u8], r: &mut Reader<'a>) -> Result<Vec<u8>, Name
         }
         let ch = cur.rest()[0];
         if ch == 0 {
-            cur.pos += 1;
+            cur.skip(1);
             break;
         }
         if ch & 0xc0 == 0xc0 {
@@ -114,15 +44,15 @@ pub fn read_name<'a>(full: &'a [u8], r: &mut Reader<'a>) -> Result<Vec<u8>, Name
                 return Err(NameError::PointerLoop);
             }
             pointers += 1;
-            let p = usize::from(cur.u16() & 0x3fff);
-            if cur.error {
+            let p = usize::from(cur.be16() & 0x3fff);
+            if cur.is_error() {
                 // A lone pointer byte at the end of the input.
                 break;
             }
             if p >= full.len() {
                 return Err(NameError::Bad);
             }
-            tmp = Some(Reader::new(&full[p..]));
+            tmp = Some(Cursor::new(&full[p..]));
             continue;
         }
         if ch & 0xc0 != 0 {
@@ -283,10 +213,10 @@ mod tests {
     use super::*;
 
     fn name(msg: &[u8], at: usize) -> (Result<Vec<u8>, NameError>, usize) {
-        let mut r = Reader::new(msg);
-        r.pos = at;
+        let mut r = Cursor::new(msg);
+        r.skip(at);
         let n = read_name(msg, &mut r);
-        (n, r.pos)
+        (n, r.pos())
     }
 
     #[test]

@@ -9,7 +9,7 @@ use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 use crate::fields::{self, EmailIds};
-use crate::lines::Lines;
+use crate::lines::{Lines, MAX_LINE};
 
 fn starts_ci(line: &[u8], p: &[u8]) -> bool {
     line.len() >= p.len() && line[..p.len()].eq_ignore_ascii_case(p)
@@ -137,16 +137,19 @@ impl Parser for Imap {
         let ids = self.ids;
         let w = dir & 1;
         let mut lines = std::mem::take(&mut self.lines);
-        let ok = lines.feed(w, data, |line| {
+        let r = lines.feed(w, data, |line| {
             self.line(cx, s, &ids, line, w);
             true
         });
         self.lines = lines;
-        if !ok {
+        r.unwrap_or_else(|_| {
             cx.add_tag(s, "imap:line-too-long");
-            return Parsed::Skip;
-        }
-        Parsed::Done(0)
+            Parsed::Skip
+        })
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_LINE
     }
 }
 

@@ -8,7 +8,7 @@ use trawl_parser_common::value::is_space;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
-use crate::lines::Lines;
+use crate::lines::{Lines, Stop, MAX_LINE};
 
 /// The name of a client `USER <name>` line, blanks trimmed.
 pub fn user_command(line: &[u8]) -> Option<&[u8]> {
@@ -45,7 +45,7 @@ impl Parser for Pop3 {
         let (server, user, ntlm) = (self.server, self.user, self.ntlm);
         let (mut in_ntlm, mut count) = (self.in_ntlm_auth, self.ntlm_count);
         let mut done = false;
-        let ok = self.lines.feed(w, data, |line| {
+        let r = self.lines.feed(w, data, |line| {
             if w != server && line.len() >= 9 && line[..9].eq_ignore_ascii_case(b"AUTH NTLM") {
                 cx.add_tag(s, "pop3:authntlm");
                 in_ntlm = true;
@@ -79,14 +79,18 @@ impl Parser for Pop3 {
         });
         self.in_ntlm_auth = in_ntlm;
         self.ntlm_count = count;
-        if !ok && !done {
-            cx.add_tag(s, "pop3:line-too-long");
-            return Parsed::Skip;
+        match r {
+            Ok(p) => p,
+            Err(Stop::Asked) => Parsed::Skip,
+            Err(Stop::TooLong) => {
+                cx.add_tag(s, "pop3:line-too-long");
+                Parsed::Skip
+            }
         }
-        if done {
-            return Parsed::Skip;
-        }
-        Parsed::Done(0)
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_LINE
     }
 }
 

@@ -88,6 +88,9 @@ struct Smtp {
     boundaries: Vec<Vec<u8>>,
     state: [St; 2],
     need_status: [bool; 2],
+    /// The line being read. The framework keeps the bytes of an unfinished one and
+    /// the parser reads them again (see [`Mark`]); it is kept here between runs only
+    /// where Arkime's state machine carries a line over (see [`Smtp::run`]).
     line: [Vec<u8>; 2],
     b64: [base64::Step; 2],
     bdat_remaining: [u32; 2],
@@ -543,8 +546,17 @@ impl Smtp {
         let other = w ^ 1;
         let bit = 1u8 << w;
         let ids = &cfg.ids;
+        let mut mark = Mark::new(self, w, 0);
+        // The line carried into this run, given back if it ends at the first mark.
+        let carried = self.line[w].clone();
+        // need_status[w] raised since the mark (the other direction sees it).
+        let mut raised = false;
         let mut i = 0;
         while i < data.len() {
+            if self.line[w].is_empty() {
+                mark = Mark::new(self, w, i);
+                raised = false;
+            }
             let c = data[i];
             // `continue` below looks at the same byte again in the new state, as the
             // C code's `continue` does; falling through consumes it.
@@ -682,6 +694,7 @@ impl Smtp {
                     let line = until_nul(&self.line[w]);
                     if line == b"." {
                         self.need_status[w] = true;
+                        raised = true;
                         self.state[w] = St::Cmd;
                     } else if line.is_empty() {
                         self.state[w] = St::Data;
@@ -710,6 +723,7 @@ impl Smtp {
                     let line = until_nul(&self.line[w]);
                     if self.in_bdat & bit == 0 && line == b"." {
                         self.need_status[w] = true;
+                        raised = true;
                         self.state[w] = St::Cmd;
                     } else {
                         let raw = &self.line[w];
@@ -800,6 +814,7 @@ impl Smtp {
                         self.state[w] = St::MimeData;
                     } else if line == b"." {
                         self.need_status[w] = true;
+                        raised = true;
                         self.state[w] = St::Cmd;
                     } else {
                         self.state[w] = St::MimeDone;
@@ -834,7 +849,59 @@ impl Smtp {
                 }
             }
         }
-        Parsed::Done(0)
+        if self.line[w].is_empty() {
+            mark = Mark::new(self, w, data.len());
+            raised = false;
+        }
+        // Arkime's state machine carries a line over where rereading it would not do
+        // the same: a message's "." that raised need_status (the other direction may
+        // answer before this one goes on) stays at the front of the next command line,
+        // and the server's line after STARTTLS is read as a command once the client
+        // says EHLO again (that direction sets this one's state). There the line is
+        // kept here and all the bytes are consumed.
+        if raised || matches!(self.state[w], St::TlsOk | St::TlsOkReturn | St::Tls) {
+            return Parsed::Incomplete {
+                consumed: data.len(),
+                needed: 0,
+            };
+        }
+        // Otherwise the framework keeps the bytes from the last point where no line
+        // was under way, and this run's state goes back to that point.
+        self.state[w] = mark.state;
+        self.bdat_remaining[w] = mark.bdat_remaining;
+        self.in_bdat = self.in_bdat & !bit | mark.in_bdat;
+        self.line[w].clear();
+        if mark.at == 0 {
+            self.line[w] = carried;
+        }
+        Parsed::Incomplete {
+            consumed: mark.at,
+            needed: 0,
+        }
+    }
+}
+
+/// A point in a run where no line is under way (or the run's start), with the
+/// direction's state there: the framework keeps the bytes from it, and the next run
+/// reads them again from this state. Between a mark and the end of a run nothing is
+/// written and the other direction is not touched (what is, ends a line), so reading
+/// again does what reading on would have.
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    at: usize,
+    state: St,
+    bdat_remaining: u32,
+    in_bdat: u8,
+}
+
+impl Mark {
+    fn new(p: &Smtp, w: usize, at: usize) -> Mark {
+        Mark {
+            at,
+            state: p.state[w],
+            bdat_remaining: p.bdat_remaining[w],
+            in_bdat: p.in_bdat & (1 << w),
+        }
     }
 }
 
@@ -859,6 +926,12 @@ impl Parser for Smtp {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let cfg = Arc::clone(&self.cfg);
         self.run(cx, s, &cfg, data, dir & 1)
+    }
+
+    /// Bytes since the last mark: a line of at most [`MAX_LINE_LEN`] bytes read, and
+    /// the line ends and folds left out of it (at most 2 bytes for each one it keeps).
+    fn max_held(&self) -> usize {
+        3 * MAX_LINE_LEN + 16
     }
 }
 

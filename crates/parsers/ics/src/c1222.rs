@@ -2,9 +2,12 @@
 //! calling AP titles (OIDs) and invocation ids, and the EPSEM security mode and
 //! response control.
 
+use std::ops::ControlFlow;
+
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::ber::{as_int, oid, sequence, tlv};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_parser_common::frame::{for_each_frame, Frame};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 const MAX_BUF: usize = 8192;
@@ -88,32 +91,41 @@ pub fn message(d: &[u8]) -> Option<Message> {
     Some(m)
 }
 
-/// The size of the BER element at the front of `d`: None if more bytes are needed to
-/// tell, `Some(Err(()))` if it cannot be framed (long tag, indefinite or huge length).
-pub fn element_size(d: &[u8]) -> Option<Result<usize, ()>> {
+/// Where the BER element at the front of `d` ends (Arkime's
+/// `c1222_peek_total_len`): a long-form tag, an indefinite length, a length of more
+/// than 4 bytes or an element larger than the buffer cannot be framed.
+pub fn framing(d: &[u8]) -> Frame {
     if d.len() < 2 {
-        return None;
+        return Frame::Partial { needed: 2 };
     }
     if d[0] & 0x1f == 0x1f {
-        return Some(Err(()));
+        return Frame::Bad;
     }
     let l = d[1];
-    if l & 0x80 == 0 {
-        return Some(Ok(2 + usize::from(l)));
+    let total = if l & 0x80 == 0 {
+        2 + usize::from(l)
+    } else {
+        let n = usize::from(l & 0x7f);
+        if n == 0 || n > 4 {
+            return Frame::Bad;
+        }
+        let Some(bytes) = d.get(2..2 + n) else {
+            return Frame::Partial { needed: 2 + n };
+        };
+        2 + n + bytes.iter().fold(0usize, |a, &c| a << 8 | usize::from(c))
+    };
+    if total > MAX_BUF {
+        Frame::Bad
+    } else if total > d.len() {
+        Frame::Partial { needed: total }
+    } else {
+        Frame::Whole(total)
     }
-    let n = usize::from(l & 0x7f);
-    if n == 0 || n > 4 {
-        return Some(Err(()));
-    }
-    let bytes = d.get(2..2 + n)?;
-    let len = bytes.iter().fold(0usize, |a, &c| a << 8 | usize::from(c));
-    Some(Ok(2 + n + len))
 }
 
 #[derive(Debug)]
 struct C1222 {
     ids: Ids,
-    buf: ParserBuf,
 }
 
 impl C1222 {
@@ -144,27 +156,20 @@ impl Parser for C1222 {
         "c1222"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let _ = self.buf.add(dir, data);
-        loop {
-            let b = self.buf.get(dir);
-            let total = match element_size(b) {
-                None => break,
-                Some(Err(())) => return Parsed::Skip,
-                Some(Ok(t)) => t,
-            };
-            if total > self.buf.max() {
-                return Parsed::Skip;
-            }
-            if total > b.len() {
-                break;
-            }
-            if let Some(m) = message(&b[..total]) {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+        // Arkime adds each packet to an 8192-byte parser buffer without checking that
+        // it fit, so bytes past a full buffer are lost mid-stream; here they are kept
+        // and read (elements larger than the buffer still end the parse).
+        for_each_frame(data, framing, |el| {
+            if let Some(m) = message(el) {
                 self.add(cx, s, &m);
             }
-            self.buf.del(dir, total);
-        }
-        Parsed::Done(0)
+            ControlFlow::Continue(())
+        })
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_BUF
     }
 }
 
@@ -183,10 +188,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     cx.add_protocol(s, "c1222");
     register_parser(
         s,
-        Box::new(C1222 {
-            ids,
-            buf: ParserBuf::new(MAX_BUF),
-        }),
+        Box::new(C1222 { ids }),
     );
 }
 
@@ -268,10 +270,17 @@ mod tests {
         assert_eq!(m.called_titles, vec!["1.3.6.1.4.1.33507".to_string()]);
         assert_eq!(m.called_ids, vec![333_976_609]);
         assert_eq!(m.epsem, Some(("ciphertext-with-auth", "always")));
-        assert_eq!(element_size(&msg), Some(Ok(msg.len())));
-        assert_eq!(element_size(&[0x60]), None);
-        assert_eq!(element_size(&[0x7f, 0x01]), Some(Err(())));
-        assert_eq!(element_size(&[0x60, 0x80]), Some(Err(())));
+        assert_eq!(framing(&msg), Frame::Whole(msg.len()));
+        assert_eq!(framing(&[0x60]), Frame::Partial { needed: 2 });
+        assert_eq!(framing(&[0x60, 0x82, 0x01]), Frame::Partial { needed: 4 });
+        assert_eq!(
+            framing(&[0x60, 0x82, 0x01, 0x00]),
+            Frame::Partial { needed: 260 }
+        );
+        assert_eq!(framing(&[0x7f, 0x01]), Frame::Bad);
+        assert_eq!(framing(&[0x60, 0x80]), Frame::Bad);
+        assert_eq!(framing(&[0x60, 0x85, 0, 0, 0, 0, 9]), Frame::Bad);
+        assert_eq!(framing(&[0x60, 0x82, 0x20, 0x00]), Frame::Bad, "past the buffer");
         for n in 0..msg.len() {
             let _ = message(&msg[..n]);
         }

@@ -3,8 +3,11 @@
 //! and the User-Name, Session-Id, Origin/Destination Host and Realm and Result-Code
 //! AVPs.
 
+use std::ops::ControlFlow;
+
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
+use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 const MAX_MSG: usize = 8192;
@@ -108,6 +111,22 @@ pub fn valid(d: &[u8]) -> bool {
     (HEADER..=MAX_MSG).contains(&len) && d[4] & 0x0f == 0 && be24(d, 5) != 0
 }
 
+/// The message length after the version byte: 24 bits, header included.
+const LENGTH: LengthPrefix = LengthPrefix::be(1, 3).range(HEADER, MAX_MSG);
+
+/// Where the message at the front of a TCP stream's bytes ends: nothing is read
+/// before a whole header; a version other than 1 or a length outside
+/// `HEADER..=MAX_MSG` is not Diameter.
+pub fn framing(b: &[u8]) -> Frame {
+    if b.len() < HEADER {
+        return Frame::Partial { needed: HEADER };
+    }
+    if b[0] != 1 {
+        return Frame::Bad;
+    }
+    LENGTH.frame(b)
+}
+
 /// Reads a whole message (`msg` holds at least its header).
 pub fn message(msg: &[u8]) -> Message<'_> {
     let code = be24(msg, 5);
@@ -187,8 +206,9 @@ fn add(cx: &mut Cx, s: &mut Session, ids: &Ids, msg: &[u8]) {
 #[derive(Debug)]
 struct Diameter {
     ids: Ids,
-    /// None over SCTP, where each call is one whole message.
-    buf: Option<ParserBuf>,
+    /// Over SCTP each call is one whole message; over TCP the framework keeps the
+    /// bytes of an unfinished one.
+    tcp: bool,
 }
 
 impl Parser for Diameter {
@@ -196,9 +216,8 @@ impl Parser for Diameter {
         "diameter"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
-        let Some(buf) = self.buf.as_mut() else {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+        if !self.tcp {
             if data.len() < HEADER {
                 return Parsed::Done(0);
             }
@@ -208,27 +227,20 @@ impl Parser for Diameter {
             }
             add(cx, s, &self.ids, &data[..len]);
             return Parsed::Done(0);
-        };
-        if !buf.add(dir, data) {
+        }
+        // Arkime's parser buffer holds MAX_MSG bytes: once the bytes held and a new
+        // packet's do not fit (the bytes given here), it gives up.
+        if data.len() > MAX_MSG {
             return Parsed::Skip;
         }
-        while buf.get(dir).len() >= HEADER {
-            let b = buf.get(dir);
-            if b[0] != 1 {
-                return Parsed::Skip;
-            }
-            let len = be24(b, 1) as usize;
-            if !(HEADER..=buf.max()).contains(&len) {
-                return Parsed::Skip;
-            }
-            if b.len() < len {
-                break;
-            }
-            let msg = b[..len].to_vec();
-            add(cx, s, &self.ids, &msg);
-            buf.del(dir, len);
-        }
-        Parsed::Done(0)
+        for_each_frame(data, framing, |msg| {
+            add(cx, s, &self.ids, msg);
+            ControlFlow::Continue(())
+        })
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_MSG
     }
 }
 
@@ -237,8 +249,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], uw: u32, ids: Ids) {
         return;
     }
     cx.add_protocol(s, "diameter");
-    let buf = (uw == 0).then(|| ParserBuf::new(MAX_MSG));
-    register_parser(s, Box::new(Diameter { ids, buf }));
+    register_parser(s, Box::new(Diameter { ids, tcp: uw == 0 }));
 }
 
 const TERM: FieldSpec = FieldSpec::new("diameter", FieldType::StrGHash).flags(Flags::CNT);
@@ -328,6 +339,20 @@ mod tests {
         let n = msg.len() as u32;
         msg[1..4].copy_from_slice(&n.to_be_bytes()[1..]);
         assert!(valid(&msg));
+        assert_eq!(framing(&msg), Frame::Whole(msg.len()));
+        assert_eq!(framing(&msg[..19]), Frame::Partial { needed: HEADER });
+        assert_eq!(
+            framing(&msg[..20]),
+            Frame::Partial {
+                needed: msg.len()
+            }
+        );
+        let mut v2 = msg.clone();
+        v2[0] = 2;
+        assert_eq!(framing(&v2), Frame::Bad, "version");
+        let mut huge = msg.clone();
+        huge[1] = 1;
+        assert_eq!(framing(&huge), Frame::Bad, "past MAX_MSG");
         let m = message(&msg);
         assert_eq!(m.cmd, "Capabilities-Exchange-Request (257)");
         assert_eq!(m.app, "Common (0)");

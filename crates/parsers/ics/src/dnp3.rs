@@ -2,8 +2,11 @@
 //! the 0x05 0x64 start bytes) or UDP; source and destination addresses and the
 //! application function code and name of each frame.
 
+use std::ops::ControlFlow;
+
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_parser_common::frame::{for_each_frame, Frame};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 /// Start(2) + length(1) + control(1) + destination(2) + source(2) + CRC(2).
@@ -68,52 +71,69 @@ pub fn func_name(code: u8) -> Option<&'static str> {
 
 /// One frame's addresses and function code.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Frame {
+pub struct LinkFrame {
     /// Source address.
     pub src: u16,
     /// Destination address.
     pub dst: u16,
     /// Application function code, if the frame carries user data.
     pub func: Option<u8>,
-    /// Bytes the frame takes, CRCs included.
-    pub size: usize,
 }
 
-/// What the front of a buffer (starting with the start bytes) holds.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Next {
-    /// A complete frame.
-    Frame(Frame),
-    /// More bytes are needed.
-    More,
-    /// The length byte is below the header's 5 bytes.
-    BadLength,
+const START: [u8; 2] = [0x05, 0x64];
+
+/// The bytes a frame with this length byte takes: the 10-byte header (CRC
+/// included), then the user data in 16-byte blocks, each with a CRC.
+fn frame_size(len: u8) -> usize {
+    let user = usize::from(len) - 5;
+    10 + user + user.div_ceil(16) * 2
 }
 
-/// Reads the frame at the front of `b`.
-pub fn frame(b: &[u8]) -> Next {
-    if b.len() < MIN_LEN {
-        return Next::More;
+/// Reads the frame at the front of `b` (which starts with the start bytes), if it is
+/// whole.
+pub fn link_frame(b: &[u8]) -> Option<LinkFrame> {
+    if b.len() < MIN_LEN || b[2] < 5 {
+        return None;
     }
-    let pdu = usize::from(b[2]);
-    if pdu < 5 {
-        return Next::BadLength;
-    }
-    let user = pdu - 5;
-    let size = 10 + user + user.div_ceil(16) * 2;
-    if size > b.len() {
-        return Next::More;
-    }
-    let f = &b[..size];
-    Next::Frame(Frame {
+    let f = b.get(..frame_size(b[2]))?;
+    Some(LinkFrame {
         dst: u16::from_le_bytes([f[4], f[5]]),
         src: u16::from_le_bytes([f[6], f[7]]),
         func: (f.len() >= 13).then(|| f[12]),
-        size,
     })
 }
 
-fn add(cx: &mut Cx, s: &mut Session, ids: Ids, f: &Frame) {
+/// Where the run at the front of `b` ends, as Arkime's TCP parser walks its buffer:
+/// nothing happens before 10 bytes; bytes before the start bytes are a run of their
+/// own (all but the last byte when no start bytes follow); a frame whose length
+/// byte is below 5 gives up its start bytes only. Runs that are not frames are
+/// dropped (see [`is_frame`]).
+pub fn framing(b: &[u8]) -> Frame {
+    if b.len() < MIN_LEN {
+        return Frame::Partial { needed: MIN_LEN };
+    }
+    if !b.starts_with(&START) {
+        // Resynchronize on the next start bytes.
+        return match b.windows(2).skip(1).position(|w| w == START) {
+            Some(p) => Frame::Whole(p + 1),
+            None => Frame::Whole(b.len() - 1),
+        };
+    }
+    if b[2] < 5 {
+        return Frame::Whole(2);
+    }
+    match frame_size(b[2]) {
+        n if n > b.len() => Frame::Partial { needed: n },
+        n => Frame::Whole(n),
+    }
+}
+
+/// Whether a run [`framing`] delimits is a frame (not skipped bytes).
+fn is_frame(run: &[u8]) -> bool {
+    run.len() >= MIN_LEN && run.starts_with(&START)
+}
+
+fn add(cx: &mut Cx, s: &mut Session, ids: Ids, f: &LinkFrame) {
     let reg = &cx.shared.fields;
     s.fields.int_add(reg, ids.src, u32::from(f.src));
     s.fields.int_add(reg, ids.dst, u32::from(f.dst));
@@ -129,7 +149,6 @@ fn add(cx: &mut Cx, s: &mut Session, ids: Ids, f: &Frame) {
 struct Dnp3 {
     ids: Ids,
     tcp: bool,
-    buf: ParserBuf,
 }
 
 impl Parser for Dnp3 {
@@ -137,46 +156,33 @@ impl Parser for Dnp3 {
         "dnp3"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
         if !self.tcp {
-            if data.starts_with(&[0x05, 0x64]) {
-                if let Next::Frame(f) = frame(data) {
+            if data.starts_with(&START) {
+                if let Some(f) = link_frame(data) {
                     add(cx, s, self.ids, &f);
                 }
             }
             return Parsed::Done(0);
         }
-        let dir = dir & 1;
-        if !self.buf.add(dir, data) {
+        // Arkime's parser buffer holds 8192 bytes: once the bytes held and a new
+        // packet's do not fit (the bytes given here), it tags and gives up.
+        if data.len() > MAX_BUF {
             cx.add_tag(s, "dnp3:frame-too-long");
             return Parsed::Skip;
         }
-        while self.buf.get(dir).len() >= MIN_LEN {
-            let b = self.buf.get(dir);
-            if !b.starts_with(&[0x05, 0x64]) {
-                // Resynchronize on the next start bytes.
-                match b.windows(2).skip(1).position(|w| w == [0x05, 0x64]) {
-                    Some(p) => self.buf.del(dir, p + 1),
-                    None => {
-                        let n = b.len() - 1;
-                        self.buf.del(dir, n);
-                        return Parsed::Done(0);
-                    }
-                };
-                continue;
-            }
-            match frame(b) {
-                Next::BadLength => {
-                    self.buf.del(dir, 2);
-                }
-                Next::More => return Parsed::Done(0),
-                Next::Frame(f) => {
+        for_each_frame(data, framing, |run| {
+            if is_frame(run) {
+                if let Some(f) = link_frame(run) {
                     add(cx, s, self.ids, &f);
-                    self.buf.del(dir, f.size);
                 }
             }
-        }
-        Parsed::Done(0)
+            ControlFlow::Continue(())
+        })
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_BUF
     }
 }
 
@@ -190,7 +196,6 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], uw: u32, ids: Ids) {
         Box::new(Dnp3 {
             ids,
             tcp: uw == 1,
-            buf: ParserBuf::new(MAX_BUF),
         }),
     );
 }
@@ -239,21 +244,32 @@ mod tests {
         // Read request: len 0x0b (6 bytes of user data), dst 10, src 1.
         let mut f = vec![0x05, 0x64, 0x0b, 0xc4, 10, 0, 1, 0, 0xaa, 0xbb];
         f.extend_from_slice(&[0xc0, 0xc0, 0x01, 0x3c, 0x02, 0x06, 0x11, 0x22]);
+        assert_eq!(framing(&f), Frame::Whole(18));
         assert_eq!(
-            frame(&f),
-            Next::Frame(Frame {
+            link_frame(&f),
+            Some(LinkFrame {
                 src: 1,
                 dst: 10,
                 func: Some(1),
-                size: 18
             })
         );
-        for n in 0..f.len() {
-            assert_eq!(frame(&f[..n]), Next::More, "cut at {n}");
+        for n in 0..MIN_LEN {
+            assert_eq!(framing(&f[..n]), Frame::Partial { needed: 10 }, "cut at {n}");
         }
+        for n in MIN_LEN..f.len() {
+            assert_eq!(framing(&f[..n]), Frame::Partial { needed: 18 }, "cut at {n}");
+            assert_eq!(link_frame(&f[..n]), None, "cut at {n}");
+        }
+        // A length byte below 5: only the start bytes go.
         let mut bad = f.clone();
         bad[2] = 4;
-        assert_eq!(frame(&bad), Next::BadLength);
+        assert_eq!(framing(&bad), Frame::Whole(2));
+        assert!(!is_frame(&bad[..2]));
+        // Noise before start bytes: up to them; without any, all but the last byte.
+        let mut noisy = b"\x00\x05junk\x05".to_vec();
+        noisy.extend_from_slice(&f);
+        assert_eq!(framing(&noisy), Frame::Whole(7));
+        assert_eq!(framing(&[0u8; 12]), Frame::Whole(11));
         assert_eq!(func_name(13), Some("ColdRestart"));
         assert_eq!(func_name(129), Some("Response"));
         assert_eq!(func_name(34), None);

@@ -2,14 +2,20 @@
 //! frame; transaction ids and function codes of requests, exception codes of
 //! responses, the first frame's unit and protocol ids.
 
+use std::ops::ControlFlow;
+
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
+use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 /// MBAP header bytes before the function code's unit id.
 const HEADER: usize = 7;
 /// Most bytes buffered per direction.
 const MAX_BUF: usize = 8192;
+/// The MBAP length (unit id and PDU, 2 to 255 bytes) after the transaction and
+/// protocol ids: a frame is 6 bytes more.
+const MBAP: LengthPrefix = LengthPrefix::be(4, 2).plus(6).range(6 + 2, 6 + 255);
 
 #[derive(Clone, Copy, Debug)]
 struct Ids {
@@ -20,9 +26,9 @@ struct Ids {
     exception: FieldId,
 }
 
-/// One Modbus/TCP frame.
+/// One Modbus/TCP frame (application data unit).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Frame {
+pub struct Adu {
     /// Transaction id.
     pub transaction: u16,
     /// Unit id.
@@ -31,52 +37,37 @@ pub struct Frame {
     pub function: u8,
     /// The byte after the function code, if the frame has one.
     pub first_data: Option<u8>,
-    /// Bytes the frame takes.
-    pub size: usize,
 }
 
-/// What the front of a buffer holds.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Next {
-    /// A complete frame.
-    Frame(Frame),
-    /// More bytes are needed.
-    More,
-    /// Not Modbus: stop parsing.
-    Bad,
-}
-
-/// Reads the frame at the front of `b`.
-pub fn next_frame(b: &[u8]) -> Next {
+/// Where the frame at the front of `b` ends: Arkime reads nothing before a whole
+/// header, and a non-zero protocol id or a length outside 2..=255 is not Modbus.
+pub fn framing(b: &[u8]) -> Frame {
     if b.len() < HEADER {
-        return Next::More;
+        return Frame::Partial { needed: HEADER };
     }
-    let transaction = u16::from_be_bytes([b[0], b[1]]);
     if b[2] != 0 || b[3] != 0 {
-        return Next::Bad;
+        return Frame::Bad;
     }
-    let len = usize::from(u16::from_be_bytes([b[4], b[5]]));
-    if !(2..=255).contains(&len) {
-        return Next::Bad;
+    MBAP.frame(b)
+}
+
+/// Reads a whole frame (as [`framing`] delimits it).
+pub fn adu(f: &[u8]) -> Adu {
+    Adu {
+        transaction: u16::from_be_bytes([f[0], f[1]]),
+        unit: f[6],
+        function: f[7],
+        first_data: f.get(8).copied(),
     }
-    if len > b.len() - 6 {
-        return Next::More;
-    }
-    Next::Frame(Frame {
-        transaction,
-        unit: b[6],
-        function: b[7],
-        first_data: (len >= 3).then(|| b[8]),
-        size: 6 + len,
-    })
 }
 
 #[derive(Debug)]
 struct Modbus {
     ids: Ids,
     server: usize,
+    /// Calls per direction: the framework calls at the first bytes of each, so the
+    /// first call is the direction's first packet, as Arkime counts.
     frames: [u32; 2],
-    buf: ParserBuf,
 }
 
 impl Parser for Modbus {
@@ -87,17 +78,15 @@ impl Parser for Modbus {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
         self.frames[dir] += 1;
-        if !self.buf.add(dir, data) {
+        // Arkime's parser buffer holds 8192 bytes: once the bytes held and a new
+        // packet's do not fit (the bytes given here), it tags and gives up.
+        if data.len() > MAX_BUF {
             cx.add_tag(s, "modbus:frame-too-long");
             return Parsed::Skip;
         }
         let reg = &cx.shared.fields;
-        loop {
-            let f = match next_frame(self.buf.get(dir)) {
-                Next::Frame(f) => f,
-                Next::More => return Parsed::Done(0),
-                Next::Bad => return Parsed::Skip,
-            };
+        for_each_frame(data, framing, |b| {
+            let f = adu(b);
             let mut function = f.function;
             if dir == self.server && function & 0x80 != 0 {
                 function &= 0x7f;
@@ -115,8 +104,12 @@ impl Parser for Modbus {
                 s.fields.int_add(reg, self.ids.unit, u32::from(f.unit));
                 s.fields.int_add(reg, self.ids.protocol, 0);
             }
-            self.buf.del(dir, f.size);
-        }
+            ControlFlow::Continue(())
+        })
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_BUF
     }
 }
 
@@ -141,7 +134,6 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ids: Ids) {
             ids,
             server,
             frames: [0; 2],
-            buf: ParserBuf::new(MAX_BUF),
         }),
     );
 }
@@ -198,36 +190,44 @@ mod tests {
     fn frames() {
         // Read holding registers request: tid 1, unit 17, function 3.
         let req = [0, 1, 0, 0, 0, 6, 17, 3, 0, 107, 0, 3];
+        assert_eq!(framing(&req), Frame::Whole(12));
         assert_eq!(
-            next_frame(&req),
-            Next::Frame(Frame {
+            adu(&req),
+            Adu {
                 transaction: 1,
                 unit: 17,
                 function: 3,
                 first_data: Some(0),
-                size: 12
-            })
+            }
         );
-        for n in 0..req.len() {
-            assert_eq!(next_frame(&req[..n]), Next::More, "cut at {n}");
+        for n in 0..HEADER {
+            assert_eq!(framing(&req[..n]), Frame::Partial { needed: 7 }, "cut at {n}");
+        }
+        for n in HEADER..req.len() {
+            assert_eq!(framing(&req[..n]), Frame::Partial { needed: 12 }, "cut at {n}");
         }
         let mut bad = req;
         bad[3] = 1;
-        assert_eq!(next_frame(&bad), Next::Bad, "protocol id");
+        assert_eq!(framing(&bad), Frame::Bad, "protocol id");
         let mut long = req;
         long[4] = 1;
-        assert_eq!(next_frame(&long), Next::Bad, "length over 255");
+        assert_eq!(framing(&long), Frame::Bad, "length over 255");
+        let mut short = req;
+        short[5] = 1;
+        assert_eq!(framing(&short), Frame::Bad, "length under 2");
         // Exception response: function 0x83, code 2.
         let exc = [0, 1, 0, 0, 0, 3, 17, 0x83, 2];
+        assert_eq!(framing(&exc), Frame::Whole(9));
         assert_eq!(
-            next_frame(&exc),
-            Next::Frame(Frame {
+            adu(&exc),
+            Adu {
                 transaction: 1,
                 unit: 17,
                 function: 0x83,
                 first_data: Some(2),
-                size: 9
-            })
+            }
         );
+        // The shortest frame has no byte after the function code.
+        assert_eq!(adu(&[0, 1, 0, 0, 0, 2, 17, 0x83]).first_data, None);
     }
 }

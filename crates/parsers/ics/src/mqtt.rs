@@ -4,8 +4,9 @@
 //! skipped, not buffered); SUBSCRIBE and UNSUBSCRIBE topic filters.
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_parser_tls::bsb::Bsb;
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_parser_common::cursor::Cursor;
+use trawl_parser_common::frame::Frame;
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 /// Arkime's default parser buffer cap.
@@ -54,7 +55,7 @@ pub enum Value {
 }
 
 /// A variable-length integer: Ok(value) or Err(bytes read before it failed).
-fn varint(b: &mut Bsb) -> Result<u32, usize> {
+fn varint(b: &mut Cursor) -> Result<u32, usize> {
     let mut v = 0u32;
     for i in 0..4 {
         let Some(x) = b.take(1) else {
@@ -68,10 +69,9 @@ fn varint(b: &mut Bsb) -> Result<u32, usize> {
     Err(4)
 }
 
-fn u16_of(b: &mut Bsb) -> usize {
-    let mut n = 0u32;
-    b.u16_into(&mut n);
-    n as usize
+/// A big-endian u16 length (0 past the end).
+fn u16_of(b: &mut Cursor) -> usize {
+    usize::from(b.be16())
 }
 
 fn text(b: &[u8]) -> String {
@@ -80,7 +80,7 @@ fn text(b: &[u8]) -> String {
 
 /// Reads a CONNECT packet body; returns the protocol level when it got that far.
 pub fn connect(p: &[u8], out: &mut Vec<Value>) -> Option<u8> {
-    let mut b = Bsb::new(p);
+    let mut b = Cursor::new(p);
     let n = u16_of(&mut b);
     if b.is_error() || n > b.remaining() {
         return None;
@@ -172,7 +172,7 @@ pub fn connect(p: &[u8], out: &mut Vec<Value>) -> Option<u8> {
 
 /// Reads a SUBSCRIBE (or UNSUBSCRIBE) body's topic filters.
 pub fn subscribe(p: &[u8], version: u8, subscribe: bool, out: &mut Vec<Value>) {
-    let mut b = Bsb::new(p);
+    let mut b = Cursor::new(p);
     b.skip(2); // packet id
     if version == 5 {
         let Ok(props) = varint(&mut b) else {
@@ -194,32 +194,25 @@ pub fn subscribe(p: &[u8], version: u8, subscribe: bool, out: &mut Vec<Value>) {
     }
 }
 
-/// How a PUBLISH at the start of `b` (after its fixed header, `at` bytes in) reads.
-#[derive(Debug, PartialEq, Eq)]
-enum Publish {
-    /// Skip this many bytes from the buffer's start (header, topic, payload).
-    Skip(usize),
-    NeedMore,
-    Malformed,
-    TooLarge,
-}
-
-fn publish(b: &[u8], at: usize, flags: u8, rl: usize, out: &mut Vec<Value>) -> Publish {
+/// How a PUBLISH at the start of `b` (after its fixed header, `at` bytes in) reads:
+/// `Whole` is the whole packet's size (its payload, skipped, may not be there yet),
+/// `Partial` the bytes its topic needs (more than `at + MAX_BUF`: too large to read),
+/// `Bad` a topic longer than the packet.
+fn publish(b: &[u8], at: usize, flags: u8, rl: usize, out: &mut Vec<Value>) -> Frame {
     let qos = (flags >> 1) & 3;
     let rest = &b[at..];
     if rest.len() < 2 {
-        return Publish::NeedMore;
+        return Frame::Partial { needed: at + 2 };
     }
     let topic_len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
     let needed = 2 + topic_len + if qos > 0 { 2 } else { 0 };
     if needed > rl {
-        return Publish::Malformed;
+        return Frame::Bad;
     }
-    if needed > MAX_BUF {
-        return Publish::TooLarge;
-    }
-    if rest.len() < needed {
-        return Publish::NeedMore;
+    if needed > MAX_BUF || rest.len() < needed {
+        return Frame::Partial {
+            needed: at + needed,
+        };
     }
     if topic_len > 0 {
         out.push(Value::Str("topic", text(&rest[2..2 + topic_len])));
@@ -227,13 +220,22 @@ fn publish(b: &[u8], at: usize, flags: u8, rl: usize, out: &mut Vec<Value>) -> P
     if qos <= 2 {
         out.push(Value::Int("qos", u32::from(qos)));
     }
-    Publish::Skip(at + needed + (rl - needed))
+    Frame::Whole(at + rl)
+}
+
+/// Waits for the packet at `start` of `b`, which needs `needed` bytes: the framework
+/// calls again once it holds them, or, for a packet that will never fit Arkime's
+/// buffer, at every packet until the bytes held overflow it.
+fn wait(start: usize, needed: usize) -> Parsed {
+    Parsed::Incomplete {
+        consumed: start,
+        needed: if needed <= MAX_BUF { needed } else { 0 },
+    }
 }
 
 #[derive(Debug)]
 struct Mqtt {
     ids: Ids,
-    buf: ParserBuf,
     version: u8,
 }
 
@@ -265,64 +267,67 @@ impl Mqtt {
         }
     }
 
-    /// Reads whole packets from the buffer; Some(tag) ends the parse with that tag
-    /// (or none, for the empty tag).
+    /// Reads the whole packets of `b` (`truncated`: bytes past it were lost, as
+    /// Arkime's full buffer loses them); PUBLISH payloads are skipped, also past the
+    /// end of `b`. Err(tag) ends the parse with that tag. A packet not all there has
+    /// its type recorded already (Arkime records it at every try).
     fn packets(
         &mut self,
-        dir: usize,
+        b: &[u8],
         truncated: bool,
         out: &mut Vec<Value>,
-    ) -> Option<&'static str> {
+    ) -> Result<Parsed, &'static str> {
+        let mut start = 0;
         loop {
-            let b = self.buf.get(dir);
-            if b.len() < 2 {
-                return None;
-            }
-            let first = b[0];
+            let Some(p) = b.get(start..).filter(|p| p.len() >= 2) else {
+                return Ok(wait(start, 2));
+            };
+            let first = p[0];
             let (ty, fl) = (first >> 4, first & 0x0f);
-            let mut r = Bsb::new(&b[1..]);
+            let mut r = Cursor::new(&p[1..]);
             let rl = match varint(&mut r) {
                 Ok(v) => v as usize,
-                Err(n) if n >= 4 => return Some("mqtt:bad-varint"),
-                Err(_) => return None,
+                Err(n) if n >= 4 => return Err("mqtt:bad-varint"),
+                Err(_) => return Ok(wait(start, p.len() + 1)),
             };
-            let at = b.len() - r.remaining();
+            let at = p.len() - r.remaining();
             out.push(Value::Str("type", TYPES[usize::from(ty)].into()));
             if ty == 3 {
-                match publish(b, at, fl, rl, out) {
-                    Publish::Skip(n) => {
-                        self.buf.skip(dir, n);
+                match publish(p, at, fl, rl, out) {
+                    Frame::Whole(n) => {
+                        start += n;
                         continue;
                     }
-                    Publish::NeedMore if truncated => return Some("mqtt:message-too-long"),
+                    Frame::Partial { needed } if truncated || needed - at > MAX_BUF => {
+                        return Err("mqtt:message-too-long")
+                    }
                     // The packet is read again, whole, with the next bytes.
-                    Publish::NeedMore => return None,
-                    Publish::TooLarge => return Some("mqtt:message-too-long"),
-                    Publish::Malformed => return Some("mqtt:bad-publish"),
+                    Frame::Partial { needed } => return Ok(wait(start, needed)),
+                    Frame::Bad => return Err("mqtt:bad-publish"),
                 }
             }
             if rl > MAX_BUF {
-                return Some("mqtt:message-too-long");
+                return Err("mqtt:message-too-long");
             }
-            if rl > b.len() - at {
+            if rl > p.len() - at {
                 if truncated {
-                    return Some("mqtt:message-too-long");
+                    return Err("mqtt:message-too-long");
                 }
-                return None;
+                return Ok(wait(start, at + rl));
             }
-            let p = &b[at..at + rl];
+            let body = &p[at..at + rl];
             match ty {
                 1 => {
-                    if let Some(v) = connect(p, out) {
+                    if let Some(v) = connect(body, out) {
                         self.version = v;
                     }
                 }
-                2 if p.len() >= 2 => out.push(Value::Int("connackCode", u32::from(p[1]))),
-                8 => subscribe(p, self.version, true, out),
-                10 => subscribe(p, self.version, false, out),
+                2 if body.len() >= 2 => out.push(Value::Int("connackCode", u32::from(body[1]))),
+                8 => subscribe(body, self.version, true, out),
+                10 => subscribe(body, self.version, false, out),
                 _ => {}
             }
-            self.buf.del(dir, at + rl);
+            start += at + rl;
         }
     }
 }
@@ -332,21 +337,29 @@ impl Parser for Mqtt {
         "mqtt"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
-        let truncated = !self.buf.add(dir, data);
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+        // Arkime's parser buffer holds MAX_BUF bytes: when the bytes held and a new
+        // packet's (the bytes given here) do not fit, it reads the packets of what
+        // fit, then tags and gives up.
+        let truncated = data.len() > MAX_BUF;
         let mut out = Vec::new();
-        let end = self.packets(dir, truncated, &mut out);
+        let end = self.packets(&data[..data.len().min(MAX_BUF)], truncated, &mut out);
         self.add(cx, s, &out);
-        if let Some(tag) = end {
-            cx.add_tag(s, tag);
-            return Parsed::Skip;
+        match end {
+            Err(tag) => {
+                cx.add_tag(s, tag);
+                Parsed::Skip
+            }
+            Ok(_) if truncated => {
+                cx.add_tag(s, "mqtt:message-too-long");
+                Parsed::Skip
+            }
+            Ok(p) => p,
         }
-        if truncated {
-            cx.add_tag(s, "mqtt:message-too-long");
-            return Parsed::Skip;
-        }
-        Parsed::Done(0)
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_BUF
     }
 }
 
@@ -355,7 +368,7 @@ pub fn looks_like_connect(d: &[u8]) -> bool {
     if d.len() < 10 || d[0] & 0xf0 != 0x10 {
         return false;
     }
-    let mut b = Bsb::new(&d[1..]);
+    let mut b = Cursor::new(&d[1..]);
     if varint(&mut b).is_err() {
         return false;
     }
@@ -375,7 +388,6 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
         s,
         Box::new(Mqtt {
             ids,
-            buf: ParserBuf::new(MAX_BUF),
             version: 0,
         }),
     );
@@ -478,12 +490,18 @@ mod tests {
         let mut out = Vec::new();
         // PUBLISH qos 1, topic "a/b", packet id, 3 payload bytes; remaining length 10.
         let p = [0x32, 10, 0, 3, b'a', b'/', b'b', 0, 7, b'x', b'y', b'z'];
-        assert_eq!(publish(&p, 2, 0x2, 10, &mut out), Publish::Skip(12));
+        assert_eq!(publish(&p, 2, 0x2, 10, &mut out), Frame::Whole(12));
+        // The payload need not be there.
+        assert_eq!(publish(&p[..9], 2, 0x2, 10, &mut Vec::new()), Frame::Whole(12));
         assert_eq!(
             publish(&p[..5], 2, 0x2, 10, &mut Vec::new()),
-            Publish::NeedMore
+            Frame::Partial { needed: 9 }
         );
-        assert_eq!(publish(&p, 2, 0x2, 4, &mut Vec::new()), Publish::Malformed);
+        assert_eq!(
+            publish(&p[..3], 2, 0x2, 10, &mut Vec::new()),
+            Frame::Partial { needed: 4 }
+        );
+        assert_eq!(publish(&p, 2, 0x2, 4, &mut Vec::new()), Frame::Bad);
         assert_eq!(
             out,
             [Value::Str("topic", "a/b".into()), Value::Int("qos", 1)]
@@ -498,11 +516,11 @@ mod tests {
                 Value::Str("topic", "y".into())
             ]
         );
-        let mut b = Bsb::new(&[0xff, 0xff, 0xff, 0xff, 1]);
+        let mut b = Cursor::new(&[0xff, 0xff, 0xff, 0xff, 1]);
         assert_eq!(varint(&mut b), Err(4));
-        let mut b = Bsb::new(&[0x80]);
+        let mut b = Cursor::new(&[0x80]);
         assert_eq!(varint(&mut b), Err(1));
-        let mut b = Bsb::new(&[0xc1, 0x02]);
+        let mut b = Cursor::new(&[0xc1, 0x02]);
         assert_eq!(varint(&mut b), Ok(0x41 | 2 << 7));
     }
 }

@@ -4,9 +4,12 @@
 //! OpenSecureChannel's security policy URI and sender certificate (read as TLS reads
 //! certificates).
 
+use std::ops::ControlFlow;
+
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_tls::CertState;
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 const HEADER: usize = 8;
@@ -58,6 +61,22 @@ pub fn hello_url(msg: &[u8]) -> Option<&[u8]> {
     Some(&rest[..n])
 }
 
+/// The message length: little-endian, header included; a message that cannot fit
+/// the buffer is never read.
+const LENGTH: LengthPrefix = LengthPrefix::le(4, 4).range(HEADER, BUF_MAX);
+
+/// Where the message at the front of `b` ends: an unknown message or chunk type, or a
+/// length below the header or past the buffer cap, is not OPC UA.
+pub fn framing(b: &[u8]) -> Frame {
+    if b.len() < HEADER {
+        return Frame::Partial { needed: HEADER };
+    }
+    if !valid_header(b) {
+        return Frame::Bad;
+    }
+    LENGTH.frame(b)
+}
+
 /// An OpenSecureChannel's security policy URI and sender certificate.
 pub fn open(msg: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
     if msg.len() < HEADER + 8 {
@@ -91,7 +110,6 @@ pub fn open(msg: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
 #[derive(Debug)]
 struct OpcUa {
     ids: Ids,
-    buf: ParserBuf,
     msgs: [u8; 2],
     certs: CertState,
 }
@@ -103,33 +121,22 @@ impl Parser for OpcUa {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
-        if !self.buf.add(dir, data) {
+        // Arkime's parser buffer holds BUF_MAX bytes: once the bytes held and a new
+        // packet's do not fit (the bytes given here), it gives up.
+        if data.len() > BUF_MAX {
             return Parsed::Skip;
         }
-        while self.buf.get(dir).len() >= HEADER {
-            let b = self.buf.get(dir);
-            if !valid_header(b) {
-                return Parsed::Skip;
-            }
-            let len = msg_len(b).unwrap_or(0);
-            if !(HEADER as u32..=MAX_MSG).contains(&len) || len as usize > BUF_MAX {
-                return Parsed::Skip;
-            }
-            let len = len as usize;
-            if b.len() < len {
-                break;
-            }
-            let msg = b[..len].to_vec();
+        for_each_frame(data, framing, |msg| {
             let reg = &cx.shared.fields;
             match (msg[0], msg[3]) {
                 (b'H', b'F') => {
-                    if let Some(u) = hello_url(&msg) {
+                    if let Some(u) = hello_url(msg) {
                         s.fields
                             .string_add(reg, self.ids.endpoint, &String::from_utf8_lossy(u));
                     }
                 }
                 (b'O', b'F') => {
-                    let (policy, cert) = open(&msg);
+                    let (policy, cert) = open(msg);
                     if let Some(p) = policy {
                         s.fields
                             .string_add(reg, self.ids.policy, &String::from_utf8_lossy(p));
@@ -140,13 +147,16 @@ impl Parser for OpcUa {
                 }
                 _ => {}
             }
-            self.buf.del(dir, len);
             self.msgs[dir] += 1;
             if self.msgs[dir] >= MAX_MSGS {
-                return Parsed::Skip;
+                return ControlFlow::Break(Parsed::Skip);
             }
-        }
-        Parsed::Done(0)
+            ControlFlow::Continue(())
+        })
+    }
+
+    fn max_held(&self) -> usize {
+        BUF_MAX
     }
 
     fn save(&mut self, _cx: &mut Cx, _s: &mut Session, _final: bool) {
@@ -169,7 +179,6 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
         s,
         Box::new(OpcUa {
             ids,
-            buf: ParserBuf::new(BUF_MAX),
             msgs: [0; 2],
             certs: CertState::default(),
         }),
@@ -248,6 +257,17 @@ mod tests {
         for n in 0..opn.len() {
             let _ = open(&opn[..n]);
         }
+        assert_eq!(framing(&hel), Frame::Whole(hel.len()));
+        assert_eq!(framing(&hel[..5]), Frame::Partial { needed: 8 });
+        assert_eq!(
+            framing(&hel[..9]),
+            Frame::Partial {
+                needed: hel.len()
+            }
+        );
+        assert_eq!(framing(b"HELX\x10\0\0\0"), Frame::Bad);
+        assert_eq!(framing(b"HELF\x07\0\0\0"), Frame::Bad, "below the header");
+        assert_eq!(framing(b"HELF\x01\x80\0\0"), Frame::Bad, "past the cap");
         assert!(!valid_header(b"HELX"));
         assert!(!valid_header(b"GET "));
     }

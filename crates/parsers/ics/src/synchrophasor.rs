@@ -2,11 +2,13 @@
 //! codes of every frame; command codes; from configuration frames the number of PMUs,
 //! their station names and the data rate.
 
-use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
-use trawl_session::{Cx, Session};
+use std::ops::ControlFlow;
 
-use trawl_parser_common::cursor::Cur;
+use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::cursor::Cursor;
+use trawl_parser_common::frame::{for_each_frame, Frame as Run};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::{Cx, Session};
 
 const SYNC: u8 = 0xaa;
 /// SYNC(2) + FRAMESIZE(2) + IDCODE(2) + SOC(4) + FRACSEC(4) + CHK(2).
@@ -57,45 +59,42 @@ pub fn frame(d: &[u8]) -> Option<Frame<'_>> {
         idcode: u16::from_be_bytes([d[4], d[5]]),
         ..Frame::default()
     };
-    let mut c = Cur {
-        d: &d[14..],
-        err: false,
-    };
+    let mut c = Cursor::new(&d[14..]);
     let payload = size - MIN_LEN;
-    if payload == 0 || c.d.len() < payload + 2 {
+    if payload == 0 || c.remaining() < payload + 2 {
         return Some(f);
     }
     match ty {
-        4 if payload >= 2 => f.cmd = Some(c.u16()),
+        4 if payload >= 2 => f.cmd = Some(c.be16()),
         2 | 3 | 5 => {
             let cfg3 = ty == 5;
             if cfg3 && payload >= 6 {
                 c.skip(2);
             }
-            if c.d.len() < 6 {
+            if c.remaining() < 6 {
                 return Some(f);
             }
             c.skip(4);
-            let n = c.u16();
+            let n = c.be16();
             f.num_pmu = Some(n);
             for _ in 0..n {
-                if c.err {
+                if c.is_error() {
                     break;
                 }
                 if cfg3 {
-                    if c.d.is_empty() {
+                    if c.remaining() == 0 {
                         break;
                     }
                     let l = usize::from(c.u8());
-                    if c.d.len() < l {
+                    if c.remaining() < l {
                         break;
                     }
-                    f.stations.push(c.take(l));
+                    f.stations.push(c.take_or_empty(l));
                 } else {
-                    if c.d.len() < 16 {
+                    if c.remaining() < 16 {
                         break;
                     }
-                    let name = c.take(16);
+                    let name = c.take_or_empty(16);
                     let end = name.iter().rposition(|&x| x != b' ').map_or(0, |p| p + 1);
                     if end > 0 {
                         f.stations.push(&name[..end]);
@@ -106,17 +105,17 @@ pub fn frame(d: &[u8]) -> Option<Frame<'_>> {
                     c.skip(16);
                 }
                 c.skip(2);
-                if c.d.len() < 6 {
+                if c.remaining() < 6 {
                     break;
                 }
                 let (ph, an, dg) = (
-                    usize::from(c.u16()),
-                    usize::from(c.u16()),
-                    usize::from(c.u16()),
+                    usize::from(c.be16()),
+                    usize::from(c.be16()),
+                    usize::from(c.be16()),
                 );
                 if cfg3 {
                     for _ in 0..ph + an + 16 * dg {
-                        if c.err {
+                        if c.is_error() {
                             break;
                         }
                         let l = usize::from(c.u8());
@@ -130,13 +129,45 @@ pub fn frame(d: &[u8]) -> Option<Frame<'_>> {
                 }
                 c.skip(4);
             }
-            if !c.err && c.d.len() >= 2 {
-                f.data_rate = Some(c.u16());
+            if !c.is_error() && c.remaining() >= 2 {
+                f.data_rate = Some(c.be16());
             }
         }
         _ => {}
     }
     Some(f)
+}
+
+/// Where the run at the front of a TCP stream's bytes ends, as Arkime walks its
+/// buffer: nothing happens before 16 bytes; bytes before a SYNC byte are a run of
+/// their own (none: not synchrophasor); a frame size below 16 gives up its SYNC byte
+/// only; one past the buffer is not synchrophasor. Runs that are not frames are
+/// dropped (see [`is_frame`]).
+pub fn framing(b: &[u8]) -> Run {
+    if b.len() < MIN_LEN {
+        return Run::Partial { needed: MIN_LEN };
+    }
+    if b[0] != SYNC {
+        return match b.iter().skip(1).position(|&x| x == SYNC) {
+            Some(p) => Run::Whole(p + 1),
+            None => Run::Bad,
+        };
+    }
+    let size = usize::from(u16::from_be_bytes([b[2], b[3]]));
+    if size < MIN_LEN {
+        Run::Whole(1)
+    } else if size > MAX_BUF {
+        Run::Bad
+    } else if size > b.len() {
+        Run::Partial { needed: size }
+    } else {
+        Run::Whole(size)
+    }
+}
+
+/// Whether a run [`framing`] delimits is a frame (not skipped bytes).
+fn is_frame(run: &[u8]) -> bool {
+    run.len() >= MIN_LEN && run[0] == SYNC
 }
 
 fn add(cx: &mut Cx, s: &mut Session, ids: &Ids, f: &Frame<'_>) {
@@ -164,7 +195,6 @@ fn add(cx: &mut Cx, s: &mut Session, ids: &Ids, f: &Frame<'_>) {
 struct Synchrophasor {
     ids: Ids,
     tcp: bool,
-    buf: ParserBuf,
 }
 
 impl Parser for Synchrophasor {
@@ -172,7 +202,7 @@ impl Parser for Synchrophasor {
         "synchrophasor"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
         if !self.tcp {
             if data.len() < MIN_LEN || data[0] != SYNC {
                 return Parsed::Skip;
@@ -182,39 +212,24 @@ impl Parser for Synchrophasor {
             }
             return Parsed::Done(0);
         }
-        let dir = dir & 1;
-        if !self.buf.add(dir, data) {
+        // Arkime's parser buffer holds 8192 bytes: once the bytes held and a new
+        // packet's do not fit (the bytes given here), it tags and gives up.
+        if data.len() > MAX_BUF {
             cx.add_tag(s, "synchrophasor:frame-too-long");
             return Parsed::Skip;
         }
-        while self.buf.get(dir).len() >= MIN_LEN {
-            let b = self.buf.get(dir);
-            if b[0] != SYNC {
-                match b.iter().skip(1).position(|&x| x == SYNC) {
-                    Some(p) => {
-                        self.buf.del(dir, p + 1);
-                        continue;
-                    }
-                    None => return Parsed::Skip,
+        for_each_frame(data, framing, |run| {
+            if is_frame(run) {
+                if let Some(f) = frame(run) {
+                    add(cx, s, &self.ids, &f);
                 }
             }
-            let size = usize::from(u16::from_be_bytes([b[2], b[3]]));
-            if size < MIN_LEN {
-                self.buf.del(dir, 1);
-                continue;
-            }
-            if size > MAX_BUF {
-                return Parsed::Skip;
-            }
-            if size > b.len() {
-                break;
-            }
-            if let Some(f) = frame(&b[..size]) {
-                add(cx, s, &self.ids, &f);
-            }
-            self.buf.del(dir, size);
-        }
-        Parsed::Done(0)
+            ControlFlow::Continue(())
+        })
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_BUF
     }
 }
 
@@ -239,7 +254,6 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], uw: u32, ids: Ids) {
         Box::new(Synchrophasor {
             ids,
             tcp,
-            buf: ParserBuf::new(MAX_BUF),
         }),
     );
 }
@@ -339,5 +353,21 @@ mod tests {
         for n in 0..c.len() {
             let _ = frame(&c[..n]);
         }
+        // TCP runs: the frame, noise up to a SYNC byte, a bad size's SYNC byte.
+        assert_eq!(framing(&c), Run::Whole(c.len()));
+        assert_eq!(framing(&c[..15]), Run::Partial { needed: 16 });
+        assert_eq!(framing(&c[..16]), Run::Partial { needed: c.len() });
+        let mut noisy = b"noise".to_vec();
+        noisy.extend_from_slice(&c);
+        assert_eq!(framing(&noisy), Run::Whole(5));
+        assert!(!is_frame(&noisy[..5]));
+        assert_eq!(framing(&[0u8; 16]), Run::Bad);
+        let mut small = c.clone();
+        small[2..4].copy_from_slice(&15u16.to_be_bytes());
+        assert_eq!(framing(&small), Run::Whole(1));
+        assert!(!is_frame(&small[..1]));
+        let mut big = c.clone();
+        big[2..4].copy_from_slice(&8193u16.to_be_bytes());
+        assert_eq!(framing(&big), Run::Bad);
     }
 }

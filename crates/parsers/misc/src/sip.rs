@@ -4,7 +4,7 @@
 //! are read once complete and its body (Content-Length) skipped.
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 use trawl_parser_common::text::memstr;
@@ -241,7 +241,10 @@ impl Parser for SipUdp {
 #[derive(Debug)]
 struct SipTcp {
     ids: Ids,
-    buf: ParserBuf,
+    /// Per direction, body bytes (Content-Length) still to pass over. Counted here
+    /// rather than dropped by the framework (a `consumed` past the end): Arkime calls
+    /// the parser for every segment, a body's too, and stops after MAX_CALLS.
+    skipping: [usize; 2],
     calls: u32,
 }
 
@@ -252,14 +255,21 @@ impl Parser for SipTcp {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
-        if !self.buf.add(dir, data) {
+        let owed = self.skipping[dir].min(data.len());
+        self.skipping[dir] -= owed;
+        let data = &data[owed..];
+        // Arkime appends each segment to a buffer of at most MAX_BUF bytes before it
+        // reads any message, and gives up when the bytes kept and the new ones do not
+        // fit: the same rule here, before the messages are read.
+        if data.len() > MAX_BUF {
             cx.add_tag(s, "sip:headers-too-long");
             return Parsed::Skip;
         }
-        while self.buf.get(dir).len() > 4 {
-            let b = self.buf.get(dir);
+        let mut at = 0;
+        while data.len() - at > 4 {
+            let b = &data[at..];
             let Some(end) = b.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4) else {
-                if b.len() >= self.buf.max() {
+                if b.len() >= MAX_BUF {
                     cx.add_tag(s, "sip:headers-too-long");
                     return Parsed::Skip;
                 }
@@ -267,16 +277,23 @@ impl Parser for SipTcp {
             };
             let m = message(&b[..end]);
             add(cx, s, &self.ids, &m);
-            self.buf.del(dir, end);
-            if m.content_length > 0 {
-                self.buf.skip(dir, m.content_length);
-            }
+            at += end;
+            let body = m.content_length.min(data.len() - at);
+            at += body;
+            self.skipping[dir] = m.content_length - body;
         }
         self.calls += 1;
         if self.calls > MAX_CALLS {
             return Parsed::Skip;
         }
-        Parsed::Done(0)
+        Parsed::Incomplete {
+            consumed: owed + at,
+            needed: 0,
+        }
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_BUF
     }
 }
 
@@ -295,7 +312,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], tcp: bool, ids: Ids) {
             s,
             Box::new(SipTcp {
                 ids,
-                buf: ParserBuf::new(MAX_BUF),
+                skipping: [0; 2],
                 calls: 0,
             }),
         );

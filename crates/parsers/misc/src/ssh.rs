@@ -3,8 +3,12 @@
 //! first five chunks each way, mid-sized chunks outnumber small ones in both
 //! directions.
 
+use std::ops::ControlFlow;
+
 use md5::{Digest, Md5};
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::cursor::Cursor;
+use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_common::text::hex;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
@@ -22,54 +26,53 @@ struct Ids {
     hassh_server: FieldId,
 }
 
+/// An SSH binary packet: a 4-byte length (padding length, payload and padding, at
+/// least 2 and at most what Arkime's buffer holds), looked at once more than 6 bytes
+/// are there.
+const PACKET: LengthPrefix = LengthPrefix::be(0, 4).plus(4).range(6, MAX_SSH_BUFFER);
+
+fn packet(b: &[u8]) -> Frame {
+    if b.len() <= 6 {
+        Frame::Partial { needed: 7 }
+    } else {
+        PACKET.frame(b)
+    }
+}
+
 /// Per-session SSH state.
 #[derive(Debug)]
 struct Ssh {
     ids: Ids,
-    buf: [Vec<u8>; 2],
+    /// Per direction, bytes of an unfinished packet the framework keeps for the
+    /// parser (they come before each call's new bytes).
+    kept: [usize; 2],
+    /// Per direction, the start of an unfinished packet the parser keeps itself, only
+    /// where Arkime's buffer drops bytes the framework would keep after it: the end
+    /// of a segment past its MAX_SSH_BUFFER bytes, or a whole segment starting
+    /// "SSH" (read as a banner, never buffered). Empty otherwise.
+    carry: [Vec<u8>; 2],
     packets: [u32; 2],
     counts: [[u32; 2]; 2],
     done: bool,
     done_rs: bool,
 }
 
-/// Reads SSH's length-prefixed strings.
-struct Reader<'a> {
-    d: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn skip(&mut self, n: usize) -> Option<()> {
-        self.d = self.d.get(n..)?;
-        Some(())
-    }
-
-    fn u32(&mut self) -> Option<usize> {
-        let b = self.d.get(..4)?;
-        self.d = &self.d[4..];
-        Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    }
-
-    fn string(&mut self) -> Option<&'a [u8]> {
-        let n = self.u32()?;
-        let s = self.d.get(..n)?;
-        self.d = &self.d[n..];
-        Some(s)
-    }
-}
-
 /// The HASSH input of a KEXINIT payload (after the message code): key exchange,
 /// then the client's (or, for the server, `server`) cipher, MAC and compression
 /// lists, joined by `;`. None when the message is cut short.
 pub fn hassh_input(payload: &[u8], server: bool) -> Option<Vec<u8>> {
-    let mut r = Reader { d: payload };
-    r.skip(16)?;
+    fn string<'a>(r: &mut Cursor<'a>) -> Option<&'a [u8]> {
+        let n = r.be32() as usize;
+        r.take(n)
+    }
+    let mut r = Cursor::new(payload);
+    r.skip(16);
     let mut out = Vec::new();
-    out.extend_from_slice(r.string()?);
+    out.extend_from_slice(string(&mut r)?);
     out.push(b';');
-    r.string()?; // host key algorithms
+    string(&mut r)?; // host key algorithms
     for i in 0..6 {
-        let s = r.string()?;
+        let s = string(&mut r)?;
         // Client lists are the even ones (client to server), server lists the odd.
         if (i % 2 == 1) == server {
             out.extend_from_slice(s);
@@ -87,45 +90,45 @@ fn base64(d: &[u8]) -> String {
 }
 
 impl Ssh {
-    /// Parses the complete records buffered for direction `dir`.
-    fn records(&mut self, cx: &mut Cx, s: &mut Session, dir: usize) {
+    /// Reads the whole packets at the front of `b`, the bytes Arkime's buffer holds
+    /// for `dir`; returns how many bytes they take (the rest is an unfinished packet).
+    fn packets(&mut self, cx: &mut Cx, s: &mut Session, b: &[u8], dir: usize) -> usize {
         let reg = &cx.shared.fields;
-        while self.buf[dir].len() > 6 {
-            let b = &self.buf[dir];
-            let len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
-            if !(2..=MAX_SSH_BUFFER - 4).contains(&len) {
-                self.done = true;
-                return;
-            }
-            if len > b.len() - 4 {
-                return;
-            }
-            let code = b[5];
-            let body = &b[6..4 + len];
+        let ids = self.ids;
+        let mut at = 0;
+        let r = for_each_frame(b, packet, |p| {
+            let len = p.len() - 4;
+            let code = p[5];
+            let body = &p[6..];
             if code == 20 {
                 if let Some(input) = hassh_input(body, dir == 1) {
                     let id = if dir == 1 {
-                        self.ids.hassh_server
+                        ids.hassh_server
                     } else {
-                        self.ids.hassh
+                        ids.hassh
                     };
                     s.fields.string_add(reg, id, &hex(&Md5::digest(&input)));
                 }
             } else if code == 33 {
-                self.done = true;
-                if let Some(klen) = body
-                    .get(..4)
-                    .map(|k| u32::from_be_bytes([k[0], k[1], k[2], k[3]]) as usize)
-                {
-                    if len >= 6 && klen <= len - 6 {
-                        if let Some(key) = body.get(4..4 + klen) {
-                            s.fields.string_add(reg, self.ids.key, &base64(key));
-                        }
+                let mut k = Cursor::new(body);
+                let klen = k.be32() as usize;
+                if !k.is_error() && len >= 6 && klen <= len - 6 {
+                    if let Some(key) = k.take(klen) {
+                        s.fields.string_add(reg, ids.key, &base64(key));
                     }
                 }
-                return;
+                return ControlFlow::Break(Parsed::Skip);
             }
-            self.buf[dir].drain(..4 + len);
+            at += p.len();
+            ControlFlow::Continue(())
+        });
+        match r {
+            Parsed::Incomplete { consumed, .. } => consumed,
+            // A length out of range (encrypted packets), or the host key read.
+            _ => {
+                self.done = true;
+                at
+            }
         }
     }
 }
@@ -137,11 +140,14 @@ impl Parser for Ssh {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
+        // Arkime looks at each segment: the kept bytes come first.
+        let kept = std::mem::take(&mut self.kept[dir]).min(data.len());
+        let fresh = &data[kept..];
         self.packets[dir] += 1;
         if !self.done_rs && self.packets[dir] > 5 {
-            if data.len() < 50 {
+            if fresh.len() < 50 {
                 self.counts[dir][0] += 1;
-            } else if data.len() < 100 {
+            } else if fresh.len() < 100 {
                 self.counts[dir][1] += 1;
             }
             if self.packets[dir] > 15 {
@@ -150,23 +156,56 @@ impl Parser for Ssh {
                     cx.add_tag(s, "ssh-reverse-shell");
                 }
                 self.done_rs = true;
-                return Parsed::Done(0);
+                // The kept bytes stay kept (the segment is not buffered).
+                return self.keep(dir, data, kept);
             }
         }
         if self.done {
+            self.carry[dir] = Vec::new();
             return Parsed::Done(0);
         }
-        if data.len() > 3 && data.starts_with(b"SSH") {
-            if let Some(nl) = data[3..].iter().position(|&c| c == b'\n').map(|p| p + 3) {
-                let end = if data[nl - 1] == b'\r' { nl - 1 } else { nl };
-                let v = String::from_utf8_lossy(&data[..end]).to_lowercase();
+        if fresh.len() > 3 && fresh.starts_with(b"SSH") {
+            if let Some(nl) = fresh[3..].iter().position(|&c| c == b'\n').map(|p| p + 3) {
+                let end = if fresh[nl - 1] == b'\r' { nl - 1 } else { nl };
+                let v = String::from_utf8_lossy(&fresh[..end]).to_lowercase();
                 s.fields.string_add(&cx.shared.fields, self.ids.ver, &v);
             }
-            return Parsed::Done(0);
+            return self.keep(dir, data, kept);
         }
-        let room = MAX_SSH_BUFFER - self.buf[dir].len();
-        self.buf[dir].extend_from_slice(&data[..data.len().min(room)]);
-        self.records(cx, s, dir);
+        // Arkime's buffer takes what fits of the segment, and drops the rest.
+        let room = MAX_SSH_BUFFER - (self.carry[dir].len() + kept);
+        let fits = fresh.len().min(room);
+        if self.carry[dir].is_empty() && fits == fresh.len() {
+            let at = self.packets(cx, s, data, dir);
+            self.kept[dir] = data.len() - at;
+            return Parsed::Incomplete {
+                consumed: at,
+                needed: 0,
+            };
+        }
+        let mut b = std::mem::take(&mut self.carry[dir]);
+        b.extend_from_slice(&data[..kept + fits]);
+        let at = self.packets(cx, s, &b, dir);
+        if !self.done {
+            b.drain(..at);
+            self.carry[dir] = b;
+        }
+        Parsed::Done(0)
+    }
+}
+
+impl Ssh {
+    /// Ends a call whose segment is not buffered: the `kept` bytes at the front of
+    /// `data` stay as they were, the rest is dropped.
+    fn keep(&mut self, dir: usize, data: &[u8], kept: usize) -> Parsed {
+        if kept == data.len() {
+            self.kept[dir] = kept;
+            return Parsed::Incomplete {
+                consumed: 0,
+                needed: 0,
+            };
+        }
+        self.carry[dir].extend_from_slice(&data[..kept]);
         Parsed::Done(0)
     }
 }
@@ -180,7 +219,8 @@ fn classify(cx: &mut Cx, s: &mut Session, ids: Ids) {
         s,
         Box::new(Ssh {
             ids,
-            buf: [Vec::new(), Vec::new()],
+            kept: [0; 2],
+            carry: [Vec::new(), Vec::new()],
             packets: [0; 2],
             counts: [[0; 2]; 2],
             done: false,

@@ -4,12 +4,37 @@
 //! added as a protocol), request operation numbers, and NTLMSSP authentication
 //! trailers.
 
+use std::ops::ControlFlow;
+
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_common::ntlm::{self, Ntlm};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
+/// Most bytes kept per direction, and the longest fragment read.
 const MAX_FRAGMENT: usize = 8192;
+
+/// The fragment length at offset 8, in the byte order of the data representation.
+const FRAG_LE: LengthPrefix = LengthPrefix::le(8, 2).range(16, MAX_FRAGMENT);
+const FRAG_BE: LengthPrefix = LengthPrefix::be(8, 2).range(16, MAX_FRAGMENT);
+
+/// The byte order's framing of the PDU at the front of `b` (read, as in Arkime, once
+/// the whole 16-byte header is there).
+fn framing(b: &[u8]) -> Option<LengthPrefix> {
+    match b.get(..16)? {
+        h if h[4] & 0x10 != 0 => Some(FRAG_LE),
+        _ => Some(FRAG_BE),
+    }
+}
+
+/// The PDU at the front of `b`.
+fn fragment(b: &[u8]) -> Frame {
+    match framing(b) {
+        Some(f) => f.frame(b),
+        None => Frame::Partial { needed: 16 },
+    }
+}
 
 /// Interfaces Arkime names, by UUID.
 const INTERFACES: &[(&str, &str)] = &[
@@ -170,7 +195,6 @@ struct Ids {
 #[derive(Debug)]
 struct Dcerpc {
     ids: Ids,
-    buf: ParserBuf,
 }
 
 impl Parser for Dcerpc {
@@ -178,54 +202,57 @@ impl Parser for Dcerpc {
         "dcerpc"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        if !self.buf.add(dir, data) {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+        // Arkime's buffer refuses bytes beyond its cap: the parser gives up (even if
+        // whole PDUs are there).
+        if data.len() > MAX_FRAGMENT {
             return Parsed::Skip;
         }
-        loop {
-            let b = self.buf.get(dir);
-            if b.len() < 16 {
-                return Parsed::Done(0);
+        let ids = self.ids;
+        let mut at = 0;
+        let r = for_each_frame(data, fragment, |b| {
+            at += b.len();
+            let Some(p) = pdu(b) else {
+                return ControlFlow::Continue(());
+            };
+            let reg = &cx.shared.fields;
+            if let Some(t) = p.msg_type {
+                s.fields.string_add(reg, ids.msg_type, t);
             }
-            let le = b[4] & 0x10 != 0;
-            let frag = usize::from(u16_at(b, 8, le).unwrap_or(0));
-            if frag < 16 {
-                cx.add_tag(s, "dcerpc:bad-fraglen");
-                return Parsed::Skip;
-            }
-            if frag > self.buf.max() {
-                cx.add_tag(s, "dcerpc:fragment-too-long");
-                return Parsed::Skip;
-            }
-            if b.len() < frag {
-                return Parsed::Done(0);
-            }
-            if let Some(p) = pdu(&b[..frag]) {
-                let reg = &cx.shared.fields;
-                let ids = self.ids;
-                if let Some(t) = p.msg_type {
-                    s.fields.string_add(reg, ids.msg_type, t);
-                }
-                for (id, ver) in &p.interfaces {
-                    s.fields.string_add(reg, ids.uuid, id);
-                    if let Some((_, name)) = INTERFACES.iter().find(|(u, _)| u == id) {
-                        s.fields.string_add(reg, ids.interface, name);
-                        cx.add_protocol(s, name);
-                    }
-                    let reg = &cx.shared.fields;
-                    s.fields.string_add(reg, ids.version, &ver.to_string());
+            for (id, ver) in &p.interfaces {
+                s.fields.string_add(reg, ids.uuid, id);
+                if let Some((_, name)) = INTERFACES.iter().find(|(u, _)| u == id) {
+                    s.fields.string_add(reg, ids.interface, name);
+                    cx.add_protocol(s, name);
                 }
                 let reg = &cx.shared.fields;
-                if let Some(op) = p.opnum {
-                    s.fields.int_add(reg, ids.opnum, u32::from(op));
-                }
-                if let Some(m) = p.ntlm {
-                    let m = m.to_vec();
-                    ids.ntlm.record(cx, s, &m);
-                }
+                s.fields.string_add(reg, ids.version, &ver.to_string());
             }
-            self.buf.del(dir, frag);
+            let reg = &cx.shared.fields;
+            if let Some(op) = p.opnum {
+                s.fields.int_add(reg, ids.opnum, u32::from(op));
+            }
+            if let Some(m) = p.ntlm {
+                ids.ntlm.record(cx, s, m);
+            }
+            ControlFlow::Continue(())
+        });
+        if r == Parsed::Error {
+            // The PDU at `at` has a fragment length out of range.
+            let bad = &data[at..];
+            let short = framing(bad).and_then(|f| f.length(bad)).unwrap_or(0) < 16;
+            let tag = if short {
+                "dcerpc:bad-fraglen"
+            } else {
+                "dcerpc:fragment-too-long"
+            };
+            cx.add_tag(s, tag);
         }
+        r
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_FRAGMENT
     }
 }
 
@@ -239,10 +266,7 @@ fn classify(ids: Ids, cx: &mut Cx, s: &mut Session, data: &[u8]) {
     cx.add_protocol(s, "dcerpc");
     register_parser(
         s,
-        Box::new(Dcerpc {
-            ids,
-            buf: ParserBuf::new(MAX_FRAGMENT),
-        }),
+        Box::new(Dcerpc { ids }),
     );
 }
 

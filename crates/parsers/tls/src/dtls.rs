@@ -7,9 +7,9 @@ use trawl_fields::FieldId;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
-use crate::bsb::Bsb;
 use crate::hello::{is_grease, sha256_12, sni_name, two_digits};
 use crate::{CertState, TlsFields};
+use trawl_parser_common::cursor::Cursor;
 
 /// The JA4 of a DTLS ClientHello body (after the handshake header) and its raw form.
 #[derive(Debug, PartialEq, Eq)]
@@ -62,9 +62,9 @@ fn hex_list(v: &[u32]) -> String {
 /// its random.
 pub fn client_hello_ja4(data: &[u8]) -> Option<Ja4> {
     const MAX: usize = 256;
-    let mut b = Bsb::new(data);
+    let mut b = Cursor::new(data);
     let mut ver = 0u32;
-    b.u16_into(&mut ver);
+    b.be16_into(&mut ver);
     if b.is_error() || b.remaining() <= 32 {
         return None;
     }
@@ -74,11 +74,11 @@ pub fn client_hello_ja4(data: &[u8]) -> Option<Ja4> {
     b.skip(skip as usize);
     b.u8_into(&mut skip); // cookie
     b.skip(skip as usize);
-    b.u16_into(&mut skip); // cipher suites
+    b.be16_into(&mut skip); // cipher suites
     let mut ciphers = Vec::new();
     while !b.is_error() && skip >= 2 {
         let mut c = 0u32;
-        b.u16_into(&mut c);
+        b.be16_into(&mut c);
         if !is_grease(c) && ciphers.len() < MAX {
             ciphers.push(c);
         }
@@ -95,13 +95,13 @@ pub fn client_hello_ja4(data: &[u8]) -> Option<Ja4> {
     let mut alpn = [b'0', b'0'];
     if b.remaining() >= 6 {
         let mut total = 0u32;
-        b.u16_into(&mut total);
+        b.be16_into(&mut total);
         let total = (total as usize).min(b.remaining());
         let mut e = b.sub(total);
         while e.remaining() >= 4 {
             let (mut ty, mut len) = (0u32, 0u32);
-            e.u16_into(&mut ty);
-            e.u16_into(&mut len);
+            e.be16_into(&mut ty);
+            e.be16_into(&mut len);
             let len = len as usize;
             if is_grease(ty) {
                 e.skip(len);
@@ -125,11 +125,11 @@ pub fn client_hello_ja4(data: &[u8]) -> Option<Ja4> {
                 0x0d => {
                     let mut x = e.sub(len);
                     let mut n = 0u32;
-                    x.u16_into(&mut n);
+                    x.be16_into(&mut n);
                     x.shrink(n as usize);
                     while x.remaining() >= 2 {
                         let mut a = 0u32;
-                        x.u16_into(&mut a);
+                        x.be16_into(&mut a);
                         if algos.len() < MAX {
                             algos.push(a);
                         }
@@ -154,7 +154,7 @@ pub fn client_hello_ja4(data: &[u8]) -> Option<Ja4> {
                     x.shrink(n as usize);
                     while x.remaining() >= 2 {
                         let mut v = 0u32;
-                        x.u16_into(&mut v);
+                        x.be16_into(&mut v);
                         if !is_grease(v) {
                             // The newest DTLS version is the smallest number.
                             ver = if ver == 0 { v } else { v.min(ver) };
@@ -192,11 +192,11 @@ pub fn client_hello_ja4(data: &[u8]) -> Option<Ja4> {
 /// message, in order.
 pub fn handshakes(data: &[u8]) -> Vec<(u8, &[u8])> {
     let mut out = Vec::new();
-    let mut b = Bsb::new(data);
+    let mut b = Cursor::new(data);
     while !b.is_error() && b.remaining() >= 13 {
         b.skip(11);
         let mut len = 0u32;
-        b.u16_into(&mut len);
+        b.be16_into(&mut len);
         if len as usize > b.remaining() {
             return out;
         }

@@ -6,8 +6,8 @@ use trawl_parser_common::text::hex;
 use md5::{Digest, Md5};
 use sha2::Sha256;
 
-use super::bsb::Bsb;
 use super::ciphers::cipher_name;
+use trawl_parser_common::cursor::Cursor;
 
 /// Most ciphers JA4 keeps (Arkime's cap).
 const JA4_MAX_CIPHERS: usize = 500;
@@ -51,9 +51,9 @@ fn md5_hex(s: &str) -> String {
 
 /// The host name of a server_name extension's body: one entry of type 0 whose
 /// lengths agree exactly with the bytes there (None otherwise).
-pub(crate) fn sni_name(mut x: Bsb<'_>) -> Option<&[u8]> {
+pub(crate) fn sni_name(mut x: Cursor<'_>) -> Option<&[u8]> {
     let mut v = 0;
-    x.u16_into(&mut v);
+    x.be16_into(&mut v);
     if v as usize != x.remaining() {
         return None;
     }
@@ -61,7 +61,7 @@ pub(crate) fn sni_name(mut x: Bsb<'_>) -> Option<&[u8]> {
     if v != 0 {
         return None;
     }
-    x.u16_into(&mut v);
+    x.be16_into(&mut v);
     if v as usize != x.remaining() {
         return None;
     }
@@ -153,9 +153,9 @@ pub struct ServerHello {
 
 /// Parses a ServerHello body (after the 4-byte handshake header); None when too short.
 pub fn server_hello(data: &[u8]) -> Option<ServerHello> {
-    let mut b = Bsb::new(data);
+    let mut b = Cursor::new(data);
     let mut ver = 0;
-    b.u16_into(&mut ver);
+    b.be16_into(&mut ver);
     b.skip(32);
     if b.is_error() {
         return None;
@@ -175,7 +175,7 @@ pub fn server_hello(data: &[u8]) -> Option<ServerHello> {
         b.skip(n);
     }
     let mut cipher = 0;
-    b.u16_into(&mut cipher);
+    b.be16_into(&mut cipher);
     out.cipher = match u16::try_from(cipher).ok().and_then(cipher_name) {
         Some(n) => n.to_string(),
         None => format!("0x{cipher:04x}"),
@@ -186,13 +186,13 @@ pub fn server_hello(data: &[u8]) -> Option<ServerHello> {
     let mut exts = Out::new(JA3_BUF);
     if b.remaining() > 2 {
         let mut tot = 0;
-        b.u16_into(&mut tot);
+        b.be16_into(&mut tot);
         let tot = (tot as usize).min(b.remaining());
         let mut e = b.sub(tot);
         while e.remaining() >= 4 {
             let (mut et, mut el) = (0, 0);
-            e.u16_into(&mut et);
-            e.u16_into(&mut el);
+            e.be16_into(&mut et);
+            e.be16_into(&mut el);
             exts.num_dash(et);
             let el = el as usize;
             if el > e.remaining() {
@@ -200,7 +200,7 @@ pub fn server_hello(data: &[u8]) -> Option<ServerHello> {
             }
             if et == 0x2b && el == 2 {
                 let mut sv = 0;
-                e.u16_into(&mut sv);
+                e.be16_into(&mut sv);
                 if sv == 0x0304 {
                     out.versions.push(version_name(sv));
                     add12_later = false;
@@ -284,8 +284,8 @@ pub fn client_hello(data: &[u8], tcp: bool) -> Option<ClientHello> {
     let mut alpn = ['0', '0'];
 
     let mut c = match plen.checked_sub(2) {
-        Some(n) => Bsb::new(data.get(6..6 + n).unwrap_or(&[])),
-        None => Bsb::errored(),
+        Some(n) => Cursor::new(data.get(6..6 + n).unwrap_or(&[])),
+        None => Cursor::errored(),
     };
     if c.remaining() > 32 {
         c.skip(32);
@@ -297,10 +297,10 @@ pub fn client_hello(data: &[u8], tcp: bool) -> Option<ClientHello> {
         }
         c.skip(nl);
         let mut skip = 0;
-        c.u16_into(&mut skip);
+        c.be16_into(&mut skip);
         while !c.is_error() && skip >= 2 {
             let mut v = 0;
-            c.u16_into(&mut v);
+            c.be16_into(&mut v);
             if !is_grease(v) {
                 ja3.num_dash(v);
                 if ja4_ciphers.len() < JA4_MAX_CIPHERS {
@@ -317,13 +317,13 @@ pub fn client_hello(data: &[u8], tcp: bool) -> Option<ClientHello> {
 
         if c.remaining() >= 6 {
             let mut tot = 0;
-            c.u16_into(&mut tot);
+            c.be16_into(&mut tot);
             let tot = (tot as usize).min(c.remaining());
             let mut e = c.sub(tot);
             while e.remaining() >= 4 {
                 let (mut et, mut el) = (0, 0);
-                e.u16_into(&mut et);
-                e.u16_into(&mut el);
+                e.be16_into(&mut et);
+                e.be16_into(&mut el);
                 let el = el as usize;
                 if is_grease(et) {
                     e.skip(el);
@@ -351,11 +351,11 @@ pub fn client_hello(data: &[u8], tcp: bool) -> Option<ClientHello> {
                     0x000a => {
                         let mut x = e.sub(el);
                         let mut l = 0;
-                        x.u16_into(&mut l);
+                        x.be16_into(&mut l);
                         x.shrink(l as usize);
                         while x.remaining() >= 2 {
                             let mut v = 0;
-                            x.u16_into(&mut v);
+                            x.be16_into(&mut v);
                             if !is_grease(v) {
                                 curves.num_dash(v);
                             }
@@ -377,11 +377,11 @@ pub fn client_hello(data: &[u8], tcp: bool) -> Option<ClientHello> {
                     0x000d => {
                         let mut x = e.sub(el);
                         let mut l = 0;
-                        x.u16_into(&mut l);
+                        x.be16_into(&mut l);
                         x.shrink(l as usize);
                         while x.remaining() >= 2 {
                             let mut v = 0;
-                            x.u16_into(&mut v);
+                            x.be16_into(&mut v);
                             if ja4_algos.len() < JA4_MAX_LIST {
                                 ja4_algos.push(v as u16);
                             }
@@ -406,7 +406,7 @@ pub fn client_hello(data: &[u8], tcp: bool) -> Option<ClientHello> {
                         x.shrink(l as usize);
                         while x.remaining() >= 2 {
                             let mut v = 0;
-                            x.u16_into(&mut v);
+                            x.be16_into(&mut v);
                             if !is_grease(v) {
                                 ver = ver.max(v);
                             }

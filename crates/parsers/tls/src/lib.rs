@@ -1,16 +1,19 @@
 //! TLS (Arkime's tls.c and certs.c): classifies sessions that start with a TLS
-//! handshake record, then reads each direction's handshake records (buffered, capped)
+//! handshake record, then reads each direction's handshake records (kept whole by the
+//! framework, capped)
 //! for the version, cipher, session ids, SNI, JA3/JA3S, JA4 and the server's
 //! certificates. DTLS over UDP (dtls.rs) reuses the certificate reading.
 
-pub mod bsb;
 pub mod certs;
 pub mod ciphers;
 pub mod dtls;
 pub mod hello;
 
+use std::ops::ControlFlow;
+
 use trawl_config::{Config, ConfigError};
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 pub use trawl_parser_common::order::hash_order;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
@@ -140,8 +143,9 @@ pub struct TlsParser {
     ids: Ids,
     /// Which direction the server sends in.
     server_dir: usize,
-    /// Buffered bytes of each direction (at most [`MAX_BUFFER`]).
-    buf: [Records; 2],
+    /// Per direction: bytes at the front of what the framework holds that a save
+    /// already read (Arkime's tls_save empties its buffer).
+    flushed: [usize; 2],
     /// Directions that are done (not handshake, or past the server's key exchange).
     done: [bool; 2],
     /// Certificates of the current document.
@@ -286,102 +290,64 @@ fn client_record(cx: &mut Cx, s: &mut Session, p: &TlsParser, rec: &[u8]) {
     apply_client_hello(cx, s, &p.ids, body);
 }
 
-/// One direction's buffered bytes, cut into TLS records (pure, capped).
-#[derive(Debug, Default)]
-pub struct Records {
-    buf: Vec<u8>,
+/// TLS record framing: a 5-byte header (type, version, big-endian length) and at most
+/// [`MAX_BUFFER`] bytes in all.
+pub const RECORD: LengthPrefix = LengthPrefix::be(3, 2).plus(5).range(5, MAX_BUFFER);
+
+/// What the front of a direction's bytes holds, in Arkime's order of checks: a header
+/// first (5 bytes); a record that is not handshake stops the direction whatever its
+/// length, so its header alone is handed on as a whole "record"; a handshake record
+/// longer than [`MAX_BUFFER`] is [`Frame::Bad`].
+pub fn record_frame(b: &[u8]) -> Frame {
+    match b.first() {
+        Some(&t) if t != 0x16 && b.len() >= 5 => Frame::Whole(5),
+        _ => RECORD.frame(b),
+    }
 }
 
-/// What [`Records::next_record`] found.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Next {
-    /// A complete handshake record, header included.
-    Record(Vec<u8>),
-    /// The next record is not complete yet.
-    Incomplete,
-    /// The next record is not a handshake record.
-    NotHandshake,
-    /// The next record is longer than [`MAX_BUFFER`].
-    TooLong,
-}
-
-impl Records {
-    /// Appends as much of `data` as fits under [`MAX_BUFFER`]; returns how much.
-    pub fn push(&mut self, data: &[u8]) -> usize {
-        let n = MAX_BUFFER.saturating_sub(self.buf.len()).min(data.len());
-        self.buf.extend_from_slice(&data[..n]);
-        n
-    }
-
-    /// Bytes held.
-    pub fn len(&self) -> usize {
-        self.buf.len()
-    }
-
-    /// Whether nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
-    }
-
-    /// Drops what is held.
-    pub fn clear(&mut self) {
-        self.buf.clear();
-    }
-
-    /// What is held.
-    pub fn held(&self) -> &[u8] {
-        &self.buf
-    }
-
-    /// Takes the next complete handshake record.
-    pub fn next_record(&mut self) -> Next {
-        if self.buf.len() < 5 {
-            return Next::Incomplete;
-        }
-        if self.buf[0] != 0x16 {
-            return Next::NotHandshake;
-        }
-        let need = (usize::from(self.buf[3]) << 8 | usize::from(self.buf[4])) + 5;
-        if need > MAX_BUFFER {
-            return Next::TooLong;
-        }
-        if need > self.buf.len() {
-            return Next::Incomplete;
-        }
-        let rest = self.buf.split_off(need);
-        Next::Record(std::mem::replace(&mut self.buf, rest))
-    }
+/// The bytes the framework holds for the parser being saved, in direction `dir`. A
+/// parser is out of its slot while its `save` runs, and `save` runs between passes
+/// (after unregistered parsers' slots are gone), so its slot is the one without a
+/// parser.
+fn held_while_saving(s: &Session, dir: usize) -> &[u8] {
+    s.parsers
+        .iter()
+        .find(|p| p.name().is_none())
+        .map_or(&[], |p| p.held(dir))
 }
 
 impl TlsParser {
-    /// Processes the complete records buffered for `dir`; false when the session
-    /// should drop the parser.
-    fn drain(&mut self, cx: &mut Cx, s: &mut Session, dir: usize) -> bool {
-        loop {
-            match self.buf[dir].next_record() {
-                Next::Incomplete => return true,
-                Next::TooLong => {
-                    cx.add_tag(s, "tls:record-too-long");
-                    return false;
-                }
-                Next::NotHandshake => {
-                    self.buf[dir].clear();
-                    self.done[dir] = true;
-                    return !(self.done[0] && self.done[1]);
-                }
-                Next::Record(rec) => {
-                    if dir == self.server_dir {
-                        if server_record(cx, s, self, &rec[5..]) {
-                            self.buf[dir].clear();
-                            self.done[dir] = true;
-                            return !(self.done[0] && self.done[1]);
-                        }
-                    } else if rec.len() >= 6 && rec[5] == 1 {
-                        client_record(cx, s, self, &rec);
-                    }
-                }
-            }
+    /// Marks `dir` done; the parser unregisters once both are.
+    fn finish(&mut self, dir: usize) -> Parsed {
+        self.done[dir] = true;
+        if self.done[0] && self.done[1] {
+            Parsed::Skip
+        } else {
+            Parsed::Done(0)
         }
+    }
+
+    /// One whole record of `dir`, header included.
+    fn record(
+        &mut self,
+        cx: &mut Cx,
+        s: &mut Session,
+        rec: &[u8],
+        dir: usize,
+    ) -> ControlFlow<Parsed> {
+        if rec[0] != 0x16 {
+            // Not handshake: stop looking in this direction.
+            return ControlFlow::Break(self.finish(dir));
+        }
+        if dir == self.server_dir {
+            if server_record(cx, s, self, &rec[5..]) {
+                return ControlFlow::Break(self.finish(dir));
+            }
+        } else if rec.len() >= 6 && rec[5] == 1 {
+            // (6 bytes at least: a zero-length record has no message type.)
+            client_record(cx, s, self, rec);
+        }
+        ControlFlow::Continue(())
     }
 }
 
@@ -390,30 +356,54 @@ impl Parser for TlsParser {
         "tls"
     }
 
+    fn max_held(&self) -> usize {
+        MAX_BUFFER
+    }
+
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir.min(1);
         if self.done[dir] {
             return Parsed::Done(0);
         }
-        // As in Arkime, bytes that do not fit in the buffer end the parsing.
-        if self.buf[dir].push(data) < data.len() {
+        // Bytes a mid-session save already processed (and Arkime dropped) are still
+        // at the front of what the framework held: skip them.
+        let flushed = std::mem::take(&mut self.flushed[dir]).min(data.len());
+        let data = &data[flushed..];
+        // As in Arkime (arkime_parser_buf_add), held and new bytes together longer
+        // than the buffer end the parsing, before any record in them is read.
+        if data.len() > MAX_BUFFER {
             cx.add_tag(s, "tls:record-too-long");
             return Parsed::Skip;
         }
-        if !self.drain(cx, s, dir) {
-            return Parsed::Skip;
+        let r = for_each_frame(data, record_frame, |rec| self.record(cx, s, rec, dir));
+        match r {
+            // A handshake record longer than the buffer.
+            Parsed::Error => {
+                cx.add_tag(s, "tls:record-too-long");
+                Parsed::Error
+            }
+            // Like Arkime, claim nothing: later parsers see the same bytes. The
+            // server's side is called at every segment (needed 0): a save may process
+            // and drop what is held, and Arkime then checks its buffer cap segment by
+            // segment from there.
+            Parsed::Incomplete { consumed, needed } => Parsed::Incomplete {
+                consumed: consumed + flushed,
+                needed: if dir == self.server_dir { 0 } else { needed },
+            },
+            r => r,
         }
-        // Like Arkime, report nothing consumed: later parsers see the same bytes.
-        Parsed::Done(0)
     }
 
     fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {
+        // Arkime's tls_save: a server record not whole yet is read as far as it goes,
+        // and dropped.
         let d = self.server_dir;
-        let held = self.buf[d].held();
-        if held.len() > 5 && held[0] == 0x16 {
-            let rec = held.to_vec();
-            self.buf[d].clear();
-            server_record(cx, s, self, &rec[5..]);
+        let held = held_while_saving(s, d);
+        let rest = held.get(self.flushed[d]..).unwrap_or(&[]);
+        if rest.len() > 5 && rest[0] == 0x16 {
+            let rec = rest[5..].to_vec();
+            self.flushed[d] = held.len();
+            server_record(cx, s, self, &rec);
         }
         // The certificates already are in the field; a new document starts afresh.
         self.certs.saved();
@@ -446,7 +436,7 @@ fn classify(t: &TlsFields, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize
         } else {
             dir.min(1)
         },
-        buf: [Records::default(), Records::default()],
+        flushed: [0, 0],
         done: [false, false],
         certs: t.cert_state(),
     };

@@ -4,24 +4,45 @@
 
 use super::certs::{parse_certificate, parse_certificate_list};
 use super::hello::{client_hello, is_grease, server_hello, version_name};
-use super::{hash_order, Next, Records, MAX_BUFFER};
+use std::ops::ControlFlow;
+
+use trawl_parser_common::frame::{for_each_frame, Frame};
+use trawl_session::parsers::Parsed;
+
+use super::{hash_order, record_frame, MAX_BUFFER};
 
 const CURVE_CLIENT: &[u8] = include_bytes!("testdata/badcurveball-client.bin");
 const CURVE_SERVER: &[u8] = include_bytes!("testdata/badcurveball-server.bin");
 const SELF_CLIENT: &[u8] = include_bytes!("testdata/ssl-selfsign-client.bin");
 const SELF_SERVER: &[u8] = include_bytes!("testdata/ssl-selfsign-server.bin");
 
-/// The handshake records of a stream, cut by [`Records`] from `chunk`-sized pieces.
+/// The framework's part: holds what [`record_frame`] leaves incomplete and hands
+/// it back in front of the next piece; `f` sees each whole record.
+struct Held(Vec<u8>);
+
+impl Held {
+    fn feed(&mut self, piece: &[u8], mut f: impl FnMut(&[u8])) -> Parsed {
+        self.0.extend_from_slice(piece);
+        let r = for_each_frame(&self.0, record_frame, |rec| {
+            f(rec);
+            ControlFlow::Continue(())
+        });
+        if let Parsed::Incomplete { consumed, .. } = r {
+            self.0.drain(..consumed);
+        }
+        r
+    }
+}
+
+/// The handshake records of a stream, cut from `chunk`-sized pieces.
 fn records(stream: &[u8], chunk: usize) -> Vec<Vec<u8>> {
-    let mut r = Records::default();
+    let mut h = Held(Vec::new());
     let mut out = Vec::new();
     for piece in stream.chunks(chunk) {
-        assert_eq!(r.push(piece), piece.len());
-        while let Next::Record(rec) = r.next_record() {
-            out.push(rec);
-        }
+        let r = h.feed(piece, |rec| out.push(rec.to_vec()));
+        assert!(matches!(r, Parsed::Incomplete { .. }), "{r:?}");
     }
-    assert!(r.is_empty());
+    assert!(h.0.is_empty());
     out
 }
 
@@ -86,12 +107,18 @@ fn split_client_hello_is_reassembled() {
         let recs = records(CURVE_CLIENT, chunk);
         assert_eq!(recs, vec![CURVE_CLIENT.to_vec()], "chunk {chunk}");
     }
-    let mut r = Records::default();
-    r.push(&CURVE_CLIENT[..300]);
-    assert_eq!(r.next_record(), Next::Incomplete);
-    r.push(&CURVE_CLIENT[300..]);
-    assert_eq!(r.next_record(), Next::Record(CURVE_CLIENT.to_vec()));
-    assert_eq!(r.next_record(), Next::Incomplete);
+    // Cut inside the record: nothing consumed, the whole record needed.
+    assert_eq!(
+        record_frame(&CURVE_CLIENT[..300]),
+        Frame::Partial {
+            needed: CURVE_CLIENT.len()
+        }
+    );
+    assert_eq!(
+        record_frame(&CURVE_CLIENT[..3]),
+        Frame::Partial { needed: 5 }
+    );
+    assert_eq!(record_frame(CURVE_CLIENT), Frame::Whole(CURVE_CLIENT.len()));
 }
 
 #[test]
@@ -168,25 +195,42 @@ fn self_signed_sslv3() {
 
 #[test]
 fn record_limits() {
-    let mut r = Records::default();
-    r.push(&[0x17, 0x03, 0x03, 0x00, 0x10, 0]);
-    assert_eq!(r.next_record(), Next::NotHandshake);
-    let mut r = Records::default();
-    r.push(&[0x16, 0x03, 0x01, 0xff, 0xff, 1]);
-    assert_eq!(r.next_record(), Next::TooLong);
-    // The buffer never grows past its cap.
-    let mut r = Records::default();
-    let big = vec![0x16u8; MAX_BUFFER + 100];
-    assert_eq!(r.push(&big), MAX_BUFFER);
-    assert_eq!(r.push(&big), 0);
-    assert_eq!(r.len(), MAX_BUFFER);
-    // A zero-length handshake record is a record (not a ClientHello).
-    let mut r = Records::default();
-    r.push(&[0x16, 0x03, 0x01, 0x00, 0x00]);
+    // Not handshake: its header alone is handed on (whatever its length), and the
+    // parser stops there; fewer than 5 bytes are not judged yet.
     assert_eq!(
-        r.next_record(),
-        Next::Record(vec![0x16, 0x03, 0x01, 0x00, 0x00])
+        record_frame(&[0x17, 0x03, 0x03, 0xff, 0xff, 0]),
+        Frame::Whole(5)
     );
+    assert_eq!(record_frame(&[0x17, 0x03]), Frame::Partial { needed: 5 });
+    // Longer than the buffer: not read.
+    assert_eq!(record_frame(&[0x16, 0x03, 0x01, 0xff, 0xff, 1]), Frame::Bad);
+    let at_cap = (MAX_BUFFER as u16 - 5).to_be_bytes();
+    assert_eq!(
+        record_frame(&[0x16, 3, 1, at_cap[0], at_cap[1]]),
+        Frame::Partial { needed: MAX_BUFFER }
+    );
+    let over = (MAX_BUFFER as u16 - 4).to_be_bytes();
+    assert_eq!(record_frame(&[0x16, 3, 1, over[0], over[1]]), Frame::Bad);
+    // A zero-length handshake record is a record (not a ClientHello).
+    assert_eq!(
+        record_frame(&[0x16, 0x03, 0x01, 0x00, 0x00]),
+        Frame::Whole(5)
+    );
+    // Two records in one piece, then the start of a third: both whole ones are
+    // handed on, the third's header is kept.
+    let mut h = Held(Vec::new());
+    let mut seen = Vec::new();
+    let two = [CURVE_CLIENT, CURVE_CLIENT, &CURVE_CLIENT[..4]].concat();
+    let r = h.feed(&two, |rec| seen.push(rec.len()));
+    assert_eq!(seen, vec![CURVE_CLIENT.len(); 2]);
+    assert_eq!(
+        r,
+        Parsed::Incomplete {
+            consumed: 2 * CURVE_CLIENT.len(),
+            needed: 5
+        }
+    );
+    assert_eq!(h.0, CURVE_CLIENT[..4].to_vec());
 }
 
 #[test]
@@ -281,14 +325,13 @@ fn random_mutations_never_panic() {
             let cut = (rng.next() as usize) % d.len();
             d.truncate(cut);
         }
-        let mut r = Records::default();
+        let mut h = Held(Vec::new());
         let chunk = 1 + (rng.next() % 600) as usize;
         for piece in d.chunks(chunk) {
-            r.push(piece);
-            while let Next::Record(rec) = r.next_record() {
-                if rec.len() > 5 {
+            let r = h.feed(piece, |rec| {
+                if rec[0] == 0x16 && rec.len() > 5 {
                     let _ = client_hello(&rec[5..], round % 2 == 0);
-                    for (t, body) in messages(&rec) {
+                    for (t, body) in messages(rec) {
                         match t {
                             2 => {
                                 let _ = server_hello(body);
@@ -303,6 +346,9 @@ fn random_mutations_never_panic() {
                         }
                     }
                 }
+            });
+            if r == Parsed::Error {
+                break;
             }
         }
         // And the raw bytes straight into every parser.

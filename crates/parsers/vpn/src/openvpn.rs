@@ -4,15 +4,24 @@
 //! handshake messages go to TLS (ClientHello, ServerHello, Certificate), until data
 //! records show the tunnel is up. Over TCP each record has a 2-byte length.
 
+use std::ops::ControlFlow;
+
+use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_tls::{CertState, TlsFields};
-use trawl_session::parsers::{has_parser, register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::parsers::{has_parser, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
+/// Arkime's cap on each of its buffers (the TCP framing and the inner TLS stream).
 const BUF_MAX: usize = 65535;
 const MAX_FRAMES: u16 = 256;
 const P_CONTROL_V1: u8 = 4;
 const P_DATA_V1: u8 = 6;
 const P_DATA_V2: u8 = 9;
+
+/// Over TCP each record has a 2-byte length before it; a length of 0 is not OpenVPN.
+const TCP_RECORD: LengthPrefix = LengthPrefix::be(0, 2).plus(2).range(3, usize::MAX);
+/// A TLS record: type, version, 2-byte length of what follows the 5-byte header.
+const TLS_RECORD: LengthPrefix = LengthPrefix::be(3, 2).plus(5);
 
 /// The HMAC size a HARD_RESET_CLIENT_V2 record (from its opcode byte) implies, or
 /// None if it is not one: opcode 7 key 0, a known length, the last five bytes zero.
@@ -31,13 +40,15 @@ pub fn client_hard_reset(d: &[u8]) -> Option<usize> {
     d[d.len() - 5..].iter().all(|&b| b == 0).then_some(hmac)
 }
 
-/// The TLS bytes of a P_CONTROL_V1 record; Err(()) when the record ends the parse.
-fn control_payload(p: &[u8], hmac: usize) -> Result<Option<&[u8]>, ()> {
+/// The TLS bytes of a P_CONTROL_V1 record; Err when the record ends the parse: Skip
+/// at a data record (the tunnel is up), Error at a control record too short for its
+/// header.
+fn control_payload(p: &[u8], hmac: usize) -> Result<Option<&[u8]>, Parsed> {
     let Some(&op) = p.first() else {
         return Ok(None);
     };
     match op >> 3 {
-        P_DATA_V1 | P_DATA_V2 => return Err(()),
+        P_DATA_V1 | P_DATA_V2 => return Err(Parsed::Skip),
         P_CONTROL_V1 => {}
         _ => return Ok(None),
     }
@@ -45,16 +56,30 @@ fn control_payload(p: &[u8], hmac: usize) -> Result<Option<&[u8]>, ()> {
     if hmac > 0 {
         at += hmac + 8;
     }
-    let arr = usize::from(*p.get(at).ok_or(())?);
+    let arr = usize::from(*p.get(at).ok_or(Parsed::Error)?);
     at += 1 + arr * 4;
     if arr > 0 {
         at += 8;
     }
     at += 4;
     if at > p.len() {
-        return Err(());
+        return Err(Parsed::Error);
     }
     Ok((at < p.len()).then(|| &p[at..]))
+}
+
+/// What the front of the inner TLS stream holds: only handshake records are read
+/// (anything else means the handshake is over).
+fn tls_frame(b: &[u8]) -> Frame {
+    if b.len() < TLS_RECORD.header() {
+        Frame::Partial {
+            needed: TLS_RECORD.header(),
+        }
+    } else if b[0] != 0x16 {
+        Frame::Bad
+    } else {
+        TLS_RECORD.frame(b)
+    }
 }
 
 #[derive(Debug)]
@@ -62,8 +87,11 @@ struct OpenVpn {
     tcp: bool,
     hmac: usize,
     frames: u16,
-    framing: ParserBuf,
-    tls: ParserBuf,
+    /// Per direction, the TLS stream carried in P_CONTROL_V1 records not yet read (a
+    /// record may span several control records). The framework keeps the session's
+    /// bytes, not this stream derived from them, so the parser keeps it, with
+    /// Arkime's cap.
+    tls: [Vec<u8>; 2],
     /// TLS's fields, which the handshake inside fills.
     fields: Option<TlsFields>,
     certs: CertState,
@@ -72,21 +100,16 @@ struct OpenVpn {
 impl OpenVpn {
     /// Hands the complete handshake records gathered for `dir` to TLS.
     fn consume_tls(&mut self, cx: &mut Cx, s: &mut Session, dir: usize) -> Parsed {
-        while self.tls.get(dir).len() >= 5 {
-            let b = self.tls.get(dir);
-            if b[0] != 0x16 {
-                return Parsed::Skip;
-            }
-            let len = usize::from(u16::from_be_bytes([b[3], b[4]]));
-            if b.len() - 5 < len {
-                return Parsed::Done(0);
-            }
-            let rec = b[5..5 + len].to_vec();
-            let mut h = &rec[..];
+        let stream = std::mem::take(&mut self.tls[dir]);
+        // A handshake message longer than its record (Arkime's reader errs).
+        let mut malformed = false;
+        let r = for_each_frame(&stream, tls_frame, |rec| {
+            let mut h = &rec[5..];
             while h.len() >= 4 {
                 let hlen = usize::from(h[1]) << 16 | usize::from(h[2]) << 8 | usize::from(h[3]);
                 if h.len() - 4 < hlen {
-                    return Parsed::Skip;
+                    malformed = true;
+                    return ControlFlow::Break(Parsed::Error);
                 }
                 let (msg, rest) = h.split_at(4 + hlen);
                 match (msg[0], &self.fields) {
@@ -97,9 +120,19 @@ impl OpenVpn {
                 }
                 h = rest;
             }
-            self.tls.del(dir, 5 + len);
+            ControlFlow::Continue(())
+        });
+        match r {
+            Parsed::Incomplete { consumed, .. } => {
+                self.tls[dir] = stream;
+                self.tls[dir].drain(..consumed);
+                Parsed::Done(0)
+            }
+            // A record other than a handshake: the handshake is over (Arkime
+            // unregisters, it is no error).
+            Parsed::Error if !malformed => Parsed::Skip,
+            r => r,
         }
-        Parsed::Done(0)
     }
 
     fn record(&mut self, cx: &mut Cx, s: &mut Session, p: &[u8], dir: usize) -> Parsed {
@@ -108,12 +141,14 @@ impl OpenVpn {
             return Parsed::Skip;
         }
         match control_payload(p, self.hmac) {
-            Err(()) => Parsed::Skip,
+            Err(end) => end,
             Ok(None) => Parsed::Done(0),
             Ok(Some(ssl)) => {
-                if !self.tls.add(dir, ssl) {
+                // Arkime's buffer refuses a TLS record longer than its cap.
+                if self.tls[dir].len() + ssl.len() > BUF_MAX {
                     return Parsed::Skip;
                 }
+                self.tls[dir].extend_from_slice(ssl);
                 self.consume_tls(cx, s, dir)
             }
         }
@@ -130,25 +165,24 @@ impl Parser for OpenVpn {
         if !self.tcp {
             return self.record(cx, s, data, dir);
         }
-        if !self.framing.add(dir, data) {
+        // Arkime appends each segment to a buffer of at most BUF_MAX bytes before it
+        // reads any record, and unregisters when the bytes kept and the new ones do
+        // not fit: the same rule here, before the records are read.
+        if data.len() > BUF_MAX {
             return Parsed::Skip;
         }
-        while self.framing.get(dir).len() >= 2 {
-            let b = self.framing.get(dir);
-            let len = usize::from(u16::from_be_bytes([b[0], b[1]]));
-            if len == 0 {
-                return Parsed::Skip;
-            }
-            if b.len() - 2 < len {
-                break;
-            }
-            let rec = b[2..2 + len].to_vec();
-            if let Parsed::Skip = self.record(cx, s, &rec, dir) {
-                return Parsed::Skip;
-            }
-            self.framing.del(dir, 2 + len);
-        }
-        Parsed::Done(0)
+        for_each_frame(
+            data,
+            |b| TCP_RECORD.frame(b),
+            |rec| match self.record(cx, s, &rec[2..], dir) {
+                Parsed::Done(_) => ControlFlow::Continue(()),
+                end => ControlFlow::Break(end),
+            },
+        )
+    }
+
+    fn max_held(&self) -> usize {
+        BUF_MAX
     }
 
     fn save(&mut self, _cx: &mut Cx, _s: &mut Session, _final: bool) {
@@ -167,8 +201,7 @@ fn start(cx: &mut Cx, s: &mut Session, tls: Option<TlsFields>, tcp: bool, hmac: 
             tcp,
             hmac,
             frames: 0,
-            framing: ParserBuf::new(BUF_MAX),
-            tls: ParserBuf::new(BUF_MAX),
+            tls: [Vec::new(), Vec::new()],
             fields: tls,
             certs: tls.map(|t| t.cert_state()).unwrap_or_default(),
         }),
@@ -250,8 +283,11 @@ mod tests {
         p.extend_from_slice(&[0x16, 3, 1, 0, 0]);
         assert_eq!(control_payload(&p, 0), Ok(Some(&[0x16, 3, 1, 0, 0][..])));
         // The same with a 20-byte HMAC is too short: the parse ends.
-        assert_eq!(control_payload(&p, 20), Err(()));
-        assert_eq!(control_payload(&[P_DATA_V2 << 3, 0, 0], 0), Err(()));
+        assert_eq!(control_payload(&p, 20), Err(Parsed::Error));
+        assert_eq!(
+            control_payload(&[P_DATA_V2 << 3, 0, 0], 0),
+            Err(Parsed::Skip)
+        );
         assert_eq!(control_payload(&[7 << 3], 0), Ok(None));
         for n in 0..p.len() {
             let _ = control_payload(&p[..n], 0);

@@ -4,14 +4,29 @@
 //! XOR-mapped address is neither end of the session.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::ControlFlow;
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 const MAGIC: u32 = 0x2112_a442;
-/// Most bytes buffered per direction on TCP.
+/// Most bytes buffered per direction on TCP (Arkime's default parser buffer).
 const MAX_BUF: usize = 8192;
+/// Over TCP: the 20-byte header, whose length counts the attributes after it; a
+/// message longer than the buffer is not read.
+const TCP_MESSAGE: LengthPrefix = LengthPrefix::be(2, 2).plus(20).range(20, MAX_BUF);
+
+/// What the front of a TCP stream holds (the length is read once the whole header
+/// is there, as Arkime does).
+fn tcp_frame(b: &[u8]) -> Frame {
+    if b.len() < 20 {
+        Frame::Partial { needed: 20 }
+    } else {
+        TCP_MESSAGE.frame(b)
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 struct Ids {
@@ -223,7 +238,6 @@ fn add(cx: &mut Cx, s: &mut Session, ids: &Ids, m: &Message<'_>) {
 struct Stun {
     ids: Ids,
     tcp: bool,
-    buf: ParserBuf,
 }
 
 impl Parser for Stun {
@@ -231,36 +245,37 @@ impl Parser for Stun {
         "stun"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
         if !self.tcp {
             return match message(data) {
                 Some(m) => {
                     add(cx, s, &self.ids, &m);
                     Parsed::Done(0)
                 }
-                None => Parsed::Skip,
+                None => Parsed::Error,
             };
         }
-        let dir = dir & 1;
-        if !self.buf.add(dir, data) {
+        // Arkime appends each segment to a buffer of at most MAX_BUF bytes before it
+        // reads any message, and unregisters when the bytes kept and the new ones do
+        // not fit: the same rule here, before the messages are read.
+        if data.len() > MAX_BUF {
             return Parsed::Skip;
         }
-        while self.buf.get(dir).len() >= 20 {
-            let b = self.buf.get(dir);
-            let n = usize::from(u16::from_be_bytes([b[2], b[3]])) + 20;
-            if n > MAX_BUF {
-                cx.add_tag(s, "stun:message-too-long");
-                return Parsed::Skip;
-            }
-            if b.len() < n {
-                break;
-            }
-            if let Some(m) = message(&b[..n]) {
+        let r = for_each_frame(data, tcp_frame, |m| {
+            // A whole message that does not read as STUN is passed over.
+            if let Some(m) = message(m) {
                 add(cx, s, &self.ids, &m);
             }
-            self.buf.del(dir, n);
+            ControlFlow::Continue(())
+        });
+        if r == Parsed::Error {
+            cx.add_tag(s, "stun:message-too-long");
         }
-        Parsed::Done(0)
+        r
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_BUF
     }
 }
 
@@ -268,11 +283,7 @@ fn attach(cx: &mut Cx, s: &mut Session, tcp: bool, ids: Ids) {
     cx.add_protocol(s, "stun");
     register_parser(
         s,
-        Box::new(Stun {
-            ids,
-            tcp,
-            buf: ParserBuf::new(MAX_BUF),
-        }),
+        Box::new(Stun { ids, tcp }),
     );
 }
 

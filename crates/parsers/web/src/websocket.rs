@@ -2,9 +2,12 @@
 //! to an `Upgrade: websocket` request: opcodes, frame and masked-frame counts, payload
 //! bytes, samples of the first text frames and close codes and reasons.
 
+use std::ops::ControlFlow;
+
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::text::latin1;
-use trawl_session::parsers::{has_parser, register_parser, Parsed, Parser, ParserBuf};
+use trawl_parser_common::frame::{for_each_frame, Frame};
+use trawl_session::parsers::{has_parser, register_parser, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 const OPCODES: [&str; 16] = [
@@ -104,15 +107,102 @@ pub struct Ids {
     samples: u32,
 }
 
+/// Most bytes kept per direction (Arkime's default parser buffer): a frame longer
+/// than this is counted but its payload not read.
+const MAX_HELD: usize = 8192;
+/// Longest payload accepted (Arkime keeps header and payload within an `int`).
+const MAX_PAYLOAD: u64 = 0x7fff_ffff - 14;
+
+/// Bytes a frame header needs, from as much of it as is there.
+fn header_needed(p: &[u8]) -> usize {
+    let Some(&b1) = p.get(1) else {
+        return 2;
+    };
+    let len = match b1 & 0x7f {
+        126 => 4,
+        127 => 10,
+        _ => 2,
+    };
+    len + if b1 & 0x80 != 0 { 4 } else { 0 }
+}
+
+/// What the front of a direction holds: a whole frame, one to wait for, or one too
+/// long to keep, handed over whole as far as it goes (its payload is then skipped).
+fn frame(b: &[u8]) -> Frame {
+    let Some(h) = header(b) else {
+        return Frame::Partial {
+            needed: header_needed(b),
+        };
+    };
+    if h.payload > MAX_PAYLOAD {
+        return Frame::Bad;
+    }
+    let total = h.len + h.payload as usize;
+    if total <= b.len() {
+        Frame::Whole(total)
+    } else if total <= MAX_HELD {
+        Frame::Partial { needed: total }
+    } else {
+        Frame::Whole(b.len())
+    }
+}
+
 #[derive(Debug)]
 struct WebSocket {
     ids: Ids,
-    buf: ParserBuf,
     payload_bytes: u64,
     frames: u32,
     masked: u32,
     samples: u32,
     cur_opcode: [u8; 2],
+}
+
+impl WebSocket {
+    /// One frame: `b` holds its header and its payload, all of it or (a frame too
+    /// long to keep) as much as there was.
+    fn frame(&mut self, cx: &mut Cx, s: &mut Session, h: &Header, b: &[u8], dir: usize) {
+        let ids = self.ids;
+        let total = h.len + h.payload as usize;
+        let complete = total <= b.len();
+        let reg = &cx.shared.fields;
+        if h.opcode != 0 {
+            if h.opcode == 1 || h.opcode == 2 {
+                self.cur_opcode[dir] = h.opcode;
+            }
+            s.fields
+                .string_add(reg, ids.opcode, OPCODES[usize::from(h.opcode)]);
+        }
+        self.frames += 1;
+        self.payload_bytes += h.payload;
+        if h.mask.is_some() {
+            self.masked += 1;
+        }
+        let eff = if h.opcode == 0 {
+            self.cur_opcode[dir]
+        } else {
+            h.opcode
+        };
+        if complete && (eff == 1 || h.opcode == 8) {
+            let pay = &b[h.len..total];
+            if eff == 1 && self.samples < ids.samples && !pay.is_empty() {
+                let n = pay.len().min(SAMPLE_MAX);
+                let t = printable(&pay[..n], h.mask, 0, b"\t\n\r");
+                if !t.is_empty() || n == 0 {
+                    s.fields.string_add(reg, ids.text_sample, &latin1(&t));
+                    self.samples += 1;
+                }
+            } else if h.opcode == 8 && pay.len() >= 2 {
+                let m = h.mask.unwrap_or([0; 4]);
+                let code = u16::from_be_bytes([pay[0] ^ m[0], pay[1] ^ m[1]]);
+                s.fields.int_add(reg, ids.close_code, u32::from(code));
+                let r = &pay[2..pay.len().min(2 + 123)];
+                let t = printable(r, h.mask, 2, b"\t");
+                if !t.is_empty() {
+                    s.fields.string_add(reg, ids.close_reason, &latin1(&t));
+                }
+            }
+        }
+    }
 }
 
 impl Parser for WebSocket {
@@ -122,73 +212,41 @@ impl Parser for WebSocket {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
-        if !self.buf.add(dir, data) {
+        // Arkime appends each segment to a buffer of at most MAX_HELD bytes before it
+        // reads any frame, and gives up when the bytes kept and the new ones do not
+        // fit: the same rule here, before the frames are read.
+        if data.len() > MAX_HELD {
             cx.add_tag(s, "websocket:frame-too-long");
             return Parsed::Skip;
         }
-        let ids = self.ids;
-        loop {
-            let b = self.buf.get(dir);
-            if b.len() < 2 {
-                return Parsed::Done(0);
-            }
+        let mut at = 0;
+        let r = for_each_frame(data, frame, |b| {
             let Some(h) = header(b) else {
-                return Parsed::Done(0);
+                return ControlFlow::Break(Parsed::Error);
             };
-            if h.payload > 0x7fff_ffff - 14 {
-                cx.add_tag(s, "websocket:bad-length");
-                return Parsed::Skip;
-            }
+            self.frame(cx, s, &h, b, dir);
             let total = h.len + h.payload as usize;
-            let complete = total <= b.len();
-            if !complete && total <= self.buf.max() {
-                return Parsed::Done(0);
-            }
-            let reg = &cx.shared.fields;
-            if h.opcode != 0 {
-                if h.opcode == 1 || h.opcode == 2 {
-                    self.cur_opcode[dir] = h.opcode;
-                }
-                s.fields
-                    .string_add(reg, ids.opcode, OPCODES[usize::from(h.opcode)]);
-            }
-            self.frames += 1;
-            self.payload_bytes += h.payload;
-            if h.mask.is_some() {
-                self.masked += 1;
-            }
-            let eff = if h.opcode == 0 {
-                self.cur_opcode[dir]
+            let start = at;
+            at += b.len();
+            if b.len() < total {
+                // A frame too long to keep: the rest of its payload is dropped as it
+                // comes, and the next frame read after it.
+                ControlFlow::Break(Parsed::Incomplete {
+                    consumed: start + total,
+                    needed: 0,
+                })
             } else {
-                h.opcode
-            };
-            if complete && (eff == 1 || h.opcode == 8) {
-                let pay = &b[h.len..total];
-                if eff == 1 && self.samples < ids.samples && !pay.is_empty() {
-                    let n = pay.len().min(SAMPLE_MAX);
-                    let t = printable(&pay[..n], h.mask, 0, b"\t\n\r");
-                    if !t.is_empty() || n == 0 {
-                        s.fields.string_add(reg, ids.text_sample, &latin1(&t));
-                        self.samples += 1;
-                    }
-                } else if h.opcode == 8 && pay.len() >= 2 {
-                    let m = h.mask.unwrap_or([0; 4]);
-                    let code = u16::from_be_bytes([pay[0] ^ m[0], pay[1] ^ m[1]]);
-                    s.fields.int_add(reg, ids.close_code, u32::from(code));
-                    let r = &pay[2..pay.len().min(2 + 123)];
-                    let t = printable(r, h.mask, 2, b"\t");
-                    if !t.is_empty() {
-                        s.fields.string_add(reg, ids.close_reason, &latin1(&t));
-                    }
-                }
+                ControlFlow::Continue(())
             }
-            if complete {
-                self.buf.del(dir, total);
-            } else {
-                self.buf.skip(dir, total);
-                return Parsed::Done(0);
-            }
+        });
+        if r == Parsed::Error {
+            cx.add_tag(s, "websocket:bad-length");
         }
+        r
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_HELD
     }
 
     fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {
@@ -215,7 +273,6 @@ pub fn attach(ids: Ids, s: &mut Session) {
         s,
         Box::new(WebSocket {
             ids,
-            buf: ParserBuf::new(8192),
             payload_bytes: 0,
             frames: 0,
             masked: 0,
@@ -311,6 +368,22 @@ mod tests {
         for n in 0..f.len() {
             let _ = header(&f[..n]);
         }
+    }
+
+    #[test]
+    fn framing() {
+        // Headers cut short say how much of them is needed.
+        assert_eq!(frame(&[0x81]), Frame::Partial { needed: 2 });
+        assert_eq!(frame(&[0x81, 0xfe, 0]), Frame::Partial { needed: 8 });
+        assert_eq!(frame(&[0x82, 127, 0]), Frame::Partial { needed: 10 });
+        // Whole, waited for, or (longer than what is kept) handed over as it is.
+        assert_eq!(frame(&[0x81, 2, b'h', b'i', 0x81]), Frame::Whole(4));
+        assert_eq!(frame(&[0x81, 2, b'h']), Frame::Partial { needed: 4 });
+        let long = [0x82, 126, 0x20, 0x00, 0, 0];
+        assert_eq!(frame(&long), Frame::Whole(6));
+        let mut absurd = vec![0x82, 127];
+        absurd.extend_from_slice(&u64::MAX.to_be_bytes());
+        assert_eq!(frame(&absurd), Frame::Bad);
     }
 
     #[test]

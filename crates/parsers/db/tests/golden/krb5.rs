@@ -157,3 +157,26 @@ fn udp_tgs_request_and_unknown_principal_error() {
         })
     );
 }
+
+#[test]
+fn tcp_records_are_read_one_per_call_as_in_arkime() {
+    let as_req = kdc_req(0x6a, 10, "alice", &["krbtgt", "EXAMPLE.COM"], &[18]);
+    let tgs_req = kdc_req(0x6c, 12, "alice", &["cifs", "fs1.example.com"], &[23]);
+    let last = kdc_req(0x6c, 12, "alice", &["http", "www.example.com"], &[3]);
+    let frames = TcpConversation::new("10.0.0.5:49732", "10.0.0.1:88")
+        .handshake()
+        // Two records in one segment: Arkime reads the first, and keeps the second
+        // until more bytes come in that direction.
+        .client(&cat(&[record(&as_req), record(&tgs_req)]))
+        // These bring the second in; the third waits in turn, and nothing follows.
+        .client(&record(&last))
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "krb5"]));
+    assert_eq!(
+        doc["krb5"]["sname"],
+        json!(["krbtgt/EXAMPLE.COM", "cifs/fs1.example.com"])
+    );
+    assert_eq!(doc["krb5"]["etype"], json!(["aes256-cts-hmac-sha1-96", "rc4-hmac"]));
+}

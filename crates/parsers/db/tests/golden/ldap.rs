@@ -146,3 +146,64 @@ fn sicily_ntlm_bind() {
     );
     assert_eq!(doc["user"], json!(["alice"]));
 }
+
+#[test]
+fn split_binds_then_a_direction_read_past_6000_bytes() {
+    // The first bind in segments of 16 bytes, with a second bind in the same segment
+    // as its end; both are kept by the framework and read together.
+    let first = bind(1, "cn=alice,dc=example,dc=com", der(0x80, b"secret"));
+    let second = bind(2, "", der(0x80, b""));
+    // A modify request [APPLICATION 6] with a 6100-byte value: past 6000 bytes the
+    // direction is read (what is there of this message too) and given up, so the
+    // third bind, after it, is never read.
+    let big = message(
+        3,
+        der(
+            0x66,
+            &cat(&[
+                der(0x04, b"cn=alice,dc=example,dc=com"),
+                der(
+                    0x30,
+                    &der(
+                        0x30,
+                        &cat(&[
+                            der(0x0a, &[2]),
+                            der(
+                                0x30,
+                                &cat(&[
+                                    der(0x04, b"description"),
+                                    der(0x31, &der(0x04, &[b'x'; 6100])),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ),
+            ]),
+        ),
+    );
+    let third = bind(4, "cn=bob,dc=example,dc=com", der(0x80, b"pw"));
+    let mut start = first.clone();
+    start.extend_from_slice(&second);
+    let frames = TcpConversation::new("10.0.0.5:51202", "10.0.0.9:389")
+        .handshake()
+        .segment(16)
+        .client(&first[..first.len() - 3])
+        .client(&cat(&[first[first.len() - 3..].to_vec(), second]))
+        .segment(1460)
+        .server(&bind_response(1, 0, b""))
+        .client(&big)
+        .client(&third)
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "ldap"]));
+    assert_eq!(
+        doc["ldap"],
+        json!({
+            "authtype": ["simple", "none"],
+            "authtypeCnt": 2,
+            "bindname": ["cn=alice,dc=example,dc=com", "<ROOT>"],
+            "bindnameCnt": 2,
+        })
+    );
+}

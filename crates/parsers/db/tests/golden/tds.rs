@@ -148,3 +148,19 @@ fn integrated_login_with_ntlm() {
     );
     assert_eq!(doc["user"], json!(["alice"]));
 }
+
+#[test]
+fn login7_and_sspi_packet_in_one_segment() {
+    // The LOGIN7 (NTLM negotiate) and the SSPI packet (authenticate) sent together:
+    // both are read from the one segment.
+    let frames = TcpConversation::new("10.0.0.5:55002", "10.0.0.30:1433")
+        .handshake()
+        .client(&[login7("", &negotiate()), packet(0x11, 1, &authenticate())].concat())
+        .server(&tabular(&[0xed, 0x10, 0x00]))
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "tds", "ntlm"]));
+    assert_eq!(doc["ntlm"]["type"], json!([1, 3]));
+    assert_eq!(doc["user"], json!(["alice"]));
+}

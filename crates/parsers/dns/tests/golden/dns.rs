@@ -330,3 +330,36 @@ fn mdns_announcement_without_a_question() {
         }])
     );
 }
+
+#[test]
+fn tcp_message_too_long_to_keep_is_skipped() {
+    // A message of 9000 bytes (more than the 8192 kept) between two queries: it is
+    // tagged and its bytes dropped as they go by, across the segments that carry it;
+    // the query after it is read.
+    let mut q1 = header(0x0101, 0x0100, [1, 0, 0, 0]);
+    question(&mut q1, "one.example.org", 1, 1);
+    let mut q2 = header(0x0202, 0x0100, [1, 0, 0, 0]);
+    question(&mut q2, "two.example.org", 28, 1);
+    let mut big = header(0x0303, 0x0100, [1, 0, 0, 0]);
+    question(&mut big, "big.example.org", 16, 1);
+    big.resize(9000, 0xee);
+    let client = [framed(&q1), framed(&big), framed(&q2)].concat();
+    let frames = TcpConversation::new("10.0.0.1:40001", "10.0.0.53:53")
+        .handshake()
+        .segment(1460)
+        .client(&client)
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "dns"]));
+    assert_eq!(doc["tags"], json!(["dns:tcp-message-too-long"]));
+    assert_eq!(doc["dnsCnt"], json!(2));
+    let mut hosts: Vec<&str> = doc["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["queryHost"].as_str().unwrap())
+        .collect();
+    hosts.sort_unstable();
+    assert_eq!(hosts, ["one.example.org", "two.example.org"]);
+}

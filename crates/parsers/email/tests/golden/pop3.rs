@@ -11,7 +11,10 @@ fn user_command() {
         .client(b"CAPA\r\n")
         // A USER line from the server (its capability list) is not a user.
         .server(b"+OK Capability list follows\r\nUSER\r\nUIDL\r\nTOP\r\n.\r\n")
+        // The USER line in 5-byte segments: joined by the framework.
+        .segment(5)
         .client(b"USER  Alice.Smith \r\n")
+        .segment(1460)
         .server(b"+OK\r\n")
         .client(b"PASS secret\r\n")
         .server(b"+OK Logged in.\r\n")

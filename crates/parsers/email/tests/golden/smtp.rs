@@ -189,3 +189,36 @@ OjAwLCByb29tIDQuCg==\r\n\
         })
     );
 }
+
+#[test]
+fn a_headers_only_message_leaves_its_dot_before_the_next_command() {
+    // The message is one header and the ".", in 5-byte segments. As in Arkime's
+    // smtp.c, a "." read while still in the headers raises the wait for the server's
+    // status (the 250 gives the tag) but stays in the line, so the next command reads
+    // ".MAIL FROM:..." and its sender is not taken.
+    let frames = TcpConversation::new("192.0.2.10:51001", "198.51.100.25:25")
+        .handshake()
+        .server(b"220 mx.example.net ESMTP Postfix\r\n")
+        .client(b"EHLO client.example.com\r\n")
+        .server(b"250 mx.example.net\r\n")
+        .client(b"MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\n")
+        .server(b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data\r\n")
+        .segment(5)
+        .client(b"Subject: hi\r\n.\r\n")
+        .segment(1460)
+        .server(b"250 2.0.0 Ok: queued\r\n")
+        .client(b"MAIL FROM:<second@example.com>\r\n")
+        // Its answer is not a status of a message (no second tag).
+        .server(b"502 5.5.2 Error: command not recognized\r\n")
+        .client(b"QUIT\r\n")
+        .server(b"221 2.0.0 Bye\r\n")
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "smtp"]));
+    assert_eq!(doc["tags"], json!(["smtp:statuscode:250"]));
+    assert_eq!(doc["email"]["src"], json!(["alice@example.com"]));
+    assert_eq!(doc["email"]["dst"], json!(["bob@example.net"]));
+    assert_eq!(doc["email"]["subject"], json!(["hi"]));
+    assert_eq!(doc["email"]["header"], json!(["subject"]));
+}

@@ -173,3 +173,49 @@ Authentication is required.\n";
         })
     );
 }
+
+#[test]
+fn tcp_messages_in_one_segment_and_a_body_across_segments() {
+    let request = |method: &str, body: &str| {
+        format!(
+            "{method} sip:bob@b.example SIP/2.0\r\nCall-ID: c1\r\nl: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    };
+    // Three requests in one segment, the second with a body of 2 bytes.
+    let requests = [
+        request("OPTIONS", ""),
+        request("MESSAGE", "hi"),
+        request("INFO", ""),
+    ]
+    .concat();
+    // A body of 3000 bytes over three segments of 1460, with what would read as a
+    // 599 response in its middle: skipped, not read. The 202 after it shares the
+    // body's last segment.
+    let mut body = vec![b'x'; 1500];
+    body.extend_from_slice(b"SIP/2.0 599 Fake\r\n\r\n");
+    body.resize(3000, b'x');
+    let mut answers = b"SIP/2.0 200 OK\r\nCall-ID: c1\r\nContent-Length: 3000\r\n\r\n".to_vec();
+    answers.extend_from_slice(&body);
+    answers.extend_from_slice(b"SIP/2.0 202 Accepted\r\nCall-ID: c1\r\nl: 0\r\n\r\n");
+    let frames = TcpConversation::new("10.0.0.1:50601", "10.0.0.2:5060")
+        .handshake()
+        .client(&requests)
+        .server(&answers)
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "sip"]));
+    assert_eq!(
+        doc["sip"],
+        json!({
+            "method": ["OPTIONS", "MESSAGE", "INFO"],
+            "methodCnt": 3,
+            "callid": ["c1"],
+            "callidCnt": 1,
+            "statuscode": [200, 202],
+            "statuscodeCnt": 2,
+        })
+    );
+}

@@ -155,3 +155,69 @@ fn sslv3_self_signed_with_default_options() {
     assert_eq!(doc["tags"], json!(["cert:self-signed"]));
     assert_eq!(doc["tagsCnt"], json!(1));
 }
+
+/// The TLS fields of the badcurveball hellos with default options.
+fn curveball_tls_fields() -> serde_json::Value {
+    json!({
+        "cipher": ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"],
+        "cipherCnt": 1,
+        "ja3": ["66918128f1b9b03303d77c6f2eefd128"],
+        "ja3Cnt": 1,
+        "ja3s": ["2d1eb5817ece335c24904f516ad5da12"],
+        "ja3sCnt": 1,
+        "ja4": ["t13d1615H2_46e7e9700bed_45f260be83e2"],
+        "ja4Cnt": 1,
+        "srcSessionId": ["078a389ef1767da304d9e10cc7a9441a734513694d3a353ed9522ac47f9c8aa4"],
+        "version": ["TLSv1.2"],
+        "versionCnt": 1,
+    })
+}
+
+#[test]
+fn a_certificate_record_cut_by_the_end_is_read_when_the_document_is_saved() {
+    // The server's flight stops 100 bytes into the second certificate (the
+    // Certificate record starts at 85 and its first certificate ends at 715), in
+    // 300-byte segments: the record is never whole, so the framework still holds it
+    // when the session ends, and the save reads it as far as it goes (Arkime's
+    // tls_save): the first certificate only.
+    let frames = TcpConversation::new("10.0.0.1:51234", "10.0.0.2:443")
+        .handshake()
+        .client(CURVE_CLIENT)
+        .segment(300)
+        .server(&CURVE_SERVER[..815])
+        .close()
+        .frames();
+    let frames = crate::starting_at(frames, 1_579_293_816);
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "tls"]));
+    assert_eq!(doc["tls"], curveball_tls_fields());
+    assert_eq!(doc["certCnt"], json!(1));
+    assert_eq!(
+        doc["cert"][0]["serial"],
+        json!("5ecb7cee8ca206bf9ec00728889ad99f4362cfd9")
+    );
+    assert_eq!(
+        doc["cert"][0]["subjectCN"],
+        json!(["sans isc dshield test"])
+    );
+}
+
+#[test]
+fn a_handshake_record_longer_than_the_buffer_is_not_read() {
+    // The ServerHello record and, in the same segment, a handshake record header
+    // saying 0x4806 + 5 = 18443 bytes (more than 18437): the hello is read, then TLS
+    // gives up with Arkime's tag; the certificate record after it is not read.
+    let mut server = CURVE_SERVER[..85].to_vec();
+    server.extend_from_slice(&[0x16, 0x03, 0x03, 0x48, 0x06, 11, 0, 0, 0]);
+    let frames = TcpConversation::new("10.0.0.1:51234", "10.0.0.2:443")
+        .handshake()
+        .client(CURVE_CLIENT)
+        .server(&server)
+        .server(&CURVE_SERVER[85..])
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["tls"], curveball_tls_fields());
+    assert_eq!(doc.get("cert"), None);
+    assert_eq!(doc["tags"], json!(["tls:record-too-long"]));
+}

@@ -162,3 +162,64 @@ fn tcp_hard_reset_with_tls_auth() {
     assert_eq!(doc["protocol"], json!(["tcp", "openvpn"]));
     assert_eq!(doc["tls"], json!(null));
 }
+
+/// `p` with the 2-byte length OpenVPN puts before each record over TCP.
+fn tcp_framed(p: &[u8]) -> Vec<u8> {
+    let mut f = (p.len() as u16).to_be_bytes().to_vec();
+    f.extend_from_slice(p);
+    f
+}
+
+#[test]
+fn tcp_records_split_across_segments_and_two_in_one() {
+    let reset = tcp_framed(&control(7, CLIENT_SID, &[], [0; 8], Some(0), &[]));
+    // The ClientHello's control record goes in segments of 23 bytes: neither the
+    // 2-byte length, the OpenVPN header nor the TLS record arrive whole at once.
+    let hello = tcp_framed(&control(
+        4,
+        CLIENT_SID,
+        &[0],
+        SERVER_SID,
+        Some(1),
+        &client_hello(),
+    ));
+    // The server's hard reset and its ServerHello in one segment: both are read.
+    let mut answer = tcp_framed(&control(8, SERVER_SID, &[0], CLIENT_SID, Some(0), &[]));
+    answer.extend_from_slice(&tcp_framed(&control(
+        4,
+        SERVER_SID,
+        &[1],
+        CLIENT_SID,
+        Some(1),
+        &server_hello(),
+    )));
+    let frames = trawl_testkit::TcpConversation::new("10.0.0.1:41196", "10.0.0.2:1194")
+        .handshake()
+        .client(&reset)
+        .segment(23)
+        .client(&hello)
+        .segment(1460)
+        .server(&answer)
+        .close()
+        .frames();
+    let doc = run_session(crate::register_with_tls, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "openvpn"]));
+    // The same handshake as over UDP: the same JA3, JA3S and JA4 hashes, but JA4
+    // starts with 't' for TCP.
+    assert_eq!(
+        doc["tls"],
+        json!({
+            "version": ["TLSv1.2"],
+            "versionCnt": 1,
+            "cipher": ["TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"],
+            "cipherCnt": 1,
+            "ja3": ["d783cf9710ddf4bbc65994d341092f2a"],
+            "ja3Cnt": 1,
+            "ja3s": ["e54965894d6b45ecb4323c7ea3d6c115"],
+            "ja3sCnt": 1,
+            "ja4": ["t12i040500_9c0314f64b5a_a1c90c792856"],
+            "ja4Cnt": 1,
+            "dstSessionId": ["000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"],
+        })
+    );
+}

@@ -229,3 +229,27 @@ fn turn_allocation_over_tcp() {
         })
     );
 }
+
+#[test]
+fn tcp_message_longer_than_the_buffer_ends_the_parse() {
+    let t1 = *b"TURNtxn00001";
+    let alloc = message(0x0003, t1, &[(0x0019, vec![17, 0, 0, 0])]);
+    // A header whose length (8173 bytes of attributes, 8193 in all) is one more
+    // than the 8192 bytes the parser keeps: tagged, and nothing after it is read,
+    // not even the other direction.
+    let mut long = message(0x0003, *b"TURNtxn00002", &[]);
+    long[2..4].copy_from_slice(&8173u16.to_be_bytes());
+    let frames = TcpConversation::new("10.0.0.1:50002", "198.51.100.20:3478")
+        .handshake()
+        .client(&[alloc, long].concat())
+        .server(&message(0x0103, t1, &[]))
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "stun"]));
+    assert_eq!(doc["tags"], json!(["stun:message-too-long"]));
+    assert_eq!(
+        doc["stun"],
+        json!({"type": ["Allocate Request"], "typeCnt": 1})
+    );
+}
