@@ -5,6 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::cursor::Cursor;
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -59,20 +60,16 @@ fn label(d: &[u8], strict: bool) -> Option<String> {
     Some(out)
 }
 
-/// Skips a name's scope labels up to their terminating zero.
-fn skip_scope(d: &[u8], mut at: usize) -> usize {
-    while let Some(&l) = d.get(at) {
-        at += 1;
+/// Skips a name's scope labels up to their terminating zero (a label running past the
+/// end leaves the reader in error).
+fn skip_scope(c: &mut Cursor) {
+    while c.remaining() > 0 {
+        let l = c.u8();
         if l == 0 {
             break;
         }
-        at += usize::from(l);
+        c.skip(usize::from(l));
     }
-    at
-}
-
-fn be16(d: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*d.get(at)?, *d.get(at + 1)?]))
 }
 
 /// Reads a datagram; what was read before a malformed part is kept.
@@ -81,28 +78,29 @@ pub fn message(d: &[u8]) -> Message {
     if d.len() < MIN_LEN {
         return m;
     }
-    let (Some(flags), Some(qd), Some(an), Some(ns), Some(ar)) =
-        (be16(d, 2), be16(d, 4), be16(d, 6), be16(d, 8), be16(d, 10))
-    else {
-        return m;
-    };
+    let mut c = Cursor::new(d);
+    c.skip(2);
+    let flags = c.be16();
+    let qd = c.be16();
+    let an = c.be16();
+    let ns = c.be16();
+    let ar = c.be16();
     let query = flags & 0x8000 == 0;
-    let mut at = 12;
     for _ in 0..qd {
-        if d.get(at) != Some(&0x20) || d.len() < at + 33 {
+        if c.rest().first() != Some(&0x20) || c.remaining() < 33 {
             return m;
         }
-        let Some(name) = label(&d[at + 1..], true) else {
+        let Some(name) = label(&c.rest()[1..], true) else {
             return m;
         };
-        at = skip_scope(d, at + 33);
-        let Some(qtype) = be16(d, at) else {
-            return m;
-        };
-        if d.len() < at + 4 {
+        c.skip(33);
+        skip_scope(&mut c);
+        // Type and class.
+        let qtype = c.be16();
+        c.skip(2);
+        if c.is_error() {
             return m;
         }
-        at += 4;
         match qtype {
             0x20 => m.query_types.push("NB"),
             0x21 => m.query_types.push("NBSTAT"),
@@ -117,16 +115,16 @@ pub fn message(d: &[u8]) -> Message {
     }
     let records = u32::from(an) + u32::from(ns) + u32::from(ar);
     for _ in 0..records {
-        let Some(&first) = d.get(at) else {
+        if c.remaining() == 0 {
             return m;
-        };
-        at += 1;
+        }
+        let first = c.u8();
         let name = if first & 0xc0 == 0xc0 {
             // A pointer to a name earlier in the datagram.
-            let Some(&second) = d.get(at) else {
+            if c.remaining() == 0 {
                 return m;
-            };
-            at += 1;
+            }
+            let second = c.u8();
             let off = (usize::from(first & 0x3f) << 8) | usize::from(second);
             if off + 33 <= d.len() && d[off] == 0x20 {
                 label(&d[off + 1..], false).unwrap_or_default()
@@ -134,33 +132,32 @@ pub fn message(d: &[u8]) -> Message {
                 String::new()
             }
         } else if first == 0x20 {
-            if d.len() < at + 32 {
+            if c.remaining() < 32 {
                 return m;
             }
-            let n = label(&d[at..], false).unwrap_or_default();
-            at = skip_scope(d, at + 32);
+            let n = label(c.rest(), false).unwrap_or_default();
+            c.skip(32);
+            skip_scope(&mut c);
             n
         } else {
             return m;
         };
-        let (Some(rtype), Some(rdlen)) = (be16(d, at), be16(d, at + 8)) else {
+        // Type, class, TTL, data length, data.
+        let rtype = c.be16();
+        c.skip(6);
+        let rdlen = usize::from(c.be16());
+        let Some(rdata) = c.take(rdlen) else {
             return m;
         };
-        at += 10;
-        let rdlen = usize::from(rdlen);
-        if rdlen > d.len().saturating_sub(at) {
-            return m;
-        }
         if !name.is_empty() {
             m.names.push(name.clone());
             m.hosts.push(name);
         }
         if rtype == 0x20 && rdlen >= 6 {
-            for rec in d[at..at + rdlen].chunks_exact(6) {
+            for rec in rdata.chunks_exact(6) {
                 m.ips.push(Ipv4Addr::new(rec[2], rec[3], rec[4], rec[5]));
             }
         }
-        at += rdlen;
     }
     m
 }
@@ -316,5 +313,12 @@ mod tests {
         assert_eq!(message(&q), Message::default());
         // Embedded spaces stay; only the padding goes.
         assert_eq!(message(&query("MY PC")).names, ["MY PC"]);
+        // A scope label is skipped; one running past the end stops the reading.
+        let mut q = query("HOST");
+        q.splice(45..45, *b"\x03lan");
+        assert_eq!(message(&q).query_types, ["NB"]);
+        let mut q = query("HOST");
+        q[45] = 5;
+        assert_eq!(message(&q), Message::default());
     }
 }

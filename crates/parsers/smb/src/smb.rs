@@ -1,11 +1,13 @@
 //! SMB 1 and 2/3 (Arkime's smb.c): messages framed by their NetBIOS session header,
-//! each direction buffered up to 8 KiB. From requests: shares connected to (TREE
+//! up to 8 KiB of each direction kept by the framework, with Arkime's rule for what
+//! is parsed at once (see [`Smb::feed`]). From requests: shares connected to (TREE
 //! CONNECT), files opened, created and deleted, the session setup's OS, version,
 //! domain and user, and the NTLMSSP authenticate message inside its security blob
 //! (also into the `ntlm.*` fields); from responses: the negotiated dialect.
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::ber;
+use trawl_parser_common::cursor::Cursor;
 use trawl_parser_common::ntlm::{self, Ntlm};
 use trawl_parser_common::text::{latin1, ucs2le, until_nul};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
@@ -48,71 +50,6 @@ enum St {
     Smb2TreeConnect,
     Smb2Create,
     Smb2Negotiate,
-}
-
-/// A read position over bytes (Arkime's BSB): a short read sets `error`.
-#[derive(Clone, Copy, Debug)]
-struct Bsb<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    error: bool,
-}
-
-impl<'a> Bsb<'a> {
-    fn new(buf: &'a [u8]) -> Self {
-        Bsb {
-            buf,
-            pos: 0,
-            error: false,
-        }
-    }
-    fn remaining(&self) -> usize {
-        if self.error {
-            0
-        } else {
-            self.buf.len() - self.pos
-        }
-    }
-    fn rest(&self) -> &'a [u8] {
-        if self.error {
-            &[]
-        } else {
-            &self.buf[self.pos..]
-        }
-    }
-    fn skip(&mut self, n: usize) {
-        if self.error || self.remaining() < n {
-            self.error = true;
-        } else {
-            self.pos += n;
-        }
-    }
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if self.error || self.remaining() < n {
-            self.error = true;
-            return None;
-        }
-        let s = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Some(s)
-    }
-    fn u8(&mut self) -> u8 {
-        self.take(1).map_or(0, |b| b[0])
-    }
-    fn le16(&mut self) -> u16 {
-        self.take(2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
-    }
-    fn be16(&mut self) -> u16 {
-        self.take(2).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]))
-    }
-    fn le32(&mut self) -> u32 {
-        self.take(4)
-            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    fn be24(&mut self) -> u32 {
-        self.take(3)
-            .map_or(0, |b| u32::from_be_bytes([0, b[0], b[1], b[2]]))
-    }
 }
 
 /// What a message adds to the session.
@@ -198,7 +135,7 @@ fn security_blob(data: &[u8], out: &mut Vec<Found>) {
         return;
     }
     out.push(Found::Ntlm(value.to_vec()));
-    let mut m = Bsb::new(value);
+    let mut m = Cursor::new(value);
     m.skip(8);
     if m.le32() != 3 {
         return;
@@ -208,7 +145,7 @@ fn security_blob(data: &[u8], out: &mut Vec<Found>) {
         let len = usize::from(m.le16());
         m.skip(2);
         let off = m.le32() as usize;
-        if m.error || off > value.len() || len > value.len() - off {
+        if m.is_error() || off > value.len() || len > value.len() - off {
             out.push(Found::Tag("smb:bad-security-blob"));
             return;
         }
@@ -231,7 +168,9 @@ fn security_blob(data: &[u8], out: &mut Vec<Found>) {
 #[derive(Debug)]
 struct Smb {
     ids: Ids,
-    buf: [Vec<u8>; 2],
+    /// Per direction: how many bytes the framework keeps for it (Arkime's buffer,
+    /// handed back in front of the next bytes).
+    held: [usize; 2],
     remlen: [u32; 2],
     flags2: [u16; 2],
     version: [u8; 2],
@@ -243,7 +182,7 @@ impl Smb {
     fn new(ids: Ids) -> Self {
         Smb {
             ids,
-            buf: [Vec::new(), Vec::new()],
+            held: [0; 2],
             remlen: [0; 2],
             flags2: [0; 2],
             version: [0; 2],
@@ -253,8 +192,8 @@ impl Smb {
     }
 
     /// One step of an SMB1 message; true when more bytes are needed.
-    fn smb1(&mut self, b: &mut Bsb, w: usize, out: &mut Vec<Found>) -> bool {
-        let start = b.pos;
+    fn smb1(&mut self, b: &mut Cursor, w: usize, out: &mut Vec<Found>) -> bool {
+        let start = b.pos();
         let unicode = self.flags2[w] & 0x8000 != 0;
         match self.state[w] {
             St::Header => {
@@ -288,14 +227,14 @@ impl Smb {
                 if b.remaining() < n {
                     return true;
                 }
-                let mut m = Bsb::new(b.take(n).unwrap_or(&[]));
+                let mut m = Cursor::new(b.take_or_empty(n));
                 self.remlen[w] = 0;
                 self.state[w] = St::Netbios;
                 match st {
                     St::Smb1CreateAndx | St::Smb1OpenAndx | St::Smb1Delete => {
                         let wc = usize::from(m.u8());
                         m.skip(wc * 2 + 3);
-                        if !m.error {
+                        if !m.is_error() {
                             out.extend(smb_string(m.rest(), unicode).map(Found::Filename));
                         }
                     }
@@ -303,8 +242,8 @@ impl Smb {
                         m.skip(6);
                         let pass = usize::from(m.be16());
                         m.skip(2 + pass);
-                        let offset = if m.pos.is_multiple_of(2) { 2 } else { 1 };
-                        if !m.error && offset <= m.remaining() {
+                        let offset = if m.pos().is_multiple_of(2) { 2 } else { 1 };
+                        if !m.is_error() && offset <= m.remaining() {
                             out.extend(smb_string(&m.rest()[offset..], unicode).map(Found::Share));
                         }
                     }
@@ -314,11 +253,11 @@ impl Smb {
                             m.skip(14);
                             let sec = usize::from(m.le16());
                             m.skip(10);
-                            if !m.error && sec <= m.remaining() {
+                            if !m.is_error() && sec <= m.remaining() {
                                 security_blob(&m.rest()[..sec], out);
                                 m.skip(sec);
-                                m.skip(m.pos % 2);
-                                if !m.error {
+                                m.skip(m.pos() % 2);
+                                if !m.is_error() {
                                     let p = nul_split(m.rest(), unicode, 3);
                                     let mut it = p.into_iter();
                                     for f in [Found::Os, Found::Version, Found::Domain] {
@@ -333,8 +272,8 @@ impl Smb {
                             let ansi = usize::from(m.le16());
                             let uni = usize::from(m.le16());
                             m.skip(10 + ansi + uni);
-                            m.skip(m.pos % 2);
-                            if !m.error {
+                            m.skip(m.pos() % 2);
+                            if !m.is_error() {
                                 let p = nul_split(m.rest(), unicode, 4);
                                 let mut it = p.into_iter();
                                 for f in [Found::User, Found::Domain, Found::Os, Found::Version] {
@@ -348,7 +287,7 @@ impl Smb {
                     St::Smb1NegotiateReq => {
                         m.skip(1);
                         let count = m.le16();
-                        if count > 0 && !m.error {
+                        if count > 0 && !m.is_error() {
                             self.negotiate_request(m.rest());
                         }
                     }
@@ -356,7 +295,7 @@ impl Smb {
                         let wc = m.u8();
                         if wc >= 13 {
                             let d = usize::from(m.le16());
-                            if !m.error {
+                            if !m.is_error() {
                                 if let Some(name) = self.dialects.get(d) {
                                     out.push(Found::Dialect(name.clone()));
                                 }
@@ -367,13 +306,13 @@ impl Smb {
                 }
             }
         }
-        let used = (b.pos - start) as u32;
+        let used = (b.pos() - start) as u32;
         self.remlen[w] = self.remlen[w].saturating_sub(used);
         false
     }
 
     fn negotiate_request(&mut self, d: &[u8]) {
-        let mut b = Bsb::new(d);
+        let mut b = Cursor::new(d);
         while self.dialects.len() < MAX_SMB1_DIALECTS && b.remaining() > 0 {
             b.skip(1);
             let rest = b.rest();
@@ -386,8 +325,8 @@ impl Smb {
     }
 
     /// One step of an SMB2/3 message; true when more bytes are needed.
-    fn smb2(&mut self, b: &mut Bsb, w: usize, out: &mut Vec<Found>) -> bool {
-        let start = b.pos;
+    fn smb2(&mut self, b: &mut Cursor, w: usize, out: &mut Vec<Found>) -> bool {
+        let start = b.pos();
         match self.state[w] {
             St::Header => {
                 if b.remaining() < 64 {
@@ -413,7 +352,7 @@ impl Smb {
                 } else {
                     St::Skip
                 };
-                let used = (b.pos - start) as u32;
+                let used = (b.pos() - start) as u32;
                 self.remlen[w] = self.remlen[w].saturating_sub(used);
             }
             st => {
@@ -421,14 +360,14 @@ impl Smb {
                 if b.remaining() < n {
                     return true;
                 }
-                let mut m = Bsb::new(b.take(n).unwrap_or(&[]));
+                let mut m = Cursor::new(b.take_or_empty(n));
                 self.remlen[w] = 0;
                 self.state[w] = St::Netbios;
                 match st {
                     St::Smb2Negotiate => {
                         m.skip(4);
                         let d = m.le16();
-                        if !m.error && d != 0 && d != 0x02ff {
+                        if !m.is_error() && d != 0 && d != 0x02ff {
                             out.push(Found::Dialect(
                                 format!("SMB {}.{}.{}", (d >> 8) & 0xf, (d >> 4) & 0xf, d & 0xf)
                                     .into_bytes(),
@@ -439,9 +378,9 @@ impl Smb {
                         m.skip(4);
                         let off = usize::from(m.le16());
                         let len = usize::from(m.le16());
-                        if !m.error && off >= 72 {
+                        if !m.is_error() && off >= 72 {
                             m.skip(off - 72);
-                            if !m.error && len <= m.remaining() {
+                            if !m.is_error() && len <= m.remaining() {
                                 out.extend(smb_string(&m.rest()[..len], true).map(Found::Share));
                             }
                         }
@@ -450,9 +389,9 @@ impl Smb {
                         m.skip(44);
                         let off = usize::from(m.le16());
                         let len = usize::from(m.le16());
-                        if !m.error && off >= 112 {
+                        if !m.is_error() && off >= 112 {
                             m.skip(off - 112);
-                            if !m.error && len <= m.remaining() {
+                            if !m.is_error() && len <= m.remaining() {
                                 out.extend(ucs2le(&m.rest()[..len]).map(Found::Filename));
                             }
                         }
@@ -464,28 +403,38 @@ impl Smb {
         false
     }
 
-    /// Parses what `data` adds to direction `w` (Arkime's `smb_parser`); None when the
-    /// parser gives up on the session.
-    fn feed(&mut self, data: &[u8], w: usize, out: &mut Vec<Found>) -> Option<()> {
-        let mut data = data;
-        while !data.is_empty() {
+    /// Parses what `data` adds to direction `w` (Arkime's `smb_parser`): the bytes the
+    /// framework kept for it (the last [`Smb::feed`]'s answer) followed by the new ones.
+    /// Some(bytes of `data`'s end to keep for the next call), or None when the parser
+    /// gives up on the session.
+    ///
+    /// Arkime's buffering is kept as it is, as what SMB reads depends on it. The bytes
+    /// of a call are parsed where they are while nothing is kept; once bytes are kept
+    /// (at most 8 KiB: the unfinished message), the new bytes are added to them only as
+    /// many as fit in 8 KiB at a time, and each such window is parsed on its own. A
+    /// message whose body is longer than 8 KiB is thus read only when the whole of it
+    /// comes in bytes read where they are; once it has to be kept the parser gives up
+    /// (as it does when more than 8 KiB would be kept).
+    fn feed(&mut self, data: &[u8], w: usize, out: &mut Vec<Found>) -> Option<usize> {
+        // Arkime's buffer is data[start..start + held]; the new bytes not yet added to
+        // it start at `fresh` (always start + held).
+        let mut held = std::mem::take(&mut self.held[w]).min(data.len());
+        let mut start = 0;
+        let mut fresh = held;
+        while fresh < data.len() {
             // Either the new bytes themselves, or the buffer with as many added as fit.
-            let held = std::mem::take(&mut self.buf[w]);
-            let (bytes, from_buf): (Vec<u8>, bool) = if held.is_empty() {
-                let all = data.to_vec();
-                data = &[];
-                (all, false)
+            let from_buf = held > 0;
+            let end = if from_buf {
+                fresh + (data.len() - fresh).min(MAX_BUFFER.saturating_sub(held))
             } else {
-                let mut v = held;
-                let n = data.len().min(MAX_BUFFER - v.len());
-                v.extend_from_slice(&data[..n]);
-                data = &data[n..];
-                (v, true)
+                data.len()
             };
+            let added = end - fresh;
+            fresh = end;
             if self.state[w] != St::Skip && self.remlen[w] as usize > MAX_BUFFER {
                 return None;
             }
-            let mut b = Bsb::new(&bytes);
+            let mut b = Cursor::new(&data[start..end]);
             let mut done = false;
             while !done && b.remaining() > 0 {
                 match self.state[w] {
@@ -523,16 +472,22 @@ impl Smb {
                     }
                 }
             }
-            if b.error {
+            if b.is_error() {
                 return None;
             }
-            let rest = b.rest();
-            if !rest.is_empty() && (b.pos != 0 || !from_buf) && rest.len() > MAX_BUFFER {
+            let rest = b.remaining();
+            if rest > MAX_BUFFER && (b.pos() != 0 || !from_buf) {
                 return None;
             }
-            self.buf[w] = rest.to_vec();
+            if added == 0 && b.pos() == 0 {
+                // A full buffer that parsing does not shorten (Arkime would loop).
+                return None;
+            }
+            start += b.pos();
+            held = rest;
         }
-        Some(())
+        self.held[w] = held;
+        Some(held)
     }
 }
 
@@ -541,9 +496,13 @@ impl Parser for Smb {
         "smb"
     }
 
+    fn max_held(&self) -> usize {
+        MAX_BUFFER
+    }
+
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let mut found = Vec::new();
-        let ok = self.feed(data, dir & 1, &mut found);
+        let kept = self.feed(data, dir & 1, &mut found);
         let ids = self.ids;
         for f in found {
             let reg = &cx.shared.fields;
@@ -567,8 +526,14 @@ impl Parser for Smb {
             };
             s.fields.string_add(reg, id, &latin1(until_nul(&v)));
         }
-        match ok {
-            Some(()) => Parsed::Done(0),
+        match kept {
+            Some(0) => Parsed::Done(0),
+            Some(k) => Parsed::Incomplete {
+                consumed: data.len() - k,
+                needed: 0,
+            },
+            // Arkime unregisters without counting an error: a message too long to
+            // keep (a parse error cannot happen, the states check their lengths).
             None => Parsed::Skip,
         }
     }
@@ -656,6 +621,19 @@ mod tests {
         }
     }
 
+    /// Feeds `pieces` to direction `w` one after the other as the framework does: the
+    /// bytes kept after each are handed back in front of the next. The bytes kept at
+    /// the end, or None once the parser gave up.
+    fn feed_all(s: &mut Smb, pieces: &[&[u8]], w: usize, out: &mut Vec<Found>) -> Option<usize> {
+        let mut held = Vec::new();
+        for p in pieces {
+            held.extend_from_slice(p);
+            let k = s.feed(&held, w, out)?;
+            held.drain(..held.len() - k);
+        }
+        Some(held.len())
+    }
+
     /// An SMB2 message: NetBIOS header, 64-byte SMB2 header, body.
     fn smb2(cmd: u16, flags: u32, body: &[u8]) -> Vec<u8> {
         let mut h = vec![0u8; 64];
@@ -684,10 +662,9 @@ mod tests {
         for chunk in 1..=req.len() {
             let mut s = Smb::new(ids());
             let mut out = Vec::new();
-            for piece in req.chunks(chunk) {
-                s.feed(piece, 0, &mut out).unwrap();
-            }
-            s.feed(&rsp, 1, &mut out).unwrap();
+            let pieces: Vec<&[u8]> = req.chunks(chunk).collect();
+            assert_eq!(feed_all(&mut s, &pieces, 0, &mut out), Some(0));
+            assert_eq!(s.feed(&rsp, 1, &mut out), Some(0));
             assert_eq!(
                 out,
                 [
@@ -713,7 +690,7 @@ mod tests {
         let mut seed = 3u32;
         for n in 0..=req.len() {
             let mut s = Smb::new(ids());
-            let _ = s.feed(&req[..n], 0, &mut Vec::new());
+            let _ = feed_all(&mut s, &[&req[..n], &req[n..]], 0, &mut Vec::new());
         }
         for _ in 0..3000 {
             let mut m = req.clone();
@@ -727,7 +704,70 @@ mod tests {
         }
         let mut s = Smb::new(ids());
         let mut out = Vec::new();
-        s.feed(&req, 0, &mut out).unwrap();
+        assert_eq!(s.feed(&req, 0, &mut out), Some(0));
         assert_eq!(out, [Found::Filename(b"a\\b.txt".to_vec())]);
+    }
+
+    /// An SMB2 CREATE request for a name of `len` UTF-16 units.
+    fn create(len: usize) -> Vec<u8> {
+        let path: Vec<u8> = "f"
+            .repeat(len)
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let mut body = vec![0u8; 48];
+        body[44..46].copy_from_slice(&112u16.to_le_bytes());
+        body[46..48].copy_from_slice(&(path.len() as u16).to_le_bytes());
+        body.extend_from_slice(&path);
+        smb2(5, 0, &body)
+    }
+
+    #[test]
+    fn messages_kept_and_parsed_in_8k_windows() {
+        // 100 messages of 132 bytes: the first 10 bytes alone, then the rest, which
+        // the 6 bytes kept get added to at most 8 KiB at a time.
+        let one = create(8);
+        assert_eq!(one.len(), 4 + 64 + 48 + 16);
+        let many: Vec<u8> = (0..100).flat_map(|_| one.clone()).collect();
+        let mut s = Smb::new(ids());
+        let mut out = Vec::new();
+        assert_eq!(
+            feed_all(&mut s, &[&many[..10], &many[10..]], 0, &mut out),
+            Some(0)
+        );
+        assert_eq!(out.len(), 100);
+        // A last message cut short is kept, from its start.
+        let mut s = Smb::new(ids());
+        let cut = &many[..many.len() - 7];
+        assert_eq!(
+            s.feed(cut, 0, &mut Vec::new()),
+            Some(one.len() - 7 - 4 - 64)
+        );
+    }
+
+    #[test]
+    fn a_body_over_8k_is_read_only_when_not_kept() {
+        let big = create(4200);
+        assert!(big.len() - 68 > MAX_BUFFER);
+        // All at once: read.
+        let mut s = Smb::new(ids());
+        let mut out = Vec::new();
+        assert_eq!(s.feed(&big, 0, &mut out), Some(0));
+        assert_eq!(out, [Found::Filename(b"f".repeat(4200))]);
+        // Its header and 32 bytes first: the body is kept, and as it cannot fit the
+        // parser gives up at the next bytes.
+        let mut s = Smb::new(ids());
+        let mut out = Vec::new();
+        assert_eq!(s.feed(&big[..100], 0, &mut out), Some(32));
+        assert_eq!(s.feed(&big[68..], 0, &mut out), None);
+        assert_eq!(out, []);
+        // Four bytes kept (a NetBIOS header is 5): the rest added only up to 8 KiB,
+        // so the body is again kept unfinished, and the parser gives up.
+        let mut s = Smb::new(ids());
+        assert_eq!(feed_all(&mut s, &[&big[..4], &big[4..]], 0, &mut out), None);
+        assert_eq!(out, []);
+        // More than 8 KiB left unfinished in one run: the parser gives up at once.
+        let mut s = Smb::new(ids());
+        assert_eq!(s.feed(&big[..big.len() - 1], 0, &mut out), None);
     }
 }

@@ -334,3 +334,46 @@ fn smb1_negotiate_session_setup_with_ntlmssp() {
     );
     assert_eq!(doc["user"], json!(["alice"]));
 }
+
+/// A CREATE whose body is over 8 KiB (a 4,200-character name: 8,400 bytes of
+/// UTF-16LE after the 56-byte structure).
+fn long_create(msg_id: u64) -> Vec<u8> {
+    create(msg_id, &"d".repeat(4200))
+}
+
+#[test]
+fn smb2_message_over_8k_is_read_only_when_it_comes_whole() {
+    let big = long_create(3);
+    assert!(big.len() > 4 + 64 + 8192);
+    // In one segment Arkime reads it where it is, without keeping it.
+    let frames = TcpConversation::new("192.168.10.20:49740", "192.168.10.5:445")
+        .handshake()
+        .client(&tree_connect(2, "\\\\fs01\\big"))
+        .segment(9000)
+        .client(&big)
+        .segment(1460)
+        .client(&create(4, "after.txt"))
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(
+        doc["smb"]["filename"],
+        json!(["d".repeat(4200), "after.txt"])
+    );
+    // In 1,460-byte segments its unfinished body has to be kept, and as more than
+    // 8 KiB is never kept, smb gives up on the session: neither it nor the CREATE
+    // after it is read (the share before is).
+    let frames = TcpConversation::new("192.168.10.20:49741", "192.168.10.5:445")
+        .handshake()
+        .client(&tree_connect(2, "\\\\fs01\\big"))
+        .client(&big)
+        .client(&create(4, "after.txt"))
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "smb"]));
+    assert_eq!(
+        doc["smb"],
+        json!({"share": ["\\\\fs01\\big"], "shareCnt": 1})
+    );
+}
