@@ -2,7 +2,7 @@
 //! names (from I-Am, I-Have, Who-Has and read-property acknowledgements).
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_parser_common::cursor::Cur;
+use trawl_parser_common::cursor::Cursor;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
@@ -102,42 +102,36 @@ pub struct Message<'a> {
 
 /// The first character string (application tag 7 or context tag 7) after `c`, without
 /// its character set byte.
-fn object_name<'a>(c: &mut Cur<'a>) -> Option<&'a [u8]> {
-    while c.d.len() >= 3 {
+fn object_name<'a>(c: &mut Cursor<'a>) -> Option<&'a [u8]> {
+    while c.remaining() >= 3 {
         let tag = c.u8();
         if !matches!(tag & 0xf8, 0x70 | 0x38) {
             continue;
         }
         let len = match tag & 7 {
             5 => {
-                let ext = c.d.first().copied()?;
-                c.skip(1);
+                let ext = c.take(1)?[0];
                 match ext {
                     0..=253 => usize::from(ext),
                     254 => {
-                        if c.d.len() < 2 {
+                        if c.remaining() < 2 {
                             return None;
                         }
-                        usize::from(c.u16())
+                        usize::from(c.be16())
                     }
-                    255 => {
-                        let b = c.take(4);
-                        if b.len() < 4 {
-                            return None;
-                        }
-                        u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize
-                    }
+                    255 => u32::from_be_bytes(c.array()?) as usize,
                 }
             }
             n @ 0..=4 => usize::from(n),
             _ => continue,
         };
-        if len < 1 || c.d.len() < len {
+        if len < 1 || c.remaining() < len {
             return None;
         }
         c.skip(1);
         let n = len - 1;
-        return (n > 0 && n <= c.d.len()).then(|| &c.d[..n]);
+        let rest = c.rest();
+        return (n > 0 && n <= rest.len()).then(|| &rest[..n]);
     }
     None
 }
@@ -154,22 +148,22 @@ pub fn message(d: &[u8]) -> Message<'_> {
         return m;
     }
     m.function = FUNCTIONS.get(usize::from(func)).copied();
-    let mut c = Cur::new(&d[4..]);
+    let mut c = Cursor::new(&d[4..]);
     if func == 0x04 {
         c.skip(if ty == 0x81 { 6 } else { 18 });
     }
-    if !matches!(func, 0x0a | 0x0b | 0x04 | 0x09) || c.d.len() < 2 {
+    if !matches!(func, 0x0a | 0x0b | 0x04 | 0x09) || c.remaining() < 2 {
         return m;
     }
     let (version, control) = (c.u8(), c.u8());
-    if c.err || version != 1 {
+    if c.is_error() || version != 1 {
         return m;
     }
     if control & 0x20 != 0 {
         c.skip(2);
         let l = usize::from(c.u8());
         c.skip(l);
-        if c.err {
+        if c.is_error() {
             return m;
         }
     }
@@ -177,14 +171,14 @@ pub fn message(d: &[u8]) -> Message<'_> {
         c.skip(2);
         let l = usize::from(c.u8());
         c.skip(l);
-        if c.err {
+        if c.is_error() {
             return m;
         }
     }
     if control & 0x20 != 0 {
         c.skip(1);
     }
-    if control & 0x80 != 0 || c.d.is_empty() {
+    if control & 0x80 != 0 || c.remaining() == 0 {
         return m;
     }
     let first = c.u8();
@@ -196,11 +190,11 @@ pub fn message(d: &[u8]) -> Message<'_> {
             if first & 0x08 != 0 {
                 c.skip(2);
             }
-            if !c.d.is_empty() {
+            if c.remaining() > 0 {
                 m.service = CONFIRMED.get(usize::from(c.u8())).copied();
             }
         }
-        1 if !c.d.is_empty() => {
+        1 if c.remaining() > 0 => {
             let s = c.u8();
             m.service = UNCONFIRMED.get(usize::from(s)).copied();
             if s <= 1 || s == 7 {
@@ -212,7 +206,7 @@ pub fn message(d: &[u8]) -> Message<'_> {
             if first & 0x08 != 0 {
                 c.skip(2);
             }
-            if !c.d.is_empty() {
+            if c.remaining() > 0 {
                 let s = c.u8();
                 if s == 12 || s == 14 {
                     m.object_name = object_name(&mut c);
@@ -319,5 +313,30 @@ mod tests {
             let _ = message(&d[..cut]);
         }
         assert_eq!(message(&d[..3]), Message::default());
+    }
+
+    #[test]
+    fn extended_lengths_of_object_names() {
+        // Application tag 7 with length 5: the next byte is the length, 254 a 16-bit
+        // one, 255 a 32-bit one; then the character set byte and the name.
+        let name = |ext: &[u8]| {
+            let mut d = vec![0x75];
+            d.extend_from_slice(ext);
+            d.extend_from_slice(&[0, b'T', b'a', b'n', b'k']);
+            d
+        };
+        for ext in [&[5][..], &[254, 0, 5], &[255, 0, 0, 0, 5]] {
+            let d = name(ext);
+            assert_eq!(object_name(&mut Cursor::new(&d)), Some(&b"Tank"[..]));
+            // A length past the end gives nothing.
+            assert_eq!(object_name(&mut Cursor::new(&d[..d.len() - 1])), None);
+        }
+        // A 16- or 32-bit length cut short gives nothing.
+        assert_eq!(object_name(&mut Cursor::new(&[0x75, 254, 0])), None);
+        assert_eq!(object_name(&mut Cursor::new(&[0x75, 255, 0, 0])), None);
+        // Other tags are stepped over one byte at a time.
+        let mut d = vec![0x21, 0x05];
+        d.extend(name(&[5]));
+        assert_eq!(object_name(&mut Cursor::new(&d)), Some(&b"Tank"[..]));
     }
 }

@@ -2,14 +2,18 @@
 //! PDU references, function codes and names, error class and code of S7comm PDUs, and
 //! S7comm-plus opcodes.
 
+use std::ops::ControlFlow;
+
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser, ParserBuf};
+use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
-use trawl_parser_common::cursor::Cur;
-use trawl_parser_common::tpkt::{self, Tpkt};
+use trawl_parser_common::cursor::Cursor;
+use trawl_parser_common::frame::for_each_frame;
+use trawl_parser_common::tpkt;
 
 const TPKT: usize = tpkt::HEADER;
+/// Longest TPKT frame Arkime accepts, and the most bytes it keeps per direction.
 const MAX_BUF: usize = 8192;
 
 #[derive(Clone, Copy, Debug)]
@@ -62,43 +66,43 @@ pub struct Pdu {
 /// Reads the S7 PDU after the COTP header.
 pub fn pdu(d: &[u8]) -> Pdu {
     let mut p = Pdu::default();
-    let mut c = Cur::new(d);
+    let mut c = Cursor::new(d);
     let id = c.u8();
-    if c.err {
+    if c.is_error() {
         return p;
     }
     match id {
         0x32 => {
             p.protocol = Some("s7comm");
-            if c.d.len() < 9 {
+            if c.remaining() < 9 {
                 return p;
             }
             let rosctr = c.u8();
             p.rosctr = Some(rosctr);
             c.skip(2);
-            p.pdu_ref = Some(c.u16());
-            let param_len = c.u16();
+            p.pdu_ref = Some(c.be16());
+            let param_len = c.be16();
             c.skip(2);
-            if c.err {
+            if c.is_error() {
                 return p;
             }
             if rosctr == 2 || rosctr == 3 {
                 let (class, code) = (c.u8(), c.u8());
                 p.error = ((class != 0).then_some(class), (code != 0).then_some(code));
             }
-            if param_len >= 1 && !c.d.is_empty() {
+            if param_len >= 1 && c.remaining() > 0 {
                 p.func = Some(c.u8());
             }
         }
         0x72 => {
             p.protocol = Some("s7comm-plus");
-            if c.d.len() < 4 {
+            if c.remaining() < 4 {
                 return p;
             }
             c.skip(3);
             let digest = usize::from(c.u8());
             c.skip(digest);
-            if !c.d.is_empty() {
+            if c.remaining() > 0 {
                 p.opcode = Some(c.u8());
             }
         }
@@ -110,7 +114,6 @@ pub fn pdu(d: &[u8]) -> Pdu {
 #[derive(Debug)]
 struct S7 {
     ids: Ids,
-    buf: ParserBuf,
 }
 
 impl S7 {
@@ -146,33 +149,37 @@ impl Parser for S7 {
         "s7comm"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
-        if !self.buf.add(dir, data) {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+        // Arkime adds each segment to an 8 KiB buffer before it reads frames, and gives
+        // up, tagging the session, when the bytes it holds and the new ones do not fit,
+        // without reading the whole frames among them. `data` is those same bytes: what
+        // is kept of an unfinished frame, then the new ones.
+        if data.len() > MAX_BUF {
             cx.add_tag(s, "s7comm:frame-too-long");
             return Parsed::Skip;
         }
-        while self.buf.get(dir).len() >= TPKT {
-            let b = self.buf.get(dir);
-            let len = match tpkt::frame(b, TPKT, MAX_BUF) {
-                Tpkt::Bad => return Parsed::Skip,
-                Tpkt::Partial => break,
-                Tpkt::Whole(len) => len,
-            };
-            let body = &b[TPKT..len];
-            if body.len() >= 2 {
-                let (cotp_len, ty) = (usize::from(body[0]), body[1] >> 4);
-                let skip = cotp_len.saturating_sub(1);
-                if let Some(rest) = body.get(2 + skip..) {
-                    if ty == 0x0f && !rest.is_empty() {
-                        let p = pdu(rest);
-                        self.add(cx, s, &p);
+        for_each_frame(
+            data,
+            |b| tpkt::frame(b, TPKT, MAX_BUF),
+            |msg| {
+                let body = &msg[TPKT..];
+                if body.len() >= 2 {
+                    let (cotp_len, ty) = (usize::from(body[0]), body[1] >> 4);
+                    let skip = cotp_len.saturating_sub(1);
+                    if let Some(rest) = body.get(2 + skip..) {
+                        if ty == 0x0f && !rest.is_empty() {
+                            let p = pdu(rest);
+                            self.add(cx, s, &p);
+                        }
                     }
                 }
-            }
-            self.buf.del(dir, len);
-        }
-        Parsed::Done(0)
+                ControlFlow::Continue(())
+            },
+        )
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_BUF
     }
 }
 
@@ -210,13 +217,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     if cx.has_protocol(s, "s7comm") || cx.has_protocol(s, "s7comm-plus") || !looks_like_s7(d) {
         return;
     }
-    register_parser(
-        s,
-        Box::new(S7 {
-            ids,
-            buf: ParserBuf::new(MAX_BUF),
-        }),
-    );
+    register_parser(s, Box::new(S7 { ids }));
 }
 
 const INT: FieldSpec = FieldSpec::new("s7comm", FieldType::IntGHash).flags(Flags::CNT);

@@ -3,6 +3,8 @@
 //! protocol whenever the pattern matches, some check a little more first.
 
 use trawl_fields::{FieldId, FieldRegistry};
+use trawl_parser_common::cursor::Cursor;
+use trawl_parser_common::frame::LengthPrefix;
 use trawl_session::parsers::{port, Classifiers};
 use trawl_session::{Cx, Session};
 
@@ -67,22 +69,6 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn be16(d: &[u8], at: usize) -> Option<usize> {
-    Some(usize::from(u16::from_be_bytes([
-        *d.get(at)?,
-        *d.get(at + 1)?,
-    ])))
-}
-
-fn be32(d: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes([
-        *d.get(at)?,
-        *d.get(at + 1)?,
-        *d.get(at + 2)?,
-        *d.get(at + 3)?,
-    ]))
-}
-
 fn gh0st(d: &[u8]) -> bool {
     if d.len() < 15 || d[13] != 0x78 || d[14] != 0x9c {
         return false;
@@ -118,8 +104,10 @@ fn syslog(d: &[u8]) -> bool {
 }
 
 fn flap(d: &[u8]) -> bool {
-    let Some(n) = be16(d, 4) else { return false };
-    let flen = 6 + n;
+    // A 6-byte header whose last two bytes are the length of the data after it.
+    let Some(flen) = LengthPrefix::be(4, 2).plus(6).length(d) else {
+        return false;
+    };
     d.len() >= flen && (d.len() == flen || d.get(flen) == Some(&b'*'))
 }
 
@@ -136,7 +124,7 @@ fn kafka(d: &[u8]) -> bool {
         && d[4] == 0
         && d[5] <= 6
         && d[7] == 0
-        && be16(d, 2).is_some_and(|n| d.len() == 4 + n)
+        && LengthPrefix::be(2, 2).plus(4).length(d) == Some(d.len())
 }
 
 fn thrift(d: &[u8]) -> bool {
@@ -190,9 +178,11 @@ fn netflow(d: &[u8]) -> bool {
     if d.len() < 24 {
         return false;
     }
-    let (Some(count), Some(systime)) = (be16(d, 2), be32(d, 8)) else {
-        return false;
-    };
+    let mut c = Cursor::new(d);
+    c.skip(2);
+    let count = usize::from(c.be16());
+    c.skip(4);
+    let systime = c.be32();
     count != 0 && count <= 200 && count * 16 <= d.len() && systime >= 1_000_000_000
 }
 
@@ -200,9 +190,10 @@ fn ipfix(d: &[u8]) -> bool {
     if d.len() < 16 {
         return false;
     }
-    let (Some(len), Some(t)) = (be16(d, 2), be32(d, 4)) else {
-        return false;
-    };
+    let mut c = Cursor::new(d);
+    c.skip(2);
+    let len = usize::from(c.be16());
+    let t = c.be32();
     len == d.len() && len >= 16 && t >= 1_000_000_000
 }
 

@@ -7,7 +7,8 @@ use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
-/// Longest line kept.
+/// Longest line (without its newline) Arkime reads, and so the most bytes kept of an
+/// unfinished one.
 const LINE_MAX: usize = 4096;
 
 #[derive(Clone, Copy, Debug)]
@@ -81,23 +82,22 @@ pub fn server_line(line: &[u8]) -> Option<(u32, &[u8])> {
 struct Ftp {
     ids: Ids,
     server: usize,
-    line: [Vec<u8>; 2],
     saw_banner: bool,
 }
 
 impl Ftp {
-    /// Handles one complete line; false when the stream turned out not to be FTP.
-    fn line(&mut self, cx: &mut Cx, s: &mut Session, dir: usize) -> bool {
-        let mut line = std::mem::take(&mut self.line[dir]);
-        if line.last() == Some(&b'\r') {
-            line.pop();
+    /// Handles one complete line (without its newline); false when the stream turned
+    /// out not to be FTP.
+    fn line(&mut self, cx: &mut Cx, s: &mut Session, mut line: &[u8], dir: usize) -> bool {
+        if let Some(l) = line.strip_suffix(b"\r") {
+            line = l;
         }
         if line.is_empty() {
             return true;
         }
         let reg = &cx.shared.fields;
         if dir == self.server {
-            if let Some((code, banner)) = server_line(&line) {
+            if let Some((code, banner)) = server_line(line) {
                 s.fields.int_add(reg, self.ids.code, code);
                 if !self.saw_banner && code == 220 && !banner.is_empty() {
                     s.fields
@@ -107,7 +107,7 @@ impl Ftp {
             }
             return true;
         }
-        match client_line(&line) {
+        match client_line(line) {
             Client::Nothing => {}
             Client::Mail => {
                 for id in [
@@ -150,26 +150,36 @@ impl Parser for Ftp {
         "ftp"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, mut data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
-        while !data.is_empty() {
-            let Some(nl) = data.iter().position(|&c| c == b'\n') else {
-                if self.line[dir].len() + data.len() > LINE_MAX {
-                    return Parsed::Skip;
+        // `data` starts with what is kept of an unfinished line. As in Arkime, a line
+        // (or an unfinished one) longer than LINE_MAX ends the parse there, after the
+        // whole lines before it.
+        let mut at = 0;
+        while at < data.len() {
+            let rest = &data[at..];
+            let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
+                if rest.len() > LINE_MAX {
+                    return Parsed::Error;
                 }
-                self.line[dir].extend_from_slice(data);
-                return Parsed::Done(0);
+                break;
             };
-            if self.line[dir].len() + nl > LINE_MAX {
-                return Parsed::Skip;
+            if nl > LINE_MAX {
+                return Parsed::Error;
             }
-            self.line[dir].extend_from_slice(&data[..nl]);
-            if !self.line(cx, s, dir) {
-                return Parsed::Skip;
+            if !self.line(cx, s, &rest[..nl], dir) {
+                return Parsed::Error;
             }
-            data = &data[nl + 1..];
+            at += nl + 1;
         }
-        Parsed::Done(0)
+        Parsed::Incomplete {
+            consumed: at,
+            needed: 0,
+        }
+    }
+
+    fn max_held(&self) -> usize {
+        LINE_MAX
     }
 }
 
@@ -191,7 +201,6 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
         Box::new(Ftp {
             ids,
             server: dir & 1,
-            line: [Vec::new(), Vec::new()],
             saw_banner: false,
         }),
     );

@@ -4,13 +4,16 @@
 //! gives the client name, keyboard layout and build. Over UDP, port 3389 with an
 //! RDPEUDP SYN is `rdpudp`.
 
+use std::ops::ControlFlow;
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_parser_common::tpkt::{self, Tpkt};
-use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser, ParserBuf};
+
+use trawl_parser_common::frame::for_each_frame;
+use trawl_parser_common::tpkt;
+use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Session};
 
 const TPKT: usize = tpkt::HEADER;
-/// Longest TPKT frame Arkime accepts.
+/// Longest TPKT frame Arkime accepts, and the most bytes it keeps per direction.
 const MAX_FRAME: usize = 8192;
 const COOKIE: &[u8] = b"Cookie: mstshash=";
 
@@ -221,7 +224,6 @@ fn client_core(b: &[u8]) -> Option<ClientCore> {
 #[derive(Debug)]
 struct Rdp {
     ids: Ids,
-    buf: ParserBuf,
     state: [u8; 2],
 }
 
@@ -261,34 +263,39 @@ impl Parser for Rdp {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
         let dir = dir & 1;
-        if !self.buf.add(dir, data) {
+        // Arkime adds each segment to an 8 KiB buffer before it reads frames, and gives
+        // up, tagging the session, when the bytes it holds and the new ones do not fit,
+        // without reading the whole frames among them. `data` is those same bytes: what
+        // is kept of an unfinished frame, then the new ones.
+        if data.len() > MAX_FRAME {
             cx.add_tag(s, "rdp:frame-too-long");
             return Parsed::Skip;
         }
-        while self.buf.get(dir).len() >= TPKT {
-            let b = self.buf.get(dir);
-            let len = match tpkt::frame(b, 7, MAX_FRAME) {
-                Tpkt::Bad => return Parsed::Skip,
-                Tpkt::Partial => break,
-                Tpkt::Whole(len) => len,
-            };
-            let f = frame(&b[TPKT..len]);
-            self.add(cx, s, &f);
-            match f.code {
-                0xe0 => self.state[dir] = GOT_REQUEST,
-                0xd0 => self.state[dir] = GOT_CONFIRM,
-                0xf0 if f.mcs => self.state[dir] = GOT_MCS,
-                _ => {}
-            }
-            self.buf.del(dir, len);
-            if self.state[0] >= GOT_CONFIRM && self.state[1] >= GOT_CONFIRM {
-                return Parsed::Skip;
-            }
-            if self.state[dir] == GOT_MCS && self.state[dir ^ 1] >= GOT_CONFIRM {
-                return Parsed::Skip;
-            }
-        }
-        Parsed::Done(0)
+        for_each_frame(
+            data,
+            |b| tpkt::frame(b, 7, MAX_FRAME),
+            |msg| {
+                let f = frame(&msg[TPKT..]);
+                self.add(cx, s, &f);
+                match f.code {
+                    0xe0 => self.state[dir] = GOT_REQUEST,
+                    0xd0 => self.state[dir] = GOT_CONFIRM,
+                    0xf0 if f.mcs => self.state[dir] = GOT_MCS,
+                    _ => {}
+                }
+                let done = (self.state[0] >= GOT_CONFIRM && self.state[1] >= GOT_CONFIRM)
+                    || (self.state[dir] == GOT_MCS && self.state[dir ^ 1] >= GOT_CONFIRM);
+                if done {
+                    ControlFlow::Break(Parsed::Skip)
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )
+    }
+
+    fn max_held(&self) -> usize {
+        MAX_FRAME
     }
 }
 
@@ -311,14 +318,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
         return;
     }
     cx.add_protocol(s, "rdp");
-    register_parser(
-        s,
-        Box::new(Rdp {
-            ids,
-            buf: ParserBuf::new(MAX_FRAME),
-            state: [0; 2],
-        }),
-    );
+    register_parser(s, Box::new(Rdp { ids, state: [0; 2] }));
 }
 
 fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {

@@ -124,3 +124,36 @@ fn s7comm_plus_opcodes() {
     assert_eq!(doc["protocol"], json!(["tcp", "s7comm-plus"]));
     assert_eq!(doc["s7comm"], json!({"opcode": [49, 50], "opcodeCnt": 2}));
 }
+
+#[test]
+fn more_than_8_kib_held_gives_up() {
+    // A Setup communication job, then a Read Var job padded to a TPKT of 8000 bytes and
+    // 500 more bytes, in 1460-byte segments. Arkime keeps at most 8 KiB per direction:
+    // the sixth segment takes it to 8500 bytes, and it gives up with a tag before
+    // reading the frame, although the frame is whole among them: no Read Var.
+    let setup = dt(&s7(1, 1, None, &[0xf0, 0, 0, 1, 0, 1, 0x01, 0xe0], &[]));
+    let mut big = dt(&s7(1, 2, None, &[4, 1], &[]));
+    big.resize(8000, 0);
+    big[2..4].copy_from_slice(&8000u16.to_be_bytes());
+    let frames = TcpConversation::new("10.7.2.20:49162", "10.7.2.10:102")
+        .handshake()
+        .client(&setup)
+        .client(&[big, vec![0; 500]].concat())
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["tags"], json!(["s7comm:frame-too-long"]));
+    assert_eq!(
+        doc["s7comm"],
+        json!({
+            "rosctr": [1],
+            "rosctrCnt": 1,
+            "pduref": [1],
+            "pdurefCnt": 1,
+            "func": [240],
+            "funcCnt": 1,
+            "funcName": ["Setup communication"],
+            "funcNameCnt": 1,
+        })
+    );
+}

@@ -66,3 +66,36 @@ fn a_mail_greeting_takes_ftp_back() {
     assert_eq!(doc["protocol"], json!(["tcp"]));
     assert_eq!(doc["ftp"], json!(null));
 }
+
+#[test]
+fn a_line_longer_than_4_kib_ends_the_parse() {
+    // Arkime keeps at most 4096 bytes of an unfinished line: the third 1460-byte
+    // segment of a 5000-byte SITE argument goes past that, and the parser stops for
+    // both directions; the RETR after it and the server's 200 are not read.
+    let mut long = b"SITE ".to_vec();
+    long.extend([b'a'; 5000]);
+    long.extend_from_slice(b"\r\nRETR x\r\n");
+    let frames = TcpConversation::new("10.0.0.1:52002", "10.0.0.2:21")
+        .handshake()
+        .server(b"220 FTP ready\r\n")
+        .client(b"USER Bob\r\n")
+        .server(b"331 Password?\r\n")
+        .client(&long)
+        .server(b"200 OK\r\n")
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "ftp"]));
+    assert_eq!(
+        doc["ftp"],
+        json!({
+            "command": ["USER"],
+            "commandCnt": 1,
+            "responseCode": [220, 331],
+            "responseCodeCnt": 2,
+            "banner": ["FTP ready"],
+            "bannerCnt": 1,
+        })
+    );
+    assert_eq!(doc["user"], json!(["bob"]));
+}

@@ -179,3 +179,64 @@ fn rdpudp_syn() {
     let doc = run_session(crate::register, &frames);
     assert_eq!(doc["protocol"], json!(["udp", "rdpudp"]));
 }
+
+#[test]
+fn two_frames_in_one_segment() {
+    // The client's request and (standard security) Connect Initial in one segment: both
+    // are read. The client is done (MCS) but the server has not confirmed yet, so the
+    // parser goes on to the confirm, after which both sides are done.
+    let frames = TcpConversation::new("10.0.0.1:49703", "10.0.0.2:3389")
+        .handshake()
+        .client(&[request("eltons", 0), connect_initial("ELTONS-DEV2", false)].concat())
+        .server(&confirm(0))
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["protocol"], json!(["tcp", "rdp"]));
+    assert_eq!(
+        doc["rdp"],
+        json!({
+            "clientName": ["ELTONS-DEV2"],
+            "clientNameCnt": 1,
+            "keyboardLayout": ["en-US"],
+            "keyboardLayoutCnt": 1,
+            "clientBuild": [2600],
+            "clientBuildCnt": 1,
+            "requestedProtocols": ["rdp"],
+            "requestedProtocolsCnt": 1,
+            "selectedProtocol": ["rdp"],
+            "selectedProtocolCnt": 1,
+        })
+    );
+    assert_eq!(doc["user"], json!(["eltons"]));
+}
+
+#[test]
+fn more_than_8_kib_held_gives_up() {
+    // After request and confirm (the client is not done yet), the client sends a
+    // Connect Initial padded to 8000 bytes and 500 more bytes, in 1460-byte segments.
+    // Arkime keeps at most 8 KiB per direction: the sixth segment takes it to 8500
+    // bytes, and it gives up with a tag before reading the frame, although the frame is
+    // whole among them: no client core data.
+    let mut big = connect_initial("ELTONS-DEV2", false);
+    big.resize(8000, 0);
+    big[2..4].copy_from_slice(&8000u16.to_be_bytes());
+    let frames = TcpConversation::new("10.0.0.1:49704", "10.0.0.2:3389")
+        .handshake()
+        .client(&request("eltons", 0))
+        .server(&confirm(0))
+        .client(&[big, vec![0; 500]].concat())
+        .close()
+        .frames();
+    let doc = run_session(crate::register, &frames);
+    assert_eq!(doc["tags"], json!(["rdp:frame-too-long"]));
+    assert_eq!(
+        doc["rdp"],
+        json!({
+            "requestedProtocols": ["rdp"],
+            "requestedProtocolsCnt": 1,
+            "selectedProtocol": ["rdp"],
+            "selectedProtocolCnt": 1,
+        })
+    );
+}
