@@ -168,7 +168,7 @@ impl DocBuilder {
         mut body: String,
         rec: Option<&mut dyn Recorder>,
     ) -> Option<Doc> {
-        if s.stop_spi || s.packets[0] + s.packets[1] < s.min_saving {
+        if s.stop_spi || s.packets() < s.min_saving {
             return None;
         }
         s.segments += 1;
@@ -284,9 +284,9 @@ impl DocBuilder {
             }
         }
         for (dir, key) in [(0, "srcPayload8"), (1, "dstPayload8")] {
-            let n = usize::from(s.first_bytes_len[dir]);
-            if n > 0 {
-                o.str(key, &hex8(&s.first_bytes[dir][..n]));
+            let first = s.flows[dir].first_bytes();
+            if !first.is_empty() {
+                o.str(key, &hex8(first));
             }
         }
         o.num("@timestamp", now_ms);
@@ -302,16 +302,16 @@ impl DocBuilder {
                 o.obj("source", |x| {
                     x.str("ip", &ip_string(s.src_ip()))
                         .num("port", s.port1)
-                        .num("bytes", s.bytes[0])
-                        .num("packets", s.packets[0]);
+                        .num("bytes", s.flows[0].bytes)
+                        .num("packets", s.flows[0].packets);
                     geo_obj(x, a);
                     macs(c.mac_src, x);
                 });
                 o.obj("destination", |x| {
                     x.str("ip", &ip_string(s.dst_ip()))
                         .num("port", s.port2)
-                        .num("bytes", s.bytes[1])
-                        .num("packets", s.packets[1]);
+                        .num("bytes", s.flows[1].bytes)
+                        .num("packets", s.flows[1].packets);
                     geo_obj(x, b);
                     macs(c.mac_dst, x);
                 });
@@ -324,18 +324,18 @@ impl DocBuilder {
             }
             None => {
                 o.obj("source", |x| {
-                    x.num("bytes", s.bytes[0]).num("packets", s.packets[0]);
+                    x.num("bytes", s.flows[0].bytes).num("packets", s.flows[0].packets);
                     macs(c.mac_src, x);
                 });
                 o.obj("destination", |x| {
-                    x.num("bytes", s.bytes[1]).num("packets", s.packets[1]);
+                    x.num("bytes", s.flows[1].bytes).num("packets", s.flows[1].packets);
                     macs(c.mac_dst, x);
                 });
             }
         }
         o.obj("network", |x| {
-            x.num("packets", s.packets[0] + s.packets[1])
-                .num("bytes", s.bytes[0] + s.bytes[1]);
+            x.num("packets", s.packets())
+                .num("bytes", s.flows[0].bytes + s.flows[1].bytes);
             if let Some(id) = s.community_id() {
                 x.str("community_id", &format!("1:{id}"));
             }
@@ -346,12 +346,12 @@ impl DocBuilder {
             }
         });
         o.obj("client", |x| {
-            x.num("bytes", s.databytes[0]);
+            x.num("bytes", s.flows[0].databytes);
         });
         o.obj("server", |x| {
-            x.num("bytes", s.databytes[1]);
+            x.num("bytes", s.flows[1].databytes);
         });
-        o.num("totDataBytes", s.databytes[0] + s.databytes[1])
+        o.num("totDataBytes", s.flows[0].databytes + s.flows[1].databytes)
             .num("segmentCnt", s.segments)
             .str("node", &self.cfg.node);
         if let RootId::Id(r) = &s.root_id {

@@ -100,9 +100,9 @@ impl Internal {
                 SetValue::Int(tcp.and_then(|t| t.flag_cnt.get(i).copied()).unwrap_or(0))
             }
             Internal::SynSet => SetValue::Int(u32::from(tcp.map_or(0, |t| t.syn_seen))),
-            Internal::Packets(d) => SetValue::Int(s.packets[d & 1]),
+            Internal::Packets(d) => SetValue::Int(s.flows[d & 1].packets),
             Internal::Databytes(d) => {
-                SetValue::Int(u32::try_from(s.databytes[d & 1]).unwrap_or(u32::MAX))
+                SetValue::Int(u32::try_from(s.flows[d & 1].databytes).unwrap_or(u32::MAX))
             }
             Internal::CommunityId => SetValue::Str(s.community_id()?),
         })
@@ -487,7 +487,7 @@ pub fn run_ops(shared: &Shared, s: &mut Session, ops: &[Op]) {
             OpTarget::MaxPacketsToSave => {
                 if op.mode.should_run(op.int, i64::from(s.stop_saving)) {
                     s.stop_saving = u32::try_from(op.int).unwrap_or(0xffff);
-                    if s.packets[0] + s.packets[1] >= s.stop_saving {
+                    if s.packets() >= s.stop_saving {
                         s.fields.string_add(reg, shared.core.tags, "truncated-pcap");
                     }
                 }

@@ -31,7 +31,7 @@ pub use mprotocol::{
     MPROTOCOL_MAX,
 };
 pub use pq::PqCallback;
-pub use session::{mapped, RootId, Session, SessionType, Timeval};
+pub use session::{mapped, Flow, RootId, Session, SessionType, Timeval};
 pub use thread::{Command, InplaceWriter, PacketThread, PacketWriter, SessionSink, ThreadStats};
 
 use trawl_fields::FieldRegistry;

@@ -409,68 +409,6 @@ pub(crate) enum Transport {
     Sctp(u32),
 }
 
-/// Each direction's bytes kept by a parser until a whole message is there (Arkime's
-/// `ArkimeParserBuf_t`), with a cap. Being replaced by the framework's own buffering
-/// ([`Parsed::Incomplete`]).
-#[derive(Clone, Debug)]
-pub struct ParserBuf {
-    buf: [Vec<u8>; 2],
-    max: usize,
-    skipping: [usize; 2],
-}
-
-impl ParserBuf {
-    /// Buffers of at most `max` bytes per direction.
-    pub fn new(max: usize) -> Self {
-        ParserBuf {
-            skipping: [0, 0],
-            buf: [Vec::new(), Vec::new()],
-            max,
-        }
-    }
-
-    /// Appends `data` to direction `dir` (after dropping what [`Self::skip`] still
-    /// owes); false if it did not all fit (what fit is kept).
-    pub fn add(&mut self, dir: usize, data: &[u8]) -> bool {
-        let owed = &mut self.skipping[dir & 1];
-        let n = (*owed).min(data.len());
-        *owed -= n;
-        let data = &data[n..];
-        let b = &mut self.buf[dir & 1];
-        let room = self.max.saturating_sub(b.len());
-        b.extend_from_slice(&data[..data.len().min(room)]);
-        data.len() <= room
-    }
-
-    /// Drops the next `n` bytes of `dir`, those held and, for the rest, those added
-    /// later (a message too long to buffer).
-    pub fn skip(&mut self, dir: usize, n: usize) {
-        let b = &mut self.buf[dir & 1];
-        if n <= b.len() {
-            b.drain(..n);
-        } else {
-            self.skipping[dir & 1] += n - b.len();
-            b.clear();
-        }
-    }
-
-    /// The bytes held for `dir`.
-    pub fn get(&self, dir: usize) -> &[u8] {
-        &self.buf[dir & 1]
-    }
-
-    /// Drops the first `n` bytes held for `dir`.
-    pub fn del(&mut self, dir: usize, n: usize) {
-        let b = &mut self.buf[dir & 1];
-        b.drain(..n.min(b.len()));
-    }
-
-    /// The cap.
-    pub fn max(&self) -> usize {
-        self.max
-    }
-}
-
 /// Attaches a parser to the session (Arkime's `arkime_parsers_register`).
 pub fn register_parser(s: &mut Session, p: Box<dyn Parser>) {
     s.parsers.push(ParserSlot::new(p));
@@ -572,7 +510,7 @@ pub fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
             Parsed::Done(n) => {
                 slot.parser = Some(p);
                 slot.needed[d] = 0;
-                s.consumed[d] += n as u64;
+                s.flows[d].consumed += n as u64;
                 if n >= data.len() {
                     break;
                 }

@@ -59,6 +59,47 @@ impl Timeval {
     }
 }
 
+/// What one direction of a session carried.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flow {
+    /// Packets since the last save.
+    pub packets: u32,
+    /// Bytes since the last save.
+    pub bytes: u64,
+    /// Payload bytes since the last save.
+    pub databytes: u64,
+    /// Payload bytes over the whole session.
+    pub total_databytes: u64,
+    /// Payload bytes the parsers consumed.
+    pub consumed: u64,
+    /// The first payload bytes, [`Flow::first_bytes_len`] of them set.
+    pub first_bytes: [u8; 8],
+    /// How many of `first_bytes` are set.
+    pub first_bytes_len: u8,
+}
+
+impl Flow {
+    /// The first payload bytes seen.
+    pub fn first_bytes(&self) -> &[u8] {
+        &self.first_bytes[..usize::from(self.first_bytes_len).min(8)]
+    }
+
+    /// Keeps the first of `data` while fewer than 8 first bytes are kept.
+    pub fn add_first_bytes(&mut self, data: &[u8]) {
+        let have = usize::from(self.first_bytes_len).min(8);
+        let n = (8 - have).min(data.len());
+        self.first_bytes[have..have + n].copy_from_slice(&data[..n]);
+        self.first_bytes_len = (have + n) as u8;
+    }
+
+    /// Starts the counts of a new document (a mid-session save).
+    pub fn reset_counts(&mut self) {
+        self.packets = 0;
+        self.bytes = 0;
+        self.databytes = 0;
+    }
+}
+
 /// One session.
 #[derive(Debug)]
 pub struct Session {
@@ -92,20 +133,8 @@ pub struct Session {
     pub last_packet: Timeval,
     /// When the session is next due for a save (closing or long-open).
     pub save_time: u64,
-    /// Packets per direction since the last save.
-    pub packets: [u32; 2],
-    /// Bytes per direction since the last save.
-    pub bytes: [u64; 2],
-    /// Payload bytes per direction since the last save.
-    pub databytes: [u64; 2],
-    /// Payload bytes per direction over the whole session.
-    pub total_databytes: [u64; 2],
-    /// Payload bytes per direction the parsers consumed.
-    pub consumed: [u64; 2],
-    /// First payload bytes per direction.
-    pub first_bytes: [[u8; 8]; 2],
-    /// How many of them are set.
-    pub first_bytes_len: [u8; 2],
+    /// What each direction carried, indexed by [`crate::Dir`] (or 0 and 1).
+    pub flows: [Flow; 2],
     /// Ethertype of the first packets.
     pub ethertype: u16,
     /// Packet positions: `-fileNum` markers then offsets.
@@ -166,13 +195,7 @@ impl Session {
             first_packet: Timeval::default(),
             last_packet: Timeval::default(),
             save_time: 0,
-            packets: [0; 2],
-            bytes: [0; 2],
-            databytes: [0; 2],
-            total_databytes: [0; 2],
-            consumed: [0; 2],
-            first_bytes: [[0; 8]; 2],
-            first_bytes_len: [0; 2],
+            flows: [Flow::default(); 2],
             ethertype: 0,
             file_pos: Vec::new(),
             file_len: Vec::new(),
@@ -246,5 +269,12 @@ fn addr(a: &[u8; 16], v6: bool) -> IpAddr {
         IpAddr::V6(Ipv6Addr::from(*a))
     } else {
         IpAddr::V4(Ipv4Addr::new(a[12], a[13], a[14], a[15]))
+    }
+}
+
+impl Session {
+    /// Packets of both directions since the last save.
+    pub fn packets(&self) -> u32 {
+        self.flows[0].packets + self.flows[1].packets
     }
 }

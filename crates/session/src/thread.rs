@@ -293,15 +293,15 @@ impl PacketThread {
                 }
                 shared.hooks.session_create(&shared, s, pkt.meta.reader_pos);
             }
-            if s.packets[dir] == 0 && s.stop_saving == 0xffff && shared.hooks.wants_session_setup()
+            if s.flows[dir].packets == 0 && s.stop_saving == 0xffff && shared.hooks.wants_session_setup()
             {
                 shared
                     .hooks
                     .session_setup(&shared, s, pkt.meta.linktype, pkt.bytes());
             }
-            s.packets[dir] += 1;
-            s.bytes[dir] += u64::from(pkt.meta.len);
-            let total = s.packets[0] + s.packets[1];
+            s.flows[dir].packets += 1;
+            s.flows[dir].bytes += u64::from(pkt.meta.len);
+            let total = s.packets();
             if total <= s.stop_saving {
                 match self.writer.write(s, &pkt) {
                     Some((num, pos)) if pos != 0 => {
@@ -352,7 +352,7 @@ impl PacketThread {
             let s = self.slab[idx as usize]
                 .as_deref_mut()
                 .expect("live session index");
-            if s.packets[dir] <= 10 {
+            if s.flows[dir].packets <= 10 {
                 first_packets_spi(&shared, s, &pkt, dir);
             }
         }
@@ -506,9 +506,7 @@ impl PacketThread {
         if !s.closing {
             s.save_time = u64::from(secs) + u64::from(shared.settings.tcp_save_timeout);
         }
-        s.bytes = [0; 2];
-        s.databytes = [0; 2];
-        s.packets = [0; 2];
+        s.flows.iter_mut().for_each(super::session::Flow::reset_counts);
         s.mid_save = false;
         if let Some(f) = shared.mprotocols.get(s.mprotocol).and_then(|m| m.mid_save) {
             f(s);

@@ -75,10 +75,9 @@ impl SessionSink for Collect {
             ports: (s.port1, s.port2),
             addrs: (ip.then(|| s.src_ip()), ip.then(|| s.dst_ip())),
             ip_protocol: s.ip_protocol,
-            packets: s.packets,
-            databytes: s.databytes,
-            first_bytes: [0, 1]
-                .map(|d| s.first_bytes[d][..usize::from(s.first_bytes_len[d])].to_vec()),
+            packets: s.flows.each_ref().map(|f| f.packets),
+            databytes: s.flows.each_ref().map(|f| f.databytes),
+            first_bytes: s.flows.each_ref().map(|f| f.first_bytes().to_vec()),
             stop_saving: s.stop_saving,
             closing: s.closing,
             fields,

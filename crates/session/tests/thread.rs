@@ -34,7 +34,7 @@ impl SessionSink for Collect {
         };
         self.0.lock().unwrap().push(Saved {
             ports: (s.port1, s.port2),
-            packets: s.packets,
+            packets: s.flows.each_ref().map(|f| f.packets),
             first_final: final_,
             root: s.root_id.clone(),
             closing: s.closing,

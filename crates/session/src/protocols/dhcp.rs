@@ -394,7 +394,7 @@ fn pre(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool, name: &str)
         cx.add_protocol(s, name);
     }
     pkt.meta.direction = u8::from(!(s.port1 == sp && s.port2 == dp));
-    s.databytes[usize::from(pkt.meta.direction & 1)] += u64::from(pkt.meta.payload_len);
+    s.flows[usize::from(pkt.meta.direction & 1)].databytes += u64::from(pkt.meta.payload_len);
     false
 }
 

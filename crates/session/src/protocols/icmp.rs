@@ -59,7 +59,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
     }
     pkt.meta.direction = super::addr_direction(s, pkt);
     let n = (pkt.meta.len as usize).saturating_sub(usize::from(pkt.meta.payload_offset));
-    s.databytes[usize::from(pkt.meta.direction & 1)] += n as u64;
+    s.flows[usize::from(pkt.meta.direction & 1)].databytes += n as u64;
     false
 }
 

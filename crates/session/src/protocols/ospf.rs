@@ -56,7 +56,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
     if is_new {
         cx.add_protocol(s, "ospf");
     }
-    if s.packets[0] + s.packets[1] > 10 || pkt.meta.payload_len < 12 {
+    if s.packets() > 10 || pkt.meta.payload_len < 12 {
         return false;
     }
     let d = pkt.payload();

@@ -102,7 +102,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
         s.sctp = Some(Box::default());
     }
     pkt.meta.direction = u8::from(!(super::same_addrs(s, pkt) && s.port1 == sp && s.port2 == dp));
-    s.databytes[usize::from(pkt.meta.direction & 1)] +=
+    s.flows[usize::from(pkt.meta.direction & 1)].databytes +=
         u64::from(pkt.meta.payload_len.saturating_sub(12));
     false
 }
@@ -113,10 +113,8 @@ fn tsn_diff(a: u32, b: u32) -> i64 {
 
 fn send(cx: &mut Cx, s: &mut Session, data: &[u8], proto_id: u32, which: u32) {
     let dir = (which & 1) as usize;
-    if s.first_bytes_len[dir] == 0 {
-        let n = data.len().min(8);
-        s.first_bytes[dir][..n].copy_from_slice(&data[..n]);
-        s.first_bytes_len[dir] = n as u8;
+    if s.flows[dir].first_bytes_len == 0 {
+        s.flows[dir].add_first_bytes(data);
         let f = &cx.shared.fields;
         if let Some(id) = f.by_expression("sctp.protoId") {
             s.fields.int_add(f, id, proto_id);

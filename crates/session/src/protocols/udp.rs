@@ -28,7 +28,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
     let avail = (pkt.meta.len as usize).saturating_sub(po);
     let dblen = ulen.min(avail) as i64 - 8;
     if dblen > 0 {
-        s.databytes[usize::from(pkt.meta.direction & 1)] += dblen as u64;
+        s.flows[usize::from(pkt.meta.direction & 1)].databytes += dblen as u64;
     }
     false
 }
@@ -47,10 +47,8 @@ pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
     let data = b.get(po + 8..).unwrap_or(&[]);
     let data = &data[..(len as usize).min(data.len())];
     let dir = usize::from(pkt.meta.direction & 1);
-    if s.first_bytes_len[dir] == 0 {
-        let n = data.len().min(8);
-        s.first_bytes[dir][..n].copy_from_slice(&data[..n]);
-        s.first_bytes_len[dir] = n as u8;
+    if s.flows[dir].first_bytes_len == 0 {
+        s.flows[dir].add_first_bytes(data);
         parsers::classify(cx, s, data, dir, Transport::Udp);
         if cx.shared.yara_every_packet {
             parsers::yara(cx, s, data);

@@ -361,21 +361,17 @@ fn finish(cx: &mut Cx, s: &mut Session) {
         let n = seg.len as usize - off;
         let data = seg.data_from(off);
         let d = dir.index();
-        let fb = usize::from(s.first_bytes_len[d]);
-        if fb < 8 {
-            let copy = (8 - fb).min(data.len());
-            s.first_bytes[d][fb..fb + copy].copy_from_slice(&data[..copy]);
-            s.first_bytes_len[d] += copy as u8;
-        }
-        if s.total_databytes[d] == s.consumed[d] {
+        let flow = &mut s.flows[dir];
+        flow.add_first_bytes(data);
+        if flow.total_databytes == flow.consumed {
             parsers::classify(cx, s, data, d, Transport::Tcp);
         }
         parsers::process_data(cx, s, data, d);
         if let Some(t) = s.tcp.as_deref_mut() {
             t.reasm.next[dir] = t.reasm.next[dir].wrapping_add(n as u32);
         }
-        s.databytes[d] += n as u64;
-        s.total_databytes[d] += n as u64;
+        s.flows[dir].databytes += n as u64;
+        s.flows[dir].total_databytes += n as u64;
         if cx.shared.yara_every_packet {
             parsers::yara(cx, s, data);
         }
