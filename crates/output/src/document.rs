@@ -324,11 +324,13 @@ impl DocBuilder {
             }
             None => {
                 o.obj("source", |x| {
-                    x.num("bytes", s.flows[0].bytes).num("packets", s.flows[0].packets);
+                    x.num("bytes", s.flows[0].bytes)
+                        .num("packets", s.flows[0].packets);
                     macs(c.mac_src, x);
                 });
                 o.obj("destination", |x| {
-                    x.num("bytes", s.flows[1].bytes).num("packets", s.flows[1].packets);
+                    x.num("bytes", s.flows[1].bytes)
+                        .num("packets", s.flows[1].packets);
                     macs(c.mac_dst, x);
                 });
             }

@@ -11,7 +11,7 @@ use trawl_fields::{FieldRegistry, FieldValue};
 use trawl_packet::{Decoder, Packet};
 use trawl_session::parsers::Classifiers;
 use trawl_session::{
-    define_core_fields, CoreSettings, Cx, PacketThread, Session, SessionSink, Shared,
+    define_core_fields, CoreSettings, Cx, Dir, PacketThread, Session, SessionSink, Shared,
 };
 use trawl_testkit::run::Harness;
 use trawl_testkit::wire::{self, TcpHeader};
@@ -41,7 +41,7 @@ impl SessionSink for Collect {
     }
 }
 
-fn hello(cx: &mut Cx, s: &mut Session, _d: &[u8], _dir: usize, _uw: u32) {
+fn hello(cx: &mut Cx, s: &mut Session, _d: &[u8], _dir: Dir, _uw: u32) {
     cx.add_protocol(s, "hello");
 }
 

@@ -5,9 +5,10 @@ use std::ops::{Index, IndexMut};
 
 /// A direction of a session: packets from its source (the side that opened it) or
 /// from its destination.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Dir {
     /// From the session's source.
+    #[default]
     Src = 0,
     /// From the session's destination.
     Dst = 1,
@@ -24,11 +25,6 @@ impl Dir {
         } else {
             Dir::Dst
         }
-    }
-
-    /// The direction of an index (its low bit), as the parser API passes it.
-    pub const fn from_index(i: usize) -> Dir {
-        Dir::from_bit(i as u8)
     }
 
     /// 0 for the source, 1 for the destination.
@@ -81,7 +77,6 @@ mod tests {
         v[Dir::Dst] += 1;
         assert_eq!((v[Dir::Src], v[Dir::Dst]), (10, 21));
         assert_eq!(Dir::from_bit(3), Dir::Dst);
-        assert_eq!(Dir::from_index(2), Dir::Src);
         assert_eq!(Dir::Src.other(), Dir::Dst);
         assert_eq!(Dir::Src.bit() | Dir::Dst.bit(), 3);
         assert_eq!(Dir::Dst.pick("a", "b"), "b");

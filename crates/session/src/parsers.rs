@@ -14,12 +14,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::{Cx, Session};
+use crate::{Cx, Dir, Session};
 
 /// A classifier: the session, the first bytes of one direction, that direction, and
 /// the user word given at registration. A closure captures what its parser needs
 /// (typed field ids, settings) when it is registered.
-pub type ClassifyFn = Arc<dyn Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync>;
+pub type ClassifyFn = Arc<dyn Fn(&mut Cx, &mut Session, &[u8], Dir, u32) + Send + Sync>;
 
 /// What a parser did with a run of bytes (Retina's parse result, Arkime's return
 /// value of a parser callback).
@@ -51,9 +51,9 @@ pub enum Parsed {
 pub trait Parser: Send + std::fmt::Debug {
     /// Its name, for logs and `disableParsers`.
     fn name(&self) -> &'static str;
-    /// Bytes of direction `dir` (0 from the session's source, 1 from its destination):
+    /// Bytes of direction `dir` (from the session's source or from its destination):
     /// after an [`Parsed::Incomplete`], the bytes kept for it followed by the new ones.
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed;
     /// Called before each document is written (`final_` false for a mid-session save),
     /// to flush what the parser holds into fields.
     fn save(&mut self, _cx: &mut Cx, _s: &mut Session, _final: bool) {}
@@ -97,8 +97,8 @@ impl ParserSlot {
     }
 
     /// Bytes held for direction `dir`.
-    pub fn held(&self, dir: usize) -> &[u8] {
-        &self.held[dir & 1]
+    pub fn held(&self, dir: Dir) -> &[u8] {
+        &self.held[dir]
     }
 }
 
@@ -220,7 +220,7 @@ impl Classifiers {
         uw: u32,
         offset: usize,
         pattern: &[u8],
-        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], Dir, u32) + Send + Sync + 'static,
     ) -> Option<Classifier> {
         self.enabled(name).then(|| Classifier {
             name,
@@ -238,7 +238,7 @@ impl Classifiers {
         uw: u32,
         offset: usize,
         pattern: &[u8],
-        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], Dir, u32) + Send + Sync + 'static,
     ) {
         let c = self.content(name, uw, offset, pattern, f);
         self.tcp.extend(c);
@@ -252,7 +252,7 @@ impl Classifiers {
         uw: u32,
         offset: usize,
         pattern: &[u8],
-        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], Dir, u32) + Send + Sync + 'static,
     ) {
         let c = self.content(name, uw, offset, pattern, f);
         self.sctp.extend(c);
@@ -264,7 +264,7 @@ impl Classifiers {
         name: &'static str,
         uw: u32,
         protocol: u32,
-        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], Dir, u32) + Send + Sync + 'static,
     ) {
         if self.enabled(name) {
             self.sctp_protocols
@@ -287,7 +287,7 @@ impl Classifiers {
         uw: u32,
         offset: usize,
         pattern: &[u8],
-        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], Dir, u32) + Send + Sync + 'static,
     ) {
         let c = self.content(name, uw, offset, pattern, f);
         self.udp.extend(c);
@@ -300,7 +300,7 @@ impl Classifiers {
         uw: u32,
         p: u16,
         kinds: u32,
-        f: impl Fn(&mut Cx, &mut Session, &[u8], usize, u32) + Send + Sync + 'static,
+        f: impl Fn(&mut Cx, &mut Session, &[u8], Dir, u32) + Send + Sync + 'static,
     ) {
         if !self.enabled(name) {
             return;
@@ -365,14 +365,7 @@ impl Classifiers {
 
     /// Runs the classifiers of a transport on the first bytes of one direction.
     /// (`udp`: skips content classifiers on DNS's port, as Arkime does.)
-    fn classify(
-        &self,
-        cx: &mut Cx,
-        s: &mut Session,
-        data: &[u8],
-        dir: usize,
-        transport: Transport,
-    ) {
+    fn classify(&self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir, transport: Transport) {
         if data.len() < 2 {
             return;
         }
@@ -422,12 +415,12 @@ pub fn has_parser(s: &Session, name: &str) -> bool {
 /// Runs the TCP port and content classifiers on bytes a parser hands on, such as the
 /// first bytes after a SOCKS handshake, an HTTP CONNECT or STARTTLS (Arkime's
 /// `arkime_parsers_classify_tcp`).
-pub fn classify_tcp(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
+pub fn classify_tcp(cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) {
     classify(cx, s, data, dir, Transport::Tcp);
 }
 
 /// Classifies a session from the first bytes of one direction.
-pub(crate) fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, t: Transport) {
+pub(crate) fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir, t: Transport) {
     let shared = cx.shared;
     shared.classifiers.classify(cx, s, data, dir, t);
     shared.hooks.after_classify(shared, s);
@@ -453,11 +446,11 @@ pub(crate) fn yara(cx: &mut Cx, s: &mut Session, data: &[u8]) {
 /// itself to hand on bytes it carries (LDAP after StartTLS): the others get them, and
 /// a parser attached meanwhile (by classifying those bytes) gets them in the same
 /// pass, as in Arkime.
-pub fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
+pub fn process_data(cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) {
     if s.parsers.is_empty() || s.parser_depth >= MAX_DEPTH {
         return;
     }
-    let d = dir & 1;
+    let d = dir;
     s.parser_depth += 1;
     let mut i = 0;
     while i < s.parsers.len() {

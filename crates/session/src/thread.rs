@@ -293,7 +293,9 @@ impl PacketThread {
                 }
                 shared.hooks.session_create(&shared, s, pkt.meta.reader_pos);
             }
-            if s.flows[dir].packets == 0 && s.stop_saving == 0xffff && shared.hooks.wants_session_setup()
+            if s.flows[dir].packets == 0
+                && s.stop_saving == 0xffff
+                && shared.hooks.wants_session_setup()
             {
                 shared
                     .hooks
@@ -506,7 +508,9 @@ impl PacketThread {
         if !s.closing {
             s.save_time = u64::from(secs) + u64::from(shared.settings.tcp_save_timeout);
         }
-        s.flows.iter_mut().for_each(super::session::Flow::reset_counts);
+        s.flows
+            .iter_mut()
+            .for_each(super::session::Flow::reset_counts);
         s.mid_save = false;
         if let Some(f) = shared.mprotocols.get(s.mprotocol).and_then(|m| m.mid_save) {
             f(s);

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use trawl_fields::{FieldRegistry, FieldValue};
 use trawl_packet::{Decoder, Packet};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{CoreSettings, Cx, PacketThread, Session, SessionSink, Shared};
+use trawl_session::{CoreSettings, Cx, Dir, PacketThread, Session, SessionSink, Shared};
 use trawl_testkit::run::Harness;
 use trawl_testkit::wire::{self, TcpHeader};
 
@@ -42,7 +42,7 @@ impl Parser for Recorder {
     fn name(&self) -> &'static str {
         "recorder"
     }
-    fn parse(&mut self, _cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, _cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         SEEN.lock().unwrap().entry(s.port1).or_default()[dir].extend_from_slice(data);
         self.got += data.len();
         if self.got >= self.limit {
@@ -53,7 +53,7 @@ impl Parser for Recorder {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, uw: u32) {
+fn classify(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: Dir, uw: u32) {
     cx.add_protocol(s, if uw == 1 { "hello" } else { "portproto" });
     register_parser(
         s,
@@ -64,7 +64,7 @@ fn classify(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, uw: u32) {
     );
 }
 
-fn classify_small(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
+fn classify_small(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: Dir, _uw: u32) {
     cx.add_protocol(s, "small");
     register_parser(s, Box::new(Recorder { limit: 3, got: 0 }));
 }
@@ -80,7 +80,7 @@ impl Parser for Tunnel {
     fn name(&self) -> &'static str {
         "tunnel"
     }
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         if !self.open {
             self.open = data == b"OPEN";
             return Parsed::Done(data.len());
@@ -90,7 +90,7 @@ impl Parser for Tunnel {
     }
 }
 
-fn classify_tunnel(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
+fn classify_tunnel(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: Dir, _uw: u32) {
     cx.add_protocol(s, "tunnel");
     register_parser(s, Box::new(Tunnel { open: false }));
 }
@@ -260,7 +260,7 @@ impl Parser for Framed {
     fn name(&self) -> &'static str {
         "framed"
     }
-    fn parse(&mut self, _cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, _cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         let mut frames = FRAMES.lock().unwrap();
         let seen = frames.entry(s.port1).or_default();
         seen.1 += 1;
@@ -299,7 +299,7 @@ impl Parser for Framed {
     }
 }
 
-fn classify_framed(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: usize, _uw: u32) {
+fn classify_framed(cx: &mut Cx, s: &mut Session, _data: &[u8], _dir: Dir, _uw: u32) {
     cx.add_protocol(s, "framed");
     register_parser(s, Box::new(Framed));
 }

@@ -30,8 +30,8 @@ impl Parser for Echo {
     fn name(&self) -> &'static str {
         "echo"
     }
-    fn parse(&mut self, _cx: &mut Cx, _s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        self.got[Dir::from_index(dir)].extend_from_slice(data);
+    fn parse(&mut self, _cx: &mut Cx, _s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
+        self.got[dir].extend_from_slice(data);
         Parsed::Done(data.len())
     }
     fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {

@@ -5,7 +5,7 @@
 //!
 //! ```ignore
 //! const FRAMING: LengthPrefix = LengthPrefix::be(2, 2).range(7, 8192);
-//! fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+//! fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
 //!     for_each_frame(data, |b| FRAMING.frame(b), |msg| {
 //!         self.message(cx, s, msg, dir);
 //!         ControlFlow::Continue(())

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use trawl_parser_common::ber::{as_int, as_string, sequence, tlv};
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
@@ -285,7 +285,7 @@ impl Parser for Krb {
         "krb5"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         if !self.tcp {
             let k = message(data);
             self.add(cx, s, &k);
@@ -318,10 +318,7 @@ impl Parser for Krb {
 }
 
 fn attach(s: &mut Session, ids: Ids, tcp: bool) {
-    register_parser(
-        s,
-        Box::new(Krb { ids, tcp }),
-    );
+    register_parser(s, Box::new(Krb { ids, tcp }));
 }
 
 fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {

@@ -8,7 +8,7 @@ use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{
     classify_tcp, process_data, register_parser, Classifiers, Parsed, Parser,
 };
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use trawl_parser_common::ber::tlv;
 use trawl_parser_common::ntlm;
@@ -151,7 +151,7 @@ pub fn messages(buf: &[u8]) -> Messages<'_> {
 /// parser is out of its slot while its `save` runs, and `save` runs between passes
 /// (after unregistered parsers' slots are gone), so its slot is the one without a
 /// parser.
-fn held_while_saving(s: &Session, dir: usize) -> &[u8] {
+fn held_while_saving(s: &Session, dir: Dir) -> &[u8] {
     s.parsers
         .iter()
         .find(|p| p.name().is_none())
@@ -167,7 +167,7 @@ struct Ldap {
 
 impl Ldap {
     /// Reads all of a direction's bytes, once (Arkime's ldap_process).
-    fn read(&mut self, cx: &mut Cx, s: &mut Session, buf: &[u8], dir: usize) {
+    fn read(&mut self, cx: &mut Cx, s: &mut Session, buf: &[u8], dir: Dir) {
         self.done[dir] = true;
         let m = messages(buf);
         let reg = &cx.shared.fields;
@@ -192,9 +192,9 @@ impl Ldap {
     }
 
     /// Done with `dir`: unregisters once both directions are.
-    fn finish(&mut self, dir: usize) -> Parsed {
+    fn finish(&mut self, dir: Dir) -> Parsed {
         self.done[dir] = true;
-        if self.done[1 - dir] {
+        if self.done[dir.other()] {
             Parsed::Skip
         } else {
             Parsed::Done(0)
@@ -210,8 +210,7 @@ impl Parser for Ldap {
     /// `data` is all of the direction's bytes so far: the framework keeps them
     /// (returned Incomplete, nothing consumed) until more than [`READ_AT`] are there,
     /// or the session is saved.
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         if self.done[dir] {
             return Parsed::Done(0);
         }
@@ -233,7 +232,7 @@ impl Parser for Ldap {
     fn save(&mut self, cx: &mut Cx, s: &mut Session, _final: bool) {
         // Both taken first: reading one direction may run the other parsers (after
         // StartTLS), and a slot one of them leaves empty would look like this one's.
-        let held = [0, 1].map(|dir| {
+        let held = Dir::BOTH.map(|dir| {
             let b = held_while_saving(s, dir);
             if !self.done[dir] && b.len() > 5 {
                 b.to_vec()
@@ -241,7 +240,7 @@ impl Parser for Ldap {
                 Vec::new()
             }
         });
-        for (dir, buf) in held.iter().enumerate() {
+        for (dir, buf) in Dir::BOTH.into_iter().zip(&held) {
             if !buf.is_empty() {
                 self.read(cx, s, buf, dir);
             }

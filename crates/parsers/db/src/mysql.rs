@@ -4,7 +4,7 @@
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 #[derive(Clone, Copy, Debug)]
 struct Ids {
@@ -53,8 +53,8 @@ impl Parser for Mysql {
         "mysql"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        if dir != 0 {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
+        if dir != Dir::Src {
             return Parsed::Done(0);
         }
         if self.ssl {
@@ -80,8 +80,8 @@ impl Parser for Mysql {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
-    if dir != 1 || cx.has_protocol(s, "mysql") {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir, ids: Ids) {
+    if dir != Dir::Dst || cx.has_protocol(s, "mysql") {
         return;
     }
     let Some(v) = greeting_version(data) else {

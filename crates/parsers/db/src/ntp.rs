@@ -4,7 +4,7 @@
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::text::hex;
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 const MODES: [&str; 8] = [
     "reserved",
@@ -87,7 +87,7 @@ impl Parser for NtpParser {
         "ntp"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         if let Some(n) = parse(data) {
             let reg = &cx.shared.fields;
             s.fields

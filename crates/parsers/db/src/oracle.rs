@@ -3,7 +3,7 @@
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::Classifiers;
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 #[derive(Clone, Copy, Debug)]
 struct Ids {
@@ -40,8 +40,8 @@ pub fn connect_data(data: &[u8]) -> Option<&[u8]> {
     (len + off == data.len()).then(|| &data[off..])
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
-    if dir != 0 {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir, ids: Ids) {
+    if dir != Dir::Src {
         return;
     }
     let Some(cd) = connect_data(data) else { return };

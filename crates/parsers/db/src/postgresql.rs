@@ -3,7 +3,7 @@
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// The SSLRequest message: length 8, code 80877103.
 const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
@@ -49,7 +49,7 @@ pub fn startup_params(data: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
 #[derive(Debug)]
 struct Pg {
     ids: Ids,
-    dir: usize,
+    dir: Dir,
 }
 
 impl Parser for Pg {
@@ -57,7 +57,7 @@ impl Parser for Pg {
         "postgresql"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         if dir != self.dir {
             return Parsed::Done(0);
         }
@@ -88,7 +88,7 @@ impl Parser for Pg {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir, ids: Ids) {
     if cx.has_protocol(s, "postgresql") {
         return;
     }
@@ -100,7 +100,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
     if !(ssl || startup) {
         return;
     }
-    register_parser(s, Box::new(Pg { ids, dir: dir & 1 }));
+    register_parser(s, Box::new(Pg { ids, dir }));
 }
 
 const PG: FieldSpec = FieldSpec::new("postgresql", FieldType::Str).flags(Flags::LINKED_SESSIONS);

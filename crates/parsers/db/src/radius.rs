@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 #[derive(Clone, Copy, Debug)]
 struct Ids {
@@ -106,7 +106,7 @@ impl Parser for Radius {
         "radius"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         let reg = &cx.shared.fields;
         let ids = self.ids;
         if let Some(n) = data.first().and_then(|c| code_name(*c)) {

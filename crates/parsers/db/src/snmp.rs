@@ -5,7 +5,7 @@
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::text::hex;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use trawl_parser_common::ber::{oid, tlv};
 
@@ -231,7 +231,7 @@ impl Parser for Snmp {
         "snmp"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         let Some(m) = message(data) else {
             return Parsed::Skip;
         };

@@ -8,7 +8,7 @@ use trawl_fields::{FieldId, FieldRegistry};
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_common::ntlm;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// Most bytes kept per direction.
 const MAX_BUF: usize = 8192;
@@ -88,8 +88,7 @@ impl Parser for Tds {
         "tds"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         // Arkime's buffer refuses bytes beyond its cap, before any packet is read:
         // more than MAX_BUF held and new bytes together ends the parser.
         if data.len() > MAX_BUF {
@@ -100,7 +99,7 @@ impl Parser for Tds {
         if !self.v7 {
             // Only the client's login packet is read; the server's bytes are kept
             // (towards the cap) as Arkime's buffer keeps them.
-            if dir == 1 {
+            if dir == Dir::Dst {
                 return Parsed::Incomplete {
                     consumed: 0,
                     needed: 0,
@@ -119,7 +118,7 @@ impl Parser for Tds {
         }
         let r = for_each_frame(data, packet, |b| {
             let pkt = &b[8..];
-            if b[0] == 0x10 && dir == 0 {
+            if b[0] == 0x10 && dir == Dir::Src {
                 if let Some(u) = login7_user(pkt) {
                     s.fields.string_add(&cx.shared.fields, self.user, &u);
                 }
@@ -146,11 +145,11 @@ fn classify(
     cx: &mut Cx,
     s: &mut Session,
     data: &[u8],
-    dir: usize,
+    dir: Dir,
     user: Option<FieldId>,
     ntlm: ntlm::Ntlm,
 ) {
-    if dir != 0 || cx.has_protocol(s, "tds") {
+    if dir != Dir::Src || cx.has_protocol(s, "tds") {
         return;
     }
     let v7 = match data.first() {
@@ -162,14 +161,7 @@ fn classify(
         return;
     };
     cx.add_protocol(s, "tds");
-    register_parser(
-        s,
-        Box::new(Tds {
-            user,
-            ntlm,
-            v7,
-        }),
-    );
+    register_parser(s, Box::new(Tds { user, ntlm, v7 }));
 }
 
 /// Registers the TDS classifiers (the `user` field is a core field).

@@ -22,7 +22,7 @@ use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_common::order::hash_order;
 use trawl_parser_common::text::{json_str, json_str_unquoted, memstr, until_nul};
 use trawl_session::parsers::{has_parser, port, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use crate::name::{read_name, to_unicode, NameError};
 
@@ -999,7 +999,7 @@ impl Parser for Dns {
         kind_name(self.kind)
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         if self.skip {
             return Parsed::Done(0);
         }

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::cursor::Cursor;
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// Shortest datagram read: header, one encoded name and its type and class.
 const MIN_LEN: usize = 50;
@@ -178,7 +178,7 @@ impl Parser for Nbns {
         "nbns"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         if data.len() < MIN_LEN {
             return Parsed::Done(0);
         }

@@ -6,7 +6,7 @@ use trawl_parser_common::ntlm;
 use trawl_parser_common::text::{latin1, latin1_lower, memcasestr};
 use trawl_parser_common::value::is_space;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use crate::fields::{self, EmailIds};
 use crate::lines::{Lines, MAX_LINE};
@@ -53,7 +53,7 @@ pub fn selected_folder(line: &[u8]) -> Option<&[u8]> {
 struct Imap {
     ids: EmailIds,
     lines: Lines,
-    server: usize,
+    server: Dir,
     in_fetch: bool,
     in_headers: bool,
     in_ntlm_auth: bool,
@@ -61,7 +61,7 @@ struct Imap {
 }
 
 impl Imap {
-    fn line(&mut self, cx: &mut Cx, s: &mut Session, ids: &EmailIds, line: &[u8], w: usize) {
+    fn line(&mut self, cx: &mut Cx, s: &mut Session, ids: &EmailIds, line: &[u8], w: Dir) {
         // "<tag> AUTHENTICATE NTLM [<base64>]" from the client.
         if w != self.server && line.len() > 16 {
             let mut c = line.iter().position(|b| is_space(*b)).unwrap_or(line.len());
@@ -133,9 +133,9 @@ impl Parser for Imap {
         "imap"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         let ids = self.ids;
-        let w = dir & 1;
+        let w = dir;
         let mut lines = std::mem::take(&mut self.lines);
         let r = lines.feed(w, data, |line| {
             self.line(cx, s, &ids, line, w);
@@ -153,14 +153,7 @@ impl Parser for Imap {
     }
 }
 
-fn classify(
-    cx: &mut Cx,
-    s: &mut Session,
-    data: &[u8],
-    dir: usize,
-    ids: EmailIds,
-    ntlm: ntlm::Ntlm,
-) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir, ids: EmailIds, ntlm: ntlm::Ntlm) {
     if cx.has_protocol(s, "imap") || data.len() < 10 || !data.starts_with(b"* OK ") {
         return;
     }
@@ -173,7 +166,7 @@ fn classify(
         Box::new(Imap {
             ids,
             lines: Lines::default(),
-            server: dir & 1,
+            server: dir,
             in_fetch: false,
             in_headers: false,
             in_ntlm_auth: false,

@@ -13,6 +13,7 @@
 //!   strips the new part's CR, then the joined line's).
 
 use trawl_session::parsers::Parsed;
+use trawl_session::Dir;
 
 /// Most bytes of one unfinished line.
 pub const MAX_LINE: usize = 16_384;
@@ -43,11 +44,11 @@ impl Lines {
     /// to tell the framework (the unfinished line to keep), or why it stopped.
     pub fn feed(
         &mut self,
-        w: usize,
+        w: Dir,
         data: &[u8],
         mut f: impl FnMut(&[u8]) -> bool,
     ) -> Result<Parsed, Stop> {
-        let held = std::mem::take(&mut self.held[w & 1]).min(data.len());
+        let held = std::mem::take(&mut self.held[w]).min(data.len());
         let mut at = 0;
         while let Some(nl) = data[at..].iter().position(|&c| c == b'\n') {
             let nl = at + nl;
@@ -69,7 +70,7 @@ impl Lines {
         if rest > MAX_LINE {
             return Err(Stop::TooLong);
         }
-        self.held[w & 1] = rest;
+        self.held[w] = rest;
         Ok(Parsed::Incomplete {
             consumed: at,
             needed: 0,
@@ -85,7 +86,7 @@ mod tests {
     fn run(
         l: &mut Lines,
         kept: &mut Vec<u8>,
-        w: usize,
+        w: Dir,
         piece: &[u8],
     ) -> (Vec<Vec<u8>>, Result<Parsed, Stop>) {
         kept.extend_from_slice(piece);
@@ -106,7 +107,7 @@ mod tests {
         let mut kept = Vec::new();
         let mut got = Vec::new();
         for piece in [&b"a1 SEL"[..], b"ECT x\r", b"\nb\r\nc"] {
-            let (g, r) = run(&mut l, &mut kept, 0, piece);
+            let (g, r) = run(&mut l, &mut kept, Dir::Src, piece);
             assert!(r.is_ok());
             got.extend(g);
         }
@@ -114,11 +115,11 @@ mod tests {
         assert_eq!(kept, b"c");
         // The unfinished line kept is longer than the cap.
         let big = vec![b'x'; MAX_LINE + 1];
-        assert_eq!(l.feed(1, &big, |_| true), Err(Stop::TooLong));
+        assert_eq!(l.feed(Dir::Dst, &big, |_| true), Err(Stop::TooLong));
         // A whole line within one run has no cap.
         let mut long = vec![b'x'; MAX_LINE + 10];
         long.extend_from_slice(b"\r\nok");
-        let r = l.feed(1, &long, |_| true);
+        let r = l.feed(Dir::Dst, &long, |_| true);
         assert_eq!(
             r,
             Ok(Parsed::Incomplete {
@@ -132,15 +133,15 @@ mod tests {
     fn a_line_that_began_in_kept_bytes_is_capped() {
         let mut l = Lines::default();
         let mut kept = Vec::new();
-        let (_, r) = run(&mut l, &mut kept, 0, &vec![b'x'; MAX_LINE - 2]);
+        let (_, r) = run(&mut l, &mut kept, Dir::Src, &vec![b'x'; MAX_LINE - 2]);
         assert!(r.is_ok());
         // Exactly the cap with its CR left out: read.
-        let (g, r) = run(&mut l, &mut kept, 0, b"yy\r\n");
+        let (g, r) = run(&mut l, &mut kept, Dir::Src, b"yy\r\n");
         assert!(r.is_ok());
         assert_eq!(g[0].len(), MAX_LINE);
-        let (_, r) = run(&mut l, &mut kept, 0, &vec![b'x'; MAX_LINE - 2]);
+        let (_, r) = run(&mut l, &mut kept, Dir::Src, &vec![b'x'; MAX_LINE - 2]);
         assert!(r.is_ok());
-        let (_, r) = run(&mut l, &mut kept, 0, b"yyy\r\n");
+        let (_, r) = run(&mut l, &mut kept, Dir::Src, b"yyy\r\n");
         assert_eq!(r, Err(Stop::TooLong));
     }
 
@@ -149,17 +150,17 @@ mod tests {
         let mut l = Lines::default();
         let mut kept = Vec::new();
         // The new part ends "\r\r": both go.
-        let _ = run(&mut l, &mut kept, 0, b"ab");
-        let (g, _) = run(&mut l, &mut kept, 0, b"c\r\r\n");
+        let _ = run(&mut l, &mut kept, Dir::Src, b"ab");
+        let (g, _) = run(&mut l, &mut kept, Dir::Src, b"c\r\r\n");
         assert_eq!(g, [b"abc".to_vec()]);
         // Within one run only one goes.
-        let (g, _) = run(&mut l, &mut kept, 0, b"abc\r\r\n");
+        let (g, _) = run(&mut l, &mut kept, Dir::Src, b"abc\r\r\n");
         assert_eq!(g, [b"abc\r".to_vec()]);
         // A CR kept, the LF new: the CR goes.
-        let _ = run(&mut l, &mut kept, 1, b"ab\r");
-        let (g, _) = run(&mut l, &mut kept, 1, b"\nd\n");
+        let _ = run(&mut l, &mut kept, Dir::Dst, b"ab\r");
+        let (g, _) = run(&mut l, &mut kept, Dir::Dst, b"\nd\n");
         assert_eq!(g, [b"ab".to_vec(), b"d".to_vec()]);
         // A callback that stops.
-        assert_eq!(l.feed(0, b"a\nb\n", |_| false), Err(Stop::Asked));
+        assert_eq!(l.feed(Dir::Src, b"a\nb\n", |_| false), Err(Stop::Asked));
     }
 }

@@ -6,7 +6,7 @@ use trawl_parser_common::ntlm;
 use trawl_parser_common::text::{latin1_lower, memcasestr};
 use trawl_parser_common::value::is_space;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use crate::lines::{Lines, Stop, MAX_LINE};
 
@@ -28,7 +28,7 @@ pub fn user_command(line: &[u8]) -> Option<&[u8]> {
 #[derive(Debug)]
 struct Pop3 {
     lines: Lines,
-    server: usize,
+    server: Dir,
     user: FieldId,
     in_ntlm_auth: bool,
     ntlm_count: u8,
@@ -40,8 +40,8 @@ impl Parser for Pop3 {
         "pop3"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let w = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
+        let w = dir;
         let (server, user, ntlm) = (self.server, self.user, self.ntlm);
         let (mut in_ntlm, mut count) = (self.in_ntlm_auth, self.ntlm_count);
         let mut done = false;
@@ -94,7 +94,7 @@ impl Parser for Pop3 {
     }
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ntlm: ntlm::Ntlm) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir, ntlm: ntlm::Ntlm) {
     if cx.has_protocol(s, "pop3") || data.len() < 8 || !data.starts_with(b"+OK ") {
         return;
     }
@@ -111,7 +111,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ntlm: ntlm::N
         s,
         Box::new(Pop3 {
             lines: Lines::default(),
-            server: dir & 1,
+            server: dir,
             user,
             in_ntlm_auth: false,
             ntlm_count: 0,

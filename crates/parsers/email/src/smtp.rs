@@ -22,7 +22,7 @@ use trawl_parser_common::text::{
 use trawl_parser_common::value::{add_typed, atoi, is_space, parse_ip};
 use trawl_parser_common::{base64, magic, ntlm};
 use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use crate::fields::{self, EmailIds};
 
@@ -429,7 +429,7 @@ impl Smtp {
     }
 
     /// One complete header line of the message (`line` of direction `w`).
-    fn header_line(&mut self, cx: &mut Cx, s: &mut Session, cfg: &SmtpConfig, w: usize) {
+    fn header_line(&mut self, cx: &mut Cx, s: &mut Session, cfg: &SmtpConfig, w: Dir) {
         let reg = &cx.shared.fields;
         let ids = &cfg.ids;
         let line = std::mem::take(&mut self.line[w]);
@@ -508,7 +508,7 @@ impl Smtp {
     }
 
     /// A MIME part header line.
-    fn mime_header_line(&mut self, cx: &mut Cx, s: &mut Session, cfg: &SmtpConfig, w: usize) {
+    fn mime_header_line(&mut self, cx: &mut Cx, s: &mut Session, cfg: &SmtpConfig, w: Dir) {
         let line = std::mem::take(&mut self.line[w]);
         if starts_ci(&line, b"content-type:") {
             let v = &line[13..];
@@ -528,7 +528,7 @@ impl Smtp {
         } else if starts_ci(&line, b"content-transfer-encoding:")
             && memcasestr(&line[26..], b"base64")
         {
-            self.base64_decode |= 1 << w;
+            self.base64_decode |= w.bit();
         }
         let mut line = line;
         line.clear();
@@ -541,10 +541,10 @@ impl Smtp {
         s: &mut Session,
         cfg: &SmtpConfig,
         data: &[u8],
-        w: usize,
+        w: Dir,
     ) -> Parsed {
-        let other = w ^ 1;
-        let bit = 1u8 << w;
+        let other = w.other();
+        let bit = w.bit();
         let ids = &cfg.ids;
         let mut mark = Mark::new(self, w, 0);
         // The line carried into this run, given back if it ends at the first mark.
@@ -895,12 +895,12 @@ struct Mark {
 }
 
 impl Mark {
-    fn new(p: &Smtp, w: usize, at: usize) -> Mark {
+    fn new(p: &Smtp, w: Dir, at: usize) -> Mark {
         Mark {
             at,
             state: p.state[w],
             bdat_remaining: p.bdat_remaining[w],
-            in_bdat: p.in_bdat & (1 << w),
+            in_bdat: p.in_bdat & (w.bit()),
         }
     }
 }
@@ -923,9 +923,9 @@ impl Parser for Smtp {
         "smtp"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         let cfg = Arc::clone(&self.cfg);
-        self.run(cx, s, &cfg, data, dir & 1)
+        self.run(cx, s, &cfg, data, dir)
     }
 
     /// Bytes since the last mark: a line of at most [`MAX_LINE_LEN`] bytes read, and

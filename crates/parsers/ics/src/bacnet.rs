@@ -4,7 +4,7 @@
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::cursor::Cursor;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 const FUNCTIONS: [&str; 13] = [
     "result",
@@ -228,7 +228,7 @@ impl Parser for Bacnet {
         "bacnet"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         let m = message(data);
         let reg = &cx.shared.fields;
         let ids = self.ids;

@@ -8,7 +8,7 @@ use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::ber::{as_int, oid, sequence, tlv};
 use trawl_parser_common::frame::{for_each_frame, Frame};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 const MAX_BUF: usize = 8192;
 const SECURITY: [&str; 4] = [
@@ -156,7 +156,7 @@ impl Parser for C1222 {
         "c1222"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         // Arkime adds each packet to an 8192-byte parser buffer without checking that
         // it fit, so bytes past a full buffer are lost mid-stream; here they are kept
         // and read (elements larger than the buffer still end the parse).
@@ -186,10 +186,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
         return;
     }
     cx.add_protocol(s, "c1222");
-    register_parser(
-        s,
-        Box::new(C1222 { ids }),
-    );
+    register_parser(s, Box::new(C1222 { ids }));
 }
 
 const STR: FieldSpec = FieldSpec::new("c1222", FieldType::StrGHash).flags(Flags::CNT);
@@ -280,7 +277,11 @@ mod tests {
         assert_eq!(framing(&[0x7f, 0x01]), Frame::Bad);
         assert_eq!(framing(&[0x60, 0x80]), Frame::Bad);
         assert_eq!(framing(&[0x60, 0x85, 0, 0, 0, 0, 9]), Frame::Bad);
-        assert_eq!(framing(&[0x60, 0x82, 0x20, 0x00]), Frame::Bad, "past the buffer");
+        assert_eq!(
+            framing(&[0x60, 0x82, 0x20, 0x00]),
+            Frame::Bad,
+            "past the buffer"
+        );
         for n in 0..msg.len() {
             let _ = message(&msg[..n]);
         }

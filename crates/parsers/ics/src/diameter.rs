@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 const MAX_MSG: usize = 8192;
 const HEADER: usize = 20;
@@ -216,7 +216,7 @@ impl Parser for Diameter {
         "diameter"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         if !self.tcp {
             if data.len() < HEADER {
                 return Parsed::Done(0);
@@ -341,12 +341,7 @@ mod tests {
         assert!(valid(&msg));
         assert_eq!(framing(&msg), Frame::Whole(msg.len()));
         assert_eq!(framing(&msg[..19]), Frame::Partial { needed: HEADER });
-        assert_eq!(
-            framing(&msg[..20]),
-            Frame::Partial {
-                needed: msg.len()
-            }
-        );
+        assert_eq!(framing(&msg[..20]), Frame::Partial { needed: msg.len() });
         let mut v2 = msg.clone();
         v2[0] = 2;
         assert_eq!(framing(&v2), Frame::Bad, "version");

@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::frame::{for_each_frame, Frame};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// Start(2) + length(1) + control(1) + destination(2) + source(2) + CRC(2).
 const MIN_LEN: usize = 10;
@@ -156,7 +156,7 @@ impl Parser for Dnp3 {
         "dnp3"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         if !self.tcp {
             if data.starts_with(&START) {
                 if let Some(f) = link_frame(data) {
@@ -191,13 +191,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], uw: u32, ids: Ids) {
         return;
     }
     cx.add_protocol(s, "dnp3");
-    register_parser(
-        s,
-        Box::new(Dnp3 {
-            ids,
-            tcp: uw == 1,
-        }),
-    );
+    register_parser(s, Box::new(Dnp3 { ids, tcp: uw == 1 }));
 }
 
 const INT: FieldSpec = FieldSpec::new("dnp3", FieldType::IntGHash).flags(Flags::CNT);
@@ -228,9 +222,8 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
         func,
         func_name,
     };
-    let classifier = move |cx: &mut Cx, s: &mut Session, d: &[u8], _: usize, uw: u32| {
-        classify(cx, s, d, uw, ids)
-    };
+    let classifier =
+        move |cx: &mut Cx, s: &mut Session, d: &[u8], _: Dir, uw: u32| classify(cx, s, d, uw, ids);
     c.register_tcp("dnp3", 1, 0, b"\x05\x64", classifier);
     c.register_udp("dnp3", 0, 0, b"\x05\x64", classifier);
 }
@@ -254,10 +247,18 @@ mod tests {
             })
         );
         for n in 0..MIN_LEN {
-            assert_eq!(framing(&f[..n]), Frame::Partial { needed: 10 }, "cut at {n}");
+            assert_eq!(
+                framing(&f[..n]),
+                Frame::Partial { needed: 10 },
+                "cut at {n}"
+            );
         }
         for n in MIN_LEN..f.len() {
-            assert_eq!(framing(&f[..n]), Frame::Partial { needed: 18 }, "cut at {n}");
+            assert_eq!(
+                framing(&f[..n]),
+                Frame::Partial { needed: 18 },
+                "cut at {n}"
+            );
             assert_eq!(link_frame(&f[..n]), None, "cut at {n}");
         }
         // A length byte below 5: only the start bytes go.

@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// MBAP header bytes before the function code's unit id.
 const HEADER: usize = 7;
@@ -64,7 +64,7 @@ pub fn adu(f: &[u8]) -> Adu {
 #[derive(Debug)]
 struct Modbus {
     ids: Ids,
-    server: usize,
+    server: Dir,
     /// Calls per direction: the framework calls at the first bytes of each, so the
     /// first call is the direction's first packet, as Arkime counts.
     frames: [u32; 2],
@@ -75,8 +75,7 @@ impl Parser for Modbus {
         "modbus"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         self.frames[dir] += 1;
         // Arkime's parser buffer holds 8192 bytes: once the bytes held and a new
         // packet's do not fit (the bytes given here), it tags and gives up.
@@ -127,7 +126,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], ids: Ids) {
     cx.add_protocol(s, "modbus");
     // The server side by port, so captures that start mid-stream still label
     // requests and responses right.
-    let server = usize::from(s.port2 == 502);
+    let server = if s.port2 == 502 { Dir::Dst } else { Dir::Src };
     register_parser(
         s,
         Box::new(Modbus {
@@ -201,10 +200,18 @@ mod tests {
             }
         );
         for n in 0..HEADER {
-            assert_eq!(framing(&req[..n]), Frame::Partial { needed: 7 }, "cut at {n}");
+            assert_eq!(
+                framing(&req[..n]),
+                Frame::Partial { needed: 7 },
+                "cut at {n}"
+            );
         }
         for n in HEADER..req.len() {
-            assert_eq!(framing(&req[..n]), Frame::Partial { needed: 12 }, "cut at {n}");
+            assert_eq!(
+                framing(&req[..n]),
+                Frame::Partial { needed: 12 },
+                "cut at {n}"
+            );
         }
         let mut bad = req;
         bad[3] = 1;

@@ -7,7 +7,7 @@ use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::cursor::Cursor;
 use trawl_parser_common::frame::Frame;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// Arkime's default parser buffer cap.
 const MAX_BUF: usize = 8192;
@@ -337,7 +337,7 @@ impl Parser for Mqtt {
         "mqtt"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         // Arkime's parser buffer holds MAX_BUF bytes: when the bytes held and a new
         // packet's (the bytes given here) do not fit, it reads the packets of what
         // fit, then tags and gives up.
@@ -384,13 +384,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
         return;
     }
     cx.add_protocol(s, "mqtt");
-    register_parser(
-        s,
-        Box::new(Mqtt {
-            ids,
-            version: 0,
-        }),
-    );
+    register_parser(s, Box::new(Mqtt { ids, version: 0 }));
 }
 
 const TERM: FieldSpec = FieldSpec::new("mqtt", FieldType::StrGHash).flags(Flags::CNT);
@@ -492,7 +486,10 @@ mod tests {
         let p = [0x32, 10, 0, 3, b'a', b'/', b'b', 0, 7, b'x', b'y', b'z'];
         assert_eq!(publish(&p, 2, 0x2, 10, &mut out), Frame::Whole(12));
         // The payload need not be there.
-        assert_eq!(publish(&p[..9], 2, 0x2, 10, &mut Vec::new()), Frame::Whole(12));
+        assert_eq!(
+            publish(&p[..9], 2, 0x2, 10, &mut Vec::new()),
+            Frame::Whole(12)
+        );
         assert_eq!(
             publish(&p[..5], 2, 0x2, 10, &mut Vec::new()),
             Frame::Partial { needed: 9 }

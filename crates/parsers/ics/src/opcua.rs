@@ -10,7 +10,7 @@ use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_tls::CertState;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 const HEADER: usize = 8;
 const MAX_MSG: u32 = 16 * 1024 * 1024;
@@ -119,8 +119,7 @@ impl Parser for OpcUa {
         "opcua"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         // Arkime's parser buffer holds BUF_MAX bytes: once the bytes held and a new
         // packet's do not fit (the bytes given here), it gives up.
         if data.len() > BUF_MAX {
@@ -259,12 +258,7 @@ mod tests {
         }
         assert_eq!(framing(&hel), Frame::Whole(hel.len()));
         assert_eq!(framing(&hel[..5]), Frame::Partial { needed: 8 });
-        assert_eq!(
-            framing(&hel[..9]),
-            Frame::Partial {
-                needed: hel.len()
-            }
-        );
+        assert_eq!(framing(&hel[..9]), Frame::Partial { needed: hel.len() });
         assert_eq!(framing(b"HELX\x10\0\0\0"), Frame::Bad);
         assert_eq!(framing(b"HELF\x07\0\0\0"), Frame::Bad, "below the header");
         assert_eq!(framing(b"HELF\x01\x80\0\0"), Frame::Bad, "past the cap");

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use trawl_parser_common::cursor::Cursor;
 use trawl_parser_common::frame::for_each_frame;
@@ -149,7 +149,7 @@ impl Parser for S7 {
         "s7comm"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         // Arkime adds each segment to an 8 KiB buffer before it reads frames, and gives
         // up, tagging the session, when the bytes it holds and the new ones do not fit,
         // without reading the whole frames among them. `data` is those same bytes: what

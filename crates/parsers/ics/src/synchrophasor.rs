@@ -8,7 +8,7 @@ use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::cursor::Cursor;
 use trawl_parser_common::frame::{for_each_frame, Frame as Run};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 const SYNC: u8 = 0xaa;
 /// SYNC(2) + FRAMESIZE(2) + IDCODE(2) + SOC(4) + FRACSEC(4) + CHK(2).
@@ -202,7 +202,7 @@ impl Parser for Synchrophasor {
         "synchrophasor"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         if !self.tcp {
             if data.len() < MIN_LEN || data[0] != SYNC {
                 return Parsed::Skip;
@@ -249,13 +249,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], uw: u32, ids: Ids) {
         return;
     }
     cx.add_protocol(s, "synchrophasor");
-    register_parser(
-        s,
-        Box::new(Synchrophasor {
-            ids,
-            tcp,
-        }),
-    );
+    register_parser(s, Box::new(Synchrophasor { ids, tcp }));
 }
 
 const STR: FieldSpec = FieldSpec::new("synchrophasor", FieldType::StrGHash).flags(Flags::CNT);
@@ -308,9 +302,8 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry) {
         data_rate,
         num_pmu,
     };
-    let classifier = move |cx: &mut Cx, s: &mut Session, d: &[u8], _: usize, uw: u32| {
-        classify(cx, s, d, uw, ids)
-    };
+    let classifier =
+        move |cx: &mut Cx, s: &mut Session, d: &[u8], _: Dir, uw: u32| classify(cx, s, d, uw, ids);
     c.register_tcp("synchrophasor", 1, 0, b"\xaa", classifier);
     c.register_udp("synchrophasor", 0, 0, b"\xaa", classifier);
 }

@@ -5,7 +5,7 @@
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Kind};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 const MARKER: [u8; 16] = [0xff; 16];
 const TYPES: [&str; 5] = ["", "OPEN", "UPDATE", "NOTIFICATION", "KEEPALIVE"];
@@ -42,7 +42,7 @@ impl Parser for Bgp {
         "bgp"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         match message(data) {
             None => Parsed::Done(0),
             Some(Err(())) => Parsed::Skip,

@@ -6,7 +6,7 @@ use trawl_fields::{FieldId, FieldRegistry};
 use trawl_parser_common::cursor::Cursor;
 use trawl_parser_common::frame::LengthPrefix;
 use trawl_session::parsers::{port, Classifiers};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// Where a classifier looks.
 #[derive(Clone, Copy, Debug)]
@@ -379,7 +379,7 @@ static TABLE: &[Entry] = &[
 ];
 
 /// Adds the protocol of entry `uw` when its check passes.
-fn table_classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, uw: u32) {
+fn table_classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir, uw: u32) {
     let Some(e) = TABLE.get(uw as usize) else {
         return;
     };
@@ -414,7 +414,7 @@ fn user_classify(cx: &mut Cx, s: &mut Session, data: &[u8], id: FieldId) {
 
 /// NetBIOS datagram service (port 138): a direct or broadcast datagram, and SMB when
 /// an SMB header appears anywhere in it (mailslot messages).
-fn nbds_classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize, _uw: u32) {
+fn nbds_classify(cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir, _uw: u32) {
     if cx.has_protocol(s, "nbds") || !nbds(data) {
         return;
     }

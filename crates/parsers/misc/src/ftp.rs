@@ -5,7 +5,7 @@
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// Longest line (without its newline) Arkime reads, and so the most bytes kept of an
 /// unfinished one.
@@ -81,14 +81,14 @@ pub fn server_line(line: &[u8]) -> Option<(u32, &[u8])> {
 #[derive(Debug)]
 struct Ftp {
     ids: Ids,
-    server: usize,
+    server: Dir,
     saw_banner: bool,
 }
 
 impl Ftp {
     /// Handles one complete line (without its newline); false when the stream turned
     /// out not to be FTP.
-    fn line(&mut self, cx: &mut Cx, s: &mut Session, mut line: &[u8], dir: usize) -> bool {
+    fn line(&mut self, cx: &mut Cx, s: &mut Session, mut line: &[u8], dir: Dir) -> bool {
         if let Some(l) = line.strip_suffix(b"\r") {
             line = l;
         }
@@ -150,8 +150,7 @@ impl Parser for Ftp {
         "ftp"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         // `data` starts with what is kept of an unfinished line. As in Arkime, a line
         // (or an unfinished one) longer than LINE_MAX ends the parse there, after the
         // whole lines before it.
@@ -187,7 +186,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
+fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir, ids: Ids) {
     if cx.has_protocol(s, "ftp")
         || contains(data, b"LMTP")
         || contains(data, b"SMTP")
@@ -200,7 +199,7 @@ fn classify(cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
         s,
         Box::new(Ftp {
             ids,
-            server: dir & 1,
+            server: dir,
             saw_banner: false,
         }),
     );

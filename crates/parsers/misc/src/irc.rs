@@ -3,7 +3,7 @@
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 #[derive(Clone, Copy, Debug)]
 struct Ids {
@@ -75,8 +75,8 @@ impl Parser for Irc {
         "irc"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        if dir == 1 {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
+        if dir == Dir::Dst {
             return Parsed::Done(0);
         }
         let f = scan(data, &mut self.mid_line);

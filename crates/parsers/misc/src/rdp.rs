@@ -10,7 +10,7 @@ use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::frame::for_each_frame;
 use trawl_parser_common::tpkt;
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 const TPKT: usize = tpkt::HEADER;
 /// Longest TPKT frame Arkime accepts, and the most bytes it keeps per direction.
@@ -261,8 +261,7 @@ impl Parser for Rdp {
         "rdp"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         // Arkime adds each segment to an 8 KiB buffer before it reads frames, and gives
         // up, tagging the session, when the bytes it holds and the new ones do not fit,
         // without reading the whole frames among them. `data` is those same bytes: what
@@ -284,7 +283,7 @@ impl Parser for Rdp {
                     _ => {}
                 }
                 let done = (self.state[0] >= GOT_CONFIRM && self.state[1] >= GOT_CONFIRM)
-                    || (self.state[dir] == GOT_MCS && self.state[dir ^ 1] >= GOT_CONFIRM);
+                    || (self.state[dir] == GOT_MCS && self.state[dir.other()] >= GOT_CONFIRM);
                 if done {
                     ControlFlow::Break(Parsed::Skip)
                 } else {
@@ -321,7 +320,7 @@ fn classify(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     register_parser(s, Box::new(Rdp { ids, state: [0; 2] }));
 }
 
-fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: Dir, _uw: u32) {
     // An RDPEUDP SYN: snSourceAck is 0xffffffff.
     if d.len() >= 8 && d[..4] == [0xff; 4] {
         cx.add_protocol(s, "rdpudp");

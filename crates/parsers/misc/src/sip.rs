@@ -5,7 +5,7 @@
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use trawl_parser_common::text::memstr;
 
@@ -231,7 +231,7 @@ impl Parser for SipUdp {
         "sip"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         let m = message(data);
         add(cx, s, &self.ids, &m);
         Parsed::Done(0)
@@ -253,8 +253,7 @@ impl Parser for SipTcp {
         "sip"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         let owed = self.skipping[dir].min(data.len());
         self.skipping[dir] -= owed;
         let data = &data[owed..];

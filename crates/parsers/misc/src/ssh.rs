@@ -11,7 +11,7 @@ use trawl_parser_common::cursor::Cursor;
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_common::text::hex;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// Largest SSH record kept (payload and its 4-byte length).
 const MAX_SSH_BUFFER: usize = 8192 + 4;
@@ -92,7 +92,7 @@ fn base64(d: &[u8]) -> String {
 impl Ssh {
     /// Reads the whole packets at the front of `b`, the bytes Arkime's buffer holds
     /// for `dir`; returns how many bytes they take (the rest is an unfinished packet).
-    fn packets(&mut self, cx: &mut Cx, s: &mut Session, b: &[u8], dir: usize) -> usize {
+    fn packets(&mut self, cx: &mut Cx, s: &mut Session, b: &[u8], dir: Dir) -> usize {
         let reg = &cx.shared.fields;
         let ids = self.ids;
         let mut at = 0;
@@ -101,8 +101,8 @@ impl Ssh {
             let code = p[5];
             let body = &p[6..];
             if code == 20 {
-                if let Some(input) = hassh_input(body, dir == 1) {
-                    let id = if dir == 1 {
+                if let Some(input) = hassh_input(body, dir == Dir::Dst) {
+                    let id = if dir == Dir::Dst {
                         ids.hassh_server
                     } else {
                         ids.hassh
@@ -138,8 +138,7 @@ impl Parser for Ssh {
         "ssh"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         // Arkime looks at each segment: the kept bytes come first.
         let kept = std::mem::take(&mut self.kept[dir]).min(data.len());
         let fresh = &data[kept..];
@@ -197,7 +196,7 @@ impl Parser for Ssh {
 impl Ssh {
     /// Ends a call whose segment is not buffered: the `kept` bytes at the front of
     /// `data` stay as they were, the rest is dropped.
-    fn keep(&mut self, dir: usize, data: &[u8], kept: usize) -> Parsed {
+    fn keep(&mut self, dir: Dir, data: &[u8], kept: usize) -> Parsed {
         if kept == data.len() {
             self.kept[dir] = kept;
             return Parsed::Incomplete {

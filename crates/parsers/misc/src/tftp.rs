@@ -3,7 +3,7 @@
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 const OPCODES: [&str; 6] = ["", "rrq", "wrq", "data", "ack", "error"];
 
@@ -67,7 +67,7 @@ impl Parser for Tftp {
         "tftp"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         if let Some((name, file)) = datagram(data) {
             let reg = &cx.shared.fields;
             s.fields.string_add(reg, self.ids.opcode, name);

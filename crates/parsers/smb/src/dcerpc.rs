@@ -10,7 +10,7 @@ use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_common::ntlm::{self, Ntlm};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// Most bytes kept per direction, and the longest fragment read.
 const MAX_FRAGMENT: usize = 8192;
@@ -202,7 +202,7 @@ impl Parser for Dcerpc {
         "dcerpc"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         // Arkime's buffer refuses bytes beyond its cap: the parser gives up (even if
         // whole PDUs are there).
         if data.len() > MAX_FRAGMENT {
@@ -264,10 +264,7 @@ fn classify(ids: Ids, cx: &mut Cx, s: &mut Session, data: &[u8]) {
         return;
     }
     cx.add_protocol(s, "dcerpc");
-    register_parser(
-        s,
-        Box::new(Dcerpc { ids }),
-    );
+    register_parser(s, Box::new(Dcerpc { ids }));
 }
 
 const DCERPC: FieldSpec = FieldSpec::new("dcerpc", FieldType::StrHash).flags(Flags::CNT);

@@ -11,7 +11,7 @@ use trawl_parser_common::cursor::Cursor;
 use trawl_parser_common::ntlm::{self, Ntlm};
 use trawl_parser_common::text::{latin1, ucs2le, until_nul};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// Most bytes buffered per direction, and the longest message parsed.
 const MAX_BUFFER: usize = 8192;
@@ -192,7 +192,7 @@ impl Smb {
     }
 
     /// One step of an SMB1 message; true when more bytes are needed.
-    fn smb1(&mut self, b: &mut Cursor, w: usize, out: &mut Vec<Found>) -> bool {
+    fn smb1(&mut self, b: &mut Cursor, w: Dir, out: &mut Vec<Found>) -> bool {
         let start = b.pos();
         let unicode = self.flags2[w] & 0x8000 != 0;
         match self.state[w] {
@@ -325,7 +325,7 @@ impl Smb {
     }
 
     /// One step of an SMB2/3 message; true when more bytes are needed.
-    fn smb2(&mut self, b: &mut Cursor, w: usize, out: &mut Vec<Found>) -> bool {
+    fn smb2(&mut self, b: &mut Cursor, w: Dir, out: &mut Vec<Found>) -> bool {
         let start = b.pos();
         match self.state[w] {
             St::Header => {
@@ -415,7 +415,7 @@ impl Smb {
     /// message whose body is longer than 8 KiB is thus read only when the whole of it
     /// comes in bytes read where they are; once it has to be kept the parser gives up
     /// (as it does when more than 8 KiB would be kept).
-    fn feed(&mut self, data: &[u8], w: usize, out: &mut Vec<Found>) -> Option<usize> {
+    fn feed(&mut self, data: &[u8], w: Dir, out: &mut Vec<Found>) -> Option<usize> {
         // Arkime's buffer is data[start..start + held]; the new bytes not yet added to
         // it start at `fresh` (always start + held).
         let mut held = std::mem::take(&mut self.held[w]).min(data.len());
@@ -500,9 +500,9 @@ impl Parser for Smb {
         MAX_BUFFER
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         let mut found = Vec::new();
-        let kept = self.feed(data, dir & 1, &mut found);
+        let kept = self.feed(data, dir, &mut found);
         let ids = self.ids;
         for f in found {
             let reg = &cx.shared.fields;
@@ -624,7 +624,7 @@ mod tests {
     /// Feeds `pieces` to direction `w` one after the other as the framework does: the
     /// bytes kept after each are handed back in front of the next. The bytes kept at
     /// the end, or None once the parser gave up.
-    fn feed_all(s: &mut Smb, pieces: &[&[u8]], w: usize, out: &mut Vec<Found>) -> Option<usize> {
+    fn feed_all(s: &mut Smb, pieces: &[&[u8]], w: Dir, out: &mut Vec<Found>) -> Option<usize> {
         let mut held = Vec::new();
         for p in pieces {
             held.extend_from_slice(p);
@@ -663,8 +663,8 @@ mod tests {
             let mut s = Smb::new(ids());
             let mut out = Vec::new();
             let pieces: Vec<&[u8]> = req.chunks(chunk).collect();
-            assert_eq!(feed_all(&mut s, &pieces, 0, &mut out), Some(0));
-            assert_eq!(s.feed(&rsp, 1, &mut out), Some(0));
+            assert_eq!(feed_all(&mut s, &pieces, Dir::Src, &mut out), Some(0));
+            assert_eq!(s.feed(&rsp, Dir::Dst, &mut out), Some(0));
             assert_eq!(
                 out,
                 [
@@ -690,7 +690,7 @@ mod tests {
         let mut seed = 3u32;
         for n in 0..=req.len() {
             let mut s = Smb::new(ids());
-            let _ = feed_all(&mut s, &[&req[..n], &req[n..]], 0, &mut Vec::new());
+            let _ = feed_all(&mut s, &[&req[..n], &req[n..]], Dir::Src, &mut Vec::new());
         }
         for _ in 0..3000 {
             let mut m = req.clone();
@@ -700,11 +700,11 @@ mod tests {
                 m[i] = (seed >> 16) as u8;
             }
             let mut s = Smb::new(ids());
-            let _ = s.feed(&m, 0, &mut Vec::new());
+            let _ = s.feed(&m, Dir::Src, &mut Vec::new());
         }
         let mut s = Smb::new(ids());
         let mut out = Vec::new();
-        assert_eq!(s.feed(&req, 0, &mut out), Some(0));
+        assert_eq!(s.feed(&req, Dir::Src, &mut out), Some(0));
         assert_eq!(out, [Found::Filename(b"a\\b.txt".to_vec())]);
     }
 
@@ -732,7 +732,7 @@ mod tests {
         let mut s = Smb::new(ids());
         let mut out = Vec::new();
         assert_eq!(
-            feed_all(&mut s, &[&many[..10], &many[10..]], 0, &mut out),
+            feed_all(&mut s, &[&many[..10], &many[10..]], Dir::Src, &mut out),
             Some(0)
         );
         assert_eq!(out.len(), 100);
@@ -740,7 +740,7 @@ mod tests {
         let mut s = Smb::new(ids());
         let cut = &many[..many.len() - 7];
         assert_eq!(
-            s.feed(cut, 0, &mut Vec::new()),
+            s.feed(cut, Dir::Src, &mut Vec::new()),
             Some(one.len() - 7 - 4 - 64)
         );
     }
@@ -752,22 +752,25 @@ mod tests {
         // All at once: read.
         let mut s = Smb::new(ids());
         let mut out = Vec::new();
-        assert_eq!(s.feed(&big, 0, &mut out), Some(0));
+        assert_eq!(s.feed(&big, Dir::Src, &mut out), Some(0));
         assert_eq!(out, [Found::Filename(b"f".repeat(4200))]);
         // Its header and 32 bytes first: the body is kept, and as it cannot fit the
         // parser gives up at the next bytes.
         let mut s = Smb::new(ids());
         let mut out = Vec::new();
-        assert_eq!(s.feed(&big[..100], 0, &mut out), Some(32));
-        assert_eq!(s.feed(&big[68..], 0, &mut out), None);
+        assert_eq!(s.feed(&big[..100], Dir::Src, &mut out), Some(32));
+        assert_eq!(s.feed(&big[68..], Dir::Src, &mut out), None);
         assert_eq!(out, []);
         // Four bytes kept (a NetBIOS header is 5): the rest added only up to 8 KiB,
         // so the body is again kept unfinished, and the parser gives up.
         let mut s = Smb::new(ids());
-        assert_eq!(feed_all(&mut s, &[&big[..4], &big[4..]], 0, &mut out), None);
+        assert_eq!(
+            feed_all(&mut s, &[&big[..4], &big[4..]], Dir::Src, &mut out),
+            None
+        );
         assert_eq!(out, []);
         // More than 8 KiB left unfinished in one run: the parser gives up at once.
         let mut s = Smb::new(ids());
-        assert_eq!(s.feed(&big[..big.len() - 1], 0, &mut out), None);
+        assert_eq!(s.feed(&big[..big.len() - 1], Dir::Src, &mut out), None);
     }
 }

@@ -5,7 +5,7 @@
 
 use trawl_fields::FieldId;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use crate::hello::{is_grease, sha256_12, sni_name, two_digits};
 use crate::{CertState, TlsFields};
@@ -240,7 +240,7 @@ impl Parser for Dtls {
         "dtls"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         if data.len() < 13 {
             return Parsed::Done(0);
         }

@@ -16,7 +16,7 @@ use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 pub use trawl_parser_common::order::hash_order;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use certs::CertInfo;
 
@@ -142,7 +142,7 @@ fn add_opt(cx: &Cx, s: &mut Session, id: Option<FieldId>, v: &Option<String>) {
 pub struct TlsParser {
     ids: Ids,
     /// Which direction the server sends in.
-    server_dir: usize,
+    server_dir: Dir,
     /// Per direction: bytes at the front of what the framework holds that a save
     /// already read (Arkime's tls_save empties its buffer).
     flushed: [usize; 2],
@@ -309,7 +309,7 @@ pub fn record_frame(b: &[u8]) -> Frame {
 /// parser is out of its slot while its `save` runs, and `save` runs between passes
 /// (after unregistered parsers' slots are gone), so its slot is the one without a
 /// parser.
-fn held_while_saving(s: &Session, dir: usize) -> &[u8] {
+fn held_while_saving(s: &Session, dir: Dir) -> &[u8] {
     s.parsers
         .iter()
         .find(|p| p.name().is_none())
@@ -318,7 +318,7 @@ fn held_while_saving(s: &Session, dir: usize) -> &[u8] {
 
 impl TlsParser {
     /// Marks `dir` done; the parser unregisters once both are.
-    fn finish(&mut self, dir: usize) -> Parsed {
+    fn finish(&mut self, dir: Dir) -> Parsed {
         self.done[dir] = true;
         if self.done[0] && self.done[1] {
             Parsed::Skip
@@ -333,7 +333,7 @@ impl TlsParser {
         cx: &mut Cx,
         s: &mut Session,
         rec: &[u8],
-        dir: usize,
+        dir: Dir,
     ) -> ControlFlow<Parsed> {
         if rec[0] != 0x16 {
             // Not handshake: stop looking in this direction.
@@ -360,8 +360,7 @@ impl Parser for TlsParser {
         MAX_BUFFER
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir.min(1);
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         if self.done[dir] {
             return Parsed::Done(0);
         }
@@ -421,7 +420,7 @@ fn write_certs(cx: &Cx, s: &mut Session, id: FieldId, certs: &[(CertInfo, String
     }
 }
 
-fn classify(t: &TlsFields, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) {
+fn classify(t: &TlsFields, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) {
     if data.len() < 6 || data[2] > 0x03 || cx.has_protocol(s, "tls") {
         return;
     }
@@ -431,11 +430,7 @@ fn classify(t: &TlsFields, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize
     cx.add_protocol(s, "tls");
     let p = TlsParser {
         ids: t.ids,
-        server_dir: if data[5] == 1 {
-            (dir + 1) % 2
-        } else {
-            dir.min(1)
-        },
+        server_dir: if data[5] == 1 { dir.other() } else { dir },
         flushed: [0, 0],
         done: [false, false],
         certs: t.cert_state(),

@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_tls::{CertState, TlsFields};
 use trawl_session::parsers::{has_parser, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 /// Arkime's cap on each of its buffers (the TCP framing and the inner TLS stream).
 const BUF_MAX: usize = 65535;
@@ -99,7 +99,7 @@ struct OpenVpn {
 
 impl OpenVpn {
     /// Hands the complete handshake records gathered for `dir` to TLS.
-    fn consume_tls(&mut self, cx: &mut Cx, s: &mut Session, dir: usize) -> Parsed {
+    fn consume_tls(&mut self, cx: &mut Cx, s: &mut Session, dir: Dir) -> Parsed {
         let stream = std::mem::take(&mut self.tls[dir]);
         // A handshake message longer than its record (Arkime's reader errs).
         let mut malformed = false;
@@ -135,7 +135,7 @@ impl OpenVpn {
         }
     }
 
-    fn record(&mut self, cx: &mut Cx, s: &mut Session, p: &[u8], dir: usize) -> Parsed {
+    fn record(&mut self, cx: &mut Cx, s: &mut Session, p: &[u8], dir: Dir) -> Parsed {
         self.frames += 1;
         if self.frames > MAX_FRAMES {
             return Parsed::Skip;
@@ -160,8 +160,7 @@ impl Parser for OpenVpn {
         "openvpn"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         if !self.tcp {
             return self.record(cx, s, data, dir);
         }

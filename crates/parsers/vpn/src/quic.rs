@@ -5,7 +5,7 @@
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 #[derive(Clone, Copy, Debug)]
 struct Ids {
@@ -175,7 +175,7 @@ impl Parser for Quic {
         "quic"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, d: &[u8], _dir: Dir) -> Parsed {
         if self.newer {
             if d.len() < 20 || d[1] != b'Q' || d[0] & 0xc0 != 0xc0 {
                 return Parsed::Skip;
@@ -222,7 +222,7 @@ impl Parser for FbZero {
         "fbzero"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, d: &[u8], _dir: Dir) -> Parsed {
         let room = FBZERO_MAX - self.buf.len();
         self.buf.extend_from_slice(&d[..d.len().min(room)]);
         let Some(len) = le16(&self.buf, 5) else {
@@ -247,8 +247,8 @@ impl Parser for FbZero {
     }
 }
 
-fn classify_fbzero(s: &mut Session, d: &[u8], dir: usize, ids: Ids) {
-    if dir != 0 || d.len() <= 13 {
+fn classify_fbzero(s: &mut Session, d: &[u8], dir: Dir, ids: Ids) {
+    if dir != Dir::Src || d.len() <= 13 {
         return;
     }
     register_parser(

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 #[derive(Clone, Copy, Debug)]
 struct Ids {
@@ -82,13 +82,13 @@ enum S5 {
 enum Socks {
     V4 {
         ids: Ids,
-        client: usize,
+        client: Dir,
         req: Request4,
         replied: bool,
     },
     V5 {
         ids: Ids,
-        client: usize,
+        client: Dir,
         state: [S5; 2],
     },
 }
@@ -101,8 +101,7 @@ impl Parser for Socks {
         }
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         match self {
             Socks::V4 {
                 ids,
@@ -150,12 +149,12 @@ fn v5(
     cx: &mut Cx,
     s: &mut Session,
     ids: Ids,
-    client: usize,
+    client: Dir,
     state: &mut [S5; 2],
     data: &[u8],
-    dir: usize,
+    dir: Dir,
 ) -> Parsed {
-    let other = dir ^ 1;
+    let other = dir.other();
     let n = data.len();
     let reg = &cx.shared.fields;
     match state[dir] {
@@ -278,7 +277,7 @@ fn v5(
     }
 }
 
-fn classify4(s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
+fn classify4(s: &mut Session, data: &[u8], dir: Dir, ids: Ids) {
     let Some(req) = request4(data) else {
         return;
     };
@@ -289,14 +288,14 @@ fn classify4(s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
         s,
         Box::new(Socks::V4 {
             ids,
-            client: dir & 1,
+            client: dir,
             req,
             replied: false,
         }),
     );
 }
 
-fn classify5(s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
+fn classify5(s: &mut Session, data: &[u8], dir: Dir, ids: Ids) {
     let n = data.len();
     if n < 3 || data[1] < 1 || usize::from(data[1]) != n - 2 || data[2] > 3 {
         return;
@@ -305,12 +304,12 @@ fn classify5(s: &mut Session, data: &[u8], dir: usize, ids: Ids) {
         return;
     }
     let mut state = [S5::None; 2];
-    state[dir & 1] = S5::VerRequest;
+    state[dir] = S5::VerRequest;
     register_parser(
         s,
         Box::new(Socks::V5 {
             ids,
-            client: dir & 1,
+            client: dir,
             state,
         }),
     );

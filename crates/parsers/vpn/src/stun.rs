@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 const MAGIC: u32 = 0x2112_a442;
 /// Most bytes buffered per direction on TCP (Arkime's default parser buffer).
@@ -245,7 +245,7 @@ impl Parser for Stun {
         "stun"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
         if !self.tcp {
             return match message(data) {
                 Some(m) => {
@@ -281,10 +281,7 @@ impl Parser for Stun {
 
 fn attach(cx: &mut Cx, s: &mut Session, tcp: bool, ids: Ids) {
     cx.add_protocol(s, "stun");
-    register_parser(
-        s,
-        Box::new(Stun { ids, tcp }),
-    );
+    register_parser(s, Box::new(Stun { ids, tcp }));
 }
 
 fn classify_udp(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
@@ -310,7 +307,7 @@ fn classify_tcp(cx: &mut Cx, s: &mut Session, d: &[u8], ids: Ids) {
     attach(cx, s, true, ids);
 }
 
-fn classify_rsp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: usize, _uw: u32) {
+fn classify_rsp(cx: &mut Cx, s: &mut Session, d: &[u8], _dir: Dir, _uw: u32) {
     if !cx.has_protocol(s, "stun") && d.len() > 7 && d[7..].windows(4).any(|w| w == b"STUN") {
         cx.add_protocol(s, "stun");
     }

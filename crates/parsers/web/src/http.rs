@@ -21,7 +21,7 @@ use trawl_parser_common::text::{latin1, latin1_lower, memcasestr, until_nul};
 use trawl_parser_common::value::{add_typed, trim_start};
 use trawl_parser_common::{base64, magic, ntlm};
 use trawl_session::parsers::{classify_tcp, register_parser, Classifiers, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 use crate::http_parser::{
     method, method_str, Callbacks, HttpParser, Kind as ParserKind, METHOD_STRINGS,
@@ -110,8 +110,8 @@ struct Info {
     in_header: u8,
     in_value: u8,
     in_body: u8,
-    url_which: usize,
-    which: usize,
+    url_which: Dir,
+    which: Dir,
     is_connect: u8,
     reclassify: u8,
     http2_upgrade: bool,
@@ -400,7 +400,7 @@ pub fn query(url: &[u8], values: bool) -> (&[u8], Vec<(bool, &[u8])>) {
 impl Callbacks for Cb<'_, '_> {
     fn on_message_begin(&mut self, _p: &HttpParser) {
         let w = self.st.which;
-        let bit = 1u8 << w;
+        let bit = w.bit();
         self.st.in_header &= !bit;
         self.st.in_value &= !bit;
         self.st.in_body &= !bit;
@@ -417,7 +417,7 @@ impl Callbacks for Cb<'_, '_> {
 
     fn on_header_field(&mut self, _p: &HttpParser, at: &[u8]) {
         let w = self.st.which;
-        let bit = 1u8 << w;
+        let bit = w.bit();
         if self.st.in_value & bit != 0 {
             self.st.in_value &= !bit;
             self.st.header[w].clear();
@@ -434,7 +434,7 @@ impl Callbacks for Cb<'_, '_> {
     fn on_header_value(&mut self, _p: &HttpParser, at: &[u8]) {
         let cfg = self.cfg;
         let w = self.st.which;
-        let bit = 1u8 << w;
+        let bit = w.bit();
         let request = w == self.st.url_which;
         if self.st.in_value & bit == 0 {
             self.st.in_value |= bit;
@@ -493,7 +493,7 @@ impl Callbacks for Cb<'_, '_> {
 
     fn on_headers_complete(&mut self, p: &HttpParser) -> bool {
         let w = self.st.which;
-        let bit = 1u8 << w;
+        let bit = w.bit();
         let mut skip_body = false;
         if p.method == method::CONNECT {
             self.st.reclassify |= bit;
@@ -619,7 +619,7 @@ impl Callbacks for Cb<'_, '_> {
 
     fn on_body(&mut self, _p: &HttpParser, at: &[u8]) {
         let w = self.st.which;
-        let bit = 1u8 << w;
+        let bit = w.bit();
         if self.st.in_body & bit == 0 {
             if memcasestr(at, b"password=")
                 || memcasestr(at, b"passwd=")
@@ -649,7 +649,7 @@ impl Callbacks for Cb<'_, '_> {
 
     fn on_message_complete(&mut self, _p: &HttpParser) {
         let w = self.st.which;
-        if self.st.in_body & (1u8 << w) == 0 {
+        if self.st.in_body & w.bit() == 0 {
             return;
         }
         let md5 = hex(&std::mem::take(&mut self.st.md5[w]).finalize());
@@ -723,7 +723,7 @@ impl Parser for Http {
         "http"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         if self.st.http2_upgrade {
             classify_tcp(cx, s, data, dir);
             return Parsed::Skip;
@@ -733,8 +733,7 @@ impl Parser for Http {
             crate::websocket::attach(self.cfg.websocket, s);
             return Parsed::Skip;
         }
-        let dir = dir & 1;
-        let bit = 1u8 << dir;
+        let bit = dir.bit();
         self.st.which = dir;
         if self.st.is_connect != 0 && self.st.reclassify & bit != 0 {
             self.st.reclassify &= !bit;

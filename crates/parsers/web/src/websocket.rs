@@ -5,10 +5,10 @@
 use std::ops::ControlFlow;
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_parser_common::text::latin1;
 use trawl_parser_common::frame::{for_each_frame, Frame};
+use trawl_parser_common::text::latin1;
 use trawl_session::parsers::{has_parser, register_parser, Parsed, Parser};
-use trawl_session::{Cx, Session};
+use trawl_session::{Cx, Dir, Session};
 
 const OPCODES: [&str; 16] = [
     "Continuation",
@@ -160,7 +160,7 @@ struct WebSocket {
 impl WebSocket {
     /// One frame: `b` holds its header and its payload, all of it or (a frame too
     /// long to keep) as much as there was.
-    fn frame(&mut self, cx: &mut Cx, s: &mut Session, h: &Header, b: &[u8], dir: usize) {
+    fn frame(&mut self, cx: &mut Cx, s: &mut Session, h: &Header, b: &[u8], dir: Dir) {
         let ids = self.ids;
         let total = h.len + h.payload as usize;
         let complete = total <= b.len();
@@ -210,8 +210,7 @@ impl Parser for WebSocket {
         "websocket"
     }
 
-    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: usize) -> Parsed {
-        let dir = dir & 1;
+    fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         // Arkime appends each segment to a buffer of at most MAX_HELD bytes before it
         // reads any frame, and gives up when the bytes kept and the new ones do not
         // fit: the same rule here, before the frames are read.

@@ -34,7 +34,8 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
     pkt.meta.direction = super::addr_direction(s, pkt);
     let po = usize::from(pkt.meta.payload_offset) + 8;
     if pkt.meta.len as usize >= po {
-        s.flows[usize::from(pkt.meta.direction & 1)].databytes += (pkt.meta.len as usize - po) as u64;
+        s.flows[usize::from(pkt.meta.direction & 1)].databytes +=
+            (pkt.meta.len as usize - po) as u64;
     }
     false
 }

@@ -9,7 +9,7 @@ use trawl_packet::{
 };
 
 use crate::parsers::{self, Transport};
-use crate::{CoreSettings, Cx, MProtocol, MProtocols, Session, SessionType};
+use crate::{CoreSettings, Cx, Dir, MProtocol, MProtocols, Session, SessionType};
 
 const FLAG_E: u8 = 0x01;
 const FLAG_B: u8 = 0x02;
@@ -112,7 +112,7 @@ fn tsn_diff(a: u32, b: u32) -> i64 {
 }
 
 fn send(cx: &mut Cx, s: &mut Session, data: &[u8], proto_id: u32, which: u32) {
-    let dir = (which & 1) as usize;
+    let dir = Dir::from_bit(which as u8);
     if s.flows[dir].first_bytes_len == 0 {
         s.flows[dir].add_first_bytes(data);
         let f = &cx.shared.fields;

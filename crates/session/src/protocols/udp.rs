@@ -4,7 +4,7 @@ use trawl_packet::wire::UdpHeader;
 use trawl_packet::{Packet, PacketMeta, SessionId, TrackingConfig};
 
 use crate::parsers::{self, Transport};
-use crate::{Cx, Session};
+use crate::{Cx, Dir, Session};
 
 /// Session id of a UDP packet.
 pub fn create_session_id(t: &TrackingConfig, b: &[u8], m: &PacketMeta) -> SessionId {
@@ -46,7 +46,7 @@ pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
     }
     let data = b.get(po + 8..).unwrap_or(&[]);
     let data = &data[..(len as usize).min(data.len())];
-    let dir = usize::from(pkt.meta.direction & 1);
+    let dir = Dir::from_bit(pkt.meta.direction);
     if s.flows[dir].first_bytes_len == 0 {
         s.flows[dir].add_first_bytes(data);
         parsers::classify(cx, s, data, dir, Transport::Udp);

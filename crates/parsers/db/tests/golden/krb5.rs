@@ -178,5 +178,8 @@ fn tcp_records_are_read_one_per_call_as_in_arkime() {
         doc["krb5"]["sname"],
         json!(["krbtgt/EXAMPLE.COM", "cifs/fs1.example.com"])
     );
-    assert_eq!(doc["krb5"]["etype"], json!(["aes256-cts-hmac-sha1-96", "rc4-hmac"]));
+    assert_eq!(
+        doc["krb5"]["etype"],
+        json!(["aes256-cts-hmac-sha1-96", "rc4-hmac"])
+    );
 }

@@ -131,7 +131,14 @@ fn a_segment_that_does_not_fit_ends_the_parse() {
         .server(&frame(1, b"first", None))
         // 8004 + 6 + 1004 bytes: 5 * 1460 kept, then a sixth segment of 1460
         // (the frame's last 704 bytes and more): 8760 > 8192.
-        .server(&[long_binary(8000), frame(1, b"lost", None), long_binary(1000)].concat())
+        .server(
+            &[
+                long_binary(8000),
+                frame(1, b"lost", None),
+                long_binary(1000),
+            ]
+            .concat(),
+        )
         .close()
         .frames();
     let doc = run_session(crate::register, &frames);

@@ -360,13 +360,12 @@ fn finish(cx: &mut Cx, s: &mut Session) {
         let dir = seg.dir;
         let n = seg.len as usize - off;
         let data = seg.data_from(off);
-        let d = dir.index();
         let flow = &mut s.flows[dir];
         flow.add_first_bytes(data);
         if flow.total_databytes == flow.consumed {
-            parsers::classify(cx, s, data, d, Transport::Tcp);
+            parsers::classify(cx, s, data, dir, Transport::Tcp);
         }
-        parsers::process_data(cx, s, data, d);
+        parsers::process_data(cx, s, data, dir);
         if let Some(t) = s.tcp.as_deref_mut() {
             t.reasm.next[dir] = t.reasm.next[dir].wrapping_add(n as u32);
         }
@@ -388,7 +387,7 @@ pub fn free(cx: &mut Cx, s: &mut Session) {
     if lone {
         if let Some(seg) = queued.first() {
             let data = seg.data_from(0);
-            let dir = seg.dir.index();
+            let dir = seg.dir;
             parsers::classify(cx, s, data, dir, Transport::Tcp);
             parsers::process_data(cx, s, data, dir);
         }
