@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crossbeam_channel::Receiver;
 use trawl_packet::{tunnel, wire, Packet, SessionId};
 
-use crate::{mapped, Cx, Lists, RootId, Session, SessionType, Shared, Timeval, MPROTOCOL_MAX};
+use crate::{mapped, Cx, Dir, Lists, RootId, Session, SessionType, Shared, Timeval, MPROTOCOL_MAX};
 
 /// Saves session documents (the db/output side). `final_` is false for a mid-session
 /// save of a long session.
@@ -277,7 +277,7 @@ impl PacketThread {
 
         let max_packets = shared.settings.max_packets;
         let enable_len = shared.settings.enable_packet_len;
-        let dir = usize::from(pkt.meta.direction & 1);
+        let dir = Dir::from_bit(pkt.meta.direction);
         let mut do_mid_save = false;
         {
             let s = self.slab[idx as usize]
@@ -585,7 +585,7 @@ pub(crate) fn mac_oui_add(
 }
 
 /// Core SPI data taken from the first ten packets of each direction.
-fn first_packets_spi(shared: &Shared, s: &mut Session, pkt: &Packet, dir: usize) {
+fn first_packets_spi(shared: &Shared, s: &mut Session, pkt: &Packet, dir: Dir) {
     let c = &shared.core;
     let f = &shared.fields;
     let b = pkt.bytes();
@@ -608,7 +608,7 @@ fn first_packets_spi(shared: &Shared, s: &mut Session, pkt: &Packet, dir: usize)
     if m.linktype == 1 {
         let eo = usize::from(m.ether_offset);
         let (a, z) = (b.get(eo..eo + 6), b.get(eo + 6..eo + 12));
-        if dir == 1 {
+        if dir == Dir::Dst {
             mac_oui_add(shared, s, c.mac_src, c.oui_src, a);
             mac_oui_add(shared, s, c.mac_dst, c.oui_dst, z);
         } else {

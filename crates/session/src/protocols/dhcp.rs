@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use trawl_fields::{flags, FieldId, FieldRegistry, FieldType};
 use trawl_packet::{DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig};
 
-use crate::{CoreSettings, Cx, MProtocol, MProtocols, Session};
+use crate::{CoreSettings, Cx, Dir, MProtocol, MProtocols, Session};
 
 const V4_TYPES: [&str; 19] = [
     "",
@@ -394,7 +394,7 @@ fn pre(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool, name: &str)
         cx.add_protocol(s, name);
     }
     pkt.meta.direction = u8::from(!(s.port1 == sp && s.port2 == dp));
-    s.flows[usize::from(pkt.meta.direction & 1)].databytes += u64::from(pkt.meta.payload_len);
+    s.flows[Dir::from_bit(pkt.meta.direction)].databytes += u64::from(pkt.meta.payload_len);
     false
 }
 

@@ -3,7 +3,7 @@
 
 use trawl_packet::{DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig};
 
-use crate::{CoreSettings, Cx, MProtocol, MProtocols, Session, SessionType};
+use crate::{CoreSettings, Cx, Dir, MProtocol, MProtocols, Session, SessionType};
 
 /// Address pair with zero ports.
 pub fn create_session_id(t: &TrackingConfig, b: &[u8], m: &PacketMeta) -> SessionId {
@@ -34,8 +34,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
     pkt.meta.direction = super::addr_direction(s, pkt);
     let po = usize::from(pkt.meta.payload_offset) + 8;
     if pkt.meta.len as usize >= po {
-        s.flows[usize::from(pkt.meta.direction & 1)].databytes +=
-            (pkt.meta.len as usize - po) as u64;
+        s.flows[Dir::from_bit(pkt.meta.direction)].databytes += (pkt.meta.len as usize - po) as u64;
     }
     false
 }

@@ -6,7 +6,7 @@ use trawl_packet::{
     session_id4, session_id6, DecodeTables, Packet, PacketMeta, PacketRc, SessionId, TrackingConfig,
 };
 
-use crate::{Cx, Session};
+use crate::{Cx, Dir, Session};
 
 /// Session id: the address pair with zero ports.
 pub fn create_session_id(t: &TrackingConfig, b: &[u8], m: &PacketMeta) -> SessionId {
@@ -59,7 +59,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
     }
     pkt.meta.direction = super::addr_direction(s, pkt);
     let n = (pkt.meta.len as usize).saturating_sub(usize::from(pkt.meta.payload_offset));
-    s.flows[usize::from(pkt.meta.direction & 1)].databytes += n as u64;
+    s.flows[Dir::from_bit(pkt.meta.direction)].databytes += n as u64;
     false
 }
 

@@ -102,7 +102,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
         s.sctp = Some(Box::default());
     }
     pkt.meta.direction = u8::from(!(super::same_addrs(s, pkt) && s.port1 == sp && s.port2 == dp));
-    s.flows[usize::from(pkt.meta.direction & 1)].databytes +=
+    s.flows[Dir::from_bit(pkt.meta.direction)].databytes +=
         u64::from(pkt.meta.payload_len.saturating_sub(12));
     false
 }
@@ -112,7 +112,7 @@ fn tsn_diff(a: u32, b: u32) -> i64 {
 }
 
 fn send(cx: &mut Cx, s: &mut Session, data: &[u8], proto_id: u32, which: u32) {
-    let dir = Dir::from_bit(which as u8);
+    let dir = dir_of(which);
     if s.flows[dir].first_bytes_len == 0 {
         s.flows[dir].add_first_bytes(data);
         let f = &cx.shared.fields;
@@ -138,18 +138,23 @@ fn add_chunk(st: &mut SctpState, c: Chunk) {
     st.chunks.insert(at, c);
 }
 
+/// The direction of a packed "which" (its bit 0).
+fn dir_of(which: u32) -> Dir {
+    Dir::from_bit(which as u8)
+}
+
 fn maybe_send(cx: &mut Cx, s: &mut Session, which: u32) {
-    let dir = which & 1;
+    let dir = dir_of(which);
     let Some(st) = s.sctp.as_deref_mut() else {
         return;
     };
     for c in &st.chunks {
-        if c.which & 1 != dir {
+        if dir_of(c.which) != dir {
             continue;
         }
-        if c.tsn == st.tsn[dir as usize] {
-            st.tsn[dir as usize] = st.tsn[dir as usize].wrapping_add(1);
-        } else if tsn_diff(st.tsn[dir as usize], c.tsn) > 0 {
+        if c.tsn == st.tsn[dir] {
+            st.tsn[dir] = st.tsn[dir].wrapping_add(1);
+        } else if tsn_diff(st.tsn[dir], c.tsn) > 0 {
             break;
         }
     }
@@ -160,10 +165,10 @@ fn maybe_send(cx: &mut Cx, s: &mut Session, which: u32) {
         let mut first: Option<usize> = None;
         let mut complete = false;
         for (i, c) in st.chunks.iter().enumerate() {
-            if c.which & 1 != dir {
+            if dir_of(c.which) != dir {
                 continue;
             }
-            if tsn_diff(c.tsn, st.tsn[dir as usize]) <= 0 {
+            if tsn_diff(c.tsn, st.tsn[dir]) <= 0 {
                 return;
             }
             match first {
@@ -206,7 +211,7 @@ fn maybe_send(cx: &mut Cx, s: &mut Session, which: u32) {
 /// type 9 (close, as in Arkime).
 pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
     let max_ooo = cx.shared.settings.max_sctp_out_of_order;
-    let dir = usize::from(pkt.meta.direction & 1);
+    let dir = Dir::from_bit(pkt.meta.direction);
     let body = pkt.payload().get(12..).unwrap_or(&[]);
     if s.sctp.as_ref().is_none_or(|st| st.stopped) {
         return;
@@ -240,13 +245,13 @@ pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
                     continue;
                 };
                 let data = c.get(12..).unwrap_or(&[]);
-                let which = dir as u32 | u32::from(stream) << 8;
+                let which = dir.index() as u32 | u32::from(stream) << 8;
                 let Some(st) = s.sctp.as_deref_mut() else {
                     return;
                 };
-                if st.tsn_set & (1 << dir) == 0 {
+                if st.tsn_set & dir.bit() == 0 {
                     st.tsn[dir] = tsn;
-                    st.tsn_set |= 1 << dir;
+                    st.tsn_set |= dir.bit();
                 }
                 let chunk = Chunk {
                     tsn,
@@ -284,7 +289,7 @@ pub fn process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
                 if let (Some(_tag), Some(tsn)) = (u32_at(0), u32_at(12)) {
                     if let Some(st) = s.sctp.as_deref_mut() {
                         st.tsn[dir] = tsn;
-                        st.tsn_set |= 1 << dir;
+                        st.tsn_set |= dir.bit();
                     }
                 }
             }

@@ -28,7 +28,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
     let avail = (pkt.meta.len as usize).saturating_sub(po);
     let dblen = ulen.min(avail) as i64 - 8;
     if dblen > 0 {
-        s.flows[usize::from(pkt.meta.direction & 1)].databytes += dblen as u64;
+        s.flows[Dir::from_bit(pkt.meta.direction)].databytes += dblen as u64;
     }
     false
 }

@@ -108,7 +108,7 @@ pub fn pre_process(cx: &mut Cx, s: &mut Session, pkt: &mut Packet, is_new: bool)
 
     if !is_new && flags & SYN != 0 && flags & ACK == 0 {
         if let Some(t) = s.tcp.as_deref_mut() {
-            if seq != t.syn_seq[0] {
+            if seq != t.syn_seq[Dir::Src] {
                 if t.flag_cnt[flag::RST] != 0 || t.flag_cnt[flag::FIN] != 0 {
                     return true;
                 }
@@ -201,8 +201,8 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
             }
             if !t.have_tcp_session {
                 t.reasm.next[other] = ack;
-                t.syn_seq[1] = seq;
-                t.syn_seq[0] = ack.wrapping_sub(1);
+                t.syn_seq[Dir::Dst] = seq;
+                t.syn_seq[Dir::Src] = ack.wrapping_sub(1);
             }
         } else {
             t.flag_cnt[flag::SYN] += 1;
@@ -210,11 +210,11 @@ fn packet_process(cx: &mut Cx, s: &mut Session, pkt: Packet) {
                 t.syn_isn[dir] = seq;
                 t.syn_seen |= dir.bit();
             }
-            if t.syn_ack_seen & other.bit() != 0 && seq == t.syn_seq[0] {
+            if t.syn_ack_seen & other.bit() != 0 && seq == t.syn_seq[Dir::Src] {
                 t.syn_validated |= dir.bit();
             }
             if t.syn_time == 0 {
-                t.syn_seq[0] = seq;
+                t.syn_seq[Dir::Src] = seq;
                 t.src_isn_cnt = 1;
                 t.syn_time = ms;
                 t.ack_time = 0;
