@@ -157,6 +157,39 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Numbers at a position of a fixed layout, read out of order (a header's length field,
+/// a descriptor's offset): None when the bytes are not all there.
+pub mod at {
+    fn bytes<const N: usize>(d: &[u8], at: usize) -> Option<[u8; N]> {
+        d.get(at..at.checked_add(N)?)?.try_into().ok()
+    }
+
+    /// A big-endian u16 at `at`.
+    pub fn be16(d: &[u8], at: usize) -> Option<u16> {
+        bytes(d, at).map(u16::from_be_bytes)
+    }
+
+    /// A little-endian u16 at `at`.
+    pub fn le16(d: &[u8], at: usize) -> Option<u16> {
+        bytes(d, at).map(u16::from_le_bytes)
+    }
+
+    /// A big-endian 24-bit number at `at`.
+    pub fn be24(d: &[u8], at: usize) -> Option<u32> {
+        bytes::<3>(d, at).map(|[a, b, c]| u32::from_be_bytes([0, a, b, c]))
+    }
+
+    /// A big-endian u32 at `at`.
+    pub fn be32(d: &[u8], at: usize) -> Option<u32> {
+        bytes(d, at).map(u32::from_be_bytes)
+    }
+
+    /// A little-endian u32 at `at`.
+    pub fn le32(d: &[u8], at: usize) -> Option<u32> {
+        bytes(d, at).map(u32::from_le_bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Cursor;
@@ -222,5 +255,19 @@ mod tests {
         c.shrink(5);
         assert_eq!(c.rest(), &[2, 3]);
         assert_eq!(c.take_or_empty(3), &[] as &[u8]);
+    }
+
+    #[test]
+    fn numbers_at_a_position() {
+        let d = [1, 2, 3, 4, 5];
+        assert_eq!(super::at::be16(&d, 3), Some(0x0405));
+        assert_eq!(super::at::le16(&d, 0), Some(0x0201));
+        assert_eq!(super::at::be24(&d, 2), Some(0x030405));
+        assert_eq!(super::at::be32(&d, 1), Some(0x02030405));
+        assert_eq!(super::at::le32(&d, 0), Some(0x04030201));
+        assert_eq!(super::at::be16(&d, 4), None);
+        assert_eq!(super::at::be24(&d, 3), None);
+        assert_eq!(super::at::le32(&d, 2), None);
+        assert_eq!(super::at::le32(&d, usize::MAX), None);
     }
 }

@@ -7,6 +7,7 @@ use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_session::parsers::Classifiers;
 use trawl_session::{Cx, Session};
 
+use crate::cursor::at;
 use crate::text::{latin1, ucs2le, until_nul};
 
 const NEGOTIATE_UNICODE: u32 = 0x0000_0001;
@@ -29,19 +30,11 @@ pub struct Message {
     pub version: Option<String>,
 }
 
-fn le16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn le32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
 /// The bytes a security buffer descriptor at `pos` points to (None when empty or
 /// outside the message).
 fn secbuf(msg: &[u8], pos: usize) -> Option<&[u8]> {
-    let len = usize::from(le16(msg, pos)?);
-    let off = le32(msg, pos + 4)? as usize;
+    let len = usize::from(at::le16(msg, pos)?);
+    let off = at::le32(msg, pos + 4)? as usize;
     if len == 0 || off > msg.len() || len > msg.len() - off {
         return None;
     }
@@ -61,7 +54,7 @@ pub fn decode(data: &[u8]) -> Option<Message> {
     if data.len() < 12 || &data[..8] != b"NTLMSSP\0" {
         return None;
     }
-    let mtype = le32(data, 8)?;
+    let mtype = at::le32(data, 8)?;
     if !(1..=3).contains(&mtype) {
         return None;
     }
@@ -75,7 +68,7 @@ pub fn decode(data: &[u8]) -> Option<Message> {
         _ => (60, 28, 36, 44, 0, 64),
     };
     // A message too short for its flags is still counted, with nothing else read.
-    let Some(flags) = le32(data, flags_at) else {
+    let Some(flags) = at::le32(data, flags_at) else {
         return Some(m);
     };
     let unicode = flags & NEGOTIATE_UNICODE != 0 && mtype != 1;

@@ -6,6 +6,7 @@
 use std::ops::ControlFlow;
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::cursor::at;
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Dir, Session};
@@ -86,10 +87,6 @@ fn app_name(id: u32) -> Option<&'static str> {
     })
 }
 
-fn be24(d: &[u8], at: usize) -> u32 {
-    u32::from(d[at]) << 16 | u32::from(d[at + 1]) << 8 | u32::from(d[at + 2])
-}
-
 /// What one message says: the command and application strings, then the AVPs
 /// (code, data) Arkime records.
 #[derive(Debug, PartialEq, Eq)]
@@ -107,8 +104,8 @@ pub fn valid(d: &[u8]) -> bool {
     if d.len() < HEADER || d[0] != 1 {
         return false;
     }
-    let len = be24(d, 1) as usize;
-    (HEADER..=MAX_MSG).contains(&len) && d[4] & 0x0f == 0 && be24(d, 5) != 0
+    let len = at::be24(d, 1).unwrap_or(0) as usize;
+    (HEADER..=MAX_MSG).contains(&len) && d[4] & 0x0f == 0 && at::be24(d, 5).unwrap_or(0) != 0
 }
 
 /// The message length after the version byte: 24 bits, header included.
@@ -129,7 +126,7 @@ pub fn framing(b: &[u8]) -> Frame {
 
 /// Reads a whole message (`msg` holds at least its header).
 pub fn message(msg: &[u8]) -> Message<'_> {
-    let code = be24(msg, 5);
+    let code = at::be24(msg, 5).unwrap_or(0);
     let app = u32::from_be_bytes([msg[8], msg[9], msg[10], msg[11]]);
     let ra = if msg[4] & 0x80 != 0 {
         "Request"
@@ -149,7 +146,7 @@ pub fn message(msg: &[u8]) -> Message<'_> {
     while b.len() >= 8 {
         let code = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
         let fl = b[4];
-        let len = be24(b, 5) as usize;
+        let len = at::be24(b, 5).unwrap_or(0) as usize;
         if len < 8 {
             break;
         }
@@ -221,7 +218,7 @@ impl Parser for Diameter {
             if data.len() < HEADER {
                 return Parsed::Done(0);
             }
-            let len = be24(data, 1) as usize;
+            let len = at::be24(data, 1).unwrap_or(0) as usize;
             if data[0] != 1 || len < HEADER || len > data.len() {
                 return Parsed::Skip;
             }

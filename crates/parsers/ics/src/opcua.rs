@@ -7,6 +7,7 @@
 use std::ops::ControlFlow;
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::cursor::at;
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
 use trawl_parser_tls::CertState;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
@@ -39,13 +40,9 @@ pub fn valid_header(d: &[u8]) -> bool {
         )
 }
 
-fn le32(d: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(d.get(at..at + 4)?.try_into().ok()?))
-}
-
 /// The message length in a header.
 pub fn msg_len(d: &[u8]) -> Option<u32> {
-    le32(d, 4)
+    at::le32(d, 4)
 }
 
 /// A Hello's endpoint URL.
@@ -53,7 +50,7 @@ pub fn hello_url(msg: &[u8]) -> Option<&[u8]> {
     if msg.len() < HEADER + HEL_PRELUDE + 4 {
         return None;
     }
-    let n = le32(msg, HEADER + HEL_PRELUDE)? as usize;
+    let n = at::le32(msg, HEADER + HEL_PRELUDE)? as usize;
     let rest = &msg[HEADER + HEL_PRELUDE + 4..];
     if n == 0 || n > MAX_URL || n > rest.len() {
         return None;
@@ -83,7 +80,7 @@ pub fn open(msg: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
         return (None, None);
     }
     let mut at = HEADER + 4;
-    let Some(n) = le32(msg, at) else {
+    let Some(n) = at::le32(msg, at) else {
         return (None, None);
     };
     at += 4;
@@ -98,7 +95,7 @@ pub fn open(msg: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
         return (None, None);
     }
     // Empty or null (-1): the certificate follows.
-    let Some(c) = le32(msg, at) else {
+    let Some(c) = at::le32(msg, at) else {
         return (policy, None);
     };
     at += 4;

@@ -6,6 +6,7 @@
 
 use std::ops::ControlFlow;
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::cursor::at;
 
 use trawl_parser_common::frame::for_each_frame;
 use trawl_parser_common::tpkt;
@@ -114,10 +115,6 @@ pub struct ClientCore {
     pub name: Option<String>,
 }
 
-fn le32(b: &[u8]) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(..4)?.try_into().ok()?))
-}
-
 /// Reads a TPKT frame's payload (after the 4-byte TPKT header).
 pub fn frame(body: &[u8]) -> Frame {
     let mut f = Frame::default();
@@ -146,7 +143,7 @@ pub fn frame(body: &[u8]) -> Frame {
             if rest.len() >= 8 {
                 let want = if code == 0xe0 { NEG_REQ } else { NEG_RSP };
                 if rest[0] == want {
-                    let p = le32(&rest[4..]);
+                    let p = at::le32(rest, 4);
                     if code == 0xe0 {
                         f.requested = p;
                     } else {
@@ -203,8 +200,8 @@ fn client_core(b: &[u8]) -> Option<ClientCore> {
     if b.len() < 134 {
         return None;
     }
-    let keyboard = le32(&b[12..])?;
-    let build = le32(&b[16..])?;
+    let keyboard = at::le32(b, 12)?;
+    let build = at::le32(b, 16)?;
     let raw = &b[20..52];
     let units = raw
         .chunks_exact(2)

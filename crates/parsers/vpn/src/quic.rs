@@ -4,6 +4,7 @@
 //! Initial packets) and Q05x are not decoded yet.
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
+use trawl_parser_common::cursor::at;
 use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Dir, Session};
 
@@ -29,18 +30,11 @@ pub struct Chlo<'a> {
     pub chlo: bool,
 }
 
-fn le16(d: &[u8], at: usize) -> Option<usize> {
-    Some(usize::from(u16::from_le_bytes([
-        *d.get(at)?,
-        *d.get(at + 1)?,
-    ])))
-}
-
 /// Reads a handshake message (tag, count, padding, then `count` tag/end-offset pairs
 /// and the values).
 pub fn chlo(d: &[u8]) -> Chlo<'_> {
     let mut c = Chlo::default();
-    let (Some(tag), Some(n)) = (d.get(..4), le16(d, 4)) else {
+    let (Some(tag), Some(n)) = (d.get(..4), at::le16(d, 4).map(usize::from)) else {
         return c;
     };
     if d.len() < 8 {
@@ -136,7 +130,7 @@ pub fn packet_2445(d: &[u8]) -> Packet<'_> {
     b = rest;
     let mut len = b.len();
     if ty & 0x20 != 0 {
-        let Some(l) = le16(b, 0) else {
+        let Some(l) = at::le16(b, 0).map(usize::from) else {
             return Packet::Wait;
         };
         // Some implementations write this length big-endian.
@@ -225,7 +219,7 @@ impl Parser for FbZero {
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, d: &[u8], _dir: Dir) -> Parsed {
         let room = FBZERO_MAX - self.buf.len();
         self.buf.extend_from_slice(&d[..d.len().min(room)]);
-        let Some(len) = le16(&self.buf, 5) else {
+        let Some(len) = at::le16(&self.buf, 5).map(usize::from) else {
             return Parsed::Done(0);
         };
         if len + 9 > FBZERO_MAX {
