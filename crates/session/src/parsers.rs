@@ -402,6 +402,20 @@ pub(crate) enum Transport {
     Sctp(u32),
 }
 
+/// Arkime's fixed-size parser buffer, for the parsers that keep its rule: Arkime adds
+/// each segment to a buffer of `max` bytes before it reads any message, and when the
+/// bytes it holds and the new ones do not fit it tags the session with `tag` and gives
+/// up, without reading the whole messages among them. `data` as a parser is given it
+/// (what the framework kept, then the new bytes) is exactly those bytes. True when the
+/// parser must give up (return [`Parsed::Skip`]).
+pub fn over_fixed_buffer(cx: &mut Cx, s: &mut Session, data: &[u8], max: usize, tag: &str) -> bool {
+    let over = data.len() > max;
+    if over {
+        cx.add_tag(s, tag);
+    }
+    over
+}
+
 /// Attaches a parser to the session (Arkime's `arkime_parsers_register`).
 pub fn register_parser(s: &mut Session, p: Box<dyn Parser>) {
     s.parsers.push(ParserSlot::new(p));

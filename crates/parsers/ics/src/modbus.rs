@@ -6,7 +6,9 @@ use std::ops::ControlFlow;
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::frame::{for_each_frame, Frame, LengthPrefix};
-use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
+use trawl_session::parsers::{
+    over_fixed_buffer, port, register_parser, Classifiers, Parsed, Parser,
+};
 use trawl_session::{Cx, Dir, Session};
 
 /// MBAP header bytes before the function code's unit id.
@@ -77,10 +79,8 @@ impl Parser for Modbus {
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
         self.frames[dir] += 1;
-        // Arkime's parser buffer holds 8192 bytes: once the bytes held and a new
-        // packet's do not fit (the bytes given here), it tags and gives up.
-        if data.len() > MAX_BUF {
-            cx.add_tag(s, "modbus:frame-too-long");
+        // Arkime's fixed MAX_BUF buffer: held and new bytes that do not fit end the parse.
+        if over_fixed_buffer(cx, s, data, MAX_BUF, "modbus:frame-too-long") {
             return Parsed::Skip;
         }
         let reg = &cx.shared.fields;

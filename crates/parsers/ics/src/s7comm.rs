@@ -5,7 +5,7 @@
 use std::ops::ControlFlow;
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::parsers::{over_fixed_buffer, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Dir, Session};
 
 use trawl_parser_common::cursor::Cursor;
@@ -150,12 +150,8 @@ impl Parser for S7 {
     }
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], _dir: Dir) -> Parsed {
-        // Arkime adds each segment to an 8 KiB buffer before it reads frames, and gives
-        // up, tagging the session, when the bytes it holds and the new ones do not fit,
-        // without reading the whole frames among them. `data` is those same bytes: what
-        // is kept of an unfinished frame, then the new ones.
-        if data.len() > MAX_BUF {
-            cx.add_tag(s, "s7comm:frame-too-long");
+        // Arkime's fixed MAX_BUF buffer: held and new bytes that do not fit end the parse.
+        if over_fixed_buffer(cx, s, data, MAX_BUF, "s7comm:frame-too-long") {
             return Parsed::Skip;
         }
         for_each_frame(

@@ -10,7 +10,9 @@ use trawl_parser_common::cursor::at;
 
 use trawl_parser_common::frame::for_each_frame;
 use trawl_parser_common::tpkt;
-use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
+use trawl_session::parsers::{
+    over_fixed_buffer, port, register_parser, Classifiers, Parsed, Parser,
+};
 use trawl_session::{Cx, Dir, Session};
 
 const TPKT: usize = tpkt::HEADER;
@@ -259,12 +261,8 @@ impl Parser for Rdp {
     }
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
-        // Arkime adds each segment to an 8 KiB buffer before it reads frames, and gives
-        // up, tagging the session, when the bytes it holds and the new ones do not fit,
-        // without reading the whole frames among them. `data` is those same bytes: what
-        // is kept of an unfinished frame, then the new ones.
-        if data.len() > MAX_FRAME {
-            cx.add_tag(s, "rdp:frame-too-long");
+        // Arkime's fixed MAX_FRAME buffer: held and new bytes that do not fit end the parse.
+        if over_fixed_buffer(cx, s, data, MAX_FRAME, "rdp:frame-too-long") {
             return Parsed::Skip;
         }
         for_each_frame(

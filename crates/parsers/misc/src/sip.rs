@@ -4,7 +4,7 @@
 //! are read once complete and its body (Content-Length) skipped.
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
-use trawl_session::parsers::{register_parser, Classifiers, Parsed, Parser};
+use trawl_session::parsers::{over_fixed_buffer, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Dir, Session};
 
 use trawl_parser_common::text::memstr;
@@ -257,11 +257,8 @@ impl Parser for SipTcp {
         let owed = self.skipping[dir].min(data.len());
         self.skipping[dir] -= owed;
         let data = &data[owed..];
-        // Arkime appends each segment to a buffer of at most MAX_BUF bytes before it
-        // reads any message, and gives up when the bytes kept and the new ones do not
-        // fit: the same rule here, before the messages are read.
-        if data.len() > MAX_BUF {
-            cx.add_tag(s, "sip:headers-too-long");
+        // Arkime's fixed MAX_BUF buffer: held and new bytes that do not fit end the parse.
+        if over_fixed_buffer(cx, s, data, MAX_BUF, "sip:headers-too-long") {
             return Parsed::Skip;
         }
         let mut at = 0;

@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::frame::{for_each_frame, Frame};
 use trawl_parser_common::text::latin1;
-use trawl_session::parsers::{has_parser, register_parser, Parsed, Parser};
+use trawl_session::parsers::{has_parser, over_fixed_buffer, register_parser, Parsed, Parser};
 use trawl_session::{Cx, Dir, Session};
 
 const OPCODES: [&str; 16] = [
@@ -211,11 +211,8 @@ impl Parser for WebSocket {
     }
 
     fn parse(&mut self, cx: &mut Cx, s: &mut Session, data: &[u8], dir: Dir) -> Parsed {
-        // Arkime appends each segment to a buffer of at most MAX_HELD bytes before it
-        // reads any frame, and gives up when the bytes kept and the new ones do not
-        // fit: the same rule here, before the frames are read.
-        if data.len() > MAX_HELD {
-            cx.add_tag(s, "websocket:frame-too-long");
+        // Arkime's fixed MAX_HELD buffer: held and new bytes that do not fit end the parse.
+        if over_fixed_buffer(cx, s, data, MAX_HELD, "websocket:frame-too-long") {
             return Parsed::Skip;
         }
         let mut at = 0;
