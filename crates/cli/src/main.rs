@@ -42,6 +42,12 @@ enum Cmd {
     Db(commands::db::DbCmd),
 }
 
+/// The C library's allocator, named: the same one Rust uses by default, but called
+/// straight from the allocation shim (without cross-crate LTO the default goes
+/// through one more call in the standard library per allocation).
+#[global_allocator]
+static ALLOCATOR: std::alloc::System = std::alloc::System;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {

@@ -233,6 +233,7 @@ pub struct Packet {
 
 impl Packet {
     /// A packet over a reader record.
+    #[inline]
     pub fn from_record(rec: trawl_readers::Record, reader_pos: u16) -> Packet {
         let len = rec.caplen.min(PACKET_MAX_LEN as u32);
         Packet {

@@ -40,6 +40,7 @@ impl SessionId {
     }
 
     /// The bytes in use (including the length byte).
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..usize::from(self.bytes[0]).min(SESSION_ID_MAX)]
     }
@@ -61,6 +62,7 @@ impl SessionId {
 }
 
 impl PartialEq for SessionId {
+    #[inline]
     fn eq(&self, o: &Self) -> bool {
         self.as_bytes() == o.as_bytes()
     }
@@ -182,6 +184,7 @@ pub fn session_id6(
 }
 
 /// Arkime's session hash over the id's 32-bit words (unsalted, so runs repeat).
+#[inline]
 pub fn session_hash(id: &SessionId) -> u32 {
     let bytes = id.as_bytes();
     let mut h: u32 = 0;

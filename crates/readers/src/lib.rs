@@ -217,6 +217,7 @@ impl OfflineReader {
     /// The next record. Ok(None) at a clean end of file. Err for a truncated or corrupt
     /// file, saying where; records before it were returned, and afterwards the reader
     /// only returns Ok(None).
+    #[inline]
     pub fn next_record(&mut self) -> Result<Option<Record>, ReadError> {
         if self.done {
             return Ok(None);

@@ -19,6 +19,7 @@ impl Dir {
     pub const BOTH: [Dir; 2] = [Dir::Src, Dir::Dst];
 
     /// The direction of a packet's direction bit (its low bit).
+    #[inline]
     pub const fn from_bit(b: u8) -> Dir {
         if b & 1 == 0 {
             Dir::Src
@@ -28,11 +29,13 @@ impl Dir {
     }
 
     /// 0 for the source, 1 for the destination.
+    #[inline]
     pub const fn index(self) -> usize {
         self as usize
     }
 
     /// The other direction.
+    #[inline]
     pub const fn other(self) -> Dir {
         match self {
             Dir::Src => Dir::Dst,
@@ -41,11 +44,13 @@ impl Dir {
     }
 
     /// This direction's bit in a two-bit set (1 for the source, 2 for the destination).
+    #[inline]
     pub const fn bit(self) -> u8 {
         1 << (self as u8)
     }
 
     /// `src` or `dst`, whichever is this direction's.
+    #[inline]
     pub fn pick<T>(self, src: T, dst: T) -> T {
         match self {
             Dir::Src => src,

@@ -15,6 +15,7 @@ pub struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     /// A reader over `data`.
+    #[inline]
     pub fn new(data: &'a [u8]) -> Self {
         Cursor {
             data,
@@ -24,6 +25,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A reader already in error.
+    #[inline]
     pub fn errored() -> Self {
         Cursor {
             data: &[],
@@ -33,16 +35,19 @@ impl<'a> Cursor<'a> {
     }
 
     /// Whether a read has failed.
+    #[inline]
     pub fn is_error(&self) -> bool {
         self.err
     }
 
     /// Bytes read so far.
+    #[inline]
     pub fn pos(&self) -> usize {
         self.pos
     }
 
     /// Bytes left (0 once in error).
+    #[inline]
     pub fn remaining(&self) -> usize {
         if self.err {
             0
@@ -52,6 +57,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The unread bytes (none once in error).
+    #[inline]
     pub fn rest(&self) -> &'a [u8] {
         if self.err {
             &[]
@@ -61,6 +67,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Takes `n` bytes, or fails (and enters error).
+    #[inline]
     pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.err || n > self.remaining() {
             self.err = true;
@@ -72,62 +79,74 @@ impl<'a> Cursor<'a> {
     }
 
     /// Takes `n` bytes, or none (and enters error).
+    #[inline]
     pub fn take_or_empty(&mut self, n: usize) -> &'a [u8] {
         self.take(n).unwrap_or(&[])
     }
 
     /// Skips `n` bytes.
+    #[inline]
     pub fn skip(&mut self, n: usize) {
         let _ = self.take(n);
     }
 
     /// Reads `N` bytes.
+    #[inline]
     pub fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
         self.take(N).and_then(|b| b.try_into().ok())
     }
 
     /// Reads a byte (0 past the end).
+    #[inline]
     pub fn u8(&mut self) -> u8 {
         self.array::<1>().map_or(0, |b| b[0])
     }
 
     /// Reads a big-endian u16 (0 past the end).
+    #[inline]
     pub fn be16(&mut self) -> u16 {
         self.array().map_or(0, u16::from_be_bytes)
     }
 
     /// Reads a little-endian u16 (0 past the end).
+    #[inline]
     pub fn le16(&mut self) -> u16 {
         self.array().map_or(0, u16::from_le_bytes)
     }
 
     /// Reads a big-endian 24-bit number (0 past the end).
+    #[inline]
     pub fn be24(&mut self) -> u32 {
         self.array::<3>()
             .map_or(0, |b| u32::from_be_bytes([0, b[0], b[1], b[2]]))
     }
 
     /// Reads a big-endian u32 (0 past the end).
+    #[inline]
     pub fn be32(&mut self) -> u32 {
         self.array().map_or(0, u32::from_be_bytes)
     }
 
     /// Reads a little-endian u32 (0 past the end).
+    #[inline]
     pub fn le32(&mut self) -> u32 {
         self.array().map_or(0, u32::from_le_bytes)
     }
 
     /// Reads a big-endian u64 (0 past the end).
+    #[inline]
     pub fn be64(&mut self) -> u64 {
         self.array().map_or(0, u64::from_be_bytes)
     }
 
     /// Reads a little-endian u64 (0 past the end).
+    #[inline]
     pub fn le64(&mut self) -> u64 {
         self.array().map_or(0, u64::from_le_bytes)
     }
 
     /// Reads a byte into `x` (left unchanged past the end).
+    #[inline]
     pub fn u8_into(&mut self, x: &mut u32) {
         if let Some(b) = self.array::<1>() {
             *x = u32::from(b[0]);
@@ -135,6 +154,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Reads a big-endian u16 into `x` (left unchanged past the end).
+    #[inline]
     pub fn be16_into(&mut self, x: &mut u32) {
         if let Some(b) = self.array() {
             *x = u32::from(u16::from_be_bytes(b));
@@ -142,6 +162,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A reader over the next `n` bytes (an errored one if they are not there).
+    #[inline]
     pub fn sub(&mut self, n: usize) -> Cursor<'a> {
         match self.take(n) {
             Some(s) => Cursor::new(s),
@@ -150,6 +171,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// Limits the reader to `n` more bytes, if that is fewer than it has.
+    #[inline]
     pub fn shrink(&mut self, n: usize) {
         if !self.err && self.pos + n < self.data.len() {
             self.data = &self.data[..self.pos + n];
@@ -165,26 +187,31 @@ pub mod at {
     }
 
     /// A big-endian u16 at `at`.
+    #[inline]
     pub fn be16(d: &[u8], at: usize) -> Option<u16> {
         bytes(d, at).map(u16::from_be_bytes)
     }
 
     /// A little-endian u16 at `at`.
+    #[inline]
     pub fn le16(d: &[u8], at: usize) -> Option<u16> {
         bytes(d, at).map(u16::from_le_bytes)
     }
 
     /// A big-endian 24-bit number at `at`.
+    #[inline]
     pub fn be24(d: &[u8], at: usize) -> Option<u32> {
         bytes::<3>(d, at).map(|[a, b, c]| u32::from_be_bytes([0, a, b, c]))
     }
 
     /// A big-endian u32 at `at`.
+    #[inline]
     pub fn be32(d: &[u8], at: usize) -> Option<u32> {
         bytes(d, at).map(u32::from_be_bytes)
     }
 
     /// A little-endian u32 at `at`.
+    #[inline]
     pub fn le32(d: &[u8], at: usize) -> Option<u32> {
         bytes(d, at).map(u32::from_le_bytes)
     }

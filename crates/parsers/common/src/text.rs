@@ -5,11 +5,13 @@
 //! the bytes into such a `String` up front gives the same document text.
 
 /// The bytes up to the first NUL.
+#[inline]
 pub fn until_nul(b: &[u8]) -> &[u8] {
     b.iter().position(|&x| x == 0).map_or(b, |p| &b[..p])
 }
 
 /// A field string from raw bytes: cut at the first NUL, each byte a Latin-1 character.
+#[inline]
 pub fn latin1(b: &[u8]) -> String {
     until_nul(b).iter().map(|&c| char::from(c)).collect()
 }
@@ -103,6 +105,7 @@ pub fn hex(b: &[u8]) -> String {
 }
 
 /// [`latin1`] of the bytes, ASCII letters lower-cased (`g_ascii_strdown`).
+#[inline]
 pub fn latin1_lower(b: &[u8]) -> String {
     until_nul(b)
         .iter()
@@ -111,11 +114,13 @@ pub fn latin1_lower(b: &[u8]) -> String {
 }
 
 /// Whether `needle` occurs in `hay` (Arkime's `arkime_memstr`).
+#[inline]
 pub fn memstr(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Whether `needle` occurs in `hay` ignoring ASCII case (`arkime_memcasestr`).
+#[inline]
 pub fn memcasestr(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty()
         || hay
