@@ -1,6 +1,7 @@
-//! Tunnels, proxies and encrypted transports: SOCKS, STUN/TURN, OpenVPN and Google QUIC
-//! today (IETF QUIC and ISAKMP/IKE to come; DTLS is in the TLS crate).
+//! Tunnels, proxies and encrypted transports: SOCKS, STUN/TURN, OpenVPN, ISAKMP/IKE and
+//! Google QUIC today (IETF QUIC to come; DTLS is in the TLS crate).
 
+pub mod isakmp;
 pub mod openvpn;
 pub mod quic;
 pub mod socks;
@@ -18,6 +19,7 @@ pub fn register(
     f: &mut FieldRegistry,
     cfg: &Config,
 ) -> Result<(), ConfigError> {
+    isakmp::register(c, f);
     openvpn::register(c, TlsFields::lookup(f, TlsConfig::from_config(cfg)?));
     quic::register(c, f);
     socks::register(c, f);

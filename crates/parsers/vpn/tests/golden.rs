@@ -3,6 +3,7 @@
 //! classification, reassembly and the document writer are the real ones).
 
 mod golden {
+    pub mod isakmp;
     pub mod openvpn;
     pub mod quic;
     pub mod socks;
