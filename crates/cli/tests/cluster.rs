@@ -15,6 +15,15 @@ use trawl_cluster::Client;
 
 const BIN: &str = env!("CARGO_BIN_EXE_trawl");
 
+/// The tests that run captures against a node take turns: together (three captures,
+/// a 300 MB one among them, and a second node) they starved the nodes of a 2-core CI
+/// machine into bulk and start-up timeouts.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -206,6 +215,7 @@ const EXPRESSIONS: &[&str] = &[
 
 #[test]
 fn capture_into_the_cluster_and_search_it_as_the_embedded_store() {
+    let _turn = one_at_a_time();
     let Some(url) = testing::node_url() else {
         return;
     };
@@ -450,6 +460,7 @@ fn pcap_packets(p: &Path) -> u64 {
 
 #[test]
 fn two_sensors_share_a_cluster() {
+    let _turn = one_at_a_time();
     let Some(url) = testing::node_url() else {
         return;
     };
@@ -571,6 +582,7 @@ impl Drop for OwnNode {
 
 #[test]
 fn a_node_restarted_mid_capture_loses_nothing() {
+    let _turn = one_at_a_time();
     if testing::node_url().is_none() {
         return;
     }

@@ -6,6 +6,7 @@
 
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::cursor::Cursor;
+use trawl_parser_common::text::hex;
 use trawl_parser_tls::CertState;
 use trawl_session::parsers::{port, register_parser, Classifiers, Parsed, Parser};
 use trawl_session::{Cx, Dir, Session};
@@ -190,16 +191,6 @@ const VENDORS: [(&[u8; 8], &str); 17] = [
     (b"\xfb\xf4\x76\x14\x98\x40\x31\xfa", "checkpoint"),
     (b"\xf4\xed\x19\xe0\xc1\x14\xeb\x51", "checkpoint-ng"),
 ];
-
-fn hex(b: &[u8]) -> String {
-    const D: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(b.len() * 2);
-    for &x in b {
-        s.push(char::from(D[usize::from(x >> 4)]));
-        s.push(char::from(D[usize::from(x & 0x0f)]));
-    }
-    s
-}
 
 /// A vendor id's name, or the hex of its first sixteen bytes.
 fn vendor(v: &[u8]) -> String {
