@@ -26,6 +26,9 @@ pub enum Transport {
     Tcp,
     /// UDP.
     Udp,
+    /// SCTP: each segment one whole message (a DATA chunk) with this payload
+    /// protocol id.
+    Sctp(u32),
 }
 
 struct Discard;
@@ -130,6 +133,25 @@ fn tcp(sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, data: &[u8]) -> Ve
     t
 }
 
+/// An SCTP packet of one unfragmented DATA chunk (stream 0), checksum left 0.
+fn sctp(sport: u16, dport: u16, tsn: u32, ppid: u32, data: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(28 + data.len() + 3);
+    p.extend_from_slice(&sport.to_be_bytes());
+    p.extend_from_slice(&dport.to_be_bytes());
+    p.extend_from_slice(&[0; 8]);
+    let clen = (16 + data.len()).min(usize::from(u16::MAX)) as u16;
+    p.extend_from_slice(&[0, 0x03]);
+    p.extend_from_slice(&clen.to_be_bytes());
+    p.extend_from_slice(&tsn.to_be_bytes());
+    p.extend_from_slice(&[0; 4]);
+    p.extend_from_slice(&ppid.to_be_bytes());
+    p.extend_from_slice(data);
+    while !p.len().is_multiple_of(4) {
+        p.push(0);
+    }
+    p
+}
+
 fn udp(sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
     let mut u = Vec::with_capacity(8 + data.len());
     u.extend_from_slice(&sport.to_be_bytes());
@@ -186,6 +208,11 @@ pub fn run(transport: Transport, port: u16, first: &[u8], data: &[u8]) {
                     (6, p)
                 }
                 Transport::Udp => (17, udp(sp, dp, bytes)),
+                Transport::Sctp(ppid) => {
+                    let p = sctp(sp, dp, seq[d], ppid, bytes);
+                    seq[d] = seq[d].wrapping_add(1);
+                    (132, p)
+                }
             };
             packets.push(ipv4(l4.0, !from_server, &l4.1));
         }
@@ -212,5 +239,6 @@ mod tests {
         // Runs a real exchange through every layer.
         run(Transport::Tcp, 80, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", b"\x8fHTTP/1.1 200 OK");
         run(Transport::Udp, 53, b"\x00", b"");
+        run(Transport::Sctp(3), 2905, b"\x01\x00\x03\x01\x00\x00\x00\x08", b"\x02ab");
     }
 }

@@ -58,7 +58,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "demoMode",
     "dhcpTimeout",
     "disableIp4Defrag",
-    "disableIp6Defrag",
+    "enableIp6Defrag",
     "disableParsers",
     "disablePython",
     "disableUserPasswordUI",

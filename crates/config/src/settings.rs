@@ -434,9 +434,9 @@ pub struct Settings {
     pub dedup_packets: u32,
     /// `disableIp4Defrag` (default false).
     pub disable_ip4_defrag: bool,
-    /// `disableIp6Defrag` (trawl's own, default false: IPv6 fragments are reassembled;
-    /// true drops them as unknown IP, as Arkime does).
-    pub disable_ip6_defrag: bool,
+    /// `enableIp6Defrag` (trawl's own, default false: IPv6 fragments are dropped as
+    /// unknown IP, as Arkime does; true reassembles them).
+    pub enable_ip6_defrag: bool,
     /// `trimEthernetPadding` (default false).
     pub trim_ethernet_padding: bool,
     /// `gapPacketPos` (default true).
@@ -709,7 +709,7 @@ impl Settings {
             dedup_seconds: uint("dedupSeconds", 2, 0, 30)?,
             dedup_packets: uint("dedupPackets", 0xfffff, 0xffff, 0xff_ffff)?,
             disable_ip4_defrag: cfg.get_bool("disableIp4Defrag", false)?,
-            disable_ip6_defrag: cfg.get_bool("disableIp6Defrag", false)?,
+            enable_ip6_defrag: cfg.get_bool("enableIp6Defrag", false)?,
             trim_ethernet_padding: cfg.get_bool("trimEthernetPadding", false)?,
             gap_packet_pos: cfg.get_bool("gapPacketPos", true)?,
             read_truncated_packets: cfg.get_bool("readTruncatedPackets", false)?,

@@ -205,7 +205,11 @@ impl Fields {
 
     /// Adds a string value; returns false if the field's type holds no strings or the
     /// value was already there (for set types).
+    ///
+    /// A NUL ends the value, as it ends Arkime's C strings (a DHCP host name or an SSH
+    /// version padded with NULs, say).
     pub fn string_add(&mut self, reg: &FieldRegistry, id: FieldId, v: &str) -> bool {
+        let v = v.find('\0').map_or(v, |i| &v[..i]);
         let added = self.string_add_value(reg, id, v);
         self.queue(reg, id, added, || SetValue::Str(v.to_string()))
     }
@@ -440,6 +444,19 @@ mod tests {
         assert!(f.ip_add(&r, ip, "::ffff:10.0.0.1".parse().unwrap()));
         assert!(!f.ip_add(&r, ip, "10.0.0.1".parse().unwrap()));
         assert!(!f.int_add(&r, s, 1), "a string field takes no ints");
+    }
+
+    #[test]
+    fn a_nul_ends_a_string() {
+        let (r, s, _, _) = reg();
+        let mut f = Fields::new();
+        assert!(f.string_add(&r, s, "OpenSSH_8.9\0\0\0"));
+        assert!(!f.string_add(&r, s, "OpenSSH_8.9\0junk"), "the same value");
+        assert!(f.string_add(&r, s, "\0after"));
+        match f.get(s) {
+            Some(FieldValue::StrSet(set)) => assert_eq!(set.as_slice(), ["OpenSSH_8.9", ""]),
+            other => panic!("unexpected {other:?}"),
+        }
     }
 }
 

@@ -69,8 +69,9 @@ pub struct DocBuilder {
 }
 
 /// The index suffix for a session whose last packet is at `secs`.
-pub fn index_suffix(rotate: Rotate, secs: u32) -> String {
-    let t = DateTime::from_timestamp(i64::from(secs), 0).unwrap_or_default();
+pub fn index_suffix(rotate: Rotate, secs: u64) -> String {
+    let t =
+        DateTime::from_timestamp(i64::try_from(secs).unwrap_or(i64::MAX), 0).unwrap_or_default();
     let (y, m, d, h) = (t.year() % 100, t.month(), t.day(), t.hour());
     match rotate {
         Rotate::Hourly => format!("{y:02}{m:02}{d:02}h{h:02}"),
@@ -86,6 +87,24 @@ pub fn index_suffix(rotate: Rotate, secs: u32) -> String {
 
 fn ip_string(ip: IpAddr) -> String {
     trawl_fields::canonical_ip(ip).to_string()
+}
+
+/// A session's own address as Arkime writes it: an IPv6 session's with `inet_ntop`,
+/// so an IPv4-mapped address stays `::ffff:a.b.c.d` (field values are written as IPv4
+/// instead, see [`ip_string`]) and glibc's IPv4-compatible form `::a.b.c.d` is kept.
+fn endpoint_ip_string(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V6(v6) => {
+            let w = v6.segments();
+            if w[..6] == [0; 6] && w[6] != 0 {
+                let [.., a, b, c, d] = v6.octets();
+                format!("::{a}.{b}.{c}.{d}")
+            } else {
+                v6.to_string()
+            }
+        }
+        v4 => v4.to_string(),
+    }
 }
 
 fn hex8(b: &[u8]) -> String {
@@ -246,22 +265,25 @@ impl DocBuilder {
             o.num("ethertype", s.ethertype);
         }
         if s.ip_protocol == 6 {
+            // Written for every TCP session, with zero counts for one the TCP code
+            // never saw (a corrupt-ip session of TCP packets), as Arkime does.
+            let no_flags = [0; flag::COUNT];
+            let n = s.tcp.as_deref().map_or(&no_flags, |t| &t.flag_cnt);
+            o.obj("tcpflags", |x| {
+                x.num("syn", n[flag::SYN])
+                    .num("syn-ack", n[flag::SYN_ACK])
+                    .num("ack", n[flag::ACK])
+                    .num("psh", n[flag::PSH])
+                    .num("fin", n[flag::FIN])
+                    .num("rst", n[flag::RST])
+                    .num("urg", n[flag::URG])
+                    .num("ece", n[flag::ECE])
+                    .num("cwr", n[flag::CWR])
+                    .num("ae", n[flag::AE])
+                    .num("srcZero", n[flag::SRC_ZERO])
+                    .num("dstZero", n[flag::DST_ZERO]);
+            });
             if let Some(t) = s.tcp.as_deref() {
-                let n = &t.flag_cnt;
-                o.obj("tcpflags", |x| {
-                    x.num("syn", n[flag::SYN])
-                        .num("syn-ack", n[flag::SYN_ACK])
-                        .num("ack", n[flag::ACK])
-                        .num("psh", n[flag::PSH])
-                        .num("fin", n[flag::FIN])
-                        .num("rst", n[flag::RST])
-                        .num("urg", n[flag::URG])
-                        .num("ece", n[flag::ECE])
-                        .num("cwr", n[flag::CWR])
-                        .num("ae", n[flag::AE])
-                        .num("srcZero", n[flag::SRC_ZERO])
-                        .num("dstZero", n[flag::DST_ZERO]);
-                });
                 if t.syn_time != 0 && t.ack_time != 0 {
                     o.num("initRTT", t.ack_time.wrapping_sub(t.syn_time) / 2);
                 }
@@ -300,7 +322,7 @@ impl DocBuilder {
         match &ends {
             Some((a, b)) => {
                 o.obj("source", |x| {
-                    x.str("ip", &ip_string(s.src_ip()))
+                    x.str("ip", &endpoint_ip_string(s.src_ip()))
                         .num("port", s.port1)
                         .num("bytes", s.flows[0].bytes)
                         .num("packets", s.flows[0].packets);
@@ -308,7 +330,7 @@ impl DocBuilder {
                     macs(c.mac_src, x);
                 });
                 o.obj("destination", |x| {
-                    x.str("ip", &ip_string(s.dst_ip()))
+                    x.str("ip", &endpoint_ip_string(s.dst_ip()))
                         .num("port", s.port2)
                         .num("bytes", s.flows[1].bytes)
                         .num("packets", s.flows[1].packets);
@@ -544,5 +566,27 @@ impl DocBuilder {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_addresses_as_inet_ntop_writes_them() {
+        for (ip, want) in [
+            ("::ffff:10.1.2.3", "::ffff:10.1.2.3"),
+            ("::10.1.2.3", "::10.1.2.3"),
+            ("::1:0", "::0.1.0.0"),
+            ("::1", "::1"),
+            ("::", "::"),
+            ("2001:db8::ffff:a01:203", "2001:db8::ffff:a01:203"),
+            ("10.1.2.3", "10.1.2.3"),
+        ] {
+            assert_eq!(endpoint_ip_string(ip.parse().unwrap()), want, "{ip}");
+        }
+        // Field values of IPv4-mapped addresses are written as IPv4.
+        assert_eq!(ip_string("::ffff:10.1.2.3".parse().unwrap()), "10.1.2.3");
     }
 }

@@ -40,8 +40,8 @@ pub struct DecoderOptions {
     pub save: SaveUnknownPackets,
     /// `disableIp4Defrag`.
     pub disable_ip4_defrag: bool,
-    /// `disableIp6Defrag` (trawl's own: Arkime never reassembles IPv6 fragments).
-    pub disable_ip6_defrag: bool,
+    /// `enableIp6Defrag` (trawl's own: Arkime never reassembles IPv6 fragments).
+    pub enable_ip6_defrag: bool,
     /// `trimEthernetPadding`.
     pub trim_ethernet_padding: bool,
     /// `fragsTimeout`, seconds.
@@ -599,9 +599,9 @@ impl DecodeTables {
                     }
                 }
                 44 => {
-                    // Arkime drops IPv6 fragments as unknown IP; trawl reassembles them
-                    // unless disableIp6Defrag is set.
-                    if self.opts.disable_ip6_defrag {
+                    // Arkime drops IPv6 fragments as unknown IP (so they make no
+                    // session); with enableIp6Defrag trawl reassembles them.
+                    if !self.opts.enable_ip6_defrag {
                         return PacketRc::UnknownIp;
                     }
                     let (Some(&next), Some(fo)) = (d.get(hl), crate::wire::be16(d, hl + 2)) else {

@@ -3,7 +3,8 @@
 //! the datagram is rebuilt into a new packet (header of the fragment that completed
 //! it, total length fixed, offset cleared) and decoded again from the start. IPv6 the
 //! same way per (source, destination, identification), with the fragment header taken
-//! out (Arkime does not reassemble IPv6; `disableIp6Defrag` restores that).
+//! out, when `enableIp6Defrag` is set (Arkime does not reassemble IPv6, and by default
+//! neither does trawl).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -32,7 +33,7 @@ enum FragKey {
 
 struct Entry {
     packets: Vec<Packet>,
-    secs: u32,
+    secs: u64,
     have_last: bool,
     seq: u64,
 }
@@ -157,7 +158,9 @@ impl FragTable {
         while let Some((_, key)) = self.order.first_key_value() {
             let key = *key;
             match self.entries.get(&key) {
-                Some(e) if e.secs.saturating_add(self.timeout) < now => self.drop_entry(&key),
+                Some(e) if e.secs.saturating_add(u64::from(self.timeout)) < now => {
+                    self.drop_entry(&key)
+                }
                 _ => break,
             }
         }

@@ -168,8 +168,8 @@ pub struct Frag6 {
 /// Everything the enqueue phase learns about a packet.
 #[derive(Clone, Debug, Default)]
 pub struct PacketMeta {
-    /// Capture time, seconds.
-    pub ts_sec: u32,
+    /// Capture time, seconds (64 bits, as a `struct timeval`'s).
+    pub ts_sec: u64,
     /// Capture time, microseconds.
     pub ts_usec: u32,
     /// Bytes of the packet in use (Arkime's pktlen).
@@ -258,7 +258,7 @@ impl Packet {
         let len = bytes.len().min(PACKET_MAX_LEN);
         Packet {
             meta: PacketMeta {
-                ts_sec,
+                ts_sec: u64::from(ts_sec),
                 ts_usec,
                 len: len as u32,
                 linktype,
@@ -314,6 +314,6 @@ impl Packet {
 
     /// Capture time in microseconds.
     pub fn ts_micros(&self) -> u64 {
-        u64::from(self.meta.ts_sec) * 1_000_000 + u64::from(self.meta.ts_usec)
+        self.meta.ts_sec * 1_000_000 + u64::from(self.meta.ts_usec)
     }
 }

@@ -355,8 +355,11 @@ fn ip6_fragment(ident: u32, offset_units: u16, more: bool, next: u8, data: &[u8]
 }
 
 #[test]
-fn ipv6_fragments_are_reassembled() {
-    let mut d = decoder();
+fn ipv6_fragments_are_reassembled_when_enabled() {
+    let mut d = Decoder::new(tables(DecoderOptions {
+        enable_ip6_defrag: true,
+        ..Default::default()
+    }));
     let dgram = udp(doc6(1), doc6(2), 3000, 4000, &[0x5a; 40]);
     let (a, b) = dgram.split_at(16);
     // Second half first.
@@ -398,13 +401,8 @@ fn ipv6_fragments_are_reassembled() {
 }
 
 #[test]
-fn ipv6_fragments_as_arkime_when_disabled() {
-    let mut t = DecodeTables::new(DecoderOptions {
-        disable_ip6_defrag: true,
-        ..Default::default()
-    });
-    t.set_tcp_udp_mprotocols(TCP_MP, UDP_MP);
-    let mut d = Decoder::new(Arc::new(t));
+fn ipv6_fragments_are_dropped_as_arkime_drops_them_by_default() {
+    let mut d = decoder();
     let frame = ip6_fragment(11, 0, false, 17, &udp(doc6(1), doc6(2), 1, 2, b"x"));
     assert!(d.enqueue(Packet::from_bytes(&frame, 1, 1, 0)).is_none());
     assert_eq!(d.stats[PacketRc::UnknownIp as usize], 1);

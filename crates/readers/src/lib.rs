@@ -31,8 +31,8 @@ pub struct Record {
     pub caplen: u32,
     /// Length on the wire.
     pub origlen: u32,
-    /// Seconds.
-    pub ts_sec: u32,
+    /// Seconds (64 bits: pcapng times can pass 2106).
+    pub ts_sec: u64,
     /// Microseconds (nanosecond files are truncated, as libpcap does by default).
     pub ts_usec: u32,
     /// Link type of this record.

@@ -128,7 +128,7 @@ pub(crate) fn next_record(
             start: start + 16,
             caplen,
             origlen,
-            ts_sec: sec,
+            ts_sec: u64::from(sec),
             ts_usec: if h.nanos { frac / 1000 } else { frac },
             linktype: h.linktype,
             file_pos: at,

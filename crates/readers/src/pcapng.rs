@@ -94,11 +94,13 @@ fn parse_idb(body: &[u8], be: bool) -> Option<Interface> {
     })
 }
 
-fn to_sec_usec(i: &Interface, ts: u64) -> (u32, u32) {
+/// Seconds and microseconds of a 64-bit pcapng time, as libpcap gives them (its
+/// `time_t` seconds pass 2106).
+fn to_sec_usec(i: &Interface, ts: u64) -> (u64, u32) {
     let secs = ts / i.units;
     let frac = ts % i.units;
     let usec = (u128::from(frac) * 1_000_000 / u128::from(i.units)) as u32;
-    ((secs as i64 + i.offset_secs) as u32, usec)
+    ((secs as i64).wrapping_add(i.offset_secs) as u64, usec)
 }
 
 impl PcapNg {

@@ -35,7 +35,7 @@ fn reader(bytes: Vec<u8>) -> Result<OfflineReader, ReadError> {
 }
 
 /// (seconds, microseconds, bytes, file position, link type) of each record.
-type Got = (u32, u32, Vec<u8>, u64, u32);
+type Got = (u64, u32, Vec<u8>, u64, u32);
 
 fn all(r: &mut OfflineReader) -> (Vec<Got>, Option<ReadError>) {
     let mut out = Vec::new();
@@ -226,6 +226,28 @@ fn pcapng_interfaces_and_resolutions() {
     assert_eq!(
         (recs[1].0, recs[1].1, recs[1].2.as_slice(), recs[1].4),
         (1_500_000_000, 123_456, &b"rawip!"[..], 228)
+    );
+}
+
+#[test]
+fn pcapng_times_after_2106_keep_their_seconds() {
+    // 5,000,000,000 s (in 2128) and 1 µs on interface 0 (microseconds): past what
+    // 32 bits of seconds hold.
+    let ts: u64 = 5_000_000_000_000_001;
+    let mut b = Vec::new();
+    b.extend_from_slice(&0u32.to_le_bytes());
+    b.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+    b.extend_from_slice(&(ts as u32).to_le_bytes());
+    b.extend_from_slice(&4u32.to_le_bytes());
+    b.extend_from_slice(&4u32.to_le_bytes());
+    b.extend_from_slice(b"late");
+    let mut v = pcapng();
+    v.extend(block(6, &b));
+    let (recs, err) = all(&mut reader(v).unwrap());
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(
+        (recs[2].0, recs[2].1, recs[2].2.as_slice()),
+        (5_000_000_000, 1, &b"late"[..])
     );
 }
 

@@ -225,7 +225,7 @@ pub struct Cx<'a> {
     /// The thread's counters.
     pub(crate) stats: &'a mut thread::ThreadStats,
     /// Time of the thread's latest packet.
-    pub last_packet_secs: u32,
+    pub last_packet_secs: u64,
 }
 
 impl Cx<'_> {
@@ -233,7 +233,7 @@ impl Cx<'_> {
     /// `timeout` seconds of packet time pass without another call (Arkime's
     /// `arkime_pq_upsert`).
     pub fn pq_upsert(&mut self, key: &'static str, timeout: u32, cb: PqCallback) {
-        let expire = self.last_packet_secs.saturating_add(timeout);
+        let expire = self.last_packet_secs.saturating_add(u64::from(timeout));
         self.pq.upsert(self.idx, key, expire, cb);
     }
 
@@ -261,8 +261,7 @@ impl Cx<'_> {
             return;
         }
         s.closing = true;
-        s.save_time =
-            u64::from(s.last_packet.sec) + u64::from(self.shared.settings.tcp_closing_timeout);
+        s.save_time = s.last_packet.sec + u64::from(self.shared.settings.tcp_closing_timeout);
         self.q.push_tail(MPROTOCOL_MAX as u32, self.idx);
         self.tcpq.remove(self.idx);
     }

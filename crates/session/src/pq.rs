@@ -11,7 +11,7 @@ pub type PqCallback = fn(&mut Session);
 
 #[derive(Clone, Copy, Debug)]
 struct Item {
-    expire: u32,
+    expire: u64,
     idx: u32,
     key: &'static str,
     cb: PqCallback,
@@ -28,7 +28,7 @@ const MAX_PER_RUN: usize = 10;
 
 impl Pq {
     /// Sets (or pushes back) the timer `key` of session `idx` to fire after `expire`.
-    pub(crate) fn upsert(&mut self, idx: u32, key: &'static str, expire: u32, cb: PqCallback) {
+    pub(crate) fn upsert(&mut self, idx: u32, key: &'static str, expire: u64, cb: PqCallback) {
         if let Some(p) = self.items.iter().position(|i| i.idx == idx && i.key == key) {
             self.items.remove(p);
         }
@@ -46,7 +46,7 @@ impl Pq {
     }
 
     /// Takes the timers that expired before `now` (at most ten).
-    pub(crate) fn due(&mut self, now: u32) -> Vec<(u32, PqCallback)> {
+    pub(crate) fn due(&mut self, now: u64) -> Vec<(u32, PqCallback)> {
         let mut out = Vec::new();
         while out.len() < MAX_PER_RUN {
             match self.items.front() {

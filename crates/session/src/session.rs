@@ -47,7 +47,7 @@ pub enum RootId {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timeval {
     /// Seconds.
-    pub sec: u32,
+    pub sec: u64,
     /// Microseconds.
     pub usec: u32,
 }
@@ -55,7 +55,7 @@ pub struct Timeval {
 impl Timeval {
     /// Milliseconds since the epoch.
     pub fn millis(&self) -> u64 {
-        u64::from(self.sec) * 1000 + u64::from(self.usec) / 1000
+        self.sec * 1000 + u64::from(self.usec) / 1000
     }
 }
 

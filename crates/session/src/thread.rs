@@ -115,7 +115,7 @@ pub struct PacketThread {
     q: Lists,
     tcpq: Lists,
     pq: crate::pq::Pq,
-    last_packet_secs: u32,
+    last_packet_secs: u64,
     sink: Box<dyn SessionSink>,
     writer: Box<dyn PacketWriter>,
     /// Counters.
@@ -262,7 +262,7 @@ impl PacketThread {
             };
             let (mut cx, s) = self.cx(idx);
             if is_new {
-                s.save_time = u64::from(ts.sec) + u64::from(shared.settings.tcp_save_timeout);
+                s.save_time = ts.sec + u64::from(shared.settings.tcp_save_timeout);
                 s.first_packet = ts;
                 init_addresses(s, &pkt);
             }
@@ -318,7 +318,8 @@ impl PacketThread {
                         }
                         s.file_pos.push(pos as i64);
                         if enable_len {
-                            s.file_len.push((16 + pkt.meta.len).min(0xffff) as u16);
+                            // Arkime keeps 16 bits: a 65520-byte or longer frame wraps.
+                            s.file_len.push((16 + pkt.meta.len) as u16);
                         }
                     }
                     _ => {
@@ -370,7 +371,7 @@ impl PacketThread {
 
     /// Lets time pass without packets (live capture, once a second): sessions idle
     /// past their timeouts by the wall clock `now` are saved.
-    pub fn tick(&mut self, now: u32) {
+    pub fn tick(&mut self, now: u64) {
         if now > self.last_packet_secs {
             self.last_packet_secs = now;
         }
@@ -386,7 +387,7 @@ impl PacketThread {
     /// Saves idle, closing and long-open sessions as packet time passes (Arkime's
     /// `arkime_session_process_commands`, run before each packet).
     pub fn process_commands(&mut self) {
-        let now = u64::from(self.last_packet_secs);
+        let now = self.last_packet_secs;
         for _ in 0..10 {
             match self.q.head(CLOSING_Q) {
                 Some(idx)
@@ -418,7 +419,7 @@ impl PacketThread {
                         tracing::warn!("closing sessions early, increase maxStreams");
                     }
                     self.save(idx);
-                } else if u64::from(s.last_packet.sec) + u64::from(mp.timeout) < now {
+                } else if s.last_packet.sec + u64::from(mp.timeout) < now {
                     self.save(idx);
                 } else {
                     break;
@@ -470,7 +471,7 @@ impl PacketThread {
     }
 
     /// Writes a segment of a long session and resets its counters.
-    pub fn mid_save(&mut self, idx: u32, secs: u32) {
+    pub fn mid_save(&mut self, idx: u32, secs: u64) {
         let shared = Arc::clone(&self.shared);
         if self.slab.get(idx as usize).is_some_and(|s| s.is_some()) {
             let (mut cx, s) = self.cx(idx);
@@ -506,7 +507,7 @@ impl PacketThread {
             self.tcpq.push_tail(0, idx);
         }
         if !s.closing {
-            s.save_time = u64::from(secs) + u64::from(shared.settings.tcp_save_timeout);
+            s.save_time = secs + u64::from(shared.settings.tcp_save_timeout);
         }
         s.flows
             .iter_mut()

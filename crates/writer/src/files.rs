@@ -16,10 +16,10 @@ pub struct FileInfo {
     /// Path.
     pub name: String,
     /// Seconds of the first packet.
-    pub first: u32,
+    pub first: u64,
     /// Seconds of the last packet.
     #[serde(rename = "lastTimestamp", skip_serializing_if = "Option::is_none")]
-    pub last: Option<u32>,
+    pub last: Option<u64>,
     /// Node that wrote it.
     pub node: String,
     /// Bytes on disk, once closed.

@@ -320,9 +320,10 @@ impl SimpleWriter {
             .get((num as usize + self.thread) % dirs.len().max(1))
             .cloned()
             .unwrap_or_else(|| PathBuf::from("."));
-        let day = chrono::DateTime::from_timestamp(i64::from(pkt.meta.ts_sec), 0)
-            .unwrap_or_default()
-            .format("%y%m%d");
+        let day =
+            chrono::DateTime::from_timestamp(i64::try_from(pkt.meta.ts_sec).unwrap_or(i64::MAX), 0)
+                .unwrap_or_default()
+                .format("%y%m%d");
         let ext = if self.cfg.zstd.is_some() {
             "pcap.zst"
         } else {
@@ -399,7 +400,8 @@ impl PacketWriter for SimpleWriter {
         } else {
             &mut self.buf
         };
-        for v in [pkt.meta.ts_sec, pkt.meta.ts_usec, len, len] {
+        // A pcap record holds 32-bit seconds: later times are cut, as Arkime cuts them.
+        for v in [pkt.meta.ts_sec as u32, pkt.meta.ts_usec, len, len] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         out.extend_from_slice(bytes);

@@ -411,6 +411,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         b.finish_and_clear();
     }
     let bpf_skipped = reader.bpf_skipped;
+    let truncated_files = reader.truncated_files;
     let decoder_stats = reader.decoder.stats;
     let frag = reader.decoder.frag_stats();
     let packets_read = reader.packets_read;
@@ -462,6 +463,9 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     }
     if bpf_skipped > 0 {
         tracing::info!("{bpf_skipped} packets did not match bpf= and were skipped");
+    }
+    if truncated_files > 0 {
+        tracing::warn!("{truncated_files} files ended inside a packet record (kept up to there)");
     }
     Ok(exit_status(
         failed_files as usize == files.len() && !files.is_empty(),
@@ -570,6 +574,8 @@ struct ReaderLoop {
     bpf: Option<trawl_rules::BpfFilter>,
     /// Packets `bpf` skipped.
     bpf_skipped: u64,
+    /// Files that ended inside a record.
+    truncated_files: u64,
     /// What the stats thread reports, brought up to date with each batch sent.
     counters: Option<Arc<crate::stats::Counters>>,
 }
@@ -589,6 +595,7 @@ impl ReaderLoop {
             skipped: 0,
             bpf: None,
             bpf_skipped: 0,
+            truncated_files: 0,
             counters: None,
         }
     }
@@ -633,6 +640,13 @@ impl ReaderLoop {
             let rec = match r.next_record() {
                 Ok(Some(rec)) => rec,
                 Ok(None) => break,
+                // A file cut inside a record (a capture stopped mid-write) ends there:
+                // warn and keep what was read, as Arkime does (its exit status stays 0).
+                Err(e @ ReadError::Truncated { .. }) => {
+                    tracing::warn!("{e}; {n} packets read from {}", path.display());
+                    self.truncated_files += 1;
+                    break;
+                }
                 Err(e) => {
                     self.flush_batches();
                     self.count_reader(r.stats());
@@ -978,7 +992,7 @@ fn run_live(
         std::thread::sleep(std::time::Duration::from_millis(200));
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as u32);
+            .map_or(0, |d| d.as_secs());
         for (t, tx) in senders.iter().enumerate() {
             let open = Arc::clone(&open_sessions);
             let saved = Arc::clone(&saved_sessions);

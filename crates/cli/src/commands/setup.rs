@@ -71,7 +71,7 @@ pub fn build(
         tracking: tracking.clone(),
         save: st.save_unknown_packets.clone(),
         disable_ip4_defrag: st.disable_ip4_defrag,
-        disable_ip6_defrag: st.disable_ip6_defrag,
+        enable_ip6_defrag: st.enable_ip6_defrag,
         trim_ethernet_padding: st.trim_ethernet_padding,
         frags_timeout: st.frags_timeout,
         max_frags: st.max_frags as usize,

@@ -26,5 +26,6 @@ pub fn register_all(
     trawl_parser_vpn::register(c, f, cfg)?;
     trawl_parser_ics::register(c, f);
     trawl_parser_smb::register(c, f);
+    trawl_parser_telecom::register(c, f);
     Ok(())
 }

@@ -7,10 +7,12 @@ mod golden {
     pub mod c1222;
     pub mod diameter;
     pub mod dnp3;
+    pub mod enip;
     pub mod modbus;
     pub mod mqtt;
     pub mod opcua;
     pub mod pana;
+    pub mod ptp;
     pub mod s7comm;
     pub mod synchrophasor;
 }

@@ -3,11 +3,13 @@
 //! classification, reassembly and the document writer are the real ones).
 
 mod golden {
+    pub mod adb;
     pub mod bgp;
     pub mod classify;
     pub mod ftp;
     pub mod irc;
     pub mod rdp;
+    pub mod rpc;
     pub mod sip;
     pub mod ssh;
     pub mod tftp;

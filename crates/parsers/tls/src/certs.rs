@@ -436,15 +436,19 @@ fn alt_names(ci: &mut CertInfo, b: &mut &[u8], last_oid: &mut String, depth: usi
             alt_names(ci, &mut inner, last_oid, depth + 1);
             return;
         } else if !last_oid.is_empty() && t.tag == 2 {
-            match std::str::from_utf8(t.value) {
-                Ok(s) => ci.alt.push(
+            // GLib's UTF-8 check, which Arkime uses, refuses NUL bytes too.
+            match std::str::from_utf8(t.value)
+                .ok()
+                .filter(|s| !s.contains('\0'))
+            {
+                Some(s) => ci.alt.push(
                     cstr(s.as_bytes())
                         .to_ascii_lowercase()
                         .iter()
                         .map(|&c| char::from(c))
                         .collect::<String>(),
                 ),
-                Err(_) => ci.tags.push("bad-altname"),
+                None => ci.tags.push("bad-altname"),
             }
         }
     }
@@ -537,4 +541,41 @@ pub fn parse_certificate_list(data: &[u8]) -> Vec<CertInfo> {
         b = &b[3 + clen..];
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A subjectAltName extension (OID 2.5.29.17, then an OCTET STRING holding the
+    /// SEQUENCE of GeneralNames) with the dNSNames `names`.
+    fn san(names: &[&[u8]]) -> Vec<u8> {
+        let mut seq = Vec::new();
+        for n in names {
+            seq.push(0x82);
+            seq.push(n.len() as u8);
+            seq.extend_from_slice(n);
+        }
+        let mut octets = vec![0x30, seq.len() as u8];
+        octets.extend_from_slice(&seq);
+        let mut ext = vec![0x06, 0x03, 0x55, 0x1d, 0x11, 0x04, octets.len() as u8];
+        ext.extend_from_slice(&octets);
+        let mut whole = vec![0x30, ext.len() as u8];
+        whole.extend_from_slice(&ext);
+        whole
+    }
+
+    #[test]
+    fn alt_names_with_a_nul_or_bad_utf8_are_dropped_and_tagged() {
+        for (bad, why) in [
+            (&b"evil.com\0.good.com"[..], "NUL"),
+            (b"\xffbad.com", "UTF-8"),
+        ] {
+            let ext = san(&[b"Good.Example.com", bad]);
+            let mut ci = CertInfo::default();
+            alt_names(&mut ci, &mut &ext[..], &mut String::new(), 0);
+            assert_eq!(ci.alt, vec!["good.example.com".to_string()], "{why}");
+            assert_eq!(ci.tags, vec!["bad-altname"], "{why}");
+        }
+    }
 }

@@ -257,7 +257,7 @@ impl CertState {
         for name in &c.alt {
             s.fields.string_add(&cx.shared.fields, alt, name);
         }
-        let json = c.to_json(u64::from(s.first_packet.sec));
+        let json = c.to_json(s.first_packet.sec);
         self.certs.push((c, json));
         write_certs(cx, s, id, &self.certs);
     }

@@ -1,9 +1,10 @@
 //! Tunnels, proxies and encrypted transports: SOCKS, STUN/TURN, OpenVPN, ISAKMP/IKE and
-//! Google QUIC today (IETF QUIC to come; DTLS is in the TLS crate).
+//! QUIC, Google's and the IETF's (DTLS is in the TLS crate).
 
 pub mod isakmp;
 pub mod openvpn;
 pub mod quic;
+pub mod quic_ietf;
 pub mod socks;
 pub mod stun;
 
@@ -12,16 +13,18 @@ use trawl_fields::FieldRegistry;
 use trawl_parser_tls::{TlsConfig, TlsFields};
 use trawl_session::parsers::Classifiers;
 
-/// Registers this crate's classifiers and fields (after TLS's: OpenVPN fills TLS's
-/// fields, with TLS's options read from `cfg`).
+/// Registers this crate's classifiers and fields (after TLS's: OpenVPN and IETF QUIC
+/// fill TLS's fields, with TLS's options read from `cfg`).
 pub fn register(
     c: &mut Classifiers,
     f: &mut FieldRegistry,
     cfg: &Config,
 ) -> Result<(), ConfigError> {
     isakmp::register(c, f);
-    openvpn::register(c, TlsFields::lookup(f, TlsConfig::from_config(cfg)?));
+    let tls = TlsFields::lookup(f, TlsConfig::from_config(cfg)?);
+    openvpn::register(c, tls);
     quic::register(c, f);
+    quic_ietf::register(c, tls);
     socks::register(c, f);
     stun::register(c, f);
     Ok(())

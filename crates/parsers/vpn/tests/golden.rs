@@ -6,6 +6,7 @@ mod golden {
     pub mod isakmp;
     pub mod openvpn;
     pub mod quic;
+    pub mod quic_ietf;
     pub mod socks;
     pub mod stun;
 }

@@ -50,7 +50,7 @@ pub enum MagicMode {
 /// classifiers and every session's parser.
 #[derive(Debug)]
 pub struct HttpConfig {
-    host: FieldId,
+    pub(crate) host: FieldId,
     urls: FieldId,
     tags_req: FieldId,
     tags_res: FieldId,
@@ -58,8 +58,8 @@ pub struct HttpConfig {
     header_req_value: FieldId,
     header_res_field: FieldId,
     header_res_value: FieldId,
-    md5: FieldId,
-    sha256: Option<FieldId>,
+    pub(crate) md5: FieldId,
+    pub(crate) sha256: Option<FieldId>,
     ver_req: FieldId,
     ver_res: FieldId,
     path: FieldId,
@@ -67,11 +67,11 @@ pub struct HttpConfig {
     value: FieldId,
     cookie_key: FieldId,
     cookie_value: FieldId,
-    method: FieldId,
-    magic: FieldId,
+    pub(crate) method: FieldId,
+    pub(crate) magic: FieldId,
     user: FieldId,
     auth_type: FieldId,
-    status_code: FieldId,
+    pub(crate) status_code: FieldId,
     req_body: FieldId,
     method_counts: [FieldId; MAX_COUNTED_METHOD + 1],
     /// Request header name (lower case) -> field its value goes to.
@@ -85,7 +85,7 @@ pub struct HttpConfig {
     max_req_body: usize,
     req_body_only_utf8: bool,
     value_max_len: usize,
-    magic_mode: MagicMode,
+    pub(crate) magic_mode: MagicMode,
     /// What records NTLMSSP credentials of Authorization headers.
     ntlm: ntlm::Ntlm,
     /// The WebSocket fields, for sessions upgraded to it.
@@ -224,6 +224,77 @@ impl Cb<'_, '_> {
                 None => self.add_str(field, raw),
             }
         }
+    }
+}
+
+/// What Arkime's HTTP/2 parser shares with HTTP/1 (http.c's `http_common_*`).
+impl HttpConfig {
+    /// A header of a request (`is_req`) or response: its name into the has-header
+    /// field, its value into the field configured for it, if any
+    /// (`http_common_add_header`).
+    pub(crate) fn common_add_header(
+        &self,
+        cx: &mut Cx,
+        s: &mut Session,
+        is_req: bool,
+        name: &[u8],
+        value: &[u8],
+    ) {
+        let lower = latin1_lower(name);
+        let reg = &cx.shared.fields;
+        s.fields.string_add(
+            reg,
+            if is_req { self.tags_req } else { self.tags_res },
+            &lower,
+        );
+        let map = if is_req {
+            &self.req_headers
+        } else {
+            &self.res_headers
+        };
+        let pos = match map.get(&lower) {
+            Some(id) => *id,
+            None if is_req && self.all_req => {
+                s.fields.string_add(reg, self.header_req_field, &lower);
+                self.header_req_value
+            }
+            None if !is_req && self.all_res => {
+                s.fields.string_add(reg, self.header_res_field, &lower);
+                self.header_res_value
+            }
+            None => return,
+        };
+        if pos == self.header_req_value || pos == self.header_res_value {
+            let v = trim_start(value);
+            let v = &v[..v.len().min(self.value_max_len)];
+            s.fields.string_add(reg, pos, &latin1_lower(v));
+        } else {
+            add_typed(&mut s.fields, reg, pos, value);
+        }
+    }
+
+    /// A request's path and query (`http_common_parse_url`).
+    pub(crate) fn common_parse_url(&self, cx: &mut Cx, s: &mut Session, url: &[u8]) {
+        let mut st = Info::default();
+        let mut cb = Cb {
+            st: &mut st,
+            cfg: self,
+            cx,
+            s,
+        };
+        cb.parse_url(url);
+    }
+
+    /// A Cookie header's keys (and values) (`http_common_parse_cookie`).
+    pub(crate) fn common_parse_cookie(&self, cx: &mut Cx, s: &mut Session, c: &[u8]) {
+        let mut st = Info::default();
+        let mut cb = Cb {
+            st: &mut st,
+            cfg: self,
+            cx,
+            s,
+        };
+        cb.parse_cookie(c);
     }
 }
 
@@ -1106,7 +1177,7 @@ pub const METHOD_COUNT_FIELDS: [FieldSpec; MAX_COUNTED_METHOD + 1] = [
 
 /// Defines the HTTP fields (and the configured header fields), then the WebSocket
 /// fields the HTTP parser hands upgraded sessions to, and registers the classifiers.
-pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &HttpOptions) {
+pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &HttpOptions) -> Arc<HttpConfig> {
     // Authorization headers may carry NTLMSSP (the fields are Arkime's core ones:
     // defined already when every family is registered).
     let ntlm = ntlm::fields(f);
@@ -1197,9 +1268,11 @@ pub fn register(c: &mut Classifiers, f: &mut FieldRegistry, st: &HttpOptions) {
             classify(cx, s, &sctp)
         });
     }
+    let response = Arc::clone(&cfg);
     c.register_tcp("http", 0, 0, b"HTTP", move |cx, s, _, _, _| {
-        classify(cx, s, &cfg)
+        classify(cx, s, &response)
     });
+    cfg
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
-//! HTTP/1.x, HTTP/2 and WebSocket: HTTP/1.x and WebSocket today (HTTP/2 to come).
+//! HTTP/1.x, HTTP/2 (clear text: prior knowledge and `Upgrade: h2c`) and WebSocket.
 
+pub mod hpack;
 pub mod http;
+pub mod http2;
 pub mod http_parser;
 pub mod websocket;
 
@@ -16,6 +18,8 @@ pub fn register(
 ) -> Result<(), ConfigError> {
     // WebSocket has no classifier: HTTP defines its fields (after its own) and hands
     // upgraded sessions over.
-    http::register(c, f, &http::HttpOptions::from_config(cfg)?);
+    let http = http::register(c, f, &http::HttpOptions::from_config(cfg)?);
+    // HTTP/2 writes HTTP's fields (Arkime's http2.c defines the same ones again).
+    http2::register(c, http);
     Ok(())
 }

@@ -7,6 +7,7 @@
 
 mod golden {
     pub mod http;
+    pub mod http2;
     pub mod websocket;
 }
 

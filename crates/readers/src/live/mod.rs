@@ -153,7 +153,7 @@ impl Batcher {
                 start,
                 caplen,
                 origlen,
-                ts_sec,
+                ts_sec: u64::from(ts_sec),
                 ts_usec,
                 linktype,
                 file_pos: 0,

@@ -90,7 +90,7 @@ fn header(pkt: &Packet) -> Option<TcpHeader<'_>> {
 }
 
 fn ms_since_first(s: &Session, pkt: &Packet) -> u32 {
-    let d = (i64::from(pkt.meta.ts_sec) - i64::from(s.first_packet.sec)) * 1000
+    let d = (pkt.meta.ts_sec as i64).wrapping_sub(s.first_packet.sec as i64) * 1000
         + (i64::from(pkt.meta.ts_usec) - i64::from(s.first_packet.usec)) / 1000
         + 1;
     d as u32
