@@ -1209,3 +1209,82 @@ fn file_finds_the_sessions_of_the_pcap_files_it_names() {
         text(&missing)
     );
 }
+
+/// A pcap with one UDP session on each of three days (2023-11-14, 15 and 16).
+fn three_days(dir: &Path) -> PathBuf {
+    use trawl_testkit::{pcap, wire, Frame};
+    let (a, b) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+    let frames: Vec<Frame> = (0..3u32)
+        .map(|d| {
+            let u = wire::udp(a, 5000 + d as u16, b, 53, b"abcd");
+            let ip = wire::ip(a, b, 17, 1, &u);
+            Frame::ethernet(
+                1_699_963_200 + d * 86_400,
+                0,
+                wire::ethernet([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2], 0x0800, &ip),
+            )
+        })
+        .collect();
+    let p = dir.join("days.pcap");
+    std::fs::write(&p, pcap(&frames)).unwrap();
+    p
+}
+
+fn partitions(data: &Path) -> String {
+    let info = ok(trawl()
+        .args(["db", "info", "-q", "-o"])
+        .arg(format!("dataDir={}", data.display()))
+        .output()
+        .unwrap());
+    String::from_utf8_lossy(&info.stdout).into_owned()
+}
+
+#[test]
+fn capture_keeps_the_store_within_store_max_g() {
+    let t = tempfile::tempdir().unwrap();
+    let pcap = three_days(t.path());
+    let run = |data: &Path, opt: &str| {
+        trawl()
+            .args(["capture", "-n", "node1", "-o"])
+            .arg(format!("dataDir={}", data.display()))
+            .args(["-o", opt, "-r"])
+            .arg(&pcap)
+            .output()
+            .unwrap()
+    };
+    // Kept 100000 days, without a cap: three daily partitions.
+    let data = t.path().join("all");
+    ok(run(&data, "storeDays=100000"));
+    let all = partitions(&data);
+    for d in ["231114", "231115", "231116"] {
+        assert!(all.contains(&format!("sessions3-{d}")), "{all}");
+    }
+    // A cap of about a kilobyte: the two older partitions go, whole; the newest stays
+    // however large it is.
+    let data = t.path().join("capped");
+    let out = ok(run(&data, "storeMaxG=0.000001"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("retention deleted 2 partitions (2 documents)"),
+        "{err}"
+    );
+    let left = partitions(&data);
+    assert!(left.contains("sessions3-231116"), "{left}");
+    assert!(
+        !left.contains("sessions3-231114") && !left.contains("sessions3-231115"),
+        "{left}"
+    );
+    // Bad values name the key.
+    for (opt, key) in [
+        ("storeMaxG=lots", "storeMaxG"),
+        ("storeDays=-2", "storeDays"),
+    ] {
+        let out = run(&data, opt);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(key) && err.contains(&opt[key.len() + 1..]),
+            "{err}"
+        );
+    }
+}

@@ -47,6 +47,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "daqModule",
     "daqModuleDirs",
     "dataDir",
+    "storeMaxG",
+    "storeDays",
     "dbBulkSize",
     "dbEsHealthCheck",
     "dbFlushTimeout",

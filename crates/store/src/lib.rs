@@ -12,6 +12,7 @@ pub mod column;
 pub mod doc;
 pub mod fielddefs;
 pub mod ints;
+pub mod retention;
 pub mod schema;
 pub mod translate;
 pub mod writer;

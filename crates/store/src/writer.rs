@@ -24,6 +24,7 @@ use trawl_output::{Doc, DocOutput, DocRecorder, Recorder};
 
 use crate::doc::{Buffers, Heard, SessionDoc};
 use crate::ints::{self, IntsWriter};
+use crate::retention::{self, Retention};
 use crate::schema::{self, Fields, Kind};
 use crate::{partition_dir, StoreError};
 
@@ -45,6 +46,11 @@ const DOCSTORE_BLOCK: usize = 64 << 10;
 const WRITER_BYTES: usize = 64 << 20;
 /// How long a partition that failed stays down before it is opened again.
 pub const RETRY_DOWN: Duration = Duration::from_secs(5);
+/// A partition no document went to for this long is committed and closed: its
+/// writer's memory is freed, and retention may delete it.
+const IDLE_CLOSE: Duration = Duration::from_secs(120);
+/// How often retention runs while documents arrive (and once at the end).
+const RETENTION_EVERY: Duration = Duration::from_secs(60);
 
 /// Counters of the store writer.
 #[derive(Debug, Default)]
@@ -63,6 +69,10 @@ pub struct WriterStats {
     pub ints_failed: AtomicU64,
     /// Times a partition went down because its disk was full.
     pub disk_full: AtomicU64,
+    /// Partitions retention deleted (`storeDays`, `storeMaxG`).
+    pub expired_partitions: AtomicU64,
+    /// Documents in them.
+    pub expired_docs: AtomicU64,
 }
 
 /// A document on its way to the indexing thread, already turned into a tantivy
@@ -88,7 +98,17 @@ impl StoreOutput {
     /// Starts the indexing thread for the store under `data_dir`; new partitions get
     /// the schema of `fields` (from the field registry).
     pub fn start(data_dir: &Path, fields: Vec<(String, Kind)>) -> Result<StoreOutput, StoreError> {
+        StoreOutput::start_with(data_dir, fields, Retention::default())
+    }
+
+    /// [`StoreOutput::start`], with partitions deleted on the way by `retention`.
+    pub fn start_with(
+        data_dir: &Path,
+        fields: Vec<(String, Kind)>,
+        retention: Retention,
+    ) -> Result<StoreOutput, StoreError> {
         let root = crate::sessions_dir(data_dir);
+        let data_dir = data_dir.to_path_buf();
         std::fs::create_dir_all(&root).map_err(|e| StoreError::Io(root.clone(), e))?;
         let current = Fields::new(schema::build(&fields))
             .ok_or_else(|| StoreError::BadPartition("(new schema)".into()))?;
@@ -97,7 +117,18 @@ impl StoreOutput {
         let st = Arc::clone(&stats);
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(&root, &fields, &rx, &st))
+            .spawn(move || {
+                run(
+                    &root,
+                    &fields,
+                    &rx,
+                    &st,
+                    &Keep {
+                        data_dir,
+                        retention,
+                    },
+                )
+            })
             .map_err(|e| StoreError::Io(PathBuf::from("store-writer thread"), e))?;
         Ok(StoreOutput {
             tx: Mutex::new(Some(tx)),
@@ -201,6 +232,8 @@ impl DocOutput for StoreOutput {
 
 struct Partition {
     writer: IndexWriter<SessionDoc>,
+    /// When a document last went to it.
+    used: Instant,
     /// The file of integers, if the partition's schema has `_row`.
     ints: Option<IntsWriter>,
     fields: Fields,
@@ -251,6 +284,7 @@ fn open_partition(
     };
     Ok(Partition {
         writer,
+        used: Instant::now(),
         ints,
         fields: f,
         current_schema,
@@ -374,10 +408,79 @@ fn say_failed(root: &Path, name: &str, err: &str, stats: &WriterStats) {
     }
 }
 
-fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &WriterStats) {
+/// Where the store is and what it keeps.
+struct Keep {
+    data_dir: PathBuf,
+    retention: Retention,
+}
+
+/// Runs retention, sparing the partitions `parts` has open; says what went.
+fn apply_retention(keep: &Keep, parts: &FxHashMap<String, Partition>, stats: &WriterStats) {
+    if keep.retention.is_off() {
+        return;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    match retention::enforce(
+        &keep.data_dir,
+        &keep.retention,
+        &|n| parts.contains_key(n),
+        now,
+    ) {
+        Ok(gone) => {
+            for g in gone {
+                tracing::info!(
+                    "store: deleted partition {} ({} documents, {} bytes) by {}",
+                    g.name,
+                    g.docs,
+                    g.bytes,
+                    if g.why == "age" {
+                        "storeDays"
+                    } else {
+                        "storeMaxG"
+                    }
+                );
+                stats.expired_partitions.fetch_add(1, Ordering::Relaxed);
+                stats.expired_docs.fetch_add(g.docs, Ordering::Relaxed);
+            }
+        }
+        Err(e) => tracing::warn!("store: retention: {e}"),
+    }
+}
+
+/// Commits and closes the partitions no document went to for [`IDLE_CLOSE`].
+fn close_idle(parts: &mut FxHashMap<String, Partition>, stats: &WriterStats) {
+    let idle: Vec<String> = parts
+        .iter()
+        .filter(|(_, p)| p.used.elapsed() >= IDLE_CLOSE)
+        .map(|(n, _)| n.clone())
+        .collect();
+    for n in idle {
+        let Some(mut p) = parts.remove(&n) else {
+            continue;
+        };
+        if let Err(e) = commit(&n, &mut p, stats) {
+            tracing::error!("store: {e}");
+            continue;
+        }
+        if let Err(e) = p.writer.wait_merging_threads() {
+            tracing::warn!("store: merging {n}: {e}");
+        }
+    }
+}
+
+fn run(
+    root: &Path,
+    fields: &[(String, Kind)],
+    rx: &Receiver<Queued>,
+    stats: &WriterStats,
+    keep: &Keep,
+) {
     let mut parts: FxHashMap<String, Partition> = FxHashMap::default();
     let mut down: FxHashMap<String, Down> = FxHashMap::default();
     let mut last_commit = Instant::now();
+    let mut last_retention = Instant::now();
     // Operations gathered per partition, handed to tantivy a batch at a time.
     let mut batches: FxHashMap<String, Vec<UserOperation<SessionDoc>>> = FxHashMap::default();
     let mut open = true;
@@ -450,6 +553,11 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
         for (name, e) in failed {
             take_down(root, &name, &e, &mut parts, &mut down, stats);
         }
+        if last_retention.elapsed() >= RETENTION_EVERY {
+            close_idle(&mut parts, stats);
+            apply_retention(keep, &parts, stats);
+            last_retention = Instant::now();
+        }
     }
     for (n, mut p) in parts {
         if let Err(e) = commit(&n, &mut p, stats) {
@@ -460,6 +568,7 @@ fn run(root: &Path, fields: &[(String, Kind)], rx: &Receiver<Queued>, stats: &Wr
             tracing::warn!("store: merging {n}: {e}");
         }
     }
+    apply_retention(keep, &FxHashMap::default(), stats);
 }
 
 /// Adds one queued document to its partition's batch, opening the partition first.
@@ -507,6 +616,7 @@ fn queue_doc(
     let Some(p) = parts.get_mut(&index) else {
         return;
     };
+    p.used = Instant::now();
     // A partition made by another version of the registry has its own schema.
     let td = match doc {
         Some(td) if p.current_schema => Some(td),

@@ -226,8 +226,9 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
                 trawl_store::fielddefs::path(&settings.data_dir).display()
             );
         }
+        let retention = store_retention(&cfg)?;
         let s = Arc::new(
-            StoreOutput::start(&settings.data_dir, fields).with_context(|| {
+            StoreOutput::start_with(&settings.data_dir, fields, retention).with_context(|| {
                 format!(
                     "opening the session store in {}",
                     settings.data_dir.display()
@@ -514,6 +515,13 @@ fn report_outputs(
                 q => format!(", queue full {q} times"),
             }
         );
+        let expired = n(&st.stats.expired_partitions);
+        if expired > 0 {
+            tracing::info!(
+                "session store: retention deleted {expired} partitions ({} documents)",
+                n(&st.stats.expired_docs)
+            );
+        }
     }
     if written.write_errors > 0 {
         tracing::error!(
@@ -558,6 +566,31 @@ fn simple_compression(cfg: &Config) -> Result<Option<trawl_writer::ZstdBlocks>> 
         }
         other => anyhow::bail!("simpleCompression: unknown value '{other}' (none, zstd or gzip)"),
     }
+}
+
+/// The embedded store's retention: `storeMaxG` (GB, or a percentage of the disk, as
+/// `freeSpaceG`) and `storeDays` (partitions whose newest session is older go).
+fn store_retention(cfg: &trawl_config::Config) -> Result<trawl_store::retention::Retention> {
+    use trawl_store::retention::{Retention, SizeCap};
+    let max_size = match cfg.get_opt_str("storeMaxG") {
+        Some(v) => Some(SizeCap::parse(&v).with_context(|| {
+            format!(
+                "storeMaxG: '{v}' is not a percentage of the disk (10%) or a number of GB above 0"
+            )
+        })?),
+        None => None,
+    };
+    let max_days = match cfg.get_opt_str("storeDays") {
+        Some(v) => Some(
+            v.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|d| d.is_finite() && *d > 0.0)
+                .with_context(|| format!("storeDays: '{v}' is not a number of days above 0"))?,
+        ),
+        None => None,
+    };
+    Ok(Retention { max_size, max_days })
 }
 
 /// The reader side: reads records, runs the enqueue phase and batches packets per
