@@ -290,7 +290,7 @@ fn db_info_and_expire() {
         .unwrap());
     let text = String::from_utf8_lossy(&info.stdout);
     assert!(text.contains("sessions3-"), "{text}");
-    assert!(text.contains("1 partitions"), "{text}");
+    assert!(text.contains("1 partition,"), "{text}");
     // Keep 100000 days: nothing goes; keep 0 days: the 2023 partition goes.
     let keep = ok(trawl()
         .args(["db", "expire", "-q", "--days", "100000", "-o"])
@@ -303,7 +303,7 @@ fn db_info_and_expire() {
         .arg(format!("dataDir={}", e.data.display()))
         .output()
         .unwrap());
-    assert!(String::from_utf8_lossy(&gone.stdout).contains("1 partitions deleted"));
+    assert!(String::from_utf8_lossy(&gone.stdout).contains("1 partition deleted"));
     assert!(find(&e, "", &[]).is_empty());
 }
 
@@ -1158,8 +1158,8 @@ fn a_store_knows_the_fields_its_capture_defined() {
     // Without the config: the store's own record of its fields.
     let found = ok(search(&data));
     assert!(text(&found).contains("1 of 1 matching"), "{}", text(&found));
-    // A store whose captures defined no such field.
-    std::fs::create_dir_all(t.path().join("other")).unwrap();
+    // A store (empty) whose captures defined no such field.
+    std::fs::create_dir_all(t.path().join("other").join("sessions")).unwrap();
     let unknown = search(&other);
     assert_eq!(unknown.status.code(), Some(1));
     assert!(
@@ -1287,4 +1287,59 @@ fn capture_keeps_the_store_within_store_max_g() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn sessions_says_what_is_wrong_and_shows_what_was_asked() {
+    let e = captured("x");
+    let sessions = |args: &[&str]| {
+        trawl()
+            .args(["sessions", "-q", "-n", "node1", "-o"])
+            .arg(format!("dataDir={}", e.data.display()))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // Headers as asked (not database names), times with their zone, counts in the
+    // singular for one.
+    let out = ok(sessions(&[
+        "--fields",
+        "starttime,ip.src,port.dst",
+        "protocols == icmp",
+    ]));
+    let table = String::from_utf8_lossy(&out.stdout);
+    let mut lines = table.lines();
+    let head: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(head, ["starttime", "ip.src", "port.dst"]);
+    assert!(lines.next().unwrap().contains(" UTC "), "{table}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "1 of 1 matching session"
+    );
+    // An unknown field to show is an error, as in an expression.
+    let out = sessions(&["--fields", "ip.src,nosuch"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("cannot show 'nosuch': no such field"),
+        "{}",
+        text(&out)
+    );
+    // A bad value is pointed at: "ip.src == " is 10 characters.
+    let out = sessions(&["ip.src == 1.2.3.999"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("at character 10:"), "{}", text(&out));
+    // A dataDir without a store says so and exits 1.
+    let empty = e.data.parent().unwrap().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = trawl()
+        .args(["sessions", "-q", "-o"])
+        .arg(format!("dataDir={}", empty.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("no session store in dataDir"),
+        "{}",
+        text(&out)
+    );
 }

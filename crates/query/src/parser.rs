@@ -67,6 +67,8 @@ pub enum Expr {
         value: RawValue,
         /// Character offset of the field name.
         pos: usize,
+        /// Character offset of the value.
+        value_pos: usize,
     },
     /// `field == EXISTS!` (`exists` false for `!=`).
     Exists {
@@ -242,6 +244,7 @@ impl Parser {
                     }
                 };
                 self.i += 1;
+                let value_pos = self.peek().map_or(self.end, |t| t.pos);
                 let value = match self.peek().map(|t| t.tok.clone()) {
                     Some(Tok::Exists) if matches!(op, Op::Eq | Op::Ne) => {
                         self.i += 1;
@@ -268,6 +271,7 @@ impl Parser {
                     op,
                     value,
                     pos,
+                    value_pos,
                 })
             }
             _ => Err(self.err("a field name, '!' or '('")),
@@ -313,12 +317,14 @@ pub fn parse(input: &str) -> Result<Expr, ParseError> {
 mod tests {
     use super::*;
 
+    /// `field` at `pos`, a two-character operator right after it, then the value.
     fn cmp(field: &str, op: Op, v: &str, pos: usize) -> Expr {
         Expr::Cmp {
             field: field.into(),
             op,
             value: RawValue::Str(v.into()),
             pos,
+            value_pos: pos + field.len() + 2,
         }
     }
 
@@ -355,7 +361,8 @@ mod tests {
                 field: "tags".into(),
                 op: Op::Eq,
                 value: RawValue::List(vec!["a".into(), "b,c".into(), "d,e".into()]),
-                pos: 0
+                pos: 0,
+                value_pos: 8,
             }
         );
     }

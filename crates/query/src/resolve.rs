@@ -334,7 +334,7 @@ fn parse_int(v: &str) -> Option<i64> {
     v.parse().ok()
 }
 
-/// One value against one field kind.
+/// One value against one field kind; an error points at the value (`pos`).
 fn value_match(kind: &str, op: Op, v: &RawValue, pos: usize) -> Result<Vec<Match>, ResolveError> {
     let bad = |m: String| ResolveError { pos, message: m };
     let items: Vec<(String, bool)> = match v {
@@ -471,6 +471,7 @@ pub fn resolve(e: &Expr, reg: &FieldRegistry) -> Result<Query, ResolveError> {
             op,
             value,
             pos,
+            value_pos,
         } => {
             let ts = targets(reg, field);
             if ts.is_empty() {
@@ -482,7 +483,7 @@ pub fn resolve(e: &Expr, reg: &FieldRegistry) -> Result<Query, ResolveError> {
             let all = matches!(value, RawValue::ListAll(_));
             let mut per_field = Vec::new();
             for t in ts {
-                let ms = value_match(&t.kind, *op, value, *pos)?;
+                let ms = value_match(&t.kind, *op, value, *value_pos)?;
                 let qs: Vec<Query> = ms
                     .into_iter()
                     .map(|m| Query::Field {

@@ -145,6 +145,15 @@ fn semantic_errors_say_where() {
         let e = compile(s, &r).unwrap_err();
         assert!(e.contains(what), "{s}: {e}");
     }
+    // A bad value is pointed at, not its field.
+    for (s, at) in [
+        ("ip.src == 300.1.1.1", 10),
+        ("tags == a && port.src == 5-x", 25),
+        ("port.src==[1, x]", 10),
+    ] {
+        let e = resolve(&parse(s).unwrap(), &r).unwrap_err();
+        assert_eq!(e.pos, at, "{s}: {e}");
+    }
 }
 
 #[test]

@@ -13,7 +13,8 @@ pub const MAX_SESSIONS_QUERIED: usize = 2_000_000;
 /// Compiles `expr` (empty or absent: every session). The error says where the
 /// expression went wrong and which limit it passed, quoting little of it.
 pub fn compile(expr: Option<&str>, reg: &FieldRegistry) -> Result<trawl_query::Query> {
-    match expr.map(str::trim).filter(|e| !e.is_empty()) {
+    // Not trimmed: an error's character position counts from the text as typed.
+    match expr.filter(|e| !e.trim().is_empty()) {
         None => Ok(trawl_query::Query::And(Vec::new())),
         Some(e) => trawl_query::compile(e, reg).map_err(|m| anyhow::anyhow!("expression: {m}")),
     }
@@ -58,14 +59,28 @@ pub fn db_name(reg: &FieldRegistry, name: &str) -> String {
         .map_or_else(|| name.to_string(), |(_, db)| db)
 }
 
-/// The database name of a field to sort by, or an error naming it when the registry
-/// knows no such field (by expression, database name, or as a count).
-pub fn sort_field(reg: &FieldRegistry, name: &str) -> Result<String> {
-    let known = reg.by_expression(name).is_some()
+/// Whether the registry knows field `name` (by expression, database name, or as a
+/// count).
+fn known_field(reg: &FieldRegistry, name: &str) -> bool {
+    reg.by_expression(name).is_some()
         || reg.by_db(name).is_some()
-        || reg.count_fields().any(|(e, db)| e == name || db == name);
-    if !known {
+        || reg.count_fields().any(|(e, db)| e == name || db == name)
+}
+
+/// The database name of a field to sort by, or an error naming it when the registry
+/// knows no such field.
+pub fn sort_field(reg: &FieldRegistry, name: &str) -> Result<String> {
+    if !known_field(reg, name) {
         anyhow::bail!("cannot sort by '{}': no such field", excerpt(name));
+    }
+    Ok(db_name(reg, name))
+}
+
+/// The database name of a field to show, or an error naming it when the registry
+/// knows no such field.
+pub fn shown_field(reg: &FieldRegistry, name: &str) -> Result<String> {
+    if !known_field(reg, name) {
+        anyhow::bail!("cannot show '{}': no such field", excerpt(name));
     }
     Ok(db_name(reg, name))
 }

@@ -141,13 +141,6 @@ fn no_cluster(what: &str) -> anyhow::Error {
     )
 }
 
-fn fmt_ms(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |d| d.format("%Y-%m-%d %H:%M:%S").to_string(),
-    )
-}
-
 /// The server, checked; a warning for the OpenSearch release Arkime's viewer refuses.
 fn server(t: &Target) -> Result<layout::Server> {
     let s = layout::server(&t.client).with_context(|| format!("cluster {}", t.url))?;
@@ -190,7 +183,10 @@ pub fn run(cmd: DbCmd) -> Result<ExitCode> {
                     for g in &gone {
                         println!("deleted {g}");
                     }
-                    println!("{} sessions indices deleted", gone.len());
+                    println!(
+                        "{} deleted",
+                        super::count(gone.len() as u64, "sessions index", "sessions indices")
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 None => {
@@ -200,7 +196,10 @@ pub fn run(cmd: DbCmd) -> Result<ExitCode> {
                     for g in &gone {
                         println!("deleted {g}");
                     }
-                    println!("{} partitions deleted", gone.len());
+                    println!(
+                        "{} deleted",
+                        super::count(gone.len() as u64, "partition", "partitions")
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
             }
@@ -253,7 +252,10 @@ fn init(a: &InitArgs, t: &Target, cfg: &Config, st: &Settings) -> Result<ExitCod
     let r = layout::init(&t.client, &t.prefix, &reg, &opts)
         .with_context(|| format!("initializing prefix '{}' at {}", t.prefix, t.url))?;
     if !r.deleted.is_empty() {
-        println!("deleted {} indices", r.deleted.len());
+        println!(
+            "deleted {}",
+            super::count(r.deleted.len() as u64, "index", "indices")
+        );
     }
     println!(
         "created {} indices with aliases, {} templates ({}), {} field documents",
@@ -379,7 +381,7 @@ fn store_info(st: &Settings) -> Result<ExitCode> {
         docs += p.docs;
         bytes += p.bytes;
         let span = p.span.map_or_else(String::new, |(a, b)| {
-            format!("  {} .. {}", fmt_ms(a), fmt_ms(b))
+            format!("  {} .. {}", super::fmt_ms(a), super::fmt_ms(b))
         });
         println!(
             "{:<24} {:>10} docs {:>12} bytes{span}",
@@ -387,8 +389,9 @@ fn store_info(st: &Settings) -> Result<ExitCode> {
         );
     }
     println!(
-        "{} partitions, {docs} documents, {bytes} bytes{}",
-        info.len(),
+        "{}, {}, {bytes} bytes{}",
+        super::count(info.len() as u64, "partition", "partitions"),
+        super::count(docs, "document", "documents"),
         bytes
             .checked_div(docs)
             .map_or_else(String::new, |b| format!(" ({b} bytes per document)"))

@@ -11,7 +11,7 @@ use clap::Args;
 use std::sync::Arc;
 use trawl_config::{Config, Settings};
 use trawl_query::{Bounding, SearchOpts};
-use trawl_viewer::search::{bind_files, compile, db_name, parse_time, sort_field, values_at};
+use trawl_viewer::search::{bind_files, compile, parse_time, shown_field, sort_field, values_at};
 use trawl_viewer::SessionSource;
 
 use super::setup;
@@ -160,12 +160,7 @@ impl WindowArgs {
 
 fn fmt_time(ms: &str) -> String {
     ms.parse::<i64>()
-        .ok()
-        .and_then(chrono::DateTime::from_timestamp_millis)
-        .map_or_else(
-            || ms.to_string(),
-            |d| d.format("%Y-%m-%d %H:%M:%S").to_string(),
-        )
+        .map_or_else(|_| ms.to_string(), super::fmt_ms)
 }
 
 const DEFAULT_COLUMNS: &[&str] = &[
@@ -182,6 +177,14 @@ const DEFAULT_COLUMNS: &[&str] = &[
 /// Runs `trawl sessions`.
 pub fn run(a: SessionsArgs) -> Result<ExitCode> {
     let (cfg, st) = a.store.load()?;
+    if setup::cluster_client(&cfg, &st)?.is_none()
+        && !trawl_store::sessions_dir(&st.data_dir).is_dir()
+    {
+        anyhow::bail!(
+            "no session store in dataDir {} (capture into it first, or set dataDir= or elasticsearch=)",
+            st.data_dir.display()
+        );
+    }
     let (source, reg) = a.store.open(&cfg, &st)?;
     let q = bind_files(compile(a.expression.as_deref(), &reg)?, &*source)?;
     let (start_ms, stop_ms) = a.window.range()?;
@@ -200,15 +203,20 @@ pub fn run(a: SessionsArgs) -> Result<ExitCode> {
         sort: (sort_field(&reg, sort_name)?, desc),
     };
     let (total, hits) = source.search(&q, &opts)?;
-    let columns: Vec<String> = match &a.fields {
+    // (header as asked, database name) of each column.
+    let asked: Vec<(String, String)> = match &a.fields {
         Some(f) => f
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|s| db_name(&reg, s))
+            .map(|s| Ok((s.to_string(), shown_field(&reg, s)?)))
+            .collect::<Result<_>>()?,
+        None => DEFAULT_COLUMNS
+            .iter()
+            .map(|s| (s.to_string(), s.to_string()))
             .collect(),
-        None => DEFAULT_COLUMNS.iter().map(|s| s.to_string()).collect(),
     };
+    let (headers, columns): (Vec<String>, Vec<String>) = asked.into_iter().unzip();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     if a.json {
         for h in &hits {
@@ -252,7 +260,7 @@ pub fn run(a: SessionsArgs) -> Result<ExitCode> {
             writeln!(
                 out,
                 "{}",
-                columns.iter().map(|c| esc(c)).collect::<Vec<_>>().join(",")
+                headers.iter().map(|c| esc(c)).collect::<Vec<_>>().join(",")
             )?;
             for r in &rows {
                 writeln!(
@@ -262,7 +270,7 @@ pub fn run(a: SessionsArgs) -> Result<ExitCode> {
                 )?;
             }
         } else {
-            let mut width: Vec<usize> = columns.iter().map(|c| c.len()).collect();
+            let mut width: Vec<usize> = headers.iter().map(|c| c.chars().count()).collect();
             for r in &rows {
                 for (w, c) in width.iter_mut().zip(r) {
                     *w = (*w).max(c.chars().count());
@@ -278,7 +286,7 @@ pub fn run(a: SessionsArgs) -> Result<ExitCode> {
                     .trim_end()
                     .to_string()
             };
-            writeln!(out, "{}", line(&columns))?;
+            writeln!(out, "{}", line(&headers))?;
             for r in &rows {
                 writeln!(out, "{}", line(r))?;
             }
@@ -286,7 +294,11 @@ pub fn run(a: SessionsArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     if !a.json && !a.csv {
-        eprintln!("{} of {} matching sessions", hits.len(), total);
+        eprintln!(
+            "{} of {}",
+            hits.len(),
+            super::count(total, "matching session", "matching sessions")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
