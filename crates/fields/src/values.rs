@@ -123,10 +123,13 @@ pub enum SetValue {
     Float(f64),
 }
 
-/// A session's field table, indexed by [`FieldId`].
+/// A session's field table, by [`FieldId`]. Sparse: a session sets a few dozen of the
+/// registry's thousand-odd fields, and a table as long as the highest id set cost tens
+/// of kilobytes per session (most of capture's heap with many sessions open).
 #[derive(Clone, Debug, Default)]
 pub struct Fields {
-    slots: Vec<Option<FieldValue>>,
+    /// The fields set, in increasing id order (so [`Fields::present`] is in id order).
+    slots: Vec<(FieldId, Option<FieldValue>)>,
     /// New values of rule-watched fields, waiting for the rules engine.
     pending: Vec<(FieldId, SetValue)>,
 }
@@ -137,31 +140,49 @@ impl Fields {
         Self::default()
     }
 
-    fn slot(&mut self, id: FieldId) -> &mut Option<FieldValue> {
-        let i = usize::from(id);
-        if i >= self.slots.len() {
-            self.slots.resize(i + 1, None);
+    /// Where `id` is in `slots`, or where it would go.
+    #[inline]
+    fn find(&self, id: FieldId) -> Result<usize, usize> {
+        // Fields are mostly set in increasing id order: try the end first.
+        match self.slots.last() {
+            Some(&(last, _)) if last < id => Err(self.slots.len()),
+            _ => self.slots.binary_search_by_key(&id, |e| e.0),
         }
-        &mut self.slots[i]
+    }
+
+    fn slot(&mut self, id: FieldId) -> &mut Option<FieldValue> {
+        let i = match self.find(id) {
+            Ok(i) => i,
+            Err(i) => {
+                self.slots.insert(i, (id, None));
+                i
+            }
+        };
+        &mut self.slots[i].1
+    }
+
+    fn slot_mut(&mut self, id: FieldId) -> Option<&mut Option<FieldValue>> {
+        let i = self.find(id).ok()?;
+        Some(&mut self.slots[i].1)
     }
 
     /// The values of `id`, if any were added.
     pub fn get(&self, id: FieldId) -> Option<&FieldValue> {
-        self.slots.get(usize::from(id)).and_then(|s| s.as_ref())
+        let i = self.find(id).ok()?;
+        self.slots[i].1.as_ref()
     }
 
     /// Removes and returns the values of `id`.
     pub fn take(&mut self, id: FieldId) -> Option<FieldValue> {
-        self.slots.get_mut(usize::from(id)).and_then(|s| s.take())
+        self.slot_mut(id).and_then(Option::take)
     }
 
-    /// Ids that hold values.
+    /// Ids that hold values, in increasing order.
     pub fn present(&self) -> impl Iterator<Item = FieldId> + '_ {
         self.slots
             .iter()
-            .enumerate()
             .filter(|(_, s)| s.is_some())
-            .map(|(i, _)| FieldId::try_from(i).unwrap_or(FieldId::MAX))
+            .map(|&(id, _)| id)
     }
 
     /// Drops every value.
@@ -196,8 +217,8 @@ impl Fields {
 
     /// Keeps only the fields for which `keep` is true.
     pub fn retain(&mut self, mut keep: impl FnMut(FieldId) -> bool) {
-        for (i, s) in self.slots.iter_mut().enumerate() {
-            if s.is_some() && !keep(FieldId::try_from(i).unwrap_or(FieldId::MAX)) {
+        for (id, s) in self.slots.iter_mut() {
+            if s.is_some() && !keep(*id) {
                 *s = None;
             }
         }
@@ -254,7 +275,7 @@ impl Fields {
 
     /// Removes a string from a set field.
     pub fn string_remove(&mut self, id: FieldId, v: &str) -> bool {
-        match self.slots.get_mut(usize::from(id)) {
+        match self.slot_mut(id) {
             Some(Some(FieldValue::StrSet(s))) => s.remove(&v.to_string()),
             _ => false,
         }
@@ -444,6 +465,30 @@ mod tests {
         assert!(f.ip_add(&r, ip, "::ffff:10.0.0.1".parse().unwrap()));
         assert!(!f.ip_add(&r, ip, "10.0.0.1".parse().unwrap()));
         assert!(!f.int_add(&r, s, 1), "a string field takes no ints");
+    }
+
+    #[test]
+    fn sparse_table_in_id_order() {
+        let mut r = FieldRegistry::new();
+        let ids: Vec<FieldId> = (0..900)
+            .map(|n| {
+                let e = format!("f{n}");
+                r.define("g", "integer", &e, "", &e, "", FieldType::IntArrayUnique, 0)
+            })
+            .collect();
+        let mut f = Fields::new();
+        for &i in [850, 3, 400, 3, 899, 0].iter() {
+            f.int_add(&r, ids[i], i as u32);
+        }
+        let set: Vec<FieldId> = [0, 3, 400, 850, 899].iter().map(|&i| ids[i]).collect();
+        assert_eq!(f.present().collect::<Vec<_>>(), set);
+        assert!(f.get(ids[1]).is_none() && f.get(ids[899]).is_some());
+        assert!(f.take(ids[400]).is_some() && f.take(ids[400]).is_none());
+        f.retain(|id| id != ids[3]);
+        let left: Vec<FieldId> = [0, 850, 899].iter().map(|&i| ids[i]).collect();
+        assert_eq!(f.present().collect::<Vec<_>>(), left);
+        // Five fields set, whatever their ids: the table does not grow to id 899.
+        assert!(f.slots.len() <= 5);
     }
 
     #[test]
