@@ -4,6 +4,7 @@
 //! unconnected data items of SendRRData/SendUnitData; vendor, device type and product
 //! name from ListIdentity replies. TCP on port 44818, UDP on 44818 and 2222.
 
+use std::ops::ControlFlow;
 use trawl_fields::{FieldId, FieldRegistry, FieldSpec, FieldType, Flags, Kind};
 use trawl_parser_common::cursor::Cursor;
 use trawl_parser_common::text::latin1;
@@ -261,22 +262,9 @@ fn request(out: &mut Vec<Found>, svc: u8, path: &[u8]) {
 fn send_data(out: &mut Vec<Found>, body: &[u8]) {
     let mut c = Cursor::new(body);
     c.skip(6);
-    let count = c.le16();
-    if c.is_error() || count == 0 || count > 16 {
-        return;
-    }
-    for _ in 0..count {
-        if c.is_error() {
-            break;
-        }
-        let ty = c.le16();
-        let len = usize::from(c.le16());
-        if c.is_error() || len > c.remaining() {
-            return;
-        }
-        let item = c.take_or_empty(len);
+    cpf_items(&mut c, 16, |ty, item| {
         if ty != 0xb1 && ty != 0xb2 {
-            continue;
+            return ControlFlow::Continue(());
         }
         let mut ic = Cursor::new(item);
         if ty == 0xb1 {
@@ -284,7 +272,7 @@ fn send_data(out: &mut Vec<Found>, body: &[u8]) {
         }
         let svc = ic.u8();
         if ic.is_error() {
-            continue;
+            return ControlFlow::Continue(());
         }
         if svc & 0x80 != 0 {
             // A reply: the service's name, or "Reply" for one Arkime does not name.
@@ -299,16 +287,20 @@ fn send_data(out: &mut Vec<Found>, body: &[u8]) {
             let n = (words * 2).min(ic.remaining());
             request(out, svc, ic.rest().get(..n).unwrap_or(&[]));
         }
-    }
+        ControlFlow::Continue(())
+    });
 }
 
-/// A ListIdentity reply body: vendor, device type and product name of each identity
-/// item (type 0x0c). Arkime stops at a count of 0 or over 8, at an item longer than
-/// what is left, and at an identity item too short for the name length.
-fn list_identity(out: &mut Vec<Found>, body: &[u8]) {
-    let mut c = Cursor::new(body);
+/// Walks the common packet format items after the item count at `c`, handing each
+/// item's type and bytes to `f`, which may stop the walk. Arkime stops at a count of 0
+/// or over `max`, and at an item longer than what is left.
+fn cpf_items<'a>(
+    c: &mut Cursor<'a>,
+    max: u16,
+    mut f: impl FnMut(u16, &'a [u8]) -> ControlFlow<()>,
+) {
     let count = c.le16();
-    if c.is_error() || count == 0 || count > 8 {
+    if c.is_error() || count == 0 || count > max {
         return;
     }
     for _ in 0..count {
@@ -320,9 +312,19 @@ fn list_identity(out: &mut Vec<Found>, body: &[u8]) {
         if c.is_error() || len > c.remaining() {
             return;
         }
-        let item = c.take_or_empty(len);
+        if f(ty, c.take_or_empty(len)).is_break() {
+            return;
+        }
+    }
+}
+
+/// A ListIdentity reply body: vendor, device type and product name of each identity
+/// item (type 0x0c). Arkime stops at a count of 0 or over 8, at an item longer than
+/// what is left, and at an identity item too short for the name length.
+fn list_identity(out: &mut Vec<Found>, body: &[u8]) {
+    cpf_items(&mut Cursor::new(body), 8, |ty, item| {
         if ty != 0x000c {
-            continue;
+            return ControlFlow::Continue(());
         }
         let mut ic = Cursor::new(item);
         // Protocol version and socket address.
@@ -333,7 +335,7 @@ fn list_identity(out: &mut Vec<Found>, body: &[u8]) {
         ic.skip(2 + 2 + 2 + 4);
         let name_len = usize::from(ic.u8());
         if ic.is_error() {
-            return;
+            return ControlFlow::Break(());
         }
         out.push(Found::Vendor(match vendor_name(vendor) {
             Some(n) => n.to_string(),
@@ -345,7 +347,8 @@ fn list_identity(out: &mut Vec<Found>, body: &[u8]) {
                 out.push(Found::Product(latin1(name)));
             }
         }
-    }
+        ControlFlow::Continue(())
+    });
 }
 
 /// What one message (or UDP datagram) adds: nothing unless the header is whole; the
