@@ -31,6 +31,8 @@ pub struct StatsWriter {
     out: Option<(std::sync::Arc<dyn trawl_output::DocOutput>, String)>,
     dir: PathBuf,
     node: String,
+    /// The `hostname` of the documents (Arkime's `--host`, else the machine's name).
+    host: String,
     pcap_dir: PathBuf,
     start: u64,
     last: (Instant, u64, u64, u64, u64, u64),
@@ -106,11 +108,18 @@ impl StatsWriter {
             out: None,
             dir: data_dir.join("stats"),
             node: node.to_string(),
+            host: super::commands::setup::default_node_name(),
             pcap_dir,
             start: now_ms() / 1000,
             last: (now, 0, 0, 0, 0, 0),
             last_dstats: [now; 3],
         }
+    }
+
+    /// The host name the documents give (Arkime's `--host`: what remote viewers use
+    /// to reach this node).
+    pub fn set_host(&mut self, host: &str) {
+        self.host = host.to_string();
     }
 
     /// Also sends the documents to `out`, into `<prefix>stats` (id: the node) and
@@ -136,7 +145,7 @@ impl StatsWriter {
         let doc = serde_json::json!({
             "ver": env!("CARGO_PKG_VERSION"),
             "nodeName": self.node,
-            "hostname": super::commands::setup::default_node_name(),
+            "hostname": self.host,
             "interval": interval,
             "currentTime": now_ms() / 1000,
             "startTime": self.start,

@@ -62,8 +62,9 @@ pub struct CaptureArgs {
     /// Read at most this many packets from each file.
     #[arg(long = "packetcnt")]
     pub packetcnt: Option<u64>,
-    /// Tag added to every session (repeatable).
-    #[arg(short = 't', long = "tag")]
+    /// Tag added to every session (repeatable; `--tags` too, as in Arkime, where it is
+    /// the same option: one tag per use, commas kept).
+    #[arg(short = 't', long = "tag", alias = "tags")]
     pub tag: Vec<String>,
     /// FieldExpr=Value set on every session (repeatable).
     #[arg(long = "op")]
@@ -78,6 +79,158 @@ pub struct CaptureArgs {
     /// `interface=` in the config.
     #[arg(short = 'i', long = "interface")]
     pub interface: Vec<String>,
+    /// Print trawl's version (and the Arkime capture it follows) and exit.
+    #[arg(short = 'v', long = "version")]
+    pub version: bool,
+    /// More logging: once debug, twice or more trace (Arkime's debug count).
+    #[arg(short = 'd', long = "debug", action = clap::ArgAction::Count)]
+    pub debug: u8,
+    /// The host name in the stats documents (what remote viewers use to reach this
+    /// node); the machine's name by default.
+    #[arg(long = "host")]
+    pub host: Option<String>,
+    /// Skip certificate checks on https calls (trawl's cluster client is plain http:
+    /// no effect).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Register the offline files read in place as unlocked (expiry may delete them).
+    #[arg(long)]
+    pub nolockpcap: bool,
+    /// Arkime's libpcap offline reader (trawl reads pcap files itself: no effect).
+    #[arg(long)]
+    pub libpcap: bool,
+    /// Write no session documents (pcap, files and stats documents still are).
+    #[arg(long)]
+    pub nospi: bool,
+    /// Write no stats documents.
+    #[arg(long)]
+    pub nostats: bool,
+    /// Go on past inputs that cannot be read without changing the exit status; with
+    /// --delete, delete them too.
+    #[arg(long)]
+    pub ignoreerrors: bool,
+    /// No index refresh at the end (with a cluster).
+    #[arg(long)]
+    pub norefresh: bool,
+    /// Cloud credentials provider (Arkime's S3/SQS readers and writers: no effect).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Authentication profile (Arkime's cloud credentials: no effect).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// With --dumpConfig, exit after printing the config.
+    #[arg(long = "regressionTests")]
+    pub regression_tests: bool,
+    /// Print the config the capture runs with (the -o overrides, then every section)
+    /// on stderr.
+    #[arg(long = "dumpConfig")]
+    pub dump_config: bool,
+    /// Skip offline files the files registry already holds (not with --copy).
+    #[arg(short = 's', long)]
+    pub skip: bool,
+    /// Process offline files again under their files registry entry, without warning.
+    #[arg(long)]
+    pub reprocess: bool,
+    /// Delete each offline file once it has been read to its end (requires --copy).
+    #[arg(long)]
+    pub delete: bool,
+}
+
+/// What `-v` prints: trawl's version and the Arkime capture it follows.
+fn version_line() -> String {
+    format!(
+        "trawl {} (Arkime capture {ARKIME_VERSION} compatible)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The Arkime capture whose command line, config and documents trawl follows.
+const ARKIME_VERSION: &str = "6.7.1";
+
+/// Logging on stderr: `-d` raises the level as Arkime's debug count does (once debug,
+/// twice or more trace) and, as there, turns `-q` off; otherwise `RUST_LOG` or info
+/// (errors only with `-q`).
+fn init_logging(debug: u8, quiet: bool) {
+    let level = match debug {
+        0 => return setup::init_logging(quiet),
+        1 => "debug,tantivy=info",
+        _ => "trace",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_target(false)
+        .try_init();
+}
+
+/// The combinations Arkime's capture refuses, refused with its words.
+fn check_option_combinations(a: &CaptureArgs) -> Result<()> {
+    if a.skip && a.copy {
+        anyhow::bail!("Can't skip and copy pcap files (--skip with --copy)");
+    }
+    if a.delete && !a.copy {
+        anyhow::bail!(
+            "--delete requires --copy (a file read in place holds the packets its sessions point to)"
+        );
+    }
+    if a.skip && a.reprocess {
+        anyhow::bail!("--skip and --reprocess contradict each other: give one");
+    }
+    Ok(())
+}
+
+/// One line on stderr for each Arkime option that has no meaning for trawl.
+fn explain_ignored_options(a: &CaptureArgs) {
+    if a.libpcap {
+        tracing::warn!("--libpcap: trawl reads pcap files itself; ignored");
+    }
+    if a.insecure {
+        tracing::warn!(
+            "--insecure: trawl's cluster client speaks plain http (no certificates to check); ignored"
+        );
+    }
+    if let Some(p) = &a.provider {
+        tracing::warn!("--provider {p}: trawl has no cloud (S3/SQS) readers or writers; ignored");
+    }
+    if let Some(p) = &a.profile {
+        tracing::warn!("--profile {p}: trawl has no cloud credentials to choose; ignored");
+    }
+    if a.regression_tests && !a.dump_config {
+        tracing::warn!("--regressionTests: only changes --dumpConfig (exit after it); ignored");
+    }
+}
+
+/// `--dumpConfig`, as Arkime prints it on stderr: the `-o` overrides, then every
+/// section of the config with its keys, both in name order.
+fn dump_config(cfg: &Config, overrides: &[(String, String)]) {
+    use std::io::Write;
+    let mut out = String::new();
+    if !overrides.is_empty() {
+        out.push_str("OVERRIDE:\n");
+        let mut o: Vec<&(String, String)> = overrides.iter().collect();
+        o.sort();
+        for (k, v) in o {
+            out.push_str(&format!("{k}={v}\n"));
+        }
+    }
+    out.push_str("CONFIG:\n");
+    let mut sections: Vec<&str> = cfg.section_names().collect();
+    sections.sort_unstable();
+    sections.dedup();
+    for (i, name) in sections.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("[{name}]\n"));
+        let mut keys: Vec<&(String, String)> =
+            cfg.section(name).unwrap_or_default().iter().collect();
+        keys.sort();
+        for (k, v) in keys {
+            out.push_str(&format!("{k}={v}\n"));
+        }
+    }
+    let _ = std::io::stderr().write_all(out.as_bytes());
 }
 
 fn parse_kv(list: &[String], what: &str) -> Result<Vec<(String, String)>> {
@@ -92,10 +245,29 @@ fn parse_kv(list: &[String], what: &str) -> Result<Vec<(String, String)>> {
 
 /// Runs a capture.
 pub fn run(args: CaptureArgs) -> Result<ExitCode> {
-    setup::init_logging(args.quiet);
+    if args.version {
+        println!("{}", version_line());
+        return Ok(ExitCode::SUCCESS);
+    }
+    init_logging(args.debug, args.quiet);
+    check_option_combinations(&args)?;
+    explain_ignored_options(&args);
     let node = args.node.clone().unwrap_or_else(setup::default_node_name);
+    let host = args.host.clone().unwrap_or_else(setup::default_node_name);
     let overrides = parse_kv(&args.option, "-o")?;
     let cfg = Config::load(args.config.as_deref(), &node, &overrides)?;
+    if args.debug > 0 {
+        tracing::debug!("{}", version_line());
+        tracing::debug!("debug = {}", args.debug);
+        tracing::debug!("nodeName = {node}");
+        tracing::debug!("hostName = {host}");
+    }
+    if args.dump_config {
+        dump_config(&cfg, &overrides);
+        if args.regression_tests {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let settings = Settings::from_config(&cfg)?;
     let ops = parse_kv(&args.op, "--op")?;
     let dry_run = args.dryrun || args.tests;
@@ -160,6 +332,33 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         Vec::new()
     };
 
+    // The files registry (none in a dry run); with Elasticsearch its documents also go
+    // to the files index, where Arkime's viewer finds the pcap of a session. `-s` and
+    // `--reprocess` consult it before anything is read.
+    let registry = if dry_run {
+        None
+    } else {
+        Some(Arc::new(
+            trawl_writer::FilesRegistry::open(&settings.data_dir.join("files"), &node)
+                .context("opening the files registry")?,
+        ))
+    };
+    // Offline inputs that are missing or refused are said, left out and counted.
+    let mut unread = 0usize;
+    let (files, reuse) = if live {
+        (files, Vec::new())
+    } else {
+        select_inputs(files, registry.as_deref(), &args, &mut unread)
+    };
+    if !live && files.is_empty() {
+        if unread > 0 && !args.ignoreerrors {
+            tracing::error!("no input could be read");
+            return Ok(ExitCode::from(1));
+        }
+        tracing::info!("nothing to read: every input was skipped or could not be read");
+        return Ok(ExitCode::SUCCESS);
+    }
+
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let built = setup::build(&cfg, &settings, &args.tag, &ops, &names)?;
     // After the rules are loaded: the keys they refer to as ${key} are used.
@@ -174,7 +373,13 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     let mut cluster: Option<Arc<trawl_cluster::Client>> = None;
     let output: Arc<dyn DocOutput> = if args.tests {
         Arc::new(TestsOutput::stdout())
-    } else if dry_run {
+    } else if dry_run
+        || (args.nospi
+            && !cfg
+                .get("elasticsearch")
+                .is_some_and(|v| v.split(',').any(|u| !u.trim().is_empty())))
+    {
+        // --nospi without a cluster: the store would hold nothing.
         Arc::new(NullOutput::default())
     } else if cfg
         .get("elasticsearch")
@@ -250,15 +455,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
 
     // Where packets go: nowhere in a dry run; with --copy into pcapDir through the
     // simple writer; otherwise they stay in the files read, registered as locked files.
-    // The files registry; with Elasticsearch its documents also go to the files
-    // index, where Arkime's viewer finds the pcap of a session.
-    let registry = if dry_run {
-        None
-    } else {
-        let r = Arc::new(
-            trawl_writer::FilesRegistry::open(&settings.data_dir.join("files"), &node)
-                .context("opening the files registry")?,
-        );
+    if let Some(r) = &registry {
         if let Some(c) = &cluster {
             r.set_numberer(cluster_numberer(Arc::clone(c), &settings.prefix, &node));
         }
@@ -273,10 +470,28 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
                 });
             }));
         }
-        Some(r)
-    };
-    let pcap = PcapOutput::new(&cfg, &settings, &node, &files, registry, args.copy || live)?;
+    }
+    let pcap = PcapOutput::new(
+        &cfg,
+        &settings,
+        &node,
+        &files,
+        registry,
+        InPlace {
+            copy: args.copy || live,
+            reuse: &reuse,
+            locked: !args.nolockpcap,
+        },
+    )?;
 
+    // --nospi: no session documents, as Arkime's capture (its --tests output stays);
+    // the cluster output still takes the files and stats documents.
+    let session_output: Arc<dyn DocOutput> = if args.nospi && !args.tests {
+        tracing::info!("--nospi: no session documents are written");
+        Arc::new(NullOutput::default())
+    } else {
+        Arc::clone(&output)
+    };
     let threads = (settings.packet_threads as usize).max(1);
     let mut senders: Vec<Sender<Command>> = Vec::with_capacity(threads);
     let mut handles = Vec::with_capacity(threads);
@@ -285,7 +500,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         let shared = Arc::clone(&built.shared);
         let sink = DocSink::new(
             DocBuilder::new(doc_cfg.clone(), &shared, t as u16),
-            Arc::clone(&output),
+            Arc::clone(&session_output),
         );
         let pt = PacketThread::new(t as u16, shared, Box::new(sink), pcap.writer(t));
         handles.push(
@@ -318,16 +533,24 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         } else {
             settings.data_dir.join("raw")
         };
-        let mut stats = crate::stats::StatsWriter::new(&settings.data_dir, &node, pcap_dir);
-        if let Some(es) = &es_out {
-            stats.send_to(Arc::clone(es) as Arc<dyn DocOutput>, &settings.prefix);
-        }
+        let stats = (!args.nostats).then(|| {
+            let mut w = crate::stats::StatsWriter::new(&settings.data_dir, &node, pcap_dir);
+            w.set_host(&host);
+            if let Some(es) = &es_out {
+                w.send_to(Arc::clone(es) as Arc<dyn DocOutput>, &settings.prefix);
+            }
+            w
+        });
         let live_stats = run_live(sources, &built, &senders, stats);
         drop(senders);
         let stats = join_packet_threads(handles)?;
         let written = pcap.finish();
         output.finish();
-        refresh_cluster(cluster.as_deref(), &settings.prefix);
+        // --norefresh: as Arkime's, no refresh at exit.
+        refresh_cluster(
+            cluster.as_deref().filter(|_| !args.norefresh),
+            &settings.prefix,
+        );
         let lost_docs = report_outputs(store.as_deref(), es_out.as_deref(), &settings, &written);
         drop(stop_monitor);
         let _ = monitor.join();
@@ -356,7 +579,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     reader.bpf = offline_bpf;
     // Node stats while reading, as Arkime's capture writes them in every mode but a
     // dry run: the stats document every 2 s, dstats every 5, 60 and 600 s.
-    let stats_thread = if dry_run || args.tests {
+    let stats_thread = if dry_run || args.tests || args.nostats {
         None
     } else {
         let counters = Arc::new(crate::stats::Counters::default());
@@ -367,6 +590,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             .map(PathBuf::from)
             .unwrap_or_else(|| settings.data_dir.clone());
         let mut w = crate::stats::StatsWriter::new(&settings.data_dir, &node, pcap_dir);
+        w.set_host(&host);
         if let Some(es) = &es_out {
             w.send_to(Arc::clone(es) as Arc<dyn DocOutput>, &settings.prefix);
         }
@@ -400,9 +624,30 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         if let Some(b) = &bar {
             b.set_message(f.display().to_string());
         }
-        if let Err(e) = reader.read_file(f, pos as u16, bar.as_ref()) {
+        let truncated_before = reader.truncated_files;
+        let read = reader.read_file(f, pos as u16, bar.as_ref());
+        if let Err(e) = &read {
             failed_files += 1;
-            tracing::error!("{e:#}");
+            if args.ignoreerrors {
+                tracing::warn!("{e:#} (--ignoreerrors: going on)");
+            } else {
+                tracing::error!("{e:#}");
+            }
+        }
+        // --delete (with --copy, so the packets are in pcapDir): only a file read to
+        // its end, as Arkime's capture; with --ignoreerrors one that failed too.
+        if args.delete && !dry_run {
+            let whole = read.is_ok()
+                && reader.truncated_files == truncated_before
+                && !crate::signals::stop_requested();
+            if whole || (read.is_err() && args.ignoreerrors) {
+                match std::fs::remove_file(f) {
+                    Ok(()) => tracing::info!("--delete: deleted {}", f.display()),
+                    Err(e) => tracing::error!("--delete: cannot delete {}: {e}", f.display()),
+                }
+            } else {
+                tracing::warn!("--delete: {} kept (not read to its end)", f.display());
+            }
         }
         if args.flush {
             reader.flush_sessions();
@@ -431,7 +676,11 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     // Closing the pcap files updates their documents, which may go to the output too.
     let written = pcap.finish();
     output.finish();
-    refresh_cluster(cluster.as_deref(), &settings.prefix);
+    // --norefresh: as Arkime's, no refresh at exit.
+    refresh_cluster(
+        cluster.as_deref().filter(|_| !args.norefresh),
+        &settings.prefix,
+    );
     let lost_docs = report_outputs(store.as_deref(), es_out.as_deref(), &settings, &written);
     drop(stop_monitor);
     let _ = monitor.join();
@@ -445,7 +694,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     }
     tracing::info!(
         "read {} files, {} packets, {} bytes in {:.2}s; processed {} packets, saved {} documents{}{}{}",
-        files.len(),
+        files.len() - failed_files as usize,
         packets_read,
         bytes_read,
         secs,
@@ -468,11 +717,103 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     if truncated_files > 0 {
         tracing::warn!("{truncated_files} files ended inside a packet record (kept up to there)");
     }
-    Ok(exit_status(
-        failed_files as usize == files.len() && !files.is_empty(),
+    // Inputs not read (missing, refused, not pcap, failed): the exit status says so,
+    // unless --ignoreerrors.
+    let not_read = if args.ignoreerrors {
+        0
+    } else {
+        unread + failed_files as usize
+    };
+    if not_read > 0 && (failed_files as usize) < files.len() {
+        tracing::error!(
+            "exit status {SOME_INPUTS_NOT_READ}: {not_read} of {} inputs could not be read (see above)",
+            files.len() + unread
+        );
+    }
+    let status = exit_status(
+        failed_files as usize == files.len() && !files.is_empty() && !args.ignoreerrors,
         lost_docs,
         written.dropped_bytes + u64::from(written.write_errors > 0),
-    ))
+    );
+    if status == ExitCode::SUCCESS && not_read > 0 {
+        return Ok(ExitCode::from(SOME_INPUTS_NOT_READ));
+    }
+    Ok(status)
+}
+
+/// The exit status of a capture that read some inputs but not all (missing, not pcap,
+/// unreadable, or refused by --reprocess); the log names each.
+pub const SOME_INPUTS_NOT_READ: u8 = 4;
+
+/// The offline inputs to read, each with the files registry entry to reuse
+/// (`--reprocess`). A file that cannot be opened is said and left out (counted in
+/// `unread`, and not registered); a file the registry already holds is skipped with
+/// `-s`, read again under its entry with `--reprocess`, else read again with a
+/// warning, as a new entry. With `--reprocess`, a file the registry lacks is refused,
+/// as Arkime's capture refuses it.
+fn select_inputs(
+    files: Vec<PathBuf>,
+    registry: Option<&trawl_writer::FilesRegistry>,
+    a: &CaptureArgs,
+    unread: &mut usize,
+) -> (Vec<PathBuf>, Vec<Option<u32>>) {
+    let known = registry.map(|r| r.list()).unwrap_or_default();
+    let mut out = Vec::with_capacity(files.len());
+    let mut reuse = Vec::with_capacity(files.len());
+    for f in files {
+        // Not opened here: a FIFO gives its bytes to one open only, the reader's.
+        let canon = match std::fs::metadata(&f).and_then(|_| std::fs::canonicalize(&f)) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("{}: {e}; not read", f.display());
+                *unread += 1;
+                continue;
+            }
+        };
+        let name = canon.display().to_string();
+        let seen = known
+            .iter()
+            .filter(|i| i.name == name)
+            .max_by_key(|i| i.num);
+        match seen {
+            Some(i) if a.skip => {
+                tracing::info!(
+                    "skipping {}: already processed (files registry entry {})",
+                    f.display(),
+                    i.num
+                );
+                continue;
+            }
+            Some(i) if a.reprocess => {
+                tracing::info!(
+                    "reprocessing {} under its files registry entry {}",
+                    f.display(),
+                    i.num
+                );
+                reuse.push(Some(i.num));
+            }
+            Some(i) => {
+                tracing::warn!(
+                    "{} was already processed (files registry entry {}); processing it again \
+                     (-s skips such files, --reprocess reuses the entry)",
+                    f.display(),
+                    i.num
+                );
+                reuse.push(None);
+            }
+            None if a.reprocess && registry.is_some() => {
+                tracing::error!(
+                    "Can't reprocess {}: the files registry has no entry for it; not read",
+                    f.display()
+                );
+                *unread += 1;
+                continue;
+            }
+            None => reuse.push(None),
+        }
+        out.push(f);
+    }
+    (out, reuse)
 }
 
 /// Logs what the store and the pcap writer did, and returns how many session documents
@@ -771,6 +1112,17 @@ impl Drop for ReaderLoop {
     }
 }
 
+/// How the offline inputs are registered when read in place.
+struct InPlace<'a> {
+    /// Copy the packets into pcapDir instead (--copy, or a live capture).
+    copy: bool,
+    /// Per input, the registry entry it keeps (--reprocess), else a new one.
+    reuse: &'a [Option<u32>],
+    /// Register the inputs as locked (expiry leaves them alone); not with
+    /// --nolockpcap, as Arkime's capture.
+    locked: bool,
+}
+
 /// Where a capture's packets are written.
 enum PcapOutput {
     /// Positions into the files read (dry runs: file number 0).
@@ -790,8 +1142,9 @@ impl PcapOutput {
         node: &str,
         inputs: &[PathBuf],
         registry: Option<Arc<trawl_writer::FilesRegistry>>,
-        copy: bool,
+        how: InPlace<'_>,
     ) -> Result<Self> {
+        let copy = how.copy;
         // No registry: a dry run, nothing is written.
         let Some(registry) = registry else {
             return Ok(PcapOutput::InPlace(Arc::from(Vec::new())));
@@ -837,14 +1190,18 @@ impl PcapOutput {
             });
         }
         let mut nums = Vec::with_capacity(inputs.len());
-        for p in inputs {
+        for (i, p) in inputs.iter().enumerate() {
+            if let Some(num) = how.reuse.get(i).copied().flatten() {
+                nums.push(num);
+                continue;
+            }
             let num = registry.next_num()?;
             let name = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
             registry.put(&trawl_writer::FileInfo {
                 num,
                 name: name.display().to_string(),
                 node: node.to_string(),
-                locked: 1,
+                locked: u8::from(how.locked),
                 filesize: std::fs::metadata(p).ok().map(|m| m.len()),
                 packet_pos_encoding: st.gap_packet_pos.then(|| "gap0".to_string()),
                 ..Default::default()
@@ -937,7 +1294,7 @@ fn run_live(
     sources: Vec<Box<dyn trawl_readers::live::LiveSource>>,
     built: &setup::Built,
     senders: &[Sender<Command>],
-    mut stats: crate::stats::StatsWriter,
+    mut stats: Option<crate::stats::StatsWriter>,
 ) -> LiveTotals {
     use std::sync::atomic::{AtomicU64, Ordering};
     let counters = Arc::new(crate::stats::Counters::default());
@@ -1046,7 +1403,7 @@ fn run_live(
                 .map(|a| a.load(Ordering::Relaxed))
                 .sum();
             counters.sessions.store(saved, Ordering::Relaxed);
-            if let Err(e) = stats.write(&counters, open, 2) {
+            if let Some(Err(e)) = stats.as_mut().map(|s| s.write(&counters, open, 2)) {
                 tracing::warn!("writing the stats documents: {e}");
             }
         }
@@ -1073,7 +1430,9 @@ fn run_live(
         }
     }
     totals.queue_dropped = counters.overload_dropped.load(Ordering::Relaxed);
-    let _ = stats.write(&counters, 0, 2);
+    if let Some(s) = stats.as_mut() {
+        let _ = s.write(&counters, 0, 2);
+    }
     totals
 }
 
