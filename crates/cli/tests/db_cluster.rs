@@ -75,7 +75,11 @@ fn init_info_expire_wipe() {
     let o = trawl(&url, &p, &["expire", "--days", "30"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains(&format!("deleted {p}sessions3-200101")));
-    assert!(text(&o).contains("1 sessions index deleted"), "{}", text(&o));
+    assert!(
+        text(&o).contains("1 sessions index deleted"),
+        "{}",
+        text(&o)
+    );
 
     // wipe asks; with stdin not a terminal it needs --force.
     let o = trawl(&url, &p, &["wipe"]);
