@@ -348,3 +348,102 @@ fn reading_in_place_registers_the_input_as_a_locked_file() {
     );
     assert!(!data.join("raw").exists(), "nothing copied");
 }
+
+/// Arkime's own `release/config.ini.sample`, unchanged, from an Arkime source tree:
+/// `$ARKIME_SRC`, else `../arkime-src` beside the workspace (where
+/// tests/tools/arkime/build.sh's source is kept). The project ships no copy of
+/// Arkime's files, so without a source tree this test says it was skipped.
+fn arkime_config_sample() -> Option<(PathBuf, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let src = std::env::var_os("ARKIME_SRC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../arkime-src"));
+    let p = src.join("release/config.ini.sample");
+    std::fs::read(&p).ok().map(|b| (p, b))
+}
+
+#[test]
+fn arkime_config_sample_unchanged_says_what_to_fix() {
+    let Some((from, text)) = arkime_config_sample() else {
+        eprintln!("skipped: no Arkime source tree (set ARKIME_SRC) for release/config.ini.sample");
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let pcap = sample(t.path());
+    let cfg = t.path().join("config.ini.sample");
+    std::fs::write(&cfg, &text).unwrap();
+    let run = |cfg: &Path, extra: &[&str]| {
+        let mut c = trawl();
+        c.args(["capture", "--tests", "-c"])
+            .arg(cfg)
+            .arg("-r")
+            .arg(&pcap)
+            .args(extra);
+        c.output().unwrap()
+    };
+
+    // Unchanged: refused, every placeholder line listed, the fix given.
+    let out = run(&cfg, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{from:?}: {err}");
+    assert!(out.stdout.is_empty());
+    for line in [
+        "still holds the placeholders Arkime's Configure script replaces",
+        "\n  elasticsearch=ARKIME_ELASTICSEARCH\n",
+        "\n  passwordSecret=ARKIME_PASSWORD\n",
+        "\n  interface=ARKIME_INTERFACE\n",
+        "\n  pcapDir=ARKIME_INSTALL_DIR/raw   (no such file or directory)\n",
+        "\n  ouiFile=ARKIME_INSTALL_DIR/etc/oui.txt   (no such file or directory)\n",
+        "FIX: write a config with your values in their place",
+        "sed -e 's,ARKIME_INSTALL_DIR,/opt/trawl,g' -e 's,ARKIME_ELASTICSEARCH,http://localhost:9200,g' \
+         -e 's,ARKIME_INTERFACE,eth0,g' -e 's,ARKIME_PASSWORD,CHANGE_ME,g' config.ini.sample > config.ini",
+    ] {
+        assert!(err.contains(line), "missing {line:?} in:\n{err}");
+    }
+    // Commented-out lines are not listed.
+    assert!(!err.contains("rulesFiles"), "{err}");
+
+    // Filled in as the message says (with a real install dir): the next missing
+    // file is named with where to get it.
+    let install = t.path().join("arkime");
+    std::fs::create_dir_all(install.join("etc")).unwrap();
+    std::fs::create_dir_all(install.join("raw")).unwrap();
+    let filled = String::from_utf8(text)
+        .unwrap()
+        .replace("ARKIME_INSTALL_DIR", install.to_str().unwrap())
+        .replace("ARKIME_ELASTICSEARCH", "http://127.0.0.1:9")
+        .replace("ARKIME_INTERFACE", "eth0")
+        .replace("ARKIME_PASSWORD", "CHANGE_ME");
+    let cfg = install.join("etc/config.ini");
+    std::fs::write(&cfg, filled).unwrap();
+    let out = run(&cfg, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot read OUI file {}/etc/oui.txt",
+            install.display()
+        )) && err
+            .contains("FIX by downloading https://www.wireshark.org/download/automated/data/manuf"),
+        "{err}"
+    );
+
+    // With the two files arkime_update_geo.sh downloads in place, the sample runs:
+    // every key it sets is one trawl knows (no unknown-key warning), and the sample
+    // pcap's four sessions come out.
+    std::fs::write(
+        install.join("etc/oui.txt"),
+        "00:00:0C\tCisco\tCisco Systems, Inc\n",
+    )
+    .unwrap();
+    std::fs::write(
+        install.join("etc/ipv4-address-space.csv"),
+        "Prefix,Designation,Date,WHOIS,RDAP,Status [1],Note\n192/8,Administered by ARIN,1993-05,whois.arin.net,,LEGACY,\n",
+    )
+    .unwrap();
+    let out = run(&cfg, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("unknown config key"), "{err}");
+    assert_eq!(docs(&out.stdout).len(), 4, "{err}");
+}

@@ -100,14 +100,15 @@ fn hashes(reg: &Path, names: &[String]) -> BTreeMap<String, Result<(String, Stri
                     .stdin(Stdio::null())
                     .output()
                     .unwrap();
-                let r = if o.status.success() {
+                let err = String::from_utf8_lossy(&o.stderr);
+                // Arkime's test config sets keys only its plugins and rules files read
+                // (scrubspi, rules_communityId, rules_value_2): none is unknown.
+                let r = if err.contains("unknown config key") {
+                    Err(format!("config.test.ini gave a false warning: {err}"))
+                } else if o.status.success() {
                     normalized(&o.stdout).map(|n| (hex(&Sha256::digest(n.as_bytes())), n))
                 } else {
-                    Err(format!(
-                        "exit {:?}: {}",
-                        o.status.code(),
-                        String::from_utf8_lossy(&o.stderr)
-                    ))
+                    Err(format!("exit {:?}: {}", o.status.code(), err))
                 };
                 out.lock().unwrap().insert(name.clone(), r);
             });

@@ -192,6 +192,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "packetPortalReverseTTLMinutes",
     "packetPortalWaitSeconds",
     "packetThreads",
+    // In Arkime's release/config.ini.sample, though its capture no longer reads it.
+    "packetsPerPoll",
     "parseCookieValue",
     "parseDNSRecordAll",
     "parseHTTPHeaderRequestAll",

@@ -99,6 +99,56 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The config still holds the placeholders of Arkime's `config.ini.sample`.
+    #[error("{}", placeholder_message(file, found))]
+    Placeholders {
+        /// The config source.
+        file: String,
+        /// Each `key=value` that holds a placeholder, with a note on what is missing.
+        found: Vec<(String, String, Option<String>)>,
+    },
+}
+
+/// The words Arkime's `Configure` script replaces when it writes `config.ini` from
+/// `config.ini.sample`, with the example value the fix suggests for each.
+pub const ARKIME_PLACEHOLDERS: [(&str, &str); 4] = [
+    ("ARKIME_INSTALL_DIR", "/opt/trawl"),
+    ("ARKIME_ELASTICSEARCH", "http://localhost:9200"),
+    ("ARKIME_INTERFACE", "eth0"),
+    ("ARKIME_PASSWORD", "CHANGE_ME"),
+];
+
+fn placeholder_message(file: &str, found: &[(String, String, Option<String>)]) -> String {
+    use std::fmt::Write;
+    let mut m = format!(
+        "{file} still holds the placeholders Arkime's Configure script replaces when it \
+         writes config.ini from config.ini.sample:"
+    );
+    for (key, value, missing) in found {
+        let _ = write!(m, "\n  {key}={value}");
+        if let Some(missing) = missing {
+            let _ = write!(m, "   ({missing})");
+        }
+    }
+    let used: Vec<_> = ARKIME_PLACEHOLDERS
+        .iter()
+        .filter(|(word, _)| found.iter().any(|(_, v, _)| v.contains(word)))
+        .collect();
+    let seds: Vec<String> = used
+        .iter()
+        .map(|(word, example)| format!("-e 's,{word},{example},g'"))
+        .collect();
+    let base = std::path::Path::new(file)
+        .file_name()
+        .map_or_else(|| file.to_string(), |n| n.to_string_lossy().into_owned());
+    let _ = write!(
+        m,
+        "\nFIX: write a config with your values in their place, as Configure does, e.g.\n  \
+         sed {} {base} > config.ini\n\
+         and run with -c config.ini; or set each key with -o key=value (-o key= unsets it).",
+        seds.join(" ")
+    );
+    m
 }
 
 /// A loaded configuration: the file's sections, the node name, and -o overrides.
@@ -155,7 +205,10 @@ impl Config {
     /// `overrides` are the `-o key=value` pairs; the last one for a key wins.
     ///
     /// Only key-file (`.ini`-style) configs are supported: `.json`, `.yml`/`.yaml`
-    /// and URL sources are refused with [`ConfigError::Unsupported`].
+    /// and URL sources are refused with [`ConfigError::Unsupported`]. A config that
+    /// still holds the placeholders of Arkime's `config.ini.sample` (installed
+    /// unchanged, without Arkime's Configure) is refused with
+    /// [`ConfigError::Placeholders`], which lists them and says how to fill them in.
     pub fn load(
         path: Option<&Path>,
         node: &str,
@@ -178,6 +231,7 @@ impl Config {
             std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
         );
+        cfg.check_placeholders()?;
         Ok(cfg)
     }
 
@@ -430,6 +484,61 @@ impl Config {
     /// All section names in file order.
     pub fn section_names(&self) -> impl Iterator<Item = &str> {
         self.ini.section_names()
+    }
+
+    /// Keys set in `[default]`/`[node]`/`[nodeClass]`/`-o` whose value still holds one
+    /// of [`ARKIME_PLACEHOLDERS`] (Arkime's sample config used unchanged), each with
+    /// its value and, when the value is a path, that the file does not exist.
+    pub fn placeholders(&self) -> Vec<(String, String, Option<String>)> {
+        let mut out: Vec<(String, String, Option<String>)> = Vec::new();
+        let sections = [
+            Some("default"),
+            self.node_class.as_deref(),
+            Some(self.node.as_str()),
+        ];
+        let keys = self.overrides.iter().map(|(k, _)| k.as_str()).chain(
+            sections
+                .into_iter()
+                .flatten()
+                .flat_map(|s| self.ini.section(s).unwrap_or_default())
+                .map(|(k, _)| k.as_str()),
+        );
+        for key in keys {
+            if out.iter().any(|(k, _, _)| k == key) {
+                continue;
+            }
+            let Some(value) = self.get(key) else { continue };
+            if !ARKIME_PLACEHOLDERS.iter().any(|(w, _)| value.contains(w)) {
+                continue;
+            }
+            // A path (or `;`-separated candidates): say which do not exist.
+            let missing: Vec<&str> = value
+                .split(';')
+                .map(str::trim)
+                .filter(|p| p.starts_with("ARKIME_INSTALL_DIR/") || p.starts_with('/'))
+                .filter(|p| !std::path::Path::new(p).exists())
+                .collect();
+            let note = match missing.len() {
+                0 => None,
+                _ if !value.contains(';') => Some("no such file or directory".to_string()),
+                _ => Some(format!("no such file: {}", missing.join(", "))),
+            };
+            out.push((key.to_string(), value.to_string(), note));
+        }
+        out
+    }
+
+    /// [`ConfigError::Placeholders`] when [`Config::placeholders`] finds any.
+    pub fn check_placeholders(&self) -> Result<(), ConfigError> {
+        let found = self.placeholders();
+        if found.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Placeholders {
+                file: self.source.clone(),
+                found,
+            })
+        }
     }
 
     /// Keys set in `[default]`/`[node]`/`[nodeClass]`/`-o` that are not in `known`, each

@@ -647,3 +647,75 @@ fn arkime_regression_config_for_node_test() {
     let s = Settings::from_config(&o).unwrap();
     assert_eq!((s.packet_threads, s.rotate), (4, Rotate::HourlyN(6)));
 }
+
+#[test]
+fn sample_placeholders_are_refused_with_a_fix() {
+    let dir = std::env::temp_dir().join(format!("trawl-placeholders-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.ini.sample");
+    // The shape of Arkime's release/config.ini.sample before its Configure runs.
+    std::fs::write(
+        &path,
+        "[default]\nelasticsearch=ARKIME_ELASTICSEARCH\ninterface=ARKIME_INTERFACE\n\
+         pcapDir=ARKIME_INSTALL_DIR/raw\nouiFile=ARKIME_INSTALL_DIR/etc/oui.txt\n\
+         #rulesFiles=ARKIME_INSTALL_DIR/etc/arkime.rules\npacketThreads=2\n\
+         geoLite2ASN=/nonexistent/a.mmdb;ARKIME_INSTALL_DIR/etc/GeoLite2-ASN.mmdb\n\
+         [node1]\npasswordSecret=ARKIME_PASSWORD\n",
+    )
+    .unwrap();
+    let err = Config::load(Some(&path), "node1", &[]).unwrap_err();
+    let ConfigError::Placeholders { found, .. } = &err else {
+        panic!("{err:?}")
+    };
+    let keys: Vec<&str> = found.iter().map(|(k, _, _)| k.as_str()).collect();
+    // Commented lines and keys without placeholders are not listed; the node's
+    // section is.
+    assert_eq!(
+        keys,
+        [
+            "elasticsearch",
+            "interface",
+            "pcapDir",
+            "ouiFile",
+            "geoLite2ASN",
+            "passwordSecret"
+        ]
+    );
+    assert_eq!(found[0].2, None);
+    assert_eq!(found[3].2.as_deref(), Some("no such file or directory"));
+    assert_eq!(
+        found[4].2.as_deref(),
+        Some("no such file: /nonexistent/a.mmdb, ARKIME_INSTALL_DIR/etc/GeoLite2-ASN.mmdb")
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!("{} still holds", path.display())),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("\n  ouiFile=ARKIME_INSTALL_DIR/etc/oui.txt   (no such file or directory)")
+    );
+    assert!(msg.contains(
+        "sed -e 's,ARKIME_INSTALL_DIR,/opt/trawl,g' -e 's,ARKIME_ELASTICSEARCH,http://localhost:9200,g' \
+         -e 's,ARKIME_INTERFACE,eth0,g' -e 's,ARKIME_PASSWORD,CHANGE_ME,g' config.ini.sample > config.ini"
+    ), "{msg}");
+
+    // -o replacing every placeholder lets it load; -o key= unsets a key.
+    let fixed = ov(&[
+        ("elasticsearch", ""),
+        ("interface", "eth0"),
+        ("pcapDir", "/tmp"),
+        ("ouiFile", ""),
+        ("geoLite2ASN", ""),
+        ("passwordSecret", "x"),
+    ]);
+    assert!(Config::load(Some(&path), "node1", &fixed).is_ok());
+    // Only the placeholders still there are in the sed line.
+    let err = Config::load(Some(&path), "node1", &fixed[1..]).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("sed -e 's,ARKIME_ELASTICSEARCH,http://localhost:9200,g' config.ini.sample"),
+        "{msg}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -24,7 +24,7 @@ pub use source::LookupSource;
 #[derive(Debug, thiserror::Error)]
 pub enum LookupError {
     /// A configured file could not be read.
-    #[error("cannot read {what} file {path}: {source}")]
+    #[error("cannot read {what} file {path}: {source} - FIX by {}", fix_hint(what))]
     Read {
         /// Which table.
         what: &'static str,
@@ -46,6 +46,23 @@ pub enum LookupError {
     /// An `[override-ips]` entry is malformed.
     #[error(transparent)]
     Override(#[from] OverrideError),
+}
+
+/// How to get the file of a table, as Arkime's `arkime_update_geo.sh` does.
+fn fix_hint(what: &str) -> &'static str {
+    match what {
+        "OUI" => {
+            "downloading https://www.wireshark.org/download/automated/data/manuf to that \
+             path (what Arkime's arkime_update_geo.sh does) OR updating the ouiFile setting \
+             (empty: no OUI lookups)"
+        }
+        "RIR" => {
+            "downloading https://www.iana.org/assignments/ipv4-address-space/ipv4-address-space.csv \
+             to that path (what Arkime's arkime_update_geo.sh does) OR updating the rirFile \
+             setting (empty: no RIR lookups)"
+        }
+        _ => "updating the setting that names it",
+    }
 }
 
 /// Which files to load.
@@ -278,5 +295,13 @@ mod tests {
             override_ips: &[],
         });
         assert!(matches!(r, Err(LookupError::Read { what: "OUI", .. })));
+        // The message says what to do about it.
+        let msg = r.err().unwrap().to_string();
+        assert!(
+            msg.contains(
+                "FIX by downloading https://www.wireshark.org/download/automated/data/manuf"
+            ) && msg.contains("ouiFile setting"),
+            "{msg}"
+        );
     }
 }

@@ -362,9 +362,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let built = setup::build(&cfg, &settings, &args.tag, &ops, &names)?;
     // After the rules are loaded: the keys they refer to as ${key} are used.
-    for k in cfg.unknown_keys(trawl_config::KNOWN_KEYS) {
-        tracing::warn!("unknown config key '{k}' ignored");
-    }
+    cfg.warn_unknown_keys();
     // Where documents go: stdout for --tests, nowhere for --dryrun, Elasticsearch or
     // OpenSearch when `elasticsearch=` names a cluster, else the embedded store under
     // dataDir.
