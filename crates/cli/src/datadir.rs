@@ -31,7 +31,15 @@ pub fn lock(data_dir: &Path) -> Result<DataDirLock> {
         .create(true)
         .truncate(false)
         .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+                " (made by a capture run as another user, e.g. root: run as that user, or \
+                 chown dataDir to the user captures run as)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("cannot open {}: {e}{hint}", path.display())
+        })?;
     let mine = FileExt::try_lock_exclusive(&file)
         .with_context(|| format!("cannot lock {}", path.display()))?;
     if !mine {
@@ -54,6 +62,28 @@ pub fn lock(data_dir: &Path) -> Result<DataDirLock> {
         .and_then(|_| file.flush())
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(DataDirLock { _file: file })
+}
+
+/// Warns when root is about to write into a `dataDir` that belongs to another user
+/// (the package's `trawl`, which the capture service runs as): what this run creates
+/// there will be root's, and that user's captures could not write it afterwards.
+pub fn warn_if_root_on_others(data_dir: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    if !crate::privileges::is_root() {
+        return;
+    }
+    let Ok(meta) = std::fs::metadata(data_dir) else {
+        return;
+    };
+    if meta.uid() != 0 {
+        tracing::warn!(
+            "running as root in dataDir {} owned by uid {}: what this capture writes there \
+             will be root's, and captures run as that user (the trawlcapture service) will \
+             not be able to write it; run as that user instead (sudo -u <user> trawl capture ...)",
+            data_dir.display(),
+            meta.uid()
+        );
+    }
 }
 
 #[cfg(test)]

@@ -57,3 +57,9 @@ pub fn drop_to(user: Option<&str>, group: Option<&str>) -> Result<()> {
     }
     Ok(())
 }
+
+/// Whether the process runs as root (effective uid 0).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}

@@ -302,12 +302,6 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         anyhow::bail!("give either pcap files (-r, -R, -F) or interfaces (-i), not both");
     }
     let live = !interfaces.is_empty();
-    // One capture per dataDir: refuse before reading a packet or registering a file.
-    let _lock = if dry_run {
-        None
-    } else {
-        Some(crate::datadir::lock(&settings.data_dir)?)
-    };
     // `bpf=` filters offline reads too, as Arkime applies it to every reader; a filter
     // that does not compile is an error here (live readers compile it themselves).
     let offline_bpf = match settings.bpf.as_deref().filter(|f| !f.trim().is_empty()) {
@@ -330,6 +324,15 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         // as if the files had ended (sessions flushed, outputs drained).
         crate::signals::install();
         Vec::new()
+    };
+    // One capture per dataDir: refuse before reading a packet or registering a file.
+    // Taken after root is dropped, so that the lock file (and everything after it in
+    // dataDir) belongs to dropUser, which the service runs as.
+    let _lock = if dry_run {
+        None
+    } else {
+        crate::datadir::warn_if_root_on_others(&settings.data_dir);
+        Some(crate::datadir::lock(&settings.data_dir)?)
     };
 
     // The files registry (none in a dry run); with Elasticsearch its documents also go
