@@ -135,9 +135,7 @@ pub fn build(
         classifiers,
         plugins,
         yara: match &st.yara {
-            Some(path) => Some(Box::new(
-                trawl_yara::Yara::load(Path::new(path)).map_err(anyhow::Error::msg)?,
-            )),
+            Some(path) => Some(load_yara(Path::new(path))?),
             None => None,
         },
         yara_every_packet: cfg.get_bool("yaraEveryPacket", false)?,
@@ -150,6 +148,25 @@ pub fn build(
 }
 
 /// The packet threads' settings from the config.
+/// The `yara=` rules file, compiled.
+#[cfg(feature = "yara")]
+fn load_yara(path: &Path) -> Result<Box<dyn trawl_session::ContentScanner>> {
+    Ok(Box::new(
+        trawl_yara::Yara::load(path).map_err(anyhow::Error::msg)?,
+    ))
+}
+
+/// Built without the `yara` feature: a config that asks for yara is refused rather
+/// than run without it.
+#[cfg(not(feature = "yara"))]
+fn load_yara(path: &Path) -> Result<Box<dyn trawl_session::ContentScanner>> {
+    anyhow::bail!(
+        "yara={} is set, but this trawl was built without yara (cargo's --no-default-features); \
+         build it with the default features, or remove yara= from the config",
+        path.display()
+    )
+}
+
 pub fn core_settings(st: &Settings) -> CoreSettings {
     let mut c = CoreSettings::new(st.packet_threads as usize);
     let caps = st.session_caps();
