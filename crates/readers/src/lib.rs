@@ -1,17 +1,21 @@
 //! Packet sources for the capture: classic pcap and pcapng files (gzip compressed
-//! too), read in large chunks that the packets then borrow, the expansion of `-r`,
-//! `-R` and `-F` into the list of files to read, and live interfaces ([`live`]).
+//! too; local, or streamed from `http://` and `https://` URLs), read in large chunks
+//! that the packets then borrow, the expansion of `-r`, `-R` and `-F` into the list
+//! of files to read, and live interfaces ([`live`]).
 
+mod http;
 mod inputs;
 pub mod live;
 mod pcap;
 mod pcapng;
 mod source;
+mod tls;
 
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
+pub use http::{open_url, Input, UriError};
 pub use inputs::{expand_inputs, InputError, InputSpec};
 pub use source::CHUNK_SIZE;
 
@@ -235,6 +239,12 @@ impl OfflineReader {
     /// Counters.
     pub fn stats(&self) -> &ReaderStats {
         &self.stats
+    }
+
+    /// Bytes of the stream consumed so far (of the decompressed stream for a
+    /// compressed file): a file read to its end, its size.
+    pub fn position(&self) -> u64 {
+        self.src.offset()
     }
 }
 

@@ -16,6 +16,9 @@ pub(crate) struct ChunkedSource {
     pos: usize,
     base: u64,
     eof: bool,
+    /// An error met after some bytes were read: those are handed out first (a
+    /// stream cut mid-way keeps the packets before the cut), then this.
+    pending: Option<std::io::Error>,
     chunk_size: usize,
 }
 
@@ -27,6 +30,7 @@ impl ChunkedSource {
             pos: 0,
             base: 0,
             eof: false,
+            pending: None,
             chunk_size: chunk_size.max(64),
         }
     }
@@ -47,20 +51,37 @@ impl ChunkedSource {
             return Ok(true);
         }
         if self.eof {
-            return Ok(false);
+            return match self.pending.take() {
+                Some(e) => Err(e),
+                None => Ok(false),
+            };
         }
         let cap = self.chunk_size.max(n);
         let mut next = Vec::with_capacity(cap);
         next.extend_from_slice(&self.chunk[self.pos..]);
-        let want = (cap - next.len()) as u64;
-        let got = (&mut self.inner).take(want).read_to_end(&mut next)?;
-        if (got as u64) < want {
-            self.eof = true;
+        let kept = next.len();
+        let want = (cap - kept) as u64;
+        match (&mut self.inner).take(want).read_to_end(&mut next) {
+            Ok(got) if (got as u64) < want => self.eof = true,
+            Ok(_) => {}
+            // Nothing new: the error now.
+            Err(e) if next.len() == kept => return Err(e),
+            // Bytes before the error (read_to_end keeps them): those first.
+            Err(e) => {
+                self.eof = true;
+                self.pending = Some(e);
+            }
         }
         self.base += self.pos as u64;
         self.pos = 0;
         self.chunk = Arc::new(next);
-        Ok(self.available() >= n)
+        if self.available() >= n {
+            return Ok(true);
+        }
+        match self.pending.take() {
+            Some(e) => Err(e),
+            None => Ok(false),
+        }
     }
 
     /// The next `n` available bytes (call [`Self::ensure`] first).

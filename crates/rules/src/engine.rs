@@ -16,6 +16,9 @@
 
 use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 
 use trawl_fields::{FieldId, FieldRegistry, FieldType, FieldValue, SetValue};
 
@@ -569,28 +572,131 @@ fn run_stage(shared: &Shared, s: &mut Session, rules: &[Rule], when: impl Fn(Whe
     }
 }
 
+/// The operations of each input read, by reader position (Arkime's
+/// `readerFieldOps[readerPos]` and the scheme reader's `schemeActions[readerPos]`):
+/// the input's `filenameOps`, then the `--op`s of the `add-file`/`add-dir` that
+/// queued it.
+///
+/// Inputs arrive while capture runs (`--monitor`, the command socket), so the table
+/// grows then: it is read-mostly data swapped whole. The packet threads read it only
+/// when they create a session; the reader thread writes a position's operations
+/// ([`InputOps::start_input`]) before it hands the first packet of that input to a
+/// packet thread (the hand-over orders the write before the reads), and reuses a
+/// position only once the packets of its previous input have been processed.
+pub struct InputOps {
+    /// The compiled `filenameOps`, matched against each input's name as it starts.
+    filename_ops: Vec<crate::filename_ops::FilenameOp>,
+    /// By reader position; `None` (or past the end): no operations.
+    table: ArcSwap<Vec<Option<Arc<[Op]>>>>,
+}
+
+impl Default for InputOps {
+    fn default() -> Self {
+        InputOps::new(Vec::new())
+    }
+}
+
+impl std::fmt::Debug for InputOps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputOps")
+            .field("filename_ops", &self.filename_ops)
+            .field("table", &self.table.load_full())
+            .finish()
+    }
+}
+
+impl InputOps {
+    /// An empty table for inputs matched against `filename_ops`.
+    pub fn new(filename_ops: Vec<crate::filename_ops::FilenameOp>) -> Self {
+        InputOps {
+            filename_ops,
+            table: ArcSwap::from_pointee(Vec::new()),
+        }
+    }
+
+    /// Whether there are `filenameOps` (the input's name is needed only then).
+    pub fn has_filename_ops(&self) -> bool {
+        !self.filename_ops.is_empty()
+    }
+
+    /// The input read as reader position `pos` starts: its operations become the
+    /// `filenameOps` that match `name` (the file's real path, or the URI, as Arkime
+    /// matches them), then `extra` (`add-file --op`). What the position held for an
+    /// earlier input is replaced. `name` is asked for only when there are
+    /// `filenameOps`.
+    pub fn start_input(&self, pos: u16, name: impl FnOnce() -> String, extra: &[Op]) {
+        let mut ops = if self.filename_ops.is_empty() {
+            Vec::new()
+        } else {
+            crate::filename_ops::ops_for(&self.filename_ops, &name())
+        };
+        ops.extend_from_slice(extra);
+        self.set(pos, ops);
+    }
+
+    /// Sets the operations of reader position `pos` (none: `ops` empty).
+    pub fn set(&self, pos: u16, ops: Vec<Op>) {
+        let i = usize::from(pos);
+        let had = self.table.load().get(i).is_some_and(Option::is_some);
+        if ops.is_empty() && !had {
+            // Nothing there and nothing to put: no new table.
+            return;
+        }
+        let entry: Option<Arc<[Op]>> = (!ops.is_empty()).then(|| ops.into());
+        self.table.rcu(|t| {
+            let mut t = Vec::clone(t);
+            if t.len() <= i {
+                t.resize(i + 1, None);
+            }
+            t[i] = entry.clone();
+            // Trailing empty positions are left out.
+            while t.last().is_some_and(Option::is_none) {
+                t.pop();
+            }
+            t
+        });
+    }
+
+    /// The operations of reader position `pos` (empty: none).
+    pub fn get(&self, pos: u16) -> Vec<Op> {
+        self.table
+            .load()
+            .get(usize::from(pos))
+            .and_then(Option::as_ref)
+            .map_or_else(Vec::new, |o| o.to_vec())
+    }
+
+    /// Runs the operations of reader position `pos` on a new session.
+    fn run(&self, shared: &Shared, s: &mut Session, pos: u16) {
+        let t = self.table.load();
+        if let Some(Some(ops)) = t.get(usize::from(pos)) {
+            run_ops(shared, s, ops);
+        }
+    }
+}
+
 /// The rules engine as the packet threads see it: the rules, and the operations run on
-/// every new session (`--op`) and on those of each input (`filenameOps`).
+/// every new session (`--op`) and on those of each input (`filenameOps`, `add-file
+/// --op`).
 #[derive(Debug, Default)]
 pub struct Engine {
     /// The rules (`rulesFiles`, `dontSaveBPFs`, `minPacketsSaveBPFs`).
     pub rules: RuleSet,
     /// Operations run on every new session (`--op`).
     pub initial_ops: Vec<Op>,
-    /// Operations run on each new session of input `i` (`filenameOps`), by the
-    /// packets' reader position.
-    pub reader_ops: Vec<Vec<Op>>,
+    /// Operations run on each new session of an input, by the packets' reader
+    /// position; shared with the reader, which sets them as each input starts.
+    pub inputs: Arc<InputOps>,
 }
 
 impl SessionHooks for Engine {
-    /// Runs `--op` and the input's `filenameOps`, then feeds the new session's
-    /// addresses and ports to the `fieldSet` rules that watch them (Arkime's
-    /// `arkime_rules_session_create`).
+    /// Runs `--op`, then the input's `filenameOps` and `add-file --op`s (Arkime's
+    /// order: `config.ops`, `readerFieldOps`, the scheme action's ops), then feeds the
+    /// new session's addresses and ports to the `fieldSet` rules that watch them
+    /// (Arkime's `arkime_rules_session_create`).
     fn session_create(&self, shared: &Shared, s: &mut Session, reader_pos: u16) {
         run_ops(shared, s, &self.initial_ops);
-        if let Some(ops) = self.reader_ops.get(usize::from(reader_pos)) {
-            run_ops(shared, s, ops);
-        }
+        self.inputs.run(shared, s, reader_pos);
         let rules = &self.rules;
         if rules.watched_internal.is_empty() {
             return;
@@ -729,6 +835,59 @@ mod tests {
         assert!(!m.accepts(&SetValue::Ip("10.44.101.7".parse().unwrap())));
         assert!(m.accepts(&SetValue::Ip("2001:6f8:900::2".parse().unwrap())));
         assert!(!m.accepts(&SetValue::Ip("2001:6f9::2".parse().unwrap())));
+    }
+
+    #[test]
+    fn input_ops_grow_while_read_and_reused_positions_change() {
+        let mut reg = trawl_fields::FieldRegistry::new();
+        let tags = reg.define(
+            "general",
+            "termfield",
+            "tags",
+            "Tags",
+            "tags",
+            "",
+            FieldType::StrHash,
+            0,
+        );
+        let fops =
+            crate::filename_ops::compile(&[r"tags=/gre-(.*)\.pcap%gretest-\1".to_string()], &reg)
+                .unwrap();
+        let t = Arc::new(InputOps::new(fops));
+        let tag = |v: &str| Op::new(OpTarget::Field(tags), v);
+        // A reader on another thread sees the position once it is set.
+        let seen = {
+            let t = Arc::clone(&t);
+            std::thread::spawn(move || loop {
+                let ops = t.get(700);
+                if !ops.is_empty() {
+                    return ops;
+                }
+                std::thread::yield_now();
+            })
+        };
+        t.start_input(0, || "/in/gre-sample.pcap".into(), &[]);
+        t.start_input(1, || "/in/other.pcap".into(), &[]);
+        t.start_input(700, || "/in/gre-x.pcap".into(), &[tag("file")]);
+        assert_eq!(t.get(0), vec![tag("gretest-sample")]);
+        assert!(t.get(1).is_empty());
+        // filenameOps first, then add-file's ops.
+        let want = vec![tag("gretest-x"), tag("file")];
+        assert_eq!(t.get(700), want);
+        assert_eq!(seen.join().unwrap(), want);
+        // Reused positions: the new input's operations, none left from the old one.
+        t.start_input(0, || "/in/other.pcap".into(), &[]);
+        assert!(t.get(0).is_empty());
+        t.start_input(700, || "/in/b.pcap".into(), &[tag("b")]);
+        assert_eq!(t.get(700), vec![tag("b")]);
+        t.start_input(700, || "/in/c.pcap".into(), &[]);
+        assert!(t.get(700).is_empty());
+        assert!(t.table.load().is_empty(), "empty positions are not kept");
+        // Without filenameOps the name is not asked for.
+        let plain = InputOps::default();
+        plain.start_input(3, || -> String { unreachable!() }, &[tag("x")]);
+        assert_eq!(plain.get(3), vec![tag("x")]);
+        assert!(!plain.has_filename_ops() && t.has_filename_ops());
     }
 
     #[test]

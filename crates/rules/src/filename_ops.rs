@@ -44,6 +44,33 @@ pub fn compile(items: &[String], reg: &FieldRegistry) -> Result<Vec<FilenameOp>,
     Ok(out)
 }
 
+/// The target an op's field expression names: a field, or one of the special
+/// targets Arkime's `arkime_field_by_exp` knows that trawl has.
+pub fn op_target(reg: &FieldRegistry, name: &str) -> Option<OpTarget> {
+    Some(match name {
+        "_dontSaveSPI" | "dontSaveSPI" => OpTarget::StopSpi,
+        "_maxPacketsToSave" => OpTarget::MaxPacketsToSave,
+        "_minPacketsBeforeSavingSPI" => OpTarget::MinPacketsBeforeSavingSpi,
+        "_flipSrcDst" => OpTarget::FlipSrcDst,
+        n => OpTarget::Field(reg.by_expression(n)?),
+    })
+}
+
+/// One `FieldExpr=value` item of `--op` or of `add-file --op`, as Arkime's
+/// `arkime_field_ops_parse`: the expression is up to the first `=`; the error is
+/// Arkime's text.
+pub fn parse_op(item: &str, reg: &FieldRegistry) -> Result<Op, String> {
+    let Some((name, value)) = item.split_once('=') else {
+        return Err(format!("Must be FieldExpr=value, missing equal '{item}'"));
+    };
+    if value.is_empty() {
+        return Err(format!("Must be FieldExpr=value, empty value for '{item}'"));
+    }
+    let target = op_target(reg, name)
+        .ok_or_else(|| format!("Must be FieldExpr=value, Unknown field expression '{name}'"))?;
+    Ok(Op::new(target, value))
+}
+
 /// The operations for sessions read from `filename`.
 pub fn ops_for(ops: &[FilenameOp], filename: &str) -> Vec<Op> {
     ops.iter()
@@ -108,6 +135,42 @@ mod tests {
         assert_eq!(got[0].value, "gretest-erspan-vxlan");
         assert_eq!(ops_for(&ops, "pcap/dns-error.pcap")[0].value, "error-dns");
         assert!(ops_for(&ops, "pcap/gre.pcap").is_empty());
+    }
+
+    #[test]
+    fn ops_parse_with_arkimes_errors() {
+        let mut reg = FieldRegistry::new();
+        let tags = reg.define(
+            "general",
+            "termfield",
+            "tags",
+            "Tags",
+            "tags",
+            "",
+            FieldType::StrHash,
+            0,
+        );
+        let op = parse_op("tags=a=b", &reg).unwrap();
+        assert_eq!(
+            (op.target, op.value.as_str()),
+            (OpTarget::Field(tags), "a=b")
+        );
+        assert_eq!(
+            parse_op("_maxPacketsToSave=10", &reg).unwrap().target,
+            OpTarget::MaxPacketsToSave
+        );
+        assert_eq!(
+            parse_op("tags", &reg).unwrap_err(),
+            "Must be FieldExpr=value, missing equal 'tags'"
+        );
+        assert_eq!(
+            parse_op("tags=", &reg).unwrap_err(),
+            "Must be FieldExpr=value, empty value for 'tags='"
+        );
+        assert_eq!(
+            parse_op("no.such=1", &reg).unwrap_err(),
+            "Must be FieldExpr=value, Unknown field expression 'no.such'"
+        );
     }
 
     #[test]

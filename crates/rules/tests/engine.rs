@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use trawl_fields::{FieldRegistry, FieldValue};
 use trawl_packet::{Decoder, Packet};
+use trawl_rules::engine::InputOps;
 use trawl_session::parsers::Classifiers;
 use trawl_session::{
     define_core_fields, CoreSettings, Cx, Dir, PacketThread, Session, SessionSink, Shared,
@@ -92,10 +93,25 @@ fn setup(
     inputs: &[String],
     filename_ops: &[String],
 ) -> (Decoder, PacketThread, Saved) {
+    let (d, pt, out, table) = setup_inputs(rules, filename_ops, &[]);
+    for (i, name) in inputs.iter().enumerate() {
+        table.start_input(i as u16, || name.clone(), &[]);
+    }
+    (d, pt, out)
+}
+
+/// The engine with `filenameOps` and `--op`s (`initial`, `FieldExpr=value`), and the
+/// table of the inputs' operations the reader grows as inputs start.
+fn setup_inputs(
+    rules: &str,
+    filename_ops: &[String],
+    initial: &[&str],
+) -> (Decoder, PacketThread, Saved, Arc<InputOps>) {
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(rules.as_bytes()).unwrap();
     // Rules are built once the parsers' fields are defined, and become the hooks.
     let engine = std::cell::RefCell::new(None);
+    let table = std::cell::RefCell::new(None);
     let out = Arc::new(Mutex::new(Vec::new()));
     let sink = Collect(Arc::clone(&out));
     let h = Harness::with(
@@ -108,14 +124,16 @@ fn setup(
             let rules =
                 trawl_rules::build_rules(&[path], &[], &[], &var, fields).expect("rules load");
             let fops = trawl_rules::filename_ops::compile(filename_ops, fields).unwrap();
-            let reader_ops = inputs
+            let inputs = Arc::new(InputOps::new(fops));
+            *table.borrow_mut() = Some(Arc::clone(&inputs));
+            let initial_ops = initial
                 .iter()
-                .map(|i| trawl_rules::filename_ops::ops_for(&fops, i))
+                .map(|o| trawl_rules::filename_ops::parse_op(o, fields).unwrap())
                 .collect();
             *engine.borrow_mut() = Some(trawl_rules::Engine {
                 rules,
-                reader_ops,
-                initial_ops: Vec::new(),
+                inputs,
+                initial_ops,
             });
         },
         |shared| Shared {
@@ -124,7 +142,8 @@ fn setup(
         },
         |_| Box::new(sink),
     );
-    (h.decoder, h.thread, out)
+    let table = table.take().expect("table built");
+    (h.decoder, h.thread, out, table)
 }
 
 /// A raw IPv4 packet (link type 228) between 10.0.0.`src` and 10.0.0.`dst`.
@@ -226,6 +245,36 @@ fn dont_save_spi_and_filename_ops() {
     assert!(!saved_for(&out, 54).4);
     assert_eq!(saved_for(&out, 54).2, vec!["gretest-sample".to_string()]);
     assert!(saved_for(&out, 55).2.is_empty(), "other file: no op");
+}
+
+#[test]
+fn inputs_that_start_later_get_their_filename_ops_and_add_file_ops() {
+    // The rules match none of these sessions; --op tags=cli on every session.
+    let (mut d, mut pt, out, table) = setup_inputs(
+        RULES,
+        &[r"tags=/gre-(.*)\.pcap%gretest-\1".into()],
+        &["tags=cli"],
+    );
+    let tag_of = |v: &str| {
+        trawl_rules::filename_ops::parse_op(&format!("tags={v}"), &pt.shared().fields).unwrap()
+    };
+    let file = tag_of("file");
+    // The command line's input 0: no filenameOps match.
+    table.start_input(0, || "/in/a.pcap".into(), &[]);
+    feed(&mut d, &mut pt, &udp(5000, 60, b"x"), 0);
+    // Later, after the engine went to the packet thread: input 1 (a gre- file, from
+    // add-file --op tags=file).
+    table.start_input(1, || "/in/gre-late.pcap".into(), &[file]);
+    feed(&mut d, &mut pt, &udp(5001, 61, b"x"), 1);
+    // Position 0 reused by another input: its sessions created from then on get its
+    // operations, not the old input's.
+    table.start_input(0, || "/in/gre-again.pcap".into(), &[]);
+    feed(&mut d, &mut pt, &udp(5002, 62, b"x"), 0);
+    pt.flush_all();
+    assert_eq!(saved_for(&out, 60).2, ["cli"]);
+    // --op first, then filenameOps, then add-file's (Arkime's order).
+    assert_eq!(saved_for(&out, 61).2, ["cli", "gretest-late", "file"]);
+    assert_eq!(saved_for(&out, 62).2, ["cli", "gretest-again"]);
 }
 
 #[test]

@@ -17,11 +17,17 @@ use crossbeam_channel::{bounded, Sender};
 use trawl_config::{Config, Settings};
 use trawl_output::{DocBuilder, DocConfig, DocOutput, DocSink, NullOutput, TestsOutput};
 use trawl_packet::{DecodeTables, Decoder, Packet, PacketRc};
-use trawl_readers::{expand_inputs, InputSpec, OfflineReader, ReadError};
-use trawl_session::{Command, InplaceWriter, PacketThread, ThreadStats};
+use trawl_readers::{expand_inputs, Input, InputSpec, OfflineReader, ReadError};
+use trawl_session::{Command, PacketThread, ThreadStats};
 use trawl_store::StoreOutput;
 
 use super::setup;
+
+mod command;
+mod monitor;
+mod queue;
+
+pub use queue::stop_requested;
 
 /// Arkime capture's options.
 #[derive(Args, Debug, Default)]
@@ -134,6 +140,24 @@ pub struct CaptureArgs {
     /// Delete each offline file once it has been read to its end (requires --copy).
     #[arg(long)]
     pub delete: bool,
+    /// With -R: after the files there, read each new file closed in (or moved into)
+    /// the directories, until SIGINT/SIGTERM or `shutdown`.
+    #[arg(short = 'm', long)]
+    pub monitor: bool,
+    /// Arkime's scheme reader, its default offline reader: trawl's reader takes
+    /// file://, http:// and https:// URIs always; no effect.
+    #[arg(long)]
+    pub scheme: bool,
+    /// Listen for commands (Arkime's command.c: help, version, add-file, shutdown, ...)
+    /// on this unix socket.
+    #[arg(long = "command-socket")]
+    pub command_socket: Option<PathBuf>,
+    /// Offline: wait for `shutdown` on the command socket (or a signal) before exiting.
+    #[arg(long = "command-wait")]
+    pub command_wait: bool,
+    /// A command to run at startup (repeatable); replies go to the log.
+    #[arg(long = "command")]
+    pub command: Vec<String>,
 }
 
 /// What `-v` prints: trawl's version and the Arkime capture it follows.
@@ -176,6 +200,12 @@ fn check_option_combinations(a: &CaptureArgs) -> Result<()> {
     }
     if a.skip && a.reprocess {
         anyhow::bail!("--skip and --reprocess contradict each other: give one");
+    }
+    if a.monitor && a.pcapdir.is_empty() && a.command_socket.is_none() && a.command.is_empty() {
+        anyhow::bail!("Must specify directories to monitor with -R");
+    }
+    if a.sorted && a.monitor {
+        anyhow::bail!("--sorted cannot be used with --monitor");
     }
     Ok(())
 }
@@ -269,18 +299,52 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         }
     }
     let settings = Settings::from_config(&cfg)?;
-    let ops = parse_kv(&args.op, "--op")?;
     let dry_run = args.dryrun || args.tests;
 
+    // `file://` directories are local ones.
+    let dirs: Vec<PathBuf> = args.pcapdir.iter().map(|d| strip_file_scheme(d)).collect();
+    let name_regex = match settings.offline_filename_regex.as_str() {
+        "" => r"(?i)\.(pcap|cap)$".to_string(),
+        r => r.to_string(),
+    };
+    let file_regex = regex::Regex::new(&name_regex).map_err(|e| {
+        anyhow::anyhow!("offlineFilenameRegex '{name_regex}' is not a valid regex: {e}")
+    })?;
+    // Inputs that arrive while capture runs: --monitor, add-file on the command socket.
+    let queue = Arc::new(queue::Queue::default());
+    // --monitor watches before the directories are listed (as Arkime), so that no file
+    // closed in between is missed.
+    let dir_monitor = if args.monitor && !dirs.is_empty() {
+        let m = monitor::Monitor::start(file_regex.clone(), Arc::clone(&queue))?;
+        let flags = monitor::WatchFlags {
+            recursive: args.recursive,
+            skip: None,
+            delete: None,
+            notify: None,
+            ops: None,
+        };
+        for d in &dirs {
+            m.watch(d, &flags)?;
+        }
+        Some(m)
+    } else {
+        None
+    };
     let spec = InputSpec {
         files: args.pcapfile.clone(),
-        dirs: args.pcapdir.clone(),
+        dirs,
         recursive: args.recursive,
         sorted: args.sorted,
         file_lists: args.filelist.clone(),
-        name_regex: settings.offline_filename_regex.as_str().to_string(),
+        name_regex: name_regex.clone(),
     };
     let files = expand_inputs(&spec)?;
+    // Offline without files to start with: --monitor, --command, or --command-wait
+    // with a command socket, as Arkime's capture.
+    let offline_wanted = !files.is_empty()
+        || args.monitor
+        || !args.command.is_empty()
+        || (args.command_wait && args.command_socket.is_some());
     // Live interfaces: -i, else the config's interface= when no files are given.
     let interfaces: Vec<String> = if !args.interface.is_empty() {
         args.interface
@@ -290,18 +354,26 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             .filter(|i| !i.is_empty())
             .map(str::to_string)
             .collect()
-    } else if files.is_empty() {
+    } else if !offline_wanted {
         settings.interface.clone()
     } else {
         Vec::new()
     };
-    if files.is_empty() && interfaces.is_empty() {
+    if !offline_wanted && interfaces.is_empty() {
         anyhow::bail!("nothing to read: give pcap files with -r, -R or -F, or interfaces with -i or interface=");
     }
-    if !files.is_empty() && !interfaces.is_empty() {
+    if offline_wanted && !interfaces.is_empty() {
         anyhow::bail!("give either pcap files (-r, -R, -F) or interfaces (-i), not both");
     }
     let live = !interfaces.is_empty();
+    // Offline, keep waiting for inputs once those there are read.
+    let waiting = !live && (args.monitor || args.command_wait);
+    // The command socket is there from the start (commands are served once reading
+    // can begin).
+    let command_listener = match &args.command_socket {
+        Some(p) => Some(command::bind(p)?),
+        None => None,
+    };
     // `bpf=` filters offline reads too, as Arkime applies it to every reader; a filter
     // that does not compile is an error here (live readers compile it themselves).
     let offline_bpf = match settings.bpf.as_deref().filter(|f| !f.trim().is_empty()) {
@@ -349,11 +421,11 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     // Offline inputs that are missing or refused are said, left out and counted.
     let mut unread = 0usize;
     let (files, reuse) = if live {
-        (files, Vec::new())
+        (Vec::new(), Vec::new())
     } else {
         select_inputs(files, registry.as_deref(), &args, &mut unread)
     };
-    if !live && files.is_empty() {
+    if !live && files.is_empty() && !waiting && args.command.is_empty() {
         if unread > 0 && !args.ignoreerrors {
             tracing::error!("no input could be read");
             return Ok(ExitCode::from(1));
@@ -362,8 +434,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let built = setup::build(&cfg, &settings, &args.tag, &ops, &names)?;
+    let built = setup::build(&cfg, &settings, &args.tag, &args.op)?;
     // After the rules are loaded: the keys they refer to as ${key} are used.
     cfg.warn_unknown_keys();
     // Where documents go: stdout for --tests, nowhere for --dryrun, Elasticsearch or
@@ -476,11 +547,9 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         &cfg,
         &settings,
         &node,
-        &files,
-        registry,
+        registry.clone(),
         InPlace {
             copy: args.copy || live,
-            reuse: &reuse,
             locked: !args.nolockpcap,
         },
     )?;
@@ -523,6 +592,46 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     )
     .context("starting the lookup monitor")?;
 
+    // The command interface (--command-socket, --command): what `set` changes and
+    // `packet-stats` shows.
+    let run_stats = Arc::new(command::RunStats::default());
+    let standalone_vars = command::Vars::from_args(&args);
+    let ctx = (command_listener.is_some() || !args.command.is_empty()).then(|| {
+        Arc::new(command::Ctx {
+            queue: Arc::clone(&queue),
+            shared: Arc::clone(&built.shared),
+            vars: command::Vars::from_args(&args),
+            stats: Arc::clone(&run_stats),
+            plugins: built
+                .shared
+                .plugins
+                .iter()
+                .map(|p| p.name().to_string())
+                .collect(),
+            offline: !live,
+            copy: args.copy,
+            monitor_default: args.monitor,
+            sorted_default: args.sorted,
+            delete_default: args.delete,
+            regex: file_regex.clone(),
+            monitor: std::sync::Mutex::new(dir_monitor.clone()),
+            senders: std::sync::Mutex::new(senders.clone()),
+            version: version_line(),
+            arkime_version: ARKIME_VERSION,
+        })
+    });
+    if let (Some(l), Some(c)) = (command_listener, &ctx) {
+        command::serve(l, Arc::clone(c))?;
+    }
+    // --command: run before reading starts, as Arkime's arkime_command_start.
+    if let Some(c) = &ctx {
+        for line in &args.command {
+            tracing::info!("command: {line}");
+            c.run(line, None);
+        }
+    }
+    let ctx_vars = ctx.as_ref().map_or(&standalone_vars, |c| &c.vars);
+
     let started = Instant::now();
     if live {
         let pcap_dir = if cfg.get("pcapDir").is_some() {
@@ -542,8 +651,16 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
             }
             w
         });
-        let live_stats = run_live(sources, &built, &senders, stats);
+        let live_stats = run_live(sources, &built, &senders, stats, &run_stats);
+        if let Some(c) = &ctx {
+            if let Ok(mut s) = c.senders.lock() {
+                s.clear();
+            }
+        }
         drop(senders);
+        if let Some(p) = &args.command_socket {
+            let _ = std::fs::remove_file(p);
+        }
         let stats = join_packet_threads(handles)?;
         let written = pcap.finish();
         output.finish();
@@ -602,34 +719,138 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     };
     let total_bytes: u64 = files
         .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
+        .filter_map(|f| match f {
+            Input::File(p) => std::fs::metadata(p).ok(),
+            Input::Url(_) => None,
+        })
         .map(|m| m.len())
         .sum();
     let bar =
-        (std::io::stderr().is_terminal() && total_bytes > 64 << 20 && !args.quiet).then(|| {
-            let b = indicatif::ProgressBar::new(total_bytes);
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b
-        });
-    let mut failed_files = 0u32;
-    for (pos, f) in files.iter().enumerate() {
-        if crate::signals::stop_requested() {
-            tracing::info!("stop requested: {} files not read", files.len() - pos);
+        (std::io::stderr().is_terminal() && total_bytes > 64 << 20 && !args.quiet && !waiting)
+            .then(|| {
+                let b = indicatif::ProgressBar::new(total_bytes);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{elapsed_precise} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                b
+            });
+    reader.run_stats = Some(Arc::clone(&run_stats));
+    // The command line's inputs first, then those that arrive (--monitor, add-file),
+    // as Arkime's scheme reader: with --monitor or --command-wait until a stop.
+    let mut initial: std::collections::VecDeque<(Input, Option<u32>)> =
+        files.iter().cloned().zip(reuse.iter().copied()).collect();
+    let initial_count = initial.len();
+    if waiting {
+        tracing::info!(
+            "reading {}, then waiting for {} until SIGINT/SIGTERM{}",
+            super::count(initial_count as u64, "input", "inputs"),
+            if args.monitor {
+                "new files"
+            } else {
+                "commands"
+            },
+            if args.command_socket.is_some() {
+                " or shutdown"
+            } else {
+                ""
+            }
+        );
+    }
+    let mut failed_files = 0usize;
+    let mut attempted = 0usize;
+    let mut next_pos = 0usize;
+    // The inputs (by order read) whose packets the packet threads have all processed
+    // are those before this one.
+    let mut drained_upto = 0usize;
+    let vars = ctx_vars;
+    loop {
+        if stop_requested() {
+            let left = initial.len() + queue.len();
+            if left > 0 {
+                tracing::info!("stop requested: {left} files not read");
+            }
             break;
         }
+        let (input, reuse, item) = match initial.pop_front() {
+            Some((i, r)) => (i, r, None),
+            None => {
+                let Some(item) = queue.next(waiting) else {
+                    break;
+                };
+                let skip = item.skip.unwrap_or_else(|| command::Vars::get(&vars.skip));
+                let reprocess = command::Vars::get(&vars.reprocess);
+                // The registry is read (every entry) only when it decides: a long
+                // --monitor run must not read it again for every new file.
+                let known = match &registry {
+                    Some(r) if skip || reprocess => r.list(),
+                    _ => Vec::new(),
+                };
+                match select_one(&item.input, &known, registry.is_some(), skip, reprocess) {
+                    Selected::Read(i, r) => (i, r, Some(item)),
+                    Selected::Skip => {
+                        // Done before the notice: a `file-status` sent after it
+                        // must not see this input as current.
+                        queue.done();
+                        if let Some(c) = &item.notify {
+                            c.send(&format!("file-error filename={}\n", item.input));
+                        }
+                        continue;
+                    }
+                    Selected::Unread => {
+                        unread += 1;
+                        // Done before the notice: a `file-status` sent after it
+                        // must not see this input as current.
+                        queue.done();
+                        if let Some(c) = &item.notify {
+                            c.send(&format!("file-error filename={}\n", item.input));
+                        }
+                        continue;
+                    }
+                }
+            }
+        };
+        // Reader positions: the command line's inputs 0.., then the others wrap
+        // around the positions after them.
+        let pos = if next_pos < READER_SLOTS {
+            next_pos
+        } else {
+            let spare = READER_SLOTS - initial_count.min(READER_SLOTS - 1);
+            // A position is reused once the packets of the input that had it before
+            // are processed (its file number and operations are looked up by
+            // position), as Arkime's reader waits for a slot to drain.
+            if next_pos - spare >= drained_upto {
+                reader.drain();
+                drained_upto = next_pos;
+            }
+            READER_SLOTS - spare + (next_pos - READER_SLOTS) % spare
+        } as u16;
+        next_pos += 1;
+        // The input's operations (filenameOps on its real path or URI, as Arkime
+        // matches them; add-file's --op), in place before its first packet is sent.
+        built.input_ops.start_input(
+            pos,
+            || ops_name(&input),
+            item.as_ref()
+                .and_then(|i| i.ops.as_deref())
+                .map_or(&[][..], Vec::as_slice),
+        );
+        attempted += 1;
+        let shown = input.display();
         if let Some(b) = &bar {
-            b.set_message(f.display().to_string());
+            b.set_message(shown.clone());
         }
+        let ignore_errors = command::Vars::get(&vars.ignoreerrors);
         let truncated_before = reader.truncated_files;
-        let read = reader.read_file(f, pos as u16, bar.as_ref());
+        let read = match pcap.register(pos, &input, reuse) {
+            Ok(()) => reader.read_file(&input, pos, bar.as_ref()),
+            Err(e) => Err(e.context(format!("registering {shown}"))),
+        };
         if let Err(e) = &read {
             failed_files += 1;
-            if args.ignoreerrors {
+            if ignore_errors {
                 tracing::warn!("{e:#} (--ignoreerrors: going on)");
             } else {
                 tracing::error!("{e:#}");
@@ -637,11 +858,11 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
         }
         // --delete (with --copy, so the packets are in pcapDir): only a file read to
         // its end, as Arkime's capture; with --ignoreerrors one that failed too.
-        if args.delete && !dry_run {
-            let whole = read.is_ok()
-                && reader.truncated_files == truncated_before
-                && !crate::signals::stop_requested();
-            if whole || (read.is_err() && args.ignoreerrors) {
+        let delete = item.as_ref().and_then(|i| i.delete).unwrap_or(args.delete);
+        if let (true, false, Input::File(f)) = (delete, dry_run, &input) {
+            let whole =
+                read.is_ok() && reader.truncated_files == truncated_before && !stop_requested();
+            if whole || (read.is_err() && ignore_errors) {
                 match std::fs::remove_file(f) {
                     Ok(()) => tracing::info!("--delete: deleted {}", f.display()),
                     Err(e) => tracing::error!("--delete: cannot delete {}: {e}", f.display()),
@@ -650,12 +871,43 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
                 tracing::warn!("--delete: {} kept (not read to its end)", f.display());
             }
         }
-        if args.flush {
+        if command::Vars::get(&vars.flush) {
             reader.flush_sessions();
+        }
+        if let Some(item) = &item {
+            if waiting {
+                match &read {
+                    Ok(r) => tracing::info!(
+                        "{}: {} packets, {} bytes read",
+                        item.input,
+                        r.packets,
+                        r.bytes
+                    ),
+                    Err(_) => tracing::info!("{}: not read to its end", item.input),
+                }
+            }
+            // --notify: once the packet threads have processed the file's packets.
+            if let Some(c) = item.notify.clone() {
+                let msg = match &read {
+                    Ok(r) => format!(
+                        "file-done filename={} packets={} bytes={}\n",
+                        item.input, r.packets, r.bytes
+                    ),
+                    Err(_) => format!("file-error filename={}\n", item.input),
+                };
+                reader.after_packets(Box::new(move || c.send(&msg)));
+            }
+            queue.done();
         }
     }
     if let Some(b) = &bar {
         b.finish_and_clear();
+    }
+    // The packet threads end once every queue to them is closed.
+    if let Some(c) = &ctx {
+        if let Ok(mut s) = c.senders.lock() {
+            s.clear();
+        }
     }
     let bpf_skipped = reader.bpf_skipped;
     let truncated_files = reader.truncated_files;
@@ -695,7 +947,7 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     }
     tracing::info!(
         "read {} files, {} packets, {} bytes in {:.2}s; processed {} packets, saved {} documents{}{}{}",
-        files.len() - failed_files as usize,
+        attempted - failed_files,
         packets_read,
         bytes_read,
         secs,
@@ -720,19 +972,23 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
     }
     // Inputs not read (missing, refused, not pcap, failed): the exit status says so,
     // unless --ignoreerrors.
-    let not_read = if args.ignoreerrors {
+    let ignore_errors = command::Vars::get(&ctx_vars.ignoreerrors);
+    let not_read = if ignore_errors {
         0
     } else {
-        unread + failed_files as usize
+        unread + failed_files
     };
-    if not_read > 0 && (failed_files as usize) < files.len() {
+    if not_read > 0 && !(failed_files == attempted && attempted > 0) {
         tracing::error!(
             "exit status {SOME_INPUTS_NOT_READ}: {not_read} of {} inputs could not be read (see above)",
-            files.len() + unread
+            attempted + unread
         );
     }
+    if let Some(p) = &args.command_socket {
+        let _ = std::fs::remove_file(p);
+    }
     let status = exit_status(
-        failed_files as usize == files.len() && !files.is_empty() && !args.ignoreerrors,
+        failed_files == attempted && attempted > 0 && !ignore_errors,
         lost_docs,
         written.dropped_bytes + u64::from(written.write_errors > 0),
     );
@@ -746,75 +1002,128 @@ pub fn run(args: CaptureArgs) -> Result<ExitCode> {
 /// unreadable, or refused by --reprocess); the log names each.
 pub const SOME_INPUTS_NOT_READ: u8 = 4;
 
-/// The offline inputs to read, each with the files registry entry to reuse
-/// (`--reprocess`). A file that cannot be opened is said and left out (counted in
-/// `unread`, and not registered); a file the registry already holds is skipped with
-/// `-s`, read again under its entry with `--reprocess`, else read again with a
-/// warning, as a new entry. With `--reprocess`, a file the registry lacks is refused,
-/// as Arkime's capture refuses it.
+/// What to do with one offline input.
+enum Selected {
+    /// Read it, under this files registry entry (`--reprocess`) or a new one.
+    Read(Input, Option<u32>),
+    /// Skipped (`-s`, already processed): not an error.
+    Skip,
+    /// Cannot be read (said in the log): counts as not read.
+    Unread,
+}
+
+/// Whether to read one offline input (a path or a URI, as given). A file that cannot
+/// be opened, or a URI of a scheme trawl does not read (`s3://`), is said and left
+/// out (not registered); an input the registry already holds (a file under its real
+/// path, a URL as written) is skipped with `skip`, read again under its entry with
+/// `reprocess`, else read again with a warning, as a new entry. With `reprocess`, an
+/// input the registry lacks is refused, as Arkime's capture refuses it.
+fn select_one(
+    given: &str,
+    known: &[trawl_writer::FileInfo],
+    have_registry: bool,
+    skip: bool,
+    reprocess: bool,
+) -> Selected {
+    let input = match Input::parse(given) {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::error!("{e}");
+            return Selected::Unread;
+        }
+    };
+    let name = match &input {
+        // Not opened here: a FIFO gives its bytes to one open only, the reader's.
+        Input::File(f) => match std::fs::metadata(f).and_then(|_| std::fs::canonicalize(f)) {
+            Ok(c) => c.display().to_string(),
+            Err(e) => {
+                tracing::error!("{}: {e}; not read", f.display());
+                return Selected::Unread;
+            }
+        },
+        Input::Url(u) => u.clone(),
+    };
+    let shown = input.display();
+    let seen = known
+        .iter()
+        .filter(|i| i.name == name)
+        .max_by_key(|i| i.num);
+    match seen {
+        Some(i) if skip => {
+            tracing::info!(
+                "skipping {shown}: already processed (files registry entry {})",
+                i.num
+            );
+            Selected::Skip
+        }
+        Some(i) if reprocess => {
+            tracing::info!(
+                "reprocessing {shown} under its files registry entry {}",
+                i.num
+            );
+            Selected::Read(input, Some(i.num))
+        }
+        Some(i) => {
+            tracing::warn!(
+                "{shown} was already processed (files registry entry {}); processing it again \
+                 (-s skips such files, --reprocess reuses the entry)",
+                i.num
+            );
+            Selected::Read(input, None)
+        }
+        None if reprocess && have_registry => {
+            tracing::error!(
+                "Can't reprocess {shown}: the files registry has no entry for it; not read"
+            );
+            Selected::Unread
+        }
+        None => Selected::Read(input, None),
+    }
+}
+
+/// The command line's offline inputs to read, each with the files registry entry to
+/// reuse ([`select_one`] for each; those not read are counted in `unread`).
 fn select_inputs(
     files: Vec<PathBuf>,
     registry: Option<&trawl_writer::FilesRegistry>,
     a: &CaptureArgs,
     unread: &mut usize,
-) -> (Vec<PathBuf>, Vec<Option<u32>>) {
+) -> (Vec<Input>, Vec<Option<u32>>) {
     let known = registry.map(|r| r.list()).unwrap_or_default();
     let mut out = Vec::with_capacity(files.len());
     let mut reuse = Vec::with_capacity(files.len());
     for f in files {
-        // Not opened here: a FIFO gives its bytes to one open only, the reader's.
-        let canon = match std::fs::metadata(&f).and_then(|_| std::fs::canonicalize(&f)) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!("{}: {e}; not read", f.display());
-                *unread += 1;
-                continue;
+        let given = f.to_string_lossy();
+        match select_one(&given, &known, registry.is_some(), a.skip, a.reprocess) {
+            Selected::Read(i, r) => {
+                out.push(i);
+                reuse.push(r);
             }
-        };
-        let name = canon.display().to_string();
-        let seen = known
-            .iter()
-            .filter(|i| i.name == name)
-            .max_by_key(|i| i.num);
-        match seen {
-            Some(i) if a.skip => {
-                tracing::info!(
-                    "skipping {}: already processed (files registry entry {})",
-                    f.display(),
-                    i.num
-                );
-                continue;
-            }
-            Some(i) if a.reprocess => {
-                tracing::info!(
-                    "reprocessing {} under its files registry entry {}",
-                    f.display(),
-                    i.num
-                );
-                reuse.push(Some(i.num));
-            }
-            Some(i) => {
-                tracing::warn!(
-                    "{} was already processed (files registry entry {}); processing it again \
-                     (-s skips such files, --reprocess reuses the entry)",
-                    f.display(),
-                    i.num
-                );
-                reuse.push(None);
-            }
-            None if a.reprocess && registry.is_some() => {
-                tracing::error!(
-                    "Can't reprocess {}: the files registry has no entry for it; not read",
-                    f.display()
-                );
-                *unread += 1;
-                continue;
-            }
-            None => reuse.push(None),
+            Selected::Skip => {}
+            Selected::Unread => *unread += 1,
         }
-        out.push(f);
     }
     (out, reuse)
+}
+
+/// The name `filenameOps` are matched against: a file's real path (as given when it
+/// has none, such as `-` for stdin), a URL as written, as Arkime's readers match them.
+fn ops_name(input: &Input) -> String {
+    match input {
+        Input::File(p) => std::fs::canonicalize(p)
+            .unwrap_or_else(|_| p.clone())
+            .display()
+            .to_string(),
+        Input::Url(u) => u.clone(),
+    }
+}
+
+/// A `file://` URI as the path it names; other paths as they are.
+fn strip_file_scheme(p: &std::path::Path) -> PathBuf {
+    match p.to_str().and_then(|s| s.strip_prefix("file://")) {
+        Some(rest) => PathBuf::from(rest),
+        None => p.to_path_buf(),
+    }
 }
 
 /// Logs what the store and the pcap writer did, and returns how many session documents
@@ -953,6 +1262,17 @@ struct ReaderLoop {
     truncated_files: u64,
     /// What the stats thread reports, brought up to date with each batch sent.
     counters: Option<Arc<crate::stats::Counters>>,
+    /// What `packet-stats` shows, brought up to date likewise.
+    run_stats: Option<Arc<command::RunStats>>,
+}
+
+/// What was read from one input.
+#[derive(Debug, Default)]
+struct FileRead {
+    /// Packets read.
+    packets: u64,
+    /// Bytes of the input read (of the decompressed stream for a compressed one).
+    bytes: u64,
 }
 
 const BATCH: usize = 256;
@@ -972,32 +1292,31 @@ impl ReaderLoop {
             bpf_skipped: 0,
             truncated_files: 0,
             counters: None,
+            run_stats: None,
         }
     }
 
+    /// Reads one input (a file, or a URL streamed) to its end, or to a stop, or to
+    /// `--packetcnt`; what was read before an error is kept.
     fn read_file(
         &mut self,
-        path: &std::path::Path,
+        input: &Input,
         pos: u16,
         bar: Option<&indicatif::ProgressBar>,
-    ) -> Result<()> {
-        let mut r = match OfflineReader::open(path) {
+    ) -> Result<FileRead> {
+        let shown = input.display();
+        let mut r = match OfflineReader::open_input(input) {
             Ok(r) => r,
             // A zero-length file holds no packets; say so and go on.
-            Err(ReadError::Truncated { offset: 0, .. })
-                if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) =>
+            Err(ReadError::Truncated { offset: 0, .. }) if matches!(input, Input::File(p) if std::fs::metadata(p).is_ok_and(|m| m.len() == 0)) =>
             {
-                tracing::warn!("{}: empty file", path.display());
-                return Ok(());
+                tracing::warn!("{shown}: empty file");
+                return Ok(FileRead::default());
             }
             Err(e) => return Err(e.into()),
         };
         if !DecodeTables::supports_linktype(r.linktype()) {
-            anyhow::bail!(
-                "{}: link type {} is not supported",
-                path.display(),
-                r.linktype()
-            );
+            anyhow::bail!("{shown}: link type {} is not supported", r.linktype());
         }
         let mut n = 0u64;
         let mut last_pos = 0u64;
@@ -1005,11 +1324,8 @@ impl ReaderLoop {
             if self.packetcnt.is_some_and(|max| n >= max) {
                 break;
             }
-            if crate::signals::stop_requested() {
-                tracing::info!(
-                    "stop requested: {} stopped after {n} packets",
-                    path.display()
-                );
+            if stop_requested() {
+                tracing::info!("stop requested: {shown} stopped after {n} packets");
                 break;
             }
             let rec = match r.next_record() {
@@ -1018,17 +1334,15 @@ impl ReaderLoop {
                 // A file cut inside a record (a capture stopped mid-write) ends there:
                 // warn and keep what was read, as Arkime does (its exit status stays 0).
                 Err(e @ ReadError::Truncated { .. }) => {
-                    tracing::warn!("{e}; {n} packets read from {}", path.display());
+                    tracing::warn!("{e}; {n} packets read from {shown}");
                     self.truncated_files += 1;
                     break;
                 }
                 Err(e) => {
                     self.flush_batches();
                     self.count_reader(r.stats());
-                    return Err(anyhow::Error::new(e).context(format!(
-                        "{n} packets read from {} before the error",
-                        path.display()
-                    )));
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("{n} packets read from {shown} before the error")));
                 }
             };
             n += 1;
@@ -1058,7 +1372,10 @@ impl ReaderLoop {
         }
         self.flush_batches();
         self.count_reader(r.stats());
-        Ok(())
+        Ok(FileRead {
+            packets: n,
+            bytes: r.position(),
+        })
     }
 
     fn count_reader(&mut self, st: &trawl_readers::ReaderStats) {
@@ -1084,6 +1401,13 @@ impl ReaderLoop {
             c.bytes
                 .store(self.bytes_read, std::sync::atomic::Ordering::Relaxed);
         }
+        if let Some(r) = &self.run_stats {
+            use std::sync::atomic::Ordering::Relaxed;
+            r.received.store(self.packets_read, Relaxed);
+            for (a, v) in r.rc.iter().zip(self.decoder.stats.iter()) {
+                a.store(*v, Relaxed);
+            }
+        }
         let batch = std::mem::replace(&mut self.batches[t], Vec::with_capacity(BATCH));
         // Offline: block until the packet thread has room rather than drop.
         let _ = self.senders[t].send(Command::Batch(batch));
@@ -1095,6 +1419,35 @@ impl ReaderLoop {
                 self.send(t);
             }
         }
+    }
+
+    /// Runs `f` once every packet thread has processed the packets sent so far.
+    fn after_packets(&mut self, f: Box<dyn FnOnce() + Send>) {
+        self.flush_batches();
+        let left = Arc::new(std::sync::atomic::AtomicUsize::new(self.senders.len()));
+        let f = Arc::new(std::sync::Mutex::new(Some(f)));
+        for s in &self.senders {
+            let (left, f) = (Arc::clone(&left), Arc::clone(&f));
+            let last = move |_: &mut PacketThread| {
+                if left.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1 {
+                    if let Some(f) = f.lock().ok().and_then(|mut g| g.take()) {
+                        f();
+                    }
+                }
+            };
+            let _ = s.send(Command::Func(Box::new(last)));
+        }
+    }
+
+    /// Waits until every packet thread has processed the packets sent so far (not at
+    /// all when they have ended).
+    fn drain(&mut self) {
+        let (tx, rx) = crossbeam_channel::bounded::<()>(1);
+        self.after_packets(Box::new(move || {
+            let _ = tx.send(());
+        }));
+        // Err: the packet threads are gone (and `tx` with their commands).
+        let _ = rx.recv();
     }
 
     fn flush_sessions(&mut self) {
@@ -1114,20 +1467,46 @@ impl Drop for ReaderLoop {
 }
 
 /// How the offline inputs are registered when read in place.
-struct InPlace<'a> {
+struct InPlace {
     /// Copy the packets into pcapDir instead (--copy, or a live capture).
     copy: bool,
-    /// Per input, the registry entry it keeps (--reprocess), else a new one.
-    reuse: &'a [Option<u32>],
     /// Register the inputs as locked (expiry leaves them alone); not with
     /// --nolockpcap, as Arkime's capture.
     locked: bool,
 }
 
+/// Reader positions (a packet's `reader_pos`, one per input read) that the file
+/// numbers of offline inputs read in place are looked up by: set when an input is
+/// registered, before its first packet is sent to the packet threads.
+const READER_SLOTS: usize = 1 << 16;
+
+/// The in-place writer over [`READER_SLOTS`] (Arkime's `offlineInfo[readerPos]`):
+/// positions point into the input that was read; a dry run has file number 0.
+struct SlotWriter {
+    slots: Arc<[std::sync::atomic::AtomicU32]>,
+}
+
+impl trawl_session::PacketWriter for SlotWriter {
+    fn write(&mut self, _s: &trawl_session::Session, pkt: &Packet) -> Option<(u32, u64)> {
+        let num = self
+            .slots
+            .get(usize::from(pkt.meta.reader_pos))
+            .map_or(0, |n| n.load(std::sync::atomic::Ordering::Relaxed));
+        Some((num, pkt.meta.file_pos))
+    }
+}
+
 /// Where a capture's packets are written.
 enum PcapOutput {
-    /// Positions into the files read (dry runs: file number 0).
-    InPlace(Arc<[u32]>),
+    /// Positions into the inputs read, registered one by one as they are read (no
+    /// registry in a dry run: file number 0).
+    InPlace {
+        slots: Arc<[std::sync::atomic::AtomicU32]>,
+        registry: Option<Arc<trawl_writer::FilesRegistry>>,
+        node: String,
+        locked: bool,
+        gap_packet_pos: bool,
+    },
     /// Copies into pcapDir.
     Copy {
         cfg: Arc<trawl_writer::SimpleConfig>,
@@ -1141,14 +1520,22 @@ impl PcapOutput {
         cfg: &Config,
         st: &Settings,
         node: &str,
-        inputs: &[PathBuf],
         registry: Option<Arc<trawl_writer::FilesRegistry>>,
-        how: InPlace<'_>,
+        how: InPlace,
     ) -> Result<Self> {
         let copy = how.copy;
+        let in_place = |registry| PcapOutput::InPlace {
+            slots: (0..READER_SLOTS)
+                .map(|_| std::sync::atomic::AtomicU32::new(0))
+                .collect(),
+            registry,
+            node: node.to_string(),
+            locked: how.locked,
+            gap_packet_pos: st.gap_packet_pos,
+        };
         // No registry: a dry run, nothing is written.
         let Some(registry) = registry else {
-            return Ok(PcapOutput::InPlace(Arc::from(Vec::new())));
+            return Ok(in_place(None));
         };
         if copy {
             // pcapDir defaults to the data directory when the config does not set it.
@@ -1190,31 +1577,59 @@ impl PcapOutput {
                 thread,
             });
         }
-        let mut nums = Vec::with_capacity(inputs.len());
-        for (i, p) in inputs.iter().enumerate() {
-            if let Some(num) = how.reuse.get(i).copied().flatten() {
-                nums.push(num);
-                continue;
+        Ok(in_place(Some(registry)))
+    }
+
+    /// Registers an offline input read in place before its packets are read, under
+    /// `reuse` (`--reprocess`) or a new number, as reader position `pos`: a file
+    /// under its real path, a URL as written (as Arkime's inplace writer registers
+    /// the scheme reader's URI). Nothing to do when copying or in a dry run.
+    fn register(&self, pos: u16, input: &Input, reuse: Option<u32>) -> Result<()> {
+        let PcapOutput::InPlace {
+            slots,
+            registry: Some(registry),
+            node,
+            locked,
+            gap_packet_pos,
+        } = self
+        else {
+            return Ok(());
+        };
+        let num = match reuse {
+            Some(n) => n,
+            None => {
+                let num = registry.next_num()?;
+                let (name, filesize) = match input {
+                    Input::File(p) => (
+                        std::fs::canonicalize(p)
+                            .unwrap_or_else(|_| p.clone())
+                            .display()
+                            .to_string(),
+                        std::fs::metadata(p).ok().map(|m| m.len()),
+                    ),
+                    Input::Url(u) => (u.clone(), None),
+                };
+                registry.put(&trawl_writer::FileInfo {
+                    num,
+                    name,
+                    node: node.clone(),
+                    locked: u8::from(*locked),
+                    filesize,
+                    packet_pos_encoding: gap_packet_pos.then(|| "gap0".to_string()),
+                    ..Default::default()
+                })?;
+                num
             }
-            let num = registry.next_num()?;
-            let name = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            registry.put(&trawl_writer::FileInfo {
-                num,
-                name: name.display().to_string(),
-                node: node.to_string(),
-                locked: u8::from(how.locked),
-                filesize: std::fs::metadata(p).ok().map(|m| m.len()),
-                packet_pos_encoding: st.gap_packet_pos.then(|| "gap0".to_string()),
-                ..Default::default()
-            })?;
-            nums.push(num);
-        }
-        Ok(PcapOutput::InPlace(Arc::from(nums)))
+        };
+        slots[usize::from(pos)].store(num, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 
     fn writer(&self, t: usize) -> Box<dyn trawl_session::PacketWriter> {
         match self {
-            PcapOutput::InPlace(nums) => Box::new(InplaceWriter::new(Arc::clone(nums))),
+            PcapOutput::InPlace { slots, .. } => Box::new(SlotWriter {
+                slots: Arc::clone(slots),
+            }),
             PcapOutput::Copy {
                 cfg,
                 registry,
@@ -1231,7 +1646,7 @@ impl PcapOutput {
     /// Waits for the writes (after every packet thread has finished).
     fn finish(self) -> trawl_writer::WriterStats {
         match self {
-            PcapOutput::InPlace(_) => trawl_writer::WriterStats::default(),
+            PcapOutput::InPlace { .. } => trawl_writer::WriterStats::default(),
             PcapOutput::Copy { thread, .. } => thread.finish(),
         }
     }
@@ -1296,6 +1711,7 @@ fn run_live(
     built: &setup::Built,
     senders: &[Sender<Command>],
     mut stats: Option<crate::stats::StatsWriter>,
+    run_stats: &command::RunStats,
 ) -> LiveTotals {
     use std::sync::atomic::{AtomicU64, Ordering};
     let counters = Arc::new(crate::stats::Counters::default());
@@ -1327,7 +1743,7 @@ fn run_live(
                 let mut kernel_seen = 0u64;
                 let mut polled = Instant::now();
                 let mut flushed = Instant::now();
-                while !crate::signals::stop_requested() {
+                while !stop_requested() {
                     if let Err(e) = src.next_batch(&mut recs) {
                         tracing::error!("{e}");
                         break;
@@ -1379,8 +1795,16 @@ fn run_live(
     }
     let mut last_log = Instant::now();
     let mut last_stats = Instant::now();
-    while !crate::signals::stop_requested() && readers.iter().any(|h| !h.is_finished()) {
+    while !stop_requested() && readers.iter().any(|h| !h.is_finished()) {
         std::thread::sleep(std::time::Duration::from_millis(200));
+        run_stats
+            .received
+            .store(counters.packets.load(Ordering::Relaxed), Ordering::Relaxed);
+        run_stats.dropped.store(
+            counters.kernel_dropped.load(Ordering::Relaxed)
+                + counters.overload_dropped.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());

@@ -44,16 +44,13 @@ pub struct Built {
     pub tables: Arc<DecodeTables>,
     /// Where the lookup tables came from, to reload them when they change.
     pub lookup_source: LookupSource,
+    /// The operations of each input (`filenameOps`, `add-file --op`), by reader
+    /// position: the reader sets them as each input starts.
+    pub input_ops: Arc<trawl_rules::engine::InputOps>,
 }
 
 /// Builds fields, mprotocols, decode tables and lookups.
-pub fn build(
-    cfg: &Config,
-    st: &Settings,
-    tags: &[String],
-    ops: &[(String, String)],
-    inputs: &[String],
-) -> Result<Built> {
+pub fn build(cfg: &Config, st: &Settings, tags: &[String], ops: &[String]) -> Result<Built> {
     let core_settings = core_settings(st);
     let tracking = TrackingConfig {
         mode: match st.session_id_tracking {
@@ -97,19 +94,17 @@ pub fn build(
     let mut classifiers = trawl_session::parsers::Classifiers::new(&st.disable_parsers);
     trawl_parsers::register_all(&mut classifiers, &mut fields, cfg)?;
     let plugins = load_plugins(cfg, st, &mut fields)?;
-    let mut initial_ops = Vec::new();
-    for (k, v) in ops {
-        let id = fields
-            .by_expression(k)
-            .with_context(|| format!("--op: unknown field '{k}'"))?;
-        initial_ops.push(trawl_rules::Op::new(trawl_rules::OpTarget::Field(id), v));
-    }
+    // As Arkime's config.ops: FieldExpr=value, the expression up to the first '='.
+    let initial_ops = ops
+        .iter()
+        .map(|o| {
+            trawl_rules::filename_ops::parse_op(o, &fields)
+                .map_err(|e| anyhow::anyhow!("--op: {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let filename_ops = trawl_rules::filename_ops::compile(&st.filename_ops, &fields)
         .map_err(anyhow::Error::msg)?;
-    let reader_ops = inputs
-        .iter()
-        .map(|f| trawl_rules::filename_ops::ops_for(&filename_ops, f))
-        .collect();
+    let input_ops = Arc::new(trawl_rules::engine::InputOps::new(filename_ops));
     // Through resolve_var, so that the keys rules refer to count as used.
     let var = |name: &str| cfg.resolve_var(&format!("${{{name}}}")).ok();
     let rules = trawl_rules::build_rules(
@@ -130,7 +125,7 @@ pub fn build(
         hooks: Box::new(trawl_rules::Engine {
             rules,
             initial_ops,
-            reader_ops,
+            inputs: Arc::clone(&input_ops),
         }),
         classifiers,
         plugins,
@@ -144,6 +139,7 @@ pub fn build(
         shared: Arc::new(shared),
         tables: Arc::new(tables),
         lookup_source: source,
+        input_ops,
     })
 }
 
