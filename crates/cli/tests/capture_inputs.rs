@@ -7,24 +7,12 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn trawl() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_trawl"))
-}
-
-fn sample(dir: &Path, name: &str) -> PathBuf {
-    let p = dir.join(name);
-    let out = trawl().arg("sample").arg(&p).output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    p
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{sample, stderr, trawl};
 
 fn tests_docs(stdout: &[u8]) -> Vec<serde_json::Value> {
     let v: serde_json::Value = serde_json::from_slice(stdout)
@@ -60,6 +48,13 @@ struct Running {
 }
 
 impl Running {
+    /// `trawl capture --tests -n n1` with `extra`.
+    fn capture(extra: &[&str]) -> Running {
+        let mut args = vec!["capture", "--tests", "-n", "n1"];
+        args.extend_from_slice(extra);
+        Running::start(&args)
+    }
+
     fn start(args: &[&str]) -> Running {
         let mut child = trawl()
             .args(args)
@@ -140,17 +135,7 @@ fn monitor_reads_files_closed_or_moved_in_after_start_until_sigterm() {
     let first = sample(&watched, "a.pcap");
     let src = sample(t.path(), "src.pcap");
     let dir = watched.to_str().unwrap();
-    let run = Running::start(&[
-        "capture",
-        "--tests",
-        "-n",
-        "n1",
-        "--flush",
-        "-m",
-        "--recursive",
-        "-R",
-        dir,
-    ]);
+    let run = Running::capture(&["--flush", "-m", "--recursive", "-R", dir]);
     run.wait_for("then waiting for new files", 1);
     // Copied in: closed after writing.
     std::fs::copy(&src, watched.join("b.pcap")).unwrap();
@@ -416,15 +401,7 @@ fn command_socket_answers_adds_files_and_shutdown_ends_a_command_wait_run() {
     let t = tempfile::tempdir().unwrap();
     let pcap = sample(t.path(), "s.pcap");
     let sock = t.path().join("cmd.sock");
-    let run = Running::start(&[
-        "capture",
-        "--tests",
-        "-n",
-        "n1",
-        "--command-wait",
-        "--command-socket",
-        sock.to_str().unwrap(),
-    ]);
+    let run = Running::capture(&["--command-wait", "--command-socket", sock.to_str().unwrap()]);
     let mut c = Conn::open(&sock);
     c.send("help");
     let help = c.until("version");
@@ -517,11 +494,7 @@ fn exit_closes_the_connection_and_sigterm_ends_a_command_wait_run() {
     let t = tempfile::tempdir().unwrap();
     let pcap = sample(t.path(), "s.pcap");
     let sock = t.path().join("cmd.sock");
-    let run = Running::start(&[
-        "capture",
-        "--tests",
-        "-n",
-        "n1",
+    let run = Running::capture(&[
         "--command-wait",
         "--command-socket",
         sock.to_str().unwrap(),
@@ -641,11 +614,7 @@ fn add_dir_reads_a_directory_and_can_monitor_it() {
     let src = sample(t.path(), "src.pcap");
     std::fs::write(dir.join("notes.txt"), "x").unwrap();
     let sock = t.path().join("cmd.sock");
-    let run = Running::start(&[
-        "capture",
-        "--tests",
-        "-n",
-        "n1",
+    let run = Running::capture(&[
         "--flush",
         "--command-wait",
         "--command-socket",
@@ -715,11 +684,7 @@ fn filename_ops_apply_to_files_that_arrive_while_monitoring() {
         t.path(),
         "[default]\nfilenameOps=tags=/real/([a-z]*)\\.pcap%real-\\1;tags=/link/%via-link\n",
     );
-    let run = Running::start(&[
-        "capture",
-        "--tests",
-        "-n",
-        "n1",
+    let run = Running::capture(&[
         "-c",
         ini.to_str().unwrap(),
         "--flush",
@@ -753,11 +718,7 @@ fn add_file_op_sets_fields_for_that_file_only_after_the_command_line_op() {
         "[default]\nfilenameOps=tags=/([ab])\\.pcap%name-\\1\n",
     );
     let sock = t.path().join("cmd.sock");
-    let run = Running::start(&[
-        "capture",
-        "--tests",
-        "-n",
-        "n1",
+    let run = Running::capture(&[
         "-c",
         ini.to_str().unwrap(),
         "--flush",

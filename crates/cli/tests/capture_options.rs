@@ -2,24 +2,12 @@
 //! does what Arkime's does, or is accepted and said to have no effect.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
-fn trawl() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_trawl"))
-}
-
-fn sample(dir: &Path, name: &str) -> PathBuf {
-    let p = dir.join(name);
-    let out = trawl().arg("sample").arg(&p).output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    p
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{sample, stderr, trawl};
 
 /// `capture` with a store under `data` (node n1) and these arguments.
 fn capture(data: &Path, args: &[&str], files: &[&Path]) -> Output {

@@ -839,17 +839,7 @@ mod tests {
 
     #[test]
     fn input_ops_grow_while_read_and_reused_positions_change() {
-        let mut reg = trawl_fields::FieldRegistry::new();
-        let tags = reg.define(
-            "general",
-            "termfield",
-            "tags",
-            "Tags",
-            "tags",
-            "",
-            FieldType::StrHash,
-            0,
-        );
+        let (reg, tags) = crate::filename_ops::tags_registry();
         let fops =
             crate::filename_ops::compile(&[r"tags=/gre-(.*)\.pcap%gretest-\1".to_string()], &reg)
                 .unwrap();

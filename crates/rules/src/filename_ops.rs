@@ -106,24 +106,30 @@ fn expand(template: &str, caps: &regex::Captures<'_>) -> String {
     out
 }
 
+/// A registry holding Arkime's `tags` field, for tests.
+#[cfg(test)]
+pub(crate) fn tags_registry() -> (FieldRegistry, trawl_fields::FieldId) {
+    let mut reg = FieldRegistry::new();
+    let tags = reg.define(
+        "general",
+        "termfield",
+        "tags",
+        "Tags",
+        "tags",
+        "",
+        trawl_fields::FieldType::StrHash,
+        0,
+    );
+    (reg, tags)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trawl_fields::FieldType;
 
     #[test]
     fn suite_items() {
-        let mut reg = FieldRegistry::new();
-        let tags = reg.define(
-            "general",
-            "termfield",
-            "tags",
-            "Tags",
-            "tags",
-            "",
-            FieldType::StrHash,
-            0,
-        );
+        let (reg, tags) = tags_registry();
         let items = vec![
             r"tags=/gre-(.*)\.pcap%gretest-\1".to_string(),
             "tags=dns-error%error-dns".to_string(),
@@ -139,17 +145,7 @@ mod tests {
 
     #[test]
     fn ops_parse_with_arkimes_errors() {
-        let mut reg = FieldRegistry::new();
-        let tags = reg.define(
-            "general",
-            "termfield",
-            "tags",
-            "Tags",
-            "tags",
-            "",
-            FieldType::StrHash,
-            0,
-        );
+        let (reg, tags) = tags_registry();
         let op = parse_op("tags=a=b", &reg).unwrap();
         assert_eq!(
             (op.target, op.value.as_str()),
