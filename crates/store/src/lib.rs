@@ -188,6 +188,54 @@ impl Store {
         self.parts.iter().map(|p| p.name.as_str()).collect()
     }
 
+    /// Whether partition `p` can hold a session inside the time window of `o`: each
+    /// condition the window puts on a time column against that column's least and
+    /// greatest values over the partition's segments (read from the column headers,
+    /// no document touched). A partition that cannot is not searched at all.
+    fn may_match(p: &Part, o: &SearchOpts) -> bool {
+        let conditions = translate::time_conditions(o.bounding, o.start_ms, o.stop_ms);
+        if conditions.is_empty() {
+            return true;
+        }
+        let searcher = p.reader.searcher();
+        for (name, lo, hi) in conditions {
+            let mut span: Option<(i64, i64)> = None;
+            for seg in searcher.segment_readers() {
+                if seg.num_docs() == 0 {
+                    continue;
+                }
+                // A partition without the column as a fast column is searched.
+                let Ok(col) = seg.fast_fields().i64(name) else {
+                    return true;
+                };
+                let (a, b) = (col.min_value(), col.max_value());
+                span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
+            }
+            let Some((min, max)) = span else {
+                return false; // no documents
+            };
+            if max < lo.unwrap_or(i64::MIN) || min > hi.unwrap_or(i64::MAX) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The partitions a search with `o` reads, in order: those whose sessions' times
+    /// can meet its time window (partition pruning).
+    fn parts_for<'a>(&'a self, o: &'a SearchOpts) -> impl Iterator<Item = &'a Part> + 'a {
+        self.parts.iter().filter(move |p| Self::may_match(p, o))
+    }
+
+    /// The names of the partitions a search with `o` reads.
+    pub fn partitions_searched(&self, o: &SearchOpts) -> Vec<&str> {
+        self.parts
+            .iter()
+            .filter(|p| Self::may_match(p, o))
+            .map(|p| p.name.as_str())
+            .collect()
+    }
+
     fn full_query(
         p: &Part,
         q: &Query,
@@ -212,7 +260,7 @@ impl Store {
         let mut total = 0u64;
         let mut hits: Vec<Hit> = Vec::new();
         let want = o.limit.max(1);
-        for p in &self.parts {
+        for p in self.parts_for(o) {
             let sort_kind = match p.fields.get(sort_field) {
                 Some((f, k @ (Kind::Int | Kind::FastInt))) => (f, k),
                 Some(_) => return Err(StoreError::BadSort(sort_field.clone())),
@@ -279,7 +327,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let mut total = 0u64;
         let mut going = true;
-        for p in &self.parts {
+        for p in self.parts_for(o) {
             let ints = ints::LazyInts::new(&p.dir);
             let tq = Self::full_query(p, q, o, &ints);
             let searcher = p.reader.searcher();
@@ -388,5 +436,116 @@ impl Store {
             }
         }
         Ok(gone)
+    }
+}
+
+/// A small store on disk for the store's own tests.
+#[cfg(test)]
+pub(crate) mod test_store {
+    use std::path::Path;
+
+    use crate::{Kind, StoreOutput};
+    use trawl_output::{Doc, DocOutput};
+
+    pub const DAY: i64 = 86_400_000;
+
+    /// A store with partitions for days 1..4, each with `n` sessions that start at
+    /// the day's first millisecond and end `i` ms later (session `i` of the day).
+    pub fn four_days(dir: &Path, n: usize) {
+        let fields = vec![
+            ("firstPacket".to_string(), Kind::Int),
+            ("lastPacket".to_string(), Kind::Int),
+        ];
+        let out = StoreOutput::start(dir, fields).unwrap();
+        for day in 1..=4i64 {
+            for i in 0..n {
+                out.emit(Doc {
+                    index: format!("sessions3-2611{day:02}"),
+                    id: Some(format!("{day}-{i}")),
+                    body: format!(
+                        r#"{{"firstPacket":{},"lastPacket":{}}}"#,
+                        day * DAY,
+                        day * DAY + i as i64
+                    ),
+                });
+            }
+        }
+        out.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_store::{four_days, DAY};
+    use super::*;
+
+    fn opts(bounding: Bounding, start: Option<i64>, stop: Option<i64>) -> SearchOpts {
+        SearchOpts {
+            start_ms: start,
+            stop_ms: stop,
+            bounding,
+            limit: 1000,
+            ..SearchOpts::default()
+        }
+    }
+
+    #[test]
+    fn partitions_outside_the_time_window_are_not_searched() {
+        let dir = tempfile::tempdir().unwrap();
+        four_days(dir.path(), 20);
+        let store = Store::open(dir.path()).unwrap();
+        let all = store.partition_names();
+        assert_eq!(all.len(), 4);
+        let all_q = Query::And(Vec::new());
+        // (window, partitions read (days), matches): each day holds sessions
+        // [day, day + 0..19 ms].
+        let cases = [
+            (opts(Bounding::Last, None, None), vec![1, 2, 3, 4], 80),
+            (
+                opts(Bounding::Last, Some(2 * DAY), Some(3 * DAY - 1)),
+                vec![2],
+                20,
+            ),
+            // Ends inside day 3's sessions: only those that ended by then.
+            (
+                opts(Bounding::Last, Some(2 * DAY + 5), Some(3 * DAY + 4)),
+                vec![2, 3],
+                15 + 5,
+            ),
+            (opts(Bounding::First, Some(3 * DAY), None), vec![3, 4], 40),
+            (opts(Bounding::Database, None, Some(DAY + 19)), vec![1], 20),
+            // Both times inside: day 2's sessions end after 2*DAY + 9 for i > 9.
+            (
+                opts(Bounding::Both, Some(2 * DAY), Some(2 * DAY + 9)),
+                vec![2],
+                10,
+            ),
+            // Overlapping the window: day 1's end too early, day 4's start too late.
+            (
+                opts(Bounding::Either, Some(DAY + 20), Some(3 * DAY)),
+                vec![2, 3],
+                40,
+            ),
+            // Between the partitions' spans: none is read, nothing matches.
+            (
+                opts(Bounding::Last, Some(DAY + 20), Some(2 * DAY - 1)),
+                vec![],
+                0,
+            ),
+        ];
+        for (o, days, matches) in cases {
+            let want: Vec<&str> = days.iter().map(|d| all[d - 1]).collect();
+            assert_eq!(store.partitions_searched(&o), want, "{o:?}");
+            let (total, hits) = store.search(&all_q, &o).unwrap();
+            assert_eq!((total, hits.len()), (matches, matches as usize), "{o:?}");
+            let mut scanned = 0u64;
+            let n = store
+                .scan(&all_q, &o, &mut |_| {
+                    scanned += 1;
+                    true
+                })
+                .unwrap();
+            assert_eq!((n, scanned), (matches, matches), "{o:?}");
+        }
     }
 }

@@ -133,33 +133,10 @@ pub fn enforce(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::test_store::{four_days as store, DAY};
     use crate::{Kind, StoreOutput};
     use trawl_output::{Doc, DocOutput};
-
-    const DAY: i64 = 86_400_000;
-
-    /// A store with partitions d1..d4, each with `n` sessions ending on day 1..4.
-    fn store(dir: &Path, n: usize) {
-        let fields = vec![
-            ("firstPacket".to_string(), Kind::Int),
-            ("lastPacket".to_string(), Kind::Int),
-        ];
-        let out = StoreOutput::start(dir, fields).unwrap();
-        for day in 1..=4i64 {
-            for i in 0..n {
-                out.emit(Doc {
-                    index: format!("sessions3-2611{day:02}"),
-                    id: Some(format!("{day}-{i}")),
-                    body: format!(
-                        r#"{{"firstPacket":{},"lastPacket":{}}}"#,
-                        day * DAY,
-                        day * DAY + i as i64
-                    ),
-                });
-            }
-        }
-        out.finish();
-    }
 
     fn names(dir: &Path) -> Vec<String> {
         Store::open(dir)

@@ -198,18 +198,29 @@ fn field(db: &str, f: Field, kind: Kind, m: &Match) -> Box<dyn TQuery> {
 /// The sessions a time window keeps, as `bounding` says (ms, either end optional).
 /// The store does not index `@timestamp`; `database` bounds the last packet, which a
 /// capture writes within moments of it.
+/// The conditions a time window puts on the store's time columns, all of which a
+/// session must meet. The store has no `@timestamp`: the database bounding is read
+/// as the last packet's time.
+pub fn time_conditions(
+    bounding: Bounding,
+    start_ms: Option<i64>,
+    stop_ms: Option<i64>,
+) -> Vec<(&'static str, Option<i64>, Option<i64>)> {
+    let bounding = match bounding {
+        Bounding::Database => Bounding::Last,
+        b => b,
+    };
+    bounding.conditions(start_ms, stop_ms)
+}
+
 pub fn time_range(
     fields: &Fields,
     bounding: Bounding,
     start_ms: Option<i64>,
     stop_ms: Option<i64>,
 ) -> Option<Box<dyn TQuery>> {
-    let bounding = match bounding {
-        Bounding::Database => Bounding::Last,
-        b => b,
-    };
     let mut parts: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
-    for (name, lo, hi) in bounding.conditions(start_ms, stop_ms) {
+    for (name, lo, hi) in time_conditions(bounding, start_ms, stop_ms) {
         if let Some((f, _)) = fields.get(name) {
             let r = int_range(f, lo.unwrap_or(i64::MIN), hi.unwrap_or(i64::MAX));
             parts.push((Occur::Must, r));
