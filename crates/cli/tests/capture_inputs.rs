@@ -12,22 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{sample, stderr, trawl};
-
-fn tests_docs(stdout: &[u8]) -> Vec<serde_json::Value> {
-    let v: serde_json::Value = serde_json::from_slice(stdout)
-        .unwrap_or_else(|e| panic!("one JSON object: {e}: {}", String::from_utf8_lossy(stdout)));
-    v["sessions3"]
-        .as_array()
-        .expect("sessions3")
-        .iter()
-        .map(|s| {
-            let mut b = s["body"].clone();
-            b.as_object_mut().map(|o| o.remove("@timestamp"));
-            b
-        })
-        .collect()
-}
+use common::{sample, stderr, tests_docs, trawl};
 
 /// The `--tests` documents of reading `files` with -r (and `extra`).
 fn docs_of(files: &[&str], extra: &[&str]) -> Vec<serde_json::Value> {
@@ -583,24 +568,23 @@ fn https_inputs_are_read_with_the_system_trust_store() {
     let pcap = sample(t.path(), "s.pcap");
     let want = docs_of(&[pcap.to_str().unwrap()], &[]);
     let url = format!("{}/s.pcap", https_server(std::fs::read(&pcap).unwrap()));
+    let read_trusting = |bundle: &Path| {
+        trawl()
+            .args(["capture", "--tests", "-n", "n1", "-r", &url])
+            .env("SSL_CERT_FILE", bundle)
+            .output()
+            .unwrap()
+    };
     // Trusting the test CA (SSL_CERT_FILE, as OpenSSL and curl take it).
     let ca = t.path().join("ca.pem");
     std::fs::write(&ca, TEST_CA).unwrap();
-    let out = trawl()
-        .args(["capture", "--tests", "-n", "n1", "-r", &url])
-        .env("SSL_CERT_FILE", &ca)
-        .output()
-        .unwrap();
+    let out = read_trusting(&ca);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(tests_docs(&out.stdout), want);
     // Not trusting it: refused, said.
     let other = t.path().join("other.pem");
     std::fs::write(&other, TEST_CERT).unwrap();
-    let out = trawl()
-        .args(["capture", "--tests", "-n", "n1", "-r", &url])
-        .env("SSL_CERT_FILE", &other)
-        .output()
-        .unwrap();
+    let out = read_trusting(&other);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains(&url), "{}", stderr(&out));
 }

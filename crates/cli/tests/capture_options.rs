@@ -7,7 +7,7 @@ use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 mod common;
-use common::{sample, stderr, trawl};
+use common::{sample, stderr, tests_docs, trawl};
 
 /// `capture` with a store under `data` (node n1) and these arguments.
 fn capture(data: &Path, args: &[&str], files: &[&Path]) -> Output {
@@ -19,21 +19,6 @@ fn capture(data: &Path, args: &[&str], files: &[&Path]) -> Output {
         c.arg("-r").arg(f);
     }
     c.output().unwrap()
-}
-
-fn tests_docs(stdout: &[u8]) -> Vec<serde_json::Value> {
-    let v: serde_json::Value = serde_json::from_slice(stdout).expect("one JSON object");
-    v["sessions3"]
-        .as_array()
-        .expect("sessions3")
-        .iter()
-        .map(|s| {
-            let mut b = s["body"].clone();
-            // When it was written: differs from run to run.
-            b.as_object_mut().map(|o| o.remove("@timestamp"));
-            b
-        })
-        .collect()
 }
 
 /// The files registry documents of node n1 under `data`.

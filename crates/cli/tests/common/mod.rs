@@ -21,3 +21,20 @@ pub fn sample(dir: &Path, name: &str) -> PathBuf {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The session documents of a `--tests` run, without `@timestamp` (when each was
+/// written: it differs from run to run).
+pub fn tests_docs(stdout: &[u8]) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_slice(stdout)
+        .unwrap_or_else(|e| panic!("one JSON object: {e}: {}", String::from_utf8_lossy(stdout)));
+    v["sessions3"]
+        .as_array()
+        .expect("sessions3")
+        .iter()
+        .map(|s| {
+            let mut b = s["body"].clone();
+            b.as_object_mut().map(|o| o.remove("@timestamp"));
+            b
+        })
+        .collect()
+}
