@@ -283,7 +283,7 @@ fn read_blocks(data: &[u8]) -> Blocks {
 pub struct RowSet(Vec<u64>);
 
 impl RowSet {
-    fn insert(&mut self, row: u64) {
+    pub(crate) fn insert(&mut self, row: u64) {
         let (w, b) = ((row / 64) as usize, row % 64);
         if w >= self.0.len() {
             self.0.resize(w + 1, 0);

@@ -8,6 +8,7 @@
 //! ([`ints`]) written before each tantivy commit, so a capture that is killed leaves
 //! every committed batch searchable and the rest simply absent.
 
+pub mod aggs;
 pub mod column;
 pub mod doc;
 pub mod fielddefs;
@@ -351,6 +352,51 @@ impl Store {
             }
         }
         Ok(total)
+    }
+
+    /// Aggregates the matches of `q` in the window of `o` on the index's own
+    /// structures ([`aggs`]), without reading a document. None when a partition lacks
+    /// a field `req` reads (one made by an older registry): the caller then reads the
+    /// documents instead.
+    pub fn aggregate(
+        &self,
+        q: &Query,
+        o: &SearchOpts,
+        req: &aggs::AggRequest,
+    ) -> Result<Option<aggs::AggAnswer>, StoreError> {
+        let parts: Vec<&Part> = self.parts_for(o).collect();
+        if !parts.iter().all(|p| aggs::supported(&p.fields, req)) {
+            return Ok(None);
+        }
+        let mut matched = 0u64;
+        let mut counts: Vec<aggs::Counts> = vec![Default::default(); req.terms.len()];
+        let mut histogram = std::collections::BTreeMap::new();
+        for p in parts {
+            let failed = |e: tantivy::TantivyError| StoreError::Index(p.dir.clone(), e.to_string());
+            let ints = ints::LazyInts::new(&p.dir);
+            let tq = Self::full_query(p, q, o, &ints);
+            let searcher = p.reader.searcher();
+            let marks = searcher.search(&tq, &aggs::MarkCollector).map_err(failed)?;
+            matched += marks.iter().map(|m| u64::from(m.count())).sum::<u64>();
+            let part = aggs::Partition {
+                fields: &p.fields,
+                searcher: &searcher,
+                marks: &marks,
+                ints: &ints,
+            };
+            let mut rows = None;
+            for (name, c) in req.terms.iter().zip(counts.iter_mut()) {
+                part.count(name, &mut rows, c).map_err(failed)?;
+            }
+            if let Some(h) = &req.histogram {
+                part.histogram(h, &mut histogram).map_err(failed)?;
+            }
+        }
+        Ok(Some(aggs::AggAnswer {
+            matched,
+            terms: aggs::finish(counts),
+            histogram,
+        }))
     }
 
     /// The number of sessions in the store.

@@ -117,25 +117,60 @@ pub fn values(doc: &Value, path: &str) -> Vec<Value> {
             _ => Vec::new(),
         };
     }
-    let mut cur = vec![doc];
-    for part in path.split('.') {
-        let mut next = Vec::new();
-        for c in cur {
-            match c.get(part) {
-                Some(Value::Array(a)) => next.extend(a.iter()),
-                Some(x) => next.push(x),
-                None => {}
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut out = Vec::new();
+    leaves_at(doc, &parts, &mut out);
+    out
+}
+
+/// Every value under the path `parts` of `v`, arrays flattened. A key may itself
+/// hold dots (`{"test": {"string.snow": …}}`), as Elasticsearch reads such a
+/// document's `test.string.snow`.
+fn leaves_at(v: &Value, parts: &[&str], out: &mut Vec<Value>) {
+    match v {
+        Value::Array(a) => {
+            for x in a {
+                leaves_at(x, parts, out);
             }
         }
-        cur = next;
+        Value::Null => {}
+        _ if parts.is_empty() => out.push(v.clone()),
+        Value::Object(m) => {
+            for i in 1..=parts.len() {
+                let key = if i == 1 {
+                    std::borrow::Cow::Borrowed(parts[0])
+                } else {
+                    std::borrow::Cow::Owned(parts[..i].join("."))
+                };
+                if let Some(x) = m.get(key.as_ref()) {
+                    leaves_at(x, &parts[i..], out);
+                }
+            }
+        }
+        _ => {}
     }
-    cur.into_iter()
-        .flat_map(|x| match x {
-            Value::Array(a) => a.clone(),
-            Value::Null => Vec::new(),
-            other => vec![other.clone()],
-        })
-        .collect()
+}
+
+/// Whether `field` is an address-and-port pseudo field (no field of the store).
+pub fn is_pseudo(field: &str) -> bool {
+    combo(field).is_some()
+}
+
+/// The store's aggregation of the histogram `g` draws, with [`SUMS`].
+pub fn histo_request(g: &Graph) -> trawl_store::aggs::HistoRequest {
+    let (field, interval_ms) = g.shape();
+    trawl_store::aggs::HistoRequest {
+        field: field.to_string(),
+        interval_ms,
+        sums: SUMS.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Adds the histogram a source aggregated to `g`.
+pub fn add_histogram(g: &mut Graph, a: &trawl_store::aggs::AggAnswer) {
+    for (k, (n, sums)) in &a.histogram {
+        g.add_bucket(*k, *n, sums);
+    }
 }
 
 /// `source` or `destination` for the address-and-port pseudo fields.
@@ -209,6 +244,21 @@ impl Graph {
         }
     }
 
+    /// The time field and the bucket width in ms.
+    pub fn shape(&self) -> (&'static str, i64) {
+        (self.field, self.interval_ms)
+    }
+
+    /// Adds a bucket counted elsewhere (by the store's columns): its start, its
+    /// sessions and the sums of [`SUMS`] in that order.
+    pub fn add_bucket(&mut self, key: i64, sessions: u64, sums: &[i64]) {
+        let b = self.buckets.entry(key).or_default();
+        b.0 += sessions;
+        for (x, y) in b.1.iter_mut().zip(sums) {
+            *x += *y as f64;
+        }
+    }
+
     /// Arkime's `graph` object (viewerUtils.graphMerge with the default
     /// timelineDataFilters: network.packets, network.bytes, totDataBytes).
     pub fn to_json(&self, window: Option<(i64, i64)>) -> Value {
@@ -268,15 +318,33 @@ pub struct CountryMap {
 impl CountryMap {
     /// Counts `doc`.
     pub fn add(&mut self, doc: &Value) {
-        for (m, path) in [
-            (&mut self.src, "source.geo.country_iso_code"),
-            (&mut self.dst, "destination.geo.country_iso_code"),
-            (&mut self.xff, "http.xffGEO"),
-        ] {
+        for (m, path) in [&mut self.src, &mut self.dst, &mut self.xff]
+            .into_iter()
+            .zip(Self::FIELDS)
+        {
             let vs: HashSet<String> = values(doc, path).iter().map(text).collect();
             for v in vs {
                 *m.entry(v).or_default() += 1;
             }
+        }
+    }
+
+    /// The fields the map counts, in the order [`CountryMap::add_counts`] takes.
+    pub const FIELDS: [&'static str; 3] = [
+        "source.geo.country_iso_code",
+        "destination.geo.country_iso_code",
+        "http.xffGEO",
+    ];
+
+    /// Adds values counted elsewhere of `FIELDS[which]`.
+    pub fn add_counts(&mut self, which: usize, counts: &[(Value, u64)]) {
+        let m = match which {
+            0 => &mut self.src,
+            1 => &mut self.dst,
+            _ => &mut self.xff,
+        };
+        for (v, n) in counts {
+            *m.entry(text(v)).or_default() += n;
         }
     }
 
@@ -307,18 +375,30 @@ impl Terms {
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for v in values(doc, &self.field) {
-            let v = match (&*self.field, &v) {
-                ("ipProtocol", Value::Number(n)) => {
-                    Value::String(protocol_name(n.as_i64().unwrap_or(-1)))
-                }
-                _ => v,
-            };
-            let t = text(&v);
+            let (t, v) = self.key(v);
             if seen.insert(t.clone()) {
                 out.push((t, v));
             }
         }
         out
+    }
+
+    /// The key `v` is counted under, as text and value.
+    fn key(&self, v: Value) -> (String, Value) {
+        let v = match (&*self.field, &v) {
+            ("ipProtocol", Value::Number(n)) => {
+                Value::String(protocol_name(n.as_i64().unwrap_or(-1)))
+            }
+            _ => v,
+        };
+        (text(&v), v)
+    }
+
+    /// Adds `n` sessions holding value `v`, counted elsewhere (by the store's
+    /// columns).
+    pub fn add_count(&mut self, v: Value, n: u64) {
+        let (t, v) = self.key(v);
+        self.counts.entry(t).or_insert((v, 0)).1 += n;
     }
 
     /// Counts `doc`.

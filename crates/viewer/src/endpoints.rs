@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 use trawl_query::{excerpt, Hit};
+use trawl_store::aggs::{AggAnswer, AggRequest};
 
 use crate::aggs::{self, CountryMap, Graph, Terms};
 use crate::api::{error, internal, json, Fail, Viewer};
@@ -158,6 +159,18 @@ impl Viewer {
         Ok((total, hits))
     }
 
+    /// The aggregation `req` of the matches of `s`, computed by the source on its
+    /// own structures; None when it cannot (a pseudo field, a cluster, a partition
+    /// lacking a field), and the documents are read instead.
+    fn columns(&self, s: &Search, req: &AggRequest) -> Result<Option<AggAnswer>, Fail> {
+        if req.terms.iter().any(|f| aggs::is_pseudo(f)) {
+            return Ok(None);
+        }
+        self.source
+            .aggregate(&s.query, &s.opts, req)
+            .map_err(failed)
+    }
+
     /// Calls `f` with every match of `s` as JSON holding the top-level members
     /// `keys` (the rest is not parsed); returns the number of matches.
     fn each(
@@ -198,16 +211,31 @@ impl Viewer {
         }
         let mut g = Graph::new(s.histo_field, s.interval);
         let mut m = CountryMap::default();
-        let keys = strings(aggs::GRAPH_KEYS.iter().chain(&aggs::MAP_KEYS));
-        self.each(s, &keys, &mut |d| {
-            if want_graph {
-                g.add(d);
+        let req = AggRequest {
+            terms: if want_map {
+                strings(CountryMap::FIELDS.iter())
+            } else {
+                Vec::new()
+            },
+            histogram: want_graph.then(|| aggs::histo_request(&g)),
+        };
+        if let Some(a) = self.columns(s, &req)? {
+            aggs::add_histogram(&mut g, &a);
+            for (i, c) in a.terms.iter().enumerate() {
+                m.add_counts(i, c);
             }
-            if want_map {
-                m.add(d);
-            }
-            true
-        })?;
+        } else {
+            let keys = strings(aggs::GRAPH_KEYS.iter().chain(&aggs::MAP_KEYS));
+            self.each(s, &keys, &mut |d| {
+                if want_graph {
+                    g.add(d);
+                }
+                if want_map {
+                    m.add(d);
+                }
+                true
+            })?;
+        }
         Ok((
             if want_graph {
                 g.to_json(s.window)
@@ -359,22 +387,50 @@ impl Viewer {
         let mut protocols = Terms::new("protocol");
         let mut g = Graph::new(s.histo_field, s.interval);
         let mut m = CountryMap::default();
-        let mut keys: Vec<String> = terms.iter().map(|(t, _)| aggs::top_key(&t.field)).collect();
+        let mut req = AggRequest {
+            terms: terms.iter().map(|(t, _)| t.field.clone()).collect(),
+            histogram: facets.then(|| aggs::histo_request(&g)),
+        };
         if facets {
-            keys.extend(strings(aggs::GRAPH_KEYS.iter().chain(&aggs::MAP_KEYS)));
-            keys.push("protocol".into());
+            req.terms.push("protocol".into());
+            req.terms.extend(strings(CountryMap::FIELDS.iter()));
         }
-        let filtered = self.each(&s, &keys, &mut |d| {
-            for (t, _) in terms.iter_mut() {
-                t.add(d);
+        let filtered = if let Some(a) = self.columns(&s, &req)? {
+            let mut counted = a.terms.iter();
+            for ((t, _), c) in terms.iter_mut().zip(counted.by_ref()) {
+                for (v, n) in c {
+                    t.add_count(v.clone(), *n);
+                }
             }
             if facets {
-                protocols.add(d);
-                g.add(d);
-                m.add(d);
+                for (v, n) in counted.next().into_iter().flatten() {
+                    protocols.add_count(v.clone(), *n);
+                }
+                for (i, c) in counted.enumerate() {
+                    m.add_counts(i, c);
+                }
+                aggs::add_histogram(&mut g, &a);
             }
-            true
-        })?;
+            a.matched
+        } else {
+            let mut keys: Vec<String> =
+                terms.iter().map(|(t, _)| aggs::top_key(&t.field)).collect();
+            if facets {
+                keys.extend(strings(aggs::GRAPH_KEYS.iter().chain(&aggs::MAP_KEYS)));
+                keys.push("protocol".into());
+            }
+            self.each(&s, &keys, &mut |d| {
+                for (t, _) in terms.iter_mut() {
+                    t.add(d);
+                }
+                if facets {
+                    protocols.add(d);
+                    g.add(d);
+                    m.add(d);
+                }
+                true
+            })?
+        };
         let mut spi = serde_json::Map::new();
         for (t, n) in &terms {
             spi.insert(t.field.clone(), t.to_json(*n));
@@ -477,10 +533,20 @@ impl Viewer {
         let s = self.search_of(p, DEFAULT_SESSIONS)?;
         let field = field_param(p, &self.reg, "");
         let mut terms = Terms::new(&field);
-        self.each(&s, &[aggs::top_key(&field)], &mut |d| {
-            terms.add(d);
-            true
-        })?;
+        let req = AggRequest {
+            terms: vec![field.clone()],
+            histogram: None,
+        };
+        if let Some(a) = self.columns(&s, &req)? {
+            for (v, n) in a.terms.into_iter().flatten() {
+                terms.add_count(v, n);
+            }
+        } else {
+            self.each(&s, &[aggs::top_key(&field)], &mut |d| {
+                terms.add(d);
+                true
+            })?;
+        }
         let counts = p.counts.as_deref() == Some("1");
         let mut out = String::new();
         for (k, n) in terms.sorted().into_iter().take(MAX_AGG) {

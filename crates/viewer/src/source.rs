@@ -16,6 +16,7 @@ use std::sync::Mutex;
 use trawl_cluster::search::ClusterSessions;
 use trawl_cluster::ClusterError;
 use trawl_query::{Hit, Match, Query, SearchOpts};
+use trawl_store::aggs::{AggAnswer, AggRequest};
 use trawl_store::{Store, StoreError};
 use trawl_writer::{FileInfo, FilesRegistry};
 
@@ -69,6 +70,17 @@ pub trait SessionSource: Send + Sync {
         o: &SearchOpts,
         f: &mut dyn FnMut(Hit) -> bool,
     ) -> Result<u64, SourceError>;
+    /// Aggregations of the matches computed by the source on its own structures,
+    /// without handing out documents; None when it cannot (the caller then reads
+    /// every match with [`SessionSource::scan`]).
+    fn aggregate(
+        &self,
+        _q: &Query,
+        _o: &SearchOpts,
+        _req: &AggRequest,
+    ) -> Result<Option<AggAnswer>, SourceError> {
+        Ok(None)
+    }
     /// The number of sessions it holds, whatever their time (Arkime's `recordsTotal`).
     fn count_all(&self) -> Result<u64, SourceError>;
     /// One session by id.
@@ -135,6 +147,15 @@ impl SessionSource for Embedded {
         f: &mut dyn FnMut(Hit) -> bool,
     ) -> Result<u64, SourceError> {
         Ok(Store::open(&self.data_dir)?.scan(q, o, f)?)
+    }
+
+    fn aggregate(
+        &self,
+        q: &Query,
+        o: &SearchOpts,
+        req: &AggRequest,
+    ) -> Result<Option<AggAnswer>, SourceError> {
+        Ok(Store::open(&self.data_dir)?.aggregate(q, o, req)?)
     }
 
     fn count_all(&self) -> Result<u64, SourceError> {
