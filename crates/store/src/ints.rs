@@ -22,12 +22,31 @@
 //! failing its CRC ends the file for readers, and is cut off when a writer opens the
 //! partition again. Rows of a block whose tantivy commit never happened belong to no
 //! document; they are never given out again.
+//!
+//! Beside it, `ints.idx` says where each block's sections are, so a search reads the
+//! sections of the fields it asks about and nothing else (a partition of a day holds
+//! hundreds of megabytes of integers; one field is a thirtieth of them). A record per
+//! block, appended after the block is synced:
+//!
+//! ```text
+//! "TRX1"  block offset (u64 LE)  block bytes (u32 LE)  first row (u64 LE)  rows (u32 LE)
+//!         sections (u32 LE), each: field id (u32 LE), offset (u64 LE), bytes (u32 LE)
+//!         CRC-32 of the record before it (u32 LE)
+//! ```
+//!
+//! The index is derived data: it is not synced, a writer rewrites it from the blocks
+//! when it opens the partition, and a reader walks the blocks after the last record
+//! that is whole and inside the file. A reader checks the CRC of the last block the
+//! index names and of the blocks it walks (only the last block can be torn by a
+//! crash); the writer checks every block when it opens the partition.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use tantivy::query::{EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::Field;
 use tantivy::{DocId, Score, SegmentReader, TantivyError};
@@ -36,12 +55,17 @@ use crate::column::docs_scorer;
 
 /// The file's name in a partition directory.
 pub const FILE: &str = "ints";
+/// The index of its blocks' sections.
+pub const INDEX: &str = "ints.idx";
 /// The tantivy field holding each document's row.
 pub const ROW: &str = "_row";
 
 const MAGIC: &[u8; 4] = b"TRI1";
 const HEADER: usize = 4 + 8 + 4 + 4 + 4;
 const SECTION_HEADER: usize = 12;
+const INDEX_MAGIC: &[u8; 4] = b"TRX1";
+const INDEX_HEADER: usize = 4 + 8 + 4 + 8 + 4 + 4;
+const INDEX_SECTION: usize = 4 + 8 + 4;
 
 /// The values of one field gathered since the last block (none: `count` 0).
 #[derive(Debug, Default)]
@@ -62,6 +86,9 @@ pub struct IntsWriter {
     next_row: u64,
     /// By field id (a schema's ids are small and dense).
     sections: Vec<Section>,
+    /// The index of the blocks ([`INDEX`]); None after it failed to be written
+    /// (readers then walk the blocks after its last record).
+    index: Option<File>,
 }
 
 impl IntsWriter {
@@ -97,6 +124,16 @@ impl IntsWriter {
         file.set_len(good)?;
         file.seek(SeekFrom::Start(good))?;
         let next_row = blocks.rows.max(at_least);
+        let index = write_index(dir, &blocks)
+            .map_err(|e| {
+                // An index left from before would name blocks that may be cut off.
+                let _ = std::fs::remove_file(dir.join(INDEX));
+                tracing::warn!(
+                    "store: {}: {e}; searches walk the file of integers",
+                    dir.join(INDEX).display()
+                )
+            })
+            .ok();
         Ok(IntsWriter {
             path,
             file,
@@ -104,6 +141,7 @@ impl IntsWriter {
             first_row: next_row,
             next_row,
             sections: Vec::new(),
+            index,
         })
     }
 
@@ -138,10 +176,17 @@ impl IntsWriter {
         }
         let rows = u32::try_from(self.next_row - self.first_row).unwrap_or(u32::MAX);
         let mut payload = Vec::new();
+        let mut index = Vec::new();
         for (field, s) in self.sections.iter().enumerate() {
             if s.count == 0 {
                 continue;
             }
+            index.push(SectionRef {
+                field: field as u32,
+                first_row: self.first_row,
+                start: self.good as usize + HEADER + payload.len() + SECTION_HEADER,
+                end: self.good as usize + HEADER + payload.len() + SECTION_HEADER + s.bytes.len(),
+            });
             payload.extend_from_slice(&(field as u32).to_le_bytes());
             payload.extend_from_slice(&s.count.to_le_bytes());
             payload.extend_from_slice(&(s.bytes.len() as u32).to_le_bytes());
@@ -167,6 +212,18 @@ impl IntsWriter {
                 format!("{}: {e}", self.path.display()),
             ));
         }
+        if let Some(f) = &mut self.index {
+            let record = index_record(self.good, block.len(), self.first_row, rows, &index);
+            if let Err(e) = f.write_all(&record) {
+                // A record cut short ends the index for readers; later ones would
+                // not be read, so none are written.
+                tracing::warn!(
+                    "store: {}: {e}; searches walk the file of integers",
+                    self.dir().join(INDEX).display()
+                );
+                self.index = None;
+            }
+        }
         self.good += block.len() as u64;
         self.first_row = self.next_row;
         for s in &mut self.sections {
@@ -175,6 +232,114 @@ impl IntsWriter {
         }
         Ok(())
     }
+}
+
+/// The index record of a block at `offset` of `len` bytes.
+fn index_record(
+    offset: u64,
+    len: usize,
+    first_row: u64,
+    rows: u32,
+    sections: &[SectionRef],
+) -> Vec<u8> {
+    let mut r = Vec::with_capacity(INDEX_HEADER + sections.len() * INDEX_SECTION + 4);
+    r.extend_from_slice(INDEX_MAGIC);
+    r.extend_from_slice(&offset.to_le_bytes());
+    r.extend_from_slice(&(len as u32).to_le_bytes());
+    r.extend_from_slice(&first_row.to_le_bytes());
+    r.extend_from_slice(&rows.to_le_bytes());
+    r.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    for s in sections {
+        r.extend_from_slice(&s.field.to_le_bytes());
+        r.extend_from_slice(&(s.start as u64).to_le_bytes());
+        r.extend_from_slice(&((s.end - s.start) as u32).to_le_bytes());
+    }
+    let crc = crc32fast::hash(&r);
+    r.extend_from_slice(&crc.to_le_bytes());
+    r
+}
+
+/// Writes the index of `blocks` anew (a temporary file renamed over the old one)
+/// and opens it for appending.
+fn write_index(dir: &Path, blocks: &Blocks) -> std::io::Result<File> {
+    let mut data = Vec::new();
+    for b in &blocks.list {
+        let secs = &blocks.sections[b.sections.clone()];
+        data.extend(index_record(
+            b.offset as u64,
+            b.len,
+            b.first_row,
+            b.rows,
+            secs,
+        ));
+    }
+    let tmp = dir.join(format!("{INDEX}.tmp"));
+    std::fs::write(&tmp, &data)?;
+    std::fs::rename(&tmp, dir.join(INDEX))?;
+    OpenOptions::new().append(true).open(dir.join(INDEX))
+}
+
+/// The blocks the index at `path` names that lie whole inside a file of `len`
+/// bytes, from its start; stops at the first record that is cut short, fails its
+/// CRC or does not follow the block before it.
+fn read_index(data: &[u8], len: usize) -> Blocks {
+    let mut out = Blocks::default();
+    let mut at = 0;
+    while let Some(h) = data.get(at..at + INDEX_HEADER) {
+        if &h[..4] != INDEX_MAGIC {
+            break;
+        }
+        let offset = u64::from_le_bytes(h[4..12].try_into().unwrap_or_default()) as usize;
+        let first_row = u64::from_le_bytes(h[16..24].try_into().unwrap_or_default());
+        let (Some(blen), Some(rows), Some(n)) = (u32_at(h, 12), u32_at(h, 24), u32_at(h, 28))
+        else {
+            break;
+        };
+        let end = at + INDEX_HEADER + n as usize * INDEX_SECTION;
+        let (Some(body), Some(crc)) = (data.get(at..end), u32_at(data, end)) else {
+            break;
+        };
+        let block_end = offset + blen as usize;
+        if crc32fast::hash(body) != crc || offset != out.end || block_end > len {
+            break;
+        }
+        let first = out.sections.len();
+        let mut ok = true;
+        for i in 0..n as usize {
+            let p = at + INDEX_HEADER + i * INDEX_SECTION;
+            let field = u32_at(data, p).unwrap_or(u32::MAX);
+            let start = data
+                .get(p + 4..p + 12)
+                .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or_default()))
+                as usize;
+            let bytes = u32_at(data, p + 12).unwrap_or(0) as usize;
+            if start < offset || start + bytes > block_end {
+                ok = false;
+                break;
+            }
+            out.sections.push(SectionRef {
+                field,
+                first_row,
+                start,
+                end: start + bytes,
+            });
+        }
+        if !ok {
+            out.sections.truncate(first);
+            break;
+        }
+        out.list.push(BlockRef {
+            offset,
+            len: blen as usize,
+            first_row,
+            rows,
+            sections: first..out.sections.len(),
+        });
+        out.rows = out.rows.max(first_row + u64::from(rows));
+        out.end = block_end;
+        at = end + 4;
+    }
+    out
 }
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
@@ -216,9 +381,21 @@ struct SectionRef {
     end: usize,
 }
 
+/// One block of the file.
+#[derive(Debug, Clone)]
+struct BlockRef {
+    offset: usize,
+    len: usize,
+    first_row: u64,
+    rows: u32,
+    /// Its sections in [`Blocks::sections`].
+    sections: std::ops::Range<usize>,
+}
+
 /// The whole blocks at the start of a file.
 #[derive(Debug, Default)]
 struct Blocks {
+    list: Vec<BlockRef>,
     sections: Vec<SectionRef>,
     /// One past the last row of the last whole block.
     rows: u64,
@@ -226,8 +403,9 @@ struct Blocks {
     end: usize,
 }
 
-fn read_blocks(data: &[u8]) -> Blocks {
-    let mut out = Blocks::default();
+/// The whole blocks of `data`, the bytes of the file from offset `base` (where a
+/// block starts), appended to `out`.
+fn read_blocks_into(data: &[u8], base: usize, out: &mut Blocks) {
     let mut at = 0;
     while let Some(h) = data.get(at..at + HEADER) {
         if &h[..4] != MAGIC {
@@ -262,19 +440,32 @@ fn read_blocks(data: &[u8]) -> Blocks {
             sections.push(SectionRef {
                 field,
                 first_row,
-                start: start + s,
-                end: start + e,
+                start: base + start + s,
+                end: base + start + e,
             });
             p = e;
         }
         if !whole {
             break;
         }
+        let first = out.sections.len();
         out.sections.extend(sections);
+        out.list.push(BlockRef {
+            offset: base + at,
+            len: HEADER + len as usize,
+            first_row,
+            rows,
+            sections: first..out.sections.len(),
+        });
         out.rows = out.rows.max(first_row + u64::from(rows));
         at = start + len as usize;
-        out.end = at;
+        out.end = base + at;
     }
+}
+
+fn read_blocks(data: &[u8]) -> Blocks {
+    let mut out = Blocks::default();
+    read_blocks_into(data, 0, &mut out);
     out
 }
 
@@ -303,50 +494,136 @@ impl RowSet {
     }
 }
 
-/// A partition's integers as a search reads them.
+/// A partition's integers as a search reads them: where each block's sections
+/// are, and the sections of each field asked about, read when first asked.
 #[derive(Debug, Default)]
 pub struct Ints {
-    data: Vec<u8>,
+    file: Option<File>,
     blocks: Blocks,
+    /// By field id: the field's sections' bytes one after another, and each
+    /// section's first row and range in them.
+    read: std::cell::RefCell<FxHashMap<u32, FieldBytes>>,
+    /// Bytes read from the file.
+    bytes_read: std::cell::Cell<usize>,
 }
 
+type FieldBytes = std::rc::Rc<(Vec<u8>, Vec<(u64, std::ops::Range<usize>)>)>;
+
 impl Ints {
-    /// Reads the file of the partition in `dir` (none: no values).
+    /// Finds the blocks of the file of the partition in `dir` (none: no values),
+    /// by its index and by walking what the index does not name.
     pub fn load(dir: &Path) -> Ints {
         let path = dir.join(FILE);
-        let data = match std::fs::read(&path) {
-            Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        let warn = |e: std::io::Error| {
+            tracing::warn!(
+                "store: {}: {e}; its integer fields match nothing",
+                path.display()
+            );
+        };
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ints::default(),
             Err(e) => {
-                tracing::warn!(
-                    "store: {}: {e}; its integer fields match nothing",
-                    path.display()
-                );
-                Vec::new()
+                warn(e);
+                return Ints::default();
             }
         };
-        let blocks = read_blocks(&data);
-        Ints { data, blocks }
+        let len = match file.metadata() {
+            Ok(m) => m.len() as usize,
+            Err(e) => {
+                warn(e);
+                return Ints::default();
+            }
+        };
+        let index = std::fs::read(dir.join(INDEX)).unwrap_or_default();
+        let mut blocks = read_index(&index, len);
+        let mut bytes_read = 0;
+        // The last block the index names is checked as a walk would check it.
+        if let Some(last) = blocks.list.last().cloned() {
+            let mut b = vec![0; last.len];
+            bytes_read += last.len;
+            let whole = file.read_exact_at(&mut b, last.offset as u64).is_ok() && {
+                let mut one = Blocks::default();
+                read_blocks_into(&b, last.offset, &mut one);
+                one.end == last.offset + last.len
+            };
+            if !whole {
+                blocks.sections.truncate(last.sections.start);
+                blocks.list.pop();
+                blocks.end = last.offset;
+                blocks.rows = blocks
+                    .list
+                    .iter()
+                    .map(|b| b.first_row + u64::from(b.rows))
+                    .max()
+                    .unwrap_or(0);
+            }
+        }
+        if blocks.end < len {
+            let mut rest = vec![0; len - blocks.end];
+            bytes_read += rest.len();
+            match file.read_exact_at(&mut rest, blocks.end as u64) {
+                Ok(()) => read_blocks_into(&rest, blocks.end, &mut blocks),
+                Err(e) => warn(e),
+            }
+        }
+        Ints {
+            file: Some(file),
+            blocks,
+            read: Default::default(),
+            bytes_read: std::cell::Cell::new(bytes_read),
+        }
+    }
+
+    /// The sections of field `id`, read now if not yet.
+    fn field(&self, id: u32) -> FieldBytes {
+        if let Some(f) = self.read.borrow().get(&id) {
+            return f.clone();
+        }
+        let mut bytes = Vec::new();
+        let mut parts = Vec::new();
+        if let Some(file) = &self.file {
+            for s in self.blocks.sections.iter().filter(|s| s.field == id) {
+                let at = bytes.len();
+                bytes.resize(at + (s.end - s.start), 0);
+                if let Err(e) = file.read_exact_at(&mut bytes[at..], s.start as u64) {
+                    tracing::warn!("store: reading integers: {e}; some values are missed");
+                    bytes.truncate(at);
+                    continue;
+                }
+                self.bytes_read
+                    .set(self.bytes_read.get() + (s.end - s.start));
+                parts.push((s.first_row, at..bytes.len()));
+            }
+        }
+        let f: FieldBytes = std::rc::Rc::new((bytes, parts));
+        self.read.borrow_mut().insert(id, f.clone());
+        f
     }
 
     /// Every (row, value) of `field`, rows ascending.
     pub fn values(&self, field: Field) -> impl Iterator<Item = (u64, i64)> + '_ {
-        let id = field.field_id();
-        self.blocks
-            .sections
-            .iter()
-            .filter(move |s| s.field == id)
-            .flat_map(move |s| {
-                let b = self.data.get(s.start..s.end).unwrap_or_default();
-                let mut at = 0;
-                let mut row = s.first_row;
-                std::iter::from_fn(move || {
-                    let d = read_varint(b, &mut at)?;
-                    let z = read_varint(b, &mut at)?;
-                    row += d;
-                    Some((row, (z >> 1) as i64 ^ -((z & 1) as i64)))
-                })
-            })
+        let f = self.field(field.field_id());
+        let mut parts = f.1.clone().into_iter();
+        let mut cur: Option<(u64, std::ops::Range<usize>)> = None;
+        let mut at = 0;
+        std::iter::from_fn(move || loop {
+            if cur.is_none() {
+                let (first, range) = parts.next()?;
+                at = range.start;
+                cur = Some((first, range));
+            }
+            let (row, range) = cur.as_mut()?;
+            let b = f.0.get(..range.end).unwrap_or_default();
+            let got = read_varint(b, &mut at).and_then(|d| Some((d, read_varint(b, &mut at)?)));
+            match got {
+                Some((d, z)) => {
+                    *row += d;
+                    return Some((*row, (z >> 1) as i64 ^ -((z & 1) as i64)));
+                }
+                None => cur = None,
+            }
+        })
     }
 
     /// The rows holding a value of `field` that `keep` accepts.
@@ -543,6 +820,102 @@ mod tests {
             let mut w = IntsWriter::open(dir.path(), 0).unwrap();
             assert_eq!(w.add_row(), 0);
         }
+    }
+
+    /// A file of 40 blocks of three fields of random values; the values written,
+    /// by field.
+    fn forty_blocks(dir: &Path) -> Vec<Vec<(u64, i64)>> {
+        let mut seed = 7u64;
+        let mut w = IntsWriter::open(dir, 0).unwrap();
+        let mut want = vec![Vec::new(); 3];
+        for block in 0..40 {
+            for _ in 0..200 {
+                let r = w.add_row();
+                for (k, want) in want.iter_mut().enumerate() {
+                    // Some rows lack a field; a few have two values.
+                    for _ in 0..crate::testing::next(&mut seed, 3) {
+                        let v = crate::testing::next(&mut seed, 1 << 40) as i64 - (1 << 39);
+                        w.add(f(k as u32 + 1), r, v);
+                        want.push((r, v));
+                    }
+                }
+            }
+            if block % 7 == 3 {
+                // A writer opened again rewrites the index from the blocks.
+                w.flush().unwrap();
+                drop(w);
+                w = IntsWriter::open(dir, 0).unwrap();
+            } else {
+                w.flush().unwrap();
+            }
+        }
+        want
+    }
+
+    #[test]
+    fn a_field_is_read_from_its_sections_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let want = forty_blocks(dir.path());
+        let size = std::fs::metadata(dir.path().join(FILE)).unwrap().len() as usize;
+        let ints = Ints::load(dir.path());
+        assert_eq!(ints.blocks.list.len(), 40);
+        let got: Vec<(u64, i64)> = ints.values(f(2)).collect();
+        assert_eq!(got, want[1]);
+        // Only the field's own sections (about a third of the file) were read, and
+        // the last block whole, for its CRC.
+        let read = ints.bytes_read.get();
+        let last = ints.blocks.list.last().unwrap().len;
+        assert!(
+            read < size / 3 + last + 64 * 40,
+            "{read} of {size} bytes read"
+        );
+        for k in [0, 2] {
+            let got: Vec<(u64, i64)> = ints.values(f(k + 1)).collect();
+            assert_eq!(got, want[k as usize]);
+        }
+    }
+
+    #[test]
+    fn a_missing_cut_stale_or_garbled_index_gives_the_same_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let want = forty_blocks(dir.path());
+        let index = dir.path().join(INDEX);
+        let good = std::fs::read(&index).unwrap();
+        let check = |what: &str| {
+            let ints = Ints::load(dir.path());
+            for (k, want) in want.iter().enumerate() {
+                let got: Vec<(u64, i64)> = ints.values(f(k as u32 + 1)).collect();
+                assert!(got == *want, "{what}: field {k}");
+            }
+        };
+        std::fs::remove_file(&index).unwrap();
+        check("no index");
+        for cut in [1, 17, good.len() / 2, good.len() - 1] {
+            std::fs::write(&index, &good[..cut]).unwrap();
+            check(&format!("index cut at {cut}"));
+        }
+        let mut seed = 3u64;
+        for _ in 0..20 {
+            let mut bad = good.clone();
+            let at = crate::testing::next(&mut seed, bad.len() as u64) as usize;
+            bad[at] ^= 1 << crate::testing::next(&mut seed, 8);
+            std::fs::write(&index, &bad).unwrap();
+            check(&format!("byte {at} flipped"));
+        }
+        // An index of a longer file, whose last blocks were cut off since.
+        std::fs::write(&index, &good).unwrap();
+        let path = dir.path().join(FILE);
+        let data = std::fs::read(&path).unwrap();
+        let ints = Ints::load(dir.path());
+        let keep = ints.blocks.list[30].offset;
+        std::fs::write(&path, &data[..keep + 5]).unwrap();
+        let ints = Ints::load(dir.path());
+        assert_eq!(ints.blocks.list.len(), 30);
+        let rows = ints.blocks.rows;
+        let got: Vec<(u64, i64)> = ints.values(f(1)).collect();
+        let expect: Vec<(u64, i64)> = want[0].iter().copied().filter(|x| x.0 < rows).collect();
+        assert_eq!(got, expect);
+        assert_eq!(rows, 30 * 200);
     }
 }
 
