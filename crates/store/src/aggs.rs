@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -31,8 +31,9 @@ use crate::schema::{Fields, Kind};
 /// What to aggregate over the matches of a search.
 #[derive(Clone, Debug, Default)]
 pub struct AggRequest {
-    /// Fields (database names) whose every value is counted.
-    pub terms: Vec<String>,
+    /// Fields (database names) whose values are counted, each with the number of
+    /// top values wanted (None: every value).
+    pub terms: Vec<(String, Option<usize>)>,
     /// The histogram, if wanted.
     pub histogram: Option<HistoRequest>,
 }
@@ -55,18 +56,29 @@ pub struct HistoRequest {
 pub struct AggAnswer {
     /// Sessions matching.
     pub matched: u64,
-    /// Per field of [`AggRequest::terms`], every value held by a match and the
-    /// number of matches holding it.
-    pub terms: Vec<Vec<(Value, u64)>>,
+    /// Per field of [`AggRequest::terms`], the values held by matches with the
+    /// number of matches holding each.
+    pub terms: Vec<TermsAnswer>,
     /// Bucket start (ms) → (sessions, sums).
     pub histogram: BTreeMap<i64, (u64, Vec<i64>)>,
+}
+
+/// The values of one field: every value, or the top ones (by count, with every
+/// value tied with the last of them, so the caller orders ties) and the total count
+/// of the others.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TermsAnswer {
+    /// Values with their counts, in no order.
+    pub values: Vec<(Value, u64)>,
+    /// The sum of the counts of the values left out.
+    pub other: u64,
 }
 
 /// Whether every field `req` reads is in the partition's schema (a partition made
 /// by an older registry may lack one; its documents are then read instead).
 pub(crate) fn supported(fields: &Fields, req: &AggRequest) -> bool {
     let known = |n: &str| fields.get(n).is_some();
-    req.terms.iter().all(|t| known(t))
+    req.terms.iter().all(|(t, _)| known(t))
         && req.histogram.as_ref().is_none_or(|h| {
             matches!(fields.get(&h.field), Some((_, Kind::FastInt)))
                 && h.sums
@@ -160,35 +172,98 @@ impl SegmentCollector for MarkSegment {
     }
 }
 
-/// A value as counted.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Key {
-    Str(Box<str>),
-    Int(i64),
-    Ip(Ipv6Addr),
+/// Counts of one field's values across partitions, by the kind of value (a field
+/// is of one kind, unless partitions made by different registries disagree).
+#[derive(Clone, Debug, Default)]
+pub struct Counts {
+    strs: FxHashMap<Box<str>, u64>,
+    ints: FxHashMap<i64, u64>,
+    ips: FxHashMap<Ipv6Addr, u64>,
 }
 
-impl Key {
-    fn json(&self) -> Value {
-        match self {
-            Key::Str(s) => Value::String(s.to_string()),
-            Key::Int(n) => Value::from(*n),
-            Key::Ip(ip) => Value::String(match ip.to_ipv4_mapped() {
-                Some(v4) => v4.to_string(),
-                None => ip.to_string(),
-            }),
+impl Counts {
+    fn add_str(&mut self, s: &str, n: u64) {
+        match self.strs.get_mut(s) {
+            Some(c) => *c += n,
+            None => {
+                self.strs.insert(s.into(), n);
+            }
         }
+    }
+
+    fn merge_ints(&mut self, local: FxHashMap<i64, u64>) {
+        if self.ints.is_empty() {
+            self.ints = local;
+            return;
+        }
+        for (v, n) in local {
+            *self.ints.entry(v).or_default() += n;
+        }
+    }
+
+    fn merge_ips(&mut self, local: FxHashMap<Ipv6Addr, u64>) {
+        if self.ips.is_empty() {
+            self.ips = local;
+            return;
+        }
+        for (v, n) in local {
+            *self.ips.entry(v).or_default() += n;
+        }
+    }
+
+    /// The answer for the top `size` values (None: all).
+    fn answer(self, size: Option<usize>) -> TermsAnswer {
+        let total = self.strs.len() + self.ints.len() + self.ips.len();
+        // The count of the size-th value: values counted less are left out.
+        let least = match size {
+            Some(k) if k < total => {
+                let mut all: Vec<u64> = self
+                    .strs
+                    .values()
+                    .chain(self.ints.values())
+                    .chain(self.ips.values())
+                    .copied()
+                    .collect();
+                if k == 0 {
+                    u64::MAX
+                } else {
+                    *all.select_nth_unstable_by(k - 1, |a, b| b.cmp(a)).1
+                }
+            }
+            _ => 0,
+        };
+        let mut out = TermsAnswer::default();
+        let mut keep = |n: u64, v: &dyn Fn() -> Value| {
+            if n >= least {
+                out.values.push((v(), n));
+            } else {
+                out.other += n;
+            }
+        };
+        for (s, &n) in &self.strs {
+            keep(n, &|| Value::String(s.to_string()));
+        }
+        for (i, &n) in &self.ints {
+            keep(n, &|| Value::from(*i));
+        }
+        for (ip, &n) in &self.ips {
+            keep(n, &|| {
+                Value::String(match ip.to_ipv4_mapped() {
+                    Some(v4) => v4.to_string(),
+                    None => ip.to_string(),
+                })
+            });
+        }
+        out
     }
 }
 
-/// Counts of one field across partitions.
-pub type Counts = FxHashMap<Key, u64>;
-
 /// Turns the counts of every field into the answer's lists.
-pub(crate) fn finish(counts: Vec<Counts>) -> Vec<Vec<(Value, u64)>> {
+pub(crate) fn finish(counts: Vec<Counts>, req: &AggRequest) -> Vec<TermsAnswer> {
     counts
         .into_iter()
-        .map(|c| c.into_iter().map(|(k, n)| (k.json(), n)).collect())
+        .zip(&req.terms)
+        .map(|(c, (_, size))| c.answer(*size))
         .collect()
 }
 
@@ -267,7 +342,7 @@ impl Partition<'_> {
                     for (o, &n) in per_ord.iter().enumerate().filter(|x| *x.1 > 0) {
                         s.clear();
                         if col.ord_to_str(o as u64, &mut s)? {
-                            *out.entry(Key::Str(s.as_str().into())).or_default() += n;
+                            out.add_str(&s, n);
                         }
                     }
                 }
@@ -277,7 +352,7 @@ impl Partition<'_> {
                     let Ok(col) = self.segment(m).fast_fields().ip_addr(name) else {
                         continue;
                     };
-                    count_column(m, |d| col.values_for_doc(d).map(Key::Ip), out);
+                    out.merge_ips(count_column(m, |d| col.values_for_doc(d)));
                 }
             }
             Kind::FastInt => {
@@ -285,7 +360,7 @@ impl Partition<'_> {
                     let Ok(col) = self.segment(m).fast_fields().i64(name) else {
                         continue;
                     };
-                    count_column(m, |d| col.values_for_doc(d).map(Key::Int), out);
+                    out.merge_ints(count_column(m, |d| col.values_for_doc(d)));
                 }
             }
             Kind::Int => {
@@ -408,32 +483,40 @@ fn count_terms(
         };
         if n > 0 {
             let k = String::from_utf8_lossy(terms.key());
-            *out.entry(Key::Str(k.as_ref().into())).or_default() += n;
+            out.add_str(&k, n);
         }
     }
     Ok(())
 }
 
-/// Counts the distinct values `values` gives for each marked document.
-fn count_column<I: Iterator<Item = Key>>(m: &Marks, values: impl Fn(DocId) -> I, out: &mut Counts) {
-    let mut seen: Vec<Key> = Vec::new();
+/// The number of marked documents holding each distinct value `values` gives.
+fn count_column<T, I>(m: &Marks, values: impl Fn(DocId) -> I) -> FxHashMap<T, u64>
+where
+    T: Copy + Eq + std::hash::Hash,
+    I: Iterator<Item = T>,
+{
+    let mut local: FxHashMap<T, u64> = FxHashMap::default();
+    let mut seen: Vec<T> = Vec::new();
     for d in m.docs() {
+        let mut values = values(d);
+        let Some(first) = values.next() else { continue };
+        *local.entry(first).or_default() += 1;
         seen.clear();
-        for k in values(d) {
-            if !seen.contains(&k) {
-                seen.push(k);
+        seen.push(first);
+        for v in values {
+            if !seen.contains(&v) {
+                seen.push(v);
+                *local.entry(v).or_default() += 1;
             }
         }
-        for k in seen.drain(..) {
-            *out.entry(k).or_default() += 1;
-        }
     }
+    local
 }
 
 /// Counts the distinct values of integer `field` of each row of `rows` (None: all).
 fn count_ints(ints: &Ints, field: Field, rows: Option<&RowSet>, out: &mut Counts) {
     let mut local: FxHashMap<i64, u64> = FxHashMap::default();
-    let mut row_values: FxHashSet<i64> = FxHashSet::default();
+    let mut row_values: Vec<i64> = Vec::new();
     let mut last = u64::MAX;
     for (row, v) in ints.values(field) {
         if rows.is_some_and(|r| !r.contains(row)) {
@@ -442,12 +525,11 @@ fn count_ints(ints: &Ints, field: Field, rows: Option<&RowSet>, out: &mut Counts
         if row != last {
             row_values.clear();
             last = row;
+        } else if row_values.contains(&v) {
+            continue;
         }
-        if row_values.insert(v) {
-            *local.entry(v).or_default() += 1;
-        }
+        row_values.push(v);
+        *local.entry(v).or_default() += 1;
     }
-    for (v, n) in local {
-        *out.entry(Key::Int(v)).or_default() += n;
-    }
+    out.merge_ints(local);
 }

@@ -110,7 +110,25 @@ struct Part {
 
 /// The store, opened for searching.
 pub struct Store {
-    parts: Vec<Part>,
+    parts: Vec<std::sync::Arc<Part>>,
+}
+
+/// What tells a partition's state apart: its `meta.json` (rewritten by every
+/// commit and merge) as length, modification time and inode.
+type Stamp = (u64, std::time::SystemTime, u64);
+
+fn stamp(dir: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(dir.join("meta.json")).ok()?;
+    Some((m.len(), m.modified().ok()?, m.ino()))
+}
+
+/// Partitions kept open between searches of one process (`trawl serve`): opening
+/// one parses its schema and segment list, which costs more than a small search. A
+/// partition is opened again once a commit or merge has changed it.
+#[derive(Default)]
+pub struct OpenParts {
+    parts: std::sync::Mutex<rustc_hash::FxHashMap<String, (Stamp, std::sync::Arc<Part>)>>,
 }
 
 pub use trawl_query::{Bounding, Hit, SearchOpts};
@@ -146,11 +164,27 @@ impl Store {
     /// Opens every partition under `<data_dir>/sessions` (none yet is an empty store).
     /// A partition that does not open is skipped with a warning.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Self::open_with(data_dir, None)
+    }
+
+    /// As [`Store::open`], taking the partitions `cache` holds that have not changed
+    /// since, and keeping those it opens there.
+    pub fn open_cached(data_dir: &Path, cache: &OpenParts) -> Result<Store, StoreError> {
+        Self::open_with(data_dir, Some(cache))
+    }
+
+    fn open_with(data_dir: &Path, cache: Option<&OpenParts>) -> Result<Store, StoreError> {
         let root = sessions_dir(data_dir);
         let mut parts = Vec::new();
+        let mut cached = cache.map(|c| c.parts.lock().unwrap_or_else(|p| p.into_inner()));
         let rd = match std::fs::read_dir(&root) {
             Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Store { parts }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(c) = cached.as_mut() {
+                    c.clear();
+                }
+                return Ok(Store { parts });
+            }
             Err(e) => return Err(StoreError::Io(root, e)),
         };
         let mut names: Vec<String> = rd
@@ -159,8 +193,21 @@ impl Store {
             .filter_map(|e| e.file_name().into_string().ok())
             .collect();
         names.sort();
+        if let Some(c) = cached.as_mut() {
+            // Deleted partitions are let go.
+            c.retain(|n, _| names.binary_search(n).is_ok());
+        }
         for name in names {
             let dir = root.join(&name);
+            let now = stamp(&dir);
+            if let (Some(c), Some(now)) = (cached.as_ref(), now) {
+                if let Some((was, p)) = c.get(&name) {
+                    if *was == now {
+                        parts.push(p.clone());
+                        continue;
+                    }
+                }
+            }
             let opened = Index::open_in_dir(&dir).and_then(|i| {
                 let r = i
                     .reader_builder()
@@ -170,12 +217,18 @@ impl Store {
             });
             match opened {
                 Ok((index, reader)) => match schema::Fields::new(index.schema()) {
-                    Some(fields) => parts.push(Part {
-                        name,
-                        dir,
-                        reader,
-                        fields,
-                    }),
+                    Some(fields) => {
+                        let p = std::sync::Arc::new(Part {
+                            name: name.clone(),
+                            dir,
+                            reader,
+                            fields,
+                        });
+                        if let (Some(c), Some(now)) = (cached.as_mut(), now) {
+                            c.insert(name, (now, p.clone()));
+                        }
+                        parts.push(p);
+                    }
                     None => tracing::warn!("{}: not a session partition; skipped", dir.display()),
                 },
                 Err(e) => tracing::warn!("{}: cannot open ({e}); skipped", dir.display()),
@@ -225,7 +278,10 @@ impl Store {
     /// The partitions a search with `o` reads, in order: those whose sessions' times
     /// can meet its time window (partition pruning).
     fn parts_for<'a>(&'a self, o: &'a SearchOpts) -> impl Iterator<Item = &'a Part> + 'a {
-        self.parts.iter().filter(move |p| Self::may_match(p, o))
+        self.parts
+            .iter()
+            .map(|p| &**p)
+            .filter(move |p| Self::may_match(p, o))
     }
 
     /// The names of the partitions a search with `o` reads.
@@ -385,7 +441,7 @@ impl Store {
                 ints: &ints,
             };
             let mut rows = None;
-            for (name, c) in req.terms.iter().zip(counts.iter_mut()) {
+            for ((name, _), c) in req.terms.iter().zip(counts.iter_mut()) {
                 part.count(name, &mut rows, c).map_err(failed)?;
             }
             if let Some(h) = &req.histogram {
@@ -394,7 +450,7 @@ impl Store {
         }
         Ok(Some(aggs::AggAnswer {
             matched,
-            terms: aggs::finish(counts),
+            terms: aggs::finish(counts, req),
             histogram,
         }))
     }
@@ -476,9 +532,10 @@ impl Store {
                 None => false,
             };
             if old {
-                drop(p.reader);
-                std::fs::remove_dir_all(&p.dir).map_err(|e| StoreError::Io(p.dir.clone(), e))?;
-                gone.push(p.name);
+                let (dir, name) = (p.dir.clone(), p.name.clone());
+                drop(p);
+                std::fs::remove_dir_all(&dir).map_err(|e| StoreError::Io(dir.clone(), e))?;
+                gone.push(name);
             }
         }
         Ok(gone)
@@ -524,6 +581,7 @@ pub(crate) mod test_store {
 mod tests {
     use super::test_store::{four_days, DAY};
     use super::*;
+    use trawl_output::{Doc, DocOutput};
 
     fn opts(bounding: Bounding, start: Option<i64>, stop: Option<i64>) -> SearchOpts {
         SearchOpts {
@@ -533,6 +591,53 @@ mod tests {
             limit: 1000,
             ..SearchOpts::default()
         }
+    }
+
+    #[test]
+    fn partitions_kept_open_are_opened_again_once_changed_and_let_go_once_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        four_days(dir.path(), 10);
+        let cache = OpenParts::default();
+        let first = Store::open_cached(dir.path(), &cache).unwrap();
+        assert_eq!(first.count_all(), 40);
+        let again = Store::open_cached(dir.path(), &cache).unwrap();
+        assert!(
+            first
+                .parts
+                .iter()
+                .zip(&again.parts)
+                .all(|(a, b)| std::sync::Arc::ptr_eq(a, b)),
+            "unchanged partitions are the same open partitions"
+        );
+        // More sessions of day 2: that partition is opened again, the others not.
+        let out = StoreOutput::start(dir.path(), vec![]).unwrap();
+        out.emit(Doc {
+            index: "sessions3-261102".into(),
+            id: Some("late".into()),
+            body: format!(r#"{{"firstPacket":{},"lastPacket":{}}}"#, 2 * DAY, 2 * DAY),
+        });
+        out.finish();
+        let later = Store::open_cached(dir.path(), &cache).unwrap();
+        assert_eq!(later.count_all(), 41);
+        let same: Vec<bool> = again
+            .parts
+            .iter()
+            .zip(&later.parts)
+            .map(|(a, b)| std::sync::Arc::ptr_eq(a, b))
+            .collect();
+        assert_eq!(same, [true, false, true, true]);
+        assert!(later.get("late").is_some());
+        std::fs::remove_dir_all(sessions_dir(dir.path()).join("sessions3-261101")).unwrap();
+        let fewer = Store::open_cached(dir.path(), &cache).unwrap();
+        assert_eq!(
+            fewer.partition_names(),
+            ["sessions3-261102", "sessions3-261103", "sessions3-261104"]
+        );
+        assert_eq!(
+            cache.parts.lock().unwrap().len(),
+            3,
+            "the deleted partition let go"
+        );
     }
 
     #[test]

@@ -336,7 +336,7 @@ impl CountryMap {
         "http.xffGEO",
     ];
 
-    /// Adds values counted elsewhere of `FIELDS[which]`.
+    /// Adds values counted elsewhere of `FIELDS[which]` (every value).
     pub fn add_counts(&mut self, which: usize, counts: &[(Value, u64)]) {
         let m = match which {
             0 => &mut self.src,
@@ -359,6 +359,8 @@ impl CountryMap {
 pub struct Terms {
     pub field: String,
     counts: HashMap<String, (Value, u64)>,
+    /// Sessions counted elsewhere for values not handed over (beyond the top ones).
+    other: u64,
 }
 
 impl Terms {
@@ -367,6 +369,7 @@ impl Terms {
         Terms {
             field: field.to_string(),
             counts: HashMap::new(),
+            other: 0,
         }
     }
 
@@ -401,6 +404,15 @@ impl Terms {
         self.counts.entry(t).or_insert((v, 0)).1 += n;
     }
 
+    /// Adds what a source counted: its values, and the sessions of the values it
+    /// left out.
+    pub fn add_answer(&mut self, a: &trawl_store::aggs::TermsAnswer) {
+        for (v, n) in &a.values {
+            self.add_count(v.clone(), *n);
+        }
+        self.other += a.other;
+    }
+
     /// Counts `doc`.
     pub fn add(&mut self, doc: &Value) {
         for (t, v) in self.keys_of(doc) {
@@ -426,7 +438,7 @@ impl Terms {
     /// Elasticsearch's terms answer for the top `size` values.
     pub fn to_json(&self, size: usize) -> Value {
         let all = self.sorted();
-        let other: u64 = all.iter().skip(size).map(|x| x.1).sum();
+        let other: u64 = all.iter().skip(size).map(|x| x.1).sum::<u64>() + self.other;
         let buckets: Vec<Value> = all
             .iter()
             .take(size)

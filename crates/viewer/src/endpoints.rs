@@ -50,6 +50,11 @@ fn strings<'a>(keys: impl Iterator<Item = &'a &'a str>) -> Vec<String> {
     keys.map(|k| k.to_string()).collect()
 }
 
+/// Fields whose every value an aggregation counts.
+fn every<'a>(keys: impl Iterator<Item = &'a &'a str>) -> Vec<(String, Option<usize>)> {
+    keys.map(|k| (k.to_string(), None)).collect()
+}
+
 /// A document's JSON, `Null` when it does not parse.
 fn parse(h: &Hit) -> Value {
     serde_json::from_str(&h.source).unwrap_or_default()
@@ -163,7 +168,7 @@ impl Viewer {
     /// own structures; None when it cannot (a pseudo field, a cluster, a partition
     /// lacking a field), and the documents are read instead.
     fn columns(&self, s: &Search, req: &AggRequest) -> Result<Option<AggAnswer>, Fail> {
-        if req.terms.iter().any(|f| aggs::is_pseudo(f)) {
+        if req.terms.iter().any(|(f, _)| aggs::is_pseudo(f)) {
             return Ok(None);
         }
         self.source
@@ -213,7 +218,7 @@ impl Viewer {
         let mut m = CountryMap::default();
         let req = AggRequest {
             terms: if want_map {
-                strings(CountryMap::FIELDS.iter())
+                every(CountryMap::FIELDS.iter())
             } else {
                 Vec::new()
             },
@@ -222,7 +227,7 @@ impl Viewer {
         if let Some(a) = self.columns(s, &req)? {
             aggs::add_histogram(&mut g, &a);
             for (i, c) in a.terms.iter().enumerate() {
-                m.add_counts(i, c);
+                m.add_counts(i, &c.values);
             }
         } else {
             let keys = strings(aggs::GRAPH_KEYS.iter().chain(&aggs::MAP_KEYS));
@@ -388,26 +393,27 @@ impl Viewer {
         let mut g = Graph::new(s.histo_field, s.interval);
         let mut m = CountryMap::default();
         let mut req = AggRequest {
-            terms: terms.iter().map(|(t, _)| t.field.clone()).collect(),
+            terms: terms
+                .iter()
+                .map(|(t, n)| (t.field.clone(), Some(*n)))
+                .collect(),
             histogram: facets.then(|| aggs::histo_request(&g)),
         };
         if facets {
-            req.terms.push("protocol".into());
-            req.terms.extend(strings(CountryMap::FIELDS.iter()));
+            req.terms.push(("protocol".into(), None));
+            req.terms.extend(every(CountryMap::FIELDS.iter()));
         }
         let filtered = if let Some(a) = self.columns(&s, &req)? {
             let mut counted = a.terms.iter();
             for ((t, _), c) in terms.iter_mut().zip(counted.by_ref()) {
-                for (v, n) in c {
-                    t.add_count(v.clone(), *n);
-                }
+                t.add_answer(c);
             }
             if facets {
-                for (v, n) in counted.next().into_iter().flatten() {
-                    protocols.add_count(v.clone(), *n);
+                if let Some(c) = counted.next() {
+                    protocols.add_answer(c);
                 }
                 for (i, c) in counted.enumerate() {
-                    m.add_counts(i, c);
+                    m.add_counts(i, &c.values);
                 }
                 aggs::add_histogram(&mut g, &a);
             }
@@ -534,12 +540,12 @@ impl Viewer {
         let field = field_param(p, &self.reg, "");
         let mut terms = Terms::new(&field);
         let req = AggRequest {
-            terms: vec![field.clone()],
+            terms: vec![(field.clone(), Some(MAX_AGG))],
             histogram: None,
         };
         if let Some(a) = self.columns(&s, &req)? {
-            for (v, n) in a.terms.into_iter().flatten() {
-                terms.add_count(v, n);
+            for c in &a.terms {
+                terms.add_answer(c);
             }
         } else {
             self.each(&s, &[aggs::top_key(&field)], &mut |d| {

@@ -113,10 +113,13 @@ pub trait SessionSource: Send + Sync {
     fn describe(&self) -> String;
 }
 
-/// The embedded store under a data directory, opened afresh for each search so a
-/// running capture's new partitions are seen.
+/// The embedded store under a data directory, looked at afresh for each search so
+/// a running capture's new partitions and commits are seen (partitions unchanged
+/// since the last search stay open).
 pub struct Embedded {
     data_dir: PathBuf,
+    /// Partitions kept open between searches.
+    open: trawl_store::OpenParts,
     registries: Mutex<HashMap<String, FilesRegistry>>,
 }
 
@@ -125,6 +128,7 @@ impl Embedded {
     pub fn new(data_dir: &Path) -> Embedded {
         Embedded {
             data_dir: data_dir.to_path_buf(),
+            open: Default::default(),
             registries: Mutex::new(HashMap::new()),
         }
     }
@@ -135,9 +139,15 @@ impl Embedded {
     }
 }
 
+impl Embedded {
+    fn store(&self) -> Result<Store, StoreError> {
+        Store::open_cached(&self.data_dir, &self.open)
+    }
+}
+
 impl SessionSource for Embedded {
     fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), SourceError> {
-        Ok(Store::open(&self.data_dir)?.search(q, o)?)
+        Ok(self.store()?.search(q, o)?)
     }
 
     fn scan(
@@ -146,7 +156,7 @@ impl SessionSource for Embedded {
         o: &SearchOpts,
         f: &mut dyn FnMut(Hit) -> bool,
     ) -> Result<u64, SourceError> {
-        Ok(Store::open(&self.data_dir)?.scan(q, o, f)?)
+        Ok(self.store()?.scan(q, o, f)?)
     }
 
     fn aggregate(
@@ -155,15 +165,15 @@ impl SessionSource for Embedded {
         o: &SearchOpts,
         req: &AggRequest,
     ) -> Result<Option<AggAnswer>, SourceError> {
-        Ok(Store::open(&self.data_dir)?.aggregate(q, o, req)?)
+        Ok(self.store()?.aggregate(q, o, req)?)
     }
 
     fn count_all(&self) -> Result<u64, SourceError> {
-        Ok(Store::open(&self.data_dir)?.count_all())
+        Ok(self.store()?.count_all())
     }
 
     fn get(&self, id: &str) -> Result<Option<Hit>, SourceError> {
-        Ok(Store::open(&self.data_dir)?.get(id))
+        Ok(self.store()?.get(id))
     }
 
     fn file(&self, node: &str, num: u32) -> Option<FileInfo> {
@@ -192,7 +202,8 @@ impl SessionSource for Embedded {
     }
 
     fn partitions(&self) -> Result<Vec<serde_json::Value>, SourceError> {
-        Ok(Store::open(&self.data_dir)?
+        Ok(self
+            .store()?
             .info()
             .into_iter()
             .map(|p| {

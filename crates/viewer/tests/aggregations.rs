@@ -345,8 +345,16 @@ async fn column_aggregations_answer_what_the_documents_answer() {
         };
         // Every field at once in one SPI view, with the histogram, protocols and map.
         let spi: Vec<String> = f.fields.iter().map(|n| format!("{n}:1000")).collect();
+        // And the top 1 and top 3 of each: ties at the edge and the sum of the rest.
+        let top: Vec<String> = f
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{n}:{}", 1 + 2 * (i % 2)))
+            .collect();
         let mut uris = vec![
             format!("/api/spiview?date=-1&facets=1&spi={}{q}", spi.join(",")),
+            format!("/api/spiview?date=-1&spi={}{q}", top.join(",")),
             format!("/api/sessions?date=-1&length=1&facets=1&interval=60{q}"),
             format!("/api/sessions?date=-1&length=1&facets=1&interval=1{q}"),
         ];
