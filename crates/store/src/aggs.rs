@@ -191,6 +191,27 @@ impl Counts {
         }
     }
 
+    /// Adds the counts of `other` (another partition's).
+    pub(crate) fn merge(&mut self, other: &Counts) {
+        for (k, &n) in &other.strs {
+            self.add_str(k, n);
+        }
+        for (&v, &n) in &other.ints {
+            *self.ints.entry(v).or_default() += n;
+        }
+        for (&v, &n) in &other.ips {
+            *self.ips.entry(v).or_default() += n;
+        }
+    }
+
+    /// About the memory it holds, in bytes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.strs.len() * 48
+            + self.strs.keys().map(|k| k.len()).sum::<usize>()
+            + self.ints.len() * 24
+            + self.ips.len() * 32
+    }
+
     fn merge_ints(&mut self, local: FxHashMap<i64, u64>) {
         if self.ints.is_empty() {
             self.ints = local;
@@ -255,6 +276,81 @@ impl Counts {
             });
         }
         out
+    }
+}
+
+/// Buckets of a histogram: start (ms) → (sessions, sums).
+pub type Buckets = BTreeMap<i64, (u64, Vec<i64>)>;
+
+/// Adds the buckets of `other` (another partition's) to `into`.
+pub(crate) fn merge_histogram(into: &mut Buckets, other: &Buckets) {
+    for (k, (n, sums)) in other {
+        match into.get_mut(k) {
+            Some(e) => {
+                e.0 += n;
+                for (a, b) in e.1.iter_mut().zip(sums) {
+                    *a = a.wrapping_add(*b);
+                }
+            }
+            None => {
+                into.insert(*k, (*n, sums.clone()));
+            }
+        }
+    }
+}
+
+/// What one partition answered, kept in its cache.
+#[derive(Clone, Debug)]
+pub(crate) enum Cached {
+    Matched(u64),
+    Counts(std::sync::Arc<Counts>),
+    Buckets(std::sync::Arc<Buckets>),
+}
+
+/// Bytes of answers a partition keeps.
+const CACHE_BYTES: usize = 32 << 20;
+
+/// A partition's answers to recent aggregations, by the query, the part of the time
+/// window that matters to the partition, and the item (matches, a field's counts,
+/// a histogram). It lives as long as the open partition, which is opened again once
+/// a commit or merge changed it: an answer is never stale. As Elasticsearch's shard
+/// request cache, it makes an analyst's next look at the same sessions cheap.
+#[derive(Debug, Default)]
+pub(crate) struct PartCache {
+    inner: std::sync::Mutex<(std::collections::VecDeque<(String, Cached, usize)>, usize)>,
+}
+
+impl PartCache {
+    pub(crate) fn get(&self, key: &str) -> Option<Cached> {
+        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.0.iter().find(|e| e.0 == key).map(|e| e.1.clone())
+    }
+
+    /// Keeps `item`, letting the oldest answers go past the budget (an answer
+    /// larger than the budget is not kept).
+    pub(crate) fn put(&self, key: String, item: Cached) {
+        let bytes = key.len()
+            + match &item {
+                Cached::Matched(_) => 8,
+                Cached::Counts(c) => c.bytes(),
+                Cached::Buckets(b) => b.len() * 96,
+            };
+        if bytes > CACHE_BYTES {
+            return;
+        }
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (list, total) = &mut *g;
+        if list.iter().any(|e| e.0 == key) {
+            return;
+        }
+        list.push_back((key, item, bytes));
+        *total += bytes;
+        while *total > CACHE_BYTES {
+            match list.pop_front() {
+                Some(e) => *total -= e.2,
+                None => break,
+            }
+        }
     }
 }
 
@@ -352,7 +448,7 @@ impl Partition<'_> {
                     let Ok(col) = self.segment(m).fast_fields().ip_addr(name) else {
                         continue;
                     };
-                    out.merge_ips(count_column(m, |d| col.values_for_doc(d)));
+                    out.merge_ips(count_column(m, &col, Ipv6Addr::UNSPECIFIED));
                 }
             }
             Kind::FastInt => {
@@ -360,7 +456,7 @@ impl Partition<'_> {
                     let Ok(col) = self.segment(m).fast_fields().i64(name) else {
                         continue;
                     };
-                    out.merge_ints(count_column(m, |d| col.values_for_doc(d)));
+                    out.merge_ints(count_column(m, &col, 0));
                 }
             }
             Kind::Int => {
@@ -372,11 +468,7 @@ impl Partition<'_> {
     }
 
     /// Adds this partition's buckets to `out`.
-    pub fn histogram(
-        &self,
-        h: &HistoRequest,
-        out: &mut BTreeMap<i64, (u64, Vec<i64>)>,
-    ) -> tantivy::Result<()> {
+    pub fn histogram(&self, h: &HistoRequest, out: &mut Buckets) -> tantivy::Result<()> {
         let iv = h.interval_ms.max(1);
         // Each matching document's bucket, by its row in the file of integers (or
         // by segment and document for sums kept as tantivy columns).
@@ -489,16 +581,32 @@ fn count_terms(
     Ok(())
 }
 
-/// The number of marked documents holding each distinct value `values` gives.
-fn count_column<T, I>(m: &Marks, values: impl Fn(DocId) -> I) -> FxHashMap<T, u64>
+/// The number of marked documents holding each distinct value of column `col`.
+/// (`zero`: any value, to fill a buffer with.)
+fn count_column<T>(m: &Marks, col: &tantivy::columnar::Column<T>, zero: T) -> FxHashMap<T, u64>
 where
-    T: Copy + Eq + std::hash::Hash,
-    I: Iterator<Item = T>,
+    T: Copy + Eq + std::hash::Hash + PartialOrd + std::fmt::Debug + Send + Sync + 'static,
 {
     let mut local: FxHashMap<T, u64> = FxHashMap::default();
+    if m.all() && col.get_cardinality() != tantivy::columnar::Cardinality::Multivalued {
+        // Every document matches and holds one value at most: the column's values
+        // are counted in their order, without finding each document's.
+        let n = col.values.num_vals();
+        let mut buf = vec![zero; 1024];
+        let mut at = 0;
+        while at < n {
+            let k = (n - at).min(1024);
+            col.values.get_range(u64::from(at), &mut buf[..k as usize]);
+            for v in &buf[..k as usize] {
+                *local.entry(*v).or_default() += 1;
+            }
+            at += k;
+        }
+        return local;
+    }
     let mut seen: Vec<T> = Vec::new();
     for d in m.docs() {
-        let mut values = values(d);
+        let mut values = col.values_for_doc(d);
         let Some(first) = values.next() else { continue };
         *local.entry(first).or_default() += 1;
         seen.clear();

@@ -106,11 +106,70 @@ struct Part {
     dir: PathBuf,
     reader: IndexReader,
     fields: schema::Fields,
+    /// Its answers to recent aggregations.
+    cache: aggs::PartCache,
 }
 
 /// The store, opened for searching.
 pub struct Store {
     parts: Vec<std::sync::Arc<Part>>,
+}
+
+/// The threads every search of this process shares: a partition's segments are
+/// searched side by side, one per core. None on one core (or if no thread starts):
+/// searches run on the caller's thread.
+fn search_threads() -> Option<&'static tantivy::Executor> {
+    static POOL: std::sync::OnceLock<Option<tantivy::Executor>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (n > 1)
+            .then(|| tantivy::Executor::multi_thread(n, "trawl-search-").ok())
+            .flatten()
+    })
+    .as_ref()
+}
+
+/// `f` of every item, on as many threads as there are cores (and items), in the
+/// order of the items.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let n = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if n <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<(usize, R)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..n)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        mine.push((i, f(item)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    out.sort_by_key(|x| x.0);
+    out.into_iter().map(|x| x.1).collect()
+}
+
+/// What a partition's time column spans.
+enum Span {
+    /// No documents.
+    Empty,
+    /// Not a fast column.
+    Unknown,
+    /// Least and greatest values.
+    Known(i64, i64),
 }
 
 /// What tells a partition's state apart: its `meta.json` (rewritten by every
@@ -208,7 +267,10 @@ impl Store {
                     }
                 }
             }
-            let opened = Index::open_in_dir(&dir).and_then(|i| {
+            let opened = Index::open_in_dir(&dir).and_then(|mut i| {
+                if let Some(e) = search_threads() {
+                    i.set_executor(e.clone());
+                }
                 let r = i
                     .reader_builder()
                     .reload_policy(ReloadPolicy::Manual)
@@ -223,6 +285,7 @@ impl Store {
                             dir,
                             reader,
                             fields,
+                            cache: Default::default(),
                         });
                         if let (Some(c), Some(now)) = (cached.as_mut(), now) {
                             c.insert(name, (now, p.clone()));
@@ -247,32 +310,52 @@ impl Store {
     /// greatest values over the partition's segments (read from the column headers,
     /// no document touched). A partition that cannot is not searched at all.
     fn may_match(p: &Part, o: &SearchOpts) -> bool {
-        let conditions = translate::time_conditions(o.bounding, o.start_ms, o.stop_ms);
-        if conditions.is_empty() {
-            return true;
-        }
-        let searcher = p.reader.searcher();
-        for (name, lo, hi) in conditions {
-            let mut span: Option<(i64, i64)> = None;
-            for seg in searcher.segment_readers() {
-                if seg.num_docs() == 0 {
-                    continue;
-                }
+        for (name, lo, hi) in translate::time_conditions(o.bounding, o.start_ms, o.stop_ms) {
+            let (min, max) = match Self::span(p, name) {
+                Span::Known(min, max) => (min, max),
                 // A partition without the column as a fast column is searched.
-                let Ok(col) = seg.fast_fields().i64(name) else {
-                    return true;
-                };
-                let (a, b) = (col.min_value(), col.max_value());
-                span = Some(span.map_or((a, b), |(x, y)| (x.min(a), y.max(b))));
-            }
-            let Some((min, max)) = span else {
-                return false; // no documents
+                Span::Unknown => return true,
+                Span::Empty => return false,
             };
             if max < lo.unwrap_or(i64::MIN) || min > hi.unwrap_or(i64::MAX) {
                 return false;
             }
         }
         true
+    }
+
+    /// The least and greatest values of time column `name` over the partition's
+    /// segments (read from the column headers, no document touched).
+    fn span(p: &Part, name: &str) -> Span {
+        let searcher = p.reader.searcher();
+        let mut span = Span::Empty;
+        for seg in searcher.segment_readers() {
+            if seg.num_docs() == 0 {
+                continue;
+            }
+            let Ok(col) = seg.fast_fields().i64(name) else {
+                return Span::Unknown;
+            };
+            let (a, b) = (col.min_value(), col.max_value());
+            span = match span {
+                Span::Known(x, y) => Span::Known(x.min(a), y.max(b)),
+                _ => Span::Known(a, b),
+            };
+        }
+        span
+    }
+
+    /// The conditions of the window of `o` that the partition's sessions do not all
+    /// meet: none when the window holds the whole partition, so that answers kept
+    /// for a window that moves (the last hour) stay good for the partitions it holds.
+    fn window_key(p: &Part, o: &SearchOpts) -> Vec<(&'static str, Option<i64>, Option<i64>)> {
+        translate::time_conditions(o.bounding, o.start_ms, o.stop_ms)
+            .into_iter()
+            .filter(|(name, lo, hi)| match Self::span(p, name) {
+                Span::Known(min, max) => lo.is_some_and(|l| min < l) || hi.is_some_and(|h| max > h),
+                _ => true,
+            })
+            .collect()
     }
 
     /// The partitions a search with `o` reads, in order: those whose sessions' times
@@ -424,28 +507,87 @@ impl Store {
         if !parts.iter().all(|p| aggs::supported(&p.fields, req)) {
             return Ok(None);
         }
+        // Partitions side by side, one per core; each counts on its own, or takes
+        // what it answered before to the same question.
+        let query_key = format!("{q:?}");
+        let each = parallel_map(&parts, |p| -> Result<_, StoreError> {
+            let failed = |e: tantivy::TantivyError| StoreError::Index(p.dir.clone(), e.to_string());
+            let base = format!("{query_key}|{:?}", Self::window_key(p, o));
+            let key_m = format!("{base}|matched");
+            let keys_t: Vec<String> = req
+                .terms
+                .iter()
+                .map(|(n, _)| format!("{base}|terms|{n}"))
+                .collect();
+            let key_h = req
+                .histogram
+                .as_ref()
+                .map(|h| format!("{base}|histo|{}|{}|{:?}", h.field, h.interval_ms, h.sums));
+            let mut matched = match p.cache.get(&key_m) {
+                Some(aggs::Cached::Matched(n)) => Some(n),
+                _ => None,
+            };
+            let mut counts: Vec<Option<std::sync::Arc<aggs::Counts>>> = keys_t
+                .iter()
+                .map(|k| match p.cache.get(k) {
+                    Some(aggs::Cached::Counts(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            let mut buckets = key_h.as_ref().and_then(|k| match p.cache.get(k) {
+                Some(aggs::Cached::Buckets(b)) => Some(b),
+                _ => None,
+            });
+            let missing = matched.is_none()
+                || counts.iter().any(Option::is_none)
+                || (key_h.is_some() && buckets.is_none());
+            if missing {
+                let ints = ints::LazyInts::new(&p.dir);
+                let tq = Self::full_query(p, q, o, &ints);
+                let searcher = p.reader.searcher();
+                let marks = searcher.search(&tq, &aggs::MarkCollector).map_err(failed)?;
+                let n = marks.iter().map(|m| u64::from(m.count())).sum::<u64>();
+                p.cache.put(key_m, aggs::Cached::Matched(n));
+                matched = Some(n);
+                let part = aggs::Partition {
+                    fields: &p.fields,
+                    searcher: &searcher,
+                    marks: &marks,
+                    ints: &ints,
+                };
+                let mut rows = None;
+                for (((name, _), c), key) in req.terms.iter().zip(counts.iter_mut()).zip(&keys_t) {
+                    if c.is_none() {
+                        let mut fresh = aggs::Counts::default();
+                        part.count(name, &mut rows, &mut fresh).map_err(failed)?;
+                        let fresh = std::sync::Arc::new(fresh);
+                        p.cache
+                            .put(key.clone(), aggs::Cached::Counts(fresh.clone()));
+                        *c = Some(fresh);
+                    }
+                }
+                if let (Some(h), Some(key), None) = (&req.histogram, &key_h, &buckets) {
+                    let mut fresh = aggs::Buckets::new();
+                    part.histogram(h, &mut fresh).map_err(failed)?;
+                    let fresh = std::sync::Arc::new(fresh);
+                    p.cache
+                        .put(key.clone(), aggs::Cached::Buckets(fresh.clone()));
+                    buckets = Some(fresh);
+                }
+            }
+            Ok((matched.unwrap_or(0), counts, buckets))
+        });
         let mut matched = 0u64;
         let mut counts: Vec<aggs::Counts> = vec![Default::default(); req.terms.len()];
-        let mut histogram = std::collections::BTreeMap::new();
-        for p in parts {
-            let failed = |e: tantivy::TantivyError| StoreError::Index(p.dir.clone(), e.to_string());
-            let ints = ints::LazyInts::new(&p.dir);
-            let tq = Self::full_query(p, q, o, &ints);
-            let searcher = p.reader.searcher();
-            let marks = searcher.search(&tq, &aggs::MarkCollector).map_err(failed)?;
-            matched += marks.iter().map(|m| u64::from(m.count())).sum::<u64>();
-            let part = aggs::Partition {
-                fields: &p.fields,
-                searcher: &searcher,
-                marks: &marks,
-                ints: &ints,
-            };
-            let mut rows = None;
-            for ((name, _), c) in req.terms.iter().zip(counts.iter_mut()) {
-                part.count(name, &mut rows, c).map_err(failed)?;
+        let mut histogram = aggs::Buckets::new();
+        for r in each {
+            let (m, c, h) = r?;
+            matched += m;
+            for (a, b) in counts.iter_mut().zip(c.iter().flatten()) {
+                a.merge(b);
             }
-            if let Some(h) = &req.histogram {
-                part.histogram(h, &mut histogram).map_err(failed)?;
+            if let Some(h) = h {
+                aggs::merge_histogram(&mut histogram, &h);
             }
         }
         Ok(Some(aggs::AggAnswer {
