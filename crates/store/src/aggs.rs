@@ -307,6 +307,9 @@ pub(crate) enum Cached {
     Buckets(std::sync::Arc<Buckets>),
 }
 
+/// Kept answers, oldest first, each with its key and size, and their total size.
+type CacheList = (std::collections::VecDeque<(String, Cached, usize)>, usize);
+
 /// Bytes of answers a partition keeps.
 const CACHE_BYTES: usize = 32 << 20;
 
@@ -317,7 +320,7 @@ const CACHE_BYTES: usize = 32 << 20;
 /// request cache, it makes an analyst's next look at the same sessions cheap.
 #[derive(Debug, Default)]
 pub(crate) struct PartCache {
-    inner: std::sync::Mutex<(std::collections::VecDeque<(String, Cached, usize)>, usize)>,
+    inner: std::sync::Mutex<CacheList>,
 }
 
 impl PartCache {
@@ -592,7 +595,7 @@ where
         // Every document matches and holds one value at most: the column's values
         // are counted in their order, without finding each document's.
         let n = col.values.num_vals();
-        let mut buf = vec![zero; 1024];
+        let mut buf = [zero; 1024];
         let mut at = 0;
         while at < n {
             let k = (n - at).min(1024);
