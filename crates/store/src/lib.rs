@@ -113,6 +113,8 @@ struct Part {
 /// The store, opened for searching.
 pub struct Store {
     parts: Vec<std::sync::Arc<Part>>,
+    /// Partitions whose hits searches have read (for tests of early termination).
+    hits_read: std::sync::atomic::AtomicUsize,
 }
 
 /// The threads every search of this process shares: a partition's segments are
@@ -242,7 +244,10 @@ impl Store {
                 if let Some(c) = cached.as_mut() {
                     c.clear();
                 }
-                return Ok(Store { parts });
+                return Ok(Store {
+                    parts,
+                    hits_read: Default::default(),
+                });
             }
             Err(e) => return Err(StoreError::Io(root, e)),
         };
@@ -297,7 +302,10 @@ impl Store {
                 Err(e) => tracing::warn!("{}: cannot open ({e}); skipped", dir.display()),
             }
         }
-        Ok(Store { parts })
+        Ok(Store {
+            parts,
+            hits_read: Default::default(),
+        })
     }
 
     /// Partition names.
@@ -397,49 +405,58 @@ impl Store {
     /// partition's collector is sized by the documents it holds.
     pub fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), StoreError> {
         let (sort_field, desc) = (&o.sort.0, o.sort.1);
-        let mut total = 0u64;
-        let mut hits: Vec<Hit> = Vec::new();
         let want = o.limit.max(1);
+        let mut parts: Vec<(&Part, tantivy::schema::Field, Kind)> = Vec::new();
         for p in self.parts_for(o) {
-            let sort_kind = match p.fields.get(sort_field) {
-                Some((f, k @ (Kind::Int | Kind::FastInt))) => (f, k),
+            match p.fields.get(sort_field) {
+                Some((f, k @ (Kind::Int | Kind::FastInt))) => parts.push((p, f, k)),
                 Some(_) => return Err(StoreError::BadSort(sort_field.clone())),
                 None => continue,
-            };
-            let ints = ints::LazyInts::new(&p.dir);
-            let tq = Self::full_query(p, q, o, &ints);
-            let searcher = p.reader.searcher();
-            let failed = |e: tantivy::TantivyError| StoreError::Index(p.dir.clone(), e.to_string());
-            // tantivy's top-n collectors reserve room for twice their limit up front,
-            // in every segment: never more than the partition's documents, and for a
-            // large limit, than the documents that match (counted first, cheaply).
-            let docs = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
-            let mut limit = want.min(docs);
-            if limit > 10_000 {
-                limit = limit.min(searcher.search(&tq, &Count).map_err(failed)?);
-            }
-            let limit = limit.max(1);
-            let (n, found) = match sort_kind {
-                (_, Kind::FastInt) => {
-                    let order = if desc { Order::Desc } else { Order::Asc };
-                    let top =
-                        TopDocs::with_limit(limit).order_by_fast_field::<i64>(sort_field, order);
-                    searcher.search(&tq, &(Count, top)).map_err(failed)?
-                }
-                (f, _) => {
-                    let top = sort_by_row_values(ints.get().first_values(f), desc, limit);
-                    let (n, found) = searcher.search(&tq, &(Count, top)).map_err(failed)?;
-                    (n, found.into_iter().map(|(k, a)| (k.1, a)).collect())
-                }
-            };
-            total += n as u64;
-            for (v, addr) in found {
-                if let Some(h) = Self::hit(p, &searcher, addr, v) {
-                    hits.push(h);
-                }
             }
         }
-        hits.sort_by(|a, b| {
+        // Every partition's matches are counted (side by side, or kept from an
+        // earlier search of the same sessions).
+        let query_key = format!("{q:?}");
+        let counts = parallel_map(&parts, |(p, _, _)| -> Result<u64, StoreError> {
+            let key = format!("{query_key}|{:?}|matched", Self::window_key(p, o));
+            if let Some(aggs::Cached::Matched(n)) = p.cache.get(&key) {
+                return Ok(n);
+            }
+            let ints = ints::LazyInts::new(&p.dir);
+            let tq = Self::full_query(p, q, o, &ints);
+            let n = p
+                .reader
+                .searcher()
+                .search(&tq, &Count)
+                .map_err(|e| StoreError::Index(p.dir.clone(), e.to_string()))?;
+            p.cache.put(key, aggs::Cached::Matched(n as u64));
+            Ok(n as u64)
+        });
+        let counts: Vec<u64> = counts.into_iter().collect::<Result<_, _>>()?;
+        let total = counts.iter().sum::<u64>();
+        // Then the hits, from the partitions whose sort values come first (by a time
+        // column's least or greatest value); once `want` hits are found, a partition
+        // whose values cannot come before the last of them is not read (early
+        // termination). Partitions sorted by other fields are all read.
+        let spans: Vec<Span> = parts
+            .iter()
+            .map(|(p, _, k)| match k {
+                Kind::FastInt => Self::span(p, sort_field),
+                _ => Span::Unknown,
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..parts.len()).filter(|&i| counts[i] > 0).collect();
+        order.sort_by_key(|&i| match spans[i] {
+            Span::Known(min, max) => {
+                if desc {
+                    -i128::from(max)
+                } else {
+                    i128::from(min)
+                }
+            }
+            _ => i128::MIN,
+        });
+        let rank = |a: &Hit, b: &Hit| {
             let c = a
                 .sort_value
                 .cmp(&b.sort_value)
@@ -449,8 +466,54 @@ impl Store {
             } else {
                 c
             }
-        });
-        hits.truncate(want);
+        };
+        let mut hits: Vec<Hit> = Vec::new();
+        for i in order {
+            let (p, f, kind) = parts[i];
+            if hits.len() >= want {
+                let last = hits[want - 1].sort_value;
+                let beaten = match spans[i] {
+                    Span::Known(_, max) if desc => max < last,
+                    Span::Known(min, _) => min > last,
+                    _ => false,
+                };
+                if beaten {
+                    // The partitions after it come later still.
+                    break;
+                }
+            }
+            self.hits_read
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let ints = ints::LazyInts::new(&p.dir);
+            let tq = Self::full_query(p, q, o, &ints);
+            let searcher = p.reader.searcher();
+            let failed = |e: tantivy::TantivyError| StoreError::Index(p.dir.clone(), e.to_string());
+            // tantivy's top-n collectors reserve room for twice their limit up front,
+            // in every segment: never more than the partition's matches.
+            let limit = want
+                .min(usize::try_from(counts[i]).unwrap_or(usize::MAX))
+                .max(1);
+            let found: Vec<(i64, DocAddress)> = match kind {
+                Kind::FastInt => {
+                    let order = if desc { Order::Desc } else { Order::Asc };
+                    let top =
+                        TopDocs::with_limit(limit).order_by_fast_field::<i64>(sort_field, order);
+                    searcher.search(&tq, &top).map_err(failed)?
+                }
+                _ => {
+                    let top = sort_by_row_values(ints.get().first_values(f), desc, limit);
+                    let found = searcher.search(&tq, &top).map_err(failed)?;
+                    found.into_iter().map(|(k, a)| (k.1, a)).collect()
+                }
+            };
+            for (v, addr) in found {
+                if let Some(h) = Self::hit(p, &searcher, addr, v) {
+                    hits.push(h);
+                }
+            }
+            hits.sort_by(rank);
+            hits.truncate(want);
+        }
         Ok((total, hits))
     }
 
@@ -780,6 +843,51 @@ mod tests {
             3,
             "the deleted partition let go"
         );
+    }
+
+    #[test]
+    fn sorted_searches_read_only_the_partitions_that_can_hold_the_first_hits() {
+        let dir = tempfile::tempdir().unwrap();
+        four_days(dir.path(), 20);
+        let store = Store::open(dir.path()).unwrap();
+        let all_q = Query::And(Vec::new());
+        let mut every: Vec<(i64, String)> = Vec::new();
+        store
+            .scan(&all_q, &SearchOpts::default(), &mut |h| {
+                let d: serde_json::Value = serde_json::from_str(&h.source).unwrap();
+                every.push((d["lastPacket"].as_i64().unwrap(), h.id));
+                true
+            })
+            .unwrap();
+        every.sort();
+        // (descending, limit, partitions whose hits are read)
+        for (desc, limit, read) in [
+            (true, 5, 1),
+            (false, 5, 1),
+            (true, 20, 1),
+            (true, 21, 2),
+            (false, 45, 3),
+            (true, 80, 4),
+            (true, 1000, 4),
+        ] {
+            let o = SearchOpts {
+                limit,
+                sort: ("lastPacket".into(), desc),
+                ..SearchOpts::default()
+            };
+            let before = store.hits_read.load(std::sync::atomic::Ordering::Relaxed);
+            let (total, hits) = store.search(&all_q, &o).unwrap();
+            let after = store.hits_read.load(std::sync::atomic::Ordering::Relaxed);
+            assert_eq!(total, 80, "the total counts every partition");
+            let mut want: Vec<(i64, String)> = every.clone();
+            if desc {
+                want.sort_by(|a, b| b.cmp(a));
+            }
+            want.truncate(limit);
+            let got: Vec<(i64, String)> = hits.into_iter().map(|h| (h.sort_value, h.id)).collect();
+            assert_eq!(got, want, "desc {desc}, limit {limit}");
+            assert_eq!(after - before, read, "desc {desc}, limit {limit}");
+        }
     }
 
     #[test]
