@@ -448,10 +448,7 @@ impl Partition<'_> {
             }
             Kind::Ip => {
                 for m in self.marks.iter().filter(|m| m.count > 0) {
-                    let Ok(col) = self.segment(m).fast_fields().ip_addr(name) else {
-                        continue;
-                    };
-                    out.merge_ips(count_column(m, &col, Ipv6Addr::UNSPECIFIED));
+                    out.merge_ips(count_ips(self.segment(m), name, m)?);
                 }
             }
             Kind::FastInt => {
@@ -622,6 +619,42 @@ where
         }
     }
     local
+}
+
+/// The number of marked documents holding each address of column `name`. The
+/// column's compact codes are counted (an address is a code's offset in one of
+/// the column's ranges of addresses), and only the distinct codes turned into
+/// addresses.
+fn count_ips(
+    seg: &SegmentReader,
+    name: &str,
+    m: &Marks,
+) -> tantivy::Result<FxHashMap<Ipv6Addr, u64>> {
+    use tantivy::columnar::column_values::CompactSpaceU64Accessor;
+    use tantivy::columnar::ColumnType;
+    let Some(handle) = seg
+        .fast_fields()
+        .dynamic_column_handle(name, ColumnType::IpAddr)?
+    else {
+        return Ok(FxHashMap::default());
+    };
+    let Some(codes) = handle.open_u64_lenient()? else {
+        return Ok(FxHashMap::default());
+    };
+    let by_code = count_column(m, &codes, 0u64);
+    let Ok(space) = codes
+        .values
+        .clone()
+        .downcast_arc::<CompactSpaceU64Accessor>()
+    else {
+        // Not the compact layout this was written for: the addresses themselves.
+        let col = seg.fast_fields().ip_addr(name)?;
+        return Ok(count_column(m, &col, Ipv6Addr::UNSPECIFIED));
+    };
+    Ok(by_code
+        .into_iter()
+        .map(|(c, n)| (Ipv6Addr::from(space.compact_to_u128(c as u32)), n))
+        .collect())
 }
 
 /// Counts the distinct values of integer `field` of each row of `rows` (None: all).
