@@ -13,6 +13,7 @@ pub mod column;
 pub mod doc;
 pub mod fielddefs;
 pub mod ints;
+pub mod merge;
 pub mod retention;
 pub mod schema;
 pub mod translate;

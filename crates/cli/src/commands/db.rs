@@ -31,6 +31,21 @@ pub enum DbCmd {
     /// Delete all session data on the cluster, keeping users, saved queries,
     /// parliament and configs (as Arkime's `db.pl URL wipe`).
     Wipe(WipeArgs),
+    /// Merge each embedded store partition's segments into one, at the lowest CPU
+    /// priority (as Arkime's `db.pl URL optimize`): searches and aggregations of a
+    /// merged partition read one term dictionary and column per field. Partitions a
+    /// running capture is writing are left alone.
+    Optimize(OptimizeArgs),
+}
+
+/// Options of `trawl db optimize`.
+#[derive(Args, Debug)]
+pub struct OptimizeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Only these partitions (names as `trawl db info` shows them); default all.
+    #[arg(long, value_delimiter = ',')]
+    pub partition: Vec<String>,
 }
 
 /// Where `trawl db` works.
@@ -92,6 +107,50 @@ pub struct WipeArgs {
     /// Do not ask (needed when stdin is not a terminal).
     #[arg(long)]
     pub force: bool,
+}
+
+/// `trawl db optimize` on the embedded store under `data_dir`.
+fn optimize(data_dir: &std::path::Path, only: &[String]) -> Result<ExitCode> {
+    use trawl_store::merge::{lowest_priority, merge_partition, Merged};
+    let root = trawl_store::sessions_dir(data_dir);
+    let store = Store::open(data_dir)?;
+    let names: Vec<String> = store
+        .partition_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    drop(store);
+    for n in only {
+        if !names.contains(n) {
+            bail!("no partition {n} in {}", root.display());
+        }
+    }
+    lowest_priority();
+    let (mut merged, mut busy) = (0u64, 0u64);
+    for name in names.iter().filter(|n| only.is_empty() || only.contains(n)) {
+        let t0 = std::time::Instant::now();
+        let dir = trawl_store::partition_dir(&root, name)
+            .ok_or_else(|| anyhow::anyhow!("bad partition name {name}"))?;
+        match merge_partition(&dir)? {
+            Merged::Done(n) => {
+                merged += 1;
+                println!(
+                    "{name}: {n} segments merged into one ({:.1} s)",
+                    t0.elapsed().as_secs_f64()
+                );
+            }
+            Merged::Single => println!("{name}: one segment already"),
+            Merged::Busy => {
+                busy += 1;
+                println!("{name}: being written by a capture; left alone");
+            }
+        }
+    }
+    println!(
+        "{} merged, {busy} being written",
+        super::count(merged, "partition", "partitions")
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A cluster to work on: its client, URL(s) and prefix.
@@ -203,6 +262,10 @@ pub fn run(cmd: DbCmd) -> Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
             }
+        }
+        DbCmd::Optimize(a) => {
+            let (_, st) = a.store.load()?;
+            optimize(&st.data_dir, &a.partition)
         }
         DbCmd::Wipe(a) => {
             let (cfg, st) = a.target.store.load()?;
