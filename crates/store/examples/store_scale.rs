@@ -514,20 +514,6 @@ fn status_kb(key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn dir_bytes(p: &Path) -> u64 {
-    std::fs::read_dir(p)
-        .map(|rd| {
-            rd.filter_map(Result::ok)
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for e in std::fs::read_dir(from)? {
@@ -684,7 +670,7 @@ fn main() {
     let total_s = t_all.elapsed().as_secs_f64();
     let cpu = cpu_of("/proc/self/stat") - c_all - gen_cpu;
     let peak = status_kb("VmHWM:");
-    let bytes = dir_bytes(&sessions);
+    let bytes = trawl_store::dir_bytes(&sessions);
     let st = &output.stats;
     let failed = st.failed.load(Ordering::Relaxed);
     let parts = std::fs::read_dir(&sessions)

@@ -208,7 +208,8 @@ pub struct PartitionInfo {
     pub span: Option<(i64, i64)>,
 }
 
-fn dir_bytes(p: &Path) -> u64 {
+/// The bytes of the files under `p`, subdirectories included.
+pub fn dir_bytes(p: &Path) -> u64 {
     std::fs::read_dir(p)
         .map(|rd| {
             rd.filter_map(Result::ok)

@@ -21,24 +21,32 @@ use trawl_viewer::source::{Embedded, SessionSource, SourceError};
 use trawl_viewer::{router, Viewer};
 use trawl_writer::FileInfo;
 
-/// The embedded store, counting the aggregations it answered on its own structures.
-struct Counting(Embedded, Arc<AtomicUsize>);
+/// The embedded store, with its own aggregations (counting those it answered) or
+/// without them (every aggregation then reads the documents).
+struct Wrapped {
+    store: Embedded,
+    columns: bool,
+    answered: Arc<AtomicUsize>,
+}
 
-impl SessionSource for Counting {
+impl SessionSource for Wrapped {
     fn aggregate(
         &self,
         q: &Query,
         o: &SearchOpts,
         req: &AggRequest,
     ) -> Result<Option<AggAnswer>, SourceError> {
-        let a = self.0.aggregate(q, o, req)?;
+        if !self.columns {
+            return Ok(None);
+        }
+        let a = self.store.aggregate(q, o, req)?;
         if a.is_some() {
-            self.1.fetch_add(1, Ordering::Relaxed);
+            self.answered.fetch_add(1, Ordering::Relaxed);
         }
         Ok(a)
     }
     fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), SourceError> {
-        self.0.search(q, o)
+        self.store.search(q, o)
     }
     fn scan(
         &self,
@@ -46,85 +54,37 @@ impl SessionSource for Counting {
         o: &SearchOpts,
         f: &mut dyn FnMut(Hit) -> bool,
     ) -> Result<u64, SourceError> {
-        self.0.scan(q, o, f)
+        self.store.scan(q, o, f)
     }
     fn count_all(&self) -> Result<u64, SourceError> {
-        self.0.count_all()
+        self.store.count_all()
     }
     fn get(&self, id: &str) -> Result<Option<Hit>, SourceError> {
-        self.0.get(id)
+        self.store.get(id)
     }
     fn file(&self, node: &str, num: u32) -> Option<FileInfo> {
-        self.0.file(node, num)
+        self.store.file(node, num)
     }
     fn reads_node(&self, node: &str) -> bool {
-        self.0.reads_node(node)
+        self.store.reads_node(node)
     }
     fn files_named(&self, m: &Match) -> Result<Vec<(String, u32)>, SourceError> {
-        self.0.files_named(m)
+        self.store.files_named(m)
     }
     fn field_docs(&self) -> Vec<Value> {
-        self.0.field_docs()
+        self.store.field_docs()
     }
     fn partitions(&self) -> Result<Vec<Value>, SourceError> {
-        self.0.partitions()
+        self.store.partitions()
     }
     fn node_stats(&self) -> Vec<Value> {
-        self.0.node_stats()
+        self.store.node_stats()
     }
     fn dstats(&self, node: &str, i: u64, a: Option<i64>, b: Option<i64>) -> Vec<Value> {
-        self.0.dstats(node, i, a, b)
+        self.store.dstats(node, i, a, b)
     }
     fn describe(&self) -> String {
-        self.0.describe()
-    }
-}
-
-/// The embedded store without its own aggregations: every aggregation reads the
-/// documents.
-struct DocumentsOnly(Embedded);
-
-impl SessionSource for DocumentsOnly {
-    fn search(&self, q: &Query, o: &SearchOpts) -> Result<(u64, Vec<Hit>), SourceError> {
-        self.0.search(q, o)
-    }
-    fn scan(
-        &self,
-        q: &Query,
-        o: &SearchOpts,
-        f: &mut dyn FnMut(Hit) -> bool,
-    ) -> Result<u64, SourceError> {
-        self.0.scan(q, o, f)
-    }
-    fn count_all(&self) -> Result<u64, SourceError> {
-        self.0.count_all()
-    }
-    fn get(&self, id: &str) -> Result<Option<Hit>, SourceError> {
-        self.0.get(id)
-    }
-    fn file(&self, node: &str, num: u32) -> Option<FileInfo> {
-        self.0.file(node, num)
-    }
-    fn reads_node(&self, node: &str) -> bool {
-        self.0.reads_node(node)
-    }
-    fn files_named(&self, m: &Match) -> Result<Vec<(String, u32)>, SourceError> {
-        self.0.files_named(m)
-    }
-    fn field_docs(&self) -> Vec<Value> {
-        self.0.field_docs()
-    }
-    fn partitions(&self) -> Result<Vec<Value>, SourceError> {
-        self.0.partitions()
-    }
-    fn node_stats(&self) -> Vec<Value> {
-        self.0.node_stats()
-    }
-    fn dstats(&self, node: &str, i: u64, a: Option<i64>, b: Option<i64>) -> Vec<Value> {
-        self.0.dstats(node, i, a, b)
-    }
-    fn describe(&self) -> String {
-        self.0.describe()
+        self.store.describe()
     }
 }
 
@@ -261,12 +221,20 @@ fn registry() -> trawl_fields::FieldRegistry {
 fn apps(f: &Fixture) -> (Router, Arc<AtomicUsize>, Router) {
     let answered = Arc::new(AtomicUsize::new(0));
     let columns = Viewer::new(
-        Arc::new(Counting(Embedded::new(f.dir.path()), answered.clone())),
+        Arc::new(Wrapped {
+            store: Embedded::new(f.dir.path()),
+            columns: true,
+            answered: answered.clone(),
+        }),
         registry(),
         1_000_000,
     );
     let documents = Viewer::new(
-        Arc::new(DocumentsOnly(Embedded::new(f.dir.path()))),
+        Arc::new(Wrapped {
+            store: Embedded::new(f.dir.path()),
+            columns: false,
+            answered: Arc::default(),
+        }),
         registry(),
         1_000_000,
     );
