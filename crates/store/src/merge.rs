@@ -125,14 +125,14 @@ mod tests {
         for i in 1..3 {
             more(&out, i);
         }
-        // Wait until the writer has the partition open.
+        // Wait until the writer has added them: it holds the partition open.
         let part = sessions_dir(dir.path()).join("sessions3-261103");
         let t0 = std::time::Instant::now();
-        let mut got = merge_partition(&part).unwrap();
-        while got != Merged::Busy && t0.elapsed() < std::time::Duration::from_secs(10) {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            got = merge_partition(&part).unwrap();
+        while out.stats.indexed.load(std::sync::atomic::Ordering::Relaxed) < 2 {
+            assert!(t0.elapsed() < std::time::Duration::from_secs(10));
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
+        let got = merge_partition(&part).unwrap();
         assert_eq!(got, Merged::Busy);
         out.finish();
         assert!(matches!(merge_partition(&part).unwrap(), Merged::Done(_)));
