@@ -47,8 +47,23 @@ const WRITER_BYTES: usize = 64 << 20;
 /// How long a partition that failed stays down before it is opened again.
 pub const RETRY_DOWN: Duration = Duration::from_secs(5);
 /// A partition no document went to for this long is committed and closed: its
-/// writer's memory is freed, and retention may delete it.
+/// writer's memory is freed, its segments are merged into one in the background, and
+/// retention may delete it.
 const IDLE_CLOSE: Duration = Duration::from_secs(120);
+/// Partitions open for writing at once. Each holds a writer of [`WRITER_BYTES`], so
+/// this bounds the memory of indexing: reading a week of pcap into hourly partitions
+/// would otherwise open 168 of them. Opening one more closes the least recently used.
+const MAX_OPEN: usize = 6;
+/// Merging threads of each partition's writer: one merge at a time per partition.
+const MERGE_THREADS: usize = 1;
+/// Closed partitions whose merge into one segment may wait at once; one more drops the
+/// oldest waiting one unmerged (`trawl db optimize` merges it later).
+const MAX_CLOSING: usize = 4;
+/// How long a closed partition's merge may take before it is left (its writer dropped,
+/// the merge abandoned; the partition keeps the segments it had).
+const MERGE_GIVE_UP: Duration = Duration::from_secs(30 * 60);
+/// How often the writer looks at idle partitions and at merges of closed ones.
+const HOUSEKEEP_EVERY: Duration = Duration::from_secs(1);
 /// How often retention runs while documents arrive (and once at the end).
 const RETENTION_EVERY: Duration = Duration::from_secs(60);
 
@@ -73,6 +88,34 @@ pub struct WriterStats {
     pub expired_partitions: AtomicU64,
     /// Documents in them.
     pub expired_docs: AtomicU64,
+    /// Partitions open for writing now.
+    pub open_partitions: AtomicU64,
+    /// The most partitions open for writing at once.
+    pub most_open: AtomicU64,
+    /// Partitions closed (idle, or to open another) and merged into one segment in the
+    /// background.
+    pub merged_on_close: AtomicU64,
+    /// Closed partitions left with their segments unmerged (too many waiting, a merge
+    /// that failed or took too long, or the end of the capture).
+    pub left_unmerged: AtomicU64,
+}
+
+/// Limits of the store writer; [`Default`] is what a capture runs with.
+#[derive(Clone, Copy, Debug)]
+pub struct WriterLimits {
+    /// Partitions open for writing at once.
+    pub max_open: usize,
+    /// A partition no document went to for this long is closed.
+    pub idle_close: Duration,
+}
+
+impl Default for WriterLimits {
+    fn default() -> Self {
+        WriterLimits {
+            max_open: MAX_OPEN,
+            idle_close: IDLE_CLOSE,
+        }
+    }
 }
 
 /// A document on its way to the indexing thread, already turned into a tantivy
@@ -107,6 +150,16 @@ impl StoreOutput {
         fields: Vec<(String, Kind)>,
         retention: Retention,
     ) -> Result<StoreOutput, StoreError> {
+        StoreOutput::start_limited(data_dir, fields, retention, WriterLimits::default())
+    }
+
+    /// [`StoreOutput::start_with`], within `limits`.
+    pub fn start_limited(
+        data_dir: &Path,
+        fields: Vec<(String, Kind)>,
+        retention: Retention,
+        limits: WriterLimits,
+    ) -> Result<StoreOutput, StoreError> {
         let root = crate::sessions_dir(data_dir);
         let data_dir = data_dir.to_path_buf();
         std::fs::create_dir_all(&root).map_err(|e| StoreError::Io(root.clone(), e))?;
@@ -126,6 +179,10 @@ impl StoreOutput {
                     &Keep {
                         data_dir,
                         retention,
+                        limits: WriterLimits {
+                            max_open: limits.max_open.max(1),
+                            ..limits
+                        },
                     },
                 )
             })
@@ -269,8 +326,17 @@ fn open_partition(
     let f =
         Fields::new(index.schema()).ok_or_else(|| StoreError::BadPartition(name.to_string()))?;
     let writer = index
-        .writer_with_num_threads::<SessionDoc>(INDEX_THREADS, WRITER_BYTES)
+        .writer_with_options::<SessionDoc>(
+            tantivy::indexer::IndexWriterOptions::builder()
+                .num_worker_threads(INDEX_THREADS)
+                .memory_budget_per_thread(WRITER_BYTES / INDEX_THREADS)
+                .num_merge_threads(MERGE_THREADS)
+                .build(),
+        )
         .map_err(|e| StoreError::Index(dir.clone(), e.to_string()))?;
+    // Merges run in the background at the lowest priority: they never take CPU from
+    // the capture.
+    crate::merge::lower_merge_threads();
     let current_schema = f.schema == schema::build(fields);
     let ints = match f.row {
         Some(_) => {
@@ -408,26 +474,166 @@ fn say_failed(root: &Path, name: &str, err: &str, stats: &WriterStats) {
     }
 }
 
-/// Where the store is and what it keeps.
+/// Where the store is, what it keeps, and the writer's limits.
 struct Keep {
     data_dir: PathBuf,
     retention: Retention,
+    limits: WriterLimits,
 }
 
-/// Runs retention, sparing the partitions `parts` has open; says what went.
-fn apply_retention(keep: &Keep, parts: &FxHashMap<String, Partition>, stats: &WriterStats) {
+/// The partitions the writer holds: those open for writing, and those closed whose
+/// merge into one segment runs or waits (their writers still hold the partitions'
+/// locks, so a late document for one simply takes it back).
+#[derive(Default)]
+struct Held {
+    parts: FxHashMap<String, Partition>,
+    closing: std::collections::VecDeque<Closing>,
+    /// Partitions that failed, until they are tried again.
+    down: FxHashMap<String, Down>,
+}
+
+/// A closed partition on its way to one segment.
+struct Closing {
+    name: String,
+    part: Partition,
+    /// The merge of all its segments, once started.
+    merge: Option<tantivy::FutureResult<Option<tantivy::index::SegmentMeta>>>,
+    since: Instant,
+    /// When to ask for the merge (again).
+    next_try: Instant,
+}
+
+/// How long a closed partition waits before its merge is asked again, when its
+/// writer's own merges were still under way.
+const MERGE_RETRY: Duration = Duration::from_secs(5);
+
+impl Held {
+    fn holds(&self, name: &str) -> bool {
+        self.parts.contains_key(name) || self.closing.iter().any(|c| c.name == name)
+    }
+
+    fn note_open(&self, stats: &WriterStats) {
+        let n = self.parts.len() as u64;
+        stats.open_partitions.store(n, Ordering::Relaxed);
+        stats.most_open.fetch_max(n, Ordering::Relaxed);
+    }
+
+    /// Takes partition `name` back for writing if it is closing.
+    fn reopen(&mut self, name: &str) -> bool {
+        let Some(i) = self.closing.iter().position(|c| c.name == name) else {
+            return false;
+        };
+        if let Some(mut c) = self.closing.remove(i) {
+            // A merge under way goes on; the writer's own merging resumes.
+            c.part
+                .writer
+                .set_merge_policy(Box::new(tantivy::merge_policy::LogMergePolicy::default()));
+            c.part.used = Instant::now();
+            self.parts.insert(c.name, c.part);
+        }
+        true
+    }
+
+    /// Commits partition `name` and moves it to the closing ones, to be merged.
+    fn close(&mut self, name: &str, stats: &WriterStats) -> Result<(), String> {
+        let Some(mut p) = self.parts.remove(name) else {
+            return Ok(());
+        };
+        commit(name, &mut p, stats)?;
+        // No new merge of the writer's own choosing: the one merge of everything
+        // starts once those under way end.
+        p.writer
+            .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+        self.closing.push_back(Closing {
+            name: name.to_string(),
+            part: p,
+            merge: None,
+            since: Instant::now(),
+            next_try: Instant::now(),
+        });
+        while self.closing.len() > MAX_CLOSING {
+            // The oldest one not merging yet is dropped as it is.
+            let i = self
+                .closing
+                .iter()
+                .position(|c| c.merge.is_none())
+                .unwrap_or(0);
+            if self.closing.remove(i).is_some() {
+                stats.left_unmerged.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    /// Advances the merges of closed partitions, one at a time: starts the first once
+    /// its writer's own merges have ended, and drops each writer when its partition is
+    /// one segment.
+    fn tick_closing(&mut self, stats: &WriterStats) {
+        let Some(c) = self.closing.front_mut() else {
+            return;
+        };
+        let give_up = c.since.elapsed() >= MERGE_GIVE_UP;
+        let done = match c.merge.as_mut() {
+            None if Instant::now() < c.next_try && !give_up => None,
+            None => {
+                let ids = c
+                    .part
+                    .writer
+                    .index()
+                    .searchable_segment_ids()
+                    .unwrap_or_default();
+                if ids.len() <= 1 {
+                    Some(false)
+                } else if give_up {
+                    Some(true)
+                } else {
+                    // Refused at once while one of its own merges still runs: asked
+                    // again at the next look.
+                    c.merge = Some(c.part.writer.merge(&ids));
+                    None
+                }
+            }
+            Some(m) => {
+                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                match std::future::Future::poll(std::pin::Pin::new(m), &mut cx) {
+                    std::task::Poll::Pending if give_up => Some(true),
+                    std::task::Poll::Pending => None,
+                    std::task::Poll::Ready(Ok(_)) => {
+                        stats.merged_on_close.fetch_add(1, Ordering::Relaxed);
+                        Some(false)
+                    }
+                    std::task::Poll::Ready(Err(e)) if give_up => {
+                        tracing::warn!("store: merging {} gave up: {e}", c.name);
+                        Some(true)
+                    }
+                    std::task::Poll::Ready(Err(_)) => {
+                        c.merge = None;
+                        c.next_try = Instant::now() + MERGE_RETRY;
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(unmerged) = done {
+            if unmerged {
+                stats.left_unmerged.fetch_add(1, Ordering::Relaxed);
+            }
+            // Its writer (and lock) goes; an abandoned merge's files are cleared by
+            // the partition's next writer.
+            self.closing.pop_front();
+        }
+    }
+}
+
+/// Runs retention, sparing the partitions `held` has; says what went.
+fn apply_retention(keep: &Keep, held: &Held, stats: &WriterStats) {
     if keep.retention.is_off() {
         return;
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    match retention::enforce(
-        &keep.data_dir,
-        &keep.retention,
-        &|n| parts.contains_key(n),
-        now,
-    ) {
+    match retention::enforce(&keep.data_dir, &keep.retention, &|n| held.holds(n), now) {
         Ok(gone) => {
             for g in gone {
                 tracing::info!(
@@ -449,25 +655,20 @@ fn apply_retention(keep: &Keep, parts: &FxHashMap<String, Partition>, stats: &Wr
     }
 }
 
-/// Commits and closes the partitions no document went to for [`IDLE_CLOSE`].
-fn close_idle(parts: &mut FxHashMap<String, Partition>, stats: &WriterStats) {
-    let idle: Vec<String> = parts
+/// Closes the partitions no document went to for `idle`.
+fn close_idle(held: &mut Held, idle: Duration, stats: &WriterStats) {
+    let names: Vec<String> = held
+        .parts
         .iter()
-        .filter(|(_, p)| p.used.elapsed() >= IDLE_CLOSE)
+        .filter(|(_, p)| p.used.elapsed() >= idle)
         .map(|(n, _)| n.clone())
         .collect();
-    for n in idle {
-        let Some(mut p) = parts.remove(&n) else {
-            continue;
-        };
-        if let Err(e) = commit(&n, &mut p, stats) {
+    for n in names {
+        if let Err(e) = held.close(&n, stats) {
             tracing::error!("store: {e}");
-            continue;
-        }
-        if let Err(e) = p.writer.wait_merging_threads() {
-            tracing::warn!("store: merging {n}: {e}");
         }
     }
+    held.note_open(stats);
 }
 
 fn run(
@@ -477,15 +678,15 @@ fn run(
     stats: &WriterStats,
     keep: &Keep,
 ) {
-    let mut parts: FxHashMap<String, Partition> = FxHashMap::default();
-    let mut down: FxHashMap<String, Down> = FxHashMap::default();
+    let mut held = Held::default();
     let mut last_commit = Instant::now();
     let mut last_retention = Instant::now();
+    let mut last_housekeep = Instant::now();
     // Operations gathered per partition, handed to tantivy a batch at a time.
     let mut batches: FxHashMap<String, Vec<UserOperation<SessionDoc>>> = FxHashMap::default();
     let mut open = true;
     while open {
-        let first = match rx.recv_timeout(COMMIT_EVERY) {
+        let first = match rx.recv_timeout(HOUSEKEEP_EVERY) {
             Ok(d) => Some(d),
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
@@ -495,7 +696,7 @@ fn run(
         let mut lingered = false;
         while let Some(q) = next.take() {
             taken += 1;
-            queue_doc(root, fields, q, &mut parts, &mut down, &mut batches, stats);
+            queue_doc(root, fields, q, &mut held, &mut batches, stats, keep);
             if taken < BATCH {
                 match rx.try_recv() {
                     Ok(d) => next = Some(d),
@@ -517,33 +718,16 @@ fn run(
             if ops.is_empty() {
                 continue;
             }
-            let Some(p) = parts.get_mut(name) else {
+            let Some(p) = held.parts.get_mut(name) else {
                 ops.clear();
                 continue;
             };
-            let adds = ops
-                .iter()
-                .filter(|o| matches!(o, UserOperation::Add(_)))
-                .count() as u64;
-            match p.writer.run(std::mem::take(ops)) {
-                Ok(_) => {
-                    p.pending += adds;
-                    stats.indexed.fetch_add(adds, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    stats.failed.fetch_add(adds, Ordering::Relaxed);
-                    failed.push((name.clone(), format!("indexing into {name} failed: {e}")));
-                    continue;
-                }
-            }
-            if p.pending >= COMMIT_DOCS {
-                if let Err(e) = commit(name, p, stats) {
-                    failed.push((name.clone(), e));
-                }
+            if let Err(e) = hand_over(name, p, ops, stats) {
+                failed.push((name.clone(), e));
             }
         }
         if last_commit.elapsed() >= COMMIT_EVERY {
-            for (n, p) in parts.iter_mut() {
+            for (n, p) in held.parts.iter_mut() {
                 if let Err(e) = commit(n, p, stats) {
                     failed.push((n.clone(), e));
                 }
@@ -551,15 +735,40 @@ fn run(
             last_commit = Instant::now();
         }
         for (name, e) in failed {
-            take_down(root, &name, &e, &mut parts, &mut down, stats);
+            take_down(root, &name, &e, &mut held.parts, &mut held.down, stats);
+        }
+        if last_housekeep.elapsed() >= HOUSEKEEP_EVERY {
+            close_idle(&mut held, keep.limits.idle_close, stats);
+            held.tick_closing(stats);
+            last_housekeep = Instant::now();
         }
         if last_retention.elapsed() >= RETENTION_EVERY {
-            close_idle(&mut parts, stats);
-            apply_retention(keep, &parts, stats);
+            apply_retention(keep, &held, stats);
             last_retention = Instant::now();
         }
     }
-    for (n, mut p) in parts {
+    // A merge of a closed partition under way ends first; those not started are left
+    // for `trawl db optimize`.
+    for c in std::mem::take(&mut held.closing) {
+        let merged = match c.merge {
+            Some(m) => m.wait().is_ok(),
+            None => c
+                .part
+                .writer
+                .index()
+                .searchable_segment_ids()
+                .is_ok_and(|s| s.len() <= 1),
+        };
+        if merged {
+            stats.merged_on_close.fetch_add(1, Ordering::Relaxed);
+        } else {
+            stats.left_unmerged.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Err(e) = c.part.writer.wait_merging_threads() {
+            tracing::warn!("store: merging {}: {e}", c.name);
+        }
+    }
+    for (n, mut p) in std::mem::take(&mut held.parts) {
         if let Err(e) = commit(&n, &mut p, stats) {
             say_failed(root, &n, &e, stats);
             continue;
@@ -568,7 +777,54 @@ fn run(
             tracing::warn!("store: merging {n}: {e}");
         }
     }
-    apply_retention(keep, &FxHashMap::default(), stats);
+    held.note_open(stats);
+    apply_retention(keep, &held, stats);
+}
+
+/// Hands the operations gathered for partition `name` to its writer, and commits when
+/// enough are pending. An error means the partition must go down.
+fn hand_over(
+    name: &str,
+    p: &mut Partition,
+    ops: &mut Vec<UserOperation<SessionDoc>>,
+    stats: &WriterStats,
+) -> Result<(), String> {
+    let adds = ops
+        .iter()
+        .filter(|o| matches!(o, UserOperation::Add(_)))
+        .count() as u64;
+    match p.writer.run(std::mem::take(ops)) {
+        Ok(_) => {
+            p.pending += adds;
+            stats.indexed.fetch_add(adds, Ordering::Relaxed);
+        }
+        Err(e) => {
+            stats.failed.fetch_add(adds, Ordering::Relaxed);
+            return Err(format!("indexing into {name} failed: {e}"));
+        }
+    }
+    if p.pending >= COMMIT_DOCS {
+        commit(name, p, stats)?;
+    }
+    Ok(())
+}
+
+/// Closes partition `name` to make room for another: its gathered operations are
+/// handed over and committed first.
+fn close_for_room(
+    root: &Path,
+    name: &str,
+    held: &mut Held,
+    batches: &mut FxHashMap<String, Vec<UserOperation<SessionDoc>>>,
+    stats: &WriterStats,
+) {
+    let handed = match (held.parts.get_mut(name), batches.get_mut(name)) {
+        (Some(p), Some(ops)) if !ops.is_empty() => hand_over(name, p, ops, stats),
+        _ => Ok(()),
+    };
+    if let Err(e) = handed.and_then(|()| held.close(name, stats)) {
+        take_down(root, name, &e, &mut held.parts, &mut held.down, stats);
+    }
 }
 
 /// Adds one queued document to its partition's batch, opening the partition first.
@@ -576,13 +832,13 @@ fn queue_doc(
     root: &Path,
     fields: &[(String, Kind)],
     q: Queued,
-    parts: &mut FxHashMap<String, Partition>,
-    down: &mut FxHashMap<String, Down>,
+    held: &mut Held,
     batches: &mut FxHashMap<String, Vec<UserOperation<SessionDoc>>>,
     stats: &WriterStats,
+    keep: &Keep,
 ) {
     let Queued { index, doc } = q;
-    let was_down = match down.get(&index) {
+    let was_down = match held.down.get(&index) {
         Some(d) if Instant::now() < d.retry_at => {
             stats.failed.fetch_add(1, Ordering::Relaxed);
             return;
@@ -590,17 +846,30 @@ fn queue_doc(
         Some(_) => true,
         None => false,
     };
-    if !parts.contains_key(&index) {
+    if !held.parts.contains_key(&index) && !held.reopen(&index) {
+        if held.parts.len() >= keep.limits.max_open {
+            // The least recently used partition makes room, its documents first
+            // handed to its writer.
+            if let Some(lru) = held
+                .parts
+                .iter()
+                .min_by_key(|(_, p)| p.used)
+                .map(|(n, _)| n.clone())
+            {
+                close_for_room(root, &lru, held, batches, stats);
+            }
+        }
         match open_partition(root, &index, fields) {
             Ok(p) => {
-                parts.insert(index.clone(), p);
-                if down.remove(&index).is_some() {
+                held.parts.insert(index.clone(), p);
+                held.note_open(stats);
+                if held.down.remove(&index).is_some() {
                     tracing::info!("store: writing {index} again");
                 }
             }
             Err(_) if was_down => {
                 // Still failing: said when it went down.
-                if let Some(d) = down.get_mut(&index) {
+                if let Some(d) = held.down.get_mut(&index) {
                     d.retry_at = Instant::now() + RETRY_DOWN;
                 }
                 stats.failed.fetch_add(1, Ordering::Relaxed);
@@ -608,12 +877,19 @@ fn queue_doc(
             }
             Err(e) => {
                 stats.failed.fetch_add(1, Ordering::Relaxed);
-                take_down(root, &index, &e.to_string(), parts, down, stats);
+                take_down(
+                    root,
+                    &index,
+                    &e.to_string(),
+                    &mut held.parts,
+                    &mut held.down,
+                    stats,
+                );
                 return;
             }
         }
     }
-    let Some(p) = parts.get_mut(&index) else {
+    let Some(p) = held.parts.get_mut(&index) else {
         return;
     };
     p.used = Instant::now();
@@ -647,4 +923,104 @@ fn queue_doc(
         )));
     }
     ops.push(UserOperation::Add(td));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_store::DAY;
+    use crate::{sessions_dir, Store};
+
+    fn doc(part: &str, id: &str, t: i64) -> Doc {
+        Doc {
+            index: part.into(),
+            id: Some(id.into()),
+            body: format!(r#"{{"firstPacket":{t},"lastPacket":{t}}}"#),
+        }
+    }
+
+    fn segments(dir: &Path, part: &str) -> usize {
+        Index::open_in_dir(sessions_dir(dir).join(part))
+            .unwrap()
+            .searchable_segment_ids()
+            .unwrap()
+            .len()
+    }
+
+    #[test]
+    fn a_closed_partition_is_merged_into_one_segment_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        // Three runs leave three segments in day 1.
+        for run in 0..3 {
+            let out = StoreOutput::start(dir.path(), vec![]).unwrap();
+            for i in 0..10 {
+                out.emit(doc("sessions3-261101", &format!("{run}-{i}"), DAY + i));
+            }
+            out.finish();
+        }
+        assert!(segments(dir.path(), "sessions3-261101") >= 3);
+        let limits = WriterLimits {
+            idle_close: Duration::from_millis(300),
+            ..WriterLimits::default()
+        };
+        let out =
+            StoreOutput::start_limited(dir.path(), vec![], Retention::default(), limits).unwrap();
+        out.emit(doc("sessions3-261101", "late-0", DAY + 50));
+        // Day 2 goes on being written while day 1 idles, closes and merges.
+        let mut i = 0;
+        let merged = || out.stats.merged_on_close.load(Ordering::Relaxed) >= 1;
+        while !merged() {
+            out.emit(doc("sessions3-261102", &format!("d2-{i}"), 2 * DAY + i));
+            i += 1;
+            std::thread::sleep(Duration::from_millis(20));
+            assert!(i < 6000, "day 1 was never merged");
+        }
+        assert_eq!(segments(dir.path(), "sessions3-261101"), 1);
+        assert_eq!(out.stats.open_partitions.load(Ordering::Relaxed), 1);
+        // A late session for the closed day is still written, by a writer of its own.
+        out.emit(doc("sessions3-261101", "late-1", DAY + 60));
+        out.finish();
+        assert_eq!(out.stats.failed.load(Ordering::Relaxed), 0);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.count_all(), 32 + i as u64);
+        assert!(store.get("late-0").is_some() && store.get("late-1").is_some());
+        assert!(store.get("2-9").is_some());
+    }
+
+    #[test]
+    fn opening_more_partitions_than_allowed_closes_the_least_recently_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = WriterLimits {
+            max_open: 2,
+            ..WriterLimits::default()
+        };
+        let out =
+            StoreOutput::start_limited(dir.path(), vec![], Retention::default(), limits).unwrap();
+        // Seven days, then the first again: each opening beyond two closes another.
+        let mut n = 0;
+        for round in 0..2 {
+            for day in (1..=7i64).chain([1]) {
+                for i in 0..20 {
+                    out.emit(doc(
+                        &format!("sessions3-2611{day:02}"),
+                        &format!("{round}-{day}-{i}-{n}"),
+                        day * DAY + i,
+                    ));
+                    n += 1;
+                }
+            }
+        }
+        out.finish();
+        let s = &out.stats;
+        assert_eq!(s.indexed.load(Ordering::Relaxed), n);
+        assert_eq!(s.failed.load(Ordering::Relaxed), 0);
+        assert_eq!(s.most_open.load(Ordering::Relaxed), 2);
+        assert_eq!(s.open_partitions.load(Ordering::Relaxed), 0);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.count_all(), n);
+        assert_eq!(store.info().len(), 7);
+        assert!(
+            store.get("0-1-0-0").is_some() && store.get(&format!("1-1-19-{}", n - 1)).is_some()
+        );
+    }
 }
