@@ -1166,6 +1166,13 @@ fn report_outputs(
                 q => format!(", queue full {q} times"),
             }
         );
+        let (merged, unmerged) = (n(&st.stats.merged_on_close), n(&st.stats.left_unmerged));
+        if merged + unmerged > 0 {
+            tracing::info!(
+                "session store: {merged} closed partitions merged into one segment in the background, {unmerged} left as they were (trawl db optimize merges them); at most {} open at once",
+                n(&st.stats.most_open)
+            );
+        }
         let expired = n(&st.stats.expired_partitions);
         if expired > 0 {
             tracing::info!(
