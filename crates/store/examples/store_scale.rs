@@ -5,7 +5,14 @@
 //! on disk and the process's peak RSS.
 //!
 //!     cargo run --release -p trawl-store --example store_scale -- \
-//!         --template DATADIR --out DATADIR2 --sessions N [--seed S] [--days 7]
+//!         --template DATADIR --out DATADIR2 --sessions N [--seed S] [--days 7] \
+//!         [--hourly] [--store-max-g G]
+//!
+//! `--hourly` makes hourly partitions (Arkime's `rotateIndex=hourly`). `--store-max-g`
+//! runs the writer with that size cap (`storeMaxG`) and samples the store's size on
+//! disk every 200 ms: the result's `retention` says how far above and below the cap it
+//! went once it first reached it, the long-run check of retention by size while the
+//! writer goes on indexing.
 //!
 //! Deterministic for a given template, N, seed and days. Documents are generated in
 //! chunks ([`CHUNK`]), so memory holds one chunk of bodies, never N. Only feeding a
@@ -525,9 +532,42 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Samples the size of the store under `dir` while `on`, and says how it kept to `cap`
+/// from the first time it reached it: the highest and lowest sizes as fractions of the
+/// cap, and the number of samples.
+fn sample_size(dir: &Path, cap: u64, on: &std::sync::atomic::AtomicBool) -> Value {
+    let (mut full, mut hi, mut lo, mut samples) = (false, 0f64, f64::MAX, 0u64);
+    let mut first_full_s = None;
+    let t0 = Instant::now();
+    while on.load(Ordering::Relaxed) {
+        // A partition deleted while it is walked reads as smaller: such a sample is
+        // taken again.
+        let a = trawl_store::dir_bytes(dir);
+        let b = trawl_store::dir_bytes(dir);
+        let size = a.max(b) as f64 / cap as f64;
+        if size >= 1.0 && !full {
+            full = true;
+            first_full_s = Some(t0.elapsed().as_secs_f64());
+        }
+        if full {
+            hi = hi.max(size);
+            lo = lo.min(size);
+            samples += 1;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    serde_json::json!({
+        "cap_bytes": cap,
+        "reached_cap_after_s": first_full_s,
+        "max_of_cap": hi,
+        "min_of_cap": if full { lo } else { 0.0 },
+        "samples_after_full": samples,
+    })
+}
+
 fn usage() -> ! {
     eprintln!(
-        "usage: store_scale --template DATADIR --out DATADIR2 --sessions N [--seed S] [--days 7]"
+        "usage: store_scale --template DATADIR --out DATADIR2 --sessions N [--seed S] [--days 7] [--hourly] [--store-max-g G]"
     );
     std::process::exit(2)
 }
@@ -536,6 +576,7 @@ fn main() {
     let mut template = None;
     let mut out = None;
     let (mut n, mut seed, mut days) = (0u64, 1u64, 7i64);
+    let (mut hourly, mut cap_g) = (false, None::<f64>);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().unwrap_or_else(|| usage());
@@ -545,6 +586,8 @@ fn main() {
             "--sessions" => n = val().parse().unwrap_or_else(|_| usage()),
             "--seed" => seed = val().parse().unwrap_or_else(|_| usage()),
             "--days" => days = val().parse().unwrap_or_else(|_| usage()),
+            "--hourly" => hourly = true,
+            "--store-max-g" => cap_g = Some(val().parse().unwrap_or_else(|_| usage())),
             _ => usage(),
         }
     }
@@ -611,7 +654,17 @@ fn main() {
 
     let mut rng = Rng(seed ^ 0x5ca1_ab1e);
     let mut pools = Pools::default();
-    let output = StoreOutput::start(&out, fields).expect("start store writer");
+    let retention = trawl_store::retention::Retention {
+        max_size: cap_g.map(|g| trawl_store::retention::SizeCap::Bytes((g * 1073741824.0) as u64)),
+        max_days: None,
+    };
+    let cap = retention.max_size.map(|c| c.bytes(&out));
+    let output = StoreOutput::start_with(&out, fields, retention).expect("start store writer");
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = cap.map(|cap| {
+        let (dir, on) = (sessions.clone(), sampling.clone());
+        std::thread::spawn(move || sample_size(&dir, cap, &on))
+    });
     let (t_all, c_all) = (Instant::now(), cpu_of("/proc/self/stat"));
     let (mut wall, mut gen_wall, mut gen_cpu) = (0f64, 0f64, 0f64);
     let mut last_report = Instant::now();
@@ -625,7 +678,15 @@ fn main() {
             let t = &templates[(j % templates.len() as u64) as usize];
             let mut v: Value = serde_json::from_str(t).expect("template json");
             let last = rewrite(&mut v, j, n, days, &mut rng, &mut pools);
-            let day = yymmdd(last);
+            let day = if hourly {
+                format!(
+                    "{}h{:02}",
+                    yymmdd(last),
+                    last.rem_euclid(DAY_MS) / 3_600_000
+                )
+            } else {
+                yymmdd(last)
+            };
             let mut idb = [0u8; 18];
             idb[..8].copy_from_slice(&j.to_be_bytes());
             idb[8..16].copy_from_slice(&rng.next().to_le_bytes());
@@ -666,6 +727,10 @@ fn main() {
     let t0 = Instant::now();
     output.finish();
     let finish_s = t0.elapsed().as_secs_f64();
+    sampling.store(false, Ordering::Relaxed);
+    let retention = sampler
+        .and_then(|t| t.join().ok())
+        .unwrap_or(serde_json::Value::Null);
     wall += finish_s;
     let total_s = t_all.elapsed().as_secs_f64();
     let cpu = cpu_of("/proc/self/stat") - c_all - gen_cpu;
@@ -723,6 +788,11 @@ fn main() {
         "template_docs": templates.len(),
         "seed": seed,
         "days": days,
+        "hourly": hourly,
+        "expired_partitions": st.expired_partitions.load(Ordering::Relaxed),
+        "merged_on_close": st.merged_on_close.load(Ordering::Relaxed),
+        "most_open": st.most_open.load(Ordering::Relaxed),
+        "retention": retention,
     });
     println!("RESULT {result}");
 }

@@ -75,6 +75,28 @@ pub fn partition_dir(root: &Path, name: &str) -> Option<PathBuf> {
     ok.then(|| root.join(name))
 }
 
+/// A partition's time span from its time columns' own minimum and maximum, read
+/// without visiting a document; None (Some(None) for no values) only when a segment
+/// has deleted documents, whose values the columns still count.
+fn span_from_columns(searcher: &tantivy::Searcher) -> Option<Option<(i64, i64)>> {
+    let mut span: Option<(i64, i64)> = None;
+    for seg in searcher.segment_readers() {
+        if seg.num_deleted_docs() > 0 {
+            return None;
+        }
+        let ff = seg.fast_fields();
+        let (Ok(first), Ok(last)) = (ff.i64("firstPacket"), ff.i64("lastPacket")) else {
+            continue;
+        };
+        if first.values.num_vals() == 0 || last.values.num_vals() == 0 {
+            continue;
+        }
+        let (lo, hi) = (first.min_value(), last.max_value());
+        span = Some(span.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+    }
+    Some(span)
+}
+
 /// The top `limit` documents by the values of an integer field of the partition's own
 /// file (`values`: each row's first value), sorted as tantivy sorts its columns:
 /// documents without a value last either way. Each hit carries its sort key and value.
@@ -715,6 +737,8 @@ impl Store {
                 };
                 let span = if docs == 0 {
                     None
+                } else if let Some(span) = span_from_columns(&searcher) {
+                    span
                 } else {
                     edge("firstPacket", Order::Asc).zip(edge("lastPacket", Order::Desc))
                 };

@@ -70,6 +70,10 @@ const MERGE_GIVE_UP: Duration = Duration::from_secs(30 * 60);
 const HOUSEKEEP_EVERY: Duration = Duration::from_secs(1);
 /// How often retention runs while documents arrive (and once at the end).
 const RETENTION_EVERY: Duration = Duration::from_secs(60);
+/// With a size cap, retention also runs after commits, at most this often: the store
+/// grows by a commit at a time, and a fast feed (reading pcap) commits every second or
+/// two, which would overshoot the cap by a minute's documents.
+const RETENTION_AFTER_COMMIT: Duration = Duration::from_secs(1);
 
 /// Counters of the store writer.
 #[derive(Debug, Default)]
@@ -686,6 +690,7 @@ fn run(
     let mut last_commit = Instant::now();
     let mut last_retention = Instant::now();
     let mut last_housekeep = Instant::now();
+    let mut commits_at_retention = 0;
     // Operations gathered per partition, handed to tantivy a batch at a time.
     let mut batches: FxHashMap<String, Vec<UserOperation<SessionDoc>>> = FxHashMap::default();
     let mut open = true;
@@ -746,9 +751,14 @@ fn run(
             held.tick_closing(stats);
             last_housekeep = Instant::now();
         }
-        if last_retention.elapsed() >= RETENTION_EVERY {
+        let commits = stats.commits.load(Ordering::Relaxed);
+        let grown = keep.retention.max_size.is_some()
+            && commits != commits_at_retention
+            && last_retention.elapsed() >= RETENTION_AFTER_COMMIT;
+        if grown || last_retention.elapsed() >= RETENTION_EVERY {
             apply_retention(keep, &held, stats);
             last_retention = Instant::now();
+            commits_at_retention = commits;
         }
     }
     // A merge of a closed partition under way ends first; those not started are left
