@@ -120,14 +120,36 @@ def template_store(work, mb):
     return data
 
 
+def optimize(data):
+    """`trawl db optimize` of a store just generated (the writer merged the partitions
+    it closed on the way, if it could; the newest and those left are merged here), with
+    its wall time and peak memory: RssAnon (its own) and RssFile (the mapped segments
+    it read, page cache) sampled every 100 ms."""
+    t0 = time.monotonic()
+    p = subprocess.Popen([BIN, "db", "optimize", "-o", f"dataDir={data}"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    anon = rss_file = 0
+    while p.poll() is None:
+        anon = max(anon, status_kb(p.pid, "RssAnon:") or 0)
+        rss_file = max(rss_file, status_kb(p.pid, "RssFile:") or 0)
+        time.sleep(0.1)
+    out = p.stdout.read()
+    res = {"s": time.monotonic() - t0, "rss_anon_kb": anon, "rss_file_kb": rss_file,
+           "summary": out.strip().splitlines()[-1:]}
+    print(f"  optimize: {res['s']:.0f} s, peak RssAnon {anon // 1024} MB, RssFile {rss_file // 1024} MB; "
+          f"{res['summary']}", file=sys.stderr)
+    return res
+
+
 def db_info(data):
     out = run([BIN, "db", "info", "-o", f"dataDir={data}"], capture_output=True, text=True).stdout
     m = re.search(r"(\d+) partitions?, (\d+) documents", out)
     return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
-def generate(template, out, n, seed, days):
-    cmd = [GEN, "--template", template, "--out", out, "--sessions", str(n), "--seed", str(seed), "--days", str(days)]
+def generate(template, out, n, seed, days, extra=()):
+    cmd = [GEN, "--template", template, "--out", out, "--sessions", str(n), "--seed", str(seed), "--days", str(days),
+           *extra]
     print(f"  {' '.join(cmd)}", file=sys.stderr)
     p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
     if p.returncode != 0:
@@ -267,6 +289,7 @@ def bench_size(n, a, template):
     else:
         shutil.rmtree(out, ignore_errors=True)
         gen = generate(template, out, n, a.seed, a.days)
+        gen["optimize"] = optimize(out)
     parts, docs = db_info(out)
     res = {"sessions": n, "generate": gen, "partitions": parts, "documents": docs}
     with open(os.path.join(out, "scale-pools.json")) as f:
@@ -319,6 +342,9 @@ def rows(r):
         ("bytes/session (sessions/)", f"{g['bytes_per_session']:,.0f}", "", None),
         ("store size", f"{g['bytes'] / 1e9:.2f} GB", "", None),
         ("generator peak RSS (VmHWM)", f"{g['peak_rss_kb'] / 1024:,.0f} MiB", "", None),
+        ("optimize after generating: time, peak RssAnon / RssFile",
+         f"{g['optimize']['s']:.0f} s, {g['optimize']['rss_anon_kb'] / 1024:,.0f} / "
+         f"{g['optimize']['rss_file_kb'] / 1024:,.0f} MiB" if g.get("optimize") else "-", "", None),
         ("serve peak RSS (VmHWM)", f"{(r['serve_rss_kb'] or 0) / 1024:,.0f} MiB", "<= 1024 MiB",
          (r["serve_rss_kb"] or 0) <= SERVE_RSS_KB),
         ("serve RSS after the runs: anon / file-mapped",
@@ -378,6 +404,24 @@ def side_by_side(results):
     return "\n".join(lines)
 
 
+def retention_run(a, template):
+    n, cap = a.retention.split(":")
+    out = os.path.join(a.work, "retention")
+    shutil.rmtree(out, ignore_errors=True)
+    r = generate(template, out, int(n.replace("_", "")), a.seed, 2, ["--hourly", "--store-max-g", cap])
+    k = r["retention"]
+    ok = bool(k) and k["reached_cap_after_s"] is not None and k["max_of_cap"] <= 1.05 and k["min_of_cap"] >= 0.95
+    print(f"retention by size: {r['sessions']} sessions, hourly partitions, cap {float(cap):g} GB; "
+          f"{r['expired_partitions']} partitions deleted, {r['merged_on_close']} merged when closed, "
+          f"at most {r['most_open']} open at once; reached the cap after {k['reached_cap_after_s'] or 0:.0f} s, "
+          f"then {k['min_of_cap']:.3f}-{k['max_of_cap']:.3f} of it over {k['samples_after_full']} samples "
+          f"{mark(ok)} (within 5%); indexing {r['docs_per_cpu_s']:.0f} documents per CPU second, "
+          f"peak RSS {r['peak_rss_kb'] // 1024} MB")
+    with open(os.path.join(a.work, "retention.json"), "w") as f:
+        json.dump(r, f, indent=1)
+    return 0 if ok else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1000000,10000000,30000000", help="comma-separated session counts")
@@ -390,6 +434,10 @@ def main():
     ap.add_argument("--cold", choices=["all", "first"], default="all",
                     help="cold restarts: before every query kind, or only the first search and the SPI view")
     ap.add_argument("--no-drop-caches", action="store_true", help="evict with posix_fadvise only, even as root")
+    ap.add_argument("--retention", metavar="N:CAP_G",
+                    help="instead of the sizes: the long run of retention by size, N sessions over 2 days of hourly "
+                         "partitions into a store capped at CAP_G gigabytes (storeMaxG), its size sampled every 200 ms; "
+                         "passes when it stays within 5%% of the cap once it reached it")
     a = ap.parse_args()
     sizes = [int(s.replace("_", "")) for s in a.sizes.split(",") if s]
     a.work = os.path.abspath(a.work)
@@ -399,6 +447,8 @@ def main():
     tparts, tdocs = db_info(template)
     print(f"template: {tdocs} sessions in {tparts} partition(s) ({template})", file=sys.stderr)
 
+    if a.retention:
+        sys.exit(retention_run(a, template))
     results = []
     for n in sizes:
         r = bench_size(n, a, template)

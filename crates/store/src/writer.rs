@@ -860,19 +860,27 @@ fn queue_doc(
         Some(_) => true,
         None => false,
     };
-    if !held.parts.contains_key(&index) && !held.reopen(&index) {
-        if held.parts.len() >= keep.limits.max_open {
+    if !held.parts.contains_key(&index) {
+        // A partition closed a moment ago is taken back, its writer still open.
+        let reopened = held.reopen(&index);
+        let room = keep.limits.max_open - usize::from(!reopened);
+        while held.parts.len() > room {
             // The least recently used partition makes room, its documents first
             // handed to its writer.
-            if let Some(lru) = held
+            let Some(lru) = held
                 .parts
                 .iter()
+                .filter(|(n, _)| **n != index)
                 .min_by_key(|(_, p)| p.used)
                 .map(|(n, _)| n.clone())
-            {
-                close_for_room(root, &lru, held, batches, stats);
-            }
+            else {
+                break;
+            };
+            close_for_room(root, &lru, held, batches, stats);
         }
+        held.note_open(stats);
+    }
+    if !held.parts.contains_key(&index) {
         match open_partition(root, &index, fields) {
             Ok(p) => {
                 held.parts.insert(index.clone(), p);
@@ -999,6 +1007,30 @@ mod tests {
         assert_eq!(store.count_all(), 32 + i as u64);
         assert!(store.get("late-0").is_some() && store.get("late-1").is_some());
         assert!(store.get("2-9").is_some());
+    }
+
+    #[test]
+    fn a_partition_taken_back_from_closing_counts_against_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = WriterLimits {
+            max_open: 2,
+            ..WriterLimits::default()
+        };
+        let out =
+            StoreOutput::start_limited(dir.path(), vec![], Retention::default(), limits).unwrap();
+        // Day 3 closes day 1; day 1 then comes back from closing, and closes day 2.
+        for (i, day) in [1i64, 2, 3, 1, 3, 1].into_iter().enumerate() {
+            out.emit(doc(
+                &format!("sessions3-2611{day:02}"),
+                &format!("s{i}"),
+                day * DAY,
+            ));
+        }
+        out.finish();
+        let s = &out.stats;
+        assert_eq!(s.failed.load(Ordering::Relaxed), 0);
+        assert_eq!(s.most_open.load(Ordering::Relaxed), 2);
+        assert_eq!(Store::open(dir.path()).unwrap().count_all(), 6);
     }
 
     #[test]
