@@ -106,6 +106,8 @@ pub struct WriterStats {
     /// Closed partitions left with their segments unmerged (too many waiting, a merge
     /// that failed or took too long, or the end of the capture).
     pub left_unmerged: AtomicU64,
+    /// 1 while the merge of a closed partition is under way.
+    pub merging: AtomicU64,
 }
 
 /// Limits of the store writer; [`Default`] is what a capture runs with.
@@ -115,6 +117,8 @@ pub struct WriterLimits {
     pub max_open: usize,
     /// A partition no document went to for this long is closed.
     pub idle_close: Duration,
+    /// How often idle partitions and merges of closed ones are looked at.
+    pub housekeep: Duration,
 }
 
 impl Default for WriterLimits {
@@ -122,6 +126,7 @@ impl Default for WriterLimits {
         WriterLimits {
             max_open: MAX_OPEN,
             idle_close: IDLE_CLOSE,
+            housekeep: HOUSEKEEP_EVERY,
         }
     }
 }
@@ -290,7 +295,14 @@ impl DocOutput for StoreOutput {
         }
         let t = self.thread.lock().ok().and_then(|mut g| g.take());
         if let Some(t) = t {
-            let _ = t.join();
+            if t.join().is_err() {
+                // Its uncommitted documents are lost: say so, and count it so that the
+                // capture does not exit 0.
+                tracing::error!(
+                    "store: the writer thread failed; documents since its last commit are lost"
+                );
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 }
@@ -601,26 +613,26 @@ impl Held {
                     None
                 }
             }
-            Some(m) => {
-                let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-                match std::future::Future::poll(std::pin::Pin::new(m), &mut cx) {
-                    std::task::Poll::Pending if give_up => Some(true),
-                    std::task::Poll::Pending => None,
-                    std::task::Poll::Ready(Ok(_)) => {
-                        stats.merged_on_close.fetch_add(1, Ordering::Relaxed);
-                        Some(false)
-                    }
-                    std::task::Poll::Ready(Err(e)) if give_up => {
-                        tracing::warn!("store: merging {} gave up: {e}", c.name);
-                        Some(true)
-                    }
-                    std::task::Poll::Ready(Err(_)) => {
-                        c.merge = None;
-                        c.next_try = Instant::now() + MERGE_RETRY;
-                        None
-                    }
+            Some(m) => match poll_now(m) {
+                std::task::Poll::Pending if give_up => Some(true),
+                std::task::Poll::Pending => {
+                    stats.merging.store(1, Ordering::Relaxed);
+                    None
                 }
-            }
+                std::task::Poll::Ready(Ok(_)) => {
+                    stats.merged_on_close.fetch_add(1, Ordering::Relaxed);
+                    Some(false)
+                }
+                std::task::Poll::Ready(Err(e)) if give_up => {
+                    tracing::warn!("store: merging {} gave up: {e}", c.name);
+                    Some(true)
+                }
+                std::task::Poll::Ready(Err(_)) => {
+                    c.merge = None;
+                    c.next_try = Instant::now() + MERGE_RETRY;
+                    None
+                }
+            },
         };
         if let Some(unmerged) = done {
             if unmerged {
@@ -629,8 +641,18 @@ impl Held {
             // Its writer (and lock) goes; an abandoned merge's files are cleared by
             // the partition's next writer.
             self.closing.pop_front();
+            stats.merging.store(0, Ordering::Relaxed);
         }
     }
+}
+
+/// Whether a merge has ended, without waiting. A merge once polled must never be
+/// waited for (its channel refuses a blocking receive after a poll).
+fn poll_now(
+    m: &mut tantivy::FutureResult<Option<tantivy::index::SegmentMeta>>,
+) -> std::task::Poll<tantivy::Result<Option<tantivy::index::SegmentMeta>>> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    std::future::Future::poll(std::pin::Pin::new(m), &mut cx)
 }
 
 /// Runs retention, sparing the partitions `held` has; says what went.
@@ -695,7 +717,7 @@ fn run(
     let mut batches: FxHashMap<String, Vec<UserOperation<SessionDoc>>> = FxHashMap::default();
     let mut open = true;
     while open {
-        let first = match rx.recv_timeout(HOUSEKEEP_EVERY) {
+        let first = match rx.recv_timeout(keep.limits.housekeep) {
             Ok(d) => Some(d),
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => None,
             Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
@@ -746,7 +768,7 @@ fn run(
         for (name, e) in failed {
             take_down(root, &name, &e, &mut held.parts, &mut held.down, stats);
         }
-        if last_housekeep.elapsed() >= HOUSEKEEP_EVERY {
+        if last_housekeep.elapsed() >= keep.limits.housekeep {
             close_idle(&mut held, keep.limits.idle_close, stats);
             held.tick_closing(stats);
             last_housekeep = Instant::now();
@@ -761,11 +783,22 @@ fn run(
             commits_at_retention = commits;
         }
     }
-    // A merge of a closed partition under way ends first; those not started are left
-    // for `trawl db optimize`.
-    for c in std::mem::take(&mut held.closing) {
-        let merged = match c.merge {
-            Some(m) => m.wait().is_ok(),
+    // What is open is committed first.
+    for (n, mut p) in std::mem::take(&mut held.parts) {
+        if let Err(e) = commit(&n, &mut p, stats) {
+            say_failed(root, &n, &e, stats);
+            continue;
+        }
+        if let Err(e) = p.writer.wait_merging_threads() {
+            tracing::warn!("store: merging {n}: {e}");
+        }
+    }
+    // Closed partitions are committed already: a merge that has ended is counted, one
+    // under way is abandoned (the partition keeps its segments), those not started are
+    // left for `trawl db optimize`. Waiting could take minutes at the end of a capture.
+    for mut c in std::mem::take(&mut held.closing) {
+        let merged = match c.merge.as_mut() {
+            Some(m) => matches!(poll_now(m), std::task::Poll::Ready(Ok(_))),
             None => c
                 .part
                 .writer
@@ -778,19 +811,8 @@ fn run(
         } else {
             stats.left_unmerged.fetch_add(1, Ordering::Relaxed);
         }
-        if let Err(e) = c.part.writer.wait_merging_threads() {
-            tracing::warn!("store: merging {}: {e}", c.name);
-        }
     }
-    for (n, mut p) in std::mem::take(&mut held.parts) {
-        if let Err(e) = commit(&n, &mut p, stats) {
-            say_failed(root, &n, &e, stats);
-            continue;
-        }
-        if let Err(e) = p.writer.wait_merging_threads() {
-            tracing::warn!("store: merging {n}: {e}");
-        }
-    }
+    stats.merging.store(0, Ordering::Relaxed);
     held.note_open(stats);
     apply_retention(keep, &held, stats);
 }
@@ -1007,6 +1029,55 @@ mod tests {
         assert_eq!(store.count_all(), 32 + i as u64);
         assert!(store.get("late-0").is_some() && store.get("late-1").is_some());
         assert!(store.get("2-9").is_some());
+    }
+
+    #[test]
+    fn the_end_comes_while_a_closed_partition_merges() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = |t: i64| {
+            format!(
+                r#"{{"firstPacket":{t},"lastPacket":{t},"pad":"{}"}}"#,
+                "x".repeat(500)
+            )
+        };
+        for run in 0..3 {
+            let out = StoreOutput::start(dir.path(), vec![]).unwrap();
+            for i in 0..40_000 {
+                out.emit(Doc {
+                    index: "sessions3-261101".into(),
+                    id: Some(format!("{run}-{i}")),
+                    body: body(DAY + i),
+                });
+            }
+            out.finish();
+        }
+        let limits = WriterLimits {
+            idle_close: Duration::from_millis(200),
+            housekeep: Duration::from_millis(5),
+            ..WriterLimits::default()
+        };
+        let out =
+            StoreOutput::start_limited(dir.path(), vec![], Retention::default(), limits).unwrap();
+        out.emit(doc("sessions3-261101", "late", DAY));
+        // Day 1 closes while day 2 is written, and its merge is seen under way; the
+        // writer ends then.
+        let t0 = Instant::now();
+        let mut i = 0;
+        while out.stats.merging.load(Ordering::Relaxed) == 0 {
+            out.emit(doc("sessions3-261102", &format!("d2-{i}"), 2 * DAY));
+            i += 1;
+            std::thread::sleep(Duration::from_millis(2));
+            assert!(t0.elapsed() < Duration::from_secs(60), "no merge seen");
+        }
+        out.finish();
+        let s = &out.stats;
+        assert_eq!(s.failed.load(Ordering::Relaxed), 0);
+        assert_eq!(
+            s.merged_on_close.load(Ordering::Relaxed) + s.left_unmerged.load(Ordering::Relaxed),
+            1
+        );
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.count_all(), 120_001 + i);
     }
 
     #[test]
