@@ -13,16 +13,11 @@ use std::time::Instant;
 use trawl_output::{Doc, DocOutput};
 use trawl_store::StoreOutput;
 
+#[path = "common/proc_stat.rs"]
+mod proc_stat;
+
 fn cpu() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let f: Vec<&str> = s
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (t(11) + t(12)) / 100.0
+    proc_stat::cpu_of("/proc/self/stat")
 }
 
 fn main() {

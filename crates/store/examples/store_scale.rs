@@ -36,6 +36,10 @@ use trawl_output::{Doc, DocOutput};
 use trawl_query::{Query, SearchOpts};
 use trawl_store::{Store, StoreOutput};
 
+#[path = "common/proc_stat.rs"]
+mod proc_stat;
+use proc_stat::{cpu_of, status_kb};
+
 /// Documents generated, then indexed, at a time.
 const CHUNK: usize = 25_000;
 /// The generated week ends at 2026-11-30 00:00 UTC (ms).
@@ -497,28 +501,6 @@ fn rewrite(v: &mut Value, i: u64, n: u64, days: i64, rng: &mut Rng, pools: &mut 
         }
     }
     last
-}
-
-/// utime + stime (s) of a /proc stat file.
-fn cpu_of(path: &str) -> f64 {
-    let s = std::fs::read_to_string(path).unwrap_or_default();
-    let f: Vec<&str> = s
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (t(11) + t(12)) / 100.0
-}
-
-fn status_kb(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|r| r.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
 }
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {

@@ -3,6 +3,8 @@
 //! the same SPI view, histogram, country map and unique values, over the documents
 //! Arkime itself wrote for the project's own captures (tests/captures/*.test).
 
+mod common;
+use common::enc;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -287,15 +289,6 @@ fn diff(a: &Value, b: &Value, at: &str, out: &mut Vec<String>) {
         }
         _ => out.push(format!("  {at}: {a} / {b}")),
     }
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,8 @@
 //! The viewer API through its router (no socket): a small store of three sessions,
 //! requests as a client would send them, answers checked field by field.
 
+mod common;
+use common::enc;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -90,16 +92,6 @@ fn ids(v: &serde_json::Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|d| d["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-/// Percent-encodes a query parameter value.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
         .collect()
 }
 
