@@ -1080,15 +1080,19 @@ mod tests {
         assert_eq!(store.count_all(), 120_001 + i);
     }
 
-    #[test]
-    fn a_partition_taken_back_from_closing_counts_against_the_limit() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A writer that keeps at most two partitions open.
+    fn two_open(dir: &Path) -> StoreOutput {
         let limits = WriterLimits {
             max_open: 2,
             ..WriterLimits::default()
         };
-        let out =
-            StoreOutput::start_limited(dir.path(), vec![], Retention::default(), limits).unwrap();
+        StoreOutput::start_limited(dir, vec![], Retention::default(), limits).unwrap()
+    }
+
+    #[test]
+    fn a_partition_taken_back_from_closing_counts_against_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = two_open(dir.path());
         // Day 3 closes day 1; day 1 then comes back from closing, and closes day 2.
         for (i, day) in [1i64, 2, 3, 1, 3, 1].into_iter().enumerate() {
             out.emit(doc(
@@ -1107,12 +1111,7 @@ mod tests {
     #[test]
     fn opening_more_partitions_than_allowed_closes_the_least_recently_used() {
         let dir = tempfile::tempdir().unwrap();
-        let limits = WriterLimits {
-            max_open: 2,
-            ..WriterLimits::default()
-        };
-        let out =
-            StoreOutput::start_limited(dir.path(), vec![], Retention::default(), limits).unwrap();
+        let out = two_open(dir.path());
         // Seven days, then the first again: each opening beyond two closes another.
         let mut n = 0;
         for round in 0..2 {
