@@ -46,12 +46,11 @@ pub fn merge_partition(dir: &Path) -> Result<Merged, StoreError> {
 /// Lowers the CPU priority of every merging thread of this process's tantivy writers
 /// (named `merge_thread_N`) to the lowest, so that the merges a capture's writers run
 /// in the background take only CPU the capture leaves. On Linux a thread's nice value
-/// is its own: the indexing threads keep theirs. Returns how many threads were lowered.
-pub fn lower_merge_threads() -> usize {
+/// is its own: the indexing threads keep theirs.
+pub fn lower_merge_threads() {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
+        return;
     };
-    let mut lowered = 0;
     for t in tasks.flatten() {
         let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
         if !comm.starts_with("merge_thread_") {
@@ -68,12 +67,10 @@ pub fn lower_merge_threads() -> usize {
         if rustix::process::getpriority_process(Some(tid)).is_ok_and(|n| n >= 19) {
             continue;
         }
-        match rustix::process::setpriority_process(Some(tid), 19) {
-            Ok(()) => lowered += 1,
-            Err(e) => tracing::debug!("cannot lower the priority of merge thread {tid:?}: {e}"),
+        if let Err(e) = rustix::process::setpriority_process(Some(tid), 19) {
+            tracing::debug!("cannot lower the priority of merge thread {tid:?}: {e}");
         }
     }
-    lowered
 }
 
 /// Lowers the CPU priority of the calling thread (and of the threads it starts) to
